@@ -1,0 +1,87 @@
+# smtpscope - build, test, demo, install.
+#
+#   make            optimised build: build/smtpscope
+#   make check      sanitizer build (ASan+UBSan) and every test; ends with
+#                   "N passed, N failed"
+#   make demo       the seed 000 (FrontBridge pipelining) sample, analysed
+#   make install    PREFIX=/usr/local (binary and man page)
+#   make fuzz       fuzz targets (clang, libFuzzer), bounded run
+#   make bench      the benchmark (see bench/README.md)
+#
+# Sources are found by layer: src/<layer>/*.c. src/app/main.c holds main();
+# everything else goes into a static library the tests link against.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
+DEFS    := -D_GNU_SOURCE -DSC_VERSION='"$(VERSION)"'
+INCS    := -Iinclude
+LIBS    := -lnids -lpcap -lncursesw -lz -lm
+
+CFLAGS_REL  := -O2 -g $(WARN) $(DEFS) $(INCS)
+CFLAGS_SAN  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined $(WARN) $(DEFS) $(INCS)
+
+SRC_LIB := $(sort $(filter-out src/app/main.c,$(wildcard src/*/*.c)))
+HDRS    := $(wildcard include/*.h include/*.def src/*/*.h)
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+
+REL_OBJ := $(SRC_LIB:%.c=build/rel/%.o)
+SAN_OBJ := $(SRC_LIB:%.c=build/san/%.o)
+
+.PHONY: all check demo install clean fuzz bench tests-build docs
+
+all: build/smtpscope
+
+build/rel/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) $(CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SAN) -c -o $@ $<
+
+build/rel/libsmtpscope.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/san/libsmtpscope.a: $(SAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/smtpscope: build/rel/src/app/main.o build/rel/libsmtpscope.a
+	$(CC) $(CFLAGS_REL) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+build/san/smtpscope: build/san/src/app/main.o build/san/libsmtpscope.a
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(LIBS)
+
+build/san/tests/%: tests/unit/%.c tests/unit/*.h build/san/libsmtpscope.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SAN) -Itests/unit -o $@ $< build/san/libsmtpscope.a $(LIBS)
+
+tests-build: build/smtpscope build/san/smtpscope $(TEST_SRC:tests/unit/%.c=build/san/tests/%)
+
+check: tests-build
+	@tests/run.sh
+
+demo: build/smtpscope
+	./build/smtpscope -r samples/seed000-frontbridge-pipelining.pcap
+
+docs: build/smtpscope
+	./build/smtpscope --rules --markdown > docs/rules.md
+
+install: build/smtpscope
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 build/smtpscope $(DESTDIR)$(PREFIX)/bin/smtpscope
+	install -m 0644 docs/smtpscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+
+fuzz:
+	@$(MAKE) -f tests/fuzz/Makefile run
+
+bench: build/smtpscope
+	bench/run.sh
+
+clean:
+	rm -rf build

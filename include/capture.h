@@ -1,0 +1,67 @@
+/*
+ * capture.h - packets in: pcap/pcapng files (gzip too, "-" for stdin) and
+ * live interfaces, through libpcap, with the link layer decoded here.
+ *
+ * Link types: Ethernet (with any number of 802.1Q / 802.1ad 0x88a8 tags),
+ * Linux cooked v1 and v2, BSD loopback/NULL and OpenBSD LOOP, raw IP
+ * (DLT_RAW, IPV4, IPV6). Any other link type is refused at open time with
+ * a message naming the file and the link type.
+ *
+ * Frames are numbered from 1 in file order, as Wireshark numbers them
+ * (frames dropped by a BPF filter still count, so numbers match an
+ * unfiltered Wireshark view of the same file).
+ */
+#ifndef SC_CAPTURE_H
+#define SC_CAPTURE_H
+
+#include "sc_types.h"
+
+typedef struct sc_packet {
+    uint64_t        frame;       /* 1-based frame number */
+    struct timeval  ts;
+    uint32_t        caplen;      /* bytes captured of the frame */
+    uint32_t        wirelen;     /* bytes on the wire */
+    int             linktype;    /* DLT_* of the source */
+    const uint8_t  *data;        /* the whole captured frame */
+    const uint8_t  *l3;          /* the IP header inside data, or NULL */
+    uint32_t        l3_len;      /* captured bytes from l3 on */
+    int             ipver;       /* 4, 6, or 0 when not IP */
+} sc_packet;
+
+typedef struct sc_capture sc_capture;
+
+/* Opens a capture file ("-" = standard input; gzip detected by magic).
+ * bpf may be NULL. On failure returns NULL and writes a one-line reason
+ * naming the file into err. */
+sc_capture *sc_capture_open_file(const char *path, const char *bpf,
+                                 char *err, size_t errlen);
+
+/* Opens a live interface (immediate mode). */
+sc_capture *sc_capture_open_live(const char *iface, const char *bpf,
+                                 char *err, size_t errlen);
+
+/* Next packet: 1 = *pkt filled (valid until the next call), 0 = end of
+ * input, -1 = error (sc_capture_error), -2 = interrupted (live, breakloop
+ * or timeout with no packet: call again). */
+int sc_capture_next(sc_capture *cap, sc_packet *pkt);
+
+const char *sc_capture_error(const sc_capture *cap);
+const char *sc_capture_name(const sc_capture *cap);
+int  sc_capture_linktype(const sc_capture *cap);
+int  sc_capture_snaplen(const sc_capture *cap);
+/* Progress for files: bytes of the (compressed) file read so far, and its
+ * size (0 when unknown, e.g. a pipe). */
+void sc_capture_progress(const sc_capture *cap, uint64_t *done, uint64_t *total);
+/* Live statistics (pcap_stats); returns -1 for files. */
+int  sc_capture_stats(sc_capture *cap, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
+/* Makes a blocked sc_capture_next return -2 (signal-safe). */
+void sc_capture_break(sc_capture *cap);
+/* The pcap_t underneath (for writers that need its link type/snaplen). */
+void *sc_capture_pcap(sc_capture *cap);
+void sc_capture_close(sc_capture *cap);
+
+/* Decodes the link layer of one frame: sets pkt->l3, l3_len and ipver
+ * (0 when the frame carries no IP). Exposed for tests. */
+void sc_link_decode(int linktype, sc_packet *pkt);
+
+#endif

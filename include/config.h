@@ -1,0 +1,59 @@
+/*
+ * config.h - the options of one run (interface.md), parsed by src/app/options.c.
+ *
+ * Every layer reads its settings from here; nothing reads argv elsewhere.
+ */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include "sc_types.h"
+#include "rules.h"
+
+typedef enum sc_output_mode { SC_OUT_TEXT, SC_OUT_JSON, SC_OUT_TUI } sc_output_mode;
+typedef enum sc_profile { SC_PROFILE_RFC5321, SC_PROFILE_RFC821 } sc_profile;
+
+#define SC_PORTS_MAX 64
+
+typedef struct sc_config {
+    /* input */
+    const char   **files;          /* -r FILE... (NULL-terminated), "-" = stdin */
+    size_t         nfiles;
+    const char    *iface;          /* -i IFACE */
+    char          *bpf;            /* trailing BPF expression, or NULL */
+    uint16_t       ports[SC_PORTS_MAX];  /* -p, default 25,465,587,2525 */
+    size_t         nports;
+    bool           any_port;       /* --any-port */
+    const char    *drop_user;      /* -Z USER */
+    const char    *write_file;     /* -w FILE (live) */
+    const char    *write_streams;  /* --write-streams DIR */
+
+    /* analysis */
+    sc_profile     profile;
+    bool           rule_enabled[SC_RULE_COUNT];
+    sc_severity    min_severity;
+    sc_severity    fail_on;        /* --fail-on, default error */
+
+    /* output */
+    sc_output_mode mode;
+    uint64_t       only_session;   /* --session ID, 0 = all */
+    bool           only_findings;
+    bool           show_content;   /* --show-content */
+    bool           ladder;         /* --ladder */
+    bool           redact;         /* --redact */
+    const char    *evidence_dir;   /* --evidence DIR */
+    bool           quiet;          /* -q */
+    int            color;          /* -1 auto, 0 never, 1 always */
+    int            jobs;           /* -j N */
+
+    /* limits (live mode and hostile input) */
+    unsigned       idle_timeout;   /* seconds, --idle-timeout */
+    uint64_t       max_sessions;   /* --max-sessions */
+} sc_config;
+
+/* Fills cfg with defaults. */
+void sc_config_defaults(sc_config *cfg);
+
+/* True when port is one of cfg->ports. */
+bool sc_config_is_smtp_port(const sc_config *cfg, uint16_t port);
+
+#endif

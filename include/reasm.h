@@ -1,0 +1,82 @@
+/*
+ * reasm.h - TCP reassembly: IP packets in, ordered byte streams out.
+ *
+ * A wrapper around libnids (IP defragmentation, TCP reassembly) that covers
+ * its limits: IPv6 flows are mapped onto IPv4 for libnids and reported with
+ * their real addresses; checksum verification is turned off (offloaded
+ * captures); a connection whose handshake is not in the capture is still
+ * followed (a handshake is synthesised for libnids and the connection is
+ * flagged); FIN and RST are reported with the side that sent them and
+ * their frame. libnids is global state, so there is one sc_reasm at a time.
+ *
+ * Events reach the handler in wire order: every chunk of bytes carries the
+ * frame number and timestamp of the packet that delivered it.
+ */
+#ifndef SC_REASM_H
+#define SC_REASM_H
+
+#include "sc_types.h"
+#include "capture.h"
+#include "config.h"
+
+typedef enum sc_flow_kind {
+    SC_FLOW_DATA,    /* data, len: in-order stream bytes of dir */
+    SC_FLOW_GAP,     /* gap: bytes of dir missing from the capture */
+    SC_FLOW_FIN,     /* dir sent FIN (after all its data was delivered) */
+    SC_FLOW_RST,     /* dir sent RST */
+    SC_FLOW_CLOSE    /* the connection is over (end says why); last event */
+} sc_flow_kind;
+
+typedef enum sc_flow_end {
+    SC_END_CLOSED,       /* both FINs seen */
+    SC_END_RESET,        /* after a RST */
+    SC_END_TIMEOUT,      /* idle timeout (live) */
+    SC_END_CAPTURE_END,  /* input ended while open */
+    SC_END_EVICTED       /* dropped to respect the session cap */
+} sc_flow_end;
+
+typedef struct sc_flow_event {
+    sc_flow_kind    kind;
+    sc_dir          dir;
+    const uint8_t  *data;
+    size_t          len;
+    uint64_t        gap;
+    sc_flow_end     end;
+    uint64_t        frame;
+    struct timeval  ts;
+} sc_flow_event;
+
+typedef struct sc_conn {
+    uint64_t        id;            /* 1-based, order of first packet */
+    sc_endpoint     client, server;
+    bool            handshake_seen;
+    uint64_t        first_frame;
+    struct timeval  first_ts;
+    void           *user;          /* the handler's per-connection state */
+} sc_conn;
+
+typedef struct sc_flow_handler {
+    /* A new connection to an SMTP port; set conn->user. */
+    void (*open)(void *ctx, sc_conn *conn);
+    /* Stream events; after SC_FLOW_CLOSE the conn is freed. */
+    void (*event)(void *ctx, sc_conn *conn, const sc_flow_event *ev);
+    /* Every packet of the connection (handshake and pure ACKs included),
+     * before its events: frame accounting, -w, evidence. May be NULL. */
+    void (*packet)(void *ctx, sc_conn *conn, const sc_packet *pkt);
+    void *ctx;
+} sc_flow_handler;
+
+typedef struct sc_reasm sc_reasm;
+
+sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h,
+                       char *err, size_t errlen);
+/* Feeds one decoded packet (pkt->l3 set). */
+void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt);
+/* Closes connections idle since before now - cfg->idle_timeout. */
+void sc_reasm_expire(sc_reasm *r, struct timeval now);
+/* Input ended: every open connection gets SC_FLOW_CLOSE(CAPTURE_END). */
+void sc_reasm_finish(sc_reasm *r, uint64_t last_frame, struct timeval ts);
+uint64_t sc_reasm_open_count(const sc_reasm *r);
+void sc_reasm_free(sc_reasm *r);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * record.h - what the SMTP layer tells the outputs.
+ *
+ * A session produces, in wire order: transcript lines (sc_line), findings
+ * (sc_finding), and at its end a summary (sc_session_info). Outputs (text
+ * report, JSON Lines, timeline, evidence) implement sc_sink and receive
+ * these records; pointers inside a record are valid only during the call,
+ * so a sink that keeps anything copies it.
+ */
+#ifndef SC_RECORD_H
+#define SC_RECORD_H
+
+#include "sc_types.h"
+#include "rules.h"
+
+/* What a transcript line is. */
+typedef enum sc_line_kind {
+    SC_LINE_COMMAND,     /* C> a command line (without CRLF) */
+    SC_LINE_REPLY,       /* S> one reply line (without CRLF) */
+    SC_LINE_CONTENT,     /* C> message content: a summary such as
+                            "[message content: 48 lines, 2113 bytes]", or,
+                            with --show-content, one content line */
+    SC_LINE_BDAT,        /* C> "[BDAT chunk: 1000 octets]" */
+    SC_LINE_AUTH,        /* C> an AUTH exchange line (already masked) */
+    SC_LINE_TLS,         /* either: "[TLS: N bytes not analysed]" */
+    SC_LINE_EVENT,       /* either: "[FIN]", "[RST]", "[gap: N bytes]",
+                            "[capture ends]" */
+    SC_LINE_UNPARSED     /* bytes that could not be read as protocol */
+} sc_line_kind;
+
+typedef struct sc_line {
+    uint64_t        frame;     /* frame that completed the line (1-based) */
+    struct timeval  ts;        /* its timestamp */
+    sc_dir          dir;
+    sc_line_kind    kind;
+    const uint8_t  *text;      /* raw wire bytes (NOT escaped, not NUL-terminated) */
+    size_t          len;
+    uint64_t        seq;       /* ordinal of the line in its session, from 0 */
+} sc_line;
+
+/* A line quoted as evidence of a finding. */
+#define SC_EVIDENCE_MAX 8
+typedef struct sc_evidence {
+    uint64_t        frame;
+    sc_dir          dir;
+    const uint8_t  *text;      /* raw bytes, printed through safeprint */
+    size_t          len;
+} sc_evidence;
+
+#define SC_MESSAGE_MAX 512
+typedef struct sc_finding {
+    const sc_rule  *rule;
+    sc_side         side;      /* client, server or capture (never either) */
+    sc_severity     severity;  /* effective (after --profile) */
+    uint64_t        frame;     /* frame of the line that completes it */
+    struct timeval  ts;
+    uint64_t        after_line;/* seq of the transcript line it follows */
+    char            message[SC_MESSAGE_MAX]; /* may hold wire bytes: escape */
+    size_t          nevidence;
+    sc_evidence     evidence[SC_EVIDENCE_MAX];
+} sc_finding;
+
+/* A counted run of raw wire bytes (not NUL-terminated, not escaped). */
+typedef struct sc_bytes {
+    const uint8_t *p;
+    size_t         len;
+} sc_bytes;
+
+/* One mail transaction (MAIL FROM .. end of data or abort). */
+typedef enum sc_txn_result {
+    SC_TXN_UNKNOWN = 0, SC_TXN_ACCEPTED, SC_TXN_REJECTED, SC_TXN_ABORTED
+} sc_txn_result;
+
+typedef struct sc_txn {
+    sc_bytes       mail_from;      /* the MAIL command's argument */
+    size_t         nrcpt;          /* RCPT commands seen */
+    size_t         nrcpt_kept;     /* entries in rcpt_to (bounded) */
+    const sc_bytes *rcpt_to;
+    sc_txn_result  result;
+    sc_bytes       reply;          /* final reply line (end of data, or the refusal) */
+    uint64_t       content_bytes;
+} sc_txn;
+
+typedef enum sc_close_by  { SC_CLOSE_NONE, SC_CLOSE_CLIENT, SC_CLOSE_SERVER } sc_close_by;
+typedef enum sc_close_how { SC_HOW_CAPTURE_END, SC_HOW_FIN, SC_HOW_RST,
+                            SC_HOW_TIMEOUT, SC_HOW_EVICTED } sc_close_how;
+
+/* Everything the outputs know of a session. Memory behind the pointers is
+ * the session's, bounded (a few recipients and transactions are kept, the
+ * counts say how many there were), and valid during the sink call. */
+typedef struct sc_session_info {
+    uint64_t        id;            /* 1-based, order of first packet */
+    sc_endpoint     client, server;
+    struct timeval  start, end;
+    uint64_t        first_frame, last_frame, frames;
+    uint64_t        bytes_c2s, bytes_s2c;
+    bool            handshake_seen;
+    bool            tls;           /* STARTTLS succeeded or implicit TLS port */
+    size_t          next;          /* EHLO keywords kept */
+    const sc_bytes *extensions;    /* each as the server sent it: "SIZE 10240000" */
+    sc_close_by     close_by;
+    sc_close_how    close_how;
+    const char     *close_after;   /* last state: "quit", "data", "mail", ... */
+    size_t          ntxn;          /* transactions seen */
+    size_t          ntxn_kept;
+    const sc_txn   *txn;
+    uint64_t        findings[3];   /* reported findings by severity */
+    const char     *capture_file;  /* file the session came from */
+} sc_session_info;
+
+/* Totals handed to sink->finish. */
+typedef struct sc_totals {
+    uint64_t files, packets, bytes, sessions, dropped;
+    uint64_t by_rule[SC_RULE_COUNT];
+    uint64_t by_severity[3];
+} sc_totals;
+
+/* An output. Any callback may be NULL. */
+typedef struct sc_sink sc_sink;
+struct sc_sink {
+    void (*session_begin)(sc_sink *, const sc_session_info *);
+    void (*line)(sc_sink *, const sc_session_info *, const sc_line *);
+    void (*finding)(sc_sink *, const sc_session_info *, const sc_finding *);
+    void (*session_end)(sc_sink *, const sc_session_info *);
+    void (*finish)(sc_sink *, const sc_totals *);
+    void (*destroy)(sc_sink *);
+    void *priv;
+};
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * safeprint.h - the one way wire bytes reach a human.
+ *
+ * Every byte that came off the wire is printed through these functions:
+ * printable ASCII passes, valid UTF-8 passes only where the caller allows
+ * it, everything else (control characters, ESC, DEL, invalid UTF-8) is
+ * written as \xHH; a backslash is written as \\. The JSON escaper produces
+ * a valid JSON string body for any input bytes (invalid UTF-8 as \u00HH of
+ * the byte value, so no byte is lost).
+ */
+#ifndef SC_SAFEPRINT_H
+#define SC_SAFEPRINT_H
+
+#include <stdio.h>
+#include "sc_types.h"
+
+/* Escapes n bytes of p to fp for a terminal or text file. */
+void sc_safe_fputs(FILE *fp, const uint8_t *p, size_t n);
+
+/* Escapes into buf (always NUL-terminated); returns bytes written
+ * (without the NUL). Truncates on a whole escape boundary. */
+size_t sc_safe_snprint(char *buf, size_t buflen, const uint8_t *p, size_t n);
+
+/* Writes p as a JSON string, quotes included. */
+void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n);
+
+#endif

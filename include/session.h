@@ -1,0 +1,39 @@
+/*
+ * session.h - one SMTP session replayed through the client and server
+ * machines, and the analyser that owns all sessions of a run.
+ *
+ * sc_smtp is the unit the tests drive: feed it flow events (both
+ * directions, wire order) and it emits transcript lines and findings to
+ * its sink, then the session summary when it gets SC_FLOW_CLOSE.
+ *
+ * sc_analyzer implements sc_flow_handler for the reassembler: it creates an
+ * sc_smtp per connection, fans records out to the outputs, keeps totals.
+ */
+#ifndef SC_SESSION_H
+#define SC_SESSION_H
+
+#include "config.h"
+#include "record.h"
+#include "reasm.h"
+
+typedef struct sc_smtp sc_smtp;
+
+sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
+                     const char *capture_file);
+void sc_smtp_packet(sc_smtp *s, const sc_packet *pkt);   /* frame accounting */
+void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev);
+/* True once the session has emitted session_end. */
+bool sc_smtp_done(const sc_smtp *s);
+void sc_smtp_free(sc_smtp *s);
+
+typedef struct sc_analyzer sc_analyzer;
+
+sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsinks);
+const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a);
+void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file);
+void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt);
+/* Calls finish on every sink with the run's totals. */
+void sc_analyzer_finish(sc_analyzer *a, sc_totals *out);
+void sc_analyzer_free(sc_analyzer *a);
+
+#endif
