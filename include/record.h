@@ -66,6 +66,14 @@ typedef struct sc_bytes {
     size_t         len;
 } sc_bytes;
 
+/* A range of one direction's byte stream: offset 0 is the first byte after
+ * the SYN (or, mid-stream, the first byte seen); gaps count. Used to mask
+ * message content and AUTH data in evidence pcaps (--redact). */
+typedef struct sc_range {
+    sc_dir   dir;
+    uint64_t start, end;     /* [start, end) */
+} sc_range;
+
 /* One mail transaction (MAIL FROM .. end of data or abort). */
 typedef enum sc_txn_result {
     SC_TXN_UNKNOWN = 0, SC_TXN_ACCEPTED, SC_TXN_REJECTED, SC_TXN_ABORTED
@@ -104,6 +112,8 @@ typedef struct sc_session_info {
     size_t          ntxn;          /* transactions seen */
     size_t          ntxn_kept;
     const sc_txn   *txn;
+    size_t          nredact;       /* stream ranges to mask under --redact */
+    const sc_range *redact;        /* (message content, AUTH exchanges) */
     uint64_t        findings[3];   /* reported findings by severity */
     const char     *capture_file;  /* file the session came from */
 } sc_session_info;

@@ -1,0 +1,25 @@
+/*
+ * output.h - the outputs: text report (and ladder), JSON Lines, evidence
+ * bundles. Each is an sc_sink (record.h); the analyser fans records out to
+ * every sink the options ask for.
+ */
+#ifndef SC_OUTPUT_H
+#define SC_OUTPUT_H
+
+#include <stdio.h>
+#include "config.h"
+#include "record.h"
+
+/* The text report of interface.md (with --ladder, the two-column form),
+ * sessions in order of start, totals per rule at the end. */
+sc_sink *sc_text_sink_new(const sc_config *cfg, FILE *out);
+
+/* JSON Lines: session, finding and summary records. */
+sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out);
+
+/* --evidence DIR: session-ID.pcap and session-ID.txt per reported session.
+ * Returns NULL with a reason in err when DIR cannot be used. */
+sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir,
+                              char *err, size_t errlen);
+
+#endif
