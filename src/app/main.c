@@ -1,0 +1,197 @@
+/*
+ * main.c - smtpscope: options, outputs, the analysis of each input, the
+ * exit status.
+ *
+ * Exit status (interface.md): 0 analysed and no finding at or above
+ * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
+ * with one line on stderr naming the file and the reason.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "options.h"
+#include "output.h"
+#include "pipeline.h"
+#include "record.h"
+#include "session.h"
+
+#define SINKS_MAX 4
+
+/* The progress line: bytes read of total, sessions, findings. Written to
+ * stderr when it is a terminal, the input is a file and -q is not given. */
+typedef struct progress {
+    sc_sink  sink;            /* counts sessions and findings */
+    uint64_t sessions, findings;
+    const char *file;
+    bool     shown;
+    sc_analyzer *an;
+} progress;
+
+static void progress_session(sc_sink *s, const sc_session_info *si)
+{
+    (void)si;
+    ((progress *)s->priv)->sessions++;
+}
+
+static void progress_finding(sc_sink *s, const sc_session_info *si, const sc_finding *f)
+{
+    (void)si; (void)f;
+    ((progress *)s->priv)->findings++;
+}
+
+static void progress_show(void *ctx, uint64_t done, uint64_t total)
+{
+    progress *p = ctx;
+
+    if (total)
+        fprintf(stderr, "\r%s: %3d%% (%.1f of %.1f MB), %llu sessions, %llu findings ",
+                p->file, (int)(done * 100 / total), done / 1e6, total / 1e6,
+                (unsigned long long)p->sessions, (unsigned long long)p->findings);
+    else
+        fprintf(stderr, "\r%s: %.1f MB, %llu sessions, %llu findings ",
+                p->file, done / 1e6, (unsigned long long)p->sessions,
+                (unsigned long long)p->findings);
+    p->shown = true;
+}
+
+static void progress_clear(progress *p)
+{
+    if (p->shown)
+        fputs("\r\033[K", stderr);
+    p->shown = false;
+}
+
+/* What the packet hook needs: the analyser's packet counter. */
+static void main_on_packet(void *ctx, const sc_packet *pkt)
+{
+    sc_analyzer_count_packet(((progress *)ctx)->an, pkt);
+}
+
+static void main_on_stop(int sig)
+{
+    (void)sig;
+    sc_pipeline_stop();
+}
+
+/* Builds the outputs the options ask for. Returns the count, -1 on error. */
+static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, size_t errlen)
+{
+    int n = 0;
+
+    switch (cfg->mode) {
+    case SC_OUT_JSON:
+        sinks[n++] = sc_json_sink_new(cfg, stdout);
+        break;
+    case SC_OUT_TUI:
+        snprintf(err, errlen, "--tui is not available in this build");
+        return -1;
+    case SC_OUT_TEXT:
+        sinks[n++] = sc_text_sink_new(cfg, stdout);
+        break;
+    }
+    if (!sinks[n - 1]) {
+        snprintf(err, errlen, "cannot set up the output");
+        return -1;
+    }
+    if (cfg->evidence_dir) {
+        sinks[n] = sc_evidence_sink_new(cfg, cfg->evidence_dir, err, errlen);
+        if (!sinks[n])
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    sc_config cfg;
+    sc_action action;
+    char err[512];
+    sc_sink *sinks[SINKS_MAX];
+    int status = 0;
+
+    if (sc_options_parse(argc, argv, &cfg, &action, err, sizeof err) < 0) {
+        fprintf(stderr, "smtpscope: %s\n", err);
+        return 2;
+    }
+    switch (action) {
+    case SC_ACTION_HELP:
+        sc_options_usage(stdout);
+        return 0;
+    case SC_ACTION_VERSION:
+        printf("smtpscope %s\n", SC_VERSION);
+        return 0;
+    case SC_ACTION_RULES:
+    case SC_ACTION_RULES_MARKDOWN:
+        sc_rules_print(stdout, action == SC_ACTION_RULES_MARKDOWN);
+        return 0;
+    case SC_ACTION_RUN:
+        break;
+    }
+
+    int nsinks = main_sinks_build(&cfg, sinks, err, sizeof err);
+    if (nsinks < 0) {
+        fprintf(stderr, "smtpscope: %s\n", err);
+        return 2;
+    }
+    progress prog = { .sink = { .session_begin = progress_session,
+                                .finding = progress_finding } };
+    prog.sink.priv = &prog;
+    sinks[nsinks++] = &prog.sink;
+
+    sc_analyzer *an = sc_analyzer_new(&cfg, sinks, (size_t)nsinks);
+    if (!an) {
+        fprintf(stderr, "smtpscope: out of memory\n");
+        return 2;
+    }
+    prog.an = an;
+    const sc_flow_handler *handler = sc_analyzer_handler(an);
+    bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
+    sc_pipeline_hooks hooks = { .packet = main_on_packet,
+                                .progress = show_progress ? progress_show : NULL,
+                                .ctx = &prog };
+    sc_pipeline_stats stats;
+
+    signal(SIGINT, main_on_stop);
+    signal(SIGTERM, main_on_stop);
+    if (cfg.iface) {
+        memset(&stats, 0, sizeof stats);
+        if (sc_pipeline_live(&cfg, handler, &hooks, &stats, err, sizeof err) < 0) {
+            fprintf(stderr, "smtpscope: %s\n", err);
+            status = 2;
+        }
+    } else {
+        for (size_t i = 0; i < cfg.nfiles; i++) {
+            prog.file = cfg.files[i];
+            sc_analyzer_set_file(an, cfg.files[i]);
+            memset(&stats, 0, sizeof stats);
+            int rc = sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
+                                      &stats, err, sizeof err);
+            progress_clear(&prog);
+            if (rc < 0) {
+                fprintf(stderr, "smtpscope: %s\n", err);
+                status = 2;
+            }
+        }
+    }
+
+    sc_totals totals;
+    sc_analyzer_finish(an, &totals);
+    sc_analyzer_free(an);
+    for (int i = 0; i < nsinks; i++)
+        if (sinks[i]->destroy)
+            sinks[i]->destroy(sinks[i]);
+    free(cfg.bpf);
+    fflush(stdout);
+
+    if (status)
+        return status;
+    for (int s = cfg.fail_on; s <= SC_SEV_ERROR; s++)
+        if (totals.by_severity[s])
+            return 1;
+    return 0;
+}

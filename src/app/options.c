@@ -1,0 +1,321 @@
+/*
+ * options.c - the command line of smtpscope (interface.md), parsed into an
+ * sc_config.
+ *
+ * Interface: sc_options_parse() fills cfg; on a usage error it writes one
+ * line to errbuf and returns -1 (the caller exits 2). --help, --version and
+ * --rules set the matching action.
+ *
+ * Trailing arguments: after `-r FILE`, further arguments that name
+ * existing files are more capture files (`-r a.pcap b.pcap`); the first one
+ * that does not starts the BPF expression, which takes the rest (as tcpdump
+ * joins its trailing words).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "options.h"
+
+enum {
+    OPT_JSON = 256, OPT_TUI, OPT_SESSION, OPT_ONLY_FINDINGS, OPT_MIN_SEV,
+    OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
+    OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
+    OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT,
+    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS
+};
+
+static const struct option long_options[] = {
+    { "json",          no_argument,       NULL, OPT_JSON },
+    { "tui",           no_argument,       NULL, OPT_TUI },
+    { "session",       required_argument, NULL, OPT_SESSION },
+    { "only-findings", no_argument,       NULL, OPT_ONLY_FINDINGS },
+    { "min-severity",  required_argument, NULL, OPT_MIN_SEV },
+    { "fail-on",       required_argument, NULL, OPT_FAIL_ON },
+    { "disable",       required_argument, NULL, OPT_DISABLE },
+    { "enable",        required_argument, NULL, OPT_ENABLE },
+    { "evidence",      required_argument, NULL, OPT_EVIDENCE },
+    { "redact",        no_argument,       NULL, OPT_REDACT },
+    { "profile",       required_argument, NULL, OPT_PROFILE },
+    { "show-content",  no_argument,       NULL, OPT_SHOW_CONTENT },
+    { "ladder",        no_argument,       NULL, OPT_LADDER },
+    { "write-streams", required_argument, NULL, OPT_WRITE_STREAMS },
+    { "any-port",      no_argument,       NULL, OPT_ANY_PORT },
+    { "color",         required_argument, NULL, OPT_COLOR },
+    { "colour",        required_argument, NULL, OPT_COLOR },
+    { "idle-timeout",  required_argument, NULL, OPT_IDLE },
+    { "max-sessions",  required_argument, NULL, OPT_MAX_SESSIONS },
+    { "rules",         no_argument,       NULL, OPT_RULES },
+    { "markdown",      no_argument,       NULL, OPT_MARKDOWN },
+    { "version",       no_argument,       NULL, OPT_VERSION },
+    { "help",          no_argument,       NULL, OPT_HELP },
+    { NULL, 0, NULL, 0 }
+};
+
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* Parses a decimal number in [min, max]. */
+static int options_number_parse(const char *s, unsigned long long min,
+                                unsigned long long max, unsigned long long *out)
+{
+    char *end;
+
+    if (*s == '\0' || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* -p 25,465,587: replaces the default list. */
+static int options_ports_parse(sc_config *cfg, const char *arg, char *err, size_t errlen)
+{
+    char buf[512];
+    unsigned long long v;
+
+    if (strlen(arg) >= sizeof buf)
+        FAIL("-p: list too long");
+    strcpy(buf, arg);
+    cfg->nports = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (options_number_parse(tok, 1, 65535, &v) < 0)
+            FAIL("-p: '%s' is not a port number (1-65535)", tok);
+        if (cfg->nports == SC_PORTS_MAX)
+            FAIL("-p: at most %d ports", SC_PORTS_MAX);
+        cfg->ports[cfg->nports++] = (uint16_t)v;
+    }
+    if (cfg->nports == 0)
+        FAIL("-p: no port given");
+    return 0;
+}
+
+/* --disable/--enable RULE[,RULE...]; "all" names every rule. */
+static int options_rules_set(sc_config *cfg, const char *arg, bool on,
+                             char *err, size_t errlen)
+{
+    char buf[2048];
+
+    if (strlen(arg) >= sizeof buf)
+        FAIL("--%s: list too long", on ? "enable" : "disable");
+    strcpy(buf, arg);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "all") == 0) {
+            for (unsigned i = 0; i < SC_RULE_COUNT; i++)
+                cfg->rule_enabled[i] = on;
+            continue;
+        }
+        const sc_rule *r = sc_rule_by_name(tok);
+        if (!r)
+            FAIL("--%s: unknown rule '%s' (see smtpscope --rules)",
+                 on ? "enable" : "disable", tok);
+        cfg->rule_enabled[r->id] = on;
+    }
+    return 0;
+}
+
+static bool options_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* Joins argv[from..argc) with spaces into a new string. */
+static char *options_join(int argc, char **argv, int from)
+{
+    size_t len = 1;
+    for (int i = from; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = calloc(1, len);
+    if (!s)
+        return NULL;
+    for (int i = from; i < argc; i++) {
+        if (i > from)
+            strcat(s, " ");
+        strcat(s, argv[i]);
+    }
+    return s;
+}
+
+int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
+                     char *err, size_t errlen)
+{
+    static const char *files[1024];
+    size_t nfiles = 0;
+    unsigned long long v;
+    bool markdown = false;
+    int c;
+
+    sc_config_defaults(cfg);
+    *action = SC_ACTION_RUN;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+r:i:p:Z:w:qj:", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (nfiles == sizeof files / sizeof files[0] - 1)
+                FAIL("-r: too many files");
+            files[nfiles++] = optarg;
+            break;
+        case 'i': cfg->iface = optarg; break;
+        case 'Z': cfg->drop_user = optarg; break;
+        case 'w': cfg->write_file = optarg; break;
+        case 'q': cfg->quiet = true; break;
+        case 'p':
+            if (options_ports_parse(cfg, optarg, err, errlen) < 0)
+                return -1;
+            break;
+        case 'j':
+            if (options_number_parse(optarg, 1, 64, &v) < 0)
+                FAIL("-j: '%s' is not a number of workers (1-64)", optarg);
+            cfg->jobs = (int)v;
+            break;
+        case OPT_JSON: cfg->mode = SC_OUT_JSON; break;
+        case OPT_TUI: cfg->mode = SC_OUT_TUI; break;
+        case OPT_SESSION:
+            if (options_number_parse(optarg, 1, UINT64_MAX, &v) < 0)
+                FAIL("--session: '%s' is not a session id", optarg);
+            cfg->only_session = v;
+            break;
+        case OPT_ONLY_FINDINGS: cfg->only_findings = true; break;
+        case OPT_MIN_SEV:
+            if (sc_severity_parse(optarg, &cfg->min_severity) < 0)
+                FAIL("--min-severity: '%s' is not info, warning or error", optarg);
+            break;
+        case OPT_FAIL_ON:
+            if (sc_severity_parse(optarg, &cfg->fail_on) < 0)
+                FAIL("--fail-on: '%s' is not info, warning or error", optarg);
+            break;
+        case OPT_DISABLE:
+        case OPT_ENABLE:
+            if (options_rules_set(cfg, optarg, c == OPT_ENABLE, err, errlen) < 0)
+                return -1;
+            break;
+        case OPT_EVIDENCE: cfg->evidence_dir = optarg; break;
+        case OPT_REDACT: cfg->redact = true; break;
+        case OPT_PROFILE:
+            if (strcmp(optarg, "rfc5321") == 0)
+                cfg->profile = SC_PROFILE_RFC5321;
+            else if (strcmp(optarg, "rfc821") == 0)
+                cfg->profile = SC_PROFILE_RFC821;
+            else
+                FAIL("--profile: '%s' is not rfc5321 or rfc821", optarg);
+            break;
+        case OPT_SHOW_CONTENT: cfg->show_content = true; break;
+        case OPT_LADDER: cfg->ladder = true; break;
+        case OPT_WRITE_STREAMS: cfg->write_streams = optarg; break;
+        case OPT_ANY_PORT: cfg->any_port = true; break;
+        case OPT_COLOR:
+            if (strcmp(optarg, "auto") == 0) cfg->color = -1;
+            else if (strcmp(optarg, "always") == 0) cfg->color = 1;
+            else if (strcmp(optarg, "never") == 0) cfg->color = 0;
+            else FAIL("--color: '%s' is not auto, always or never", optarg);
+            break;
+        case OPT_IDLE:
+            if (options_number_parse(optarg, 1, 86400 * 7, &v) < 0)
+                FAIL("--idle-timeout: '%s' is not a number of seconds", optarg);
+            cfg->idle_timeout = (unsigned)v;
+            break;
+        case OPT_MAX_SESSIONS:
+            if (options_number_parse(optarg, 1, 100000000, &v) < 0)
+                FAIL("--max-sessions: '%s' is not a number", optarg);
+            cfg->max_sessions = v;
+            break;
+        case OPT_RULES: *action = SC_ACTION_RULES; break;
+        case OPT_MARKDOWN: markdown = true; break;
+        case OPT_VERSION: *action = SC_ACTION_VERSION; return 0;
+        case OPT_HELP: *action = SC_ACTION_HELP; return 0;
+        case ':':
+            FAIL("option %s needs an argument", argv[optind - 1]);
+        default:
+            if (optopt)
+                FAIL("unknown option -%c (see smtpscope --help)", optopt);
+            FAIL("unknown option %s (see smtpscope --help)", argv[optind - 1]);
+        }
+    }
+    if (*action == SC_ACTION_RULES) {
+        if (markdown)
+            *action = SC_ACTION_RULES_MARKDOWN;
+        return 0;
+    }
+
+    /* Trailing words: more files after -r, then the BPF expression. */
+    int i = optind;
+    if (nfiles > 0)
+        while (i < argc && options_is_file(argv[i]) &&
+               nfiles < sizeof files / sizeof files[0] - 1)
+            files[nfiles++] = argv[i++];
+    if (i < argc) {
+        cfg->bpf = options_join(argc, argv, i);
+        if (!cfg->bpf)
+            FAIL("out of memory");
+    }
+    files[nfiles] = NULL;
+    cfg->files = files;
+    cfg->nfiles = nfiles;
+
+    if (nfiles > 0 && cfg->iface)
+        FAIL("-r and -i cannot be used together");
+    if (nfiles == 0 && !cfg->iface)
+        FAIL("nothing to read: give -r FILE or -i IFACE (see smtpscope --help)");
+    if (cfg->drop_user && !cfg->iface)
+        FAIL("-Z applies to live capture (-i) only");
+    if (cfg->write_file && !cfg->iface)
+        FAIL("-w applies to live capture (-i) only");
+    if (cfg->redact && cfg->show_content)
+        FAIL("--redact and --show-content cannot be used together");
+    return 0;
+}
+
+void sc_options_usage(FILE *fp)
+{
+    fputs(
+"usage: smtpscope [options] -r FILE [FILE...] [BPF expression]\n"
+"       smtpscope [options] -i IFACE [BPF expression]\n"
+"       smtpscope --rules [--markdown]\n"
+"\n"
+"Reads SMTP sessions from captures (pcap, pcapng, gzip; - for stdin) or a\n"
+"live interface and reports every way client and server broke the protocol.\n"
+"\n"
+"input:\n"
+"  -r FILE             read a capture file (several: each on its own)\n"
+"  -i IFACE            sniff live (needs CAP_NET_RAW)\n"
+"  -Z USER             drop privileges to USER once the capture is open\n"
+"  -w FILE             live: also write the packets of SMTP sessions\n"
+"  -p PORTS            server ports that are SMTP (default 25,465,587,2525)\n"
+"  --any-port          also recognise SMTP on other ports by the greeting\n"
+"  --idle-timeout S    close sessions silent for S seconds (default 600)\n"
+"  --max-sessions N    concurrent sessions kept (default 100000)\n"
+"  -j N                analyse with N workers\n"
+"analysis:\n"
+"  --profile P         rfc5321 (default) or rfc821 (legacy: some rules info)\n"
+"  --disable RULES     comma-separated rule ids (or all) not to report\n"
+"  --enable RULES      rule ids to report again\n"
+"output:\n"
+"  --json              JSON Lines instead of the text report\n"
+"  --tui               the interactive ncurses timeline\n"
+"  --ladder            text report transcript as a client/server ladder\n"
+"  --session ID        only session ID\n"
+"  --only-findings     only sessions with findings\n"
+"  --min-severity S    info (default), warning or error\n"
+"  --fail-on S         exit 1 when a finding is at least S (default error)\n"
+"  --show-content      print message content lines instead of a summary\n"
+"  --redact            mask message content and AUTH data everywhere\n"
+"  --evidence DIR      write session-ID.pcap and session-ID.txt per session\n"
+"  --write-streams DIR write each session's reassembled byte streams\n"
+"  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"
+"  -q                  no progress line\n"
+"  --rules             list the rule catalogue (--markdown: as Markdown)\n"
+"  --version, --help\n"
+"\n"
+"exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or\n"
+"input error. See smtpscope(1).\n", fp);
+}
