@@ -515,6 +515,7 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
         c->v4[0] = htonl(base);
         c->v4[1] = htonl(base + 1);
     }
+    c->pub.handshake_seen = (s->flags & SEG_SYN) != 0;
     c->pub.id = ++r->next_id;
     c->pub.first_frame = pkt->frame;
     c->pub.first_ts = pkt->ts;
