@@ -22,13 +22,13 @@ typedef struct fx_session {
     uint64_t seq;
 } fx_session;
 
-static struct timeval fx_tv(long sec, long usec)
+static inline struct timeval fx_tv(long sec, long usec)
 {
     struct timeval tv = { sec, usec };
     return tv;
 }
 
-static sc_bytes fx_b(const char *s)
+static inline sc_bytes fx_b(const char *s)
 {
     sc_bytes b = { (const uint8_t *)s, strlen(s) };
     return b;
@@ -36,7 +36,7 @@ static sc_bytes fx_b(const char *s)
 
 /* Session id, client 192.0.2.<id>:40000+id -> 198.51.100.25:25, start
  * 2024-01-02T03:04:05.000000Z + id seconds. */
-static void fx_session_init(fx_session *s, uint64_t id)
+static inline void fx_session_init(fx_session *s, uint64_t id)
 {
     memset(s, 0, sizeof *s);
     s->info.id = id;
@@ -76,7 +76,7 @@ static void fx_session_init(fx_session *s, uint64_t id)
     s->info.capture_file = "test.pcap";
 }
 
-static sc_line fx_line(fx_session *s, uint64_t frame, long usec_after, sc_dir dir,
+static inline sc_line fx_line(fx_session *s, uint64_t frame, long usec_after, sc_dir dir,
                        sc_line_kind kind, const void *text, size_t len)
 {
     sc_line l;
@@ -93,7 +93,7 @@ static sc_line fx_line(fx_session *s, uint64_t frame, long usec_after, sc_dir di
     return l;
 }
 
-static void fx_send_line(sc_sink *k, fx_session *s, uint64_t frame, long usec, sc_dir dir,
+static inline void fx_send_line(sc_sink *k, fx_session *s, uint64_t frame, long usec, sc_dir dir,
                          sc_line_kind kind, const char *text)
 {
     sc_line l = fx_line(s, frame, usec, dir, kind, text, strlen(text));
@@ -101,7 +101,7 @@ static void fx_send_line(sc_sink *k, fx_session *s, uint64_t frame, long usec, s
         k->line(k, &s->info, &l);
 }
 
-static void fx_send_finding(sc_sink *k, fx_session *s, const char *rule, sc_severity sev,
+static inline void fx_send_finding(sc_sink *k, fx_session *s, const char *rule, sc_severity sev,
                             uint64_t frame, const char *msg)
 {
     sc_finding f;
@@ -119,7 +119,7 @@ static void fx_send_finding(sc_sink *k, fx_session *s, const char *rule, sc_seve
 }
 
 /* Reads a whole (small) temporary file into a NUL-terminated buffer. */
-static char *fx_slurp(FILE *fp, size_t *lenp)
+static inline char *fx_slurp(FILE *fp, size_t *lenp)
 {
     long n;
     char *buf;
