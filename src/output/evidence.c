@@ -203,6 +203,8 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
         fprintf(fp, "packets:       session-%" PRIu64 ".pcap (this session's packets, "
                 "original frames and timestamps%s)\n", info->id,
                 v->cfg->redact ? "; payload masked, checksums recomputed" : "");
+    fprintf(fp, "numbering:     frame numbers below are those of the capture file (as "
+            "Wireshark numbers it); the .pcap renumbers its frames from 1\n");
     fprintf(fp, "redacted:      %s\n", v->cfg->redact ?
             "yes (message content and AUTH exchanges replaced by X)" : "no");
     fprintf(fp, "\nfindings: %" PRIu64 "\n", x->nfind_total);
