@@ -11,8 +11,11 @@
  * --read: libpcap alone, a pcap_loop() whose callback only counts.
  *
  * Prints one line:
- *   mode=nids packets=N bytes=N streams=N stream_bytes=N seconds=S MB/s=R
- * where bytes is the size of the file and MB = 10^6 bytes. Exit status 0,
+ *   mode=nids packets=N bytes=N streams=N closed=N reset=N stream_bytes=N
+ *   seconds=S MB/s=R
+ * where bytes is the size of the file, streams the SMTP connections libnids
+ * established, closed/reset how many ended by FIN both ways or by RST,
+ * stream_bytes the payload delivered in order, and MB = 10^6 bytes. Exit status 0,
  * 2 with a message when the file cannot be read.
  */
 #ifndef _GNU_SOURCE
@@ -27,7 +30,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static uint64_t packets, streams, stream_bytes;
+static uint64_t packets, streams, stream_bytes, closed, reset;
 static uint16_t ports[16];
 static size_t nports;
 
@@ -51,7 +54,13 @@ static void floor_tcp_cb(struct tcp_stream *a, void **param)
     case NIDS_DATA:
         stream_bytes += (uint64_t)a->client.count_new + (uint64_t)a->server.count_new;
         return;
-    default:          /* CLOSE, RESET, TIMEOUT, EXITING */
+    case NIDS_CLOSE:
+        closed++;
+        return;
+    case NIDS_RESET:
+        reset++;
+        return;
+    default:          /* TIMEOUT, EXITING */
         return;
     }
 }
@@ -135,9 +144,11 @@ int main(int argc, char **argv)
     if ((read_only ? floor_read(file) : floor_nids(file)) < 0) return 2;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("mode=%s packets=%llu bytes=%llu streams=%llu stream_bytes=%llu seconds=%.3f MB/s=%.1f\n",
+    printf("mode=%s packets=%llu bytes=%llu streams=%llu closed=%llu reset=%llu "
+           "stream_bytes=%llu seconds=%.3f MB/s=%.1f\n",
            read_only ? "read" : "nids", (unsigned long long)packets,
            (unsigned long long)sb.st_size, (unsigned long long)streams,
+           (unsigned long long)closed, (unsigned long long)reset,
            (unsigned long long)stream_bytes, secs, (double)sb.st_size / 1e6 / secs);
     return 0;
 }
