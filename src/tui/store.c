@@ -454,8 +454,10 @@ int tui_store_load(tui_store *st, tui_tl *tl, size_t idx)
             memcpy(&r, buf + p, sizeof r);
             if (r.len > h.nbytes - p - sizeof r)
                 goto out;
-            if (tl_push(tl, off + sizeof h + p,
-                        tl_data_step(&ds, &r, buf + p + sizeof r)) < 0)
+            uint8_t fl = tl_data_step(&ds, &r, buf + p + sizeof r);
+            if (r.type == TUI_REC_FINDING)
+                fl |= TUI_F_FINDING;
+            if (tl_push(tl, off + sizeof h + p, fl) < 0)
                 goto out;
             p += sizeof r + r.len;
         }
@@ -488,7 +490,7 @@ int tui_store_rec(tui_store *st, const tui_tl *tl, size_t i, tui_rec *rec)
     st->rbuf[h.len] = 0;
     memset(rec, 0, sizeof *rec);
     rec->type = (tui_rec_type)h.type;
-    rec->flags = h.flags | tl->flags[i];
+    rec->flags = h.flags | (tl->flags[i] & (TUI_F_IN_DATA | TUI_F_CROSSES));
     rec->frame = h.frame;
     rec->ts.tv_sec = (time_t)h.sec;
     rec->ts.tv_usec = h.usec;
