@@ -59,7 +59,7 @@ typedef struct tui_view {
     /* layout */
     int        rows, cols;
     int        list_y, list_h, tl_y, tl_h;
-    char       status[256];
+    char       status[320];
     char      *esc;
     bool       dirty;
 } tui_view;
