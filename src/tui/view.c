@@ -214,7 +214,7 @@ static void view_time(const tui_view *v, const tui_sess *s, struct timeval ts,
     } else {
         double d = (double)(ts.tv_sec - s->start.tv_sec) +
                    (double)(ts.tv_usec - s->start.tv_usec) / 1e6;
-        snprintf(buf, len, "%+10.4f", d);
+        snprintf(buf, len, "%+9.4f", d);
     }
 }
 
@@ -275,6 +275,17 @@ static view_cols view_list_cols(const tui_view *v)
     return c;
 }
 
+/* "ip:port" in at most w columns; a cut one ends with '~' so that it
+ * cannot be mistaken for another address. */
+static void view_ep_fit(const sc_endpoint *ep, char *buf, size_t len, int w)
+{
+    sc_endpoint_str(ep, buf, len);
+    if (w > 1 && strlen(buf) > (size_t)w && (size_t)w < len) {
+        buf[w - 1] = '~';
+        buf[w] = 0;
+    }
+}
+
 static void view_draw_list(tui_view *v)
 {
     const tui_store *st = v->t->st;
@@ -317,8 +328,8 @@ static void view_draw_list(tui_view *v)
             snprintf(dur, sizeof dur, "%.1fs+", d);
         else
             snprintf(dur, sizeof dur, "%.3fs", d);
-        sc_endpoint_str(&s->client, cl, sizeof cl);
-        sc_endpoint_str(&s->server, sv, sizeof sv);
+        view_ep_fit(&s->client, cl, sizeof cl, c.ep);
+        view_ep_fit(&s->server, sv, sizeof sv, c.ep);
         snprintf(buf, sizeof buf, "%*llu %-*.*s %-*.*s %-*s %*s", c.id,
                  (unsigned long long)s->id, c.ep, c.ep, cl, c.ep, c.ep, sv,
                  c.start, start, c.dur, dur);
@@ -357,8 +368,9 @@ static void view_draw_tl_title(tui_view *v)
     mvhline(y, 0, ' ', v->cols);
     if (idx != SIZE_MAX) {
         const tui_sess *s = &v->t->st->sess[idx];
-        snprintf(buf, sizeof buf, " session %llu  %s -> %s  %s, %s time%s",
-                 (unsigned long long)s->id, sc_endpoint_str(&s->client, cl, sizeof cl),
+        snprintf(buf, sizeof buf, " session %llu [%zu/%zu]  %s -> %s  %s, %s time%s",
+                 (unsigned long long)s->id, v->tl.n ? v->cur + 1 : 0, v->tl.n,
+                 sc_endpoint_str(&s->client, cl, sizeof cl),
                  sc_endpoint_str(&s->server, sv, sizeof sv),
                  v->ladder ? "ladder" : "transcript", v->abstime ? "UTC" : "relative",
                  v->hscroll ? "  (scrolled right)" : "");
@@ -378,8 +390,13 @@ static void view_draw_tl_title(tui_view *v)
 /* The text of a record, after the horizontal scroll. */
 static const char *view_hcut(const tui_view *v, const char *s)
 {
-    size_t n = strlen(s);
-    return (size_t)v->hscroll < n ? s + v->hscroll : s + n;
+    size_t n = strlen(s), h = (size_t)v->hscroll;
+
+    if (h >= n)
+        return s + n;
+    while (h < n && ((unsigned char)s[h] & 0xc0) == 0x80)   /* not inside a UTF-8 character */
+        h++;
+    return s + h;
 }
 
 static bool view_matches(const char *hay, const char *needle)
@@ -413,10 +430,9 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     int x = (int)strlen(pre);
     if (v->search_on && view_matches(text, v->search) && !base)
         attr = COLOR_PAIR(TUI_C_MATCH);
-    attron(attr);
+    attron(attr | base);
     view_put(y, x, view_hcut(v, text), v->cols - x);
-    attroff(attr);
-    attroff(base);
+    attroff(attr | base);
 }
 
 /* One ladder row: client lane at the left, server lane at the right, the
@@ -453,9 +469,9 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
 
     if (r->type == TUI_REC_FINDING) {
         view_finding_text(v, r, fbuf, sizeof fbuf);
-        attron(view_sev_attr(r->severity));
+        attron(view_sev_attr(r->severity) | base);
         view_put(y, xc + 2, view_hcut(v, fbuf), w - 2);
-        attroff(view_sev_attr(r->severity));
+        attroff(view_sev_attr(r->severity) | base);
         return;
     }
     const char *text = view_hcut(v, view_escape(v, r->text, r->len));
@@ -611,6 +627,18 @@ static void view_draw(tui_view *v)
 
 /* ---- navigation ---- */
 
+/* Scrolls the timeline so that the cursor shows with some context: the
+ * whole session when it fits, else the cursor a third of the way down. */
+static void view_tl_reveal(tui_view *v)
+{
+    size_t h = v->tl_h > 0 ? (size_t)v->tl_h : 1;
+
+    if (v->tl.n <= h)
+        v->tltop = 0;
+    else if (v->cur < v->tltop || v->cur >= v->tltop + h)
+        v->tltop = v->cur > h / 3 ? v->cur - h / 3 : 0;
+}
+
 /* The first (dir > 0) or last finding of the loaded session at or after
  * (or before) from; SIZE_MAX when none. */
 static size_t view_tl_find_finding(const tui_view *v, size_t from, int dir)
@@ -669,8 +697,7 @@ static void view_goto_next(tui_view *v, int dir, bool match)
         if (i == SIZE_MAX)
             continue;
         v->cur = i;
-        if (v->cur < v->tltop || v->cur >= v->tltop + (size_t)v->tl_h)
-            v->tltop = v->cur > 3 ? v->cur - 3 : 0;
+        view_tl_reveal(v);
         v->hscroll = 0;
         if (step > 0 && (dir > 0 ? pos <= start : pos >= start))
             snprintf(v->status, sizeof v->status, "(search wrapped around)");
@@ -977,7 +1004,8 @@ static void view_open_on_finding(tui_view *v)
             size_t i = view_tl_find_finding(v, 0, 1);
             if (i != SIZE_MAX) {
                 v->cur = i;
-                v->tltop = i > 3 ? i - 3 : 0;
+                view_layout(v);
+                view_tl_reveal(v);
             }
             return;
         }
@@ -997,14 +1025,16 @@ int sc_tui_run(sc_sink *sink)
     view_open_on_finding(t->view);
     for (;;) {
         if (tui_screen_quit) {
-            rc = 1;
+            rc = 1;                 /* SIGINT, SIGTERM or SIGHUP */
             break;
         }
-        rc = sc_tui_poll(sink, 200);
-        if (rc != 0)
+        int p = sc_tui_poll(sink, 200);
+        if (p != 0) {
+            rc = p == 1 ? 0 : -1;   /* q, or the screen failed */
             break;
+        }
     }
     sc_tui_stop(sink);
     tui_screen_catch_quit(false);
-    return rc < 0 ? -1 : rc;
+    return rc;
 }
