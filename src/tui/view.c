@@ -243,13 +243,15 @@ static void view_draw_title(tui_view *v)
 
     attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
     mvhline(0, 0, ' ', v->cols);
-    snprintf(buf, sizeof buf, " smtpscope  %zu session%s%s  findings: %llu error, %llu warning, %llu info"
-             "  sort:%s%s", st->nsess, st->nsess == 1 ? "" : "s",
-             v->filter ? " (with findings shown)" : "",
+    char shown[64] = "";
+    if (v->filter)
+        snprintf(shown, sizeof shown, " (%zu with findings shown)", v->norder);
+    snprintf(buf, sizeof buf, " smtpscope  %zu session%s%s  findings: %llu error, "
+             "%llu warning, %llu info  sort:%s  ?:help", st->nsess,
+             st->nsess == 1 ? "" : "s", shown,
              (unsigned long long)st->findings[SC_SEV_ERROR],
              (unsigned long long)st->findings[SC_SEV_WARNING],
-             (unsigned long long)st->findings[SC_SEV_INFO],
-             view_sort_names[v->sort], "  ?:help");
+             (unsigned long long)st->findings[SC_SEV_INFO], view_sort_names[v->sort]);
     view_put(0, 0, buf, v->cols);
     attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
 }
