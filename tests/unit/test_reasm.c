@@ -41,7 +41,7 @@ typedef struct tb {
 
 /* The options every packet can carry. */
 typedef struct popt {
-    bool bad_ipsum, bad_tcpsum, hopbyhop, truncate;
+    bool bad_ipsum, bad_tcpsum, hopbyhop, truncate, fragment;
     uint8_t extra_flags;
 } popt;
 
@@ -225,6 +225,26 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
         pkt.l3_len -= (uint32_t)len / 2;     /* snap length cut the payload */
     pkt.caplen = pkt.wirelen = pkt.l3_len;
     pkt.ipver = v6 ? 6 : 4;
+    if (o->fragment && !v6) {
+        /* Two IPv4 fragments: 24 bytes of the TCP segment, then the rest. */
+        static uint8_t f2[70000];
+        size_t rest = 20 + len - 24;
+        memcpy(f2, buf, 20);
+        memcpy(f2 + 20, buf + 20 + 24, rest);
+        put16(f2 + 2, (unsigned)(20 + rest));
+        put16(f2 + 6, 24 / 8);
+        f2[10] = f2[11] = 0;
+        put16(f2 + 10, cksum(f2, 20, 0));
+        put16(buf + 2, 20 + 24);
+        put16(buf + 6, 0x2000);                  /* more fragments */
+        buf[10] = buf[11] = 0;
+        put16(buf + 10, cksum(buf, 20, 0));
+        pkt.l3_len = pkt.caplen = pkt.wirelen = 44;
+        sc_reasm_packet(t->r, &pkt);
+        pkt.frame = ++t->frame;
+        pkt.data = pkt.l3 = f2;
+        pkt.l3_len = pkt.caplen = pkt.wirelen = (uint32_t)(20 + rest);
+    }
     sc_reasm_packet(t->r, &pkt);
 }
 
@@ -433,6 +453,20 @@ static void test_gap(void)
     free(t);
 }
 
+static void test_v4_fragments(void)
+{
+    tb *t = tb_new();
+    popt frag = { .fragment = true };
+
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "MAIL FROM:<someone@example.org>\r\n", &frag);
+    s2c(t, 5001, 1034, ACK, "250 ok\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:MAIL FROM:<someone@example.org>\r\n D1:250 ok\r\n C3",
+               "IPv4 fragments reassembled by libnids");
+    free(t);
+}
+
 static void test_urgent(void)
 {
     tb *t = tb_new();
@@ -533,6 +567,7 @@ int main(void)
     test_rst();
     test_gap();
     test_urgent();
+    test_v4_fragments();
     test_two_runs();
     test_eviction_and_expiry();
     test_ports();
