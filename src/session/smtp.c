@@ -429,6 +429,8 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     smtp_pending_fill(&p, v, l->frame, txt, tn);
     if (s->starttls_pending)
         p.flags |= SC_PF_INJECTED;
+    if (s->quit_sent)
+        p.flags |= SC_PF_OPTIONAL;   /* a server need not answer after QUIT */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
     smtp_check_pipelining(s, l, txt, tn);
@@ -1057,8 +1059,9 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
             smtp_report_end(s, &rep);
         }
         s->answered_early = true;
-        if (r->code >= 400)
-            smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
+        /* The transaction stays open until the dot's reply or the end of
+         * the connection; the early reply is kept as its last word. */
+        smtp_txn_reply(s, r->last, r->last_len);
         return;
     }
     if (in_chunk) {
@@ -1177,7 +1180,10 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
             }
         }
     }
-    if (!s->quit_answered && !s->got_421 && !(s->midstream && !s->quit_sent && s->blind)) {
+    /* Once the client has closed, the server may close too. */
+    bool client_gone = s->fin[SC_DIR_C2S] || s->rst[SC_DIR_C2S];
+    if (!s->quit_answered && !s->got_421 && !client_gone &&
+        !(s->midstream && !s->quit_sent && s->blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
                   "the server %s the connection (frame %llu) %s and without a 421",
                   rst ? "reset" : "closed", (unsigned long long)frame,
