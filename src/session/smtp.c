@@ -635,7 +635,6 @@ static void smtp_on_eod(void *ctx, const sc_cline *dot)
     if (s->blind)
         p.flags |= SC_PF_BLIND;
     smtp_push(s, &p);
-    s->smuggle_armed = s->shadow_on && s->nshadow > 0 && !s->smuggle_live;
 }
 
 static void smtp_on_chunk(void *ctx, uint64_t octets, uint64_t off, uint64_t frame)
@@ -823,6 +822,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     case SC_V_EOD:
         if (p->flags & SC_PF_SMUGGLED)
             break;
+        /* Smuggled commands in this content are judged on the next reply. */
+        s->smuggle_armed = s->shadow_on && s->nshadow > 0 && !s->smuggle_live;
         smtp_txn_end(s, ok ? SC_TXN_ACCEPTED : SC_TXN_REJECTED, r->last, r->last_len);
         s->c_mail = s->c_rcpt = false;
         s->s_mail = false;
@@ -956,18 +957,15 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
     sc_match_kind k;
 
     if (!during) {
+        /* The reply after the dot's: strict reading first. Only a reply
+         * that fits no pending command but fits the first smuggled one is
+         * taken as the lenient server's. */
         if (!s->smuggle_armed)
             return false;
         s->smuggle_armed = false;
         k = sc_matcher_match(&s->m, r->code, &idx);
-        if (k == SC_MATCH_HEAD && sc_pending_allows(sc_matcher_at(&s->m, idx), r->code) &&
-            !sc_pending_allows(&s->shadow[0].p, r->code))
+        if (k == SC_MATCH_HEAD || k == SC_MATCH_LATER)
             return false;
-        if (k == SC_MATCH_HEAD && !sc_pending_allows(&s->shadow[0].p, r->code))
-            return false;
-        if (k == SC_MATCH_HEAD && sc_matcher_at(&s->m, idx)->verb != SC_V_QUIT &&
-            sc_matcher_at(&s->m, idx)->verb == s->shadow[0].p.verb)
-            return false;    /* both readings fit: take the strict one */
         if (!sc_pending_allows(&s->shadow[0].p, r->code))
             return false;
     }
@@ -1162,11 +1160,14 @@ static const sc_server_ops smtp_server_ops = {
 static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
 {
     smtp_report rep;
+    bool client_gone = s->fin[SC_DIR_C2S] || s->rst[SC_DIR_C2S];
 
     if (s->info.tls)
         return;
     s->client_sending_at_sfin = sc_client_partial(&s->client);
-    if (!s->got_421 && !s->blind) {
+    /* After the client's own close, servers commonly close at once (end
+     * of file on their input): nothing is reported as lost then. */
+    if (!s->got_421 && !s->blind && !client_gone) {
         for (unsigned i = 0; i < s->m.n; i++) {
             sc_pending *p = sc_matcher_at(&s->m, i);
             if (p->flags & (SC_PF_OPTIONAL | SC_PF_BLIND))
@@ -1181,7 +1182,6 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
         }
     }
     /* Once the client has closed, the server may close too. */
-    bool client_gone = s->fin[SC_DIR_C2S] || s->rst[SC_DIR_C2S];
     if (!s->quit_answered && !s->got_421 && !client_gone &&
         !(s->midstream && !s->quit_sent && s->blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
