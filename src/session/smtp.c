@@ -733,6 +733,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 }
             }
             smtp_kw_commit(s, p->verb == SC_V_HELO);
+            s->seq_known = true;
             s->s_helo = true;
             s->s_mail = false;
             s->s_rcpt = 0;
@@ -744,7 +745,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         break;
     case SC_V_MAIL:
         if (ok) {
-            if (s->s_mail && !(p->flags & SC_PF_SMUGGLED))
+            if (s->s_mail && s->seq_known && !(p->flags & SC_PF_SMUGGLED))
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                           "the server accepted %.*s (#%llu) inside an open mail transaction",
@@ -759,7 +760,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         break;
     case SC_V_RCPT:
         if (ok) {
-            if (!s->s_mail)
+            if (!s->s_mail && s->seq_known)
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                           "the server accepted %.*s (#%llu) with no accepted MAIL",
@@ -770,7 +771,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     case SC_V_DATA:
         s->data_pending = false;
         if (c == 354) {
-            if (s->s_rcpt == 0)
+            if (s->s_rcpt == 0 && s->seq_known)
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                           "the server accepted DATA (#%llu) with no accepted RCPT",
@@ -816,7 +817,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 s->residue_mode = true;
             }
         }
-        if (c == 503 && (p->flags & SC_PF_BADSEQ))
+        if (c == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known)
             goto badseq;
         break;
     case SC_V_EOD:
@@ -828,6 +829,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         s->c_mail = s->c_rcpt = false;
         s->s_mail = false;
         s->s_rcpt = 0;
+        s->seq_known = true;
         break;
     case SC_V_BDAT:
         if (!ok || (p->flags & SC_PF_LAST)) {
@@ -839,7 +841,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         } else if (s->s_rcpt == 0 && !(p->flags & SC_PF_BADSEQ)) {
             /* accepted chunk: fine */
         }
-        if (ok && s->s_rcpt == 0 && (p->flags & SC_PF_BADSEQ))
+        if (ok && s->s_rcpt == 0 && s->seq_known && (p->flags & SC_PF_BADSEQ))
             smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                       "the server accepted BDAT (#%llu) with no accepted RCPT",
@@ -858,6 +860,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         if (c == 250) {
             if (s->txn_open)
                 smtp_txn_end(s, SC_TXN_ABORTED, r->last, r->last_len);
+            s->seq_known = true;
             s->s_mail = false;
             s->s_rcpt = 0;
         }
@@ -895,7 +898,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 smtp_report_end(s, &rep);
             }
         }
-        if (c >= 200 && c < 300 && (p->flags & SC_PF_INTXN))
+        if (c >= 200 && c < 300 && s->seq_known && (p->flags & SC_PF_INTXN))
             smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                       "the server accepted ETRN (#%llu) inside a mail transaction",
@@ -915,7 +918,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     default:
         break;
     }
-    if (c == 503 && (p->flags & SC_PF_BADSEQ) &&
+    if (c == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known &&
         (p->verb == SC_V_MAIL || p->verb == SC_V_RCPT || p->verb == SC_V_BDAT))
         goto badseq;
     return;
@@ -1266,6 +1269,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.close_after = "greeting";
     s->cur = -1;
     s->first_close = -1;
+    s->seq_known = conn->handshake_seen;
     s->ts = conn->first_ts;
     sc_client_init(&s->client, &smtp_client_ops, s);
     sc_server_init(&s->server, &smtp_server_ops, s);
@@ -1274,7 +1278,6 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
         s->midstream = true;
         s->blind = true;
         s->greeted = false;
-        sc_client_resync(&s->client);
         sc_server_resync(&s->server);
     }
     if (conn->server.port == 465) {
@@ -1342,7 +1345,8 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
     if (closed)
         smtp_bdat_truncated_check(s, ev->frame);
     smtp_half_close_check(s, ev->frame);
-    if (closed && s->txn_open && !s->info.tls && s->first_close >= 0) {
+    /* Open from the server's side: MAIL accepted, no final reply yet. */
+    if (closed && s->s_mail && !s->quit_sent && !s->info.tls && s->first_close >= 0) {
         smtp_find(s, R_TRANSACTION_ABORTED, side_of((sc_dir)s->first_close), ev->frame, NULL,
                   "the connection ended (%s by the %s) with a mail transaction open: nothing "
                   "was delivered (%llu bytes of content had been sent)",
@@ -1446,6 +1450,7 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             sc_server_gap(&s->server, ev->gap);
         if (!s->info.tls) {
             s->blind = true;
+            s->seq_known = false;
             for (unsigned i = 0; i < s->m.n; i++)
                 sc_matcher_at(&s->m, i)->flags |= SC_PF_BLIND;
         }

@@ -74,6 +74,7 @@ struct sc_smtp {
     bool             c_helo, c_mail, c_rcpt;
     /* sequence, as the server's replies made it */
     bool             s_helo, s_mail;
+    bool             seq_known;      /* false mid-stream and after a gap */
     unsigned         s_rcpt;
 
     /* DATA / BDAT */

@@ -210,7 +210,10 @@ void sc_client_gap(sc_client *c, uint64_t n)
     }
     client_line_reset(c);
     memset(c->hist, 0, sizeof c->hist);
-    c->resync = true;
+    /* Content: the next line boundary is the first trustworthy point.
+     * Commands: the next line is delivered; a fragment of a lost line is
+     * no known verb and the session, blind after a gap, ignores it. */
+    c->resync = c->mode == SC_CM_CONTENT;
 }
 
 void sc_client_resync(sc_client *c)
