@@ -155,6 +155,7 @@ static void smtp_content_reset(sc_smtp *s)
     s->answered_early = false;
     s->nshadow = 0;
     s->shadow_on = s->shadow_in_data = s->shadow_has_data = false;
+    s->shadow_data_answered = s->shadow_early_reported = false;
     s->smuggle_live = false;
 }
 
@@ -332,8 +333,19 @@ static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size
  * line is what a lenient server would read as a command. */
 static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
 {
-    if (!s->shadow_on || s->shadow_in_data)
+    if (!s->shadow_on)
         return;
+    if (s->shadow_in_data) {
+        /* Content of the smuggled message: to a lenient server that has
+         * not yet sent 354 to the smuggled DATA, it comes too early. */
+        if (s->smuggle_live && !s->shadow_data_answered && !s->shadow_early_reported) {
+            s->shadow_early_reported = true;
+            smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, l->frame, NULL,
+                      "the smuggled message's content was sent before the 354 to the "
+                      "smuggled DATA (frame %llu)", (unsigned long long)s->shadow_data_frame);
+        }
+        return;
+    }
     sc_verb v = sc_cmd_parse(l->text, l->kept);
     if (v == SC_V_UNKNOWN && l->kept == 0)
         return;
@@ -349,6 +361,7 @@ static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
     if (v == SC_V_DATA) {
         s->shadow_in_data = true;
         s->shadow_has_data = true;
+        s->shadow_data_frame = l->frame;
     }
 }
 
@@ -713,6 +726,14 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     sc_evidence e;
     smtp_report rep;
 
+    if (p->flags & SC_PF_SMUGGLED) {
+        /* Commands only a lenient server saw: they are answered, and
+         * judged by the finding that revealed them. */
+        if (p->verb == SC_V_DATA && c == 354)
+            s->shadow_data_answered = true;
+        return;
+    }
+
     if (c == 421)
         s->got_421 = true;
     if (!(p->flags & SC_PF_BLIND) && s->blind) {
@@ -975,12 +996,15 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
     smtp_report rep;
     if (smtp_report_begin(s, &rep, R_EOD_ACCEPTED_AMBIGUOUS, SC_SIDE_SERVER, r->frame,
                           "the server took %s at stream offset %llu (frame %llu) for the end "
-                          "of data: its replies answer the %u command%s smuggled in the message content",
+                          "of data: %s",
                           s->c_amb_what, (unsigned long long)s->c_amb_off,
-                          (unsigned long long)s->c_amb_frame, s->nshadow,
-                          s->nshadow == 1 ? "" : "s")) {
-        smtp_report_evidence(&rep, s->c_amb_frame, SC_DIR_C2S, s->shadow[0].p.text,
-                             s->shadow[0].p.tlen);
+                          (unsigned long long)s->c_amb_frame,
+                          during ? "it answered before the real <CRLF>.<CRLF>; what follows "
+                                   "in the content is commands to it"
+                                 : "its replies answer the commands smuggled in the message content")) {
+        if (s->nshadow)
+            smtp_report_evidence(&rep, s->shadow[0].p.frame, SC_DIR_C2S, s->shadow[0].p.text,
+                                 s->shadow[0].p.tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->first, r->first_len);
         smtp_report_end(s, &rep);
     }
@@ -997,6 +1021,14 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
         for (unsigned i = 0; i < s->nshadow; i++)
             smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, s->shadow[i].p.frame,
                       s->shadow[i].p.text, s->shadow[i].p.tlen);
+        if (has_tail) {
+            /* To that server, the smuggled message's content was sent before
+             * the 354 to the smuggled DATA: every reply came after it. */
+            const sc_pending *d = &s->shadow[s->nshadow - 1].p;
+            smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, d->frame, NULL,
+                      "the smuggled message's content was sent before the 354 to the "
+                      "smuggled DATA (frame %llu)", (unsigned long long)d->frame);
+        }
     } else {
         s->smuggle_live = true;
         for (unsigned i = 0; i < s->nshadow; i++) {
@@ -1014,6 +1046,24 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
     sc_evidence e;
     unsigned idx;
     smtp_report rep;
+
+    if (s->tls_probe) {
+        /* A plaintext reply after the 220 to STARTTLS: the server acted on
+         * a command injected before the TLS handshake. */
+        sc_pending *p = sc_matcher_at(&s->m, 0);
+        if (smtp_report_begin(s, &rep, R_REPLY_UNSOLICITED, SC_SIDE_SERVER, r->frame,
+                              "reply %d in plaintext after the 220 to STARTTLS: the server "
+                              "answered %s%.*s%s injected before the TLS handshake",
+                              r->code, p ? "\"" : "", p ? p->tlen : 0,
+                              p ? (const char *)p->text : "", p ? "\"" : "a command")) {
+            if (p)
+                smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
+            smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);
+            smtp_report_end(s, &rep);
+        }
+        sc_matcher_pop(&s->m);
+        return;
+    }
 
     if (!s->greeted) {
         if (!s->midstream) {
@@ -1047,9 +1097,12 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
                          r->last, r->last_len);
             return;
         }
-        if (s->c_ambiguous && s->nshadow > 0 && smtp_smuggle_check(s, r, true)) {
+        if (s->c_ambiguous && smtp_smuggle_check(s, r, true)) {
+            /* That server ended the message at the ambiguous sequence. */
             smtp_txn_end(s, r->code < 400 ? SC_TXN_ACCEPTED : SC_TXN_REJECTED,
                          r->last, r->last_len);
+            s->s_mail = false;
+            s->s_rcpt = 0;
             return;
         }
         if (smtp_report_begin(s, &rep, R_REPLY_DURING_DATA, SC_SIDE_SERVER, r->frame,
@@ -1385,18 +1438,15 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
         s->out->session_end(s->out, &s->info);
 }
 
+/* After the 220 to STARTTLS with injected commands pending, the server's
+ * next bytes decide: a digit starts a plaintext reply (the injection was
+ * acted on, see smtp_on_reply), anything else is the TLS handshake. */
 static void smtp_tls_probe(sc_smtp *s, const sc_flow_event *ev)
 {
-    /* After the 220 to STARTTLS with injected commands pending: a reply
-     * in plaintext means the server acted on the injected bytes. */
+    if (ev->len > 0 && ev->data[0] >= '2' && ev->data[0] <= '5' &&
+        !sc_server_partial(&s->server))
+        return;
     s->tls_probe = false;
-    if (ev->len > 0 && ev->data[0] >= '2' && ev->data[0] <= '5') {
-        sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
-        for (unsigned i = 0; i < s->m.n; i++) {
-            sc_pending *p = sc_matcher_at(&s->m, i);
-            (void)p;
-        }
-    }
     sc_matcher_clear(&s->m);
     sc_server_set_tls(&s->server);
 }
@@ -1429,11 +1479,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             }
         } else {
             s->info.bytes_s2c += ev->len;
-            if (s->tls_probe) {
+            if (s->tls_probe)
                 smtp_tls_probe(s, ev);
-                s->server.tls_octets += 0;
-                return;
-            }
             sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
         }
         break;

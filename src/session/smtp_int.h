@@ -96,6 +96,8 @@ struct sc_smtp {
     unsigned         nshadow;
     bool             shadow_on, shadow_in_data, shadow_has_data;
     bool             smuggle_armed, smuggle_live;
+    bool             shadow_data_answered, shadow_early_reported;
+    uint64_t         shadow_data_frame;
 
     /* AUTH / STARTTLS / QUIT */
     bool             auth_cred;      /* mechanism sends credentials (PLAIN, LOGIN) */
