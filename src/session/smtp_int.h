@@ -74,6 +74,7 @@ struct sc_smtp {
     bool             c_helo, c_mail, c_rcpt;
     /* sequence, as the server's replies made it */
     bool             s_helo, s_mail;
+    bool             seq_known;      /* false mid-stream and after a gap */
     unsigned         s_rcpt;
 
     /* DATA / BDAT */
@@ -95,6 +96,8 @@ struct sc_smtp {
     unsigned         nshadow;
     bool             shadow_on, shadow_in_data, shadow_has_data;
     bool             smuggle_armed, smuggle_live;
+    bool             shadow_data_answered, shadow_early_reported;
+    uint64_t         shadow_data_frame;
 
     /* AUTH / STARTTLS / QUIT */
     bool             auth_cred;      /* mechanism sends credentials (PLAIN, LOGIN) */
@@ -159,6 +162,7 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
 void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
+void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
 void smtp_kw_reset(sc_smtp *s);
 void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len);

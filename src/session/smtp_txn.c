@@ -54,10 +54,19 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
         sc_txn *t = &s->txn[s->cur];
         t->result = res;
         t->reply.p = s->reply_s[s->cur];
-        t->reply.len = reply ? txn_copy(s->reply_s[s->cur], reply, len) : 0;
+        if (reply)
+            t->reply.len = txn_copy(s->reply_s[s->cur], reply, len);
     }
     s->cur = -1;
     s->txn_open = false;
+}
+
+void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len)
+{
+    if (s->cur < 0)
+        return;
+    s->txn[s->cur].reply.p = s->reply_s[s->cur];
+    s->txn[s->cur].reply.len = txn_copy(s->reply_s[s->cur], reply, len);
 }
 
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
