@@ -219,8 +219,9 @@ if [ $# -gt 1 ]; then
     echo "| size | smtpscope | smtpscope --json | floor | smtpscope CPU (s) |"
     echo "|---|---:|---:|---:|---:|"
     for size in "$@"; do
-        awk -v s="$size" -v a="${rss_of[smtpscope,$size]:-0}" -v b="${rss_of[json,$size]:-0}" \
-            -v c="${rss_of[floor,$size]:-0}" -v w="${cpu_of[smtpscope,$size]:--}" \
-            'BEGIN { printf "| %s | %.0f | %.0f | %.0f | %s |\n", s, a / 1024, b / 1024, c / 1024, w }'
+        awk -v s="$size" -v a="${rss_of[smtpscope,$size]:--}" -v b="${rss_of[json,$size]:--}" \
+            -v c="${rss_of[floor,$size]:--}" -v w="${cpu_of[smtpscope,$size]:--}" '
+            function mb(k) { return k == "-" ? "-" : sprintf("%.0f", k / 1024) }
+            BEGIN { printf "| %s | %s | %s | %s | %s |\n", s, mb(a), mb(b), mb(c), w }'
     done
 fi
