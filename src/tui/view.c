@@ -236,13 +236,19 @@ static void view_finding_text(tui_view *v, const tui_rec *r, char *buf, size_t l
 
 /* ---- drawing ---- */
 
+/* Title bars: black on cyan, or reverse video without colours. */
+static int view_bar_attr(void)
+{
+    return has_colors() && !getenv("NO_COLOR") ? (int)COLOR_PAIR(TUI_C_BAR) : A_REVERSE;
+}
+
 static void view_draw_title(tui_view *v)
 {
     const tui_store *st = v->t->st;
     char buf[256];
 
-    attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
-    mvhline(0, 0, ' ', v->cols);
+    attron(view_bar_attr());
+    mvhline(0, 0, ' ' | (chtype)view_bar_attr(), v->cols);
     char shown[64] = "";
     if (v->filter)
         snprintf(shown, sizeof shown, " (%zu with findings shown)", v->norder);
@@ -253,7 +259,7 @@ static void view_draw_title(tui_view *v)
              (unsigned long long)st->findings[SC_SEV_WARNING],
              (unsigned long long)st->findings[SC_SEV_INFO], view_sort_names[v->sort]);
     view_put(0, 0, buf, v->cols);
-    attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attroff(view_bar_attr());
 }
 
 /* Column widths of the session list for the current width. */
@@ -295,7 +301,7 @@ static void view_draw_list(tui_view *v)
     char buf[512], cl[64], sv[64], start[32], dur[32];
 
     attron(A_BOLD | A_UNDERLINE);
-    mvhline(1, 0, ' ', v->cols);
+    mvhline(1, 0, ' ' | A_UNDERLINE, v->cols);
     snprintf(buf, sizeof buf, "%*s %-*s %-*s %-*s %*s   E   W   I", c.id, "id",
              c.ep, "client", c.ep, "server", c.start, "start", c.dur, "duration");
     view_put(1, 0, buf, v->cols);
@@ -338,13 +344,14 @@ static void view_draw_list(tui_view *v)
         bool selected = pos == v->sel;
         int attr = selected ? (v->focus == VIEW_FOCUS_LIST ? A_REVERSE : A_UNDERLINE | A_BOLD) : 0;
         attron(attr);
-        mvhline(y, 0, ' ', v->cols);
+        mvhline(y, 0, ' ' | (chtype)attr, v->cols);
         view_put(y, 0, buf, v->cols);
         int x = (int)strlen(buf) + 1;
         for (int sev = SC_SEV_ERROR; sev >= SC_SEV_INFO; sev--) {
             char n[16];
             if (s->findings[sev]) {
                 snprintf(n, sizeof n, "%3u", s->findings[sev]);
+                attroff(attr);      /* the colour must stay readable on the selected row */
                 attron(view_sev_attr((sc_severity)sev));
             } else {
                 snprintf(n, sizeof n, "  .");
@@ -366,8 +373,8 @@ static void view_draw_tl_title(tui_view *v)
     size_t idx = view_sel_store_index(v);
     int y = v->tl_y - 1;
 
-    attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
-    mvhline(y, 0, ' ', v->cols);
+    attron(view_bar_attr());
+    mvhline(y, 0, ' ' | (chtype)view_bar_attr(), v->cols);
     if (idx != SIZE_MAX) {
         const tui_sess *s = &v->t->st->sess[idx];
         snprintf(buf, sizeof buf, " session %llu [%zu/%zu]  %s -> %s  %s, %s time%s",
@@ -382,11 +389,11 @@ static void view_draw_tl_title(tui_view *v)
     view_put(y, 0, buf, v->cols);
     /* The ladder's legend, when it fits. */
     int x = (int)strlen(buf) + 3;
-    if (v->ladder && x + 24 < v->cols) {
+    if (v->ladder && x + 20 <= v->cols) {
         mvaddstr(y, x, tui_screen_utf8() ? "\u2503" : "#");
         addstr(" client inside DATA");
     }
-    attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attroff(view_bar_attr());
 }
 
 /* The text of a record, after the horizontal scroll. */
@@ -532,7 +539,7 @@ static void view_draw_timeline(tui_view *v)
             base = v->focus == VIEW_FOCUS_TIMELINE ? A_REVERSE : A_UNDERLINE;
         if (base == A_REVERSE) {
             attron(A_REVERSE);
-            mvhline(y, 0, ' ', v->cols);
+            mvhline(y, 0, ' ' | A_REVERSE, v->cols);
             attroff(A_REVERSE);
         }
         if (v->ladder)
@@ -566,7 +573,6 @@ static void view_draw_status(tui_view *v)
 
 static const char *const view_help_lines[] = {
     "smtpscope timeline - keys",
-    "",
     "Up/Down, j/k      move in the focused pane (mouse wheel: scroll)",
     "PgUp/PgDn, space  page up/down",
     "g/G, Home/End     first/last",
@@ -586,7 +592,6 @@ static const char *const view_help_lines[] = {
     "Ladder: client lane left, server lane right; a thick client lane",
     "marks message content in progress, a red double arrow a reply",
     "sent while it was (e.g. 552 in the middle of DATA).",
-    "",
     "any key closes this help",
 };
 
@@ -599,12 +604,12 @@ static void view_draw_help(tui_view *v)
 
     if (w < 10 || h < 3)
         return;
-    attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attron(view_bar_attr());
     for (int y = 0; y < h; y++)
-        mvhline(y0 + y, x0, ' ', w);
+        mvhline(y0 + y, x0, ' ' | (chtype)view_bar_attr(), w);
     for (int i = 0; i < n && i + 1 < h - 1; i++)
         view_put(y0 + 1 + i, x0 + 2, view_help_lines[i], w - 4);
-    attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attroff(view_bar_attr());
 }
 
 static void view_draw(tui_view *v)
