@@ -21,8 +21,8 @@ skip() { echo "SKIP: tui: $*"; }
 command -v tmux >/dev/null || { skip "tmux not installed"; exit 0; }
 [ -x "$BIN" ] || { skip "no program at $BIN"; exit 0; }
 SAMPLES=${SAMPLES:-samples}
-s000=$(ls "$SAMPLES"/seed000*.pcap 2>/dev/null | head -n 1)
-s004=$(ls "$SAMPLES"/seed004*.pcap 2>/dev/null | head -n 1)
+s000=$(ls "$SAMPLES"/seed000-frontbridge*.pcap 2>/dev/null | head -n 1)
+s004=$(ls "$SAMPLES"/seed004-reply-mid-data*.pcap 2>/dev/null | head -n 1)
 [ -n "$s000" ] && [ -n "$s004" ] || { skip "seed samples 000 and 004 not found in samples/"; exit 0; }
 if "$BIN" --tui -r "$s000" </dev/null 2>&1 >/dev/null | grep -q "not available"; then
     skip "--tui not available in this build"
