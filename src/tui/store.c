@@ -346,6 +346,10 @@ static uint8_t tl_data_step(tl_data_state *ds, const rec_hdr *h, const uint8_t *
         return *ds == TL_DATA_CONTENT ? TUI_F_IN_DATA : 0;
     switch ((sc_line_kind)h->b) {
     case SC_LINE_COMMAND:
+        if (*ds == TL_DATA_CONTENT && tl_text_is(t, h->len, ".")) {
+            *ds = TL_DATA_NONE;           /* the end of data: last row of the bar */
+            return TUI_F_IN_DATA;
+        }
         if (tl_text_is(t, h->len, "DATA")) {
             *ds = TL_DATA_SENT;
             return 0;
@@ -355,10 +359,9 @@ static uint8_t tl_data_step(tl_data_state *ds, const rec_hdr *h, const uint8_t *
     case SC_LINE_CONTENT:
         if (*ds == TL_DATA_NONE)
             return 0;
+        /* content lines (--show-content) or the summary written at the
+         * end of data; the "." that follows is a command line */
         *ds = TL_DATA_CONTENT;
-        if (tl_text_is(t, h->len, ".") ||
-            (h->len >= 16 && memcmp(t, "[message content", 16) == 0))
-            *ds = TL_DATA_NONE;           /* the last row of the bar */
         return TUI_F_IN_DATA;
     case SC_LINE_REPLY:
         if (*ds == TL_DATA_SENT && h->len >= 3 && memcmp(t, "354", 3) == 0) {
