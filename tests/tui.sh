@@ -193,11 +193,13 @@ if wait_for '^ smtpscope' 20; then
     else
         fail "ladder: 552 row is '$line'"; screen | sed 's/^/    /'
     fi
-    # the lane stays thick from the 552 to the end of the content
-    if screen | grep -E '┃' | grep -q 'message content\|^#.*┃\.'; then
-        pass "ladder: the DATA lane runs on to the end of the content"
+    # the lane turns thick after the 354 (content under way), not before
+    l354=$(screen | grep -E '^#[0-9]+ .* 354 ' | head -n 1)
+    if [ -n "$l354" ] && ! echo "$l354" | grep -q '┃' &&
+       [ "$(screen | grep -E '^#[0-9]+ ' | grep -c '┃')" -ge 2 ]; then
+        pass "ladder: the client lane is thick from the 354 on, not before"
     else
-        fail "ladder: no thick lane down to the content"; screen | sed 's/^/    /'
+        fail "ladder: DATA lane: 354 row '$l354'"; screen | sed 's/^/    /'
     fi
     keys l
     tl_title | grep -q transcript && pass "l toggles back to the transcript" ||
