@@ -377,8 +377,13 @@ static void view_draw_tl_title(tui_view *v)
     mvhline(y, 0, ' ' | (chtype)view_bar_attr(), v->cols);
     if (idx != SIZE_MAX) {
         const tui_sess *s = &v->t->st->sess[idx];
-        snprintf(buf, sizeof buf, " session %llu [%zu/%zu]  %s -> %s  %s, %s time%s",
-                 (unsigned long long)s->id, v->tl.n ? v->cur + 1 : 0, v->tl.n,
+        char file[80] = "";
+        if (v->t->st->nfiles > 1) {
+            const char *f = tui_store_file_name(v->t->st, s->file), *slash = strrchr(f, '/');
+            snprintf(file, sizeof file, " of %.60s", slash ? slash + 1 : f);
+        }
+        snprintf(buf, sizeof buf, " session %llu%s [%zu/%zu]  %s -> %s  %s, %s time%s",
+                 (unsigned long long)s->id, file, v->tl.n ? v->cur + 1 : 0, v->tl.n,
                  sc_endpoint_str(&s->client, cl, sizeof cl),
                  sc_endpoint_str(&s->server, sv, sizeof sv),
                  v->ladder ? "ladder" : "transcript", v->abstime ? "UTC" : "relative",
@@ -791,7 +796,9 @@ static void view_evidence(tui_view *v)
         return;
     }
     msg[0] = 0;
-    int rc = v->t->evidence(v->t->evidence_ctx, v->t->st->sess[idx].id, msg, sizeof msg);
+    const tui_sess *s = &v->t->st->sess[idx];
+    int rc = v->t->evidence(v->t->evidence_ctx, tui_store_file_name(v->t->st, s->file),
+                            s->id, msg, sizeof msg);
     msg[sizeof msg - 1] = 0;
     snprintf(v->status, sizeof v->status, "evidence%s: %s", rc < 0 ? " failed" : "",
              msg[0] ? msg : (rc < 0 ? "unknown error" : "written"));
