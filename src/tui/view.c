@@ -236,6 +236,14 @@ static void view_finding_text(tui_view *v, const tui_rec *r, char *buf, size_t l
 
 /* ---- drawing ---- */
 
+/* The attributes of a timeline row: its colour, or, under the cursor of
+ * the focused pane, plain reverse video (a colour on reverse is hard to
+ * read). */
+static int view_row_attr(int colour, int base)
+{
+    return base == A_REVERSE ? (int)(A_REVERSE | A_BOLD) : colour | base;
+}
+
 /* Title bars: black on cyan, or reverse video without colours. */
 static int view_bar_attr(void)
 {
@@ -302,7 +310,8 @@ static void view_draw_list(tui_view *v)
 
     attron(A_BOLD | A_UNDERLINE);
     mvhline(1, 0, ' ' | A_UNDERLINE, v->cols);
-    snprintf(buf, sizeof buf, "%*s %-*s %-*s %-*s %*s   E   W   I", c.id, "id",
+    snprintf(buf, sizeof buf, "%*s %-*s %-*s %-*s %*s   E   W   I", c.id,
+             st->nfiles > 1 ? "file:id" : "id",
              c.ep, "client", c.ep, "server", c.start, "start", c.dur, "duration");
     view_put(1, 0, buf, v->cols);
     attroff(A_BOLD | A_UNDERLINE);
@@ -338,8 +347,14 @@ static void view_draw_list(tui_view *v)
             snprintf(dur, sizeof dur, "%.3fs", d);
         view_ep_fit(&s->client, cl, sizeof cl, c.ep);
         view_ep_fit(&s->server, sv, sizeof sv, c.ep);
-        snprintf(buf, sizeof buf, "%*llu %-*.*s %-*.*s %-*s %*s", c.id,
-                 (unsigned long long)s->id, c.ep, c.ep, cl, c.ep, c.ep, sv,
+        /* with several capture files, "file:id" (each numbers from 1) */
+        char id[48];
+        if (st->nfiles > 1)
+            snprintf(id, sizeof id, "%u:%llu", s->file + 1u, (unsigned long long)s->id);
+        else
+            snprintf(id, sizeof id, "%llu", (unsigned long long)s->id);
+        snprintf(buf, sizeof buf, "%*s %-*.*s %-*.*s %-*s %*s", c.id,
+                 id, c.ep, c.ep, cl, c.ep, c.ep, sv,
                  c.start, start, c.dur, dur);
         bool selected = pos == v->sel;
         int attr = selected ? (v->focus == VIEW_FOCUS_LIST ? A_REVERSE : A_UNDERLINE | A_BOLD) : 0;
@@ -444,9 +459,10 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     int x = (int)strlen(pre);
     if (v->search_on && view_matches(text, v->search) && !base)
         attr = COLOR_PAIR(TUI_C_MATCH);
-    attron(attr | base);
+    attr = view_row_attr(attr, base);
+    attron(attr);
     view_put(y, x, view_hcut(v, text), v->cols - x);
-    attroff(attr | base);
+    attroff(attr);
 }
 
 /* One ladder row: client lane at the left, server lane at the right, the
@@ -483,9 +499,10 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
 
     if (r->type == TUI_REC_FINDING) {
         view_finding_text(v, r, fbuf, sizeof fbuf);
-        attron(view_sev_attr(r->severity) | base);
+        int fattr = view_row_attr(view_sev_attr(r->severity), base);
+        attron(fattr);
         view_put(y, xc + 2, view_hcut(v, fbuf), w - 2);
-        attroff(view_sev_attr(r->severity) | base);
+        attroff(fattr);
         return;
     }
     const char *text = view_hcut(v, view_escape(v, r->text, r->len));
@@ -494,13 +511,14 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
     if (tlen > room)
         tlen = room;
     bool crosses = r->flags & TUI_F_CROSSES;
-    int attr = base;
+    int attr = 0;
     if (crosses)
-        attr |= COLOR_PAIR(TUI_C_ERROR) | A_BOLD;
+        attr = COLOR_PAIR(TUI_C_ERROR) | A_BOLD;
     else if (v->search_on && view_matches(text, v->search) && !base)
-        attr |= COLOR_PAIR(TUI_C_MATCH);
+        attr = COLOR_PAIR(TUI_C_MATCH);
     else if (r->dir == SC_DIR_S2C)
-        attr |= COLOR_PAIR(TUI_C_SERVER);
+        attr = COLOR_PAIR(TUI_C_SERVER);
+    attr = view_row_attr(attr, base);
     attron(attr);
     if (r->dir == SC_DIR_C2S) {
         /* C |text ─────────> | S */
