@@ -213,6 +213,11 @@ static void smtp_check_extension(sc_smtp *s, sc_verb v, const sc_cline *l,
     if (!s->ext_known || s->blind)
         return;
     if (need && !(s->ext & need)) {
+        if (v == SC_V_BDAT) {
+            if (s->rep_bdat_unadv)
+                return;          /* once per session, not per chunk */
+            s->rep_bdat_unadv = true;
+        }
         sc_rule_id id = v == SC_V_STARTTLS ? R_STARTTLS_UNADVERTISED
                       : v == SC_V_BDAT ? R_BDAT_UNADVERTISED : R_EXTENSION_UNADVERTISED;
         smtp_find(s, id, SC_SIDE_CLIENT, l->frame, ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),

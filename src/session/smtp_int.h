@@ -116,7 +116,7 @@ struct sc_smtp {
     /* once-per-session reports */
     bool             rep_pregreet, rep_pipe, rep_long_cmd, rep_long_reply,
                      rep_bare_cmd, rep_after_quit, rep_malformed, rep_mixed,
-                     rep_auth, rep_untracked;
+                     rep_auth, rep_untracked, rep_bdat_unadv;
 
     sc_verb          last_verb;
 
