@@ -22,4 +22,12 @@ sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out);
 sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir,
                               char *err, size_t errlen);
 
+/* Whether to colour: setting 1 always, 0 never, -1 when out is a terminal,
+ * NO_COLOR is unset or empty and TERM is not "dumb". */
+bool sc_output_want_color(int setting, FILE *out);
+
+/* True when out is not a regular file (terminal, pipe, socket): outputs
+ * then flush after each record so that live mode reads them at once. */
+bool sc_output_is_stream(FILE *out);
+
 #endif

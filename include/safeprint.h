@@ -2,8 +2,9 @@
  * safeprint.h - the one way wire bytes reach a human.
  *
  * Every byte that came off the wire is printed through these functions:
- * printable ASCII passes, valid UTF-8 passes only where the caller allows
- * it, everything else (control characters, ESC, DEL, invalid UTF-8) is
+ * printable ASCII passes, valid UTF-8 passes except code points that hide
+ * or reorder text (C1 controls, bidi overrides and isolates, zero-width
+ * characters: see safeprint.c), everything else (control characters, ESC, DEL, invalid UTF-8) is
  * written as \xHH; a backslash is written as \\. The JSON escaper produces
  * a valid JSON string body for any input bytes (invalid UTF-8 as \u00HH of
  * the byte value, so no byte is lost).
@@ -21,7 +22,13 @@ void sc_safe_fputs(FILE *fp, const uint8_t *p, size_t n);
  * (without the NUL). Truncates on a whole escape boundary. */
 size_t sc_safe_snprint(char *buf, size_t buflen, const uint8_t *p, size_t n);
 
+/* Display width (code points) of n bytes of already escaped text. */
+size_t sc_safe_width(const char *s, size_t n);
+
 /* Writes p as a JSON string, quotes included. */
 void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n);
+
+/* Writes the NUL-terminated s as a JSON string, or null when s is NULL. */
+void sc_json_fputstr(FILE *fp, const char *s);
 
 #endif

@@ -18,6 +18,8 @@
 #include "pipeline.h"
 #include "record.h"
 #include "session.h"
+#include "streams.h"
+#include "tui.h"
 
 #define SINKS_MAX 4
 
@@ -29,6 +31,7 @@ typedef struct progress {
     const char *file;
     bool     shown;
     sc_analyzer *an;
+    sc_sink *tui;
 } progress;
 
 static void progress_session(sc_sink *s, const sc_session_info *si)
@@ -71,6 +74,11 @@ static void main_on_packet(void *ctx, const sc_packet *pkt)
     sc_analyzer_count_packet(((progress *)ctx)->an, pkt);
 }
 
+static void main_on_tui_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    sc_tui_progress(((progress *)ctx)->tui, done, total);
+}
+
 static void main_on_stop(int sig)
 {
     (void)sig;
@@ -87,8 +95,8 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, si
         sinks[n++] = sc_json_sink_new(cfg, stdout);
         break;
     case SC_OUT_TUI:
-        snprintf(err, errlen, "--tui is not available in this build");
-        return -1;
+        sinks[n++] = sc_tui_sink_new(cfg);
+        break;
     case SC_OUT_TEXT:
         sinks[n++] = sc_text_sink_new(cfg, stdout);
         break;
@@ -111,7 +119,7 @@ int main(int argc, char **argv)
     sc_config cfg;
     sc_action action;
     char err[512];
-    sc_sink *sinks[SINKS_MAX];
+    sc_sink *sinks[SINKS_MAX] = { NULL };
     int status = 0;
 
     if (sc_options_parse(argc, argv, &cfg, &action, err, sizeof err) < 0) {
@@ -135,6 +143,9 @@ int main(int argc, char **argv)
 
     int nsinks = main_sinks_build(&cfg, sinks, err, sizeof err);
     if (nsinks < 0) {
+        for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
+            if (sinks[i]->destroy)
+                sinks[i]->destroy(sinks[i]);
         fprintf(stderr, "smtpscope: %s\n", err);
         return 2;
     }
@@ -150,10 +161,23 @@ int main(int argc, char **argv)
     }
     prog.an = an;
     const sc_flow_handler *handler = sc_analyzer_handler(an);
+    sc_streams *streams = NULL;
+    if (cfg.write_streams) {
+        streams = sc_streams_new(cfg.write_streams, handler, err, sizeof err);
+        if (!streams) {
+            fprintf(stderr, "smtpscope: --write-streams: %s\n", err);
+            return 2;
+        }
+        handler = sc_streams_handler(streams);
+    }
+    sc_sink *tui = cfg.mode == SC_OUT_TUI ? sinks[0] : NULL;
+    prog.tui = tui;
     bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
     sc_pipeline_hooks hooks = { .packet = main_on_packet,
                                 .progress = show_progress ? progress_show : NULL,
                                 .ctx = &prog };
+    if (tui && !cfg.quiet)
+        hooks.progress = main_on_tui_progress;
     sc_pipeline_stats stats;
 
     signal(SIGINT, main_on_stop);
@@ -182,6 +206,12 @@ int main(int argc, char **argv)
     sc_totals totals;
     sc_analyzer_finish(an, &totals);
     sc_analyzer_free(an);
+    sc_streams_free(streams);
+    if (tui && status == 0) {
+        sc_tui_progress_end(tui);
+        if (sc_tui_run(tui) < 0)
+            status = 2;
+    }
     for (int i = 0; i < nsinks; i++)
         if (sinks[i]->destroy)
             sinks[i]->destroy(sinks[i]);

@@ -1,0 +1,34 @@
+/*
+ * streams.h - --write-streams DIR: the reassembled bytes of every
+ * connection written to files, as a decorator around another flow handler.
+ *
+ * For connection ID (sc_conn.id) it writes DIR/session-ID.c2s (client to
+ * server) and DIR/session-ID.s2c (server to client): the raw stream bytes
+ * in order, exactly what SC_FLOW_DATA delivered. Bytes missing from the
+ * capture (SC_FLOW_GAP) are not written. Both files exist once the
+ * connection opened, even when a direction carried nothing. Every event
+ * is passed on to the inner handler unchanged (conn->user is the inner
+ * handler's, as if the decorator were not there).
+ *
+ * Files are opened for each write and closed again, so the number of open
+ * descriptors does not grow with concurrent connections. A write error is
+ * reported once on standard error and the stream is abandoned; the
+ * analysis goes on.
+ */
+#ifndef SC_STREAMS_H
+#define SC_STREAMS_H
+
+#include "reasm.h"
+
+typedef struct sc_streams sc_streams;
+
+/* dir must exist (it is not created). inner may be NULL (write only).
+ * Returns NULL with a one-line reason in err when dir is not a writable
+ * directory. */
+sc_streams *sc_streams_new(const char *dir, const sc_flow_handler *inner,
+                           char *err, size_t errlen);
+/* The decorating handler; valid until sc_streams_free. */
+const sc_flow_handler *sc_streams_handler(sc_streams *s);
+void sc_streams_free(sc_streams *s);
+
+#endif

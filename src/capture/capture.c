@@ -1,0 +1,300 @@
+/*
+ * capture.c - packets in from libpcap: capture files (pcap, pcapng, gzip,
+ * standard input) and live interfaces.
+ *
+ * Interface: include/capture.h.
+ *
+ * Files are always read through zlib: gzread() passes data that is not
+ * gzip through unchanged, so compressed and plain files (and pipes, which
+ * cannot be peeked at) take the same path. The gzFile is handed to libpcap
+ * as a stdio stream made with fopencookie().
+ *
+ * A BPF filter on a file is not installed with pcap_setfilter(): every
+ * frame is read and numbered, and the filter is applied here with
+ * pcap_offline_filter(), so frame numbers stay those of the unfiltered file
+ * (what Wireshark shows). Live captures filter in the kernel.
+ *
+ * Diagnostics: open failures return NULL with "FILE: reason" in err (an
+ * unsupported link type is named: "FILE: unsupported link type NAME (N)");
+ * read errors are reported by sc_capture_error().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "capture.h"
+#include "link.h"
+
+/* Live: snap length that holds any frame, kernel buffer for bursts, and a
+ * read timeout so the packet loop can notice a stop request. */
+#define CAPTURE_LIVE_SNAPLEN   262144
+#define CAPTURE_LIVE_BUFFER    (16 * 1024 * 1024)
+#define CAPTURE_LIVE_TIMEOUT   250
+
+struct sc_capture {
+    pcap_t              *pcap;
+    char                 name[256];
+    bool                 live;
+    bool                 have_filter;    /* files: filter applied by hand */
+    struct bpf_program   filter;
+    gzFile               gz;             /* files: owned by the cookie stream */
+    uint64_t             total;          /* file size, 0 when unknown */
+    uint64_t             frame;
+    int                  linktype;
+    volatile sig_atomic_t broken;
+    char                 err[PCAP_ERRBUF_SIZE + 300];
+};
+
+/* ---- the zlib-backed stdio stream ------------------------------------ */
+
+static ssize_t capture_gz_read(void *cookie, char *buf, size_t size)
+{
+    unsigned n = size > (1u << 30) ? (1u << 30) : (unsigned)size;
+    int got = gzread((gzFile)cookie, buf, n);
+
+    if (got < 0) {
+        errno = EIO;
+        return -1;
+    }
+    return got;
+}
+
+static int capture_gz_close(void *cookie)
+{
+    return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+}
+
+static FILE *capture_gz_stream(sc_capture *cap, const char *path, char *err, size_t errlen)
+{
+    static const cookie_io_functions_t io = {
+        .read = capture_gz_read, .write = NULL, .seek = NULL, .close = capture_gz_close
+    };
+    int fd;
+    struct stat st;
+    FILE *fp;
+
+    fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory", path);
+        close(fd);
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        cap->total = (uint64_t)st.st_size;
+    cap->gz = gzdopen(fd, "rb");
+    if (!cap->gz) {
+        snprintf(err, errlen, "%s: cannot read (out of memory)", path);
+        close(fd);
+        return NULL;
+    }
+    gzbuffer(cap->gz, 128 * 1024);
+    fp = fopencookie(cap->gz, "r", io);
+    if (!fp) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        gzclose(cap->gz);
+        cap->gz = NULL;
+    }
+    return fp;
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+static int capture_linktype_check(sc_capture *cap, char *err, size_t errlen)
+{
+    const char *lname;
+
+    cap->linktype = pcap_datalink(cap->pcap);
+    if (sc_link_supported(cap->linktype))
+        return 0;
+    lname = pcap_datalink_val_to_name(cap->linktype);
+    snprintf(err, errlen, "%s: unsupported link type %s (%d)", cap->name,
+             lname ? lname : "unknown", cap->linktype);
+    return -1;
+}
+
+static int capture_filter_compile(sc_capture *cap, const char *bpf, char *err, size_t errlen)
+{
+    if (!bpf || !*bpf)
+        return 0;
+    if (pcap_compile(cap->pcap, &cap->filter, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(err, errlen, "%s: bad filter expression: %s", cap->name, pcap_geterr(cap->pcap));
+        return -1;
+    }
+    cap->have_filter = true;
+    return 0;
+}
+
+sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    sc_capture *cap = calloc(1, sizeof *cap);
+    FILE *fp;
+
+    if (!cap) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    snprintf(cap->name, sizeof cap->name, "%s", strcmp(path, "-") == 0 ? "(stdin)" : path);
+    fp = capture_gz_stream(cap, path, err, errlen);
+    if (!fp) {
+        free(cap);
+        return NULL;
+    }
+    cap->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (!cap->pcap) {
+        /* gzread of a truncated gzip member also lands here. */
+        snprintf(err, errlen, "%s: not a capture file (%s)", cap->name, perr);
+        fclose(fp);
+        free(cap);
+        return NULL;
+    }
+    if (capture_linktype_check(cap, err, errlen) < 0 ||
+        capture_filter_compile(cap, bpf, err, errlen) < 0) {
+        sc_capture_close(cap);
+        return NULL;
+    }
+    return cap;
+}
+
+sc_capture *sc_capture_open_live(const char *iface, const char *bpf, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    sc_capture *cap = calloc(1, sizeof *cap);
+    int rc;
+
+    if (!cap) {
+        snprintf(err, errlen, "%s: out of memory", iface);
+        return NULL;
+    }
+    snprintf(cap->name, sizeof cap->name, "%s", iface);
+    cap->live = true;
+    cap->pcap = pcap_create(iface, perr);
+    if (!cap->pcap) {
+        snprintf(err, errlen, "%s: %s", iface, perr);
+        free(cap);
+        return NULL;
+    }
+    pcap_set_snaplen(cap->pcap, CAPTURE_LIVE_SNAPLEN);
+    pcap_set_promisc(cap->pcap, 1);
+    pcap_set_immediate_mode(cap->pcap, 1);
+    pcap_set_buffer_size(cap->pcap, CAPTURE_LIVE_BUFFER);
+    pcap_set_timeout(cap->pcap, CAPTURE_LIVE_TIMEOUT);
+    rc = pcap_activate(cap->pcap);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", iface,
+                 rc == PCAP_ERROR ? pcap_geterr(cap->pcap) : pcap_statustostr(rc));
+        pcap_close(cap->pcap);
+        free(cap);
+        return NULL;
+    }
+    if (capture_linktype_check(cap, err, errlen) < 0 ||
+        capture_filter_compile(cap, bpf, err, errlen) < 0) {
+        sc_capture_close(cap);
+        return NULL;
+    }
+    if (cap->have_filter) {
+        if (pcap_setfilter(cap->pcap, &cap->filter) < 0) {
+            snprintf(err, errlen, "%s: cannot set filter: %s", iface, pcap_geterr(cap->pcap));
+            sc_capture_close(cap);
+            return NULL;
+        }
+        /* The kernel filters now; frames are numbered as they arrive. */
+        pcap_freecode(&cap->filter);
+        cap->have_filter = false;
+    }
+    return cap;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+int sc_capture_next(sc_capture *cap, sc_packet *pkt)
+{
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+
+    for (;;) {
+        int rc;
+
+        if (cap->broken) {
+            cap->broken = 0;
+            return -2;
+        }
+        rc = pcap_next_ex(cap->pcap, &hdr, &data);
+        if (rc == 0)
+            return -2;                       /* live read timeout */
+        if (rc == PCAP_ERROR_BREAK)
+            return cap->live ? -2 : 0;       /* files: end of input */
+        if (rc < 0) {
+            snprintf(cap->err, sizeof cap->err, "%s: %s", cap->name, pcap_geterr(cap->pcap));
+            return -1;
+        }
+        cap->frame++;
+        if (cap->have_filter && !pcap_offline_filter(&cap->filter, hdr, data))
+            continue;
+        memset(pkt, 0, sizeof *pkt);
+        pkt->frame = cap->frame;
+        pkt->ts = hdr->ts;
+        pkt->caplen = hdr->caplen;
+        pkt->wirelen = hdr->len;
+        pkt->linktype = cap->linktype;
+        pkt->data = data;
+        sc_link_decode(cap->linktype, pkt);
+        return 1;
+    }
+}
+
+const char *sc_capture_error(const sc_capture *cap) { return cap->err; }
+const char *sc_capture_name(const sc_capture *cap) { return cap->name; }
+int sc_capture_linktype(const sc_capture *cap) { return cap->linktype; }
+int sc_capture_snaplen(const sc_capture *cap) { return pcap_snapshot(cap->pcap); }
+void *sc_capture_pcap(sc_capture *cap) { return cap->pcap; }
+
+void sc_capture_progress(const sc_capture *cap, uint64_t *done, uint64_t *total)
+{
+    z_off_t off = cap->gz ? gzoffset(cap->gz) : -1;
+
+    *done = off > 0 ? (uint64_t)off : 0;
+    *total = cap->total;
+    if (*total && *done > *total)
+        *done = *total;
+}
+
+int sc_capture_stats(sc_capture *cap, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop)
+{
+    struct pcap_stat st;
+
+    if (!cap->live || pcap_stats(cap->pcap, &st) < 0)
+        return -1;
+    *recv = st.ps_recv;
+    *drop = st.ps_drop;
+    *ifdrop = st.ps_ifdrop;
+    return 0;
+}
+
+void sc_capture_break(sc_capture *cap)
+{
+    cap->broken = 1;
+    pcap_breakloop(cap->pcap);
+}
+
+void sc_capture_close(sc_capture *cap)
+{
+    if (!cap)
+        return;
+    if (cap->have_filter)
+        pcap_freecode(&cap->filter);
+    if (cap->pcap)
+        pcap_close(cap->pcap);     /* closes the cookie stream, hence the gzFile */
+    free(cap);
+}

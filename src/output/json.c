@@ -1,0 +1,228 @@
+/*
+ * json.c - JSON Lines (sc_json_sink_new, include/output.h).
+ *
+ * One object per line, each with "type" (docs/json-schema.md):
+ *   finding  written when it fires (a live reader sees it at once),
+ *   session  written when the session ends,
+ *   summary  written last, with the schema version.
+ * Strings go through sc_json_fputs, so every line is valid JSON whatever
+ * bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
+ * with microseconds. When the output is not a regular file, each line is
+ * flushed as it is written.
+ *
+ * Diagnostics: none (write errors show in ferror(out) for the caller).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outfmt.h"
+#include "output.h"
+#include "safeprint.h"
+
+#define SC_JSON_SCHEMA "1.0"
+
+#ifndef SC_VERSION
+#define SC_VERSION "0.0.0"
+#endif
+
+typedef struct json_sink {
+    sc_sink          sink;
+    const sc_config *cfg;
+    FILE            *out;
+    bool             flush;
+} json_sink;
+
+static const char *const json_dir[2] = { [SC_DIR_C2S] = "C", [SC_DIR_S2C] = "S" };
+
+static void json_key(FILE *o, const char *k)
+{
+    fprintf(o, ",\"%s\":", k);
+}
+
+static void json_bytes(FILE *o, sc_bytes b)
+{
+    if (!b.p)
+        fputs("null", o);
+    else
+        sc_json_fputs(o, b.p, b.len);
+}
+
+static void json_time(FILE *o, const struct timeval *tv)
+{
+    char t[40];
+
+    fprintf(o, "\"%s\"", sc_fmt_rfc3339(tv, t, sizeof t));
+}
+
+static void json_endpoint(FILE *o, const sc_endpoint *ep)
+{
+    char a[64];
+
+    sc_json_fputstr(o, sc_endpoint_str(ep, a, sizeof a));
+}
+
+static void json_line_end(json_sink *j)
+{
+    fputs("}\n", j->out);
+    if (j->flush)
+        fflush(j->out);
+}
+
+static bool json_session_wanted(const json_sink *j, const sc_session_info *info)
+{
+    return !j->cfg->only_session || info->id == j->cfg->only_session;
+}
+
+static void json_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
+{
+    json_sink *j = s->priv;
+    FILE *o = j->out;
+
+    if (!json_session_wanted(j, info))
+        return;
+    fprintf(o, "{\"type\":\"finding\",\"session\":%" PRIu64, info->id);
+    json_key(o, "rule");
+    sc_json_fputstr(o, f->rule ? f->rule->name : "unknown");
+    json_key(o, "side");
+    sc_json_fputstr(o, sc_side_name(f->side));
+    json_key(o, "severity");
+    sc_json_fputstr(o, sc_severity_name(f->severity));
+    fprintf(o, ",\"frame\":%" PRIu64, f->frame);
+    json_key(o, "time");
+    json_time(o, &f->ts);
+    json_key(o, "rfc");
+    sc_json_fputstr(o, f->rule ? f->rule->cite : NULL);
+    json_key(o, "message");
+    sc_json_fputs(o, (const uint8_t *)f->message, strnlen(f->message, sizeof f->message));
+    json_key(o, "evidence");
+    putc('[', o);
+    for (size_t i = 0; i < f->nevidence && i < SC_EVIDENCE_MAX; i++) {
+        const sc_evidence *ev = &f->evidence[i];
+        fprintf(o, "%s{\"frame\":%" PRIu64 ",\"dir\":\"%s\",\"line\":", i ? "," : "",
+                ev->frame, json_dir[ev->dir == SC_DIR_S2C]);
+        json_bytes(o, (sc_bytes){ ev->text, ev->len });
+        putc('}', o);
+    }
+    putc(']', o);
+    json_line_end(j);
+}
+
+static void json_transactions(FILE *o, const sc_session_info *info)
+{
+    json_key(o, "transactions");
+    putc('[', o);
+    for (size_t i = 0; info->txn && i < info->ntxn_kept; i++) {
+        const sc_txn *x = &info->txn[i];
+        fputs(i ? ",{\"mail_from\":" : "{\"mail_from\":", o);
+        json_bytes(o, sc_fmt_path_arg(x->mail_from));
+        json_key(o, "rcpt_to");
+        putc('[', o);
+        for (size_t r = 0; x->rcpt_to && r < x->nrcpt_kept; r++) {
+            if (r)
+                putc(',', o);
+            json_bytes(o, sc_fmt_path_arg(x->rcpt_to[r]));
+        }
+        putc(']', o);
+        fprintf(o, ",\"rcpt_total\":%zu", x->nrcpt);
+        json_key(o, "result");
+        sc_json_fputstr(o, sc_fmt_txn_result(x->result));
+        json_key(o, "reply");
+        json_bytes(o, x->reply);
+        fprintf(o, ",\"content_bytes\":%" PRIu64 "}", x->content_bytes);
+    }
+    putc(']', o);
+    fprintf(o, ",\"transactions_total\":%zu", info->ntxn);
+}
+
+static void json_session_end(sc_sink *s, const sc_session_info *info)
+{
+    json_sink *j = s->priv;
+    FILE *o = j->out;
+    uint64_t nf = sc_fmt_findings_total(info);
+
+    if (!json_session_wanted(j, info) || (j->cfg->only_findings && nf == 0))
+        return;
+    fprintf(o, "{\"type\":\"session\",\"id\":%" PRIu64, info->id);
+    json_key(o, "client");
+    json_endpoint(o, &info->client);
+    json_key(o, "server");
+    json_endpoint(o, &info->server);
+    json_key(o, "start");
+    json_time(o, &info->start);
+    json_key(o, "end");
+    json_time(o, &info->end);
+    fprintf(o, ",\"first_frame\":%" PRIu64 ",\"last_frame\":%" PRIu64 ",\"frames\":%" PRIu64,
+            info->first_frame, info->last_frame, info->frames);
+    fprintf(o, ",\"bytes\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64 "}",
+            info->bytes_c2s, info->bytes_s2c);
+    fprintf(o, ",\"handshake\":%s,\"tls\":%s", info->handshake_seen ? "true" : "false",
+            info->tls ? "true" : "false");
+    json_key(o, "extensions");
+    putc('[', o);
+    for (size_t i = 0; info->extensions && i < info->next; i++) {
+        if (i)
+            putc(',', o);
+        json_bytes(o, info->extensions[i]);
+    }
+    putc(']', o);
+    fputs(",\"close\":{\"by\":", o);
+    sc_json_fputstr(o, sc_fmt_close_by(info->close_by));
+    json_key(o, "how");
+    sc_json_fputstr(o, sc_fmt_close_how(info->close_how));
+    json_key(o, "after");
+    sc_json_fputstr(o, info->close_after);
+    putc('}', o);
+    json_transactions(o, info);
+    fprintf(o, ",\"findings\":%" PRIu64, nf);
+    fprintf(o, ",\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
+            ",\"info\":%" PRIu64 "}", info->findings[SC_SEV_ERROR],
+            info->findings[SC_SEV_WARNING], info->findings[SC_SEV_INFO]);
+    json_key(o, "file");
+    sc_json_fputstr(o, info->capture_file);
+    json_line_end(j);
+}
+
+static void json_finish(sc_sink *s, const sc_totals *t)
+{
+    json_sink *j = s->priv;
+    FILE *o = j->out;
+    bool first = true;
+
+    fprintf(o, "{\"type\":\"summary\",\"schema\":\"%s\",\"version\":", SC_JSON_SCHEMA);
+    sc_json_fputstr(o, SC_VERSION);
+    fprintf(o, ",\"files\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+            ",\"sessions\":%" PRIu64 ",\"findings\":{", t->files, t->packets, t->bytes,
+            t->sessions);
+    for (unsigned i = 0; i < SC_RULE_COUNT; i++)
+        if (t->by_rule[i]) {
+            fprintf(o, "%s", first ? "" : ",");
+            sc_json_fputstr(o, sc_rules[i].name);
+            fprintf(o, ":%" PRIu64, t->by_rule[i]);
+            first = false;
+        }
+    fprintf(o, "},\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
+            ",\"info\":%" PRIu64 "},\"dropped\":%" PRIu64, t->by_severity[SC_SEV_ERROR],
+            t->by_severity[SC_SEV_WARNING], t->by_severity[SC_SEV_INFO], t->dropped);
+    json_line_end(j);
+    fflush(o);
+}
+
+static void json_destroy(sc_sink *s)
+{
+    free(s->priv);
+}
+
+sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out)
+{
+    json_sink *j = calloc(1, sizeof *j);
+
+    if (!j)
+        return NULL;
+    j->cfg = cfg;
+    j->out = out;
+    j->flush = sc_output_is_stream(out);
+    j->sink = (sc_sink){ NULL, NULL, json_finding, json_session_end, json_finish,
+                         json_destroy, j };
+    return &j->sink;
+}

@@ -1,0 +1,77 @@
+/*
+ * outfmt.c - names and time formats shared by the outputs (outfmt.h).
+ */
+#include <stdio.h>
+#include <strings.h>
+#include <time.h>
+
+#include "outfmt.h"
+
+const char *sc_fmt_rfc3339(const struct timeval *tv, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t t = tv->tv_sec;
+
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, len, "1970-01-01T00:00:00.000000Z");
+        return buf;
+    }
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (long)(tv->tv_usec >= 0 && tv->tv_usec < 1000000 ? tv->tv_usec : 0));
+    return buf;
+}
+
+double sc_fmt_elapsed(const struct timeval *a, const struct timeval *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_usec - a->tv_usec) / 1e6;
+}
+
+static const char *const fmt_close_by[] = {
+    [SC_CLOSE_NONE] = "none", [SC_CLOSE_CLIENT] = "client", [SC_CLOSE_SERVER] = "server",
+};
+static const char *const fmt_close_how[] = {
+    [SC_HOW_CAPTURE_END] = "capture-end", [SC_HOW_FIN] = "fin", [SC_HOW_RST] = "rst",
+    [SC_HOW_TIMEOUT] = "timeout", [SC_HOW_EVICTED] = "evicted",
+};
+static const char *const fmt_txn_result[] = {
+    [SC_TXN_UNKNOWN] = "unknown", [SC_TXN_ACCEPTED] = "accepted",
+    [SC_TXN_REJECTED] = "rejected", [SC_TXN_ABORTED] = "aborted",
+};
+
+#define FMT_NAME(table, v) \
+    ((unsigned)(v) < sizeof table / sizeof table[0] && table[v] ? table[v] : "unknown")
+
+const char *sc_fmt_close_by(sc_close_by by)    { return FMT_NAME(fmt_close_by, by); }
+const char *sc_fmt_close_how(sc_close_how how) { return FMT_NAME(fmt_close_how, how); }
+const char *sc_fmt_txn_result(sc_txn_result r) { return FMT_NAME(fmt_txn_result, r); }
+
+sc_bytes sc_fmt_path_arg(sc_bytes arg)
+{
+    static const char *const prefixes[] = { "FROM:", "TO:" };
+
+    if (!arg.p)
+        return arg;
+    while (arg.len > 0 && arg.p[0] == ' ') {
+        arg.p++; arg.len--;
+    }
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t k = 0;
+        while (prefixes[i][k])
+            k++;
+        if (arg.len >= k && strncasecmp((const char *)arg.p, prefixes[i], k) == 0) {
+            arg.p += k; arg.len -= k;
+            while (arg.len > 0 && arg.p[0] == ' ') {
+                arg.p++; arg.len--;
+            }
+            break;
+        }
+    }
+    return arg;
+}
+
+uint64_t sc_fmt_findings_total(const sc_session_info *info)
+{
+    return info->findings[0] + info->findings[1] + info->findings[2];
+}

@@ -1,0 +1,220 @@
+/*
+ * safeprint.c - the one way wire bytes reach a human (include/safeprint.h).
+ *
+ * Two printers share one scanner that cuts the input into units: a unit is
+ * either one code point of strictly valid UTF-8 (shortest form, no UTF-16
+ * surrogates, at most U+10FFFF) or one byte that is not part of one.
+ *
+ * Text (terminal, report file): printable ASCII passes; a backslash is
+ * written "\\"; valid UTF-8 passes unless its code point is in the hidden
+ * table below (C1 controls, bidirectional overrides and isolates, zero-width
+ * and line-separator characters: they can reorder or hide what a reader
+ * sees in a pasted ticket); every other byte (C0 controls, ESC, DEL,
+ * invalid or hidden UTF-8) is written "\xHH", one escape per byte.
+ *
+ * JSON: the output is always a valid JSON string. Quote and backslash are
+ * escaped, control characters use \b \f \n \r \t or \u00HH, DEL is \u007f,
+ * hidden code points are written as \uXXXX (surrogate pairs above the BMP),
+ * and a byte that is not valid UTF-8 is written \u00HH with HH its value:
+ * no byte is lost, at the price that a consumer sees invalid byte 0xE9 and
+ * a genuine U+00E9 the same way (documented in docs/json-schema.md).
+ *
+ * Diagnostics: none; output errors are the caller's (ferror).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "safeprint.h"
+
+/* Code points that are valid but must not reach a reader raw. */
+static const struct { uint32_t lo, hi; } safeprint_hidden[] = {
+    { 0x0080, 0x009F },     /* C1 controls (CSI 0x9B acts like ESC [) */
+    { 0x061C, 0x061C },     /* Arabic letter mark */
+    { 0x200B, 0x200F },     /* zero width space/joiners, LRM, RLM */
+    { 0x2028, 0x202E },     /* line/paragraph separators, bidi embed/override */
+    { 0x2060, 0x206F },     /* word joiner, invisible operators, bidi isolates */
+    { 0xFEFF, 0xFEFF },     /* zero width no-break space (BOM) */
+    { 0xFFF9, 0xFFFB },     /* interlinear annotation */
+    { 0xE0000, 0xE007F },   /* tag characters */
+};
+
+static int safeprint_cp_hidden(uint32_t cp)
+{
+    for (size_t i = 0; i < sizeof safeprint_hidden / sizeof safeprint_hidden[0]; i++)
+        if (cp >= safeprint_hidden[i].lo && cp <= safeprint_hidden[i].hi)
+            return 1;
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (2..4) with its code point, or 0
+ * when the bytes at p do not start one (ASCII is handled by the callers). */
+static size_t safeprint_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp)
+{
+    static const struct { uint8_t mask, lead; size_t len; uint32_t min; } forms[] = {
+        { 0xE0, 0xC0, 2, 0x80 },
+        { 0xF0, 0xE0, 3, 0x800 },
+        { 0xF8, 0xF0, 4, 0x10000 },
+    };
+
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        if ((p[0] & forms[f].mask) != forms[f].lead)
+            continue;
+        size_t len = forms[f].len;
+        if (n < len)
+            return 0;
+        uint32_t v = p[0] & (uint8_t)~forms[f].mask;
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return 0;
+            v = (v << 6) | (p[i] & 0x3F);
+        }
+        if (v < forms[f].min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;     /* overlong, out of range, or a surrogate */
+        *cp = v;
+        return len;
+    }
+    return 0;
+}
+
+/* Writes the text form of the unit at p into out (at least 16 bytes);
+ * returns the bytes written and sets *used to the input bytes consumed. */
+static size_t safeprint_text_unit(const uint8_t *p, size_t n, char *out, size_t *used)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint32_t cp;
+    size_t len;
+
+    if (p[0] == '\\') {
+        *used = 1;
+        out[0] = '\\'; out[1] = '\\';
+        return 2;
+    }
+    if (p[0] >= 0x20 && p[0] < 0x7F) {
+        *used = 1;
+        out[0] = (char)p[0];
+        return 1;
+    }
+    if (p[0] >= 0x80 && (len = safeprint_utf8_decode(p, n, &cp)) != 0) {
+        *used = len;
+        if (!safeprint_cp_hidden(cp)) {
+            memcpy(out, p, len);
+            return len;
+        }
+        for (size_t i = 0; i < len; i++) {
+            out[4 * i] = '\\'; out[4 * i + 1] = 'x';
+            out[4 * i + 2] = hex[p[i] >> 4]; out[4 * i + 3] = hex[p[i] & 15];
+        }
+        return 4 * len;
+    }
+    *used = 1;
+    out[0] = '\\'; out[1] = 'x'; out[2] = hex[p[0] >> 4]; out[3] = hex[p[0] & 15];
+    return 4;
+}
+
+void sc_safe_fputs(FILE *fp, const uint8_t *p, size_t n)
+{
+    char unit[16];
+    size_t used;
+
+    for (size_t i = 0; i < n; i += used) {
+        size_t k = safeprint_text_unit(p + i, n - i, unit, &used);
+        fwrite(unit, 1, k, fp);
+    }
+}
+
+size_t sc_safe_snprint(char *buf, size_t buflen, const uint8_t *p, size_t n)
+{
+    char unit[16];
+    size_t used, w = 0;
+
+    if (buflen == 0)
+        return 0;
+    for (size_t i = 0; i < n; i += used) {
+        size_t k = safeprint_text_unit(p + i, n - i, unit, &used);
+        if (w + k >= buflen)
+            break;          /* never split an escape or a code point */
+        memcpy(buf + w, unit, k);
+        w += k;
+    }
+    buf[w] = '\0';
+    return w;
+}
+
+size_t sc_safe_width(const char *s, size_t n)
+{
+    size_t w = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (((uint8_t)s[i] & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+/* Writes the JSON form of the unit at p into out (at least 16 bytes). */
+static size_t safeprint_json_unit(const uint8_t *p, size_t n, char *out, size_t *used)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char *const short_esc[0x20] = {
+        ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+    };
+    uint32_t cp, units[2];
+    size_t len, nunits = 1;
+
+    *used = 1;
+    if (p[0] == '"' || p[0] == '\\') {
+        out[0] = '\\'; out[1] = (char)p[0];
+        return 2;
+    }
+    if (p[0] < 0x20 && short_esc[p[0]]) {
+        memcpy(out, short_esc[p[0]], 2);
+        return 2;
+    }
+    if (p[0] >= 0x20 && p[0] < 0x7F) {
+        out[0] = (char)p[0];
+        return 1;
+    }
+    units[0] = p[0];                       /* control, DEL or invalid byte */
+    if (p[0] >= 0x80 && (len = safeprint_utf8_decode(p, n, &cp)) != 0) {
+        *used = len;
+        if (!safeprint_cp_hidden(cp)) {
+            memcpy(out, p, len);
+            return len;
+        }
+        if (cp >= 0x10000) {
+            units[0] = 0xD800 + ((cp - 0x10000) >> 10);
+            units[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+            nunits = 2;
+        } else {
+            units[0] = cp;
+        }
+    }
+    for (size_t u = 0; u < nunits; u++) {
+        char *o = out + 6 * u;
+        o[0] = '\\'; o[1] = 'u';
+        o[2] = hex[(units[u] >> 12) & 15]; o[3] = hex[(units[u] >> 8) & 15];
+        o[4] = hex[(units[u] >> 4) & 15];  o[5] = hex[units[u] & 15];
+    }
+    return 6 * nunits;
+}
+
+void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n)
+{
+    char unit[16];
+    size_t used;
+
+    putc('"', fp);
+    for (size_t i = 0; i < n; i += used) {
+        size_t k = safeprint_json_unit(p + i, n - i, unit, &used);
+        fwrite(unit, 1, k, fp);
+    }
+    putc('"', fp);
+}
+
+void sc_json_fputstr(FILE *fp, const char *s)
+{
+    if (!s) {
+        fputs("null", fp);
+        return;
+    }
+    sc_json_fputs(fp, (const uint8_t *)s, strlen(s));
+}

@@ -1,0 +1,191 @@
+/*
+ * spool.c - chains of text chunks in one temporary file (spool.h).
+ *
+ * On disk a chunk is a header {next offset + 1 (0 = end), length} followed
+ * by the bytes; appending writes at the end of the file and patches the
+ * previous chunk's next field, so a chain costs O(1) memory at any size.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spool.h"
+
+struct sc_spool {
+    FILE    *fp;             /* tmpfile(), NULL until needed or when failed */
+    int      fd;
+    int      failed;
+    uint64_t end;            /* append offset */
+    uint64_t live;           /* chunks held by chains */
+};
+
+typedef struct spool_hdr {
+    uint64_t next;
+    uint64_t len;
+} spool_hdr;
+
+sc_spool *sc_spool_new(void)
+{
+    sc_spool *sp = calloc(1, sizeof *sp);
+
+    if (sp)
+        sp->fd = -1;
+    return sp;
+}
+
+void sc_spool_free(sc_spool *sp)
+{
+    if (!sp)
+        return;
+    if (sp->fp)
+        fclose(sp->fp);
+    free(sp);
+}
+
+void sc_chain_init(sc_chain *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+static int spool_file_open(sc_spool *sp)
+{
+    if (sp->fp)
+        return 0;
+    if (sp->failed)
+        return -1;
+    sp->fp = tmpfile();
+    if (!sp->fp) {
+        sp->failed = 1;
+        fprintf(stderr, "smtpscope: cannot create a temporary file for the report "
+                "(TMPDIR?): long transcripts will be cut\n");
+        return -1;
+    }
+    sp->fd = fileno(sp->fp);
+    return 0;
+}
+
+static int spool_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+    const char *q = p;
+
+    while (n > 0) {
+        ssize_t k = pwrite(fd, q, n, (off_t)off);
+        if (k <= 0)
+            return -1;
+        q += k; n -= (size_t)k; off += (uint64_t)k;
+    }
+    return 0;
+}
+
+/* Appends the RAM part of c to the file as one chunk. */
+static void spool_chain_spill(sc_spool *sp, sc_chain *c)
+{
+    spool_hdr h = { 0, c->len };
+    uint64_t off = sp->end;
+
+    if (c->len == 0)
+        return;
+    if (spool_file_open(sp) < 0 ||
+        spool_pwrite_all(sp->fd, &h, sizeof h, off) < 0 ||
+        spool_pwrite_all(sp->fd, c->buf, c->len, off + sizeof h) < 0) {
+        c->lost += c->len;
+        c->len = 0;
+        return;
+    }
+    if (c->last) {
+        uint64_t next = off + 1;
+        if (spool_pwrite_all(sp->fd, &next, sizeof next, c->last - 1) < 0)
+            c->lost += c->len;
+    } else {
+        c->first = off + 1;
+    }
+    c->last = off + 1;
+    c->nchunks++;
+    sp->live++;
+    sp->end = off + sizeof h + c->len;
+    c->len = 0;
+}
+
+void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n)
+{
+    while (n > 0) {
+        if (!c->buf && !(c->buf = malloc(SC_SPOOL_BUF))) {
+            c->lost += n;
+            return;
+        }
+        size_t k = SC_SPOOL_BUF - c->len < n ? SC_SPOOL_BUF - c->len : n;
+        memcpy(c->buf + c->len, p, k);
+        c->len += k; p += k; n -= k;
+        if (c->len == SC_SPOOL_BUF)
+            spool_chain_spill(sp, c);
+    }
+}
+
+void sc_chain_printf(sc_spool *sp, sc_chain *c, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof tmp) {
+        sc_chain_write(sp, c, tmp, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sc_chain_write(sp, c, big, (size_t)n);
+    free(big);
+}
+
+void sc_chain_park(sc_spool *sp, sc_chain *c)
+{
+    spool_chain_spill(sp, c);
+    if (c->len == 0) {
+        free(c->buf);
+        c->buf = NULL;
+    }
+}
+
+int sc_chain_copy(sc_spool *sp, const sc_chain *c, FILE *out)
+{
+    char buf[SC_SPOOL_BUF];
+    uint64_t at = c->first;
+
+    while (at) {
+        spool_hdr h;
+        if (pread(sp->fd, &h, sizeof h, (off_t)(at - 1)) != (ssize_t)sizeof h ||
+            h.len > sizeof buf ||
+            pread(sp->fd, buf, h.len, (off_t)(at - 1 + sizeof h)) != (ssize_t)h.len)
+            return -1;
+        fwrite(buf, 1, h.len, out);
+        at = h.next;
+    }
+    if (c->len)
+        fwrite(c->buf, 1, c->len, out);
+    if (c->lost)
+        fprintf(out, "  [%llu bytes of this report lost: temporary file unusable]\n",
+                (unsigned long long)c->lost);
+    return 0;
+}
+
+void sc_chain_release(sc_spool *sp, sc_chain *c)
+{
+    sp->live -= c->nchunks;
+    free(c->buf);
+    sc_chain_init(c);
+    if (sp->live == 0 && sp->fp && sp->end > 0) {
+        /* Nothing waits on disk: start the file over. */
+        if (ftruncate(sp->fd, 0) == 0)
+            sp->end = 0;
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * spool.h - text held back on disk: chains of chunks in one temporary file.
+ *
+ * The text report prints sessions in order of start while they end in any
+ * order, so finished blocks wait; a block is built while its session runs.
+ * Each block is a chain: a small RAM buffer that spills into chunks of a
+ * shared temporary file (tmpfile()), so memory stays bounded by the number
+ * of concurrent sessions whatever their size. When no chain holds a chunk
+ * the file is truncated back to empty.
+ *
+ * Diagnostics: when the temporary file cannot be created or written, the
+ * spool prints one warning on standard error and the chain keeps only what
+ * its RAM buffer holds, followed by a note that text was lost.
+ */
+#ifndef SC_SPOOL_H
+#define SC_SPOOL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define SC_SPOOL_BUF 4096
+
+typedef struct sc_spool sc_spool;
+
+typedef struct sc_chain {
+    uint64_t first, last;    /* file offsets + 1 of first/last chunk; 0 = none */
+    uint64_t nchunks;
+    uint64_t lost;           /* bytes that could not be spilled */
+    char    *buf;            /* RAM part, SC_SPOOL_BUF bytes, allocated lazily */
+    size_t   len;
+} sc_chain;
+
+sc_spool *sc_spool_new(void);
+void sc_spool_free(sc_spool *sp);
+
+void sc_chain_init(sc_chain *c);
+void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n);
+void sc_chain_printf(sc_spool *sp, sc_chain *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Moves the RAM part to disk and frees it (a block that must wait). */
+void sc_chain_park(sc_spool *sp, sc_chain *c);
+/* Copies the chain to out; returns 0 or -1 on a read error. */
+int sc_chain_copy(sc_spool *sp, const sc_chain *c, FILE *out);
+/* Releases the chain's chunks and buffer. */
+void sc_chain_release(sc_spool *sp, sc_chain *c);
+
+#endif

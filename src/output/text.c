@@ -1,0 +1,234 @@
+/*
+ * text.c - the text report (sc_text_sink_new, include/output.h).
+ *
+ * One block per session (textblock.h) in order of session start. Sessions
+ * end in any order: a finished block waits, parked on disk (spool.h), until
+ * every session that started before it has finished and been written, so
+ * memory stays bounded by the concurrent sessions. --session keeps one
+ * session, --only-findings drops the blocks of sessions without a finding
+ * (findings were already filtered by --min-severity upstream). The report
+ * ends with the run's totals and a table of findings per rule.
+ *
+ * Colour: cfg->color 1 always, 0 never, -1 when the output is a terminal,
+ * NO_COLOR is unset or empty, and TERM is not "dumb".
+ *
+ * Diagnostics: a temporary-file failure is reported once by the spool.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "idmap.h"
+#include "outfmt.h"
+#include "output.h"
+#include "textblock.h"
+
+typedef struct text_entry {
+    uint64_t           id;
+    sc_tb_block       *b;
+    bool               done, show;
+    struct text_entry *next;
+} text_entry;
+
+typedef struct text_sink {
+    sc_sink        sink;
+    const sc_config *cfg;
+    FILE          *out;
+    bool           color, flush;
+    sc_tb_engine  *e;
+    sc_idmap      *live;          /* id -> text_entry, until session_end */
+    text_entry    *qhead, *qtail; /* order of session start */
+    uint64_t       shown;
+} text_sink;
+
+bool sc_output_want_color(int setting, FILE *out)
+{
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+    if (setting >= 0)
+        return setting > 0;
+    if (nc && *nc)
+        return false;
+    if (term && strcmp(term, "dumb") == 0)
+        return false;
+    return isatty(fileno(out)) == 1;
+}
+
+bool sc_output_is_stream(FILE *out)
+{
+    struct stat st;
+
+    return fstat(fileno(out), &st) != 0 || !S_ISREG(st.st_mode);
+}
+
+/* Writes every finished block at the head of the queue. */
+static void text_queue_drain(text_sink *t)
+{
+    bool wrote = false;
+
+    while (t->qhead && t->qhead->done) {
+        text_entry *x = t->qhead;
+        if (x->show) {
+            sc_tb_block_write(t->e, x->b, t->out);
+            t->shown++;
+            wrote = true;
+        }
+        t->qhead = x->next;
+        if (!t->qhead)
+            t->qtail = NULL;
+        sc_tb_block_free(t->e, x->b);
+        free(x);
+    }
+    if (wrote && t->flush)
+        fflush(t->out);
+}
+
+static void text_session_begin(sc_sink *s, const sc_session_info *info)
+{
+    text_sink *t = s->priv;
+    text_entry *x;
+
+    if (t->cfg->only_session && info->id != t->cfg->only_session)
+        return;
+    if (!(x = calloc(1, sizeof *x)))
+        return;
+    x->id = info->id;
+    if (!(x->b = sc_tb_block_new(t->e, info)) || sc_idmap_put(t->live, info->id, x) < 0) {
+        sc_tb_block_free(t->e, x->b);
+        free(x);
+        return;
+    }
+    if (t->qtail)
+        t->qtail->next = x;
+    else
+        t->qhead = x;
+    t->qtail = x;
+}
+
+static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
+{
+    text_sink *t = s->priv;
+    text_entry *x = sc_idmap_get(t->live, info->id);
+
+    if (x)
+        sc_tb_block_line(t->e, x->b, l);
+}
+
+static void text_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
+{
+    text_sink *t = s->priv;
+    text_entry *x = sc_idmap_get(t->live, info->id);
+
+    if (x)
+        sc_tb_block_finding(t->e, x->b, f);
+}
+
+static void text_session_end(sc_sink *s, const sc_session_info *info)
+{
+    text_sink *t = s->priv;
+    text_entry *x = sc_idmap_del(t->live, info->id);
+
+    if (!x)
+        return;
+    sc_tb_block_end(t->e, x->b, info);
+    x->done = true;
+    x->show = !t->cfg->only_findings || sc_tb_block_findings(x->b) > 0;
+    if (x == t->qhead) {
+        text_queue_drain(t);
+        return;
+    }
+    /* Behind a session that is still running: wait, on disk, or as an
+     * empty slot when the block will not be shown. (The queue head is
+     * never finished between calls, so draining here would do nothing.) */
+    if (x->show) {
+        sc_tb_block_park(t->e, x->b);
+    } else {
+        sc_tb_block_free(t->e, x->b);
+        x->b = NULL;
+    }
+}
+
+static void text_totals(text_sink *t, const sc_totals *tot)
+{
+    FILE *o = t->out;
+    uint64_t nf = tot->by_severity[0] + tot->by_severity[1] + tot->by_severity[2];
+
+    fprintf(o, "%stotals: %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes, %"
+            PRIu64 " session%s (%" PRIu64 " shown), %" PRIu64 " dropped%s\n",
+            t->color ? "\033[1m" : "", tot->files, tot->files == 1 ? "" : "s",
+            tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
+            t->shown, tot->dropped,
+            t->color ? "\033[0m" : "");
+    if (nf == 0) {
+        fprintf(o, "findings: none\n");
+        return;
+    }
+    fprintf(o, "findings: %" PRIu64 " (%" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info)\n",
+            nf, tot->by_severity[SC_SEV_ERROR], tot->by_severity[SC_SEV_WARNING],
+            tot->by_severity[SC_SEV_INFO]);
+    fprintf(o, "  %-26s %-8s %7s  %s\n", "rule", "side", "count", "rests on");
+    for (unsigned i = 0; i < SC_RULE_COUNT; i++)
+        if (tot->by_rule[i])
+            fprintf(o, "  %-26s %-8s %7" PRIu64 "  %s\n", sc_rules[i].name,
+                    sc_side_name(sc_rules[i].side), tot->by_rule[i], sc_rules[i].cite);
+}
+
+static void text_finish(sc_sink *s, const sc_totals *tot)
+{
+    text_sink *t = s->priv;
+
+    /* Sessions that never ended (should not happen): print what they have. */
+    for (text_entry *x = t->qhead; x; x = x->next)
+        if (!x->done) {
+            sc_idmap_del(t->live, x->id);
+            x->done = x->show = true;
+        }
+    text_queue_drain(t);
+    text_totals(t, tot);
+    fflush(t->out);
+}
+
+static void text_destroy(sc_sink *s)
+{
+    text_sink *t = s->priv;
+
+    while (t->qhead) {
+        text_entry *x = t->qhead;
+        t->qhead = x->next;
+        sc_tb_block_free(t->e, x->b);
+        free(x);
+    }
+    sc_idmap_free(t->live);
+    sc_tb_engine_free(t->e);
+    free(t);
+}
+
+sc_sink *sc_text_sink_new(const sc_config *cfg, FILE *out)
+{
+    text_sink *t = calloc(1, sizeof *t);
+    sc_tb_opts o = { 0 };
+
+    if (!t)
+        return NULL;
+    t->cfg = cfg;
+    t->out = out;
+    t->color = sc_output_want_color(cfg->color, out);
+    t->flush = sc_output_is_stream(out);
+    o.color = t->color;
+    o.ladder = cfg->ladder;
+    o.show_content = cfg->show_content;
+    o.redact = cfg->redact;
+    t->e = sc_tb_engine_new(&o);
+    t->live = sc_idmap_new();
+    if (!t->e || !t->live) {
+        sc_tb_engine_free(t->e);
+        sc_idmap_free(t->live);
+        free(t);
+        return NULL;
+    }
+    t->sink = (sc_sink){ text_session_begin, text_line, text_finding, text_session_end,
+                         text_finish, text_destroy, t };
+    return &t->sink;
+}

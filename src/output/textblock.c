@@ -1,0 +1,394 @@
+/*
+ * textblock.c - one session's block of the text report (textblock.h).
+ *
+ * Line format (interface.md):
+ *   "#22    +0.2104  C> RCPT TO:<recipient@example.com>"
+ * frame number padded to 5, time since session start padded to 8, the
+ * direction, the line escaped by safeprint. A line longer than
+ * TB_TEXT_MAX bytes is cut there with a count of the rest. Findings:
+ *   "       !! error reply-lost (server): message [cite]"
+ * Ladder (--ladder): client text in a left column of TB_LADDER_COL cells
+ * followed by an arrow to the right, server text after an arrow pointing
+ * left, so that a reply between two client content lines stands out:
+ *   "#30    +0.5000  [message content...]                      ──────────>"
+ *   "#31    +0.5100                                           <──────────  552 too big"
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outfmt.h"
+#include "safeprint.h"
+#include "textblock.h"
+
+#define TB_TEXT_MAX      2000      /* raw bytes of one line shown */
+#define TB_RENDER_MAX    (TB_TEXT_MAX * 4 + 512)
+#define TB_LADDER_COL    44
+#define TB_HEAD_DEFAULT  20000
+#define TB_TAIL_DEFAULT  10
+#define TB_EXT_SHOWN     32
+#define TB_RCPT_SHOWN    16
+
+#define TB_ESC_RESET "\033[0m"
+
+static const char *const tb_sev_color[3] = {
+    [SC_SEV_INFO] = "\033[36m", [SC_SEV_WARNING] = "\033[33m", [SC_SEV_ERROR] = "\033[1;31m",
+};
+static const char *const tb_dir_mark[2] = { [SC_DIR_C2S] = "C>", [SC_DIR_S2C] = "S>" };
+static const char *const tb_dir_color[2] = { [SC_DIR_C2S] = "\033[32m", [SC_DIR_S2C] = "\033[34m" };
+
+struct sc_tb_engine {
+    sc_tb_opts o;
+    sc_spool  *sp;
+    char       render[TB_RENDER_MAX];
+};
+
+typedef struct tb_ring_entry {
+    char  *text;
+    size_t len;
+} tb_ring_entry;
+
+struct sc_tb_block {
+    uint64_t       id;
+    struct timeval start;
+    sc_endpoint    client, server;
+    sc_chain       head, body, tail;
+    uint64_t       nlines;
+    uint64_t       elided;        /* lines left out since the last marker */
+    uint64_t       nfindings;
+    tb_ring_entry *ring;          /* allocated once past head_lines */
+    unsigned       rfirst, rcount;
+};
+
+sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
+{
+    sc_tb_engine *e = calloc(1, sizeof *e);
+
+    if (!e)
+        return NULL;
+    e->o = *o;
+    if (e->o.head_lines == 0)
+        e->o.head_lines = TB_HEAD_DEFAULT;
+    if (e->o.tail_lines == 0)
+        e->o.tail_lines = TB_TAIL_DEFAULT;
+    if (!(e->sp = sc_spool_new())) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void sc_tb_engine_free(sc_tb_engine *e)
+{
+    if (!e)
+        return;
+    sc_spool_free(e->sp);
+    free(e);
+}
+
+sc_tb_block *sc_tb_block_new(sc_tb_engine *e, const sc_session_info *info)
+{
+    sc_tb_block *b = calloc(1, sizeof *b);
+
+    (void)e;
+    if (!b)
+        return NULL;
+    b->id = info->id;
+    b->start = info->start;
+    b->client = info->client;
+    b->server = info->server;
+    sc_chain_init(&b->head);
+    sc_chain_init(&b->body);
+    sc_chain_init(&b->tail);
+    return b;
+}
+
+/* Appends s (NUL-terminated) at buf+w within len; returns the new w. */
+static size_t tb_put(char *buf, size_t len, size_t w, const char *s)
+{
+    while (*s && w + 1 < len)
+        buf[w++] = *s++;
+    buf[w] = '\0';
+    return w;
+}
+
+static size_t tb_pad(char *buf, size_t len, size_t w, size_t n)
+{
+    while (n-- > 0 && w + 1 < len)
+        buf[w++] = ' ';
+    buf[w] = '\0';
+    return w;
+}
+
+size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
+                         const sc_line *l, char *buf, size_t len)
+{
+    char tm[32], pre[64], esc[TB_TEXT_MAX * 4 + 1], more[64];
+    uint8_t masked[TB_TEXT_MAX];
+    const uint8_t *text = l->text;
+    size_t n = l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX, w = 0, ne;
+    unsigned d = l->dir == SC_DIR_S2C ? SC_DIR_S2C : SC_DIR_C2S;
+
+    if (len == 0)
+        return 0;
+    buf[0] = '\0';
+    /* With --show-content the content lines are real message lines: under
+     * --redact they are masked here too, whatever the session layer did. */
+    if (o->redact && o->show_content && l->kind == SC_LINE_CONTENT && text) {
+        for (size_t i = 0; i < n; i++)
+            masked[i] = text[i] == '\r' || text[i] == '\n' ? text[i] : 'X';
+        text = masked;
+    }
+    ne = text ? sc_safe_snprint(esc, sizeof esc, text, n) : (esc[0] = '\0', 0);
+    more[0] = '\0';
+    if (l->len > n)
+        snprintf(more, sizeof more, " [... %zu more bytes]", l->len - n);
+
+    snprintf(tm, sizeof tm, "%+.4f", sc_fmt_elapsed(start, &l->ts));
+    snprintf(pre, sizeof pre, "#%-5" PRIu64 " %-8s ", l->frame, tm);
+    if (o->color)
+        w = tb_put(buf, len, w, "\033[2m");
+    w = tb_put(buf, len, w, pre);
+    if (o->color)
+        w = tb_put(buf, len, w, TB_ESC_RESET);
+
+    if (!o->ladder) {
+        if (o->color)
+            w = tb_put(buf, len, w, tb_dir_color[d]);
+        w = tb_put(buf, len, w, tb_dir_mark[d]);
+        if (o->color)
+            w = tb_put(buf, len, w, TB_ESC_RESET);
+        w = tb_put(buf, len, w, " ");
+        w = tb_put(buf, len, w, esc);
+        w = tb_put(buf, len, w, more);
+    } else if (d == SC_DIR_C2S) {
+        size_t width = sc_safe_width(esc, ne) + strlen(more);
+        w = tb_put(buf, len, w, esc);
+        w = tb_put(buf, len, w, more);
+        w = tb_pad(buf, len, w, width < TB_LADDER_COL ? TB_LADDER_COL - width : 0);
+        if (o->color)
+            w = tb_put(buf, len, w, tb_dir_color[d]);
+        w = tb_put(buf, len, w, " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500>");
+        if (o->color)
+            w = tb_put(buf, len, w, TB_ESC_RESET);
+    } else {
+        w = tb_pad(buf, len, w, TB_LADDER_COL);
+        if (o->color)
+            w = tb_put(buf, len, w, tb_dir_color[d]);
+        w = tb_put(buf, len, w, " <\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500");
+        if (o->color)
+            w = tb_put(buf, len, w, TB_ESC_RESET);
+        w = tb_put(buf, len, w, "  ");
+        w = tb_put(buf, len, w, esc);
+        w = tb_put(buf, len, w, more);
+    }
+    return w;
+}
+
+size_t sc_tb_format_finding(const sc_tb_opts *o, const sc_finding *f, char *buf, size_t len)
+{
+    char msg[SC_MESSAGE_MAX * 4 + 1];
+    size_t mlen = strnlen(f->message, sizeof f->message);
+    unsigned sev = (unsigned)f->severity < 3 ? (unsigned)f->severity : SC_SEV_ERROR;
+    int n;
+
+    sc_safe_snprint(msg, sizeof msg, (const uint8_t *)f->message, mlen);
+    n = snprintf(buf, len, "       %s!! %s%s %s (%s): %s [%s]",
+                 o->color ? tb_sev_color[sev] : "", sc_severity_name(f->severity),
+                 o->color ? TB_ESC_RESET : "",
+                 f->rule ? f->rule->name : "?", sc_side_name(f->side), msg,
+                 f->rule ? f->rule->cite : "");
+    if (n < 0)
+        return 0;
+    return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+static void tb_block_emit(sc_tb_engine *e, sc_tb_block *b, const char *s, size_t n)
+{
+    sc_chain_write(e->sp, &b->body, s, n);
+    sc_chain_write(e->sp, &b->body, "\n", 1);
+}
+
+/* Writes the elision marker (if lines were left out) and the ring. */
+static void tb_block_flush_ring(sc_tb_engine *e, sc_tb_block *b)
+{
+    if (b->elided) {
+        sc_chain_printf(e->sp, &b->body, "       ... %" PRIu64 " lines not shown ...\n",
+                        b->elided);
+        b->elided = 0;
+    }
+    for (; b->rcount > 0; b->rcount--) {
+        tb_ring_entry *r = &b->ring[b->rfirst];
+        tb_block_emit(e, b, r->text, r->len);
+        free(r->text);
+        r->text = NULL;
+        b->rfirst = (b->rfirst + 1) % e->o.tail_lines;
+    }
+}
+
+void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+{
+    size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
+
+    if (b->nlines++ < e->o.head_lines) {
+        tb_block_emit(e, b, e->render, n);
+        return;
+    }
+    if (!b->ring && !(b->ring = calloc(e->o.tail_lines, sizeof *b->ring))) {
+        b->elided++;
+        return;
+    }
+    if (b->rcount == e->o.tail_lines) {          /* the oldest is left out */
+        free(b->ring[b->rfirst].text);
+        b->ring[b->rfirst].text = NULL;
+        b->rfirst = (b->rfirst + 1) % e->o.tail_lines;
+        b->rcount--;
+        b->elided++;
+    }
+    tb_ring_entry *r = &b->ring[(b->rfirst + b->rcount) % e->o.tail_lines];
+    if (!(r->text = malloc(n + 1))) {
+        b->elided++;
+        return;
+    }
+    memcpy(r->text, e->render, n + 1);
+    r->len = n;
+    b->rcount++;
+}
+
+void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
+{
+    size_t n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
+
+    b->nfindings++;
+    tb_block_flush_ring(e, b);          /* the lines before a finding are kept */
+    tb_block_emit(e, b, e->render, n);
+}
+
+static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
+{
+    char c[64], s[64], t[40], esc[1024];
+    sc_spool *sp = e->sp;
+    sc_chain *h = &b->head;
+
+    sc_endpoint_str(&info->client, c, sizeof c);
+    sc_endpoint_str(&info->server, s, sizeof s);
+    sc_fmt_rfc3339(&info->start, t, sizeof t);
+    sc_chain_printf(sp, h, "%ssession %" PRIu64 "  %s -> %s  start %s  duration %.4f s"
+                    "  frames %" PRIu64 " (#%" PRIu64 "-#%" PRIu64 ")",
+                    e->o.color ? "\033[1m" : "", info->id, c, s, t,
+                    sc_fmt_elapsed(&info->start, &info->end), info->frames,
+                    info->first_frame, info->last_frame);
+    if (info->close_by == SC_CLOSE_NONE && info->close_how == SC_HOW_CAPTURE_END)
+        sc_chain_printf(sp, h, "  closed: open at capture end");
+    else
+        sc_chain_printf(sp, h, "  closed: %s %s", sc_fmt_close_by(info->close_by),
+                        sc_fmt_close_how(info->close_how));
+    if (info->close_after) {
+        sc_safe_snprint(esc, sizeof esc, (const uint8_t *)info->close_after,
+                        strlen(info->close_after));
+        sc_chain_printf(sp, h, " after %s", esc);
+    }
+    sc_chain_printf(sp, h, "  tls: %s%s", info->tls ? "yes" : "no",
+                    info->handshake_seen ? "" : "  mid-stream");
+    sc_chain_printf(sp, h, "  findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
+                    info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
+                    info->findings[SC_SEV_INFO]);
+    sc_chain_printf(sp, h, "  extensions:");
+    if (info->next == 0 || !info->extensions)
+        sc_chain_printf(sp, h, " none");
+    for (size_t i = 0; info->extensions && i < info->next && i < TB_EXT_SHOWN; i++) {
+        sc_safe_snprint(esc, sizeof esc, info->extensions[i].p, info->extensions[i].len);
+        sc_chain_printf(sp, h, "%s %s", i ? "," : "", esc);
+    }
+    if (info->next > TB_EXT_SHOWN)
+        sc_chain_printf(sp, h, " (+%zu more)", info->next - TB_EXT_SHOWN);
+    sc_chain_printf(sp, h, "%s\n", e->o.color ? TB_ESC_RESET : "");
+    if (e->o.ladder) {
+        char col[TB_LADDER_COL + 64];
+        snprintf(col, sizeof col, "CLIENT %s", c);
+        sc_chain_printf(sp, h, "%-15s %-*s             SERVER %s\n", "", TB_LADDER_COL, col, s);
+    }
+}
+
+static void tb_block_summary(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
+{
+    char esc[TB_TEXT_MAX * 4 + 1];
+    sc_spool *sp = e->sp;
+    sc_chain *t = &b->tail;
+
+    if (info->ntxn == 0 || !info->txn) {
+        sc_chain_printf(sp, t, "  transactions: none\n\n");
+        return;
+    }
+    sc_chain_printf(sp, t, "  transactions: %zu", info->ntxn);
+    if (info->ntxn_kept < info->ntxn)
+        sc_chain_printf(sp, t, " (%zu shown)", info->ntxn_kept);
+    sc_chain_printf(sp, t, "\n");
+    for (size_t i = 0; i < info->ntxn_kept; i++) {
+        const sc_txn *x = &info->txn[i];
+        sc_bytes a = sc_fmt_path_arg(x->mail_from);
+        size_t shown = x->rcpt_to ? x->nrcpt_kept : 0;
+
+        sc_safe_snprint(esc, sizeof esc, a.p, a.p ? (a.len < TB_TEXT_MAX ? a.len : TB_TEXT_MAX) : 0);
+        sc_chain_printf(sp, t, "    %zu. MAIL FROM:%s\n", i + 1, esc);
+        for (size_t r = 0; r < shown && r < TB_RCPT_SHOWN; r++) {
+            sc_bytes ra = sc_fmt_path_arg(x->rcpt_to[r]);
+            sc_safe_snprint(esc, sizeof esc, ra.p,
+                            ra.p ? (ra.len < TB_TEXT_MAX ? ra.len : TB_TEXT_MAX) : 0);
+            sc_chain_printf(sp, t, "       RCPT TO:%s\n", esc);
+        }
+        if (x->nrcpt > shown || shown > TB_RCPT_SHOWN)
+            sc_chain_printf(sp, t, "       (%zu recipients, %zu shown)\n", x->nrcpt,
+                            shown < TB_RCPT_SHOWN ? shown : (size_t)TB_RCPT_SHOWN);
+        sc_safe_snprint(esc, sizeof esc, x->reply.p,
+                        x->reply.p ? (x->reply.len < TB_TEXT_MAX ? x->reply.len : TB_TEXT_MAX) : 0);
+        sc_chain_printf(sp, t, "       -> %s, %" PRIu64 " content bytes%s%s\n",
+                        sc_fmt_txn_result(x->result), x->content_bytes,
+                        esc[0] ? ": " : "", esc);
+    }
+    sc_chain_printf(sp, t, "\n");
+}
+
+void sc_tb_block_end(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
+{
+    tb_block_flush_ring(e, b);
+    tb_block_header(e, b, info);
+    tb_block_summary(e, b, info);
+}
+
+void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
+{
+    sc_chain_park(e->sp, &b->head);
+    sc_chain_park(e->sp, &b->body);
+    sc_chain_park(e->sp, &b->tail);
+}
+
+int sc_tb_block_write(sc_tb_engine *e, const sc_tb_block *b, FILE *out)
+{
+    int rc = 0;
+
+    rc |= sc_chain_copy(e->sp, &b->head, out);
+    rc |= sc_chain_copy(e->sp, &b->body, out);
+    rc |= sc_chain_copy(e->sp, &b->tail, out);
+    return rc;
+}
+
+uint64_t sc_tb_block_findings(const sc_tb_block *b)
+{
+    return b->nfindings;
+}
+
+void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
+{
+    if (!b)
+        return;
+    sc_chain_release(e->sp, &b->head);
+    sc_chain_release(e->sp, &b->body);
+    sc_chain_release(e->sp, &b->tail);
+    if (b->ring) {
+        for (unsigned i = 0; i < e->o.tail_lines; i++)
+            free(b->ring[i].text);
+        free(b->ring);
+    }
+    free(b);
+}

@@ -1,0 +1,865 @@
+/*
+ * reasm.c - TCP reassembly: libnids, wrapped so that its limits do not
+ * reach the analyser.
+ *
+ * Interface: include/reasm.h.
+ *
+ * libnids is fed through a DLT_RAW pcap_open_dead() descriptor and
+ * nids_pcap_handler(): capture.c has already decoded the link layer (libnids
+ * knows one VLAN tag and no SLL2). Every TCP segment is rebuilt as an IPv4
+ * packet (segment.c) before libnids sees it. What each libnids limit is,
+ * and how it is covered here:
+ *
+ *  - IPv4 only: IPv6 flows get synthetic addresses from 240.0.0.0/4 (a
+ *    pair per connection); sc_conn carries the real ones. IPv6 fragments
+ *    are not reassembled (TCP over IPv6 relies on path MTU discovery, so
+ *    they do not occur in practice): they are counted and dropped, and
+ *    their bytes come out as a gap once the peer acknowledges them.
+ *    IPv4 fragments go to libnids as they are (it reassembles them); only
+ *    their IP checksum is made right.
+ *  - Checksums: libnids always checks IP header checksums (the rebuilt
+ *    header is correct) and TCP checksums unless told otherwise
+ *    (nids_register_chksum_ctl for 0.0.0.0/0: offloaded captures).
+ *  - No SYN, no connection: libnids never sees the real handshake. For
+ *    every connection a SYN, SYN/ACK and ACK are synthesised once both
+ *    initial sequence numbers are known (from the real SYN/SYN-ACK, or
+ *    from the first data packet's seq/ack on a mid-stream capture), with
+ *    window scaling at its maximum and no timestamps, so libnids' window
+ *    check never drops a segment that was on the wire and its PAWS test
+ *    is off. conn->handshake_seen says whether the real one was captured.
+ *  - Lost segments: libnids waits forever for a missing segment. A gap is
+ *    declared when the peer acknowledges bytes never seen (before a packet
+ *    that carries data, so the gap lands before the reply; after a pure
+ *    ACK one packet later, in case the capture merely reordered them), and
+ *    at RST, idle expiry and capture end (up to the highest byte seen). A
+ *    filler segment of zeros is then injected into libnids; its bytes come
+ *    out as SC_FLOW_GAP, never as data. The filler stops at the first
+ *    queued out-of-order segment so real bytes are not overwritten.
+ *  - FIN/RST: libnids reports neither per side. FINs are followed here and
+ *    reported once every byte before them was delivered, with the FIN's
+ *    frame; RSTs that libnids accepts are reported with their sender.
+ *  - Memory: libnids drops a direction's whole out-of-order queue beyond
+ *    64 KiB (prune_queue); what it dropped comes out as a gap. The
+ *    delivered bytes are always discarded at once (no nids_discard call).
+ *    Connection count: cfg->max_sessions, the least recently active one is
+ *    evicted; libnids' own table is sized above that.
+ *  - Port scan detection is disabled, libnids' syslog silenced, and
+ *    nids_init/nids_exit pair per sc_reasm so files can follow each other.
+ *
+ * Diagnostics: sc_reasm_new fails with a reason when libnids cannot start.
+ */
+#include <arpa/inet.h>
+#include <nids.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "reasm.h"
+#include "segment.h"
+
+#define REASM_OOO_MAX     32          /* out-of-order starts remembered per direction */
+#define REASM_GAP_LIMIT   (1u << 30)  /* an ACK further ahead than this is not believed */
+#define REASM_V6_NET      0xf0000000u /* 240.0.0.0/4 */
+#define REASM_HASH_MIN    1024
+
+typedef struct reasm_conn reasm_conn;
+struct reasm_conn {
+    sc_conn             pub;
+    reasm_conn         *hnext;                 /* hash chain */
+    reasm_conn         *lru_prev, *lru_next;   /* by last activity, oldest first */
+    reasm_conn         *all_prev, *all_next;   /* by id */
+    reasm_conn         *dead_next;             /* libnids ended it during a call */
+    uint32_t            v4[2];                 /* libnids addresses, client and server */
+    struct tcp_stream  *nids;
+    bool                est;                   /* handshake given to libnids */
+    bool                known[2];
+    uint32_t            next[2];               /* sequence number of the first data byte */
+    uint64_t            delivered[2];          /* bytes out, gap filler included */
+    uint64_t            filler[2];             /* filler bytes injected, not yet out */
+    bool                hi_valid[2];
+    uint32_t            hi[2];                 /* end of the highest byte seen */
+    bool                gap_pending[2];
+    uint32_t            gap_target[2];         /* the peer acknowledged up to here */
+    uint64_t            gap_frame[2];          /* frame of that ACK */
+    bool                fin_seen[2], fin_done[2];
+    uint32_t            fin_seq[2];
+    uint64_t            fin_frame[2];
+    struct timeval      fin_ts[2];
+    uint32_t            ooo[2][REASM_OOO_MAX];
+    unsigned            nooo[2];
+    struct timeval      last_ts;
+    bool                dead;
+    sc_flow_end         end;
+    sc_dir              rst_dir;
+};
+
+struct sc_reasm {
+    const sc_config    *cfg;
+    sc_flow_handler     h;
+    pcap_t             *dead_pcap;
+    reasm_conn        **buckets;
+    size_t              nbuckets, count;
+    reasm_conn         *lru_head, *lru_tail;
+    reasm_conn         *all_head, *all_tail;
+    reasm_conn         *est_conn;              /* being handed its handshake */
+    reasm_conn         *dead;                  /* ended by libnids, to report */
+    uint64_t            next_id;
+    uint32_t            v6_pairs;
+    uint64_t            cur_frame;
+    struct timeval      cur_ts;
+    sc_dir              cur_dir;
+    uint64_t            v6_fragments;
+    uint8_t             buf[65536];
+};
+
+/* libnids is global: the one live sc_reasm, for its callbacks. */
+static sc_reasm *reasm_live;
+static struct nids_chksum_ctl reasm_no_chksum[1];
+
+/* ---- events ------------------------------------------------------------- */
+
+static void reasm_event_emit(sc_reasm *r, reasm_conn *c, sc_flow_kind kind, sc_dir dir,
+                             const uint8_t *data, size_t len, uint64_t gap,
+                             uint64_t frame, struct timeval ts)
+{
+    sc_flow_event ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.dir = dir;
+    ev.data = data;
+    ev.len = len;
+    ev.gap = gap;
+    ev.end = c->end;
+    ev.frame = frame;
+    ev.ts = ts;
+    r->h.event(r->h.ctx, &c->pub, &ev);
+}
+
+static uint32_t reasm_exp(const reasm_conn *c, int d)
+{
+    return c->next[d] + (uint32_t)c->delivered[d];
+}
+
+/* Bytes libnids delivered for direction d: filler first, then data. */
+static void reasm_bytes_deliver(sc_reasm *r, reasm_conn *c, int d, const uint8_t *p, size_t n)
+{
+    uint64_t f = c->filler[d] < n ? c->filler[d] : n;
+
+    if (f) {
+        c->filler[d] -= f;
+        c->delivered[d] += f;
+        reasm_event_emit(r, c, SC_FLOW_GAP, (sc_dir)d, NULL, 0, f, r->cur_frame, r->cur_ts);
+    }
+    if (n > f) {
+        c->delivered[d] += n - f;
+        reasm_event_emit(r, c, SC_FLOW_DATA, (sc_dir)d, p + f, n - f, 0, r->cur_frame, r->cur_ts);
+    }
+}
+
+/* A FIN is reported when everything its sender sent before it is out. */
+static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
+{
+    for (int d = 0; d < 2; d++)
+        if (c->fin_seen[d] && !c->fin_done[d] && !seq_before(reasm_exp(c, d), c->fin_seq[d])) {
+            c->fin_done[d] = true;
+            reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, 0, c->fin_frame[d], c->fin_ts[d]);
+        }
+}
+
+/* ---- the connection table ---------------------------------------------- */
+
+static uint32_t reasm_ep_hash(const uint8_t *a, int family, uint16_t port)
+{
+    uint32_t h = 2166136261u;
+    size_t n = family == AF_INET6 ? 16 : 4;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a[i]) * 16777619u;
+    h = (h ^ (port & 0xff)) * 16777619u;
+    h = (h ^ (port >> 8)) * 16777619u;
+    return h;
+}
+
+/* Symmetric: both directions of a connection land in the same bucket. */
+static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint16_t pa,
+                           const uint8_t *b, uint16_t pb)
+{
+    return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (r->nbuckets - 1);
+}
+
+static bool reasm_ep_is(const sc_endpoint *ep, int family, const uint8_t *a, uint16_t port)
+{
+    return ep->family == family && ep->port == port &&
+           memcmp(ep->addr, a, family == AF_INET6 ? 16 : 4) == 0;
+}
+
+static reasm_conn *reasm_conn_find(sc_reasm *r, const seg *s, sc_dir *dir)
+{
+    size_t b = reasm_bucket(r, s->family, s->src, s->sport, s->dst, s->dport);
+
+    for (reasm_conn *c = r->buckets[b]; c; c = c->hnext) {
+        if (reasm_ep_is(&c->pub.client, s->family, s->src, s->sport) &&
+            reasm_ep_is(&c->pub.server, s->family, s->dst, s->dport)) {
+            *dir = SC_DIR_C2S;
+            return c;
+        }
+        if (reasm_ep_is(&c->pub.server, s->family, s->src, s->sport) &&
+            reasm_ep_is(&c->pub.client, s->family, s->dst, s->dport)) {
+            *dir = SC_DIR_S2C;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static size_t reasm_conn_bucket(const sc_reasm *r, const reasm_conn *c)
+{
+    return reasm_bucket(r, c->pub.client.family, c->pub.client.addr, c->pub.client.port,
+                        c->pub.server.addr, c->pub.server.port);
+}
+
+static void reasm_table_grow(sc_reasm *r)
+{
+    size_t n = r->nbuckets * 2;
+    reasm_conn **nb = calloc(n, sizeof *nb);
+    reasm_conn **old = r->buckets;
+    size_t oldn = r->nbuckets;
+
+    if (!nb)
+        return;                 /* longer chains, still correct */
+    r->buckets = nb;
+    r->nbuckets = n;
+    for (size_t i = 0; i < oldn; i++)
+        for (reasm_conn *c = old[i], *nx; c; c = nx) {
+            size_t b = reasm_conn_bucket(r, c);
+            nx = c->hnext;
+            c->hnext = nb[b];
+            nb[b] = c;
+        }
+    free(old);
+}
+
+static void reasm_lru_unlink(sc_reasm *r, reasm_conn *c)
+{
+    if (c->lru_prev) c->lru_prev->lru_next = c->lru_next; else r->lru_head = c->lru_next;
+    if (c->lru_next) c->lru_next->lru_prev = c->lru_prev; else r->lru_tail = c->lru_prev;
+    c->lru_prev = c->lru_next = NULL;
+}
+
+static void reasm_lru_append(sc_reasm *r, reasm_conn *c)
+{
+    c->lru_prev = r->lru_tail;
+    c->lru_next = NULL;
+    if (r->lru_tail) r->lru_tail->lru_next = c; else r->lru_head = c;
+    r->lru_tail = c;
+}
+
+/* Removes c everywhere, lets libnids forget it, frees it. Never called
+ * from inside a libnids callback. */
+static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
+{
+    reasm_conn **pp = &r->buckets[reasm_conn_bucket(r, c)];
+
+    while (*pp && *pp != c)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = c->hnext;
+    reasm_lru_unlink(r, c);
+    if (c->all_prev) c->all_prev->all_next = c->all_next; else r->all_head = c->all_next;
+    if (c->all_next) c->all_next->all_prev = c->all_prev; else r->all_tail = c->all_prev;
+    if (c->nids) {
+        c->nids->user = NULL;
+        nids_free_tcp_stream(c->nids);
+    }
+    r->count--;
+    free(c);
+}
+
+static void reasm_conn_end(sc_reasm *r, reasm_conn *c, sc_flow_end end,
+                           uint64_t frame, struct timeval ts)
+{
+    c->end = end;
+    reasm_event_emit(r, c, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, 0, frame, ts);
+    reasm_conn_free(r, c);
+}
+
+/* ---- talking to libnids ------------------------------------------------- */
+
+static void reasm_inject(sc_reasm *r, size_t len)
+{
+    struct pcap_pkthdr hdr;
+
+    hdr.ts = r->cur_ts;
+    hdr.caplen = hdr.len = (bpf_u_int32)len;
+    nids_pcap_handler(NULL, &hdr, r->buf);
+}
+
+static void reasm_inject_seg(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp, unsigned tcp_len,
+                             uint32_t seq, uint32_t ack, uint8_t flags,
+                             const uint8_t *payload, uint32_t len)
+{
+    uint16_t sp = d == SC_DIR_C2S ? c->pub.client.port : c->pub.server.port;
+    uint16_t dp = d == SC_DIR_C2S ? c->pub.server.port : c->pub.client.port;
+    size_t n = seg_build_v4(r->buf, c->v4[d], c->v4[!d], sp, dp, tcp, tcp_len,
+                            seq, ack, flags, payload, len);
+
+    reasm_inject(r, n);
+}
+
+/* SYN with the largest window scale, no timestamps. */
+static void reasm_handshake_inject(sc_reasm *r, reasm_conn *c)
+{
+    static const uint8_t syn_hdr[24] = {
+        [12] = 6 << 4, [20] = 1, [21] = 3, [22] = 3, [23] = 14  /* NOP, WSCALE 14 */
+    };
+    uint32_t cn = c->next[SC_DIR_C2S], sn = c->next[SC_DIR_S2C];
+
+    c->est = true;
+    r->est_conn = c;
+    reasm_inject_seg(r, c, SC_DIR_C2S, syn_hdr, 24, cn - 1, 0, SEG_SYN, NULL, 0);
+    reasm_inject_seg(r, c, SC_DIR_S2C, syn_hdr, 24, sn - 1, cn, SEG_SYN | SEG_ACK, NULL, 0);
+    reasm_inject_seg(r, c, SC_DIR_C2S, NULL, 0, cn, sn, SEG_ACK, NULL, 0);
+    r->est_conn = NULL;
+}
+
+static void reasm_ooo_note(reasm_conn *c, int d, uint32_t seq)
+{
+    for (unsigned i = 0; i < c->nooo[d]; i++)
+        if (c->ooo[d][i] == seq)
+            return;
+    /* Full: forget the oldest. libnids drops its whole queue beyond 64 KiB,
+     * so the most recent segments are the ones still worth stopping at. */
+    if (c->nooo[d] == REASM_OOO_MAX) {
+        memmove(c->ooo[d], c->ooo[d] + 1, (REASM_OOO_MAX - 1) * sizeof c->ooo[d][0]);
+        c->nooo[d]--;
+    }
+    c->ooo[d][c->nooo[d]++] = seq;
+}
+
+/* The first remembered out-of-order start after exp and before limit. */
+static uint32_t reasm_ooo_bound(reasm_conn *c, int d, uint32_t exp, uint32_t limit)
+{
+    unsigned k = 0;
+
+    for (unsigned i = 0; i < c->nooo[d]; i++) {
+        uint32_t s = c->ooo[d][i];
+        if (!seq_after(s, exp))
+            continue;               /* delivered or overtaken: forget it */
+        c->ooo[d][k++] = s;
+        if (seq_before(s, limit))
+            limit = s;
+    }
+    c->nooo[d] = k;
+    return limit;
+}
+
+/* Pushes direction d past missing bytes up to target with zero fillers. */
+static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target)
+{
+    while (c->nids && !c->dead) {
+        uint32_t exp = reasm_exp(c, d);
+        uint32_t end, len;
+        struct half_stream *rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
+
+        if (!seq_before(exp, target) || target - exp > REASM_GAP_LIMIT)
+            break;
+        end = reasm_ooo_bound(c, d, exp, target);
+        len = end - exp > SEG_MAX_PAYLOAD ? SEG_MAX_PAYLOAD : end - exp;
+        /* libnids drops a segment that ends before the receiver's last
+         * ACK as a retransmission; the filler must get through. */
+        if (seq_before(exp + len, rcv->ack_seq))
+            rcv->ack_seq = exp;
+        c->filler[d] += len;
+        reasm_inject_seg(r, c, d, NULL, 0, exp, 0, 0, NULL, len);
+        if (reasm_exp(c, d) == exp) {       /* refused: give up, never loop */
+            c->filler[d] = 0;
+            break;
+        }
+    }
+}
+
+/* Everything seen or acknowledged of both directions is pushed out. */
+static void reasm_flush(sc_reasm *r, reasm_conn *c)
+{
+    for (int d = 0; d < 2; d++) {
+        uint32_t target = reasm_exp(c, d);
+
+        if (c->hi_valid[d] && seq_after(c->hi[d], target))
+            target = c->hi[d];
+        if (c->gap_pending[d] && seq_after(c->gap_target[d], target))
+            target = c->gap_target[d];
+        reasm_gap_fill(r, c, d, target);
+        c->gap_pending[d] = false;
+    }
+    reasm_fins_check(r, c);
+}
+
+/* The libnids TCP callback. */
+static void reasm_nids_tcp(struct tcp_stream *a, void **param)
+{
+    sc_reasm *r = reasm_live;
+    reasm_conn *c = a->user;
+
+    (void)param;
+    if (!r)
+        return;
+    switch (a->nids_state) {
+    case NIDS_JUST_EST:
+        c = r->est_conn;
+        if (!c)
+            return;          /* not ours (cannot happen: we synthesise every SYN) */
+        a->user = c;
+        c->nids = a;
+        a->client.collect++;
+        a->server.collect++;
+        return;
+    case NIDS_DATA:
+        if (!c)
+            return;
+        if (a->server.count_new > 0)
+            reasm_bytes_deliver(r, c, SC_DIR_C2S, (const uint8_t *)a->server.data,
+                                (size_t)a->server.count_new);
+        if (a->client.count_new > 0)
+            reasm_bytes_deliver(r, c, SC_DIR_S2C, (const uint8_t *)a->client.data,
+                                (size_t)a->client.count_new);
+        return;
+    case NIDS_CLOSE:
+    case NIDS_RESET:
+    case NIDS_TIMED_OUT:
+        if (!c || c->dead)
+            return;
+        a->user = NULL;
+        c->nids = NULL;          /* libnids frees the stream on return */
+        c->dead = true;
+        c->end = a->nids_state == NIDS_CLOSE ? SC_END_CLOSED
+               : a->nids_state == NIDS_RESET ? SC_END_RESET : SC_END_EVICTED;
+        c->rst_dir = r->cur_dir;
+        c->dead_next = r->dead;
+        r->dead = c;
+        return;
+    default:                     /* NIDS_EXITING: our connections are gone */
+        if (c)
+            c->nids = NULL;
+        a->user = NULL;
+        return;
+    }
+}
+
+/* Connections libnids ended during the last packet. */
+static void reasm_dead_report(sc_reasm *r)
+{
+    while (r->dead) {
+        reasm_conn *c = r->dead;
+
+        r->dead = c->dead_next;
+        reasm_fins_check(r, c);
+        if (c->end == SC_END_RESET)
+            reasm_event_emit(r, c, SC_FLOW_RST, c->rst_dir, NULL, 0, 0, r->cur_frame, r->cur_ts);
+        reasm_conn_end(r, c, c->end, r->cur_frame, r->cur_ts);
+    }
+}
+
+static void reasm_nids_log(int type, int err, void *ip, void *data)
+{
+    (void)type; (void)err; (void)ip; (void)data;   /* counted nowhere: libnids is told little */
+}
+
+static void reasm_nids_nomem(char *where)
+{
+    fprintf(stderr, "smtpscope: out of memory in libnids (%s)\n", where);
+    abort();
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void reasm_ep_set(sc_endpoint *ep, int family, const uint8_t *a, uint16_t port)
+{
+    memset(ep, 0, sizeof *ep);
+    ep->family = family;
+    memcpy(ep->addr, a, family == AF_INET6 ? 16 : 4);
+    ep->port = port;
+}
+
+/* The client of a connection seen without its SYN: the peer whose port is
+ * not an SMTP port; when both or neither are, the higher (ephemeral) port. */
+static bool reasm_src_is_client(const sc_reasm *r, const seg *s)
+{
+    bool ssmtp = sc_config_is_smtp_port(r->cfg, s->sport);
+    bool dsmtp = sc_config_is_smtp_port(r->cfg, s->dport);
+
+    if (dsmtp != ssmtp)
+        return dsmtp;
+    return s->sport >= s->dport;
+}
+
+static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, const sc_packet *pkt)
+{
+    reasm_conn *c;
+    size_t b;
+
+    while (r->cfg->max_sessions && r->count >= r->cfg->max_sessions && r->lru_head)
+        reasm_conn_end(r, r->lru_head, SC_END_EVICTED, pkt->frame, pkt->ts);
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (src_client) {
+        reasm_ep_set(&c->pub.client, s->family, s->src, s->sport);
+        reasm_ep_set(&c->pub.server, s->family, s->dst, s->dport);
+    } else {
+        reasm_ep_set(&c->pub.client, s->family, s->dst, s->dport);
+        reasm_ep_set(&c->pub.server, s->family, s->src, s->sport);
+    }
+    if (s->family == AF_INET) {
+        memcpy(&c->v4[0], c->pub.client.addr, 4);
+        memcpy(&c->v4[1], c->pub.server.addr, 4);
+    } else {
+        uint32_t base = REASM_V6_NET | ((r->v6_pairs++ * 2u) & 0x0ffffffeu);
+        c->v4[0] = htonl(base);
+        c->v4[1] = htonl(base + 1);
+    }
+    c->pub.handshake_seen = (s->flags & SEG_SYN) != 0;
+    c->pub.id = ++r->next_id;
+    c->pub.first_frame = pkt->frame;
+    c->pub.first_ts = pkt->ts;
+    c->last_ts = pkt->ts;
+    if (r->count >= r->nbuckets)
+        reasm_table_grow(r);
+    b = reasm_conn_bucket(r, c);
+    c->hnext = r->buckets[b];
+    r->buckets[b] = c;
+    reasm_lru_append(r, c);
+    c->all_prev = r->all_tail;
+    if (r->all_tail) r->all_tail->all_next = c; else r->all_head = c;
+    r->all_tail = c;
+    r->count++;
+    if (r->h.open)
+        r->h.open(r->h.ctx, &c->pub);
+    return c;
+}
+
+/* Sequence numbers learnt from a packet of direction d. */
+static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
+{
+    if ((s->flags & (SEG_SYN | SEG_ACK)) == SEG_SYN) {
+        if (d == SC_DIR_C2S && !c->est) {
+            c->next[0] = s->seq + 1;
+            c->known[0] = true;
+            c->pub.handshake_seen = true;
+        }
+        return;
+    }
+    if (s->flags & SEG_SYN) {                  /* SYN/ACK */
+        if (d == SC_DIR_S2C && !c->est) {
+            c->next[1] = s->seq + 1;
+            c->known[1] = true;
+            c->next[0] = s->ack;
+            c->known[0] = true;
+            c->pub.handshake_seen = true;
+        }
+        return;
+    }
+    if (!c->known[d]) {
+        c->next[d] = s->seq;
+        c->known[d] = true;
+    }
+    if ((s->flags & SEG_ACK) && !c->known[!d]) {
+        c->next[!d] = s->ack;
+        c->known[!d] = true;
+    }
+}
+
+/* What a data/FIN packet of direction d tells about that stream. */
+static void reasm_stream_note(const sc_packet *pkt, reasm_conn *c, int d, const seg *s)
+{
+    uint32_t exp = reasm_exp(c, d);
+    uint32_t end = s->seq + s->len;
+
+    if (s->len && (!c->hi_valid[d] || seq_after(end, c->hi[d])) && seq_after(end, exp)
+        && end - exp <= REASM_GAP_LIMIT) {
+        c->hi[d] = end;
+        c->hi_valid[d] = true;
+    }
+    if (s->len && seq_after(s->seq, exp))
+        reasm_ooo_note(c, d, s->seq);
+    if ((s->flags & SEG_FIN) && !c->fin_seen[d] && !seq_before(end, exp)) {
+        c->fin_seen[d] = true;
+        c->fin_seq[d] = end;
+        c->fin_frame[d] = pkt->frame;
+        c->fin_ts[d] = pkt->ts;
+    }
+}
+
+/* An ACK beyond what was seen of the other direction: bytes are missing. */
+static void reasm_ack_note(const sc_packet *pkt, reasm_conn *c, int d, const seg *s)
+{
+    int o = !d;
+    uint32_t exp = reasm_exp(c, o);
+    uint32_t target = s->ack;
+
+    if (!(s->flags & SEG_ACK) || !seq_after(target, exp) || target - exp > REASM_GAP_LIMIT)
+        return;
+    if (c->fin_seen[o] && target == c->fin_seq[o] + 1)
+        target = c->fin_seq[o];              /* the FIN takes a sequence number */
+    else if (!c->fin_seen[o] && target - exp == 1 &&
+             (!c->hi_valid[o] || !seq_after(c->hi[o], exp)))
+        return;                              /* most likely a FIN we did not capture */
+    if (!seq_after(target, exp))
+        return;
+    if (!c->gap_pending[o] || seq_after(target, c->gap_target[o])) {
+        c->gap_target[o] = target;
+        c->gap_frame[o] = pkt->frame;
+    }
+    c->gap_pending[o] = true;
+}
+
+/* Before handing packet s of direction d to libnids: fill the gaps that
+ * must come first. */
+static void reasm_gaps_before(sc_reasm *r, const sc_packet *pkt, reasm_conn *c, int d, const seg *s)
+{
+    bool carries = s->len || (s->flags & (SEG_FIN | SEG_RST));
+
+    for (int g = 0; g < 2; g++) {
+        uint32_t exp = reasm_exp(c, g);
+
+        if (!c->gap_pending[g])
+            continue;
+        if (!seq_before(exp, c->gap_target[g])) {
+            c->gap_pending[g] = false;
+            continue;
+        }
+        /* This very packet fills the hole: no gap. */
+        if (g == d && s->len && !seq_after(s->seq, exp) && seq_after(s->seq + s->len, exp))
+            continue;
+        /* A pure ACK announced it: give a reordered capture one packet. */
+        if (!carries && c->gap_frame[g] == pkt->frame)
+            continue;
+        reasm_gap_fill(r, c, g, c->gap_target[g]);
+        c->gap_pending[g] = false;
+    }
+}
+
+/* ---- the interface ------------------------------------------------------ */
+
+sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err, size_t errlen)
+{
+    sc_reasm *r;
+    uint64_t cap = cfg->max_sessions ? cfg->max_sessions : 65536;
+
+    if (reasm_live) {
+        snprintf(err, errlen, "reassembly already running");
+        return NULL;
+    }
+    r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->cfg = cfg;
+    r->h = *h;
+    r->nbuckets = REASM_HASH_MIN;
+    r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
+    r->dead_pcap = pcap_open_dead(DLT_RAW, 65535);
+    if (!r->buckets || !r->dead_pcap) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (cap > 65536)
+        cap = 65536;          /* libnids preallocates its table; we evict first */
+    nids_params.n_tcp_streams = (int)(cap * 4 / 3 + 64);
+    nids_params.n_hosts = 256;
+    nids_params.scan_num_hosts = 0;
+    nids_params.syslog = reasm_nids_log;
+    nids_params.no_mem = reasm_nids_nomem;
+    nids_params.pcap_desc = r->dead_pcap;
+    nids_params.pcap_filter = NULL;
+    nids_params.device = NULL;
+    nids_params.filename = NULL;
+    nids_params.tcp_workarounds = 0;
+    nids_params.multiproc = 0;
+    nids_params.one_loop_less = 0;
+    if (!nids_init()) {
+        snprintf(err, errlen, "libnids: %s", nids_errbuf);
+        goto fail;
+    }
+    reasm_no_chksum[0].netaddr = 0;
+    reasm_no_chksum[0].mask = 0;
+    reasm_no_chksum[0].action = NIDS_DONT_CHKSUM;
+    nids_register_chksum_ctl(reasm_no_chksum, 1);
+    nids_register_tcp(reasm_nids_tcp);
+    reasm_live = r;
+    return r;
+fail:
+    if (r->dead_pcap)
+        pcap_close(r->dead_pcap);
+    free(r->buckets);
+    free(r);
+    return NULL;
+}
+
+static void reasm_v4_fragment(sc_reasm *r, const sc_packet *pkt)
+{
+    unsigned ihl = (unsigned)(pkt->l3[0] & 0x0f) * 4;
+    unsigned tot = (unsigned)(pkt->l3[2] << 8 | pkt->l3[3]);
+
+    /* libnids reassembles it; it only needs the IP checksum right. */
+    if (tot > pkt->l3_len || tot > sizeof r->buf || ihl < 20 || ihl > tot)
+        return;
+    memcpy(r->buf, pkt->l3, tot);
+    r->buf[10] = r->buf[11] = 0;
+    {
+        uint16_t ck = (uint16_t)~seg_cksum(r->buf, ihl);
+        r->buf[10] = (uint8_t)(ck >> 8);
+        r->buf[11] = (uint8_t)ck;
+    }
+    reasm_inject(r, tot);
+    reasm_dead_report(r);
+}
+
+void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
+{
+    seg s;
+    seg_kind kind = seg_parse(pkt, &s);
+    sc_dir dir;
+    reasm_conn *c;
+
+    r->cur_frame = pkt->frame;
+    r->cur_ts = pkt->ts;
+    if (kind == SEG_V4_FRAGMENT) {
+        reasm_v4_fragment(r, pkt);
+        return;
+    }
+    if (kind == SEG_V6_FRAGMENT)
+        r->v6_fragments++;
+    if (kind != SEG_TCP)
+        return;
+    if (!r->cfg->any_port && !sc_config_is_smtp_port(r->cfg, s.sport) &&
+        !sc_config_is_smtp_port(r->cfg, s.dport))
+        return;
+
+    c = reasm_conn_find(r, &s, &dir);
+    if (c && c->est && (s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
+        s.seq + 1 != c->next[0]) {
+        /* A new SYN on a live 4-tuple: the port was reused, the old
+         * connection died unseen. */
+        reasm_flush(r, c);
+        reasm_conn_end(r, c, SC_END_TIMEOUT, pkt->frame, pkt->ts);
+        c = NULL;
+    }
+    if (!c) {
+        bool src_client;
+
+        if (s.flags & SEG_RST)
+            return;
+        if ((s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN)
+            src_client = true;
+        else if (s.flags & SEG_SYN)
+            src_client = false;
+        else if (s.len == 0)
+            return;          /* a bare ACK/FIN of a connection we never saw carry data */
+        else
+            src_client = reasm_src_is_client(r, &s);
+        c = reasm_conn_new(r, &s, src_client, pkt);
+        if (!c)
+            return;
+        dir = src_client ? SC_DIR_C2S : SC_DIR_S2C;
+    }
+    r->cur_dir = dir;
+    c->last_ts = pkt->ts;
+    reasm_lru_unlink(r, c);
+    reasm_lru_append(r, c);
+    if (r->h.packet)
+        r->h.packet(r->h.ctx, &c->pub, pkt);
+
+    reasm_seqs_learn(c, dir, &s);
+    if (!c->est && c->known[0] && c->known[1])
+        reasm_handshake_inject(r, c);
+    if (s.flags & SEG_SYN) {
+        reasm_dead_report(r);
+        return;
+    }
+    if (!c->est || !c->nids) {
+        if (s.flags & SEG_RST) {        /* refused, or reset before we could follow it */
+            reasm_event_emit(r, c, SC_FLOW_RST, dir, NULL, 0, 0, pkt->frame, pkt->ts);
+            reasm_conn_end(r, c, SC_END_RESET, pkt->frame, pkt->ts);
+        }
+        return;
+    }
+    if (s.flags & SEG_RST)
+        reasm_flush(r, c);
+    else {
+        reasm_stream_note(pkt, c, dir, &s);
+        reasm_ack_note(pkt, c, dir, &s);
+        reasm_gaps_before(r, pkt, c, dir, &s);
+    }
+    if (c->nids)
+        reasm_inject_seg(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len);
+    if (!c->dead) {
+        for (int g = 0; g < 2; g++)
+            if (c->gap_pending[g] && !seq_before(reasm_exp(c, g), c->gap_target[g]))
+                c->gap_pending[g] = false;
+        reasm_fins_check(r, c);
+    }
+    reasm_dead_report(r);
+}
+
+void sc_reasm_expire(sc_reasm *r, struct timeval now)
+{
+    time_t limit;
+
+    if (!r->cfg->idle_timeout)
+        return;
+    limit = now.tv_sec - (time_t)r->cfg->idle_timeout;
+    r->cur_ts = now;
+    while (r->lru_head && r->lru_head->last_ts.tv_sec < limit) {
+        reasm_conn *c = r->lru_head;
+
+        reasm_flush(r, c);
+        reasm_dead_report(r);
+        if (r->lru_head == c)
+            reasm_conn_end(r, c, SC_END_TIMEOUT, r->cur_frame, now);
+    }
+}
+
+void sc_reasm_finish(sc_reasm *r, uint64_t last_frame, struct timeval ts)
+{
+    r->cur_frame = last_frame;
+    r->cur_ts = ts;
+    while (r->all_head) {
+        reasm_conn *c = r->all_head;
+
+        reasm_flush(r, c);
+        reasm_dead_report(r);
+        if (r->all_head == c)
+            reasm_conn_end(r, c, c->fin_done[0] && c->fin_done[1] ? SC_END_CLOSED
+                                                                  : SC_END_CAPTURE_END,
+                           last_frame, ts);
+    }
+}
+
+uint64_t sc_reasm_open_count(const sc_reasm *r)
+{
+    return r->count;
+}
+
+void sc_reasm_free(sc_reasm *r)
+{
+    if (!r)
+        return;
+    /* Dropped without events: sc_reasm_finish reports what is still open. */
+    while (r->all_head) {
+        reasm_conn *c = r->all_head;
+        r->all_head = c->all_next;
+        if (c->nids)
+            c->nids->user = NULL;
+        free(c);
+    }
+    nids_unregister_tcp(reasm_nids_tcp);
+    nids_exit();
+    reasm_live = NULL;
+    pcap_close(r->dead_pcap);
+    free(r->buckets);
+    free(r);
+}

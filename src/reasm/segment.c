@@ -1,0 +1,193 @@
+/*
+ * segment.c - TCP segments out of IP packets, and IPv4 packets for libnids.
+ *
+ * Interface: segment.h (internal to src/reasm).
+ *
+ * IPv4: the header length, total length and fragment fields are checked
+ * against what was captured; a packet shorter in the capture than its
+ * total length (snap length) yields the captured part of the payload.
+ * IPv6: hop-by-hop, routing, destination options and AH headers are
+ * skipped (at most SEG_V6_MAX_EXT of them); a fragment header makes the
+ * packet SEG_V6_FRAGMENT; ESP, "no next header" and anything else is
+ * SEG_NOT_TCP. Nothing is read beyond pkt->l3_len.
+ *
+ * seg_build_v4() writes the packets handed to libnids: a fresh 20-byte
+ * IPv4 header (options dropped, checksum correct, so libnids' mandatory IP
+ * checksum test passes), the TCP header with the window forced open and
+ * URG cleared (libnids would pull the "urgent" byte out of the stream,
+ * Wireshark does not), and the payload.
+ *
+ * Diagnostics: none; the kind returned says what the packet was.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "segment.h"
+
+#define SEG_V6_MAX_EXT 8
+
+static uint16_t seg_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t seg_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void seg_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void seg_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static seg_kind seg_tcp_parse(const uint8_t *p, uint32_t avail, seg *s)
+{
+    unsigned off;
+
+    if (avail < 20)
+        return SEG_MALFORMED;
+    off = (unsigned)(p[12] >> 4) * 4;
+    if (off < 20 || off > avail)
+        return SEG_MALFORMED;
+    s->sport = seg_be16(p);
+    s->dport = seg_be16(p + 2);
+    s->seq = seg_be32(p + 4);
+    s->ack = seg_be32(p + 8);
+    s->flags = p[13];
+    s->tcp = p;
+    s->tcp_len = off;
+    s->payload = p + off;
+    s->len = avail - off;
+    return SEG_TCP;
+}
+
+static seg_kind seg_v4_parse(const sc_packet *pkt, seg *s)
+{
+    const uint8_t *ip = pkt->l3;
+    unsigned ihl, tot, avail;
+    uint16_t frag;
+
+    if (pkt->l3_len < 20 || (ip[0] >> 4) != 4)
+        return SEG_MALFORMED;
+    ihl = (unsigned)(ip[0] & 0x0f) * 4;
+    tot = seg_be16(ip + 2);
+    if (ihl < 20 || ihl > pkt->l3_len || tot < ihl)
+        return SEG_MALFORMED;
+    avail = tot < pkt->l3_len ? tot : pkt->l3_len;
+    s->family = AF_INET;
+    memcpy(s->src, ip + 12, 4);
+    memcpy(s->dst, ip + 16, 4);
+    if (ip[9] != 6)
+        return SEG_NOT_TCP;
+    frag = seg_be16(ip + 6);
+    if (frag & 0x3fff)
+        return SEG_V4_FRAGMENT;
+    return seg_tcp_parse(ip + ihl, avail - ihl, s);
+}
+
+static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
+{
+    const uint8_t *ip = pkt->l3;
+    uint32_t avail, off = 40;
+    unsigned plen;
+    uint8_t nh;
+
+    if (pkt->l3_len < 40 || (ip[0] >> 4) != 6)
+        return SEG_MALFORMED;
+    plen = seg_be16(ip + 4);
+    /* A payload length of 0 is a jumbogram (or a lie): trust the capture. */
+    avail = plen && 40u + plen < pkt->l3_len ? 40u + plen : pkt->l3_len;
+    s->family = AF_INET6;
+    memcpy(s->src, ip + 8, 16);
+    memcpy(s->dst, ip + 24, 16);
+    nh = ip[6];
+    for (int i = 0; i <= SEG_V6_MAX_EXT; i++) {
+        uint32_t hlen;
+
+        switch (nh) {
+        case 6:
+            return seg_tcp_parse(ip + off, avail - off, s);
+        case 44:
+            return SEG_V6_FRAGMENT;
+        case 0: case 43: case 60: case 51:
+            if (avail < off + 8)
+                return SEG_MALFORMED;
+            hlen = nh == 51 ? ((uint32_t)ip[off + 1] + 2) * 4 : ((uint32_t)ip[off + 1] + 1) * 8;
+            if (avail < off + hlen)
+                return SEG_MALFORMED;
+            nh = ip[off];
+            off += hlen;
+            break;
+        default:
+            return SEG_NOT_TCP;
+        }
+    }
+    return SEG_NOT_TCP;
+}
+
+seg_kind seg_parse(const sc_packet *pkt, seg *s)
+{
+    memset(s, 0, sizeof *s);
+    if (!pkt->l3)
+        return SEG_NOT_TCP;
+    return pkt->ipver == 4 ? seg_v4_parse(pkt, s)
+         : pkt->ipver == 6 ? seg_v6_parse(pkt, s) : SEG_NOT_TCP;
+}
+
+uint16_t seg_cksum(const uint8_t *p, size_t len)
+{
+    uint32_t sum = 0;
+
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
+                    uint16_t sport, uint16_t dport,
+                    const uint8_t *tcp, unsigned tcp_len,
+                    uint32_t seq, uint32_t ack, uint8_t flags,
+                    const uint8_t *payload, uint32_t len)
+{
+    uint8_t *t = buf + 20;
+    size_t total;
+
+    if (!tcp || tcp_len < 20 || tcp_len > 60)
+        tcp_len = 20;
+    if (len > SEG_MAX_PAYLOAD)
+        len = SEG_MAX_PAYLOAD;
+    total = 20 + tcp_len + len;
+    if (total > 65535) {
+        len -= (uint32_t)(total - 65535);
+        total = 65535;
+    }
+    memset(buf, 0, 20);
+    buf[0] = 0x45;
+    seg_put16(buf + 2, (uint16_t)total);
+    buf[8] = 64;
+    buf[9] = 6;
+    memcpy(buf + 12, &saddr, 4);
+    memcpy(buf + 16, &daddr, 4);
+    seg_put16(buf + 10, (uint16_t)~seg_cksum(buf, 20));
+
+    if (tcp && tcp_len > 20)
+        memcpy(t, tcp, tcp_len);
+    else
+        memset(t, 0, 20);
+    seg_put16(t, sport);
+    seg_put16(t + 2, dport);
+    seg_put32(t + 4, seq);
+    seg_put32(t + 8, ack);
+    t[12] = (uint8_t)((tcp_len / 4) << 4);
+    t[13] = (uint8_t)(flags & ~SEG_URG);
+    seg_put16(t + 14, 0xffff);        /* window: libnids drops segments beyond it */
+    seg_put16(t + 16, 0);             /* checksum: libnids is told not to verify */
+    seg_put16(t + 18, 0);             /* urgent pointer */
+    if (payload)
+        memcpy(t + tcp_len, payload, len);
+    else
+        memset(t + tcp_len, 0, len);
+    return total;
+}

@@ -1,0 +1,113 @@
+/*
+ * smtp_emit.c - what a session tells its sink: transcript lines, findings.
+ *
+ * A finding's severity is the rule's, lowered to info under --profile
+ * rfc821 for the rules RFC 5321 tightened (relaxed_by_rfc821). A finding
+ * whose rule is disabled, or whose severity is below --min-severity, is
+ * neither emitted nor counted. Findings follow the transcript line that
+ * completes them (after_line is that line's sequence number).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "smtp_int.h"
+
+void smtp_line(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
+               const uint8_t *text, size_t len)
+{
+    sc_line l = {
+        .frame = frame, .ts = s->ts, .dir = dir, .kind = kind,
+        .text = text, .len = len, .seq = s->nlines++,
+    };
+
+    if (s->out && s->out->line)
+        s->out->line(s->out, &s->info, &l);
+}
+
+void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
+                   const char *fmt, ...)
+{
+    char buf[160];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    smtp_line(s, dir, kind, frame, (const uint8_t *)buf, (size_t)n);
+}
+
+static bool smtp_report_vbegin(sc_smtp *s, smtp_report *r, sc_rule_id id,
+                               sc_side side, uint64_t frame, const char *fmt,
+                               va_list ap)
+{
+    const sc_rule *rule = &sc_rules[id];
+    sc_severity sev = rule->severity;
+
+    r->on = false;
+    if (s->cfg->profile == SC_PROFILE_RFC821 && rule->relaxed_by_rfc821)
+        sev = SC_SEV_INFO;
+    if (!s->cfg->rule_enabled[id] || sev < s->cfg->min_severity)
+        return false;
+    memset(&r->f, 0, sizeof r->f);
+    r->f.rule = rule;
+    r->f.side = side;
+    r->f.severity = sev;
+    r->f.frame = frame;
+    r->f.ts = s->ts;
+    r->f.after_line = s->nlines ? s->nlines - 1 : 0;
+    vsnprintf(r->f.message, sizeof r->f.message, fmt, ap);
+    r->on = true;
+    return true;
+}
+
+bool smtp_report_begin(sc_smtp *s, smtp_report *r, sc_rule_id id, sc_side side,
+                       uint64_t frame, const char *fmt, ...)
+{
+    va_list ap;
+    bool on;
+
+    va_start(ap, fmt);
+    on = smtp_report_vbegin(s, r, id, side, frame, fmt, ap);
+    va_end(ap);
+    return on;
+}
+
+void smtp_report_evidence(smtp_report *r, uint64_t frame, sc_dir dir,
+                          const uint8_t *text, size_t len)
+{
+    if (!r->on || r->f.nevidence == SC_EVIDENCE_MAX)
+        return;
+    r->f.evidence[r->f.nevidence++] = (sc_evidence){ frame, dir, text, len };
+}
+
+void smtp_report_end(sc_smtp *s, smtp_report *r)
+{
+    if (!r->on)
+        return;
+    s->info.findings[r->f.severity]++;
+    if (s->out && s->out->finding)
+        s->out->finding(s->out, &s->info, &r->f);
+    r->on = false;
+}
+
+void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
+               const sc_evidence *ev, const char *fmt, ...)
+{
+    smtp_report r;
+    va_list ap;
+    bool on;
+
+    va_start(ap, fmt);
+    on = smtp_report_vbegin(s, &r, id, side, frame, fmt, ap);
+    va_end(ap);
+    if (!on)
+        return;
+    if (ev)
+        smtp_report_evidence(&r, ev->frame, ev->dir, ev->text, ev->len);
+    smtp_report_end(s, &r);
+}

@@ -1,0 +1,239 @@
+/*
+ * client.c - the passive client machine (see client.h).
+ *
+ * Octets are read one at a time in line modes (so that a mode change made
+ * by a callback applies to the very next octet) and in bulk in BDAT and
+ * TLS modes. End of data is <CRLF>.<CRLF> exactly (RFC 5321 §4.1.1.4);
+ * the content start counts as preceded by CRLF (the DATA line's). The
+ * sequences a lenient server may take for end of data (SMTP smuggling)
+ * are reported where they start.
+ */
+#include <string.h>
+
+#include "client.h"
+
+void sc_client_init(sc_client *c, const sc_client_ops *ops, void *ctx)
+{
+    memset(c, 0, sizeof *c);
+    c->ops = ops;
+    c->ctx = ctx;
+    c->mode = SC_CM_COMMAND;
+}
+
+static void client_line_reset(sc_client *c)
+{
+    c->kept = 0;
+    c->len = 0;
+    c->cr = false;
+    c->stuffed = false;
+    c->in_line = false;
+    c->bare_cr = 0;
+}
+
+void sc_client_set_mode(sc_client *c, sc_client_mode m)
+{
+    if (m == SC_CM_CONTENT && c->mode != SC_CM_CONTENT) {
+        /* The DATA line's CRLF precedes the content. */
+        memcpy(c->hist, "\0\0\r\n", 4);
+        c->content_started = false;
+    }
+    c->mode = m;
+}
+
+void sc_client_chunk(sc_client *c, uint64_t n)
+{
+    c->mode = SC_CM_BDAT;
+    c->chunk_size = n;
+    c->chunk_left = n;
+    c->chunk_off = c->off;
+}
+
+bool sc_client_partial(const sc_client *c)
+{
+    return c->in_line || (c->mode == SC_CM_BDAT && c->chunk_left > 0) ||
+           (c->mode == SC_CM_CONTENT && c->content_started);
+}
+
+static void client_line_add(sc_client *c, uint8_t b)
+{
+    if (c->kept < sizeof c->buf)
+        c->buf[c->kept++] = b;
+    c->len++;
+}
+
+static void client_line_deliver(sc_client *c, bool bare_lf)
+{
+    sc_cline l = {
+        .text = c->buf, .kept = c->kept, .len = c->len,
+        .wire_len = c->len + (bare_lf ? 1 : 2) + (c->stuffed ? 1 : 0),
+        .off = c->start, .frame = c->frame, .bare_lf = bare_lf,
+        .bare_cr = c->bare_cr, .stuffed = c->stuffed,
+    };
+    sc_client_mode m = c->mode;
+
+    client_line_reset(c);
+    if (m == SC_CM_COMMAND && c->ops->command)
+        c->ops->command(c->ctx, &l);
+    else if (m == SC_CM_AUTH && c->ops->auth)
+        c->ops->auth(c->ctx, &l);
+    else if (m == SC_CM_CONTENT && c->ops->content)
+        c->ops->content(c->ctx, &l);
+}
+
+/* Content: end of data and the ambiguous sequences, judged on the octet b
+ * and the four before it. Returns true when b completed <CRLF>.<CRLF>. */
+static bool client_content_scan(sc_client *c, uint8_t b)
+{
+    const uint8_t *h = c->hist;   /* h[3] is the octet just before b */
+
+    if (b == '\n' && h[3] == '\r' && h[2] == '.' && h[1] == '\n' && h[0] == '\r')
+        return true;
+    if (!c->ops->ambiguous)
+        return false;
+    if (b == '\n' && h[3] == '.' && h[2] == '\n')
+        c->ops->ambiguous(c->ctx, h[1] == '\r' ? "<CR><LF>.<LF>" : "<LF>.<LF>",
+                          c->off - (h[1] == '\r' ? 3 : 2), c->frame);
+    else if (b == '\n' && h[3] == '\r' && h[2] == '.' && h[1] == '\n' && h[0] != '\r')
+        c->ops->ambiguous(c->ctx, "<LF>.<CR><LF>", c->off - 3, c->frame);
+    else if (b == '\r' && h[3] == '.' && h[2] == '\r')
+        c->ops->ambiguous(c->ctx, "<CR>.<CR>", c->off - 2, c->frame);
+    return false;
+}
+
+static void client_hist_push(sc_client *c, uint8_t b)
+{
+    memmove(c->hist, c->hist + 1, 3);
+    c->hist[3] = b;
+}
+
+/* One octet in a line mode (command, AUTH, content). */
+static void client_line_octet(sc_client *c, uint8_t b)
+{
+    bool content = c->mode == SC_CM_CONTENT;
+
+    if (content && !c->content_started) {
+        c->content_started = true;
+        if (c->ops->content_begin)
+            c->ops->content_begin(c->ctx, c->off, c->frame);
+        if (c->mode != SC_CM_CONTENT) {      /* the callback changed it */
+            client_line_octet(c, b);
+            return;
+        }
+    }
+    if (c->resync) {
+        if (b == '\n')
+            c->resync = false;
+        if (content)
+            client_hist_push(c, b);
+        c->off++;
+        return;
+    }
+    if (!c->in_line) {
+        c->in_line = true;
+        c->start = c->off;
+    }
+    if (content) {
+        bool eod = client_content_scan(c, b);
+        client_hist_push(c, b);
+        if (eod) {
+            sc_cline dot = { .text = (const uint8_t *)".", .kept = 1, .len = 1,
+                             .wire_len = 3, .off = c->start, .frame = c->frame };
+            client_line_reset(c);
+            c->off++;
+            c->mode = SC_CM_COMMAND;
+            memset(c->hist, 0, sizeof c->hist);
+            if (c->ops->eod)
+                c->ops->eod(c->ctx, &dot);
+            return;
+        }
+    }
+    c->off++;
+    if (b == '\n') {
+        client_line_deliver(c, !c->cr);
+        return;
+    }
+    if (c->cr) {                     /* the CR before b was bare */
+        c->bare_cr++;
+        client_line_add(c, '\r');
+        c->cr = false;
+    }
+    if (b == '\r') {
+        c->cr = true;
+        return;
+    }
+    if (content && b == '.' && c->len == 0 && !c->stuffed) {
+        c->stuffed = true;           /* RFC 5321 §4.5.2 transparency */
+        return;
+    }
+    client_line_add(c, b);
+}
+
+void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
+{
+    size_t i = 0;
+
+    c->frame = frame;
+    while (i < n) {
+        if (c->mode == SC_CM_TLS) {
+            c->tls_octets += n - i;
+            c->off += n - i;
+            return;
+        }
+        if (c->mode == SC_CM_BDAT) {
+            uint64_t take = c->chunk_left < n - i ? c->chunk_left : n - i;
+            c->chunk_left -= take;
+            c->off += take;
+            i += take;
+            if (c->chunk_left == 0) {
+                c->mode = SC_CM_COMMAND;
+                if (c->ops->chunk)
+                    c->ops->chunk(c->ctx, c->chunk_size, c->chunk_off, frame);
+            }
+            continue;
+        }
+        if (c->in_line && c->kept == sizeof c->buf && !c->cr && !c->resync) {
+            /* The kept prefix is full: only the length counts until the
+             * next CR or LF, so skip the run in bulk (a 1 GB line costs a
+             * scan, not a call per octet). */
+            size_t j = i;
+            while (j < n && p[j] != '\n' && p[j] != '\r')
+                j++;
+            if (j > i) {
+                if (c->mode == SC_CM_CONTENT)
+                    for (size_t k = (j - i > 4 ? j - 4 : i); k < j; k++)
+                        client_hist_push(c, p[k]);
+                c->len += j - i;
+                c->off += j - i;
+                i = j;
+                continue;
+            }
+        }
+        client_line_octet(c, p[i++]);
+    }
+}
+
+void sc_client_gap(sc_client *c, uint64_t n)
+{
+    c->off += n;
+    if (c->mode == SC_CM_TLS)
+        return;
+    if (c->mode == SC_CM_BDAT) {
+        if (n < c->chunk_left) {
+            c->chunk_left -= n;
+            return;
+        }
+        c->chunk_left = 0;
+        c->mode = SC_CM_COMMAND;
+    }
+    client_line_reset(c);
+    memset(c->hist, 0, sizeof c->hist);
+    /* Content: the next line boundary is the first trustworthy point.
+     * Commands: the next line is delivered; a fragment of a lost line is
+     * no known verb and the session, blind after a gap, ignores it. */
+    c->resync = c->mode == SC_CM_CONTENT;
+}
+
+void sc_client_resync(sc_client *c)
+{
+    c->resync = true;
+}

@@ -1,0 +1,173 @@
+/*
+ * server.c - the passive server machine (see server.h).
+ *
+ * Reply-line ABNF (RFC 5321 §4.2):
+ *   Reply-code = %x32-35 %x30-35 %x30-39
+ *   Reply-line = *( Reply-code "-" [ textstring ] CRLF )
+ *                Reply-code [ SP textstring ] CRLF
+ * A line whose first three octets are digits but break the first/second
+ * digit ranges, or which is followed by something other than SP, "-" or
+ * the end, is malformed but its code is kept: clients read the digits.
+ */
+#include <string.h>
+
+#include "server.h"
+
+void sc_server_init(sc_server *s, const sc_server_ops *ops, void *ctx)
+{
+    memset(s, 0, sizeof *s);
+    s->ops = ops;
+    s->ctx = ctx;
+}
+
+void sc_server_set_tls(sc_server *s)
+{
+    s->tls = true;
+}
+
+bool sc_server_partial(const sc_server *s)
+{
+    return s->in_line || s->in_reply;
+}
+
+static bool server_digit(uint8_t c, char lo, char hi)
+{
+    return c >= (uint8_t)lo && c <= (uint8_t)hi;
+}
+
+void sc_rline_parse(sc_rline *l)
+{
+    const uint8_t *t = l->text;
+
+    l->code = -1;
+    l->more = false;
+    l->malformed = true;
+    l->textstring = NULL;
+    l->textlen = 0;
+    if (l->kept < 3 || !server_digit(t[0], '0', '9') || !server_digit(t[1], '0', '9') ||
+        !server_digit(t[2], '0', '9'))
+        return;
+    l->code = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+    l->malformed = !server_digit(t[0], '2', '5') || !server_digit(t[1], '0', '5');
+    if (l->len == 3)
+        return;
+    if (t[3] == '-' || t[3] == ' ') {
+        l->more = t[3] == '-';
+        l->textstring = t + 4;
+        l->textlen = l->kept - 4;
+        return;
+    }
+    l->malformed = true;
+    l->textstring = t + 3;
+    l->textlen = l->kept - 3;
+}
+
+static void server_keep(uint8_t *dst, size_t *dlen, const uint8_t *p, size_t n)
+{
+    *dlen = n < SC_REPLY_KEEP ? n : SC_REPLY_KEEP;
+    memcpy(dst, p, *dlen);
+}
+
+static void server_line_done(sc_server *s, bool bare_lf)
+{
+    sc_rline l = {
+        .text = s->buf, .kept = s->kept, .len = s->len,
+        .wire_len = s->len + (bare_lf ? 1 : 2), .off = s->start,
+        .frame = s->frame, .bare_lf = bare_lf,
+    };
+    sc_reply *r = &s->cur;
+
+    s->kept = 0;
+    s->len = 0;
+    s->cr = false;
+    s->in_line = false;
+    sc_rline_parse(&l);
+    if (s->resync) {
+        /* The first line after a gap (or mid-stream) may be the tail of a
+         * lost one: kept only when it reads as a well-formed reply line. */
+        s->resync = false;
+        if (l.malformed)
+            return;
+    }
+    if (l.code < 0 && !s->in_reply) {
+        /* Not a reply line and not inside one: reported, not a reply. */
+        if (s->ops->line)
+            s->ops->line(s->ctx, &l, NULL);
+        return;
+    }
+    if (!s->in_reply) {
+        memset(r, 0, sizeof *r);
+        s->in_reply = true;
+        r->code = l.code;
+        r->first_frame = l.frame;
+        server_keep(r->first, &r->first_len, l.text, l.kept);
+    } else if (l.code != r->code) {
+        r->mixed = true;
+    }
+    r->nlines++;
+    r->frame = l.frame;
+    r->malformed |= l.malformed;
+    server_keep(r->last, &r->last_len, l.text, l.kept);
+    if (s->ops->line)
+        s->ops->line(s->ctx, &l, r);
+    /* A non-reply line inside a multi-line reply does not end it. */
+    if (l.more || l.code < 0)
+        return;
+    s->in_reply = false;
+    if (s->ops->reply)
+        s->ops->reply(s->ctx, r);
+}
+
+void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
+{
+    s->frame = frame;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = p[i];
+
+        if (s->tls) {
+            s->tls_octets += n - i;
+            s->off += n - i;
+            return;
+        }
+        s->off++;
+        if (!s->in_line) {
+            s->in_line = true;
+            s->start = s->off - 1;
+        }
+        if (b == '\n') {
+            server_line_done(s, !s->cr);
+            continue;
+        }
+        if (s->cr) {
+            if (s->kept < sizeof s->buf)
+                s->buf[s->kept++] = '\r';
+            s->len++;
+            s->cr = false;
+        }
+        if (b == '\r') {
+            s->cr = true;
+            continue;
+        }
+        if (s->kept < sizeof s->buf)
+            s->buf[s->kept++] = b;
+        s->len++;
+    }
+}
+
+void sc_server_gap(sc_server *s, uint64_t n)
+{
+    s->off += n;
+    if (s->tls)
+        return;
+    s->kept = 0;
+    s->len = 0;
+    s->cr = false;
+    s->in_line = false;
+    s->in_reply = false;
+    s->resync = true;
+}
+
+void sc_server_resync(sc_server *s)
+{
+    s->resync = true;
+}

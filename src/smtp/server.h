@@ -1,0 +1,81 @@
+/*
+ * server.h - the passive server machine: reads the bytes the server sent,
+ * cuts them into reply lines, parses each against the Reply-line ABNF of
+ * RFC 5321 §4.2 and assembles multi-line replies.
+ *
+ * Interface: sc_server_feed() calls ops->line for every reply line (with
+ * its parse) and ops->reply when a reply is complete (its last line has
+ * SP or nothing after the code). A line that is not a reply line at all
+ * (no three digits) inside a multi-line reply is kept as part of it; on
+ * its own it is handed to ops->line only, flagged malformed.
+ *
+ * Memory is fixed (a kept prefix per line, the first line of the reply).
+ */
+#ifndef SC_SMTP_SERVER_H
+#define SC_SMTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"   /* SC_LINE_KEEP */
+
+#define SC_REPLY_KEEP 256
+
+typedef struct sc_rline {
+    const uint8_t *text;     /* kept prefix, terminator excluded */
+    size_t         kept;
+    uint64_t       len;      /* full length, terminator excluded */
+    uint64_t       wire_len;
+    uint64_t       off;
+    uint64_t       frame;
+    int            code;     /* the three digits, or -1 */
+    bool           more;     /* "-": a continuation follows */
+    bool           malformed;/* not Reply-line ABNF */
+    bool           bare_lf;
+    const uint8_t *textstring;   /* after "NNN " or "NNN-" */
+    size_t         textlen;
+} sc_rline;
+
+typedef struct sc_reply {
+    int       code;          /* the first line's code */
+    unsigned  nlines;
+    bool      mixed;         /* lines carry different codes */
+    bool      malformed;     /* some line was malformed */
+    uint64_t  first_frame, frame;
+    uint8_t   first[SC_REPLY_KEEP];   /* first line, for evidence */
+    size_t    first_len;
+    uint8_t   last[SC_REPLY_KEEP];    /* last line, for evidence */
+    size_t    last_len;
+} sc_reply;
+
+typedef struct sc_server_ops {
+    void (*line)(void *ctx, const sc_rline *l, const sc_reply *r);
+    void (*reply)(void *ctx, const sc_reply *r);
+} sc_server_ops;
+
+typedef struct sc_server {
+    const sc_server_ops *ops;
+    void     *ctx;
+    bool      tls;
+    bool      resync;
+    uint64_t  off, frame, tls_octets;
+    uint8_t   buf[SC_LINE_KEEP];
+    size_t    kept;
+    uint64_t  len, start;
+    bool      cr, in_line;
+    sc_reply  cur;
+    bool      in_reply;
+} sc_server;
+
+void sc_server_init(sc_server *s, const sc_server_ops *ops, void *ctx);
+void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame);
+void sc_server_gap(sc_server *s, uint64_t n);
+void sc_server_resync(sc_server *s);
+void sc_server_set_tls(sc_server *s);
+bool sc_server_partial(const sc_server *s);
+
+/* Parses one reply line (exposed for tests). */
+void sc_rline_parse(sc_rline *l);
+
+#endif

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tests/hygiene.sh - no wire byte reaches a reader raw.
+#
+# Captures with every byte value 0..255 and with terminal escape sequences
+# (ESC [ 2J, OSC 52 clipboard, OSC 0 title BEL, CSI as U+009B, DCS) and
+# hidden code points (U+202E, U+2066, U+200B) in commands, replies,
+# addresses and content, plus overlapping fragments and segments
+# (tests/limits/genpcap.py), go through the sanitizer build ($SMTPSCOPE)
+# in every output: text report, --show-content, --ladder, --json, and the
+# evidence .txt files. tests/limits/outcheck.py checks each output: no raw
+# control byte or hidden code point in text, every JSON line parses, and
+# the escaped form of the hostile bytes is present (not silently dropped).
+set -u
+cd "$(dirname "$0")/.."
+bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
+gen=tests/limits/genpcap.py
+check=tests/limits/outcheck.py
+if ! command -v python3 >/dev/null; then
+    echo "SKIP: hygiene: python3 is not installed"
+    exit 0
+fi
+if [ ! -x "$bin" ]; then
+    echo "FAIL: hygiene: no sanitizer binary at $bin (make tests-build)"
+    exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# hygiene_run CASE NAME KIND MUST... -- ARGS: runs, then checks stdout.
+hygiene_run() {
+    local case=$1 name=$2 kind=$3; shift 3
+    local must=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do must+=("$1"); shift; done
+    shift
+    "$bin" "$@" -r "$tmp/$case.pcap" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+        echo "FAIL: hygiene/$case/$name: exit $rc: $(head -c 400 "$tmp/err")"
+        return
+    fi
+    if [ -s "$tmp/err" ] && grep -qE 'runtime error|Sanitizer' "$tmp/err"; then
+        echo "FAIL: hygiene/$case/$name: sanitizer report: $(grep -m1 -E 'runtime error|ERROR' "$tmp/err")"
+        return
+    fi
+    if msg=$(python3 "$check" "$kind" "$tmp/out" "${must[@]}"); then
+        echo "PASS: hygiene/$case/$name"
+    else
+        echo "FAIL: hygiene/$case/$name: $msg"
+    fi
+}
+
+for case in allbytes escapes overlap; do
+    python3 "$gen" "$case" "$tmp/$case.pcap" 2>/dev/null ||
+        { echo "FAIL: hygiene/$case: generator failed"; continue; }
+    must=()
+    case $case in
+        allbytes) must=('\\x1b' '\\x7f' '\\x00') ;;
+        escapes)  must=('\\x1b[2J' '\\x1b]52;c;' '\\xe2\\x80\\xae') ;;
+    esac
+    hygiene_run "$case" text text "${must[@]}" --
+    hygiene_run "$case" show-content text "${must[@]}" -- --show-content
+    hygiene_run "$case" ladder text "${must[@]}" -- --ladder --show-content
+    hygiene_run "$case" json jsonl -- --json --show-content
+    rm -rf "$tmp/ev"; mkdir "$tmp/ev"
+    "$bin" -q --evidence "$tmp/ev" -r "$tmp/$case.pcap" >/dev/null 2>"$tmp/err"
+    rc=$?
+    n=0
+    for f in "$tmp"/ev/*.txt; do
+        [ -f "$f" ] || continue
+        n=$((n + 1))
+        if msg=$(python3 "$check" text "$f"); then
+            echo "PASS: hygiene/$case/evidence/$(basename "$f")"
+        else
+            echo "FAIL: hygiene/$case/evidence/$(basename "$f"): $msg"
+        fi
+    done
+    if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+        echo "FAIL: hygiene/$case/evidence: exit $rc: $(head -c 300 "$tmp/err")"
+    elif [ $n -eq 0 ]; then
+        echo "FAIL: hygiene/$case/evidence: no session-*.txt written"
+    fi
+done

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# tests/limits.sh - resource limits on hostile captures.
+#
+# Each case is a capture written by tests/limits/genpcap.py into a temporary
+# directory (never kept), analysed by the release binary ($SMTPSCOPE_REL)
+# under /usr/bin/time -v, in text and in JSON mode. A case passes when:
+#   - smtpscope exits 0 or 1 (findings are expected; never 2, never a signal)
+#   - its peak RSS stays under 64 MB + 8 KB per concurrent connection
+#     (memory grows with concurrent sessions, never with stream size)
+#   - it finishes within 30 s + 1 s per 5 MB of capture (bounded time)
+# The measured figures are printed on each PASS/FAIL line.
+#
+# Sizes: the default run takes about a minute; LIMITS_FULL=1 runs the full
+# sizes (the 1 GB line). LIMITS_LINE_MB overrides the line length.
+#   case        default               LIMITS_FULL=1
+#   halfopen    100 000 SYNs          100 000
+#   longline    64 MB, no CRLF        1024 MB
+#   pipelined   1 000 000 NOOP        1 000 000
+#   rcpts       100 000 recipients    100 000
+#   bdat, overlap, allbytes, escapes  (fixed)
+set -u
+cd "$(dirname "$0")/.."
+bin=${SMTPSCOPE_REL:-$PWD/build/smtpscope}
+gen=tests/limits/genpcap.py
+full=${LIMITS_FULL:-0}
+line_mb=${LIMITS_LINE_MB:-$([ "$full" = 1 ] && echo 1024 || echo 64)}
+
+if [ ! -x /usr/bin/time ]; then
+    echo "SKIP: limits: /usr/bin/time is not installed (Debian package time)"
+    exit 0
+fi
+if ! command -v python3 >/dev/null; then
+    echo "SKIP: limits: python3 is not installed"
+    exit 0
+fi
+if [ ! -x "$bin" ]; then
+    echo "FAIL: limits: no release binary at $bin (make)"
+    exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# limits_run NAME CONCURRENT MODE: analyses $tmp/NAME.pcap, checks, prints.
+limits_run() {
+    local name=$1 conc=$2 mode=$3
+    local pcap=$tmp/$name.pcap
+    local size_kb=$(( $(stat -c %s "$pcap") / 1024 ))
+    local limit_s=$(( 30 + size_kb / 5120 ))
+    local cap_kb=$(( 65536 + 8 * conc ))
+    local args=(-q -r "$pcap")
+    [ "$mode" = json ] && args=(--json "${args[@]}")
+
+    timeout -s KILL "$limit_s" /usr/bin/time -v -o "$tmp/time" \
+        "$bin" "${args[@]}" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    local rss_kb wall out_kb
+    rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time" 2>/dev/null)
+    wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time" 2>/dev/null)
+    out_kb=$(( $(stat -c %s "$tmp/out") / 1024 ))
+    rm -f "$tmp/out"
+    local what="$name/$mode: exit $rc, peak RSS $(( ${rss_kb:-0} / 1024 )) MB (cap $(( cap_kb / 1024 )) MB), ${wall:-?} wall (limit ${limit_s} s), capture $(( size_kb / 1024 )) MB, output $(( out_kb / 1024 )) MB"
+
+    if [ $rc -eq 137 ] && [ ! -s "$tmp/time" ]; then
+        echo "FAIL: limits/$what: killed after $limit_s s"
+    elif grep -q 'Command terminated by signal' "$tmp/time"; then
+        echo "FAIL: limits/$what: $(grep 'terminated by signal' "$tmp/time")"
+    elif [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
+        echo "FAIL: limits/$what: $(head -c 300 "$tmp/err")"
+    elif [ "${rss_kb:-0}" -gt "$cap_kb" ]; then
+        echo "FAIL: limits/$what: over the memory cap"
+    else
+        echo "PASS: limits/$what"
+    fi
+}
+
+# limits_case NAME CONCURRENT GENERATOR-ARGS...
+limits_case() {
+    local name=$1 conc=$2; shift 2
+    if ! python3 "$gen" "$name" "$tmp/$name.pcap" "$@" 2>"$tmp/gen.err"; then
+        echo "FAIL: limits/$name: generator failed: $(cat "$tmp/gen.err")"
+        return
+    fi
+    limits_run "$name" "$conc" text
+    limits_run "$name" "$conc" json
+    rm -f "$tmp/$name.pcap"
+}
+
+limits_case halfopen  100000 100000
+limits_case longline  1      "$line_mb"
+limits_case pipelined 1      1000000
+limits_case rcpts     1      100000
+limits_case bdat      4
+limits_case overlap   1
+limits_case allbytes  1
+limits_case escapes   9

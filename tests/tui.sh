@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# tests/tui.sh - the ncurses timeline (--tui), driven in tmux.
+#
+# Runs the real program on the seed samples in a detached tmux pane of
+# 100x30 (on a private tmux socket), sends keys, reads the screen back
+# with capture-pane and checks what a user would see: the session list,
+# the view opening on a finding, n jumping to the next finding, search,
+# the ladder showing seed 004's 552 sent in the middle of DATA, the
+# evidence message, help, resizing, and the terminal put back as it was
+# after q and after SIGINT (same stty settings, alternate screen left,
+# cursor shown).
+#
+# Skips when tmux, the program, the samples or --tui are not available.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${SMTPSCOPE_REL:-$PWD/build/smtpscope}
+pass() { echo "PASS: tui: $*"; }
+fail() { echo "FAIL: tui: $*"; }
+skip() { echo "SKIP: tui: $*"; }
+
+command -v tmux >/dev/null || { skip "tmux not installed"; exit 0; }
+[ -x "$BIN" ] || { skip "no program at $BIN"; exit 0; }
+SAMPLES=${SAMPLES:-samples}
+s000=$(ls "$SAMPLES"/seed000-frontbridge*.pcap 2>/dev/null | head -n 1)
+s004=$(ls "$SAMPLES"/seed004-reply-mid-data*.pcap 2>/dev/null | head -n 1)
+[ -n "$s000" ] && [ -n "$s004" ] || { skip "seed samples 000 and 004 not found in samples/"; exit 0; }
+if "$BIN" --tui -r "$s000" </dev/null 2>&1 >/dev/null | grep -q "not available"; then
+    skip "--tui not available in this build"
+    exit 0
+fi
+
+tmp=$(mktemp -d)
+sock="smtpscope-test-$$"
+T() { tmux -L "$sock" "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# start ARGS...: runs the program in a fresh pane; records the terminal
+# settings before and after, and the exit status, in $tmp.
+start() {
+    T kill-session -t tui 2>/dev/null
+    rm -f "$tmp"/stty.* "$tmp"/done
+    local q=""
+    for a in "$@"; do q+=" '$a'"; done
+    T new-session -d -s tui -x 100 -y 30 \
+        "stty -a > $tmp/stty.before; LANG=C.UTF-8 LC_ALL=C.UTF-8 '$BIN' --tui$q; \
+         echo EXIT=\$? > $tmp/done; stty -a > $tmp/stty.after; cat $tmp/done; sleep 60"
+}
+screen() { T capture-pane -t tui -p; }
+screen_e() { T capture-pane -t tui -p -e; }
+# wait_for REGEX [seconds]: until the screen matches (grep -E).
+wait_for() {
+    local i
+    for ((i = 0; i < ${2:-10} * 10; i++)); do
+        screen | grep -Eq -- "$1" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+keys() { T send-keys -t tui "$@"; sleep 0.4; }
+status_line() { screen | sed -n '$p'; }
+# The title of the timeline pane: "session ID [POS/N] ...".
+tl_title() { screen | grep -E '^ session [0-9]+ \[' | head -n 1; }
+# The row under the timeline cursor: reverse video once the timeline has
+# the focus (tmux writes SGR 7), underlined before (SGR 4).
+cursor_row() {
+    screen_e | grep -a -E $'\e\\[([0-9;]*;)?'"$1"'m' | sed $'s/\e\\[[0-9;]*m//g' |
+        grep -v -E '^ +id +client' | tail -n 1
+}
+# stty -a without the window size, which a resize changes on purpose
+stty_same() { cmp -s <(grep -v rows "$tmp/stty.before") <(grep -v rows "$tmp/stty.after"); }
+alt_on() { T display -p -t tui '#{alternate_on}'; }
+
+# ---- seed 000: list, first finding, n, search, help, evidence, resize, q ----
+start -r "$s000" --evidence "$tmp/ev"
+if wait_for '^ smtpscope +[0-9]+ sessions?' 20; then
+    pass "the screen opens"
+else
+    fail "the screen did not open"; screen | sed 's/^/    /'; exit 1
+fi
+if screen | grep -Eq '^ +id +client +server +start +duration +E +W +I' &&
+   screen | grep -Eq '^ +[0-9]+ [0-9.]+:[0-9]+ +[0-9.]+:25 '; then
+    pass "session list: header and a session to port 25"
+else
+    fail "session list not shown"; screen | sed 's/^/    /'
+fi
+[ "$(alt_on)" = 1 ] && pass "alternate screen in use" || fail "alternate screen not in use"
+row=$(cursor_row 4)
+if echo "$row" | grep -q '!! '; then
+    pass "opens on the first session with a finding, cursor on the finding"
+else
+    fail "opening view not on a finding: '$row'"; screen | sed 's/^/    /'
+fi
+
+before=$(tl_title)
+keys Tab
+keys n
+after=$(tl_title)
+row=$(cursor_row 7)
+if echo "$row" | grep -q '!! ' &&
+   { [ "$before" != "$after" ] || status_line | grep -q wrapped; }; then
+    pass "n: next finding (${before%%  *} -> ${after%%  *})"
+else
+    fail "n did not move to another finding: '$before' -> '$after', row '$row'"
+fi
+keys N
+[ "$(tl_title)" = "$before" ] && pass "N: back to the previous finding" ||
+    fail "N did not come back: '$(tl_title)' (expected '$before')"
+
+keys / 2 2 1 Enter
+row=$(cursor_row 7)
+if status_line | grep -q 'search "221"' && echo "$row" | grep -q 'S> 221'; then
+    pass "search: / 221 puts the cursor on the 221 reply"
+else
+    fail "search: status '$(status_line)', row '$row'"
+fi
+keys Escape
+status_line | grep -q 'search "' && fail "Esc did not end the search" || pass "Esc ends the search"
+
+keys f
+if screen | sed -n 1p | grep -Eq '\([0-9]+ with findings shown\)' &&
+   ! screen | grep -E '^ +[0-9]+ [^ ]+:[0-9]+ ' | grep -Eq '  \.   \.   \.$'; then
+    pass "f: only sessions with findings listed"
+else
+    fail "f: filter"; screen | sed 's/^/    /'
+fi
+keys f s
+screen | sed -n 1p | grep -q 'sort:start' && pass "s: sorted by start" || fail "s: '$(screen | sed -n 1p)'"
+keys s s t
+tl_title | grep -q 'UTC time' && screen | grep -Eq '^#[0-9]+ +[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' &&
+    pass "t: absolute times" || fail "t: '$(tl_title)'"
+keys t
+
+keys '?'
+screen | grep -q 'timeline - keys' && pass "? shows the help" || fail "no help screen"
+keys x
+screen | grep -q 'timeline - keys' && fail "help did not close" || pass "any key closes the help"
+
+keys e
+st=$(status_line)
+case "$st" in
+    *"not available"*) skip "e: no evidence handler in this build ($st)" ;;
+    evidence:*session-*)
+        if ls "$tmp"/ev/session-* >/dev/null 2>&1; then
+            pass "e: evidence written and said so ($st)"
+        else
+            fail "e: status says '$st' but $tmp/ev has no bundle"
+        fi ;;
+    *) fail "e: status line '$st'" ;;
+esac
+
+T resize-window -t tui -x 80 -y 24
+sleep 0.5
+if [ "$(screen | wc -l)" -eq 24 ] && screen | sed -n 1p | grep -q '^ smtpscope' &&
+   tl_title | grep -q 'session' && [ -n "$(status_line)" ] &&
+   ! screen | awk 'length($0) > 80 { bad = 1 } END { exit !bad }'; then
+    pass "resize to 80x24: title, list, timeline and status line redrawn"
+else
+    fail "resize to 80x24"; screen | sed 's/^/    /'
+fi
+T resize-window -t tui -x 132 -y 40
+sleep 0.5
+if screen | sed -n 1p | grep -q '^ smtpscope' && tl_title | grep -q 'session' &&
+   [ "$(screen | wc -l)" -eq 40 ]; then
+    pass "resize to 132x40"
+else
+    fail "resize to 132x40"; screen | sed 's/^/    /'
+fi
+
+keys q
+if wait_for '^EXIT=' 5; then
+    grep -q 'EXIT=[01]$' "$tmp/done" && pass "q quits ($(cat "$tmp/done"))" ||
+        fail "q: $(cat "$tmp/done")"
+    sleep 0.2
+    stty_same && pass "q: terminal settings restored" ||
+        fail "q: stty differs: $(diff "$tmp/stty.before" "$tmp/stty.after" | tr '\n' ' ')"
+    [ "$(alt_on)" = 0 ] && pass "q: alternate screen left" || fail "q: still in the alternate screen"
+    [ "$(T display -p -t tui '#{cursor_flag}')" = 1 ] && pass "q: cursor visible" ||
+        fail "q: cursor hidden"
+else
+    fail "q did not quit"; screen | sed 's/^/    /'
+fi
+
+# ---- seed 004: the 552 sent in the middle of DATA, in the ladder ----
+start -r "$s004"
+if wait_for '^ smtpscope' 20; then
+    keys Tab / 5 5 2 Enter
+    keys l
+    line=$(screen | grep -E '552' | head -n 1)
+    if tl_title | grep -q ladder && echo "$line" | grep -q '┃' &&
+       echo "$line" | grep -q '<═'; then
+        pass "ladder: the 552 crosses the client's unfinished DATA"
+    else
+        fail "ladder: 552 row is '$line'"; screen | sed 's/^/    /'
+    fi
+    # the lane turns thick after the 354 (content under way), not before
+    l354=$(screen | grep -E '^#[0-9]+ .* 354 ' | head -n 1)
+    if [ -n "$l354" ] && ! echo "$l354" | grep -q '┃' &&
+       [ "$(screen | grep -E '^#[0-9]+ ' | grep -c '┃')" -ge 2 ]; then
+        pass "ladder: the client lane is thick from the 354 on, not before"
+    else
+        fail "ladder: DATA lane: 354 row '$l354'"; screen | sed 's/^/    /'
+    fi
+    keys l
+    tl_title | grep -q transcript && pass "l toggles back to the transcript" ||
+        fail "l: '$(tl_title)'"
+else
+    fail "seed 004: the screen did not open"
+fi
+
+# ---- SIGINT restores the terminal ----
+keys C-c
+if wait_for '^EXIT=' 5; then
+    pass "SIGINT ends the timeline ($(cat "$tmp/done"))"
+    sleep 0.2
+    stty_same && pass "SIGINT: terminal settings restored" ||
+        fail "SIGINT: stty differs"
+    [ "$(alt_on)" = 0 ] && pass "SIGINT: alternate screen left" ||
+        fail "SIGINT: still in the alternate screen"
+else
+    fail "SIGINT did not end the timeline"; screen | sed 's/^/    /'
+fi
+exit 0

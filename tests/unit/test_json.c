@@ -1,0 +1,138 @@
+/*
+ * test_json.c - JSON Lines: a session, a finding and the summary, with
+ * every byte value in the wire-derived strings; each line is parsed by
+ * python3's json module (when present) and checked field by field against
+ * interface.md, and by a small structural check in C otherwise.
+ */
+#include <unistd.h>
+
+#include "outfix.h"
+#include "tap.h"
+
+static const char checker[] =
+    "import json, sys\n"
+    "objs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]\n"
+    "def ok(c, name): print(('PASS: ' if c else 'FAIL: ') + 'py: ' + name)\n"
+    "ok([o['type'] for o in objs] == ['finding', 'session', 'summary'], 'types in order')\n"
+    "f, s, m = objs\n"
+    "ok(f['session'] == 7 and f['rule'] == 'reply-lost' and f['side'] == 'server' and f['severity'] == 'error', 'finding ids')\n"
+    "ok(f['frame'] == 722 and f['time'] == '2024-01-02T03:04:12.250000Z', 'finding frame and time')\n"
+    "ok(f['rfc'] == 'RFC 2920 \\u00a73.2 (1)', 'finding rfc')\n"
+    "ok(f['message'] == 'msg \"q\" \\\\ \\x1b[31m', 'finding message')\n"
+    "ev = f['evidence']\n"
+    "raw = bytes(range(256))\n"
+    "dec = ev[1]['line']\n"
+    "ok(len(ev) == 2 and ev[0] == {'frame': 720, 'dir': 'C', 'line': 'RCPT TO:<a@b>'}, 'evidence line')\n"
+    "ok(ev[1]['dir'] == 'S' and len(dec) == 256 and all(ord(dec[i]) == i for i in range(256)), 'all 256 bytes round-trip as U+00HH')\n"
+    "ok(s['id'] == 7 and s['client'] == '192.0.2.7:40007' and s['server'] == '198.51.100.25:25', 'session peers')\n"
+    "ok(s['start'] == '2024-01-02T03:04:12.000000Z' and s['end'] == '2024-01-02T03:04:13.500000Z', 'session times')\n"
+    "ok(s['first_frame'] == 700 and s['last_frame'] == 720 and s['tls'] is False, 'session frames, tls')\n"
+    "ok(s['extensions'] == ['PIPELINING', 'SIZE 10240000', '8BITMIME'], 'extensions')\n"
+    "ok(s['close'] == {'by': 'client', 'how': 'fin', 'after': 'quit'}, 'close')\n"
+    "t = s['transactions'][0]\n"
+    "ok(t['mail_from'] == '<sender@example.org> SIZE=1000' and t['rcpt_to'] == ['<rcpt1@example.com>', '<rcpt2@example.com>'] and t['rcpt_total'] == 3, 'transaction paths')\n"
+    "ok(t['result'] == 'accepted' and t['reply'] == '250 2.0.0 Ok: queued as 4Tq' and t['content_bytes'] == 2113, 'transaction result')\n"
+    "ok(s['findings'] == 1 and s['findings_by_severity'] == {'error': 1, 'warning': 0, 'info': 0}, 'session findings')\n"
+    "ok(m['schema'] == '1.0' and m['files'] == 1 and m['packets'] == 60 and m['sessions'] == 1, 'summary counts')\n"
+    "ok(m['findings'] == {'reply-lost': 1} and m['dropped'] == 2, 'summary per rule')\n";
+
+int main(void)
+{
+    sc_config cfg;
+    fx_session s;
+    uint8_t all[256];
+    char path[] = "/tmp/test_json_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *out = fdopen(fd, "w+");
+
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    sc_config_defaults(&cfg);
+    sc_sink *k = sc_json_sink_new(&cfg, out);
+    fx_session_init(&s, 7);
+    if (k->session_begin)
+        k->session_begin(k, &s.info);
+    fx_send_line(k, &s, 720, 250000, SC_DIR_C2S, SC_LINE_COMMAND, "RCPT TO:<a@b>");
+
+    sc_finding f;
+    memset(&f, 0, sizeof f);
+    f.rule = sc_rule_by_name("reply-lost");
+    f.side = SC_SIDE_SERVER;
+    f.severity = SC_SEV_ERROR;
+    f.frame = 722;
+    f.ts = fx_tv(1704164652, 250000);
+    snprintf(f.message, sizeof f.message, "msg \"q\" \\ \x1b[31m");
+    f.nevidence = 2;
+    f.evidence[0] = (sc_evidence){ 720, SC_DIR_C2S, (const uint8_t *)"RCPT TO:<a@b>", 13 };
+    f.evidence[1] = (sc_evidence){ 721, SC_DIR_S2C, all, sizeof all };
+    s.info.findings[SC_SEV_ERROR]++;
+    k->finding(k, &s.info, &f);
+    char *txt = fx_slurp(out, NULL);
+    T_CHECK(strncmp(txt, "{\"type\":\"finding\",\"session\":7,\"rule\":\"reply-lost\"", 49) == 0,
+            "finding streamed when it fires");
+    free(txt);
+    k->session_end(k, &s.info);
+    sc_totals tot = { .files = 1, .packets = 60, .bytes = 6000, .sessions = 1, .dropped = 2 };
+    tot.by_rule[sc_rule_by_name("reply-lost")->id] = 1;
+    tot.by_severity[SC_SEV_ERROR] = 1;
+    k->finish(k, &tot);
+    k->destroy(k);
+
+    size_t len;
+    txt = fx_slurp(out, &len);
+    int lines = 0, ctl = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (txt[i] == '\n') lines++;
+        else if ((unsigned char)txt[i] < 0x20) ctl++;
+    }
+    T_CHECK(lines == 3 && ctl == 0, "three lines, no raw control byte (%d lines)", lines);
+    T_CHECK(strstr(txt, "\"line\":\"\\u0000\\u0001") && strstr(txt, "\\u007f\\u0080") &&
+            strstr(txt, "\\u00fe\\u00ff\"}"), "invalid bytes as \\u00HH");
+    T_CHECK(strstr(txt, "\"close\":{\"by\":\"client\",\"how\":\"fin\",\"after\":\"quit\"}") != NULL,
+            "close object");
+    T_CHECK(strstr(txt, "{\"type\":\"summary\",\"schema\":\"1.0\"") != NULL, "summary with schema");
+    free(txt);
+    fclose(out);
+
+    /* Field by field with a real JSON parser. */
+    if (system("python3 -c 'import json' >/dev/null 2>&1") != 0) {
+        T_SKIP("python3 not available for the JSON parse");
+    } else {
+        char script[] = "/tmp/test_json_py_XXXXXX";
+        int sfd = mkstemp(script);
+        FILE *sp = fdopen(sfd, "w");
+        fputs(checker, sp);
+        fclose(sp);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "python3 %s %s 2>&1", script, path);
+        FILE *py = popen(cmd, "r");
+        char line[512];
+        int npass = 0;
+        while (fgets(line, sizeof line, py)) {
+            fputs(line, stdout);
+            if (strncmp(line, "PASS: ", 6) == 0)
+                npass++;
+            else if (strncmp(line, "FAIL: ", 6) == 0)
+                tap_failed = 1;
+        }
+        int rc = pclose(py);
+        T_CHECK(rc == 0 && npass == 17, "python parsed every line (%d checks passed)", npass);
+        unlink(script);
+    }
+
+    /* --only-findings and --session drop sessions, not the summary. */
+    cfg.only_findings = true;
+    out = tmpfile();
+    k = sc_json_sink_new(&cfg, out);
+    fx_session_init(&s, 3);
+    k->session_end(k, &s.info);
+    k->finish(k, &tot);
+    k->destroy(k);
+    txt = fx_slurp(out, NULL);
+    T_CHECK(!strstr(txt, "\"type\":\"session\"") && strstr(txt, "\"type\":\"summary\""),
+            "--only-findings drops a clean session");
+    free(txt);
+    fclose(out);
+    unlink(path);
+    T_DONE();
+}
