@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     sc_config cfg;
     sc_action action;
     char err[512];
-    sc_sink *sinks[SINKS_MAX];
+    sc_sink *sinks[SINKS_MAX] = { NULL };
     int status = 0;
 
     if (sc_options_parse(argc, argv, &cfg, &action, err, sizeof err) < 0) {
@@ -143,6 +143,9 @@ int main(int argc, char **argv)
 
     int nsinks = main_sinks_build(&cfg, sinks, err, sizeof err);
     if (nsinks < 0) {
+        for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
+            if (sinks[i]->destroy)
+                sinks[i]->destroy(sinks[i]);
         fprintf(stderr, "smtpscope: %s\n", err);
         return 2;
     }

@@ -156,9 +156,10 @@ static void text_totals(text_sink *t, const sc_totals *tot)
     uint64_t nf = tot->by_severity[0] + tot->by_severity[1] + tot->by_severity[2];
 
     fprintf(o, "%stotals: %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes, %"
-            PRIu64 " sessions (%" PRIu64 " shown), %" PRIu64 " dropped%s\n",
+            PRIu64 " session%s (%" PRIu64 " shown), %" PRIu64 " dropped%s\n",
             t->color ? "\033[1m" : "", tot->files, tot->files == 1 ? "" : "s",
-            tot->packets, tot->bytes, tot->sessions, t->shown, tot->dropped,
+            tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
+            t->shown, tot->dropped,
             t->color ? "\033[0m" : "");
     if (nf == 0) {
         fprintf(o, "findings: none\n");
