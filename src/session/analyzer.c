@@ -199,6 +199,11 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
     a->totals.bytes += pkt->caplen;
 }
 
+void sc_analyzer_add_dropped(sc_analyzer *a, uint64_t n)
+{
+    a->totals.dropped += n;
+}
+
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)
 {
     for (size_t i = 0; i < a->nsinks; i++)
