@@ -23,7 +23,7 @@
  * A fraction of sessions (--violations, default 0.02) break the protocol:
  *   reply-lost      pipelined MAIL, RCPT, RSET, QUIT answered by 250 and
  *                   221 only (the FrontBridge trace of seed 000)
- *   no-quit         the client closes after an accepted message
+ *   no-quit         the client closes without QUIT after its transactions
  *   reply-in-data   the server sends 552 while content is still coming,
  *                   then FIN, then RST to further data (seed 004)
  *   abort-in-data   the client closes in the middle of the content
@@ -544,7 +544,9 @@ static int sess_transaction(sess *s, const feats *f, int viol, int last, uint64_
         }
     }
     if (!ok) {
-        if (!last && chance(0.5)) {
+        /* no recipient: the client abandons the transaction with RSET
+         * before another one (QUIT ends it anyway) */
+        if (!last) {
             say(s, C2S, s->rtt / 2 + ms(0.5), "RSET\r\n");
             say(s, S2C, s->rtt / 2 + ms(0.5), "250 2.0.0 Ok\r\n");
         }
@@ -605,13 +607,6 @@ static int sess_transaction(sess *s, const feats *f, int viol, int last, uint64_
     unit_range(u, m, nm, 0, mlen);
     unit_piece(u, arena_printf(s, ".\r\n"));
     say(s, S2C, s->rtt / 2 + ms(5 + rnd_unit() * 300), qreply);
-    if (viol == V_NO_QUIT && last) {
-        /* seed 001: the message is delivered, the session ends without QUIT */
-        unit_add(s, U_FIN, C2S, s->rtt / 2 + ms(1));
-        unit_add(s, U_FIN, S2C, s->rtt / 2 + ms(1));
-        unit_add(s, U_ACK, C2S, s->rtt / 2);
-        return 0;
-    }
     return 1;
 }
 
@@ -726,6 +721,13 @@ static void sess_build(sess *s, uint64_t now)
         }
         if (!sess_transaction(s, &f, viol, t == ntx - 1, s->next_us))
             goto planned;
+    }
+    if (viol == V_NO_QUIT) {
+        /* seed 001: the mail is delivered, the session ends without QUIT */
+        unit_add(s, U_FIN, C2S, s->rtt / 2 + ms(1));
+        unit_add(s, U_FIN, S2C, s->rtt / 2 + ms(1));
+        unit_add(s, U_ACK, C2S, s->rtt / 2);
+        goto planned;
     }
     say(s, C2S, s->rtt / 2 + ms(0.3), "QUIT\r\n");
     say(s, S2C, s->rtt / 2 + ms(0.3), "221 2.0.0 Bye\r\n");

@@ -71,12 +71,15 @@
 #include "config.h"
 #include "record.h"
 
-/* Writes the evidence bundle of session_id; puts a one-line message for
+/* Writes the evidence bundle of session session_id of capture_file (each
+ * file of -r numbers its sessions from 1; capture_file is the
+ * sc_session_info.capture_file the session came with, "" when none, valid
+ * during the call); puts a one-line message for
  * the status line in msg (NUL-terminated, at most len bytes, e.g. "wrote
  * ev/session-3.pcap, ev/session-3.txt"). Returns 0 or -1 (msg says why).
  * Runs while the screen is open: it must not write to the terminal. */
-typedef int (*sc_tui_evidence_fn)(void *ctx, uint64_t session_id,
-                                  char *msg, size_t len);
+typedef int (*sc_tui_evidence_fn)(void *ctx, const char *capture_file,
+                                  uint64_t session_id, char *msg, size_t len);
 
 /* The timeline sink; NULL when the temporary file cannot be created
  * (reason on stderr). cfg must outlive the sink. */

@@ -22,6 +22,13 @@ san_run() {
     local rc=$?
     if grep -qE 'runtime error|Sanitizer|LeakSanitizer' "$err"; then
         echo "FAIL: sanitize/$name: $(grep -m1 -E 'runtime error|SUMMARY' "$err")"
+    elif [[ "$name" == *unsupported-linktype* ]]; then
+        # Made to be refused: exit 2 with one line naming the link type.
+        if [ $rc -eq 2 ] && [ "$(wc -l < "$err")" -eq 1 ] && grep -q 'link type' "$err"; then
+            echo "PASS: sanitize/$name (refused: $(cat "$err"))"
+        else
+            echo "FAIL: sanitize/$name: want exit 2 and one line, got $rc: $(head -c 300 "$err")"
+        fi
     elif [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
         echo "FAIL: sanitize/$name: exit $rc: $(head -c 300 "$err")"
     else

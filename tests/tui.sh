@@ -21,8 +21,8 @@ skip() { echo "SKIP: tui: $*"; }
 command -v tmux >/dev/null || { skip "tmux not installed"; exit 0; }
 [ -x "$BIN" ] || { skip "no program at $BIN"; exit 0; }
 SAMPLES=${SAMPLES:-samples}
-s000=$(ls "$SAMPLES"/seed000*.pcap 2>/dev/null | head -n 1)
-s004=$(ls "$SAMPLES"/seed004*.pcap 2>/dev/null | head -n 1)
+s000=$(ls "$SAMPLES"/seed000-frontbridge*.pcap 2>/dev/null | head -n 1)
+s004=$(ls "$SAMPLES"/seed004-reply-mid-data*.pcap 2>/dev/null | head -n 1)
 [ -n "$s000" ] && [ -n "$s004" ] || { skip "seed samples 000 and 004 not found in samples/"; exit 0; }
 if "$BIN" --tui -r "$s000" </dev/null 2>&1 >/dev/null | grep -q "not available"; then
     skip "--tui not available in this build"
@@ -193,11 +193,13 @@ if wait_for '^ smtpscope' 20; then
     else
         fail "ladder: 552 row is '$line'"; screen | sed 's/^/    /'
     fi
-    # the lane stays thick from the 552 to the end of the content
-    if screen | grep -E '┃' | grep -q 'message content\|^#.*┃\.'; then
-        pass "ladder: the DATA lane runs on to the end of the content"
+    # the lane turns thick after the 354 (content under way), not before
+    l354=$(screen | grep -E '^#[0-9]+ .* 354 ' | head -n 1)
+    if [ -n "$l354" ] && ! echo "$l354" | grep -q '┃' &&
+       [ "$(screen | grep -E '^#[0-9]+ ' | grep -c '┃')" -ge 2 ]; then
+        pass "ladder: the client lane is thick from the 354 on, not before"
     else
-        fail "ladder: no thick lane down to the content"; screen | sed 's/^/    /'
+        fail "ladder: DATA lane: 354 row '$l354'"; screen | sed 's/^/    /'
     fi
     keys l
     tl_title | grep -q transcript && pass "l toggles back to the transcript" ||

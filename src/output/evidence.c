@@ -327,6 +327,10 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
                             strerror(t[k - i].error));
                 else if (t[k - i].written)
                     pcaps++;
+                if (t[k - i].frags_left_out)
+                    fprintf(stderr, "smtpscope: --evidence: %s: %" PRIu64 " IP fragments left "
+                            "out (their payload cannot be masked)\n", v->cuts[k].path,
+                            t[k - i].frags_left_out);
             }
             free(t);
         }

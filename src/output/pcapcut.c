@@ -30,7 +30,13 @@
 #define PCAPCUT_BATCH 128
 #define PCAPCUT_SNAPLEN 262144
 
+#define CUT_FRAG_IDS 16
+
 typedef struct cut_state {
+    bool           frag_used[CUT_FRAG_IDS];
+    uint16_t       frag_id[CUT_FRAG_IDS];
+    uint8_t        frag_dir[CUT_FRAG_IDS];
+    unsigned       frag_next;
     pcap_t        *dead;
     pcap_dumper_t *dump;
     bool           failed;
@@ -49,6 +55,9 @@ typedef struct cut_tcp {
     size_t         tcp_off;         /* TCP header, from l3 */
     size_t         payload_off;     /* from l3 */
     size_t         payload_len;     /* captured payload bytes */
+    bool           frag;            /* part of a fragmented IPv4 datagram */
+    bool           frag_later;      /* ... not the first part: no TCP header */
+    uint16_t       ipid;
 } cut_tcp;
 
 #define TCP_SYN 0x02
@@ -78,13 +87,19 @@ static int cut_tcp_decode(const sc_packet *pkt, cut_tcp *t)
             return -1;
         off = (size_t)(p[0] & 15) * 4;
         end = cut_be16(p + 2);
-        if (off < 20 || (cut_be16(p + 6) & 0x3FFF) != 0)   /* fragment */
+        if (off < 20)
             return -1;
         proto = p[9];
         t->family = AF_INET;
         t->src = p + 12;
         t->dst = p + 16;
+        t->ipid = cut_be16(p + 4);
+        t->frag = (cut_be16(p + 6) & 0x3FFF) != 0;
+        t->frag_later = (cut_be16(p + 6) & 0x1FFF) != 0;
+        if (t->frag_later)
+            return proto == 6 ? 0 : -1;   /* matched by its datagram id */
     } else if (pkt->ipver == 6) {
+        t->frag = t->frag_later = false;
         if (len < 40 || (p[0] >> 4) != 6)
             return -1;
         proto = p[6];
@@ -126,9 +141,24 @@ static bool cut_ep_is(const sc_endpoint *ep, int family, const uint8_t *addr, ui
            memcmp(ep->addr, addr, family == AF_INET ? 4 : 16) == 0;
 }
 
-/* -1: not this session; else the direction of the packet. */
-static int cut_match(const sc_cut_target *t, const cut_tcp *h)
+/* -1: not this session; else the direction of the packet. A fragment
+ * after the first is matched by addresses and by the datagram id of a
+ * first fragment already matched (st->frag_ids). */
+static int cut_match(const sc_cut_target *t, cut_state *st, const cut_tcp *h)
 {
+    if (h->frag_later) {
+        for (unsigned i = 0; i < CUT_FRAG_IDS; i++) {
+            if (!st->frag_used[i] || st->frag_id[i] != h->ipid)
+                continue;
+            int d = st->frag_dir[i];
+            const sc_endpoint *src = d == SC_DIR_C2S ? &t->client : &t->server;
+            const sc_endpoint *dst = d == SC_DIR_C2S ? &t->server : &t->client;
+            if (h->family == src->family && memcmp(src->addr, h->src, 4) == 0 &&
+                memcmp(dst->addr, h->dst, 4) == 0)
+                return d;
+        }
+        return -1;
+    }
     if (cut_ep_is(&t->client, h->family, h->src, h->sport) &&
         cut_ep_is(&t->server, h->family, h->dst, h->dport))
         return SC_DIR_C2S;
@@ -306,9 +336,22 @@ static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err,
         for (size_t i = 0; i < n; i++) {
             int dir;
             if (pkt.frame < t[i].first_frame || pkt.frame > t[i].last_frame ||
-                (dir = cut_match(&t[i], &h)) < 0)
+                (dir = cut_match(&t[i], &st[i], &h)) < 0)
                 continue;
+            if (h.frag && !h.frag_later) {
+                unsigned f = st[i].frag_next++ % CUT_FRAG_IDS;
+                st[i].frag_used[f] = true;
+                st[i].frag_id[f] = h.ipid;
+                st[i].frag_dir[f] = (uint8_t)dir;
+            }
             const uint8_t *data = pkt.data;
+            if (t[i].redact && h.frag) {
+                /* A fragment's payload cannot be masked with its checksum
+                 * made right (the TCP checksum covers the whole datagram):
+                 * left out rather than written unmasked. */
+                t[i].frags_left_out++;
+                continue;
+            }
             if (t[i].redact && t[i].nredact) {
                 if (copycap < pkt.caplen) {
                     free(copy);

@@ -8,7 +8,11 @@
  * frame bytes) to the target's pcap file, created with O_EXCL so an
  * existing file is never overwritten. With redaction ranges, the TCP
  * payload bytes that fall in a range are replaced by 'X' (CR and LF kept)
- * and the TCP checksum and IPv4 header checksum are recomputed.
+ * and the TCP checksum and IPv4 header checksum are recomputed. IPv4
+ * fragments of a session are copied too (later fragments matched by the
+ * datagram id of the first); under redaction they are left out and
+ * counted, since their payload cannot be masked with valid checksums.
+ * IPv6 fragments are not followed.
  */
 #ifndef SC_PCAPCUT_H
 #define SC_PCAPCUT_H
@@ -24,6 +28,7 @@ typedef struct sc_cut_target {
     const char     *path;           /* pcap file to create */
     uint64_t        written;        /* out: packets written */
     uint64_t        masked;         /* out: payload bytes replaced */
+    uint64_t        frags_left_out; /* out: IP fragments not written (redact) */
     int             error;          /* out: errno when the file failed */
 } sc_cut_target;
 

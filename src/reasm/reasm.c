@@ -330,8 +330,13 @@ static void reasm_ooo_note(reasm_conn *c, int d, uint32_t seq)
     for (unsigned i = 0; i < c->nooo[d]; i++)
         if (c->ooo[d][i] == seq)
             return;
-    if (c->nooo[d] < REASM_OOO_MAX)
-        c->ooo[d][c->nooo[d]++] = seq;
+    /* Full: forget the oldest. libnids drops its whole queue beyond 64 KiB,
+     * so the most recent segments are the ones still worth stopping at. */
+    if (c->nooo[d] == REASM_OOO_MAX) {
+        memmove(c->ooo[d], c->ooo[d] + 1, (REASM_OOO_MAX - 1) * sizeof c->ooo[d][0]);
+        c->nooo[d]--;
+    }
+    c->ooo[d][c->nooo[d]++] = seq;
 }
 
 /* The first remembered out-of-order start after exp and before limit. */
@@ -515,6 +520,7 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
         c->v4[0] = htonl(base);
         c->v4[1] = htonl(base + 1);
     }
+    c->pub.handshake_seen = (s->flags & SEG_SYN) != 0;
     c->pub.id = ++r->next_id;
     c->pub.first_frame = pkt->frame;
     c->pub.first_ts = pkt->ts;

@@ -151,10 +151,11 @@ static void smtp_content_finish(sc_smtp *s, uint64_t frame)
 static void smtp_content_reset(sc_smtp *s)
 {
     s->c_lines = s->c_bytes = s->c_bare = s->c_longest = 0;
-    s->c_long_reported = s->c_ambiguous = false;
+    s->c_long_reported = s->c_ambiguous = s->c_unfinished = false;
     s->answered_early = false;
     s->nshadow = 0;
     s->shadow_on = s->shadow_in_data = s->shadow_has_data = false;
+    s->shadow_data_answered = s->shadow_early_reported = false;
     s->smuggle_live = false;
 }
 
@@ -212,6 +213,11 @@ static void smtp_check_extension(sc_smtp *s, sc_verb v, const sc_cline *l,
     if (!s->ext_known || s->blind)
         return;
     if (need && !(s->ext & need)) {
+        if (v == SC_V_BDAT) {
+            if (s->rep_bdat_unadv)
+                return;          /* once per session, not per chunk */
+            s->rep_bdat_unadv = true;
+        }
         sc_rule_id id = v == SC_V_STARTTLS ? R_STARTTLS_UNADVERTISED
                       : v == SC_V_BDAT ? R_BDAT_UNADVERTISED : R_EXTENSION_UNADVERTISED;
         smtp_find(s, id, SC_SIDE_CLIENT, l->frame, ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
@@ -332,8 +338,19 @@ static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size
  * line is what a lenient server would read as a command. */
 static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
 {
-    if (!s->shadow_on || s->shadow_in_data)
+    if (!s->shadow_on)
         return;
+    if (s->shadow_in_data) {
+        /* Content of the smuggled message: to a lenient server that has
+         * not yet sent 354 to the smuggled DATA, it comes too early. */
+        if (s->smuggle_live && !s->shadow_data_answered && !s->shadow_early_reported) {
+            s->shadow_early_reported = true;
+            smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, l->frame, NULL,
+                      "the smuggled message's content was sent before the 354 to the "
+                      "smuggled DATA (frame %llu)", (unsigned long long)s->shadow_data_frame);
+        }
+        return;
+    }
     sc_verb v = sc_cmd_parse(l->text, l->kept);
     if (v == SC_V_UNKNOWN && l->kept == 0)
         return;
@@ -349,6 +366,7 @@ static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
     if (v == SC_V_DATA) {
         s->shadow_in_data = true;
         s->shadow_has_data = true;
+        s->shadow_data_frame = l->frame;
     }
 }
 
@@ -429,6 +447,8 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     smtp_pending_fill(&p, v, l->frame, txt, tn);
     if (s->starttls_pending)
         p.flags |= SC_PF_INJECTED;
+    if (s->quit_sent)
+        p.flags |= SC_PF_OPTIONAL;   /* a server need not answer after QUIT */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
     smtp_check_pipelining(s, l, txt, tn);
@@ -485,9 +505,6 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
             s->quit_sent = true;
             s->quit_frame = l->frame;
         }
-        /* QUIT cancels an open transaction in order (RFC 5321 §4.1.1.10). */
-        if (s->txn_open)
-            smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
         break;
     case SC_V_STARTTLS:
         s->starttls_pending = true;
@@ -633,7 +650,6 @@ static void smtp_on_eod(void *ctx, const sc_cline *dot)
     if (s->blind)
         p.flags |= SC_PF_BLIND;
     smtp_push(s, &p);
-    s->smuggle_armed = s->shadow_on && s->nshadow > 0 && !s->smuggle_live;
 }
 
 static void smtp_on_chunk(void *ctx, uint64_t octets, uint64_t off, uint64_t frame)
@@ -698,6 +714,10 @@ static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
     }
     if (!r)
         return;
+    /* EHLO keywords: only in a reply to EHLO/HELO (the oldest pending). */
+    sc_pending *head = sc_matcher_at(&s->m, 0);
+    if (!head || (head->verb != SC_V_EHLO && head->verb != SC_V_HELO))
+        return;
     if (r->nlines == 1)
         smtp_kw_reset(s);
     else if (l->textstring)
@@ -711,6 +731,14 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     bool ok = c >= 200 && c < 400;
     sc_evidence e;
     smtp_report rep;
+
+    if (p->flags & SC_PF_SMUGGLED) {
+        /* Commands only a lenient server saw: they are answered, and
+         * judged by the finding that revealed them. */
+        if (p->verb == SC_V_DATA && c == 354)
+            s->shadow_data_answered = true;
+        return;
+    }
 
     if (c == 421)
         s->got_421 = true;
@@ -732,6 +760,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 }
             }
             smtp_kw_commit(s, p->verb == SC_V_HELO);
+            s->seq_known = true;
             s->s_helo = true;
             s->s_mail = false;
             s->s_rcpt = 0;
@@ -739,11 +768,13 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
         } else {
             s->c_helo = false;
+            s->info.next = 0;
+            s->ext = 0;
         }
         break;
     case SC_V_MAIL:
         if (ok) {
-            if (s->s_mail && !(p->flags & SC_PF_SMUGGLED))
+            if (s->s_mail && s->seq_known && !(p->flags & SC_PF_SMUGGLED))
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                           "the server accepted %.*s (#%llu) inside an open mail transaction",
@@ -758,7 +789,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         break;
     case SC_V_RCPT:
         if (ok) {
-            if (!s->s_mail)
+            if (!s->s_mail && s->seq_known)
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                           "the server accepted %.*s (#%llu) with no accepted MAIL",
@@ -769,7 +800,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     case SC_V_DATA:
         s->data_pending = false;
         if (c == 354) {
-            if (s->s_rcpt == 0)
+            if (s->s_rcpt == 0 && s->seq_known)
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                           "the server accepted DATA (#%llu) with no accepted RCPT",
@@ -815,16 +846,19 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 s->residue_mode = true;
             }
         }
-        if (c == 503 && (p->flags & SC_PF_BADSEQ))
+        if (c == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known)
             goto badseq;
         break;
     case SC_V_EOD:
         if (p->flags & SC_PF_SMUGGLED)
             break;
+        /* Smuggled commands in this content are judged on the next reply. */
+        s->smuggle_armed = s->shadow_on && s->nshadow > 0 && !s->smuggle_live;
         smtp_txn_end(s, ok ? SC_TXN_ACCEPTED : SC_TXN_REJECTED, r->last, r->last_len);
         s->c_mail = s->c_rcpt = false;
         s->s_mail = false;
         s->s_rcpt = 0;
+        s->seq_known = true;
         break;
     case SC_V_BDAT:
         if (!ok || (p->flags & SC_PF_LAST)) {
@@ -836,7 +870,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         } else if (s->s_rcpt == 0 && !(p->flags & SC_PF_BADSEQ)) {
             /* accepted chunk: fine */
         }
-        if (ok && s->s_rcpt == 0 && (p->flags & SC_PF_BADSEQ))
+        if (ok && s->s_rcpt == 0 && s->seq_known && (p->flags & SC_PF_BADSEQ))
             smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                       "the server accepted BDAT (#%llu) with no accepted RCPT",
@@ -855,12 +889,17 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         if (c == 250) {
             if (s->txn_open)
                 smtp_txn_end(s, SC_TXN_ABORTED, r->last, r->last_len);
+            s->seq_known = true;
             s->s_mail = false;
             s->s_rcpt = 0;
         }
         break;
     case SC_V_QUIT:
         s->quit_answered = true;
+        /* QUIT cancels a transaction still open (RFC 5321 §4.1.1.10);
+         * replies come in order, so a pipelined dot was answered first. */
+        if (s->txn_open)
+            smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
         break;
     case SC_V_STARTTLS:
         s->starttls_pending = false;
@@ -892,7 +931,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 smtp_report_end(s, &rep);
             }
         }
-        if (c >= 200 && c < 300 && (p->flags & SC_PF_INTXN))
+        if (c >= 200 && c < 300 && s->seq_known && (p->flags & SC_PF_INTXN))
             smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
                       "the server accepted ETRN (#%llu) inside a mail transaction",
@@ -912,7 +951,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     default:
         break;
     }
-    if (c == 503 && (p->flags & SC_PF_BADSEQ) &&
+    if (c == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known &&
         (p->verb == SC_V_MAIL || p->verb == SC_V_RCPT || p->verb == SC_V_BDAT))
         goto badseq;
     return;
@@ -954,30 +993,30 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
     sc_match_kind k;
 
     if (!during) {
+        /* The reply after the dot's: strict reading first. Only a reply
+         * that fits no pending command but fits the first smuggled one is
+         * taken as the lenient server's. */
         if (!s->smuggle_armed)
             return false;
         s->smuggle_armed = false;
         k = sc_matcher_match(&s->m, r->code, &idx);
-        if (k == SC_MATCH_HEAD && sc_pending_allows(sc_matcher_at(&s->m, idx), r->code) &&
-            !sc_pending_allows(&s->shadow[0].p, r->code))
+        if (k == SC_MATCH_HEAD || k == SC_MATCH_LATER)
             return false;
-        if (k == SC_MATCH_HEAD && !sc_pending_allows(&s->shadow[0].p, r->code))
-            return false;
-        if (k == SC_MATCH_HEAD && sc_matcher_at(&s->m, idx)->verb != SC_V_QUIT &&
-            sc_matcher_at(&s->m, idx)->verb == s->shadow[0].p.verb)
-            return false;    /* both readings fit: take the strict one */
         if (!sc_pending_allows(&s->shadow[0].p, r->code))
             return false;
     }
     smtp_report rep;
     if (smtp_report_begin(s, &rep, R_EOD_ACCEPTED_AMBIGUOUS, SC_SIDE_SERVER, r->frame,
                           "the server took %s at stream offset %llu (frame %llu) for the end "
-                          "of data: its replies answer the %u command%s smuggled in the message content",
+                          "of data: %s",
                           s->c_amb_what, (unsigned long long)s->c_amb_off,
-                          (unsigned long long)s->c_amb_frame, s->nshadow,
-                          s->nshadow == 1 ? "" : "s")) {
-        smtp_report_evidence(&rep, s->c_amb_frame, SC_DIR_C2S, s->shadow[0].p.text,
-                             s->shadow[0].p.tlen);
+                          (unsigned long long)s->c_amb_frame,
+                          during ? "it answered before the real <CRLF>.<CRLF>; what follows "
+                                   "in the content is commands to it"
+                                 : "its replies answer the commands smuggled in the message content")) {
+        if (s->nshadow)
+            smtp_report_evidence(&rep, s->shadow[0].p.frame, SC_DIR_C2S, s->shadow[0].p.text,
+                                 s->shadow[0].p.tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->first, r->first_len);
         smtp_report_end(s, &rep);
     }
@@ -994,6 +1033,14 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
         for (unsigned i = 0; i < s->nshadow; i++)
             smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, s->shadow[i].p.frame,
                       s->shadow[i].p.text, s->shadow[i].p.tlen);
+        if (has_tail) {
+            /* To that server, the smuggled message's content was sent before
+             * the 354 to the smuggled DATA: every reply came after it. */
+            const sc_pending *d = &s->shadow[s->nshadow - 1].p;
+            smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, d->frame, NULL,
+                      "the smuggled message's content was sent before the 354 to the "
+                      "smuggled DATA (frame %llu)", (unsigned long long)d->frame);
+        }
     } else {
         s->smuggle_live = true;
         for (unsigned i = 0; i < s->nshadow; i++) {
@@ -1011,6 +1058,24 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
     sc_evidence e;
     unsigned idx;
     smtp_report rep;
+
+    if (s->tls_probe) {
+        /* A plaintext reply after the 220 to STARTTLS: the server acted on
+         * a command injected before the TLS handshake. */
+        sc_pending *p = sc_matcher_at(&s->m, 0);
+        if (smtp_report_begin(s, &rep, R_REPLY_UNSOLICITED, SC_SIDE_SERVER, r->frame,
+                              "reply %d in plaintext after the 220 to STARTTLS: the server "
+                              "answered %s%.*s%s injected before the TLS handshake",
+                              r->code, p ? "\"" : "", p ? p->tlen : 0,
+                              p ? (const char *)p->text : "", p ? "\"" : "a command")) {
+            if (p)
+                smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
+            smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);
+            smtp_report_end(s, &rep);
+        }
+        sc_matcher_pop(&s->m);
+        return;
+    }
 
     if (!s->greeted) {
         if (!s->midstream) {
@@ -1044,9 +1109,12 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
                          r->last, r->last_len);
             return;
         }
-        if (s->c_ambiguous && s->nshadow > 0 && smtp_smuggle_check(s, r, true)) {
+        if (s->c_ambiguous && smtp_smuggle_check(s, r, true)) {
+            /* That server ended the message at the ambiguous sequence. */
             smtp_txn_end(s, r->code < 400 ? SC_TXN_ACCEPTED : SC_TXN_REJECTED,
                          r->last, r->last_len);
+            s->s_mail = false;
+            s->s_rcpt = 0;
             return;
         }
         if (smtp_report_begin(s, &rep, R_REPLY_DURING_DATA, SC_SIDE_SERVER, r->frame,
@@ -1057,8 +1125,9 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
             smtp_report_end(s, &rep);
         }
         s->answered_early = true;
-        if (r->code >= 400)
-            smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
+        /* The transaction stays open until the dot's reply or the end of
+         * the connection; the early reply is kept as its last word. */
+        smtp_txn_reply(s, r->last, r->last_len);
         return;
     }
     if (in_chunk) {
@@ -1159,11 +1228,14 @@ static const sc_server_ops smtp_server_ops = {
 static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
 {
     smtp_report rep;
+    bool client_gone = s->fin[SC_DIR_C2S] || s->rst[SC_DIR_C2S];
 
     if (s->info.tls)
         return;
     s->client_sending_at_sfin = sc_client_partial(&s->client);
-    if (!s->got_421 && !s->blind) {
+    /* After the client's own close, servers commonly close at once (end
+     * of file on their input): nothing is reported as lost then. */
+    if (!s->got_421 && !s->blind && !client_gone) {
         for (unsigned i = 0; i < s->m.n; i++) {
             sc_pending *p = sc_matcher_at(&s->m, i);
             if (p->flags & (SC_PF_OPTIONAL | SC_PF_BLIND))
@@ -1177,7 +1249,9 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
             }
         }
     }
-    if (!s->quit_answered && !s->got_421 && !(s->midstream && !s->quit_sent && s->blind)) {
+    /* Once the client has closed, the server may close too. */
+    if (!s->quit_answered && !s->got_421 && !client_gone &&
+        !(s->midstream && !s->quit_sent && s->blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
                   "the server %s the connection (frame %llu) %s and without a 421",
                   rst ? "reset" : "closed", (unsigned long long)frame,
@@ -1210,10 +1284,25 @@ static void smtp_bdat_truncated_check(sc_smtp *s, uint64_t frame)
     s->client.chunk_left = 0;
 }
 
+/* Message content that never reached its end-of-data dot. */
+static void smtp_content_unfinished(sc_smtp *s, uint64_t frame)
+{
+    if (s->client.mode != SC_CM_CONTENT || !s->client.content_started || s->c_unfinished)
+        return;
+    s->c_unfinished = true;
+    if (!s->cfg->show_content)
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
+                      "[message content: %llu lines, %llu bytes, no end of data]",
+                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
+    smtp_redact(s, SC_DIR_C2S, s->c_start, s->client.off);
+    smtp_content_finish(s, frame);
+}
+
 static void smtp_client_closed(sc_smtp *s, uint64_t frame, bool rst)
 {
     if (s->info.tls)
         return;
+    smtp_content_unfinished(s, frame);
     smtp_bdat_truncated_check(s, frame);
     smtp_half_close_check(s, frame);
     if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421)
@@ -1260,6 +1349,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.close_after = "greeting";
     s->cur = -1;
     s->first_close = -1;
+    s->seq_known = conn->handshake_seen;
     s->ts = conn->first_ts;
     sc_client_init(&s->client, &smtp_client_ops, s);
     sc_server_init(&s->server, &smtp_server_ops, s);
@@ -1268,7 +1358,6 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
         s->midstream = true;
         s->blind = true;
         s->greeted = false;
-        sc_client_resync(&s->client);
         sc_server_resync(&s->server);
     }
     if (conn->server.port == 465) {
@@ -1335,8 +1424,11 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
     }
     if (closed)
         smtp_bdat_truncated_check(s, ev->frame);
+    if (!s->info.tls)
+        smtp_content_unfinished(s, ev->frame);
     smtp_half_close_check(s, ev->frame);
-    if (closed && s->txn_open && !s->info.tls && s->first_close >= 0) {
+    /* Open from the server's side: MAIL accepted, no final reply yet. */
+    if (closed && s->s_mail && !s->quit_sent && !s->info.tls && s->first_close >= 0) {
         smtp_find(s, R_TRANSACTION_ABORTED, side_of((sc_dir)s->first_close), ev->frame, NULL,
                   "the connection ended (%s by the %s) with a mail transaction open: nothing "
                   "was delivered (%llu bytes of content had been sent)",
@@ -1375,18 +1467,15 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
         s->out->session_end(s->out, &s->info);
 }
 
+/* After the 220 to STARTTLS with injected commands pending, the server's
+ * next bytes decide: a digit starts a plaintext reply (the injection was
+ * acted on, see smtp_on_reply), anything else is the TLS handshake. */
 static void smtp_tls_probe(sc_smtp *s, const sc_flow_event *ev)
 {
-    /* After the 220 to STARTTLS with injected commands pending: a reply
-     * in plaintext means the server acted on the injected bytes. */
+    if (ev->len > 0 && ev->data[0] >= '2' && ev->data[0] <= '5' &&
+        !sc_server_partial(&s->server))
+        return;
     s->tls_probe = false;
-    if (ev->len > 0 && ev->data[0] >= '2' && ev->data[0] <= '5') {
-        sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
-        for (unsigned i = 0; i < s->m.n; i++) {
-            sc_pending *p = sc_matcher_at(&s->m, i);
-            (void)p;
-        }
-    }
     sc_matcher_clear(&s->m);
     sc_server_set_tls(&s->server);
 }
@@ -1419,11 +1508,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             }
         } else {
             s->info.bytes_s2c += ev->len;
-            if (s->tls_probe) {
+            if (s->tls_probe)
                 smtp_tls_probe(s, ev);
-                s->server.tls_octets += 0;
-                return;
-            }
             sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
         }
         break;
@@ -1440,6 +1526,7 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             sc_server_gap(&s->server, ev->gap);
         if (!s->info.tls) {
             s->blind = true;
+            s->seq_known = false;
             for (unsigned i = 0; i < s->m.n; i++)
                 sc_matcher_at(&s->m, i)->flags |= SC_PF_BLIND;
         }
@@ -1458,11 +1545,12 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
                       "the %s reset the connection after QUIT%s instead of closing it in order",
                       dir_who(d), s->quit_answered ? " and its reply" : "");
         bool again = rst ? s->rst[d] : s->fin[d];
+        if (!s->fin[d] && !s->rst[d])
+            s->close_frame[d] = ev->frame;   /* the first FIN/RST of dir */
         if (rst)
             s->rst[d] = true;
         else
             s->fin[d] = true;
-        s->close_frame[d] = ev->frame;
         if (again || (d == SC_DIR_S2C ? (s->fin[d] && rst) : false))
             break;
         if (d == SC_DIR_S2C)

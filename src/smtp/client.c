@@ -191,6 +191,23 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
             }
             continue;
         }
+        if (c->in_line && c->kept == sizeof c->buf && !c->cr && !c->resync) {
+            /* The kept prefix is full: only the length counts until the
+             * next CR or LF, so skip the run in bulk (a 1 GB line costs a
+             * scan, not a call per octet). */
+            size_t j = i;
+            while (j < n && p[j] != '\n' && p[j] != '\r')
+                j++;
+            if (j > i) {
+                if (c->mode == SC_CM_CONTENT)
+                    for (size_t k = (j - i > 4 ? j - 4 : i); k < j; k++)
+                        client_hist_push(c, p[k]);
+                c->len += j - i;
+                c->off += j - i;
+                i = j;
+                continue;
+            }
+        }
         client_line_octet(c, p[i++]);
     }
 }
@@ -210,7 +227,10 @@ void sc_client_gap(sc_client *c, uint64_t n)
     }
     client_line_reset(c);
     memset(c->hist, 0, sizeof c->hist);
-    c->resync = true;
+    /* Content: the next line boundary is the first trustworthy point.
+     * Commands: the next line is delivered; a fragment of a lost line is
+     * no known verb and the session, blind after a gap, ignores it. */
+    c->resync = c->mode == SC_CM_CONTENT;
 }
 
 void sc_client_resync(sc_client *c)

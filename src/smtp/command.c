@@ -104,6 +104,11 @@ bool sc_cmd_allows(sc_verb v, int code)
     return sc_code_in(sc_any_codes, code) || sc_code_in(sc_cmd_get(v)->codes, code);
 }
 
+bool sc_cmd_owns(sc_verb v, int code)
+{
+    return sc_code_in(sc_cmd_get(v)->codes, code);
+}
+
 bool sc_code_known(int code)
 {
     if (sc_code_in(sc_any_codes, code) || sc_code_in(sc_other_known, code))

@@ -81,6 +81,10 @@ sc_verb sc_cmd_parse(const uint8_t *line, size_t len);
  * any command (421, 500, 501, 502, 530, 554). */
 bool sc_cmd_allows(sc_verb v, int code);
 
+/* True when `code` is one of v's own codes (not one allowed for any
+ * command): a reply with it can belong to v. */
+bool sc_cmd_owns(sc_verb v, int code);
+
 /* True when the code is in some table (otherwise it is tolerated). */
 bool sc_code_known(int code);
 

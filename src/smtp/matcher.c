@@ -100,9 +100,12 @@ sc_match_kind sc_matcher_match(sc_matcher *m, int code, unsigned *index)
     }
     if (i == m->n)               /* only optional entries, none fits */
         return SC_MATCH_NONE;
+    /* A code the oldest command cannot draw but a later one can: the
+     * reply belongs to that later command (RFC 2920 §3.2 (1) broken). */
     for (unsigned j = i + 1; j < m->n; j++) {
         sc_pending *p = sc_matcher_at(m, j);
-        if (sc_code_resyncs(code, p->verb)) {
+        if (p->verb != SC_V_RESIDUE && p->verb != SC_V_UNKNOWN &&
+            sc_cmd_owns(p->verb, code)) {
             *index = j;
             return SC_MATCH_LATER;
         }

@@ -3,8 +3,8 @@
  * that pairs a reply with one of them.
  *
  * Each reply answers the oldest pending command (RFC 2920 §3.2 (1)). When
- * the code does not fit the oldest but can only belong to a later pending
- * command (sc_code_resyncs: 221 for QUIT, 354 for DATA, ...), the reply
+ * the code does not fit the oldest but is one of a later pending command's
+ * own codes (221 for QUIT, 354 for DATA, 214 for HELP, ...), the reply
  * re-synchronises the queue: the skipped commands were lost. Optional
  * entries (a dot whose transaction the server already answered, content
  * a server read as commands) are skipped silently when they do not fit.
@@ -21,8 +21,8 @@
 
 #include "command.h"
 
-#define SC_PENDING_MAX  32
-#define SC_PENDING_TEXT 80
+#define SC_PENDING_MAX  16
+#define SC_PENDING_TEXT 64
 
 enum {
     SC_PF_OPTIONAL = 1u << 0,  /* may go unanswered */

@@ -82,6 +82,13 @@ static void server_line_done(sc_server *s, bool bare_lf)
     s->cr = false;
     s->in_line = false;
     sc_rline_parse(&l);
+    if (s->resync) {
+        /* The first line after a gap (or mid-stream) may be the tail of a
+         * lost one: kept only when it reads as a well-formed reply line. */
+        s->resync = false;
+        if (l.malformed)
+            return;
+    }
     if (l.code < 0 && !s->in_reply) {
         /* Not a reply line and not inside one: reported, not a reply. */
         if (s->ops->line)
@@ -123,11 +130,6 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
             return;
         }
         s->off++;
-        if (s->resync) {
-            if (b == '\n')
-                s->resync = false;
-            continue;
-        }
         if (!s->in_line) {
             s->in_line = true;
             s->start = s->off - 1;

@@ -42,8 +42,9 @@ typedef struct rec_hdr {
 
 /* ---- the id -> index hash ---- */
 
-static size_t store_hash_slot(uint64_t id, size_t cap)
+static size_t store_hash_slot(unsigned file, uint64_t id, size_t cap)
 {
+    id ^= (uint64_t)file * 0x9e3779b97f4a7c15ULL;
     id ^= id >> 33;
     id *= 0xff51afd7ed558ccdULL;
     id ^= id >> 33;
@@ -58,7 +59,7 @@ static int store_hash_grow(tui_store *st)
     if (!h)
         return -1;
     for (size_t i = 0; i < st->nsess; i++) {
-        size_t s = store_hash_slot(st->sess[i].id, cap);
+        size_t s = store_hash_slot(st->sess[i].file, st->sess[i].id, cap);
         while (h[s])
             s = (s + 1) & (cap - 1);
         h[s] = i + 1;
@@ -69,15 +70,49 @@ static int store_hash_grow(tui_store *st)
     return 0;
 }
 
-size_t tui_store_find(const tui_store *st, uint64_t id)
+size_t tui_store_find(const tui_store *st, unsigned file, uint64_t id)
 {
     if (!st->hashcap)
         return SIZE_MAX;
-    for (size_t s = store_hash_slot(id, st->hashcap); st->hash[s];
-         s = (s + 1) & (st->hashcap - 1))
-        if (st->sess[st->hash[s] - 1].id == id)
+    for (size_t s = store_hash_slot(file, id, st->hashcap); st->hash[s];
+         s = (s + 1) & (st->hashcap - 1)) {
+        const tui_sess *x = &st->sess[st->hash[s] - 1];
+        if (x->id == id && x->file == file)
             return st->hash[s] - 1;
+    }
     return SIZE_MAX;
+}
+
+/* The index of the capture file a record comes from. Files are analysed
+ * one after another and each numbers its sessions from 1, so (file, id)
+ * names a session. */
+static unsigned store_file_index(tui_store *st, const char *name)
+{
+    if (!name)
+        name = "";
+    if (st->nfiles && strcmp(st->files[st->cur_file], name) == 0)
+        return st->cur_file;
+    for (size_t i = 0; i < st->nfiles; i++)
+        if (strcmp(st->files[i], name) == 0)
+            return st->cur_file = (unsigned)i;
+    if (st->nfiles >= TUI_FILES_MAX)
+        return st->cur_file;
+    char **nf = realloc(st->files, (st->nfiles + 1) * sizeof *nf);
+    char *copy = strdup(name);
+    if (!nf || !copy) {
+        free(copy);
+        if (nf)
+            st->files = nf;
+        return st->cur_file;
+    }
+    st->files = nf;
+    st->files[st->nfiles] = copy;
+    return st->cur_file = (unsigned)st->nfiles++;
+}
+
+const char *tui_store_file_name(const tui_store *st, unsigned file)
+{
+    return file < st->nfiles ? st->files[file] : "";
 }
 
 /* ---- the spill file ---- */
@@ -213,7 +248,8 @@ static void store_sess_update(tui_sess *s, const sc_session_info *si)
 /* The index entry of si's session, created on first sight. */
 static tui_sess *store_sess_get(tui_store *st, const sc_session_info *si)
 {
-    size_t i = tui_store_find(st, si->id);
+    unsigned file = store_file_index(st, si->capture_file);
+    size_t i = tui_store_find(st, file, si->id);
     tui_sess *s;
 
     if (i != SIZE_MAX)
@@ -231,11 +267,12 @@ static tui_sess *store_sess_get(tui_store *st, const sc_session_info *si)
     s = &st->sess[st->nsess];
     memset(s, 0, sizeof *s);
     s->id = si->id;
+    s->file = (uint16_t)file;
     s->last_chunk = TUI_NO_OFF;
     s->state = TUI_SESS_OPEN;
     store_sess_update(s, si);
     s->last = s->start;
-    size_t slot = store_hash_slot(si->id, st->hashcap);
+    size_t slot = store_hash_slot(file, si->id, st->hashcap);
     while (st->hash[slot])
         slot = (slot + 1) & (st->hashcap - 1);
     st->hash[slot] = ++st->nsess;
@@ -346,6 +383,10 @@ static uint8_t tl_data_step(tl_data_state *ds, const rec_hdr *h, const uint8_t *
         return *ds == TL_DATA_CONTENT ? TUI_F_IN_DATA : 0;
     switch ((sc_line_kind)h->b) {
     case SC_LINE_COMMAND:
+        if (*ds == TL_DATA_CONTENT && tl_text_is(t, h->len, ".")) {
+            *ds = TL_DATA_NONE;           /* the end of data: last row of the bar */
+            return TUI_F_IN_DATA;
+        }
         if (tl_text_is(t, h->len, "DATA")) {
             *ds = TL_DATA_SENT;
             return 0;
@@ -355,10 +396,9 @@ static uint8_t tl_data_step(tl_data_state *ds, const rec_hdr *h, const uint8_t *
     case SC_LINE_CONTENT:
         if (*ds == TL_DATA_NONE)
             return 0;
+        /* content lines (--show-content) or the summary written at the
+         * end of data; the "." that follows is a command line */
         *ds = TL_DATA_CONTENT;
-        if (tl_text_is(t, h->len, ".") ||
-            (h->len >= 16 && memcmp(t, "[message content", 16) == 0))
-            *ds = TL_DATA_NONE;           /* the last row of the bar */
         return TUI_F_IN_DATA;
     case SC_LINE_REPLY:
         if (*ds == TL_DATA_SENT && h->len >= 3 && memcmp(t, "354", 3) == 0) {
@@ -541,6 +581,9 @@ void tui_store_free(tui_store *st)
     free(st->sess);
     free(st->hash);
     free(st->rbuf);
+    for (size_t i = 0; i < st->nfiles; i++)
+        free(st->files[i]);
+    free(st->files);
     fclose(st->spill);
     free(st);
 }

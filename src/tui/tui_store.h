@@ -32,6 +32,7 @@
 #define TUI_TEXT_MAX   16384u   /* bytes of one line or message kept */
 #define TUI_CHUNK_MAX  4096u    /* per-session write buffer, at most */
 #define TUI_NO_OFF     UINT64_MAX
+#define TUI_FILES_MAX  65535u   /* capture files told apart */
 
 typedef enum tui_rec_type { TUI_REC_LINE = 1, TUI_REC_FINDING = 2 } tui_rec_type;
 
@@ -60,7 +61,8 @@ typedef enum tui_sess_state { TUI_SESS_OPEN, TUI_SESS_CLOSED } tui_sess_state;
 
 /* The in-memory index of one session. */
 typedef struct tui_sess {
-    uint64_t        id;
+    uint64_t        id;                /* unique within its capture file */
+    uint16_t        file;              /* index in tui_store.files */
     sc_endpoint     client, server;
     struct timeval  start, last;       /* first and latest record time */
     uint64_t        first_frame, frames;
@@ -91,6 +93,9 @@ typedef struct tui_store {
     size_t     nsess, capsess;
     size_t    *hash;                   /* id -> index+1, open addressing */
     size_t     hashcap;
+    char     **files;                  /* capture file names, in order seen */
+    size_t     nfiles;
+    unsigned   cur_file;
     uint64_t   version;                /* bumped on every change */
     uint64_t   findings[3];
     bool       spill_error;
@@ -107,8 +112,9 @@ void tui_store_line(tui_store *st, const sc_session_info *si, const sc_line *ln)
 void tui_store_finding(tui_store *st, const sc_session_info *si, const sc_finding *f);
 void tui_store_session_end(tui_store *st, const sc_session_info *si);
 
-/* Index of the session with this id, or SIZE_MAX. */
-size_t tui_store_find(const tui_store *st, uint64_t id);
+/* Index of session id of capture file number file, or SIZE_MAX. */
+size_t tui_store_find(const tui_store *st, unsigned file, uint64_t id);
+const char *tui_store_file_name(const tui_store *st, unsigned file);
 
 /* Loads (or refreshes, when the session grew) the offsets of session idx
  * into tl. Returns 0 or -1 (spill file unreadable). */

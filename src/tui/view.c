@@ -236,13 +236,27 @@ static void view_finding_text(tui_view *v, const tui_rec *r, char *buf, size_t l
 
 /* ---- drawing ---- */
 
+/* The attributes of a timeline row: its colour, or, under the cursor of
+ * the focused pane, plain reverse video (a colour on reverse is hard to
+ * read). */
+static int view_row_attr(int colour, int base)
+{
+    return base == A_REVERSE ? (int)(A_REVERSE | A_BOLD) : colour | base;
+}
+
+/* Title bars: black on cyan, or reverse video without colours. */
+static int view_bar_attr(void)
+{
+    return has_colors() && !getenv("NO_COLOR") ? (int)COLOR_PAIR(TUI_C_BAR) : A_REVERSE;
+}
+
 static void view_draw_title(tui_view *v)
 {
     const tui_store *st = v->t->st;
     char buf[256];
 
-    attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
-    mvhline(0, 0, ' ', v->cols);
+    attron(view_bar_attr());
+    mvhline(0, 0, ' ' | (chtype)view_bar_attr(), v->cols);
     char shown[64] = "";
     if (v->filter)
         snprintf(shown, sizeof shown, " (%zu with findings shown)", v->norder);
@@ -253,7 +267,7 @@ static void view_draw_title(tui_view *v)
              (unsigned long long)st->findings[SC_SEV_WARNING],
              (unsigned long long)st->findings[SC_SEV_INFO], view_sort_names[v->sort]);
     view_put(0, 0, buf, v->cols);
-    attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attroff(view_bar_attr());
 }
 
 /* Column widths of the session list for the current width. */
@@ -295,8 +309,9 @@ static void view_draw_list(tui_view *v)
     char buf[512], cl[64], sv[64], start[32], dur[32];
 
     attron(A_BOLD | A_UNDERLINE);
-    mvhline(1, 0, ' ', v->cols);
-    snprintf(buf, sizeof buf, "%*s %-*s %-*s %-*s %*s   E   W   I", c.id, "id",
+    mvhline(1, 0, ' ' | A_UNDERLINE, v->cols);
+    snprintf(buf, sizeof buf, "%*s %-*s %-*s %-*s %*s   E   W   I", c.id,
+             st->nfiles > 1 ? "file:id" : "id",
              c.ep, "client", c.ep, "server", c.start, "start", c.dur, "duration");
     view_put(1, 0, buf, v->cols);
     attroff(A_BOLD | A_UNDERLINE);
@@ -332,19 +347,26 @@ static void view_draw_list(tui_view *v)
             snprintf(dur, sizeof dur, "%.3fs", d);
         view_ep_fit(&s->client, cl, sizeof cl, c.ep);
         view_ep_fit(&s->server, sv, sizeof sv, c.ep);
-        snprintf(buf, sizeof buf, "%*llu %-*.*s %-*.*s %-*s %*s", c.id,
-                 (unsigned long long)s->id, c.ep, c.ep, cl, c.ep, c.ep, sv,
+        /* with several capture files, "file:id" (each numbers from 1) */
+        char id[48];
+        if (st->nfiles > 1)
+            snprintf(id, sizeof id, "%u:%llu", s->file + 1u, (unsigned long long)s->id);
+        else
+            snprintf(id, sizeof id, "%llu", (unsigned long long)s->id);
+        snprintf(buf, sizeof buf, "%*s %-*.*s %-*.*s %-*s %*s", c.id,
+                 id, c.ep, c.ep, cl, c.ep, c.ep, sv,
                  c.start, start, c.dur, dur);
         bool selected = pos == v->sel;
         int attr = selected ? (v->focus == VIEW_FOCUS_LIST ? A_REVERSE : A_UNDERLINE | A_BOLD) : 0;
         attron(attr);
-        mvhline(y, 0, ' ', v->cols);
+        mvhline(y, 0, ' ' | (chtype)attr, v->cols);
         view_put(y, 0, buf, v->cols);
         int x = (int)strlen(buf) + 1;
         for (int sev = SC_SEV_ERROR; sev >= SC_SEV_INFO; sev--) {
             char n[16];
             if (s->findings[sev]) {
                 snprintf(n, sizeof n, "%3u", s->findings[sev]);
+                attroff(attr);      /* the colour must stay readable on the selected row */
                 attron(view_sev_attr((sc_severity)sev));
             } else {
                 snprintf(n, sizeof n, "  .");
@@ -366,12 +388,17 @@ static void view_draw_tl_title(tui_view *v)
     size_t idx = view_sel_store_index(v);
     int y = v->tl_y - 1;
 
-    attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
-    mvhline(y, 0, ' ', v->cols);
+    attron(view_bar_attr());
+    mvhline(y, 0, ' ' | (chtype)view_bar_attr(), v->cols);
     if (idx != SIZE_MAX) {
         const tui_sess *s = &v->t->st->sess[idx];
-        snprintf(buf, sizeof buf, " session %llu [%zu/%zu]  %s -> %s  %s, %s time%s",
-                 (unsigned long long)s->id, v->tl.n ? v->cur + 1 : 0, v->tl.n,
+        char file[80] = "";
+        if (v->t->st->nfiles > 1) {
+            const char *f = tui_store_file_name(v->t->st, s->file), *slash = strrchr(f, '/');
+            snprintf(file, sizeof file, " of %.60s", slash ? slash + 1 : f);
+        }
+        snprintf(buf, sizeof buf, " session %llu%s [%zu/%zu]  %s -> %s  %s, %s time%s",
+                 (unsigned long long)s->id, file, v->tl.n ? v->cur + 1 : 0, v->tl.n,
                  sc_endpoint_str(&s->client, cl, sizeof cl),
                  sc_endpoint_str(&s->server, sv, sizeof sv),
                  v->ladder ? "ladder" : "transcript", v->abstime ? "UTC" : "relative",
@@ -382,11 +409,11 @@ static void view_draw_tl_title(tui_view *v)
     view_put(y, 0, buf, v->cols);
     /* The ladder's legend, when it fits. */
     int x = (int)strlen(buf) + 3;
-    if (v->ladder && x + 24 < v->cols) {
+    if (v->ladder && x + 20 <= v->cols) {
         mvaddstr(y, x, tui_screen_utf8() ? "\u2503" : "#");
         addstr(" client inside DATA");
     }
-    attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attroff(view_bar_attr());
 }
 
 /* The text of a record, after the horizontal scroll. */
@@ -432,9 +459,10 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     int x = (int)strlen(pre);
     if (v->search_on && view_matches(text, v->search) && !base)
         attr = COLOR_PAIR(TUI_C_MATCH);
-    attron(attr | base);
+    attr = view_row_attr(attr, base);
+    attron(attr);
     view_put(y, x, view_hcut(v, text), v->cols - x);
-    attroff(attr | base);
+    attroff(attr);
 }
 
 /* One ladder row: client lane at the left, server lane at the right, the
@@ -471,9 +499,10 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
 
     if (r->type == TUI_REC_FINDING) {
         view_finding_text(v, r, fbuf, sizeof fbuf);
-        attron(view_sev_attr(r->severity) | base);
+        int fattr = view_row_attr(view_sev_attr(r->severity), base);
+        attron(fattr);
         view_put(y, xc + 2, view_hcut(v, fbuf), w - 2);
-        attroff(view_sev_attr(r->severity) | base);
+        attroff(fattr);
         return;
     }
     const char *text = view_hcut(v, view_escape(v, r->text, r->len));
@@ -482,13 +511,14 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
     if (tlen > room)
         tlen = room;
     bool crosses = r->flags & TUI_F_CROSSES;
-    int attr = base;
+    int attr = 0;
     if (crosses)
-        attr |= COLOR_PAIR(TUI_C_ERROR) | A_BOLD;
+        attr = COLOR_PAIR(TUI_C_ERROR) | A_BOLD;
     else if (v->search_on && view_matches(text, v->search) && !base)
-        attr |= COLOR_PAIR(TUI_C_MATCH);
+        attr = COLOR_PAIR(TUI_C_MATCH);
     else if (r->dir == SC_DIR_S2C)
-        attr |= COLOR_PAIR(TUI_C_SERVER);
+        attr = COLOR_PAIR(TUI_C_SERVER);
+    attr = view_row_attr(attr, base);
     attron(attr);
     if (r->dir == SC_DIR_C2S) {
         /* C |text ─────────> | S */
@@ -532,7 +562,7 @@ static void view_draw_timeline(tui_view *v)
             base = v->focus == VIEW_FOCUS_TIMELINE ? A_REVERSE : A_UNDERLINE;
         if (base == A_REVERSE) {
             attron(A_REVERSE);
-            mvhline(y, 0, ' ', v->cols);
+            mvhline(y, 0, ' ' | A_REVERSE, v->cols);
             attroff(A_REVERSE);
         }
         if (v->ladder)
@@ -566,7 +596,6 @@ static void view_draw_status(tui_view *v)
 
 static const char *const view_help_lines[] = {
     "smtpscope timeline - keys",
-    "",
     "Up/Down, j/k      move in the focused pane (mouse wheel: scroll)",
     "PgUp/PgDn, space  page up/down",
     "g/G, Home/End     first/last",
@@ -586,7 +615,6 @@ static const char *const view_help_lines[] = {
     "Ladder: client lane left, server lane right; a thick client lane",
     "marks message content in progress, a red double arrow a reply",
     "sent while it was (e.g. 552 in the middle of DATA).",
-    "",
     "any key closes this help",
 };
 
@@ -599,12 +627,12 @@ static void view_draw_help(tui_view *v)
 
     if (w < 10 || h < 3)
         return;
-    attron(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attron(view_bar_attr());
     for (int y = 0; y < h; y++)
-        mvhline(y0 + y, x0, ' ', w);
+        mvhline(y0 + y, x0, ' ' | (chtype)view_bar_attr(), w);
     for (int i = 0; i < n && i + 1 < h - 1; i++)
         view_put(y0 + 1 + i, x0 + 2, view_help_lines[i], w - 4);
-    attroff(COLOR_PAIR(TUI_C_BAR) | A_REVERSE);
+    attroff(view_bar_attr());
 }
 
 static void view_draw(tui_view *v)
@@ -786,7 +814,9 @@ static void view_evidence(tui_view *v)
         return;
     }
     msg[0] = 0;
-    int rc = v->t->evidence(v->t->evidence_ctx, v->t->st->sess[idx].id, msg, sizeof msg);
+    const tui_sess *s = &v->t->st->sess[idx];
+    int rc = v->t->evidence(v->t->evidence_ctx, tui_store_file_name(v->t->st, s->file),
+                            s->id, msg, sizeof msg);
     msg[sizeof msg - 1] = 0;
     snprintf(v->status, sizeof v->status, "evidence%s: %s", rc < 0 ? " failed" : "",
              msg[0] ? msg : (rc < 0 ? "unknown error" : "written"));

@@ -94,7 +94,7 @@ static void test_interleaved(void)
     k->session_end(k, &a);
 
     T_CHECK(t->st->nsess == 2, "store: two sessions indexed");
-    size_t ia = tui_store_find(t->st, 7), ib = tui_store_find(t->st, 3);
+    size_t ia = tui_store_find(t->st, 0, 7), ib = tui_store_find(t->st, 0, 3);
     T_CHECK(ia != SIZE_MAX && ib != SIZE_MAX && ia != ib, "store: sessions found by id");
     T_CHECK(t->st->sess[ia].buf == NULL && t->st->sess[ia].state == TUI_SESS_CLOSED,
             "store: a closed session keeps no buffer");
@@ -136,6 +136,35 @@ static void test_interleaved(void)
     memcpy(volatile_text, "XXXX", 4);
     T_CHECK(tui_store_load(t->st, &tl, ib) == 0 && rec_is(t->st, &tl, 303, "NOOP"),
             "store: the text is copied, not referenced");
+    tui_tl_free(&tl);
+    k->destroy(k);
+}
+
+/* Each capture file numbers its sessions from 1: session 1 of the second
+ * file is another session. */
+static void test_files(void)
+{
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    sc_sink *k = sc_tui_sink_new(&cfg);
+    tui_sink *t = k->priv;
+    sc_session_info a = mk_info(1), b = mk_info(1);
+    tui_tl tl = { .sess = SIZE_MAX };
+    char fa[] = "a.pcap", fb[] = "b.pcap";
+
+    a.capture_file = fa;
+    b.capture_file = fb;
+    put_line(k, &a, 1, SC_DIR_C2S, SC_LINE_COMMAND, "from a");
+    k->session_end(k, &a);
+    put_line(k, &b, 1, SC_DIR_C2S, SC_LINE_COMMAND, "from b");
+    k->session_end(k, &b);
+    size_t ia = tui_store_find(t->st, 0, 1), ib = tui_store_find(t->st, 1, 1);
+    T_CHECK(t->st->nsess == 2 && ia != SIZE_MAX && ib != SIZE_MAX && ia != ib,
+            "files: session 1 of two files kept apart");
+    T_CHECK(tui_store_load(t->st, &tl, ib) == 0 && tl.n == 1 && rec_is(t->st, &tl, 0, "from b"),
+            "files: each keeps its own lines");
+    T_CHECK(strcmp(tui_store_file_name(t->st, t->st->sess[ib].file), "b.pcap") == 0,
+            "files: the file name is kept");
     tui_tl_free(&tl);
     k->destroy(k);
 }
@@ -197,7 +226,8 @@ static void test_data_crossing(void)
         { SC_DIR_S2C, SC_LINE_REPLY, "552 5.3.4 message too big", TUI_F_IN_DATA | TUI_F_CROSSES },
         { SC_DIR_S2C, SC_LINE_EVENT, "[FIN]", TUI_F_IN_DATA | TUI_F_CROSSES },
         { SC_DIR_C2S, SC_LINE_CONTENT, "more content", TUI_F_IN_DATA },
-        { SC_DIR_C2S, SC_LINE_CONTENT, ".", TUI_F_IN_DATA },
+        { SC_DIR_C2S, SC_LINE_CONTENT, "[message content: 2 lines, 40 bytes]", TUI_F_IN_DATA },
+        { SC_DIR_C2S, SC_LINE_COMMAND, ".", TUI_F_IN_DATA },
         { SC_DIR_S2C, SC_LINE_REPLY, "250 queued", 0 },
         { SC_DIR_C2S, SC_LINE_COMMAND, "DATA", 0 },
         { SC_DIR_S2C, SC_LINE_REPLY, "554 no valid recipients", 0 },
@@ -247,11 +277,11 @@ static void test_many_sessions(void)
     T_CHECK(t->st->nsess == N && open_bufs == 0, "many: %llu sessions indexed, no buffer left (%.2fs)",
             (unsigned long long)N, secs);
     T_CHECK(t->st->findings[SC_SEV_ERROR] == N / 1000, "many: findings totalled");
-    size_t i = tui_store_find(t->st, 54321);
+    size_t i = tui_store_find(t->st, 0, 54321);
     snprintf(buf, sizeof buf, "HELO host%d", 54321);
     T_CHECK(i != SIZE_MAX && tui_store_load(t->st, &tl, i) == 0 && tl.n == 2 &&
             rec_is(t->st, &tl, 1, buf), "many: session 54321 reads back its own lines");
-    T_CHECK(tui_store_find(t->st, N + 1) == SIZE_MAX, "many: unknown id not found");
+    T_CHECK(tui_store_find(t->st, 0, N + 1) == SIZE_MAX, "many: unknown id not found");
     T_CHECK(sizeof(tui_sess) <= 160, "many: index entry is compact (%zu bytes)", sizeof(tui_sess));
     tui_tl_free(&tl);
     k->destroy(k);
@@ -260,6 +290,7 @@ static void test_many_sessions(void)
 int main(void)
 {
     test_interleaved();
+    test_files();
     test_long_lines();
     test_data_crossing();
     test_many_sessions();

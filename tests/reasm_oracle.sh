@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# tests/reasm_oracle.sh - TCP reassembly checked against Wireshark.
+#
+# For every capture in $CORPUS (pcap, pcapng, .gz) and every TCP stream on
+# an SMTP port (25, 465, 587, 2525) in it, the client and server bytes
+# written by `smtpscope -q --write-streams DIR -r FILE` must equal what
+# `tshark -qz follow,tcp,raw,N` shows. One PASS/FAIL line per stream, then
+# a summary line. Streams are paired by content: a stream passes when some
+# session of the same capture has exactly its two byte sequences.
+#
+# Bytes missing from the capture: tshark's raw follow writes a note
+# "[N bytes missing in capture file]" where smtpscope writes nothing (gap
+# bytes are reported, never written); the note is dropped before comparing.
+# A stream without any payload is a SKIP (nothing to compare). A stream
+# with a hole that still differs is a SKIP naming the hole, not a FAIL:
+# the two tools may legitimately place a late retransmission differently.
+#
+# Needs tshark and python3; skips without them or without the corpus.
+set -u
+cd "$(dirname "$0")/.."
+BIN=${SMTPSCOPE_REL:-$PWD/build/smtpscope}
+CORPUS=${CORPUS:-$PWD/../shared/corpus}
+
+if ! command -v tshark >/dev/null 2>&1; then echo "SKIP: reasm-oracle: tshark not installed"; exit 0; fi
+if ! command -v python3 >/dev/null 2>&1; then echo "SKIP: reasm-oracle: python3 not installed"; exit 0; fi
+if [ ! -d "$CORPUS" ]; then echo "SKIP: reasm-oracle: no corpus at $CORPUS"; exit 0; fi
+if [ ! -x "$BIN" ]; then echo "SKIP: reasm-oracle: $BIN not built"; exit 0; fi
+if ! "$BIN" --help 2>&1 | grep -q -- '--write-streams'; then
+    echo "SKIP: reasm-oracle: $BIN has no --write-streams option"; exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export TMPDIR_ORACLE=$tmp
+
+find "$CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' \) | sort > "$tmp/files"
+[ -s "$tmp/files" ] || { echo "SKIP: reasm-oracle: no captures in $CORPUS"; exit 0; }
+
+pass=0 fail=0 skip=0
+while IFS= read -r f; do
+    name=${f#"$CORPUS"/}
+    in=$f
+    case "$f" in
+    *.gz) in="$tmp/input"; gzip -dc "$f" > "$in" 2>/dev/null || { echo "FAIL: $name: cannot gunzip"; fail=$((fail + 1)); continue; } ;;
+    esac
+    out="$tmp/streams"
+    rm -rf "$out"; mkdir -p "$out"
+    "$BIN" -q --write-streams "$out" -r "$f" > /dev/null 2> "$tmp/stderr"
+    rc=$?
+    if [ "$rc" -ge 2 ]; then
+        echo "FAIL: $name: smtpscope exited $rc: $(head -c 200 "$tmp/stderr")"; fail=$((fail + 1)); continue
+    fi
+    # The TCP streams, by tshark's numbering, followed in one pass. The
+    # manifest says how many streams a corpus file has, which saves a
+    # tshark run (its start-up dominates); streams not on an SMTP port are
+    # left out by the comparison below.
+    nstreams=$(awk -F'\t' -v f="$name" '$1 == f && $10 ~ /^[0-9]+$/ { print $10 }' "$CORPUS/MANIFEST.tsv" 2>/dev/null)
+    if [ -n "$nstreams" ]; then
+        seq 0 $((nstreams - 1)) > "$tmp/ids"
+    else
+        tshark -n -r "$in" -T fields -e tcp.stream \
+            -Y 'tcp.port == 25 || tcp.port == 465 || tcp.port == 587 || tcp.port == 2525' \
+            2>/dev/null | sort -n -u > "$tmp/ids"
+    fi
+    [ -s "$tmp/ids" ] || continue
+    zargs=()
+    while IFS= read -r id; do zargs+=(-z "follow,tcp,raw,$id"); done < "$tmp/ids"
+    tshark -n -r "$in" -q "${zargs[@]}" > "$tmp/follow" 2>/dev/null
+    while IFS= read -r line; do
+        id=${line%% *}; result=${line#* }
+        case "$result" in
+        PASS*) echo "PASS: $name stream $id (${result#PASS })"; pass=$((pass + 1)) ;;
+        SKIP*) echo "SKIP: $name stream $id: ${result#SKIP }"; skip=$((skip + 1)) ;;
+        *)     echo "FAIL: $name stream $id: ${result#FAIL }"; fail=$((fail + 1)) ;;
+        esac
+    done < <(python3 - "$tmp/follow" "$out" <<'PY'
+import os, re, sys
+follow, outdir = sys.argv[1], sys.argv[2]
+SMTP_PORTS = {"25", "465", "587", "2525"}
+
+def streams(path):
+    """tshark's follow blocks: (stream id, client bytes, server bytes, missing)."""
+    cur = None
+    for line in open(path, encoding="ascii", errors="replace"):
+        line = line.rstrip("\n")
+        m = re.match(r"Filter: tcp\.stream eq (\d+)", line)
+        if m:
+            cur = [int(m.group(1)), bytearray(), bytearray(), False, False]
+            continue
+        if cur is None:
+            continue
+        if line.startswith("====="):
+            if cur[4]:
+                yield cur[0], bytes(cur[1]), bytes(cur[2]), cur[3]
+                cur = None
+            continue
+        if line.startswith("Node "):
+            port = line.rsplit(":", 1)[-1].strip()
+            cur.append(port)
+            if line.startswith("Node 1:"):
+                cur[4] = True
+                # Not a stream of this capture, or not on an SMTP port.
+                if not SMTP_PORTS.intersection(cur[5:]):
+                    cur = None
+            continue
+        if not cur[4] or not line.strip() or line.startswith("Node "):
+            continue
+        side = 2 if line.startswith("\t") else 1
+        try:
+            chunk = bytes.fromhex(line.strip())
+        except ValueError:
+            continue
+        # tshark writes a hole as a note in the byte stream; smtpscope
+        # writes nothing for gap bytes, so the note is left out here.
+        if re.fullmatch(rb"\[\d+ bytes missing in capture file\]\x00?", chunk):
+            cur[3] = True
+            continue
+        cur[side] += chunk
+
+sessions = []
+for n in sorted({n.rsplit(".", 1)[0] for n in os.listdir(outdir)}):
+    try:
+        sessions.append((n, open(os.path.join(outdir, n + ".c2s"), "rb").read(),
+                         open(os.path.join(outdir, n + ".s2c"), "rb").read()))
+    except OSError:
+        pass
+
+def first_diff(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+for sid, c, s, missing in streams(follow):
+    if not c and not s:
+        print(sid, "SKIP no payload in either direction")
+        continue
+    hit = [n for n, mc, ms in sessions if (mc, ms) in ((c, s), (s, c))]
+    if hit:
+        print(sid, "PASS " + hit[0] + (", bytes missing in the capture left out by both" if missing else ""))
+        continue
+    best = None
+    for n, mc, ms in sessions:
+        score = first_diff(mc, c) + first_diff(ms, s)
+        if best is None or score > best[0]:
+            best = (score, n, mc, ms)
+    if best is None:
+        why = "no session written (tshark: %d client, %d server bytes)" % (len(c), len(s))
+    else:
+        _, n, mc, ms = best
+        why = "closest %s: client %d vs tshark %d bytes (first difference at %d), server %d vs %d (at %d)" % (
+            n, len(mc), len(c), first_diff(mc, c), len(ms), len(s), first_diff(ms, s))
+    print(sid, ("SKIP bytes missing in the capture; " if missing else "FAIL ") + why)
+PY
+)
+done < "$tmp/files"
+echo "reasm-oracle: $pass streams matched, $fail differ, $skip skipped, of $((pass + fail + skip))"
+[ "$fail" -eq 0 ]

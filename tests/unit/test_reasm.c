@@ -1,0 +1,576 @@
+/*
+ * test_reasm.c - the reassembler (include/reasm.h) fed with IPv4 and IPv6
+ * TCP packets built here; the flow events are written to a log string and
+ * compared with what must come out.
+ *
+ * Log tokens: O<id><h|m> open (handshake seen / mid-stream), D<dir>:<bytes>
+ * data (consecutive data of one direction merged), G<dir>:<n> gap,
+ * F<dir>@<frame> FIN, R<dir>@<frame> RST, C<end> close (0 closed, 1 reset,
+ * 2 timeout, 3 capture end, 4 evicted). dir 0 is client to server.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "reasm.h"
+#include "tap.h"
+
+#define FIN 0x01
+#define SYN 0x02
+#define RST 0x04
+#define PSH 0x08
+#define ACK 0x10
+#define URG 0x20
+
+typedef struct tb {
+    sc_config   cfg;
+    sc_reasm   *r;
+    uint64_t    frame;
+    long        usec;
+    char        log[1 << 16];
+    int         last_kind;
+    int         last_dir;
+    sc_endpoint client, server;
+    uint64_t    data_frame;       /* frame of the last data event */
+    uint64_t    bytes[2], gaps[2];
+    bool        quiet;            /* count only, do not log data */
+} tb;
+
+/* The options every packet can carry. */
+typedef struct popt {
+    bool bad_ipsum, bad_tcpsum, hopbyhop, truncate, fragment;
+    uint8_t extra_flags;
+} popt;
+
+static void tb_log(tb *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tb_log(tb *t, const char *fmt, ...)
+{
+    size_t n = strlen(t->log);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(t->log + n, sizeof t->log - n, fmt, ap);
+    va_end(ap);
+}
+
+static void h_open(void *ctx, sc_conn *c)
+{
+    tb *t = ctx;
+
+    tb_log(t, "%sO%llu%c", *t->log ? " " : "", (unsigned long long)c->id, c->handshake_seen ? 'h' : 'm');
+    t->client = c->client;
+    t->server = c->server;
+    t->last_kind = -1;
+}
+
+static void h_event(void *ctx, sc_conn *c, const sc_flow_event *ev)
+{
+    tb *t = ctx;
+
+    (void)c;
+    switch (ev->kind) {
+    case SC_FLOW_DATA:
+        t->bytes[ev->dir] += ev->len;
+        t->data_frame = ev->frame;
+        if (t->quiet)
+            break;
+        if (t->last_kind == SC_FLOW_DATA && t->last_dir == (int)ev->dir)
+            tb_log(t, "%.*s", (int)ev->len, (const char *)ev->data);
+        else
+            tb_log(t, " D%d:%.*s", ev->dir, (int)ev->len, (const char *)ev->data);
+        break;
+    case SC_FLOW_GAP:
+        t->gaps[ev->dir] += ev->gap;
+        if (!t->quiet)
+            tb_log(t, " G%d:%llu", ev->dir, (unsigned long long)ev->gap);
+        break;
+    case SC_FLOW_FIN: tb_log(t, " F%d@%llu", ev->dir, (unsigned long long)ev->frame); break;
+    case SC_FLOW_RST: tb_log(t, " R%d@%llu", ev->dir, (unsigned long long)ev->frame); break;
+    case SC_FLOW_CLOSE: tb_log(t, " C%d", ev->end); break;
+    }
+    t->last_kind = ev->kind;
+    t->last_dir = ev->dir;
+}
+
+static const sc_flow_handler handler_template = { h_open, h_event, NULL, NULL };
+
+static void tb_start(tb *t)
+{
+    char err[256];
+    sc_flow_handler h = handler_template;
+
+    h.ctx = t;
+    t->r = sc_reasm_new(&t->cfg, &h, err, sizeof err);
+    if (!t->r) {
+        printf("FAIL: sc_reasm_new: %s\n", err);
+        exit(1);
+    }
+    t->frame = 0;
+    t->log[0] = 0;
+    t->last_kind = -1;
+}
+
+static tb *tb_new(void)
+{
+    tb *t = calloc(1, sizeof *t);
+
+    sc_config_defaults(&t->cfg);
+    tb_start(t);
+    return t;
+}
+
+static void tb_end(tb *t)
+{
+    struct timeval ts = { 1000, t->usec };
+
+    sc_reasm_finish(t->r, t->frame, ts);
+    sc_reasm_free(t->r);
+    t->r = NULL;
+}
+
+static uint16_t cksum(const uint8_t *p, size_t len, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < len; i += 2)
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (len & 1)
+        sum += (uint32_t)p[len - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
+
+/* Feeds one TCP packet; src/dst are IPv4 or IPv6 text addresses. */
+static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsigned dport,
+                   uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len,
+                   const popt *o)
+{
+    static uint8_t buf[70000];
+    popt none = { 0 };
+    bool v6 = strchr(src, ':') != NULL;
+    size_t ipl = v6 ? 40 : 20, ext = 0, tcpoff;
+    uint8_t *tcp;
+    sc_packet pkt;
+
+    if (!o)
+        o = &none;
+    memset(buf, 0, 80);
+    if (v6 && o->hopbyhop)
+        ext = 8;
+    tcpoff = ipl + ext;
+    tcp = buf + tcpoff;
+    put16(tcp, sport);
+    put16(tcp + 2, dport);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags | o->extra_flags;
+    put16(tcp + 14, 8192);
+    if (o->extra_flags & URG)
+        put16(tcp + 18, 1);
+    memcpy(tcp + 20, data, len);
+    if (v6) {
+        buf[0] = 0x60;
+        put16(buf + 4, (unsigned)(ext + 20 + len));
+        buf[6] = ext ? 0 : 6;
+        buf[7] = 64;
+        inet_pton(AF_INET6, src, buf + 8);
+        inet_pton(AF_INET6, dst, buf + 24);
+        if (ext) {
+            buf[40] = 6;      /* hop-by-hop: next header TCP, 8 bytes of padding */
+            buf[41] = 0;
+        }
+        {
+            uint32_t sum = 0;
+            uint8_t ph[40];
+            memcpy(ph, buf + 8, 32);
+            put32(ph + 32, (uint32_t)(20 + len));
+            put32(ph + 36, 6);
+            for (int i = 0; i < 40; i += 2) sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
+            put16(tcp + 16, cksum(tcp, 20 + len, sum));
+        }
+    } else {
+        buf[0] = 0x45;
+        put16(buf + 2, (unsigned)(20 + 20 + len));
+        buf[8] = 64;
+        buf[9] = 6;
+        inet_pton(AF_INET, src, buf + 12);
+        inet_pton(AF_INET, dst, buf + 16);
+        put16(buf + 10, cksum(buf, 20, 0));
+        {
+            uint32_t sum = 0;
+            for (int i = 12; i < 20; i += 2) sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
+            sum += 6 + (uint32_t)(20 + len);
+            put16(tcp + 16, cksum(tcp, 20 + len, sum));
+        }
+        if (o->bad_ipsum)
+            buf[10] ^= 0x55;
+    }
+    if (o->bad_tcpsum)
+        tcp[16] ^= 0xaa;
+    memset(&pkt, 0, sizeof pkt);
+    pkt.frame = ++t->frame;
+    t->usec += 1000;
+    pkt.ts.tv_sec = 1000 + t->usec / 1000000;
+    pkt.ts.tv_usec = t->usec % 1000000;
+    pkt.data = buf;
+    pkt.l3 = buf;
+    pkt.l3_len = (uint32_t)(tcpoff + 20 + len);
+    if (o->truncate)
+        pkt.l3_len -= (uint32_t)len / 2;     /* snap length cut the payload */
+    pkt.caplen = pkt.wirelen = pkt.l3_len;
+    pkt.ipver = v6 ? 6 : 4;
+    if (o->fragment && !v6) {
+        /* Two IPv4 fragments: 24 bytes of the TCP segment, then the rest. */
+        static uint8_t f2[70000];
+        size_t rest = 20 + len - 24;
+        memcpy(f2, buf, 20);
+        memcpy(f2 + 20, buf + 20 + 24, rest);
+        put16(f2 + 2, (unsigned)(20 + rest));
+        put16(f2 + 6, 24 / 8);
+        f2[10] = f2[11] = 0;
+        put16(f2 + 10, cksum(f2, 20, 0));
+        put16(buf + 2, 20 + 24);
+        put16(buf + 6, 0x2000);                  /* more fragments */
+        buf[10] = buf[11] = 0;
+        put16(buf + 10, cksum(buf, 20, 0));
+        pkt.l3_len = pkt.caplen = pkt.wirelen = 44;
+        sc_reasm_packet(t->r, &pkt);
+        pkt.frame = ++t->frame;
+        pkt.data = pkt.l3 = f2;
+        pkt.l3_len = pkt.caplen = pkt.wirelen = (uint32_t)(20 + rest);
+    }
+    sc_reasm_packet(t->r, &pkt);
+}
+
+/* The usual peers: client 10.0.0.1:40000, server 10.0.0.2:25; ISNs 1000 and 5000. */
+#define CA "10.0.0.1"
+#define SA "10.0.0.2"
+#define CP 40000
+#define SP 25
+static void c2s(tb *t, uint32_t seq, uint32_t ack, uint8_t fl, const char *s, const popt *o)
+{
+    tb_tcp(t, CA, CP, SA, SP, seq, ack, fl, s, strlen(s), o);
+}
+static void s2c(tb *t, uint32_t seq, uint32_t ack, uint8_t fl, const char *s, const popt *o)
+{
+    tb_tcp(t, SA, SP, CA, CP, seq, ack, fl, s, strlen(s), o);
+}
+static void handshake(tb *t)
+{
+    c2s(t, 1000, 0, SYN, "", NULL);
+    s2c(t, 5000, 1001, SYN | ACK, "", NULL);
+    c2s(t, 1001, 5001, ACK, "", NULL);
+}
+
+/* The log with CR and LF made visible, for one-line test messages. */
+static const char *shown(const char *s)
+{
+    static char buf[1 << 17];
+    size_t n = 0;
+
+    for (; *s && n + 3 < sizeof buf; s++) {
+        if (*s == '\r' || *s == '\n') {
+            buf[n++] = '\\';
+            buf[n++] = *s == '\r' ? 'r' : 'n';
+        } else
+            buf[n++] = *s;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+static void expect_log(tb *t, const char *want, const char *name)
+{
+    T_CHECK(strcmp(t->log, want) == 0, "%s (got \"%s\")", name, shown(t->log));
+}
+
+static void test_in_order(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    s2c(t, 5001, 1001, ACK | PSH, "220 hi\r\n", NULL);
+    c2s(t, 1001, 5009, ACK | PSH, "EHLO x\r\n", NULL);
+    s2c(t, 5009, 1009, ACK | PSH, "250 ok\r\n", NULL);
+    c2s(t, 1009, 5017, ACK | FIN, "", NULL);
+    s2c(t, 5017, 1010, ACK | FIN, "", NULL);
+    c2s(t, 1010, 5018, ACK, "", NULL);
+    expect_log(t, "O1h D1:220 hi\r\n D0:EHLO x\r\n D1:250 ok\r\n F0@7 F1@8 C0", "in order, FINs by side, closed");
+    T_CHECK(t->client.port == CP && t->server.port == SP && t->client.family == AF_INET,
+            "client is the SYN sender");
+    tb_end(t);
+    free(t);
+}
+
+static void test_split_retrans_overlap_ooo(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "EH", NULL);
+    c2s(t, 1003, 5001, ACK, "LO x\r\n", NULL);                 /* split command */
+    c2s(t, 1001, 5001, ACK, "EHLO x\r\n", NULL);               /* retransmission */
+    c2s(t, 1014, 5001, ACK, "FROM:<a>\r\n", NULL);             /* out of order */
+    c2s(t, 1009, 5001, ACK, "MAIL F", NULL);                   /* overlaps the next one */
+    c2s(t, 1024, 5001, ACK, "RCPT", NULL);
+    c2s(t, 1021, 5001, ACK, ">\r\nRCPT TO:<b>\r\n", NULL);     /* overlap both sides */
+    tb_end(t);
+    expect_log(t, "O1h D0:EHLO x\r\nMAIL FROM:<a>\r\nRCPT TO:<b>\r\n C3",
+               "split, retransmitted, out-of-order and overlapping segments");
+    free(t);
+}
+
+static void test_ooo_frame(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    c2s(t, 1005, 5001, ACK, " x\r\n", NULL);      /* frame 4 */
+    c2s(t, 1001, 5001, ACK, "EHLO", NULL);        /* frame 5 delivers both */
+    T_CHECK(t->data_frame == 5, "out-of-order bytes carry the frame that delivered them (%llu)",
+            (unsigned long long)t->data_frame);
+    tb_end(t);
+    free(t);
+}
+
+static void test_bad_checksums(void)
+{
+    tb *t = tb_new();
+    popt bad_ip = { .bad_ipsum = true }, bad_tcp = { .bad_tcpsum = true };
+
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "220 hi\r\n", &bad_tcp);
+    c2s(t, 1001, 5009, ACK, "QUIT\r\n", &bad_ip);
+    tb_end(t);
+    expect_log(t, "O1h D1:220 hi\r\n D0:QUIT\r\n C3", "bad IP and TCP checksums (offload) are accepted");
+    free(t);
+}
+
+static void test_mid_stream(void)
+{
+    tb *t = tb_new();
+
+    s2c(t, 5001, 1001, ACK | PSH, "250 ok\r\n", NULL);
+    c2s(t, 1001, 5009, ACK | PSH, "QUIT\r\n", NULL);
+    s2c(t, 5009, 1007, ACK | PSH, "221 bye\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1m D1:250 ok\r\n D0:QUIT\r\n D1:221 bye\r\n C3", "mid-stream capture is followed");
+    T_CHECK(t->client.port == CP, "mid-stream: the client is the non-SMTP port");
+    free(t);
+
+    /* A bare ACK of an unknown connection opens nothing. */
+    t = tb_new();
+    c2s(t, 1001, 5009, ACK, "", NULL);
+    tb_end(t);
+    expect_log(t, "", "a bare ACK opens no session");
+    free(t);
+}
+
+static void test_ipv6(void)
+{
+    tb *t = tb_new();
+    const char *c6 = "2001:db8::1", *s6 = "2001:db8::25";
+    popt hbh = { .hopbyhop = true };
+    uint8_t want[16];
+
+    tb_tcp(t, c6, CP, s6, SP, 1000, 0, SYN, "", 0, NULL);
+    tb_tcp(t, s6, SP, c6, CP, 5000, 1001, SYN | ACK, "", 0, NULL);
+    tb_tcp(t, c6, CP, s6, SP, 1001, 5001, ACK, "", 0, NULL);
+    tb_tcp(t, s6, SP, c6, CP, 5001, 1001, ACK, "220 v6\r\n", 8, &hbh);
+    tb_tcp(t, c6, CP, s6, SP, 1001, 5009, ACK | FIN, "QUIT\r\n", 6, NULL);
+    tb_end(t);
+    expect_log(t, "O1h D1:220 v6\r\n D0:QUIT\r\n F0@5 C3", "IPv6 with a hop-by-hop header");
+    inet_pton(AF_INET6, c6, want);
+    T_CHECK(t->client.family == AF_INET6 && memcmp(t->client.addr, want, 16) == 0,
+            "IPv6 connection reported with its real addresses");
+    free(t);
+}
+
+static void test_rst(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "220 hi\r\n", NULL);
+    s2c(t, 5009, 1001, RST | ACK, "", NULL);
+    expect_log(t, "O1h D1:220 hi\r\n R1@5 C1", "RST reported with the server as sender");
+    tb_end(t);
+    free(t);
+
+    t = tb_new();
+    c2s(t, 1000, 0, SYN, "", NULL);
+    s2c(t, 0, 1001, RST | ACK, "", NULL);
+    expect_log(t, "O1h R1@2 C1", "refused connection: RST before the handshake");
+    tb_end(t);
+    free(t);
+}
+
+static void test_gap(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "220 hi\r\n", NULL);
+    /* "MAIL FROM:<a>\r\n" (15 bytes, seq 1001) never captured */
+    s2c(t, 5009, 1016, ACK, "250 ok\r\n", NULL);
+    c2s(t, 1016, 5017, ACK, "QUIT\r\n", NULL);
+    expect_log(t, "O1h D1:220 hi\r\n G0:15 D1:250 ok\r\n D0:QUIT\r\n",
+               "lost segment: gap reported before the reply that acknowledged it");
+    tb_end(t);
+    free(t);
+
+    /* Lost segment then later data queued, then the capture ends. */
+    t = tb_new();
+    handshake(t);
+    c2s(t, 1011, 5001, ACK, "world\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h G0:10 D0:world\r\n C3", "gap at capture end delivers the queued bytes");
+    free(t);
+
+    /* A pure ACK ahead of data the capture shows just after (reordered). */
+    t = tb_new();
+    handshake(t);
+    s2c(t, 5001, 1006, ACK, "", NULL);
+    c2s(t, 1001, 5001, ACK, "HELO\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:HELO\n C3", "ACK seen before its data: no false gap");
+    free(t);
+
+    /* The snap length cut a segment: the rest is a gap once acknowledged. */
+    t = tb_new();
+    popt cut = { .truncate = true };
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "ABCDEFGH", &cut);
+    s2c(t, 5001, 1009, ACK, "250 ok\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:ABCD G0:4 D1:250 ok\r\n C3", "truncated packet: captured part, then gap");
+    free(t);
+}
+
+static void test_v4_fragments(void)
+{
+    tb *t = tb_new();
+    popt frag = { .fragment = true };
+
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "MAIL FROM:<someone@example.org>\r\n", &frag);
+    s2c(t, 5001, 1034, ACK, "250 ok\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:MAIL FROM:<someone@example.org>\r\n D1:250 ok\r\n C3",
+               "IPv4 fragments reassembled by libnids");
+    free(t);
+}
+
+static void test_urgent(void)
+{
+    tb *t = tb_new();
+    popt urg = { .extra_flags = URG };
+
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "DATA\r\n", &urg);
+    tb_end(t);
+    expect_log(t, "O1h D0:DATA\r\n C3", "URG flag: no byte pulled out of the stream");
+    free(t);
+}
+
+static void test_two_runs(void)
+{
+    tb *t = tb_new();
+
+    for (int run = 0; run < 3; run++) {
+        if (run)
+            tb_start(t);
+        handshake(t);
+        c2s(t, 1001, 5001, ACK, "NOOP\r\n", NULL);
+        tb_end(t);
+        T_CHECK(strcmp(t->log, "O1h D0:NOOP\r\n C3") == 0,
+                "libnids re-initialised: run %d (got \"%s\")", run + 1, shown(t->log));
+    }
+    free(t);
+}
+
+static void test_eviction_and_expiry(void)
+{
+    tb *t = calloc(1, sizeof *t);
+    struct timeval later = { 1000 + 700, 0 };
+
+    sc_config_defaults(&t->cfg);
+    t->cfg.max_sessions = 2;
+    tb_start(t);
+    for (unsigned i = 0; i < 3; i++)
+        tb_tcp(t, CA, CP + i, SA, SP, 1000, 0, SYN, "", 0, NULL);
+    expect_log(t, "O1h O2h C4 O3h", "session cap: the oldest connection is evicted");
+    T_CHECK(sc_reasm_open_count(t->r) == 2, "open count stays at the cap");
+    t->log[0] = 0;
+    sc_reasm_expire(t->r, later);
+    expect_log(t, " C2 C2", "idle connections expire");
+    T_CHECK(sc_reasm_open_count(t->r) == 0, "nothing open after expiry");
+    tb_end(t);
+    free(t);
+}
+
+static void test_ports(void)
+{
+    tb *t = tb_new();
+
+    tb_tcp(t, CA, CP, SA, 80, 1000, 0, SYN, "", 0, NULL);
+    tb_tcp(t, SA, 80, CA, CP, 5000, 1001, SYN | ACK, "", 0, NULL);
+    tb_tcp(t, CA, CP, SA, 80, 1001, 5001, ACK, "GET /\r\n", 7, NULL);
+    tb_end(t);
+    expect_log(t, "", "connections to other ports are ignored");
+    t->cfg.any_port = true;
+    tb_start(t);
+    tb_tcp(t, CA, CP, SA, 80, 1001, 5001, ACK, "GET /\r\n", 7, NULL);
+    tb_end(t);
+    expect_log(t, "O1m D0:GET /\r\n C3", "--any-port follows every connection");
+    free(t);
+}
+
+/* Memory stays bounded by libnids' 64 KiB out-of-order cap; what it drops
+ * comes out as a gap and the byte count adds up. */
+static void test_ooo_flood(void)
+{
+    tb *t = tb_new();
+    static char chunk[1001];
+    uint32_t total = 0;
+
+    memset(chunk, 'x', 1000);
+    t->quiet = true;
+    handshake(t);
+    for (unsigned i = 1; i <= 2000; i++) {          /* 2 MB after a 1000-byte hole */
+        c2s(t, 1001 + i * 1000, 5001, ACK, chunk, NULL);
+        total += 1000;
+    }
+    s2c(t, 5001, 1001 + 2001 * 1000, ACK, "", NULL);
+    s2c(t, 5001, 1001 + 2001 * 1000, ACK, "250 ok\r\n", NULL);
+    T_CHECK(t->bytes[0] + t->gaps[0] == total + 1000 && t->gaps[0] >= 1000 && t->bytes[0] > 0,
+            "out-of-order flood: %llu data + %llu gap bytes = %u",
+            (unsigned long long)t->bytes[0], (unsigned long long)t->gaps[0], total + 1000);
+    tb_end(t);
+    free(t);
+}
+
+int main(void)
+{
+    test_in_order();
+    test_split_retrans_overlap_ooo();
+    test_ooo_frame();
+    test_bad_checksums();
+    test_mid_stream();
+    test_ipv6();
+    test_rst();
+    test_gap();
+    test_urgent();
+    test_v4_fragments();
+    test_two_runs();
+    test_eviction_and_expiry();
+    test_ports();
+    test_ooo_flood();
+    T_DONE();
+}

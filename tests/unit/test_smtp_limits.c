@@ -1,0 +1,98 @@
+/*
+ * test_smtp_limits.c - a session's memory does not grow with what it
+ * reads: a 1 GiB line without a line feed ($LIMITS_LINE_MB MiB, 256 by
+ * default under the sanitizers; tests/limits.sh runs the full size), and a million pipelined
+ * commands nobody answers, fed to sc_smtp; the process's peak RSS may
+ * not grow by more than a few MiB, and the findings stay few.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "session.h"
+#include "tap.h"
+
+static long maxrss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static unsigned nfind, nlines;
+static void on_finding(sc_sink *k, const sc_session_info *si, const sc_finding *f)
+{
+    (void)k; (void)si; (void)f;
+    nfind++;
+}
+static void on_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
+{
+    (void)k; (void)si; (void)l;
+    nlines++;
+}
+
+static sc_smtp *limits_session(sc_config *cfg, sc_sink *sink)
+{
+    sc_conn conn = { .id = 1, .handshake_seen = true, .first_frame = 1 };
+    conn.server.port = 25;
+    sc_config_defaults(cfg);
+    *sink = (sc_sink){ .finding = on_finding, .line = on_line };
+    return sc_smtp_new(cfg, &conn, sink, "limits");
+}
+
+static void limits_feed(sc_smtp *s, sc_dir d, const void *p, size_t n, uint64_t frame)
+{
+    sc_flow_event ev = { .kind = SC_FLOW_DATA, .dir = d, .data = p, .len = n, .frame = frame };
+    sc_smtp_event(s, &ev);
+}
+
+static void limits_close(sc_smtp *s, uint64_t frame)
+{
+    sc_flow_event ev = { .kind = SC_FLOW_CLOSE, .end = SC_END_CAPTURE_END, .frame = frame };
+    sc_smtp_event(s, &ev);
+}
+
+int main(void)
+{
+    sc_config cfg;
+    sc_sink sink;
+    static uint8_t chunk[1 << 16];
+    const char *greet = "220 mx ESMTP\r\n";
+    const char *ehlo = "250-mx\r\n250 PIPELINING\r\n";
+
+    /* A long command line without a line feed. */
+    const char *mb = getenv("LIMITS_LINE_MB");
+    uint64_t line = (uint64_t)(mb ? atoi(mb) : 256) << 20;
+    sc_smtp *s = limits_session(&cfg, &sink);
+    long before = maxrss_kb();
+    limits_feed(s, SC_DIR_S2C, greet, strlen(greet), 1);
+    memset(chunk, 'a', sizeof chunk);
+    for (uint64_t sent = 0; sent < line; sent += sizeof chunk)
+        limits_feed(s, SC_DIR_C2S, chunk, sizeof chunk, 2);
+    limits_feed(s, SC_DIR_C2S, "\r\n", 2, 3);
+    limits_close(s, 4);
+    sc_smtp_free(s);
+    long grew = maxrss_kb() - before;
+    T_CHECK(grew < 8 * 1024, "%llu MiB line: peak RSS grew %ld KiB (< 8 MiB)", (unsigned long long)(line >> 20), grew);
+    T_CHECK(nfind >= 1 && nfind <= 3, "long line: %u findings (line-too-long, capture-truncated)", nfind);
+
+    /* A million pipelined commands, never answered. */
+    nfind = nlines = 0;
+    s = limits_session(&cfg, &sink);
+    before = maxrss_kb();
+    limits_feed(s, SC_DIR_S2C, greet, strlen(greet), 1);
+    limits_feed(s, SC_DIR_C2S, "EHLO c\r\n", 8, 2);
+    limits_feed(s, SC_DIR_S2C, ehlo, strlen(ehlo), 3);
+    size_t per = sizeof chunk / 6;
+    for (size_t i = 0; i < per; i++)
+        memcpy(chunk + i * 6, "RSET\r\n", 6);
+    for (uint64_t n = 0; n < 1000000; n += per)
+        limits_feed(s, SC_DIR_C2S, chunk, per * 6, 4);
+    limits_close(s, 5);
+    sc_smtp_free(s);
+    grew = maxrss_kb() - before;
+    T_CHECK(grew < 8 * 1024, "1e6 pipelined commands: peak RSS grew %ld KiB (< 8 MiB)", grew);
+    T_CHECK(nfind <= 2, "1e6 pipelined commands: %u findings", nfind);
+    T_CHECK(nlines >= 1000000, "1e6 pipelined commands: %u transcript lines streamed", nlines);
+    T_DONE();
+}
