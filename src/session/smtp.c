@@ -937,10 +937,15 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     case SC_V_AUTH:
         break;
     case SC_V_ETRN:
-        if (!(c >= 250 && c <= 253) && c != 458 && c != 459 && c != 500 && c != 501 &&
-            c != 421 && c != 530) {
+        /* etrn-bad-reply is the specific form of reply-mismatch: the codes
+         * allowed for any command (421, 500, 501, 502, 530, 554) are
+         * allowed here too, and 503 is the right answer to an ETRN inside
+         * a transaction (RFC 5321 §4.1.4; the client's etrn-in-transaction
+         * covers it). */
+        if (!sc_cmd_allows(SC_V_ETRN, c) && !(c == 503 && (p->flags & SC_PF_INTXN))) {
             if (smtp_report_begin(s, &rep, R_ETRN_BAD_REPLY, SC_SIDE_SERVER, r->frame,
-                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, 500, 501)",
+                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
+                                  "500, 501; any command may get 421, 502, 530, 554)",
                                   (unsigned long long)p->frame, c)) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
