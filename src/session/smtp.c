@@ -125,7 +125,8 @@ static void smtp_push(sc_smtp *s, const sc_pending *p)
     if (!sc_matcher_push(&s->m, p) && !s->rep_untracked) {
         s->rep_untracked = true;
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, p->frame,
-                      "[pending queue full: further unanswered commands are counted, not tracked]");
+                      "[%d commands wait for replies: the next ones are counted, not "
+                      "tracked one by one]", SC_PENDING_MAX);
     }
 }
 
@@ -1342,6 +1343,14 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
                 smtp_report_end(s, &rep);
             }
         }
+        /* Commands beyond the tracked ones: one finding with their count. */
+        if (s->m.untracked)
+            smtp_find(s, R_REPLY_LOST, SC_SIDE_SERVER, frame, NULL,
+                      "%llu more pipelined command%s (the first at frame %llu, beyond the "
+                      "%d tracked one by one) %s never answered: the server %s the connection",
+                      (unsigned long long)s->m.untracked, s->m.untracked == 1 ? "" : "s",
+                      (unsigned long long)s->m.untracked_frame, SC_PENDING_MAX,
+                      s->m.untracked == 1 ? "was" : "were", rst ? "reset" : "closed");
     }
     /* Once the client has closed, the server may close too. */
     if (!s->quit_answered && !s->got_421 && !client_gone &&

@@ -12,8 +12,11 @@ void sc_matcher_init(sc_matcher *m)
 
 bool sc_matcher_push(sc_matcher *m, const sc_pending *p)
 {
-    if (m->n == SC_PENDING_MAX) {
-        m->untracked++;
+    /* Once a command went untracked, the ones behind it are counted too:
+     * replies come in order, so they answer the untracked ones first. */
+    if (m->n == SC_PENDING_MAX || m->untracked > 0) {
+        if (m->untracked++ == 0)
+            m->untracked_frame = p->frame;
         return false;
     }
     m->q[(m->head + m->n) % SC_PENDING_MAX] = *p;
@@ -24,7 +27,8 @@ bool sc_matcher_push(sc_matcher *m, const sc_pending *p)
 bool sc_matcher_push_front(sc_matcher *m, const sc_pending *p)
 {
     if (m->n == SC_PENDING_MAX) {
-        m->untracked++;
+        if (m->untracked++ == 0)
+            m->untracked_frame = p->frame;
         return false;
     }
     m->head = (m->head + SC_PENDING_MAX - 1) % SC_PENDING_MAX;
@@ -50,6 +54,7 @@ void sc_matcher_clear(sc_matcher *m)
 {
     m->head = 0;
     m->n = 0;
+    m->untracked = 0;
 }
 
 sc_pending *sc_matcher_last_firm(sc_matcher *m)
