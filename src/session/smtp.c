@@ -360,8 +360,20 @@ static void smtp_bdat_start(sc_smtp *s, const sc_cline *l, sc_pending *p)
         return;            /* a syntax error: the server will say 501 */
     while (i < an && a[i] == ' ')
         i++;
-    if (an - i >= 4 && strncasecmp((const char *)a + i, "LAST", 4) == 0)
+    /* RFC 3030 §2: "BDAT" SP chunk-size [ SP end-marker ] with end-marker
+     * "LAST". Anything else is a syntax error that the server refuses
+     * without reading a chunk (Postfix: "501/521 5.5.4 Syntax: BDAT count
+     * [LAST]"): the next bytes are commands again. */
+    if (an - i >= 4 && strncasecmp((const char *)a + i, "LAST", 4) == 0) {
         p->flags |= SC_PF_LAST;
+        i += 4;
+        while (i < an && a[i] == ' ')
+            i++;
+    }
+    if (i < an) {
+        p->flags &= ~(unsigned)SC_PF_LAST;
+        return;
+    }
     if (s->txn_data)
         smtp_find(s, R_BDAT_MIXED, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, l->text, l->kept),
