@@ -374,7 +374,8 @@ static void smtp_bdat_start(sc_smtp *s, const sc_cline *l, sc_pending *p)
         p->flags &= ~(unsigned)SC_PF_LAST;
         return;
     }
-    if (s->txn_data)
+    /* After a gap the transaction may have ended in the missing bytes. */
+    if (s->txn_data && !s->blind)
         smtp_find(s, R_BDAT_MIXED, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, l->text, l->kept),
                   "BDAT in a transaction that already used DATA");
@@ -612,7 +613,7 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     }
 
     if (v == SC_V_DATA) {
-        if (s->txn_bdat)
+        if (s->txn_bdat && !s->blind)
             smtp_find(s, R_BDAT_MIXED, SC_SIDE_CLIENT, l->frame,
                       ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
                       "DATA in a transaction that already used BDAT");
