@@ -880,6 +880,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                           SC_PTXT(p), (unsigned long long)p->frame);
             s->s_mail = true;
             s->s_rcpt = 0;
+            if (!s->blind)
+                s->seq_known = true;   /* a transaction is open: known again */
         } else {
             s->c_mail = s->c_rcpt = false;
             if (s->cur >= 0 && !s->s_mail)
@@ -896,7 +898,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             s->s_rcpt++;
         }
         break;
-    case SC_V_DATA:
+    case SC_V_DATA: {
         s->data_pending = false;
         if (c == 354) {
             if (s->s_rcpt == 0 && s->seq_known)
@@ -906,11 +908,17 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                           (unsigned long long)p->frame);
             break;
         }
-        /* DATA refused. */
+        /* DATA refused. Whether the server still holds MAIL and the
+         * recipients is its choice (RFC 5321 §4.1.1.4 says no more than
+         * that the data must not be sent; Exim keeps the sender: "503
+         * sender already given"): the server's sequence is unknown until
+         * a reply shows it again. */
+        bool seq_was_known = s->seq_known;
         smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
         s->c_mail = s->c_rcpt = false;
         s->s_mail = false;
         s->s_rcpt = 0;
+        s->seq_known = false;
         if (s->client.mode == SC_CM_CONTENT && s->client.content_started) {
             /* Content already on its way: the server reads it as commands. */
             sc_pending res;
@@ -945,9 +953,10 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 s->residue_mode = true;
             }
         }
-        if (c == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known)
+        if (c == 503 && (p->flags & SC_PF_BADSEQ) && seq_was_known)
             goto badseq;
         break;
+    }
     case SC_V_EOD:
         if (p->flags & SC_PF_SMUGGLED)
             break;
