@@ -1192,19 +1192,30 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
 
     if (!s->greeted) {
         if (!s->midstream) {
+            sc_pending *head = sc_matcher_at(&s->m, 0);
             s->greeted = true;
             if (r->code == 421)
                 s->got_421 = true;
-            if (r->code != 220 && r->code != 554 && r->code != 421)
-                smtp_find(s, R_GREETING_INVALID, SC_SIDE_SERVER, r->frame,
-                          ev_of(&e, r->first_frame, SC_DIR_S2C, r->first, r->first_len),
-                          "the server's greeting is %d (expected 220, or 554/421 to refuse)",
-                          r->code);
-            return;
+            if (r->code == 220 || r->code == 554 || r->code == 421)
+                return;
+            /* No greeting at all: the client spoke first and this reply
+             * fits its first command, so it is that command's reply (read
+             * as a greeting, it would shift every reply after it). */
+            bool answers = head && !(head->flags & SC_PF_OPTIONAL) &&
+                           sc_pending_allows(head, r->code);
+            smtp_find(s, R_GREETING_INVALID, SC_SIDE_SERVER, r->frame,
+                      ev_of(&e, r->first_frame, SC_DIR_S2C, r->first, r->first_len),
+                      answers ? "the server sent no greeting: its first reply, %d, answers "
+                                "the client's first command"
+                              : "the server's greeting is %d (expected 220, or 554/421 to refuse)",
+                      r->code);
+            if (!answers)
+                return;
+        } else {
+            s->greeted = true;
+            if (r->code == 220 && s->m.n == 0)
+                return;              /* the greeting, seen after all */
         }
-        s->greeted = true;
-        if (r->code == 220 && s->m.n == 0)
-            return;              /* the greeting, seen after all */
     }
     if (r->code == 421)
         s->got_421 = true;
