@@ -135,6 +135,16 @@ static bool smtp_in_txn_client(const sc_smtp *s)
     return s->c_mail;
 }
 
+/* pregreeting: the client spoke before the greeting could have been seen.
+ * Not when server bytes went by that the capture lost (the greeting may be
+ * among them; a multi-line greeting still being read does count, as
+ * postscreen's "220-" pregreet test shows), nor after the server closed (no greeting can come then). */
+static bool smtp_pregreet_possible(const sc_smtp *s)
+{
+    return !s->greeted && !s->rep_pregreet && !s->midstream && !s->info.tls &&
+           !s->srv_spoke && !s->fin[SC_DIR_S2C] && !s->rst[SC_DIR_S2C];
+}
+
 /* The content of one message is over (end of data, rejection, close). */
 static void smtp_content_finish(sc_smtp *s, uint64_t frame)
 {
@@ -484,7 +494,7 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     smtp_midstream_note(s, l->frame, "the first complete command line");
     s->last_verb = v;
 
-    if (!s->greeted && !s->rep_pregreet && !s->midstream) {
+    if (smtp_pregreet_possible(s)) {
         s->rep_pregreet = true;
         smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
@@ -1507,10 +1517,14 @@ static void smtp_client_closed(sc_smtp *s, uint64_t frame, bool rst)
         return;
     smtp_content_unfinished(s, frame);
     smtp_bdat_truncated_check(s, frame);
-    if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421)
-        return;
+    if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421 ||
+        s->rep_cwq)
+        return;              /* once per session: a RST after the FIN adds nothing */
     if (s->midstream && s->blind && !s->greeted)
         return;
+    if (s->srv_gap_last)
+        return;              /* the server's last replies are missing: a 421 among them? */
+    s->rep_cwq = true;
     const char *state =
         s->client.mode == SC_CM_CONTENT && s->client.content_started
             ? "in the middle of message content: the transaction is aborted, nothing is delivered"
@@ -1701,14 +1715,15 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
                 s->after_sfin += ev->len;
             sc_client_feed(&s->client, ev->data, ev->len, ev->frame);
             smtp_half_close_check(s, ev->frame, ev->len);
-            if (!s->greeted && !s->midstream && !s->rep_pregreet && !s->info.tls &&
-                sc_client_partial(&s->client)) {
+            if (smtp_pregreet_possible(s) && sc_client_partial(&s->client)) {
                 s->rep_pregreet = true;
                 smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, ev->frame, NULL,
                           "the client sent bytes before the server's greeting");
             }
         } else {
             s->info.bytes_s2c += ev->len;
+            if (ev->len > 0)
+                s->srv_gap_last = false;
             if (s->tls_probe)
                 smtp_tls_probe(s, ev);
             sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
@@ -1723,10 +1738,12 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
                   "%llu bytes of the %s stream are missing from the capture; analysis "
                   "resumes at the next line boundary",
                   (unsigned long long)ev->gap, dir_who(d));
-        if (d == SC_DIR_C2S)
+        if (d == SC_DIR_C2S) {
             sc_client_gap(&s->client, ev->gap);
-        else
+        } else {
             sc_server_gap(&s->server, ev->gap);
+            s->srv_spoke = s->srv_gap_last = true;
+        }
         if (!s->info.tls) {
             s->blind = true;
             s->seq_known = false;
