@@ -227,6 +227,10 @@ static void smtp_content_summary(sc_smtp *s, uint64_t frame, bool eod)
                       "[message content: %llu lines, %llu bytes%s]",
                       (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes,
                       eod ? "" : ", no end of data");
+    else if (!more)
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
+                      "[message content: nothing more, %s (%llu lines, %llu bytes in all)]",
+                      end, (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
     else
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
                       "[message content, continued: +%llu lines, +%llu bytes, %s "
@@ -1455,7 +1459,10 @@ static bool smtp_eod_pending(sc_smtp *s)
  * server's close. */
 static void smtp_abort_check(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
 {
-    bool sending = s->client.mode == SC_CM_CONTENT && s->client.content_started;
+    /* Content a lenient server already ended (eod-accepted-ambiguous) is
+     * no transaction in progress: to that server it was commands. */
+    bool sending = s->client.mode == SC_CM_CONTENT && s->client.content_started &&
+                   !s->smuggle_live;
     bool server_gone = s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C];
 
     if (s->abort_done || s->info.tls || s->quit_sent)
@@ -1482,7 +1489,8 @@ static void smtp_abort_check(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
                   "the %s ended the connection (%s, frame %llu) %s: the mail transaction "
                   "was open, nothing was delivered (%llu bytes of content sent%s)",
                   dir_who(d), rst ? "RST" : "FIN", (unsigned long long)frame,
-                  !sending ? "before the message content was sent"
+                  !sending ? (smtp_eod_pending(s) ? "after the end of data, before its reply"
+                              : "before any message content was sent")
                   : d == SC_DIR_S2C ? "while the client was still sending the message content"
                   : "in the middle of the message content",
                   (unsigned long long)s->c_bytes,
