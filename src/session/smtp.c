@@ -1508,6 +1508,24 @@ static void smtp_bdat_truncated_check(sc_smtp *s, uint64_t frame)
     s->client.chunk_left = 0;
 }
 
+/* The client closes in the middle of a command line: servers commonly
+ * read what came before the end of file as a last command and answer it
+ * (sendmail does), so it is shown and may get a reply (optional). */
+static void smtp_partial_command(sc_smtp *s, uint64_t frame)
+{
+    const sc_client *c = &s->client;
+    sc_pending p;
+
+    if (s->info.tls || c->mode != SC_CM_COMMAND || !c->in_line || c->len == 0 || c->resync)
+        return;
+    smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, c->buf, c->kept);
+    smtp_pending_fill(&p, sc_cmd_parse(c->buf, c->kept), frame, c->buf, c->kept);
+    p.flags |= SC_PF_OPTIONAL;
+    if (s->blind)
+        p.flags |= SC_PF_BLIND;
+    smtp_push(s, &p);
+}
+
 /* Message content that never reached its end-of-data dot. */
 static void smtp_content_unfinished(sc_smtp *s, uint64_t frame)
 {
@@ -1765,6 +1783,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
         if (!s->info.tls) {
             /* After the client's close or a reset the content can no
              * longer end; after the server's FIN the client may go on. */
+            if (d == SC_DIR_C2S && !s->fin[d] && !s->rst[d])
+                smtp_partial_command(s, ev->frame);
             if (d == SC_DIR_C2S || rst)
                 smtp_content_unfinished(s, ev->frame);
             else
