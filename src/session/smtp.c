@@ -797,6 +797,29 @@ static const sc_client_ops smtp_client_ops = {
 /* ------------------------------------------------------------------ */
 /* Server machine callbacks                                            */
 
+static void smtp_on_reply(void *ctx, const sc_reply *r);
+
+/* A line that is only an enhanced status code ("4.7.0 text", RFC 3463
+ * class.subject.detail) with the basic reply code left out: the server
+ * meant a reply of that class. Returns the class digit, or 0. */
+static int smtp_enhanced_only(const uint8_t *t, size_t n)
+{
+    size_t i = 1, dots = 0, digits;
+
+    if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.')
+        return 0;
+    while (dots < 2) {
+        if (i >= n || t[i] != '.')
+            return 0;
+        i++, dots++;
+        for (digits = 0; i < n && t[i] >= '0' && t[i] <= '9' && digits < 3; i++)
+            digits++;
+        if (digits == 0)
+            return 0;
+    }
+    return i == n || t[i] == ' ' ? t[0] - '0' : 0;
+}
+
 static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
 {
     sc_smtp *s = ctx;
@@ -825,8 +848,25 @@ static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
                   "reply line of %llu octets (limit 512, CRLF included)",
                   (unsigned long long)l->wire_len);
     }
-    if (!r)
+    if (!r) {
+        int cls = l->malformed ? smtp_enhanced_only(l->text, l->kept) : 0;
+        if (cls && s->greeted && sc_matcher_firm(&s->m) > 0) {
+            /* Read as the reply of its class (x00) to the oldest command,
+             * so that the command is not reported as never answered; the
+             * line itself was reported as reply-malformed above. */
+            sc_reply er;
+            memset(&er, 0, sizeof er);
+            er.code = cls * 100;
+            er.nlines = 1;
+            er.malformed = true;
+            er.first_frame = er.frame = l->frame;
+            er.first_len = er.last_len = l->kept < SC_REPLY_KEEP ? l->kept : SC_REPLY_KEEP;
+            memcpy(er.first, l->text, er.first_len);
+            memcpy(er.last, l->text, er.last_len);
+            smtp_on_reply(s, &er);
+        }
         return;
+    }
     /* EHLO keywords: only in a reply to EHLO/HELO (the oldest pending). */
     sc_pending *head = sc_matcher_at(&s->m, 0);
     if (!head || (head->verb != SC_V_EHLO && head->verb != SC_V_HELO))
