@@ -1007,7 +1007,10 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 s->residue_mode = true;
             }
         }
-        if (c == 503 && (p->flags & SC_PF_BADSEQ) && seq_was_known)
+        /* The client's own sequence (DATA with no RCPT sent) is known
+         * whenever the whole session was seen, whatever the server holds. */
+        if (c == 503 && (p->flags & SC_PF_BADSEQ) &&
+            (seq_was_known || (!s->midstream && !s->blind)))
             goto badseq;
         break;
     }
