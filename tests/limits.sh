@@ -6,7 +6,7 @@
 # under /usr/bin/time -v, in text and in JSON mode. A case passes when:
 #   - smtpscope exits 0 or 1 (findings are expected; never 2, never a signal)
 #   - its peak RSS stays under 64 MB + a budget per concurrent connection:
-#     8 KB per half-open connection (SYN only), 32 KB per established
+#     8 KB per half-open connection (SYN only), 24 KB per established
 #     session (memory grows with concurrent sessions, never with stream
 #     size; docs/hardening.md has the measured figures)
 #   - it finishes within 30 s + 1 s per 5 MB of capture (bounded time)
@@ -92,7 +92,7 @@ limits_case() {
 }
 
 limits_case halfopen   100000  8 100000
-limits_case concurrent "$conc" 32 "$conc"
+limits_case concurrent "$conc" 24 "$conc"
 limits_case longline   1      32 "$line_mb"
 limits_case pipelined  1      32 1000000
 limits_case rcpts      1      32 100000
