@@ -359,3 +359,95 @@ if grep -q '^session 1 ' "$tmp/order.out" && grep -q '^totals:' "$tmp/order.out"
 else
     fail "text report: session 1 or totals missing"
 fi
+
+# ---- real SMTP sessions: swaks against aiosmtpd, live == offline ---------
+
+PY=/usr/bin/python3
+if command -v swaks >/dev/null && [ -x $PY ] && $PY -c 'import aiosmtpd' 2>/dev/null; then
+    $PY -m aiosmtpd -n -l 127.77.0.5:2525 >"$tmp/aiosmtpd.log" 2>&1 &
+    pids+=("$!")
+    start_tcpdump real.pcap "host 127.77.0.5"
+    start_live real "$BIN" -i lo --json "host 127.77.0.5"
+    sw() { swaks --server 127.77.0.5 --port 2525 --from a@example.com "$@" >>"$tmp/swaks.log" 2>&1; }
+    sw --to b@example.com
+    sw --to b@example.com,c@example.com --body "line 1
+line 2"
+    sw --to b@example.com --quit-after RCPT
+    sw --to b@example.com --helo client.test --protocol SMTP
+    # A client that breaks the rules against the real server: pipelining
+    # that was not advertised, a bare LF in the content, no QUIT.
+    exec 3<>/dev/tcp/127.77.0.5/2525
+    read -r -t 5 _ <&3
+    printf 'EHLO raw.test\r\n' >&3; sleep 0.2
+    # (one write: the printf builtin would send a segment per line)
+    printf 'MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n' >"$tmp/group"
+    cat "$tmp/group" >&3; sleep 0.2
+    printf 'DATA\r\n' >&3; sleep 0.2
+    printf 'Subject: x\r\n\r\nbare\nLF\r\n.\r\n' >&3; sleep 0.3
+    exec 3>&-
+    sleep 1
+    stop_live INT
+    kill -INT "$TPID"; wait "$TPID" 2>/dev/null
+    "$REL" -q --json -r "$tmp/real.pcap" >"$tmp/real-offline.json" 2>/dev/null
+    ns=$(grep -c '"type":"session"' "$tmp/real.out")
+    nf=$(grep -c '"type":"finding"' "$tmp/real.out")
+    if [ "$ns" -ge 5 ] && grep -q '"session":5,"rule":"pipelining-unadvertised"' "$tmp/real.out" &&
+       records "$tmp/real.out" | cmp -s - <(records "$tmp/real-offline.json"); then
+        pass "swaks/aiosmtpd: $ns real sessions, $nf findings ($(findings "$tmp/real.out" | awk '{printf "%s%s", s, $2; s=","}')), live == offline"
+    else
+        fail "swaks/aiosmtpd: $ns sessions, $nf findings, or live != offline"
+        diff <(records "$tmp/real.out") <(records "$tmp/real-offline.json") | head -6 | cut -c1-300
+    fi
+    if grep '"type":"finding"' "$tmp/real.out" | grep -v '"session":5,' | grep -q .; then
+        fail "swaks/aiosmtpd: findings on the well-behaved swaks sessions: $(grep '"type":"finding"' "$tmp/real.out" | grep -v '"session":5,' | head -2 | cut -c1-200)"
+    else
+        pass "swaks/aiosmtpd: no finding on the 4 well-behaved sessions"
+    fi
+else
+    skip "real sessions: swaks and python3-aiosmtpd not installed"
+fi
+
+# ---- --tui during the capture ----------------------------------------------
+
+if command -v tmux >/dev/null; then
+    TMUXSOCK="smtpscope-live-$$"
+    T() { tmux -L "$TMUXSOCK" "$@"; }
+    tui_start() {   # runs the timeline live in a pane; its pid in $tmp/tui.pid
+        rm -f "$tmp/tui.pid" "$tmp/tui.done"
+        T kill-session -t live 2>/dev/null
+        T new-session -d -s live -x 120 -y 30 \
+            "sh -c 'echo \$\$ > $tmp/tui.pid; LANG=C.UTF-8 exec $REL -i lo --tui \"net $REPLAY_NET\" 2>$tmp/tui.err'; echo EXIT=\$? > $tmp/tui.done; sleep 30"
+        wait_for "$tmp/tui.pid" . 5
+        sleep 1.5
+    }
+    screen() { T capture-pane -t live -p; }
+    tui_start
+    tcpreplay -i lo --topspeed "${samples[0]}" >/dev/null 2>&1
+    ok=0
+    for _ in $(seq 30); do screen | grep -q "1 session" && { ok=1; break; }; sleep 0.1; done
+    if [ $ok = 1 ] && kill -0 "$(cat "$tmp/tui.pid")" 2>/dev/null; then
+        pass "--tui: the session appears on screen while the capture runs"
+    else
+        fail "--tui: no session on screen: $(screen | head -3)"
+    fi
+    T send-keys -t live q
+    if wait_for "$tmp/tui.done" EXIT= 5 && grep -q "packets captured" "$tmp/tui.err"; then
+        pass "--tui: q ends capture and program, statistics after the screen closes"
+    else
+        fail "--tui: q did not end it"
+    fi
+    tui_start
+    tcpreplay -i lo --topspeed "${samples[0]}" >/dev/null 2>&1
+    sleep 0.5
+    kill -INT "$(cat "$tmp/tui.pid")"
+    sleep 1
+    if [ ! -f "$tmp/tui.done" ] && screen | grep -q "1 session"; then
+        pass "--tui: Ctrl-C ends the capture, the final state stays to browse"
+    else
+        fail "--tui: after SIGINT the screen is gone"
+    fi
+    T send-keys -t live q
+    wait_for "$tmp/tui.done" EXIT= 5 || fail "--tui: q after SIGINT did not quit"
+else
+    skip "--tui: tmux not installed"
+fi
