@@ -59,7 +59,7 @@ limits_run() {
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time" 2>/dev/null)
     out_kb=$(( $(stat -c %s "$tmp/out") / 1024 ))
     rm -f "$tmp/out"
-    local what="$name/$mode: exit $rc, peak RSS $(( ${rss_kb:-0} / 1024 )) MB (cap $(( cap_kb / 1024 )) MB), ${wall:-?} wall (limit ${limit_s} s), capture $(( size_kb / 1024 )) MB, output $(( out_kb / 1024 )) MB"
+    local what="$name/$mode: exit $rc, peak RSS $(( ${rss_kb:-0} / 1024 )) MB (cap $(( cap_kb / 1024 )) MB), ${wall:-?} wall (limit ${limit_s} s), capture ${size_kb} KB, output ${out_kb} KB"
 
     if [ $rc -eq 137 ] && [ ! -s "$tmp/time" ]; then
         echo "FAIL: limits/$what: killed after $limit_s s"

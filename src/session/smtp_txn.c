@@ -61,14 +61,6 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
     s->txn_open = false;
 }
 
-void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len)
-{
-    if (s->cur < 0)
-        return;
-    s->txn[s->cur].reply.p = s->reply_s[s->cur];
-    s->txn[s->cur].reply.len = txn_copy(s->reply_s[s->cur], reply, len);
-}
-
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
 {
     if (s->cur >= 0)
@@ -102,8 +94,14 @@ void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
     }
     if (s->kw_n < SC_EXT_KEEP) {
         size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
+        /* The list shown is the one being read; if this reply is refused
+         * it is cleared at commit time. */
+        if (s->kw_n == 0)
+            s->info.next = 0;
         memcpy(s->kw[s->kw_n], kw, n);
-        s->kw_len[s->kw_n++] = (uint8_t)n;
+        s->ext_list[s->kw_n].p = s->kw[s->kw_n];
+        s->ext_list[s->kw_n].len = n;
+        s->kw_n++;
     }
 }
 
@@ -113,15 +111,7 @@ void smtp_kw_commit(sc_smtp *s, bool helo)
     s->helo_session = helo;
     s->ext = helo ? 0 : s->kw_bits;
     s->size_limit = helo ? 0 : s->kw_size;
-    s->info.next = 0;
-    if (helo)
-        return;
-    for (unsigned i = 0; i < s->kw_n; i++) {
-        memcpy(s->ext_store[i], s->kw[i], s->kw_len[i]);
-        s->ext_list[i].p = s->ext_store[i];
-        s->ext_list[i].len = s->kw_len[i];
-    }
-    s->info.next = s->kw_n;
+    s->info.next = helo ? 0 : s->kw_n;
 }
 
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)
