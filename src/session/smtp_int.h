@@ -22,13 +22,13 @@
 #include "../smtp/matcher.h"
 #include "../smtp/server.h"
 
-#define SC_TXN_KEEP     4
-#define SC_RCPT_KEEP    4
-#define SC_ADDR_KEEP    96
-#define SC_EXT_KEEP     16
-#define SC_EXT_LEN      48
-#define SC_REDACT_KEEP  16
-#define SC_SHADOW_KEEP  8
+#define SC_TXN_KEEP     2
+#define SC_RCPT_KEEP    3
+#define SC_ADDR_KEEP    64
+#define SC_EXT_KEEP     14
+#define SC_EXT_LEN      32
+#define SC_REDACT_KEEP  8
+#define SC_SHADOW_KEEP  4
 
 /* A command read from message content after an ambiguous end-of-data
  * sequence: what a lenient server saw. */
@@ -61,13 +61,11 @@ struct sc_smtp {
     bool             helo_session;
     unsigned         ext;
     uint64_t         size_limit;
-    /* keywords of the reply being read */
+    /* keywords of the EHLO/HELO reply being read; they become
+     * info.extensions when the reply is a 250 */
     unsigned         kw_bits, kw_ext_lines, kw_n;
     uint64_t         kw_size;
     uint8_t          kw[SC_EXT_KEEP][SC_EXT_LEN];
-    uint8_t          kw_len[SC_EXT_KEEP];
-    /* kept keywords (info.extensions) */
-    uint8_t          ext_store[SC_EXT_KEEP][SC_EXT_LEN];
     sc_bytes         ext_list[SC_EXT_KEEP];
 
     /* sequence, as the client saw it when it sent a command */
@@ -85,7 +83,7 @@ struct sc_smtp {
     bool             txn_data, txn_bdat;
     uint64_t         c_lines, c_bytes, c_start, c_bare, c_bare_off, c_bare_frame;
     uint64_t         c_longest;
-    bool             c_long_reported, c_ambiguous;
+    bool             c_long_reported, c_ambiguous, c_unfinished;
     uint64_t         c_amb_off, c_amb_frame;
     const char      *c_amb_what;
     uint64_t         declared_size;  /* MAIL ... SIZE= */
@@ -118,7 +116,7 @@ struct sc_smtp {
     /* once-per-session reports */
     bool             rep_pregreet, rep_pipe, rep_long_cmd, rep_long_reply,
                      rep_bare_cmd, rep_after_quit, rep_malformed, rep_mixed,
-                     rep_auth, rep_untracked;
+                     rep_auth, rep_untracked, rep_bdat_unadv;
 
     sc_verb          last_verb;
 

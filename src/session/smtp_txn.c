@@ -102,8 +102,14 @@ void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
     }
     if (s->kw_n < SC_EXT_KEEP) {
         size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
+        /* The list shown is the one being read; if this reply is refused
+         * it is cleared at commit time. */
+        if (s->kw_n == 0)
+            s->info.next = 0;
         memcpy(s->kw[s->kw_n], kw, n);
-        s->kw_len[s->kw_n++] = (uint8_t)n;
+        s->ext_list[s->kw_n].p = s->kw[s->kw_n];
+        s->ext_list[s->kw_n].len = n;
+        s->kw_n++;
     }
 }
 
@@ -113,15 +119,7 @@ void smtp_kw_commit(sc_smtp *s, bool helo)
     s->helo_session = helo;
     s->ext = helo ? 0 : s->kw_bits;
     s->size_limit = helo ? 0 : s->kw_size;
-    s->info.next = 0;
-    if (helo)
-        return;
-    for (unsigned i = 0; i < s->kw_n; i++) {
-        memcpy(s->ext_store[i], s->kw[i], s->kw_len[i]);
-        s->ext_list[i].p = s->ext_store[i];
-        s->ext_list[i].len = s->kw_len[i];
-    }
-    s->info.next = s->kw_n;
+    s->info.next = helo ? 0 : s->kw_n;
 }
 
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)

@@ -20,7 +20,8 @@
 
 #include "client.h"   /* SC_LINE_KEEP */
 
-#define SC_REPLY_KEEP 256
+#define SC_REPLY_KEEP 128
+#define SC_RLINE_KEEP 520   /* a reply line is at most 512 octets */
 
 typedef struct sc_rline {
     const uint8_t *text;     /* kept prefix, terminator excluded */
@@ -60,7 +61,7 @@ typedef struct sc_server {
     bool      tls;
     bool      resync;
     uint64_t  off, frame, tls_octets;
-    uint8_t   buf[SC_LINE_KEEP];
+    uint8_t   buf[SC_RLINE_KEEP];
     size_t    kept;
     uint64_t  len, start;
     bool      cr, in_line;
