@@ -168,7 +168,10 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
     sc_pending *prev = sc_matcher_last_firm(&s->m);
     sc_evidence e;
 
-    if (!prev || s->blind)
+    /* Bytes after STARTTLS before its 220 are starttls-injection, the
+     * specific form: the same bytes are not reported again as pipelining
+     * (as starttls-unadvertised replaces extension-unadvertised). */
+    if (!prev || s->blind || s->starttls_pending)
         return;
     if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
         sc_cmd_get(prev->verb)->ends_group) {
