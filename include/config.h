@@ -25,6 +25,8 @@ typedef struct sc_config {
     bool           any_port;       /* --any-port */
     const char    *drop_user;      /* -Z USER */
     const char    *write_file;     /* -w FILE (live) */
+    uint64_t       write_max_bytes;/* -C SIZE: rotate -w past SIZE million bytes, 0 never */
+    unsigned       write_rotate;   /* -G SECONDS: rotate -w every SECONDS, 0 never */
     const char    *write_streams;  /* --write-streams DIR */
 
     /* analysis */

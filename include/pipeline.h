@@ -15,6 +15,9 @@ typedef struct sc_pipeline_stats {
     uint64_t packets;        /* frames read */
     uint64_t bytes;          /* captured bytes read */
     uint64_t recv, drop, ifdrop;   /* live: pcap_stats */
+    uint64_t open;           /* live: sessions open now */
+    uint64_t written;        /* live: frames written to -w */
+    unsigned files_written;  /* live: -w files opened (rotation) */
 } sc_pipeline_stats;
 
 typedef struct sc_pipeline_hooks {
@@ -28,6 +31,10 @@ typedef struct sc_pipeline_hooks {
     void (*input_end)(void *ctx);
     /* Called now and then with progress (files: bytes done/total). */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    /* Live: called at least every 250 ms, busy or idle, with the counters
+     * brought up to date (pcap_stats, open sessions). Returns nonzero to
+     * end the capture as sc_pipeline_stop does. May be NULL. */
+    int (*tick)(void *ctx, const sc_pipeline_stats *stats);
     void *ctx;
 } sc_pipeline_hooks;
 
@@ -37,7 +44,15 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen);
 
-/* Sniffs cfg->iface until sc_pipeline_stop() (signal-safe) is called. */
+/* Sniffs cfg->iface until sc_pipeline_stop() (signal-safe) is called or
+ * hooks->tick asks to stop; then closes the open sessions as at the end of
+ * a capture and fills stats. Sessions idle for cfg->idle_timeout seconds
+ * of the clock are closed on the way. Without a BPF expression the kernel
+ * is given a filter for TCP on the SMTP ports (any TCP with --any-port)
+ * and IPv4 fragments, with or without one VLAN tag. -w (cfg->write_file)
+ * gets the frames of SMTP connections only, and IPv4 fragments; -Z
+ * (cfg->drop_user) takes effect once the interface and -w are open.
+ * Returns 0, or -1 with a one-line reason in err (the caller exits 2). */
 int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
                      const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
                      char *err, size_t errlen);

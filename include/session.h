@@ -32,6 +32,9 @@ sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsink
 const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a);
 void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file);
 void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt);
+/* Frames the capture lost (live: dropped by the kernel or the interface),
+ * for the totals' "dropped". */
+void sc_analyzer_add_dropped(sc_analyzer *a, uint64_t n);
 /* Calls finish on every sink with the run's totals. */
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out);
 void sc_analyzer_free(sc_analyzer *a);

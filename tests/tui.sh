@@ -107,12 +107,23 @@ keys N
 [ "$(tl_title)" = "$before" ] && pass "N: back to the previous finding" ||
     fail "N did not come back: '$(tl_title)' (expected '$before')"
 
+# The search runs forward from the cursor (as in less): the cursor is on
+# the first reply-lost finding, which follows the 221 reply, so the first
+# match is the reply-out-of-order finding that quotes "reply 221"; n then
+# wraps around to the 221 reply itself.
 keys / 2 2 1 Enter
 row=$(cursor_row 7)
-if status_line | grep -q 'search "221"' && echo "$row" | grep -q 'S> 221'; then
-    pass "search: / 221 puts the cursor on the 221 reply"
+if status_line | grep -q 'search "221"' && echo "$row" | grep -q '!! .*reply 221'; then
+    pass "search: / 221 puts the cursor on the next match after the cursor"
 else
     fail "search: status '$(status_line)', row '$row'"
+fi
+keys n
+row=$(cursor_row 7)
+if echo "$row" | grep -q 'S> 221' && status_line | grep -q 'wrapped'; then
+    pass "search: n wraps around to the 221 reply"
+else
+    fail "search: n: status '$(status_line)', row '$row'"
 fi
 keys Escape
 status_line | grep -q 'search "' && fail "Esc did not end the search" || pass "Esc ends the search"

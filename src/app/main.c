@@ -5,6 +5,18 @@
  * Exit status (interface.md): 0 analysed and no finding at or above
  * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
  * with one line on stderr naming the file and the reason.
+ *
+ * Live mode (-i): standard output is line-buffered, so each record is out
+ * as soon as it is made, whatever the output is (a file followed with
+ * tail -f too). SIGINT, SIGTERM and SIGHUP end the capture: the open
+ * sessions are closed as capture-truncated and reported, then the capture
+ * statistics (pcap_stats: received, dropped by the kernel, dropped by the
+ * interface) and the totals go to standard error. SIGUSR1 writes the same
+ * statistics without stopping (not while the timeline holds the screen).
+ * With --tui the timeline is on screen during the capture and fed as
+ * packets come; `q` ends the capture and the program; SIGINT (Ctrl-C) ends
+ * the capture and leaves the final state on screen to browse, as `less +F`
+ * does; SIGTERM and SIGHUP end both.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +41,8 @@
 typedef struct progress {
     sc_sink  sink;            /* counts sessions and findings */
     uint64_t sessions, findings;
+    uint64_t at_end, timed_out, evicted;  /* live: how sessions ended */
+    uint64_t by_severity[3];
     const char *file;
     bool     shown;
     sc_analyzer *an;
@@ -43,8 +57,24 @@ static void progress_session(sc_sink *s, const sc_session_info *si)
 
 static void progress_finding(sc_sink *s, const sc_session_info *si, const sc_finding *f)
 {
-    (void)si; (void)f;
-    ((progress *)s->priv)->findings++;
+    progress *p = s->priv;
+
+    (void)si;
+    p->findings++;
+    if ((unsigned)f->severity < 3)
+        p->by_severity[f->severity]++;
+}
+
+static void progress_session_end(sc_sink *s, const sc_session_info *si)
+{
+    progress *p = s->priv;
+
+    if (si->close_how == SC_HOW_CAPTURE_END)
+        p->at_end++;
+    else if (si->close_how == SC_HOW_TIMEOUT)
+        p->timed_out++;
+    else if (si->close_how == SC_HOW_EVICTED)
+        p->evicted++;
 }
 
 static void progress_show(void *ctx, uint64_t done, uint64_t total)
@@ -80,10 +110,101 @@ static void main_on_tui_progress(void *ctx, uint64_t done, uint64_t total)
     sc_tui_progress(((progress *)ctx)->tui, done, total);
 }
 
+/* ---- live mode -------------------------------------------------------- */
+
+static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
+static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
+
 static void main_on_stop(int sig)
 {
-    (void)sig;
+    main_stop_signal = sig;
     sc_pipeline_stop();
+}
+
+static void main_on_usr1(int sig)
+{
+    (void)sig;
+    main_stats_wanted = 1;
+}
+
+/* Without SA_RESTART: a signal must interrupt the blocked read. */
+static void main_signal_set(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+/* The statistics of a live capture, on stderr, tcpdump's words first. */
+static void main_live_stats_print(const sc_pipeline_stats *st, const progress *p, bool final)
+{
+    fprintf(stderr, "smtpscope: %llu packets captured, %llu received by filter, "
+            "%llu dropped by kernel, %llu dropped by interface\n",
+            (unsigned long long)st->packets, (unsigned long long)st->recv,
+            (unsigned long long)st->drop, (unsigned long long)st->ifdrop);
+    fprintf(stderr, "smtpscope: %llu session%s (%llu %s, %llu closed by idle timeout, "
+            "%llu evicted), %llu findings (%llu error, %llu warning, %llu info)\n",
+            (unsigned long long)p->sessions, p->sessions == 1 ? "" : "s",
+            (unsigned long long)(final ? p->at_end : st->open),
+            final ? "open at the end" : "open", (unsigned long long)p->timed_out,
+            (unsigned long long)p->evicted, (unsigned long long)p->findings,
+            (unsigned long long)p->by_severity[SC_SEV_ERROR],
+            (unsigned long long)p->by_severity[SC_SEV_WARNING],
+            (unsigned long long)p->by_severity[SC_SEV_INFO]);
+    if (st->files_written)
+        fprintf(stderr, "smtpscope: %llu packets written to %u file%s\n",
+                (unsigned long long)st->written, st->files_written,
+                st->files_written == 1 ? "" : "s");
+}
+
+/* The live tick: SIGUSR1 statistics, the timeline's turn. */
+static int main_on_tick(void *ctx, const sc_pipeline_stats *st)
+{
+    progress *p = ctx;
+
+    if (p->tui) {
+        int rc = sc_tui_poll(p->tui, 0);
+        main_stats_wanted = 0;       /* the screen is the timeline's */
+        return rc != 0;
+    }
+    if (main_stats_wanted) {
+        main_stats_wanted = 0;
+        main_live_stats_print(st, p, false);
+    }
+    return 0;
+}
+
+/* Runs the live capture; returns the exit status so far (0 or 2). */
+static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handler *handler,
+                     progress *prog, sc_pipeline_hooks *hooks, sc_pipeline_stats *stats)
+{
+    char err[512];
+    int status = 0;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    main_signal_set(SIGINT, main_on_stop);
+    main_signal_set(SIGTERM, main_on_stop);
+    main_signal_set(SIGHUP, main_on_stop);
+    main_signal_set(SIGUSR1, main_on_usr1);
+    hooks->progress = NULL;          /* no file to show progress through */
+    hooks->tick = main_on_tick;
+    if (prog->tui && sc_tui_start(prog->tui) < 0)
+        return 2;
+    memset(stats, 0, sizeof *stats);
+    if (sc_pipeline_live(cfg, handler, hooks, stats, err, sizeof err) < 0) {
+        if (prog->tui)
+            sc_tui_stop(prog->tui);
+        fprintf(stderr, "smtpscope: %s\n", err);
+        return 2;
+    }
+    if (prog->tui)
+        sc_tui_stop(prog->tui);
+    sc_analyzer_add_dropped(an, stats->drop + stats->ifdrop);
+    main_live_stats_print(stats, prog, true);
+    return status;
 }
 
 /* Builds the outputs the options ask for. Returns the count, -1 on error. */
@@ -169,7 +290,8 @@ int main(int argc, char **argv)
         return 2;
     }
     progress prog = { .sink = { .session_begin = progress_session,
-                                .finding = progress_finding } };
+                                .finding = progress_finding,
+                                .session_end = progress_session_end } };
     prog.sink.priv = &prog;
     sinks[nsinks++] = &prog.sink;
 
@@ -204,15 +326,11 @@ int main(int argc, char **argv)
         hooks.progress = main_on_tui_progress;
     sc_pipeline_stats stats;
 
-    signal(SIGINT, main_on_stop);
-    signal(SIGTERM, main_on_stop);
     if (cfg.iface) {
-        memset(&stats, 0, sizeof stats);
-        if (sc_pipeline_live(&cfg, handler, &hooks, &stats, err, sizeof err) < 0) {
-            fprintf(stderr, "smtpscope: %s\n", err);
-            status = 2;
-        }
+        status = main_live(&cfg, an, handler, &prog, &hooks, &stats);
     } else {
+        signal(SIGINT, main_on_stop);
+        signal(SIGTERM, main_on_stop);
         for (size_t i = 0; i < cfg.nfiles; i++) {
             prog.file = cfg.files[i];
             sc_analyzer_set_file(an, cfg.files[i]);
@@ -231,7 +349,10 @@ int main(int argc, char **argv)
     sc_analyzer_finish(an, &totals);
     sc_analyzer_free(an);
     sc_streams_free(streams);
-    if (tui && status == 0) {
+    /* Offline: the timeline opens now. Live: it was on screen during the
+     * capture; after Ctrl-C it stays for browsing, after q or SIGTERM not. */
+    bool browse = !cfg.iface || (main_stop_signal == SIGINT);
+    if (tui && status == 0 && browse) {
         sc_tui_progress_end(tui);
         if (sc_tui_run(tui) < 0)
             status = 2;

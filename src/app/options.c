@@ -158,7 +158,7 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
     *action = SC_ACTION_RUN;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+r:i:p:Z:w:qj:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+r:i:p:Z:w:C:G:qj:", long_options, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (nfiles == sizeof files / sizeof files[0] - 1)
@@ -168,6 +168,16 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         case 'i': cfg->iface = optarg; break;
         case 'Z': cfg->drop_user = optarg; break;
         case 'w': cfg->write_file = optarg; break;
+        case 'C':
+            if (options_number_parse(optarg, 1, 1000000, &v) < 0)
+                FAIL("-C: '%s' is not a size in millions of bytes", optarg);
+            cfg->write_max_bytes = v * 1000000ull;
+            break;
+        case 'G':
+            if (options_number_parse(optarg, 1, 86400 * 366, &v) < 0)
+                FAIL("-G: '%s' is not a number of seconds", optarg);
+            cfg->write_rotate = (unsigned)v;
+            break;
         case 'q': cfg->quiet = true; break;
         case 'p':
             if (options_ports_parse(cfg, optarg, err, errlen) < 0)
@@ -270,6 +280,8 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         FAIL("-Z applies to live capture (-i) only");
     if (cfg->write_file && !cfg->iface)
         FAIL("-w applies to live capture (-i) only");
+    if ((cfg->write_max_bytes || cfg->write_rotate) && !cfg->write_file)
+        FAIL("-C and -G rotate the -w file: give -w FILE");
     if (cfg->redact && cfg->show_content)
         FAIL("--redact and --show-content cannot be used together");
     return 0;
@@ -290,6 +302,8 @@ void sc_options_usage(FILE *fp)
 "  -i IFACE            sniff live (needs CAP_NET_RAW)\n"
 "  -Z USER             drop privileges to USER once the capture is open\n"
 "  -w FILE             live: also write the packets of SMTP sessions\n"
+"  -C SIZE             -w: a new file past SIZE million bytes (FILE1, ...)\n"
+"  -G SECONDS          -w: a new file every SECONDS (FILE: strftime pattern)\n"
 "  -p PORTS            server ports that are SMTP (default 25,465,587,2525)\n"
 "  --any-port          also recognise SMTP on other ports by the greeting\n"
 "  --idle-timeout S    close sessions silent for S seconds (default 600)\n"

@@ -6,8 +6,12 @@
  *
  * Idle connections are expired against packet time (files) or the clock
  * (live) about once a second, so a long capture or a flood keeps memory
- * bounded. Live mode also writes every frame read to cfg->write_file (-w)
- * and drops privileges to cfg->drop_user (-Z) once the interface is open.
+ * bounded. Live mode narrows the kernel filter to SMTP when no BPF
+ * expression is given, writes the frames of SMTP connections to
+ * cfg->write_file (-w, rotated by dumper.c), drops privileges to
+ * cfg->drop_user (-Z) once the interface and -w are open, and calls the
+ * tick hook at least every 250 ms, so the caller can print statistics or
+ * give the timeline its turn whether packets come or not.
  *
  * Diagnostics: open failures return -1 with "FILE: reason" in err. A read
  * error after the first frame (typically a file cut short while being
@@ -15,8 +19,10 @@
  * the capture, a warning "smtpscope: FILE: reason (analysed up to frame
  * N)" goes to standard error, and 0 is returned.
  */
+#include <errno.h>
 #include <grp.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +30,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "dumper.h"
 #include "pipeline.h"
 
 #define PIPELINE_PROGRESS_EVERY 4096   /* packets between progress calls */
@@ -46,7 +53,10 @@ typedef struct pipeline_run {
     sc_pipeline_stats        *stats;
     sc_reasm                 *reasm;
     sc_capture               *cap;
-    pcap_dumper_t            *dump;
+    sc_dumper                *dump;          /* live -w */
+    sc_flow_handler           inner;         /* live: the caller's handler */
+    struct timeval            last_tick;
+    int                       fd;            /* live: to poll(), or -1 */
     time_t                    last_expire;
     uint64_t                  last_frame;
     struct timeval            last_ts;
@@ -76,10 +86,6 @@ static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
     run->stats->bytes += pkt->caplen;
     run->last_frame = pkt->frame;
     run->last_ts = pkt->ts;
-    if (run->dump) {
-        struct pcap_pkthdr h = { .ts = pkt->ts, .caplen = pkt->caplen, .len = pkt->wirelen };
-        pcap_dump((u_char *)run->dump, &h, pkt->data);
-    }
     if (run->hooks && run->hooks->packet)
         run->hooks->packet(run->hooks->ctx, pkt);
     if (pkt->l3)
@@ -129,7 +135,100 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
     return 0;
 }
 
-/* -Z USER, as tcpdump does it: after the capture is open. */
+
+/* ---- live --------------------------------------------------------------- */
+
+/* The tick hook runs this often, busy or idle. libpcap's read timeout
+ * cannot be relied on for that: on Linux (TPACKET rings, libpcap 1.10) a
+ * read with no packet coming never returns. So the live handle is made
+ * non-blocking and the loop waits in poll() on its descriptor itself. */
+#define PIPELINE_TICK_MS     100
+#define PIPELINE_FILTER_MAX  (SC_PORTS_MAX * 24 + 256)
+
+/* IPv4 fragments of TCP: a later part carries no ports, so -w keeps them
+ * all rather than lose part of an SMTP segment. */
+static bool pipeline_tcp_fragment(const sc_packet *pkt)
+{
+    if (pkt->ipver != 4 || !pkt->l3 || pkt->l3_len < 20 || pkt->l3[9] != 6)
+        return false;
+    return ((pkt->l3[6] << 8 | pkt->l3[7]) & 0x3fff) != 0;
+}
+
+/* The flow handler seen by the reassembler in live mode: the analyser's,
+ * with -w writing every frame of an SMTP connection on the way. */
+static void pipeline_conn_open(void *ctx, sc_conn *conn)
+{
+    pipeline_run *run = ctx;
+
+    if (run->inner.open)
+        run->inner.open(run->inner.ctx, conn);
+}
+
+static void pipeline_conn_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
+{
+    pipeline_run *run = ctx;
+
+    if (run->inner.event)
+        run->inner.event(run->inner.ctx, conn, ev);
+}
+
+static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
+{
+    pipeline_run *run = ctx;
+
+    if (run->dump)
+        sc_dumper_write(run->dump, &pkt->ts, pkt->caplen, pkt->wirelen, pkt->data);
+    if (run->inner.packet)
+        run->inner.packet(run->inner.ctx, conn, pkt);
+}
+
+/* Without a BPF expression the kernel keeps what the reassembler can use:
+ * TCP on the SMTP ports (all TCP with --any-port) and IPv4 fragments, also
+ * under one VLAN tag on Ethernet. A busy gateway then copies its other
+ * traffic to nobody, which is what keeps the drop counters at zero. */
+static int pipeline_filter_install(const sc_config *cfg, sc_capture *cap,
+                                   char *err, size_t errlen)
+{
+    char core[PIPELINE_FILTER_MAX], expr[2 * PIPELINE_FILTER_MAX + 32];
+    size_t n = 0;
+    struct bpf_program prog;
+    pcap_t *p = sc_capture_pcap(cap);
+
+    if (cfg->bpf)
+        return 0;            /* the user's expression, installed at open */
+    if (cfg->any_port || cfg->nports == 0)
+        n = (size_t)snprintf(core, sizeof core, "tcp");
+    else
+        for (size_t i = 0; i < cfg->nports && n < sizeof core; i++)
+            n += (size_t)snprintf(core + n, sizeof core - n, "%stcp port %u",
+                                  i ? " or " : "", (unsigned)cfg->ports[i]);
+    if (n >= sizeof core) {
+        snprintf(err, errlen, "%s: too many ports for the capture filter", sc_capture_name(cap));
+        return -1;
+    }
+    snprintf(core + n, sizeof core - n, " or (ip[6:2] & 0x3fff != 0)");
+    if (sc_capture_linktype(cap) == DLT_EN10MB)
+        snprintf(expr, sizeof expr, "%s or (vlan and (%s))", core, core);
+    else
+        snprintf(expr, sizeof expr, "%s", core);
+    if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(err, errlen, "%s: cannot compile the capture filter: %s",
+                 sc_capture_name(cap), pcap_geterr(p));
+        return -1;
+    }
+    if (pcap_setfilter(p, &prog) < 0) {
+        snprintf(err, errlen, "%s: cannot set the capture filter: %s",
+                 sc_capture_name(cap), pcap_geterr(p));
+        pcap_freecode(&prog);
+        return -1;
+    }
+    pcap_freecode(&prog);
+    return 0;
+}
+
+/* -Z USER, as tcpdump does it: once the capture (and -w) is open, the
+ * supplementary groups, then the group, then the user; then a check that
+ * there is no way back. */
 static int pipeline_privileges_drop(const char *user, char *err, size_t errlen)
 {
     struct passwd *pw = getpwnam(user);
@@ -138,19 +237,75 @@ static int pipeline_privileges_drop(const char *user, char *err, size_t errlen)
         snprintf(err, errlen, "-Z %s: no such user", user);
         return -1;
     }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-        setuid(pw->pw_uid) != 0) {
-        snprintf(err, errlen, "-Z %s: cannot drop privileges", user);
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0) {
+        snprintf(err, errlen, "-Z %s: cannot set the groups: %s", user, strerror(errno));
+        return -1;
+    }
+    if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "-Z %s: cannot change user: %s", user, strerror(errno));
+        return -1;
+    }
+    if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+        getgid() != pw->pw_gid || getegid() != pw->pw_gid ||
+        (pw->pw_uid != 0 && setuid(0) == 0)) {
+        snprintf(err, errlen, "-Z %s: privileges were not dropped", user);
         return -1;
     }
     return 0;
+}
+
+/* Waits for packets, at most ms milliseconds; a signal cuts it short. */
+static void pipeline_wait(pipeline_run *run, int ms)
+{
+    struct pollfd pfd = { .fd = run->fd, .events = POLLIN };
+
+    if (pipeline_stopped)
+        return;
+    if (run->fd < 0) {
+        usleep((useconds_t)ms * 1000);
+        return;
+    }
+    (void)poll(&pfd, 1, ms);
+}
+
+static long pipeline_ms_between(struct timeval a, struct timeval b)
+{
+    return (long)(b.tv_sec - a.tv_sec) * 1000 + (long)(b.tv_usec - a.tv_usec) / 1000;
+}
+
+/* Brings the live counters up to date. */
+static void pipeline_stats_update(pipeline_run *run)
+{
+    sc_pipeline_stats *st = run->stats;
+
+    sc_capture_stats(run->cap, &st->recv, &st->drop, &st->ifdrop);
+    st->open = sc_reasm_open_count(run->reasm);
+    if (run->dump) {
+        st->written = sc_dumper_packets(run->dump);
+        st->files_written = sc_dumper_files(run->dump);
+    }
+}
+
+/* Housekeeping between packets: idle sessions by the clock, -w rotation
+ * and flushing, the caller's tick. Returns nonzero to stop. */
+static int pipeline_tick(pipeline_run *run, struct timeval now)
+{
+    run->last_tick = now;
+    if (run->dump)
+        sc_dumper_tick(run->dump, now.tv_sec);
+    if (!run->hooks || !run->hooks->tick)
+        return 0;
+    pipeline_stats_update(run);
+    return run->hooks->tick(run->hooks->ctx, run->stats);
 }
 
 int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
                      const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
                      char *err, size_t errlen)
 {
-    pipeline_run run = { .cfg = cfg, .hooks = hooks, .stats = stats };
+    pipeline_run run = { .cfg = cfg, .hooks = hooks, .stats = stats, .inner = *h };
+    sc_flow_handler wrap = { .open = pipeline_conn_open, .event = pipeline_conn_event,
+                             .packet = pipeline_conn_packet, .ctx = &run };
     sc_packet pkt;
     int rc = 0;
     struct timeval now;
@@ -159,47 +314,61 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
     run.cap = sc_capture_open_live(cfg->iface, cfg->bpf, err, errlen);
     if (!run.cap)
         return -1;
-    if (cfg->write_file) {
-        run.dump = pcap_dump_open((pcap_t *)sc_capture_pcap(run.cap), cfg->write_file);
-        if (!run.dump) {
-            snprintf(err, errlen, "%s: %s", cfg->write_file,
-                     pcap_geterr((pcap_t *)sc_capture_pcap(run.cap)));
-            sc_capture_close(run.cap);
-            return -1;
+    if (pipeline_filter_install(cfg, run.cap, err, errlen) < 0)
+        goto fail;
+    {
+        char perr[PCAP_ERRBUF_SIZE];
+        pcap_t *p = sc_capture_pcap(run.cap);
+
+        if (pcap_setnonblock(p, 1, perr) < 0) {
+            snprintf(err, errlen, "%s: %s", cfg->iface, perr);
+            goto fail;
         }
+        run.fd = pcap_get_selectable_fd(p);
+    }
+    if (cfg->write_file) {
+        run.dump = sc_dumper_open((pcap_t *)sc_capture_pcap(run.cap), cfg->write_file,
+                                  cfg->write_max_bytes, cfg->write_rotate, err, errlen);
+        if (!run.dump)
+            goto fail;
     }
     if (cfg->drop_user && pipeline_privileges_drop(cfg->drop_user, err, errlen) < 0)
         goto fail;
-    run.reasm = sc_reasm_new(cfg, h, err, errlen);
+    run.reasm = sc_reasm_new(cfg, &wrap, err, errlen);
     if (!run.reasm)
         goto fail;
     pipeline_stopped = 0;
     pipeline_cap = run.cap;
+    gettimeofday(&run.last_tick, NULL);
     while (!pipeline_stopped) {
         rc = sc_capture_next(run.cap, &pkt);
-        if (rc == 1)
+        if (rc == 1) {
+            if (run.dump && pipeline_tcp_fragment(&pkt))
+                sc_dumper_write(run.dump, &pkt.ts, pkt.caplen, pkt.wirelen, pkt.data);
             pipeline_packet(&run, &pkt);
-        else if (rc != -2)
+        } else if (rc == -2) {
+            pipeline_wait(&run, PIPELINE_TICK_MS);
+        } else {
             break;
+        }
         gettimeofday(&now, NULL);
         pipeline_expire(&run, now);
-        if (run.dump && rc == -2)
-            pcap_dump_flush(run.dump);
+        if (pipeline_ms_between(run.last_tick, now) >= PIPELINE_TICK_MS &&
+            pipeline_tick(&run, now) != 0)
+            break;
     }
     pipeline_cap = NULL;
     gettimeofday(&now, NULL);
     sc_reasm_finish(run.reasm, run.last_frame, now);
+    pipeline_stats_update(&run);
     sc_reasm_free(run.reasm);
-    sc_capture_stats(run.cap, &stats->recv, &stats->drop, &stats->ifdrop);
     if (rc == -1)
         snprintf(err, errlen, "%s", sc_capture_error(run.cap));
-    if (run.dump)
-        pcap_dump_close(run.dump);
+    sc_dumper_close(run.dump);
     sc_capture_close(run.cap);
     return rc == -1 ? -1 : 0;
 fail:
-    if (run.dump)
-        pcap_dump_close(run.dump);
+    sc_dumper_close(run.dump);
     sc_capture_close(run.cap);
     return -1;
 }

@@ -4,7 +4,9 @@
  * One block per session (textblock.h) in order of session start. Sessions
  * end in any order: a finished block waits, parked on disk (spool.h), until
  * every session that started before it has finished and been written, so
- * memory stays bounded by the concurrent sessions. --session keeps one
+ * memory stays bounded by the concurrent sessions. Live (cfg->iface), a
+ * block is written as soon as its session ends: a session that stays open
+ * for hours must not hold back the report of the others. --session keeps one
  * session, --only-findings drops the blocks of sessions without a finding
  * (findings were already filtered by --min-severity upstream). The report
  * ends with the run's totals and a table of findings per rule.
@@ -29,7 +31,7 @@ typedef struct text_entry {
     uint64_t           id;
     sc_tb_block       *b;
     bool               done, show;
-    struct text_entry *next;
+    struct text_entry *next, *prev;
 } text_entry;
 
 typedef struct text_sink {
@@ -76,7 +78,9 @@ static void text_queue_drain(text_sink *t)
             wrote = true;
         }
         t->qhead = x->next;
-        if (!t->qhead)
+        if (t->qhead)
+            t->qhead->prev = NULL;
+        else
             t->qtail = NULL;
         sc_tb_block_free(t->e, x->b);
         free(x);
@@ -100,11 +104,33 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
         free(x);
         return;
     }
+    x->prev = t->qtail;
     if (t->qtail)
         t->qtail->next = x;
     else
         t->qhead = x;
     t->qtail = x;
+}
+
+/* Live: the block goes out now, and leaves the queue wherever it is. */
+static void text_entry_write_now(text_sink *t, text_entry *x)
+{
+    if (x->show) {
+        sc_tb_block_write(t->e, x->b, t->out);
+        t->shown++;
+        if (t->flush)
+            fflush(t->out);
+    }
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        t->qhead = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    else
+        t->qtail = x->prev;
+    sc_tb_block_free(t->e, x->b);
+    free(x);
 }
 
 static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
@@ -135,6 +161,10 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
     sc_tb_block_end(t->e, x->b, info);
     x->done = true;
     x->show = !t->cfg->only_findings || sc_tb_block_findings(x->b) > 0;
+    if (t->cfg->iface) {
+        text_entry_write_now(t, x);
+        return;
+    }
     if (x == t->qhead) {
         text_queue_drain(t);
         return;

@@ -21,9 +21,14 @@
 
 typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
 
+/* Per connection. The session itself is created at the first stream
+ * event, so that a connection that never carries data (a flood of SYNs)
+ * costs this record only; the packets seen before are replayed into it. */
 typedef struct an_conn {
     an_state  state;
     sc_smtp  *s;
+    uint64_t  npkt;            /* packets before the session existed */
+    sc_packet first, last;     /* (frame and time only) */
 } an_conn;
 
 struct sc_analyzer {
@@ -83,6 +88,10 @@ static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
 {
     ac->s = sc_smtp_new(a->cfg, conn, &a->fan, a->file);
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
+    if (!ac->s)
+        return;
+    for (uint64_t i = 0; i < ac->npkt; i++)
+        sc_smtp_packet(ac->s, i == 0 ? &ac->first : &ac->last);
 }
 
 static void an_open(void *ctx, sc_conn *conn)
@@ -101,7 +110,7 @@ static void an_open(void *ctx, sc_conn *conn)
         ac->state = AN_WAIT_GREETING;
         return;
     }
-    an_session_start(a, conn, ac);
+    ac->state = AN_ANALYSE;
 }
 
 /* A server greeting: "220", "554" or "421", then SP, "-" or CR/LF. */
@@ -143,8 +152,17 @@ static void an_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
     an_conn *ac = conn->user;
 
     (void)ctx;
-    if (ac && ac->s)
+    if (!ac)
+        return;
+    if (ac->s) {
         sc_smtp_packet(ac->s, pkt);
+        return;
+    }
+    sc_packet *keep = ac->npkt++ == 0 ? &ac->first : &ac->last;
+    keep->frame = pkt->frame;
+    keep->ts = pkt->ts;
+    keep->caplen = pkt->caplen;
+    keep->wirelen = pkt->wirelen;
 }
 
 sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsinks)
@@ -179,6 +197,11 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
 {
     a->totals.packets++;
     a->totals.bytes += pkt->caplen;
+}
+
+void sc_analyzer_add_dropped(sc_analyzer *a, uint64_t n)
+{
+    a->totals.dropped += n;
 }
 
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)

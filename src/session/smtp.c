@@ -151,7 +151,7 @@ static void smtp_content_finish(sc_smtp *s, uint64_t frame)
 static void smtp_content_reset(sc_smtp *s)
 {
     s->c_lines = s->c_bytes = s->c_bare = s->c_longest = 0;
-    s->c_long_reported = s->c_ambiguous = false;
+    s->c_long_reported = s->c_ambiguous = s->c_unfinished = false;
     s->answered_early = false;
     s->nshadow = 0;
     s->shadow_on = s->shadow_in_data = s->shadow_has_data = false;
@@ -168,7 +168,10 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
     sc_pending *prev = sc_matcher_last_firm(&s->m);
     sc_evidence e;
 
-    if (!prev || s->blind)
+    /* Bytes after STARTTLS before its 220 are starttls-injection, the
+     * specific form: the same bytes are not reported again as pipelining
+     * (as starttls-unadvertised replaces extension-unadvertised). */
+    if (!prev || s->blind || s->starttls_pending)
         return;
     if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
         sc_cmd_get(prev->verb)->ends_group) {
@@ -213,6 +216,11 @@ static void smtp_check_extension(sc_smtp *s, sc_verb v, const sc_cline *l,
     if (!s->ext_known || s->blind)
         return;
     if (need && !(s->ext & need)) {
+        if (v == SC_V_BDAT) {
+            if (s->rep_bdat_unadv)
+                return;          /* once per session, not per chunk */
+            s->rep_bdat_unadv = true;
+        }
         sc_rule_id id = v == SC_V_STARTTLS ? R_STARTTLS_UNADVERTISED
                       : v == SC_V_BDAT ? R_BDAT_UNADVERTISED : R_EXTENSION_UNADVERTISED;
         smtp_find(s, id, SC_SIDE_CLIENT, l->frame, ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
@@ -446,6 +454,8 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
         p.flags |= SC_PF_INJECTED;
     if (s->quit_sent)
         p.flags |= SC_PF_OPTIONAL;   /* a server need not answer after QUIT */
+    if (s->residue_mode)
+        p.flags |= SC_PF_RESIDUE;    /* content the server reads as a command */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
     smtp_check_pipelining(s, l, txt, tn);
@@ -502,9 +512,6 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
             s->quit_sent = true;
             s->quit_frame = l->frame;
         }
-        /* QUIT cancels an open transaction in order (RFC 5321 §4.1.1.10). */
-        if (s->txn_open)
-            smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
         break;
     case SC_V_STARTTLS:
         s->starttls_pending = true;
@@ -714,6 +721,10 @@ static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
     }
     if (!r)
         return;
+    /* EHLO keywords: only in a reply to EHLO/HELO (the oldest pending). */
+    sc_pending *head = sc_matcher_at(&s->m, 0);
+    if (!head || (head->verb != SC_V_EHLO && head->verb != SC_V_HELO))
+        return;
     if (r->nlines == 1)
         smtp_kw_reset(s);
     else if (l->textstring)
@@ -764,6 +775,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
         } else {
             s->c_helo = false;
+            s->info.next = 0;
+            s->ext = 0;
         }
         break;
     case SC_V_MAIL:
@@ -890,6 +903,10 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         break;
     case SC_V_QUIT:
         s->quit_answered = true;
+        /* QUIT cancels a transaction still open (RFC 5321 §4.1.1.10);
+         * replies come in order, so a pipelined dot was answered first. */
+        if (s->txn_open)
+            smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
         break;
     case SC_V_STARTTLS:
         s->starttls_pending = false;
@@ -928,7 +945,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                       (unsigned long long)p->frame);
         break;
     case SC_V_UNKNOWN:
-        if ((c == 500 || c == 502) && !s->residue_mode && !(p->flags & SC_PF_SMUGGLED)) {
+        if ((c == 500 || c == 502) && !(p->flags & (SC_PF_RESIDUE | SC_PF_SMUGGLED))) {
             if (smtp_report_begin(s, &rep, R_UNKNOWN_COMMAND, SC_SIDE_CLIENT, r->frame,
                                   "\"%.*s\" (#%llu) is not a command the server knows (%d)",
                                   SC_PTXT(p), (unsigned long long)p->frame, c)) {
@@ -1115,9 +1132,13 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
             smtp_report_end(s, &rep);
         }
         s->answered_early = true;
-        /* The transaction stays open until the dot's reply or the end of
-         * the connection; the early reply is kept as its last word. */
-        smtp_txn_reply(s, r->last, r->last_len);
+        /* A refusal ends the transaction, prematurely: it is its final
+         * reply (the summary says rejected, not aborted). */
+        if (r->code >= 400) {
+            smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
+            s->s_mail = false;
+            s->s_rcpt = 0;
+        }
         return;
     }
     if (in_chunk) {
@@ -1274,10 +1295,25 @@ static void smtp_bdat_truncated_check(sc_smtp *s, uint64_t frame)
     s->client.chunk_left = 0;
 }
 
+/* Message content that never reached its end-of-data dot. */
+static void smtp_content_unfinished(sc_smtp *s, uint64_t frame)
+{
+    if (s->client.mode != SC_CM_CONTENT || !s->client.content_started || s->c_unfinished)
+        return;
+    s->c_unfinished = true;
+    if (!s->cfg->show_content)
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
+                      "[message content: %llu lines, %llu bytes, no end of data]",
+                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
+    smtp_redact(s, SC_DIR_C2S, s->c_start, s->client.off);
+    smtp_content_finish(s, frame);
+}
+
 static void smtp_client_closed(sc_smtp *s, uint64_t frame, bool rst)
 {
     if (s->info.tls)
         return;
+    smtp_content_unfinished(s, frame);
     smtp_bdat_truncated_check(s, frame);
     smtp_half_close_check(s, frame);
     if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421)
@@ -1399,6 +1435,8 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
     }
     if (closed)
         smtp_bdat_truncated_check(s, ev->frame);
+    if (!s->info.tls)
+        smtp_content_unfinished(s, ev->frame);
     smtp_half_close_check(s, ev->frame);
     /* Open from the server's side: MAIL accepted, no final reply yet. */
     if (closed && s->s_mail && !s->quit_sent && !s->info.tls && s->first_close >= 0) {
@@ -1518,11 +1556,12 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
                       "the %s reset the connection after QUIT%s instead of closing it in order",
                       dir_who(d), s->quit_answered ? " and its reply" : "");
         bool again = rst ? s->rst[d] : s->fin[d];
+        if (!s->fin[d] && !s->rst[d])
+            s->close_frame[d] = ev->frame;   /* the first FIN/RST of dir */
         if (rst)
             s->rst[d] = true;
         else
             s->fin[d] = true;
-        s->close_frame[d] = ev->frame;
         if (again || (d == SC_DIR_S2C ? (s->fin[d] && rst) : false))
             break;
         if (d == SC_DIR_S2C)

@@ -24,13 +24,13 @@
 #include "../smtp/matcher.h"
 #include "../smtp/server.h"
 
-#define SC_TXN_KEEP     4
-#define SC_RCPT_KEEP    4
-#define SC_ADDR_KEEP    96
-#define SC_EXT_KEEP     16
-#define SC_EXT_LEN      48
-#define SC_REDACT_KEEP  16
-#define SC_SHADOW_KEEP  8
+#define SC_TXN_KEEP     2
+#define SC_RCPT_KEEP    3
+#define SC_ADDR_KEEP    64
+#define SC_EXT_KEEP     14
+#define SC_EXT_LEN      32
+#define SC_REDACT_KEEP  8
+#define SC_SHADOW_KEEP  4
 
 /* A command read from message content after an ambiguous end-of-data
  * sequence: what a lenient server saw. */
@@ -43,8 +43,6 @@ typedef struct smtp_shadow {
  * connection that never carries a reply or a MAIL costs none of it. */
 typedef struct smtp_store {
     uint8_t          kw[SC_EXT_KEEP][SC_EXT_LEN];    /* reply being read */
-    uint8_t          kw_len[SC_EXT_KEEP];
-    uint8_t          ext_store[SC_EXT_KEEP][SC_EXT_LEN];
     sc_bytes         rcpt_b[SC_TXN_KEEP][SC_RCPT_KEEP];
     uint8_t          mail_s[SC_TXN_KEEP][SC_ADDR_KEEP];
     uint8_t          rcpt_s[SC_TXN_KEEP][SC_RCPT_KEEP][SC_ADDR_KEEP];
@@ -76,10 +74,11 @@ struct sc_smtp {
     bool             helo_session;
     unsigned         ext;
     uint64_t         size_limit;
-    /* keywords of the reply being read */
+    /* keywords of the EHLO/HELO reply being read; they become
+     * info.extensions when the reply is a 250 */
     unsigned         kw_bits, kw_ext_lines, kw_n;
     uint64_t         kw_size;
-    /* kept keywords (info.extensions); their bytes are in store */
+    /* kept keywords (info.extensions): the reply being read, in store */
     sc_bytes         ext_list[SC_EXT_KEEP];
 
     /* sequence, as the client saw it when it sent a command */
@@ -97,7 +96,7 @@ struct sc_smtp {
     bool             txn_data, txn_bdat;
     uint64_t         c_lines, c_bytes, c_start, c_bare, c_bare_off, c_bare_frame;
     uint64_t         c_longest;
-    bool             c_long_reported, c_ambiguous;
+    bool             c_long_reported, c_ambiguous, c_unfinished;
     uint64_t         c_amb_off, c_amb_frame;
     const char      *c_amb_what;
     uint64_t         declared_size;  /* MAIL ... SIZE= */
@@ -130,7 +129,7 @@ struct sc_smtp {
     /* once-per-session reports */
     bool             rep_pregreet, rep_pipe, rep_long_cmd, rep_long_reply,
                      rep_bare_cmd, rep_after_quit, rep_malformed, rep_mixed,
-                     rep_auth, rep_untracked;
+                     rep_auth, rep_untracked, rep_bdat_unadv;
 
     sc_verb          last_verb;
 
@@ -171,7 +170,6 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
 void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
-void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
 void smtp_kw_reset(sc_smtp *s);
 void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len);

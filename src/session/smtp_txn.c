@@ -74,14 +74,6 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
     s->txn_open = false;
 }
 
-void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len)
-{
-    if (s->cur < 0)
-        return;
-    s->txn[s->cur].reply.p = s->store->reply_s[s->cur];
-    s->txn[s->cur].reply.len = txn_copy(s->store->reply_s[s->cur], reply, len);
-}
-
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
 {
     if (s->cur >= 0)
@@ -115,8 +107,15 @@ void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
     }
     if (s->kw_n < SC_EXT_KEEP && txn_store(s)) {
         size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
-        memcpy(s->store->kw[s->kw_n], kw, n);
-        s->store->kw_len[s->kw_n++] = (uint8_t)n;
+        smtp_store *st = s->store;
+        /* The list shown is the one being read; if this reply is refused
+         * it is cleared at commit time. */
+        if (s->kw_n == 0)
+            s->info.next = 0;
+        memcpy(st->kw[s->kw_n], kw, n);
+        s->ext_list[s->kw_n].p = st->kw[s->kw_n];
+        s->ext_list[s->kw_n].len = n;
+        s->kw_n++;
     }
 }
 
@@ -126,16 +125,7 @@ void smtp_kw_commit(sc_smtp *s, bool helo)
     s->helo_session = helo;
     s->ext = helo ? 0 : s->kw_bits;
     s->size_limit = helo ? 0 : s->kw_size;
-    s->info.next = 0;
-    if (helo)
-        return;
-    for (unsigned i = 0; i < s->kw_n; i++) {     /* kw_n > 0: store is there */
-        smtp_store *st = s->store;
-        memcpy(st->ext_store[i], st->kw[i], st->kw_len[i]);
-        s->ext_list[i].p = st->ext_store[i];
-        s->ext_list[i].len = st->kw_len[i];
-    }
-    s->info.next = s->kw_n;
+    s->info.next = helo ? 0 : s->kw_n;
 }
 
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)

@@ -21,8 +21,8 @@
 
 #include "command.h"
 
-#define SC_PENDING_MAX  32
-#define SC_PENDING_TEXT 80
+#define SC_PENDING_MAX  16
+#define SC_PENDING_TEXT 64
 
 enum {
     SC_PF_OPTIONAL = 1u << 0,  /* may go unanswered */

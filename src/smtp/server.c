@@ -32,14 +32,14 @@ void sc_server_free(sc_server *s)
 }
 
 /* The buffers, on the first octet read. Without memory nothing is kept
- * (lengths still count), as for a line beyond SC_LINE_KEEP. */
+ * (lengths still count), as for a line beyond SC_RLINE_KEEP. */
 static void server_mem_get(sc_server *s)
 {
-    if (s->mem || !(s->mem = malloc(SC_LINE_KEEP + 2 * SC_REPLY_KEEP)))
+    if (s->mem || !(s->mem = malloc(SC_RLINE_KEEP + 2 * SC_REPLY_KEEP)))
         return;
     s->buf = s->mem;
-    s->cap = SC_LINE_KEEP;
-    s->cur.first = s->mem + SC_LINE_KEEP;
+    s->cap = SC_RLINE_KEEP;
+    s->cur.first = s->mem + SC_RLINE_KEEP;
     s->cur.last = s->cur.first + SC_REPLY_KEEP;
 }
 

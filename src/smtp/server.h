@@ -20,7 +20,8 @@
 
 #include "client.h"   /* SC_LINE_KEEP */
 
-#define SC_REPLY_KEEP 256
+#define SC_REPLY_KEEP 128
+#define SC_RLINE_KEEP 520   /* a reply line is at most 512 octets */
 
 typedef struct sc_rline {
     const uint8_t *text;     /* kept prefix, terminator excluded */
@@ -62,8 +63,8 @@ typedef struct sc_server {
     uint64_t  off, frame, tls_octets;
     uint8_t  *mem;           /* buf, cur.first and cur.last, allocated at the
                                 first octet (an idle session costs none) */
-    uint8_t  *buf;           /* SC_LINE_KEEP octets */
-    size_t    cap;           /* SC_LINE_KEEP, 0 while mem is not allocated */
+    uint8_t  *buf;           /* SC_RLINE_KEEP octets */
+    size_t    cap;           /* SC_RLINE_KEEP, 0 while mem is not allocated */
     size_t    kept;
     uint64_t  len, start;
     bool      cr, in_line;

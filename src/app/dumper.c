@@ -1,0 +1,172 @@
+/*
+ * dumper.c - the -w FILE writer of live mode (include: src/app/dumper.h).
+ *
+ * Rotation follows tcpdump, so scripts written for it keep working:
+ *  - -C SIZE: before a frame is written, if the current file already holds
+ *    more than SIZE million bytes, it is closed and the next one opened:
+ *    FILE, FILE1, FILE2, ...
+ *  - -G SECONDS: FILE is a strftime(3) pattern (local time, as tcpdump);
+ *    SECONDS after a file was opened the next one is opened with the
+ *    pattern expanded anew. With -C too, the size counter restarts at
+ *    each new interval (NAME, NAME1, NAME2, ...).
+ * Time rotation follows the clock, not packet time, and is also checked
+ * when no packet comes (sc_dumper_tick), so an idle link still rotates.
+ * Files opened after -Z belong to the unprivileged user.
+ *
+ * Diagnostics: sc_dumper_open fails with "FILE: reason"; a failure to
+ * open a later file is written once to stderr and the writing stops.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dumper.h"
+
+#define DUMPER_NAME_MAX 4096
+
+struct sc_dumper {
+    pcap_t        *pcap;
+    pcap_dumper_t *out;             /* NULL once writing failed */
+    char           pattern[DUMPER_NAME_MAX];
+    char           name[DUMPER_NAME_MAX];
+    uint64_t       max_bytes;
+    unsigned       rotate_secs;
+    time_t         opened;          /* clock time the interval began */
+    unsigned       seq;             /* size rotations in this interval */
+    uint64_t       packets;
+    unsigned       files;
+};
+
+/* The name of the next file: the pattern (expanded under -G) and the
+ * size-rotation number. */
+static int dumper_name_make(sc_dumper *d, time_t now)
+{
+    char base[DUMPER_NAME_MAX];
+
+    int n;
+
+    if (d->rotate_secs) {
+        struct tm tm;
+        size_t len;
+        /* The pattern is the user's -w argument, a strftime pattern by
+         * design (as in tcpdump): strftime reads no varargs from it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        len = localtime_r(&now, &tm) ? strftime(base, sizeof base, d->pattern, &tm) : 0;
+#pragma GCC diagnostic pop
+        if (len == 0)
+            return -1;
+    } else {
+        snprintf(base, sizeof base, "%s", d->pattern);
+    }
+    if (d->seq == 0)
+        n = snprintf(d->name, sizeof d->name, "%s", base);
+    else
+        n = snprintf(d->name, sizeof d->name, "%.4000s%u", base, d->seq);
+    return n < 0 || (size_t)n >= sizeof d->name ? -1 : 0;
+}
+
+static int dumper_file_open(sc_dumper *d, time_t now, char *err, size_t errlen)
+{
+    if (dumper_name_make(d, now) < 0) {
+        snprintf(err, errlen, "%s: cannot make a file name from the pattern", d->pattern);
+        return -1;
+    }
+    d->out = pcap_dump_open(d->pcap, d->name);
+    if (!d->out) {
+        snprintf(err, errlen, "%s: %s", d->name, pcap_geterr(d->pcap));
+        return -1;
+    }
+    d->files++;
+    return 0;
+}
+
+/* Closes the current file and opens the next; on failure stops writing. */
+static void dumper_rotate(sc_dumper *d, time_t now, bool new_interval)
+{
+    char err[DUMPER_NAME_MAX + 256];
+
+    pcap_dump_close(d->out);
+    d->out = NULL;
+    if (new_interval) {
+        d->opened = now;
+        d->seq = 0;
+    } else {
+        d->seq++;
+    }
+    if (dumper_file_open(d, now, err, sizeof err) < 0)
+        fprintf(stderr, "smtpscope: -w: %s; no more packets are written\n", err);
+}
+
+sc_dumper *sc_dumper_open(pcap_t *p, const char *pattern, uint64_t max_bytes,
+                          unsigned rotate_secs, char *err, size_t errlen)
+{
+    sc_dumper *d = calloc(1, sizeof *d);
+
+    if (!d) {
+        snprintf(err, errlen, "%s: out of memory", pattern);
+        return NULL;
+    }
+    if (strlen(pattern) >= sizeof d->pattern) {
+        snprintf(err, errlen, "-w: file name too long");
+        free(d);
+        return NULL;
+    }
+    snprintf(d->pattern, sizeof d->pattern, "%s", pattern);
+    d->pcap = p;
+    d->max_bytes = max_bytes;
+    d->rotate_secs = rotate_secs;
+    d->opened = time(NULL);
+    if (dumper_file_open(d, d->opened, err, errlen) < 0) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void sc_dumper_tick(sc_dumper *d, time_t now)
+{
+    if (!d->out)
+        return;
+    if (d->rotate_secs && now - d->opened >= (time_t)d->rotate_secs)
+        dumper_rotate(d, now, true);
+    if (d->out)
+        pcap_dump_flush(d->out);
+}
+
+void sc_dumper_write(sc_dumper *d, const struct timeval *ts, uint32_t caplen,
+                     uint32_t wirelen, const uint8_t *data)
+{
+    struct pcap_pkthdr h;
+
+    if (!d->out)
+        return;
+    if (d->rotate_secs) {
+        time_t now = time(NULL);
+        if (now - d->opened >= (time_t)d->rotate_secs)
+            dumper_rotate(d, now, true);
+    }
+    if (d->out && d->max_bytes && (uint64_t)pcap_dump_ftell64(d->out) > d->max_bytes)
+        dumper_rotate(d, d->opened, false);
+    if (!d->out)
+        return;
+    h.ts = *ts;
+    h.caplen = caplen;
+    h.len = wirelen;
+    pcap_dump((u_char *)d->out, &h, data);
+    d->packets++;
+}
+
+uint64_t sc_dumper_packets(const sc_dumper *d) { return d->packets; }
+unsigned sc_dumper_files(const sc_dumper *d) { return d->files; }
+
+void sc_dumper_close(sc_dumper *d)
+{
+    if (!d)
+        return;
+    if (d->out)
+        pcap_dump_close(d->out);
+    free(d);
+}
