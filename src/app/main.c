@@ -32,6 +32,7 @@
 #include "session.h"
 #include "streams.h"
 #include "tui.h"
+#include "workers.h"
 
 #define SINKS_MAX 4
 
@@ -235,6 +236,24 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, si
     return n;
 }
 
+/* Frees the outputs; the exit status. */
+static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
+                    const sc_totals *totals)
+{
+    for (int i = 0; i < nsinks; i++)
+        if (sinks[i]->destroy)
+            sinks[i]->destroy(sinks[i]);
+    free(cfg->bpf);
+    fflush(stdout);
+
+    if (status)
+        return status;
+    for (int s = cfg->fail_on; s <= SC_SEV_ERROR; s++)
+        if (totals->by_severity[s])
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     sc_config cfg;
@@ -276,6 +295,11 @@ int main(int argc, char **argv)
     prog.sink.priv = &prog;
     sinks[nsinks++] = &prog.sink;
 
+    if (sc_workers_usable(&cfg)) {       /* -j N */
+        sc_totals totals;
+        status = sc_workers_run(&cfg, sinks, (size_t)nsinks, &totals);
+        return main_end(&cfg, sinks, nsinks, status, &totals);
+    }
     sc_analyzer *an = sc_analyzer_new(&cfg, sinks, (size_t)nsinks);
     if (!an) {
         fprintf(stderr, "smtpscope: out of memory\n");
@@ -333,16 +357,5 @@ int main(int argc, char **argv)
         if (sc_tui_run(tui) < 0)
             status = 2;
     }
-    for (int i = 0; i < nsinks; i++)
-        if (sinks[i]->destroy)
-            sinks[i]->destroy(sinks[i]);
-    free(cfg.bpf);
-    fflush(stdout);
-
-    if (status)
-        return status;
-    for (int s = cfg.fail_on; s <= SC_SEV_ERROR; s++)
-        if (totals.by_severity[s])
-            return 1;
-    return 0;
+    return main_end(&cfg, sinks, nsinks, status, &totals);
 }

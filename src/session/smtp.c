@@ -357,7 +357,9 @@ static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
     sc_verb v = sc_cmd_parse(l->text, l->kept);
     if (v == SC_V_UNKNOWN && l->kept == 0)
         return;
-    if (s->nshadow < SC_SHADOW_KEEP) {
+    if (!s->shadow)
+        s->shadow = calloc(SC_SHADOW_KEEP, sizeof *s->shadow);   /* NULL: none kept */
+    if (s->shadow && s->nshadow < SC_SHADOW_KEEP) {
         sc_pending *p = &s->shadow[s->nshadow++].p;
         smtp_pending_fill(p, v, l->frame, l->text, l->kept);
         p->flags |= SC_PF_SMUGGLED;
@@ -1581,5 +1583,12 @@ bool sc_smtp_done(const sc_smtp *s)
 
 void sc_smtp_free(sc_smtp *s)
 {
+    if (!s)
+        return;
+    sc_client_free(&s->client);
+    sc_server_free(&s->server);
+    sc_matcher_free(&s->m);
+    free(s->shadow);
+    free(s->store);
     free(s);
 }
