@@ -4,7 +4,8 @@
 # sequence numbers and lengths equal to the original's), a redacted .pcap
 # holds none of the content bytes and no bad checksum, every wire byte is
 # escaped in the .txt, an existing bundle is refused, standard input is
-# explained, and --json output parses. Uses a capture generated here (with
+# explained, several input files get distinct names (evidence and
+# --write-streams), and --json output parses. Uses a capture generated here (with
 # hostile bytes and a secret in the content) and samples/*.pcap when present.
 set -u
 cd "$(dirname "$0")/.."
@@ -155,7 +156,25 @@ objs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert objs and objs[-1]["type"] == "summary" and objs[-1]["schema"]
 assert any(o["type"] == "session" for o in objs)' "$tmp/out.json"
 
-# 6. The samples, when present: frames of every evidence pcap match.
+# 6. Several capture files: each numbers its sessions from 1, so names
+# carry the file's position in -r (evidence and --write-streams alike).
+"$bin" -q --evidence "$tmp/two" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>"$tmp/err6.txt"
+check "two files: 1-session-1.* and 2-session-1.*, no clash" bash -c "
+    test -s '$tmp/two/1-session-1.txt' -a -s '$tmp/two/1-session-1.pcap' \
+         -a -s '$tmp/two/2-session-1.txt' -a -s '$tmp/two/2-session-1.pcap' \
+         -a ! -e '$tmp/two/session-1.txt' && ! grep -q 'File exists' '$tmp/err6.txt'"
+check "two files: each .txt names its own pcap" grep -q '^packets: *2-session-1.pcap ' "$tmp/two/2-session-1.txt"
+mkdir -p "$tmp/streams1" "$tmp/streams2"
+"$bin" -q --write-streams "$tmp/streams1" -r "$tmp/gen.pcap" >/dev/null 2>&1
+"$bin" -q --write-streams "$tmp/streams2" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>&1
+check "streams: one file: session-1.c2s/.s2c" test -s "$tmp/streams1/session-1.c2s" -a -s "$tmp/streams1/session-1.s2c"
+check "streams: two files: 1-session-1.* and 2-session-1.*, each whole" bash -c "
+    cmp -s '$tmp/streams1/session-1.c2s' '$tmp/streams2/1-session-1.c2s' &&
+    cmp -s '$tmp/streams1/session-1.c2s' '$tmp/streams2/2-session-1.c2s' &&
+    cmp -s '$tmp/streams1/session-1.s2c' '$tmp/streams2/2-session-1.s2c' &&
+    ! test -e '$tmp/streams2/session-1.c2s'"
+
+# 7. The samples, when present: frames of every evidence pcap match.
 if [ "$tshark_ok" = 1 ] && ls samples/*.pcap >/dev/null 2>&1; then
     i=0 allok=1 FRAGS_SEEN=0
     for s in samples/*.pcap; do
