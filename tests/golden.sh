@@ -7,7 +7,8 @@
 # checks that every output line is a JSON object with a "type", that the
 # summary comes last and counts the findings, that the findings ("rule",
 # "frame") equal the expected lines as a multiset ("7|8" = either frame,
-# "*" = any frame; see tests/golden/README.md), and that the exit status is
+# "*" = any frame; "~ rule text": that finding's message contains text; see
+# tests/golden/README.md), and that the exit status is
 # 1 when an error-severity finding is expected, else 0 (interface.md).
 # Then the exit status 2 cases: an unsupported link type, a missing file, a
 # file that is not a capture: status 2 and one line on standard error that
@@ -66,10 +67,13 @@ if objs and objs[-1].get("type") == "summary":
     total = sum(counts.values()) if isinstance(counts, dict) else -1
     check(total == len(findings), "summary counts %d findings, %d reported" % (total, len(findings)))
 
-want = []
+want, texts = [], []
 for line in open(exp):
     line = line.strip()
-    if line and not line.startswith("#"):
+    if line.startswith("~ "):          # "~ rule-id text": its message says text
+        _, rule, text = line.split(None, 2)
+        texts.append((rule, text))
+    elif line and not line.startswith("#"):
         rule, frames = line.split()
         want.append((rule, None if frames == "*" else set(int(x) for x in frames.split("|"))))
 got = [(f.get("rule"), f.get("frame")) for f in findings]
@@ -88,6 +92,9 @@ check(not missing and not extra,
       "findings as expected (%d)%s%s" % (len(want),
         "; missing: " + ", ".join(missing) if missing else "",
         "; unexpected: " + ", ".join(extra) if extra else ""))
+for rule, text in texts:
+    msgs = [f.get("message", "") for f in findings if f.get("rule") == rule]
+    check(any(text in m for m in msgs), "%s message says %r (%s)" % (rule, text, " / ".join(msgs)[:200]))
 want_rc = 1 if any(r in ERRORS for r, _ in want) else 0
 errtxt = open(err, errors="replace").read().strip()
 check(rc == want_rc, "exit status %d (expected %d)%s" % (rc, want_rc,

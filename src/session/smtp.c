@@ -168,7 +168,10 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
     sc_pending *prev = sc_matcher_last_firm(&s->m);
     sc_evidence e;
 
-    if (!prev || s->blind)
+    /* Bytes after STARTTLS before its 220 are starttls-injection, the
+     * specific form: the same bytes are not reported again as pipelining
+     * (as starttls-unadvertised replaces extension-unadvertised). */
+    if (!prev || s->blind || s->starttls_pending)
         return;
     if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
         sc_cmd_get(prev->verb)->ends_group) {
@@ -449,6 +452,8 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
         p.flags |= SC_PF_INJECTED;
     if (s->quit_sent)
         p.flags |= SC_PF_OPTIONAL;   /* a server need not answer after QUIT */
+    if (s->residue_mode)
+        p.flags |= SC_PF_RESIDUE;    /* content the server reads as a command */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
     smtp_check_pipelining(s, l, txt, tn);
@@ -938,7 +943,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                       (unsigned long long)p->frame);
         break;
     case SC_V_UNKNOWN:
-        if ((c == 500 || c == 502) && !s->residue_mode && !(p->flags & SC_PF_SMUGGLED)) {
+        if ((c == 500 || c == 502) && !(p->flags & (SC_PF_RESIDUE | SC_PF_SMUGGLED))) {
             if (smtp_report_begin(s, &rep, R_UNKNOWN_COMMAND, SC_SIDE_CLIENT, r->frame,
                                   "\"%.*s\" (#%llu) is not a command the server knows (%d)",
                                   SC_PTXT(p), (unsigned long long)p->frame, c)) {
@@ -1125,9 +1130,13 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
             smtp_report_end(s, &rep);
         }
         s->answered_early = true;
-        /* The transaction stays open until the dot's reply or the end of
-         * the connection; the early reply is kept as its last word. */
-        smtp_txn_reply(s, r->last, r->last_len);
+        /* A refusal ends the transaction, prematurely: it is its final
+         * reply (the summary says rejected, not aborted). */
+        if (r->code >= 400) {
+            smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
+            s->s_mail = false;
+            s->s_rcpt = 0;
+        }
         return;
     }
     if (in_chunk) {

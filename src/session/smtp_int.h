@@ -160,7 +160,6 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
 void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
-void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
 void smtp_kw_reset(sc_smtp *s);
 void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len);

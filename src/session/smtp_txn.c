@@ -61,14 +61,6 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
     s->txn_open = false;
 }
 
-void smtp_txn_reply(sc_smtp *s, const uint8_t *reply, size_t len)
-{
-    if (s->cur < 0)
-        return;
-    s->txn[s->cur].reply.p = s->reply_s[s->cur];
-    s->txn[s->cur].reply.len = txn_copy(s->reply_s[s->cur], reply, len);
-}
-
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
 {
     if (s->cur >= 0)

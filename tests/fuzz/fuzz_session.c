@@ -1,8 +1,8 @@
 /*
  * fuzz_session.c - fuzz target for the SMTP layer: the client and server
- * machines (sc_smtp, reached through the analyser that creates one per
- * connection), the rules, and every output (text report or ladder, JSON
- * Lines, and with a flag the evidence bundle).
+ * machines (sc_smtp, one per connection), the rules, and every output (text
+ * report or ladder, JSON Lines, and with a flag the evidence bundle), all
+ * fed through a fan-out sink that also keeps the run's totals.
  *
  * The input is a byte script of flow events, the form the reassembler
  * would deliver (include/reasm.h), for up to four interleaved connections:
@@ -22,7 +22,9 @@
  *     kind 3 RST    (the connection closes, as libnids does)
  *     kind 4 GAP    len:4 (big endian) bytes missing
  *     kind 5 REPEAT count:3, plen:1, then plen pattern bytes: the pattern
- *                   count times (at most 1 MiB), in events of up to 64 KiB
+ *                   count times, in events of up to 64 KiB (16 KiB of
+ *                   REPEAT bytes per input at most: the fuzzer looks for
+ *                   wrong states, not slow ones; tests/limits.sh does sizes)
  *     kind 6 END    the capture ends here
  *     kind 7 CLOSE  why:1 (sc_flow_end, modulo 5): the reassembler gives up
  *                   on the connection (timeout, eviction, ...)
@@ -35,7 +37,8 @@
  * carry no terminal control byte and every JSON line must parse
  * (oracle.h); a violation aborts.
  *
- * tests/fuzz/script2fuzz.py turns tests/scripts/ *.smtp into this form.
+ * FUZZ_SESSION_DUMP=1 in the environment writes both outputs to stderr
+ * (triage). tests/fuzz/script2fuzz.py turns tests/scripts/ *.smtp into this form.
  */
 #include <arpa/inet.h>
 #include <pcap/dlt.h>
@@ -53,7 +56,7 @@
 #include "oracle.h"
 
 #define FZ_CONNS        4
-#define FZ_REPEAT_MAX   (1u << 20)
+#define FZ_REPEAT_MAX   (16u << 10)    /* REPEAT bytes per input, all ops */
 #define FZ_EVENT_MAX    (64u << 10)
 #define FZ_FRAME_HDR    40            /* IPv4 + TCP without options */
 
@@ -66,20 +69,30 @@ typedef struct fz_input {
 
 typedef struct fz_conn {
     sc_conn  conn;
+    sc_smtp *smtp;
     bool     open;
     bool     fin[2];
     uint32_t seq[2];
 } fz_conn;
 
+/* The fan-out sink: every record to every output, totals kept. */
+typedef struct fz_tee {
+    sc_sink   sink;
+    sc_sink  *out[3];
+    size_t    nout;
+    sc_totals totals;
+} fz_tee;
+
 typedef struct fz_run {
-    const sc_flow_handler *h;
-    sc_analyzer *an;
+    const sc_config *cfg;
+    fz_tee    tee;
     fz_conn   conns[FZ_CONNS];
     uint64_t  next_id;
     uint64_t  frame;
     struct timeval now;
     uint16_t  port;
     bool      handshake;
+    uint64_t  repeat_left;
     uint8_t   frame_buf[FZ_FRAME_HDR + FZ_EVENT_MAX];
 } fz_run;
 
@@ -122,7 +135,9 @@ static void fz_conn_open(fz_run *r, fz_conn *c, unsigned idx)
     c->seq[0] = 1000;
     c->seq[1] = 5000;
     c->open = true;
-    r->h->open(r->h->ctx, &c->conn);
+    c->smtp = sc_smtp_new(r->cfg, &c->conn, &r->tee.sink, "/nonexistent/fuzz-session.pcap");
+    if (!c->smtp)
+        abort();
 }
 
 /* The frame that carried an event: IPv4 + TCP around the payload. */
@@ -159,9 +174,9 @@ static void fz_packet(fz_run *r, fz_conn *c, sc_dir dir, const uint8_t *data,
     sc_packet pkt = { .frame = ++r->frame, .ts = r->now, .caplen = (uint32_t)tot,
                       .wirelen = (uint32_t)tot, .linktype = DLT_RAW, .data = f,
                       .l3 = f, .l3_len = (uint32_t)tot, .ipver = 4 };
-    sc_analyzer_count_packet(r->an, &pkt);
-    if (r->h->packet)
-        r->h->packet(r->h->ctx, &c->conn, &pkt);
+    r->tee.totals.packets++;
+    r->tee.totals.bytes += tot;
+    sc_smtp_packet(c->smtp, &pkt);
 }
 
 static void fz_event(fz_run *r, fz_conn *c, sc_flow_kind kind, sc_dir dir,
@@ -170,12 +185,18 @@ static void fz_event(fz_run *r, fz_conn *c, sc_flow_kind kind, sc_dir dir,
     sc_flow_event ev = { .kind = kind, .dir = dir, .data = data, .len = len,
                          .gap = gap, .end = end, .frame = r->frame, .ts = r->now };
 
-    r->h->event(r->h->ctx, &c->conn, &ev);
+    sc_smtp_event(c->smtp, &ev);
 }
 
 static void fz_close(fz_run *r, fz_conn *c, sc_flow_end end)
 {
     fz_event(r, c, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, 0, end);
+    if (!sc_smtp_done(c->smtp)) {
+        fprintf(stderr, "fuzz_session: no session_end after SC_FLOW_CLOSE\n");
+        abort();
+    }
+    sc_smtp_free(c->smtp);
+    c->smtp = NULL;
     c->open = false;
 }
 
@@ -196,8 +217,9 @@ static void fz_repeat(fz_run *r, fz_conn *c, sc_dir dir, const uint8_t *pat,
 
     if (plen == 0)
         return;
-    if (total > FZ_REPEAT_MAX)
-        total = FZ_REPEAT_MAX;
+    if (total > r->repeat_left)
+        total = r->repeat_left;
+    r->repeat_left -= total;
     while (done < total) {
         size_t n = total - done > FZ_EVENT_MAX ? FZ_EVENT_MAX : (size_t)(total - done);
         for (size_t k = 0; k < n; k++)
@@ -286,6 +308,50 @@ static void fz_fail(const char *what, const char *out, size_t len, size_t bad)
     abort();
 }
 
+static void fz_tee_begin(sc_sink *s, const sc_session_info *si)
+{
+    fz_tee *t = s->priv;
+
+    t->totals.sessions++;
+    for (size_t k = 0; k < t->nout; k++)
+        if (t->out[k]->session_begin)
+            t->out[k]->session_begin(t->out[k], si);
+}
+
+static void fz_tee_line(sc_sink *s, const sc_session_info *si, const sc_line *l)
+{
+    fz_tee *t = s->priv;
+
+    for (size_t k = 0; k < t->nout; k++)
+        if (t->out[k]->line)
+            t->out[k]->line(t->out[k], si, l);
+}
+
+static void fz_tee_finding(sc_sink *s, const sc_session_info *si, const sc_finding *f)
+{
+    fz_tee *t = s->priv;
+
+    if (!f->rule || f->rule->id >= SC_RULE_COUNT || f->severity > SC_SEV_ERROR ||
+        f->side == SC_SIDE_EITHER || f->nevidence > SC_EVIDENCE_MAX) {
+        fprintf(stderr, "fuzz_session: malformed finding\n");
+        abort();
+    }
+    t->totals.by_rule[f->rule->id]++;
+    t->totals.by_severity[f->severity]++;
+    for (size_t k = 0; k < t->nout; k++)
+        if (t->out[k]->finding)
+            t->out[k]->finding(t->out[k], si, f);
+}
+
+static void fz_tee_end(sc_sink *s, const sc_session_info *si)
+{
+    fz_tee *t = s->priv;
+
+    for (size_t k = 0; k < t->nout; k++)
+        if (t->out[k]->session_end)
+            t->out[k]->session_end(t->out[k], si);
+}
+
 static char fz_evidence_dir[64];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -294,8 +360,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sc_config cfg;
     char *text = NULL, *json = NULL;
     size_t tlen = 0, jlen = 0, bad;
-    sc_sink *sinks[3];
-    size_t nsinks = 0;
     char err[256];
 
     if (size < 1)
@@ -311,12 +375,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.ladder = flags & 4;
     cfg.redact = flags & 8;
 
+    memset(&r, 0, sizeof r - sizeof r.frame_buf);
+    fz_tee *t = &r.tee;
+    t->sink = (sc_sink){ .session_begin = fz_tee_begin, .line = fz_tee_line,
+                         .finding = fz_tee_finding, .session_end = fz_tee_end,
+                         .priv = t };
     FILE *tfp = open_memstream(&text, &tlen);
     FILE *jfp = open_memstream(&json, &jlen);
     if (!tfp || !jfp)
         abort();
-    sinks[nsinks++] = sc_text_sink_new(&cfg, tfp);
-    sinks[nsinks++] = sc_json_sink_new(&cfg, jfp);
+    t->out[t->nout++] = sc_text_sink_new(&cfg, tfp);
+    t->out[t->nout++] = sc_json_sink_new(&cfg, jfp);
+    if (!t->out[0] || !t->out[1])
+        abort();
     if (flags & 32) {
         if (!fz_evidence_dir[0]) {
             snprintf(fz_evidence_dir, sizeof fz_evidence_dir,
@@ -324,24 +395,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             mkdir(fz_evidence_dir, 0700);
         }
         cfg.evidence_dir = fz_evidence_dir;
-        sinks[nsinks] = sc_evidence_sink_new(&cfg, fz_evidence_dir, err, sizeof err);
-        if (sinks[nsinks])
-            nsinks++;
+        t->out[t->nout] = sc_evidence_sink_new(&cfg, fz_evidence_dir, err, sizeof err);
+        if (t->out[t->nout])
+            t->nout++;
     }
-    if (!sinks[0] || !sinks[1])
-        abort();
 
-    memset(&r.conns, 0, sizeof r.conns);
-    r.next_id = 0;
-    r.frame = 0;
+    r.cfg = &cfg;
     r.now = (struct timeval){ 1700000000, 0 };
     r.port = fz_ports[flags >> 6];
     r.handshake = !(flags & 16);
-    r.an = sc_analyzer_new(&cfg, sinks, nsinks);
-    if (!r.an)
-        abort();
-    r.h = sc_analyzer_handler(r.an);
-    sc_analyzer_set_file(r.an, "/nonexistent/fuzz-session.pcap");
+    r.repeat_left = FZ_REPEAT_MAX;
     if (r.handshake)
         r.frame = 3;                     /* the handshake took frames 1-3 */
 
@@ -350,15 +413,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.conns[k].open)
             fz_close(&r, &r.conns[k], SC_END_CAPTURE_END);
 
-    sc_totals totals;
-    sc_analyzer_finish(r.an, &totals);
-    sc_analyzer_free(r.an);
-    for (size_t k = 0; k < nsinks; k++)
-        if (sinks[k]->destroy)
-            sinks[k]->destroy(sinks[k]);
+    t->totals.files = 1;
+    for (size_t k = 0; k < t->nout; k++) {
+        if (t->out[k]->finish)
+            t->out[k]->finish(t->out[k], &t->totals);
+        if (t->out[k]->destroy)
+            t->out[k]->destroy(t->out[k]);
+    }
     fclose(tfp);
     fclose(jfp);
 
+    if (getenv("FUZZ_SESSION_DUMP")) {         /* triage: show the outputs */
+        fwrite(text, 1, tlen, stderr);
+        fwrite(json, 1, jlen, stderr);
+    }
     if ((bad = fz_text_ok((const uint8_t *)text, tlen, 1)))
         fz_fail("text report carries a terminal control byte", text, tlen, bad);
     if ((bad = fz_jsonl_ok((const uint8_t *)json, jlen)))
