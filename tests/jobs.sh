@@ -54,7 +54,7 @@ done
 [ "$n" -gt 0 ] || echo "FAIL: jobs: no capture in samples/"
 
 # Two files in one run: ids restart per file, totals add up.
-jobs_same "two-files" samples/seed000-frontbridge-pipelining.pcap -r samples/clean.pcap
+jobs_same "two-files" samples/seed000-frontbridge-pipelining.pcap -r samples/clean.pcapng
 
 mkdir -p build/bench
 if [ ! -x build/bench/gen ] || [ bench/gen.c -nt build/bench/gen ]; then
