@@ -407,6 +407,52 @@ else
     skip "real sessions: swaks and python3-aiosmtpd not installed"
 fi
 
+# ---- real postfix (as tests/realmail.sh sets it up: loopback only) ------
+# (No STARTTLS here: the certificate realmail.sh configures lives in its
+# own temporary directory, gone once it has run; swaks then closes without
+# QUIT after the 454, rightly reported.)
+
+PATH=$PATH:/usr/sbin
+if command -v postfix >/dev/null && command -v swaks >/dev/null &&
+   [ "$(postconf -h inet_interfaces 2>/dev/null)" = loopback-only ]; then
+    started_postfix=
+    if ! postfix status >/dev/null 2>&1; then
+        postfix start >/dev/null 2>&1 && started_postfix=1
+    fi
+    for _ in $(seq 50); do
+        grep -q "0100007F:0019 .* 0A " /proc/net/tcp 2>/dev/null && break
+        sleep 0.1
+    done
+    filt="host 127.0.0.1 and tcp port 25"
+    start_tcpdump postfix.pcap "$filt"
+    start_live postfix "$BIN" -i lo --json "$filt"
+    S=(swaks --server 127.0.0.1 --port 25 --from a@localhost --to root@localhost)
+    "${S[@]}" >>"$tmp/swaks.log" 2>&1
+    "${S[@]}" --pipeline >>"$tmp/swaks.log" 2>&1
+    "${S[@]}" --quit-after RCPT >>"$tmp/swaks.log" 2>&1
+    "${S[@]}" --to nobody@elsewhere.example >>"$tmp/swaks.log" 2>&1
+    sleep 1
+    stop_live INT
+    kill -INT "$TPID"; wait "$TPID" 2>/dev/null
+    [ -n "$started_postfix" ] && postfix stop >/dev/null 2>&1
+    "$REL" -q --json -r "$tmp/postfix.pcap" >"$tmp/postfix-offline.json" 2>/dev/null
+    ns=$(grep -c '"type":"session"' "$tmp/postfix.out")
+    if [ "$ns" -ge 4 ] &&
+       records "$tmp/postfix.out" | cmp -s - <(records "$tmp/postfix-offline.json"); then
+        pass "postfix: $ns real sessions (plain, pipelined, quit after RCPT, relay refused), live == offline"
+    else
+        fail "postfix: $ns sessions, or live != offline"
+        diff <(records "$tmp/postfix.out") <(records "$tmp/postfix-offline.json") | head -6 | cut -c1-300
+    fi
+    if grep '"type":"finding"' "$tmp/postfix.out" | grep -q '"severity":"\(error\|warning\)"'; then
+        fail "postfix: warning/error findings on postfix with swaks: $(grep '"type":"finding"' "$tmp/postfix.out" | head -2 | cut -c1-200)"
+    else
+        pass "postfix: no warning or error finding live"
+    fi
+else
+    skip "postfix: not installed or not set up loopback-only (tests/realmail.sh does that)"
+fi
+
 # ---- --tui during the capture ----------------------------------------------
 
 if command -v tmux >/dev/null; then

@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&stats, 0, sizeof stats);
     (void)sc_pipeline_file(&cfg, fz_path, sc_analyzer_handler(an), &hooks,
                            &stats, err, sizeof err);
+    unlink(fz_path);
     sc_totals totals;
     sc_analyzer_finish(an, &totals);
     sc_analyzer_free(an);
