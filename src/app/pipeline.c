@@ -90,6 +90,8 @@ static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
         run->hooks->packet(run->hooks->ctx, pkt);
     if (pkt->l3)
         sc_reasm_packet(run->reasm, pkt);
+    if (run->hooks && run->hooks->packet_done)
+        run->hooks->packet_done(run->hooks->ctx, pkt);
     if (run->stats->packets % PIPELINE_PROGRESS_EVERY == 0)
         pipeline_progress(run);
 }
@@ -124,6 +126,8 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
     if (rc < 0)
         fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n",
                 sc_capture_error(run.cap), (unsigned long long)run.last_frame);
+    if (hooks && hooks->input_end)
+        hooks->input_end(hooks->ctx);
     sc_reasm_finish(run.reasm, run.last_frame, run.last_ts);
     pipeline_progress(&run);
     sc_reasm_free(run.reasm);

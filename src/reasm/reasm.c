@@ -190,6 +190,21 @@ static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint
     return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (r->nbuckets - 1);
 }
 
+/* -j: the process that follows a connection (include/config.h, shard).
+ * Symmetric, like the bucket. IPv4 fragments reach libnids in every
+ * process; only the one that handed libnids the handshake has a stream
+ * for the reassembled segment. */
+static int reasm_seg_shard(const seg *s, int n)
+{
+    uint32_t h = reasm_ep_hash(s->src, s->family, s->sport) ^
+                 reasm_ep_hash(s->dst, s->family, s->dport);
+
+    h ^= h >> 16;            /* FNV's low bits alone split poorly */
+    h *= 0x45d9f3bu;
+    h ^= h >> 16;
+    return (int)(h % (uint32_t)n);
+}
+
 static bool reasm_ep_is(const sc_endpoint *ep, int family, const uint8_t *a, uint16_t port)
 {
     return ep->family == family && ep->port == port &&
@@ -738,6 +753,8 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     if (!r->cfg->any_port && !sc_config_is_smtp_port(r->cfg, s.sport) &&
         !sc_config_is_smtp_port(r->cfg, s.dport))
         return;
+    if (r->cfg->nshards > 1 && reasm_seg_shard(&s, r->cfg->nshards) != r->cfg->shard)
+        return;              /* another -j process follows it */
 
     c = reasm_conn_find(r, &s, &dir);
     if (c && c->est && (s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
@@ -768,6 +785,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     }
     r->cur_dir = dir;
     c->last_ts = pkt->ts;
+    c->pub.last_frame = pkt->frame;
     reasm_lru_unlink(r, c);
     reasm_lru_append(r, c);
     if (r->h.packet)

@@ -168,10 +168,13 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
     sc_pending *prev = sc_matcher_last_firm(&s->m);
     sc_evidence e;
 
-    if (!prev || s->blind)
+    /* Bytes after STARTTLS before its 220 are starttls-injection, the
+     * specific form: the same bytes are not reported again as pipelining
+     * (as starttls-unadvertised replaces extension-unadvertised). */
+    if (!prev || s->blind || s->starttls_pending)
         return;
     if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
-        sc_cmd_get(prev->verb)->ends_group) {
+        !(prev->flags & SC_PF_ONEROUND) && sc_cmd_get(prev->verb)->ends_group) {
         smtp_report r;
         if (smtp_report_begin(s, &r, R_PIPELINING_NOT_LAST, SC_SIDE_CLIENT, l->frame,
                               "%.*s was sent before the reply to %.*s (#%llu), "
@@ -303,7 +306,12 @@ static void smtp_bdat_start(sc_smtp *s, const sc_cline *l, sc_pending *p)
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_BDAT, l->frame, "[BDAT chunk: 0 octets]");
 }
 
-static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn)
+/* Masks the initial response of an AUTH line into `masked`. Returns true
+ * when the AUTH carries an initial response for a mechanism known to
+ * complete in one round trip with no security layer: RFC 4954 §4 lets such
+ * an AUTH be followed by more commands in a pipelined group ("Two examples
+ * of such SASL mechanisms are PLAIN [PLAIN] and EXTERNAL [SASL]"). */
+static bool smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn)
 {
     const uint8_t *a;
     size_t an, i = 0;
@@ -313,11 +321,13 @@ static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size
         i++;
     s->auth_cred = (i == 5 && strncasecmp((const char *)a, "PLAIN", 5) == 0) ||
                    (i == 5 && strncasecmp((const char *)a, "LOGIN", 5) == 0);
+    bool one_round = (i == 5 && strncasecmp((const char *)a, "PLAIN", 5) == 0) ||
+                     (i == 8 && strncasecmp((const char *)a, "EXTERNAL", 8) == 0);
     size_t keep = (size_t)(a - l->text) + i;
     if (i == an) {
         *mn = keep;
         memcpy(masked, l->text, keep);
-        return;
+        return false;
     }
     /* An initial response: never shown. */
     uint64_t cred = l->len - keep - 1;
@@ -332,6 +342,7 @@ static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size
                   "AUTH %.*s credentials sent on an unencrypted session",
                   (int)i, (const char *)a);
     }
+    return one_round;
 }
 
 /* Shadow reading: after an ambiguous end-of-data sequence, each content
@@ -354,7 +365,9 @@ static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
     sc_verb v = sc_cmd_parse(l->text, l->kept);
     if (v == SC_V_UNKNOWN && l->kept == 0)
         return;
-    if (s->nshadow < SC_SHADOW_KEEP) {
+    if (!s->shadow)
+        s->shadow = calloc(SC_SHADOW_KEEP, sizeof *s->shadow);   /* NULL: none kept */
+    if (s->shadow && s->nshadow < SC_SHADOW_KEEP) {
         sc_pending *p = &s->shadow[s->nshadow++].p;
         smtp_pending_fill(p, v, l->frame, l->text, l->kept);
         p->flags |= SC_PF_SMUGGLED;
@@ -380,9 +393,10 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     sc_pending p;
     sc_evidence e;
     const char *why;
+    bool one_round = false;
 
     if (v == SC_V_AUTH) {
-        smtp_auth_start(s, l, masked, &tn);
+        one_round = smtp_auth_start(s, l, masked, &tn);
         txt = masked;
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
@@ -453,6 +467,8 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
         p.flags |= SC_PF_RESIDUE;    /* content the server reads as a command */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
+    if (one_round)
+        p.flags |= SC_PF_ONEROUND;
     smtp_check_pipelining(s, l, txt, tn);
     smtp_check_extension(s, v, l, txt, tn);
     if ((why = smtp_seq_reason(s, v)))
@@ -923,10 +939,15 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     case SC_V_AUTH:
         break;
     case SC_V_ETRN:
-        if (!(c >= 250 && c <= 253) && c != 458 && c != 459 && c != 500 && c != 501 &&
-            c != 421 && c != 530) {
+        /* etrn-bad-reply is the specific form of reply-mismatch: the codes
+         * allowed for any command (421, 500, 501, 502, 530, 554) are
+         * allowed here too, and 503 is the right answer to an ETRN inside
+         * a transaction (RFC 5321 §4.1.4; the client's etrn-in-transaction
+         * covers it). */
+        if (!sc_cmd_allows(SC_V_ETRN, c) && !(c == 503 && (p->flags & SC_PF_INTXN))) {
             if (smtp_report_begin(s, &rep, R_ETRN_BAD_REPLY, SC_SIDE_SERVER, r->frame,
-                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, 500, 501)",
+                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
+                                  "500, 501; any command may get 421, 502, 530, 554)",
                                   (unsigned long long)p->frame, c)) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
@@ -1578,5 +1599,12 @@ bool sc_smtp_done(const sc_smtp *s)
 
 void sc_smtp_free(sc_smtp *s)
 {
+    if (!s)
+        return;
+    sc_client_free(&s->client);
+    sc_server_free(&s->server);
+    sc_matcher_free(&s->m);
+    free(s->shadow);
+    free(s->store);
     free(s);
 }

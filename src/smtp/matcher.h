@@ -32,7 +32,10 @@ enum {
     SC_PF_INTXN    = 1u << 4,  /* ETRN sent inside a mail transaction */
     SC_PF_LAST     = 1u << 5,  /* BDAT ... LAST */
     SC_PF_BLIND    = 1u << 6,  /* sent before a gap or mid-stream sync */
-    SC_PF_RESIDUE  = 1u << 7   /* read from rejected content (500s expected) */
+    SC_PF_RESIDUE  = 1u << 7,  /* read from rejected content (500s expected) */
+    SC_PF_ONEROUND = 1u << 8   /* AUTH with an initial response for a mechanism
+                                  that completes in one round trip (PLAIN,
+                                  EXTERNAL): it need not end a group */
 };
 
 typedef struct sc_pending {
@@ -45,8 +48,10 @@ typedef struct sc_pending {
 } sc_pending;
 
 typedef struct sc_matcher {
-    sc_pending q[SC_PENDING_MAX];
-    unsigned   head, n;
+    sc_pending *q;             /* ring of cap entries, grown on demand up to
+                                  SC_PENDING_MAX (most sessions pipeline a
+                                  few commands; an idle one holds none) */
+    unsigned   cap, head, n;
     uint64_t   untracked;      /* commands dropped because the queue was full */
 } sc_matcher;
 
@@ -58,6 +63,7 @@ typedef enum sc_match_kind {
 } sc_match_kind;
 
 void sc_matcher_init(sc_matcher *m);
+void sc_matcher_free(sc_matcher *m);
 /* Returns false (and counts it) when the queue is full. */
 bool sc_matcher_push(sc_matcher *m, const sc_pending *p);
 /* Inserts at the front (re-synchronisation on smuggled commands). */
