@@ -1456,7 +1456,10 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
     smtp_half_close_check(s, ev->frame);
     /* Open from the server's side: MAIL accepted, no final reply yet. */
     if (closed && s->s_mail && !s->quit_sent && !s->info.tls && s->first_close >= 0) {
-        smtp_find(s, R_TRANSACTION_ABORTED, side_of((sc_dir)s->first_close), ev->frame, NULL,
+        /* Decided at the close (a reply to the dot may still follow a
+         * client's FIN), but it names the FIN or RST that ended it. */
+        smtp_find(s, R_TRANSACTION_ABORTED, side_of((sc_dir)s->first_close),
+                  s->close_frame[s->first_close], NULL,
                   "the connection ended (%s by the %s) with a mail transaction open: nothing "
                   "was delivered (%llu bytes of content had been sent)",
                   s->first_close_rst ? "RST" : "FIN", dir_who((sc_dir)s->first_close),
