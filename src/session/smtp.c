@@ -1595,10 +1595,18 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
                       (unsigned long long)s->after_sfin,
                       (unsigned long long)s->close_frame[SC_DIR_S2C]);
     }
-    if (ev->end == SC_END_CAPTURE_END && open)
+    /* A session closed by the idle timeout or evicted by the session cap
+     * is, for the analysis, a capture that ended while it was open. */
+    static const char *const truncated_why[] = {
+        [SC_END_CAPTURE_END] = "the capture ended",
+        [SC_END_TIMEOUT] = "the session went silent past --idle-timeout",
+        [SC_END_EVICTED] = "the session was evicted (--max-sessions reached)",
+    };
+    if ((unsigned)ev->end < sizeof truncated_why / sizeof truncated_why[0] &&
+        truncated_why[ev->end] && open)
         smtp_find(s, R_CAPTURE_TRUNCATED, SC_SIDE_CAPTURE, ev->frame, NULL,
-                  "the capture ended while the session was still open (after %s)",
-                  smtp_close_after(s));
+                  "%s while the session was still open (after %s)",
+                  truncated_why[ev->end], smtp_close_after(s));
     if (s->midstream && !s->midstream_reported)
         smtp_midstream_note(s, ev->frame, "nothing (no complete line was seen)");
     for (int d = 0; d < 2; d++) {
