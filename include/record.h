@@ -102,6 +102,8 @@ typedef struct sc_session_info {
     struct timeval  start, end;
     uint64_t        first_frame, last_frame, frames;
     uint64_t        bytes_c2s, bytes_s2c;
+    uint64_t        c2s_after_server_fin; /* client bytes after the server's FIN
+                                             (half-close-while-sending) */
     bool            handshake_seen;
     bool            tls;           /* STARTTLS succeeded or implicit TLS port */
     size_t          next;          /* EHLO keywords kept */

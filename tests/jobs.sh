@@ -5,7 +5,7 @@
 # (bench/gen, 300 concurrent sessions), the text report and JSON Lines of
 # -j 2 and -j 3 must be byte-identical to -j 1, with the same exit status.
 # On the generated capture also: --session (ids agree across workers),
-# --ladder, and idle expiry (the capture cut in two, the second half
+# --ladder, --evidence bundles, and idle expiry (the capture cut in two, the second half
 # shifted 100 s later, --idle-timeout 5: sessions of the first half expire
 # while the second half is read). Then the merged ids: every id from 1 to
 # the session count exactly once.
@@ -54,7 +54,7 @@ done
 [ "$n" -gt 0 ] || echo "FAIL: jobs: no capture in samples/"
 
 # Two files in one run: ids restart per file, totals add up.
-jobs_same "two-files" samples/seed000-frontbridge-pipelining.pcap -r samples/clean.pcap
+jobs_same "two-files" samples/seed000-frontbridge-pipelining.pcap -r samples/clean.pcapng
 
 mkdir -p build/bench
 if [ ! -x build/bench/gen ] || [ bench/gen.c -nt build/bench/gen ]; then
@@ -70,6 +70,16 @@ jobs_same "gen50m/text" "$big"
 jobs_same "gen50m/json" "$big" --json
 jobs_same "gen50m/session" "$big" --session 42
 jobs_same "gen50m/ladder" "$big" -q --ladder
+
+# Evidence bundles: the same files, the same bytes.
+"$bin" -q --evidence "$tmp/ev1" -j 1 -r "$big" >/dev/null 2>&1
+"$bin" -q --evidence "$tmp/ev2" -j 2 -r "$big" >/dev/null 2>&1
+nev=$(ls "$tmp/ev1" 2>/dev/null | wc -l)
+if [ "$nev" -gt 0 ] && diff -r "$tmp/ev1" "$tmp/ev2" >/dev/null; then
+    echo "PASS: jobs/gen50m evidence -j 2: $nev files identical"
+else
+    echo "FAIL: jobs/gen50m evidence -j 2: $nev files with -j 1, bundles differ"
+fi
 
 # Every id once, in order, in the merged JSON.
 "$bin" --json -j 2 -r "$big" >"$tmp/ids.json" 2>/dev/null

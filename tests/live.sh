@@ -206,6 +206,27 @@ else
     fail "-w wrote $nw frames ($nother on port 8080), expected $nsmtp and 0"
 fi
 
+# -C 1: the -w file rotates past a million bytes (FILE, FILE1, ...), and
+# the pieces together hold every frame.
+big="$tmp/replay-big.pcap"
+mergecap -w "$big" "${samples[@]}" 2>/dev/null || cp "${samples[0]}" "$big"
+reps=$(( 1500000 / $(stat -c %s "$big") + 1 ))
+start_live rot "$BIN" -i lo -q --json -w "$tmp/rot.pcap" -C 1 "net $REPLAY_NET"
+tcpreplay -i lo --topspeed --loop=$reps "$big" >/dev/null 2>&1
+sleep 1
+stop_live INT
+nfiles=$(ls "$tmp"/rot.pcap* 2>/dev/null | wc -l)
+total=0
+for f in "$tmp"/rot.pcap*; do total=$((total + $(tcpdump -nr "$f" 2>/dev/null | wc -l))); done
+want=$(( $(tcpdump -nr "$big" 2>/dev/null | wc -l) * reps ))
+maxsz=$(stat -c %s "$tmp"/rot.pcap* | sort -n | tail -n 1)
+if [ "$nfiles" -ge 2 ] && [ "$total" = "$want" ] && [ -f "$tmp/rot.pcap1" ] &&
+   [ "$maxsz" -lt 1100000 ]; then
+    pass "-w -C 1: $nfiles files (largest $maxsz bytes) holding all $want frames"
+else
+    fail "-w -C 1: $nfiles files, $total frames of $want, largest $maxsz bytes"
+fi
+
 # ---- -Z nobody -------------------------------------------------------------
 
 if id nobody >/dev/null 2>&1; then

@@ -150,6 +150,7 @@ static void wbuf_info(wbuf *b, const sc_session_info *si)
         wbuf_bytes(b, si->extensions[i].p, si->extensions[i].len);
     wbuf_u64(b, si->close_by);
     wbuf_u64(b, si->close_how);
+    wbuf_u64(b, si->c2s_after_server_fin);
     wbuf_str(b, si->close_after);
     wbuf_u64(b, si->ntxn);
     wbuf_u64(b, si->ntxn_kept);
@@ -491,6 +492,7 @@ static void rd_info(wreader *r, winfo *wi)
     si->extensions = wi->ext;
     si->close_by = (sc_close_by)rd_u64(r);
     si->close_how = (sc_close_how)rd_u64(r);
+    si->c2s_after_server_fin = rd_u64(r);
     si->close_after = rd_str(r);
     si->ntxn = (size_t)rd_u64(r);
     n = rd_u64(r);

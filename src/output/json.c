@@ -172,6 +172,8 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     sc_json_fputstr(o, sc_fmt_close_how(info->close_how));
     json_key(o, "after");
     sc_json_fputstr(o, info->close_after);
+    if (info->c2s_after_server_fin)   /* half-close-while-sending */
+        fprintf(o, ",\"client_bytes_after_fin\":%" PRIu64, info->c2s_after_server_fin);
     putc('}', o);
     json_transactions(o, info);
     fprintf(o, ",\"findings\":%" PRIu64, nf);

@@ -152,11 +152,80 @@ static void smtp_content_reset(sc_smtp *s)
 {
     s->c_lines = s->c_bytes = s->c_bare = s->c_longest = 0;
     s->c_long_reported = s->c_ambiguous = s->c_unfinished = false;
+    s->c_shown_lines = s->c_shown_bytes = s->c_last_frame = 0;
+    s->c_split = false;
     s->answered_early = false;
     s->nshadow = 0;
     s->shadow_on = s->shadow_in_data = s->shadow_has_data = false;
     s->shadow_data_answered = s->shadow_early_reported = false;
     s->smuggle_live = false;
+}
+
+/* True while the client is inside message content (after DATA, before
+ * its dot) and has sent some of it. */
+static bool smtp_content_live(const sc_smtp *s)
+{
+    return s->client.mode == SC_CM_CONTENT && s->client.content_started && !s->c_unfinished;
+}
+
+/* A server reply, a close or a gap crosses the message content: the
+ * content sent so far gets its summary line first, so that the transcript
+ * shows the crossing (with --show-content the lines are already there). */
+static void smtp_content_partial(sc_smtp *s)
+{
+    struct timeval now = s->ts;
+
+    if (s->cfg->show_content || !smtp_content_live(s) ||
+        (s->c_lines == s->c_shown_lines && s->c_bytes == s->c_shown_bytes))
+        return;
+    s->ts = s->c_last_ts;            /* the line is dated by its last content */
+    if (!s->c_split)
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, s->c_last_frame,
+                      "[message content: %llu lines, %llu bytes so far]",
+                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
+    else
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, s->c_last_frame,
+                      "[message content, continued: +%llu lines, +%llu bytes (%llu lines, "
+                      "%llu bytes so far)]",
+                      (unsigned long long)(s->c_lines - s->c_shown_lines),
+                      (unsigned long long)(s->c_bytes - s->c_shown_bytes),
+                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
+    s->c_shown_lines = s->c_lines;
+    s->c_shown_bytes = s->c_bytes;
+    s->c_split = true;
+    s->ts = now;
+}
+
+/* The last summary line of a message's content: at its dot (eod), or
+ * when it can no longer end (close, capture end). */
+static void smtp_content_summary(sc_smtp *s, uint64_t frame, bool eod)
+{
+    const char *end = eod ? "end of data" : "no end of data";
+    bool more = s->c_lines != s->c_shown_lines || s->c_bytes != s->c_shown_bytes;
+
+    struct timeval now = s->ts;
+
+    if (s->cfg->show_content)
+        return;
+    if (!eod && more && s->c_last_frame) {
+        frame = s->c_last_frame;
+        s->ts = s->c_last_ts;
+    }
+    if (!s->c_split)
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
+                      "[message content: %llu lines, %llu bytes%s]",
+                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes,
+                      eod ? "" : ", no end of data");
+    else
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
+                      "[message content, continued: +%llu lines, +%llu bytes, %s "
+                      "(%llu lines, %llu bytes in all)]",
+                      (unsigned long long)(s->c_lines - s->c_shown_lines),
+                      (unsigned long long)(s->c_bytes - s->c_shown_bytes), end,
+                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
+    s->c_shown_lines = s->c_lines;
+    s->c_shown_bytes = s->c_bytes;
+    s->ts = now;
 }
 
 /* ------------------------------------------------------------------ */
@@ -174,7 +243,7 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
     if (!prev || s->blind || s->starttls_pending)
         return;
     if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
-        sc_cmd_get(prev->verb)->ends_group) {
+        !(prev->flags & SC_PF_ONEROUND) && sc_cmd_get(prev->verb)->ends_group) {
         smtp_report r;
         if (smtp_report_begin(s, &r, R_PIPELINING_NOT_LAST, SC_SIDE_CLIENT, l->frame,
                               "%.*s was sent before the reply to %.*s (#%llu), "
@@ -306,7 +375,12 @@ static void smtp_bdat_start(sc_smtp *s, const sc_cline *l, sc_pending *p)
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_BDAT, l->frame, "[BDAT chunk: 0 octets]");
 }
 
-static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn)
+/* Masks the initial response of an AUTH line into `masked`. Returns true
+ * when the AUTH carries an initial response for a mechanism known to
+ * complete in one round trip with no security layer: RFC 4954 §4 lets such
+ * an AUTH be followed by more commands in a pipelined group ("Two examples
+ * of such SASL mechanisms are PLAIN [PLAIN] and EXTERNAL [SASL]"). */
+static bool smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn)
 {
     const uint8_t *a;
     size_t an, i = 0;
@@ -316,11 +390,13 @@ static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size
         i++;
     s->auth_cred = (i == 5 && strncasecmp((const char *)a, "PLAIN", 5) == 0) ||
                    (i == 5 && strncasecmp((const char *)a, "LOGIN", 5) == 0);
+    bool one_round = (i == 5 && strncasecmp((const char *)a, "PLAIN", 5) == 0) ||
+                     (i == 8 && strncasecmp((const char *)a, "EXTERNAL", 8) == 0);
     size_t keep = (size_t)(a - l->text) + i;
     if (i == an) {
         *mn = keep;
         memcpy(masked, l->text, keep);
-        return;
+        return false;
     }
     /* An initial response: never shown. */
     uint64_t cred = l->len - keep - 1;
@@ -335,6 +411,7 @@ static void smtp_auth_start(sc_smtp *s, const sc_cline *l, uint8_t *masked, size
                   "AUTH %.*s credentials sent on an unencrypted session",
                   (int)i, (const char *)a);
     }
+    return one_round;
 }
 
 /* Shadow reading: after an ambiguous end-of-data sequence, each content
@@ -385,9 +462,10 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     sc_pending p;
     sc_evidence e;
     const char *why;
+    bool one_round = false;
 
     if (v == SC_V_AUTH) {
-        smtp_auth_start(s, l, masked, &tn);
+        one_round = smtp_auth_start(s, l, masked, &tn);
         txt = masked;
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
@@ -458,6 +536,8 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
         p.flags |= SC_PF_RESIDUE;    /* content the server reads as a command */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
+    if (one_round)
+        p.flags |= SC_PF_ONEROUND;
     smtp_check_pipelining(s, l, txt, tn);
     smtp_check_extension(s, v, l, txt, tn);
     if ((why = smtp_seq_reason(s, v)))
@@ -582,6 +662,8 @@ static void smtp_on_content(void *ctx, const sc_cline *l)
     sc_smtp *s = ctx;
 
     s->c_lines++;
+    s->c_last_frame = l->frame;
+    s->c_last_ts = s->ts;
     s->c_bytes += l->wire_len - (l->stuffed ? 1 : 0);
     smtp_txn_content(s, l->wire_len - (l->stuffed ? 1 : 0));
     if (l->bare_lf || l->bare_cr) {
@@ -627,10 +709,7 @@ static void smtp_on_eod(void *ctx, const sc_cline *dot)
     sc_smtp *s = ctx;
     sc_pending p;
 
-    if (!s->cfg->show_content)
-        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, dot->frame,
-                      "[message content: %llu lines, %llu bytes]",
-                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
+    smtp_content_summary(s, dot->frame, true);
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, dot->frame, dot->text, dot->kept);
     smtp_redact(s, SC_DIR_C2S, s->c_start, dot->off);
     smtp_content_finish(s, dot->frame);
@@ -697,6 +776,7 @@ static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
     sc_smtp *s = ctx;
     sc_evidence e;
 
+    smtp_content_partial(s);
     smtp_line(s, SC_DIR_S2C, SC_LINE_REPLY, l->frame, l->text, l->kept);
     smtp_midstream_note(s, l->frame, "the first complete reply line");
     if (l->malformed && !s->rep_malformed) {
@@ -928,10 +1008,15 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     case SC_V_AUTH:
         break;
     case SC_V_ETRN:
-        if (!(c >= 250 && c <= 253) && c != 458 && c != 459 && c != 500 && c != 501 &&
-            c != 421 && c != 530) {
+        /* etrn-bad-reply is the specific form of reply-mismatch: the codes
+         * allowed for any command (421, 500, 501, 502, 530, 554) are
+         * allowed here too, and 503 is the right answer to an ETRN inside
+         * a transaction (RFC 5321 §4.1.4; the client's etrn-in-transaction
+         * covers it). */
+        if (!sc_cmd_allows(SC_V_ETRN, c) && !(c == 503 && (p->flags & SC_PF_INTXN))) {
             if (smtp_report_begin(s, &rep, R_ETRN_BAD_REPLY, SC_SIDE_SERVER, r->frame,
-                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, 500, 501)",
+                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
+                                  "500, 501; any command may get 421, 502, 530, 554)",
                                   (unsigned long long)p->frame, c)) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
@@ -1271,17 +1356,87 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
     sc_matcher_clear(&s->m);
 }
 
-static void smtp_half_close_check(sc_smtp *s, uint64_t frame)
+/* The client kept sending after the server's FIN: reported at the first
+ * client segment after it (the event that completes the finding); the
+ * total sent after the FIN is known at the end and shown there. */
+static void smtp_half_close_check(sc_smtp *s, uint64_t frame, size_t seglen)
 {
+    smtp_report rep;
+    char what[48];
+
     if (s->half_close_reported || !s->fin[SC_DIR_S2C] || s->after_sfin == 0 ||
-        !s->client_sending_at_sfin)
+        !s->client_sending_at_sfin || s->info.tls)
         return;
     s->half_close_reported = true;
-    smtp_find(s, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER, frame, NULL,
-              "the server sent FIN (frame %llu) while the client was still sending; the "
-              "client sent %llu more bytes after it (a FIN is not an abort)",
-              (unsigned long long)s->close_frame[SC_DIR_S2C],
-              (unsigned long long)s->after_sfin);
+    if (smtp_report_begin(s, &rep, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER, frame,
+                          "the server sent FIN (frame %llu) while the client was still "
+                          "sending%s, and the client kept sending after it (from frame "
+                          "%llu; the byte count closes the session): a FIN is not an abort",
+                          (unsigned long long)s->close_frame[SC_DIR_S2C],
+                          s->client.mode == SC_CM_CONTENT ? " message content"
+                          : s->client.mode == SC_CM_BDAT ? " a BDAT chunk" : "",
+                          (unsigned long long)frame)) {
+        int n = snprintf(what, sizeof what, "[%zu bytes]", seglen);
+        smtp_report_evidence(&rep, s->close_frame[SC_DIR_S2C], SC_DIR_S2C,
+                             (const uint8_t *)"[FIN]", 5);
+        smtp_report_evidence(&rep, frame, SC_DIR_C2S, (const uint8_t *)what,
+                             n > 0 ? (size_t)n : 0);
+        smtp_report_end(s, &rep);
+    }
+}
+
+/* The end of data (or BDAT LAST) is waiting for its reply. */
+static bool smtp_eod_pending(sc_smtp *s)
+{
+    for (unsigned i = 0; i < s->m.n; i++) {
+        const sc_pending *p = sc_matcher_at(&s->m, i);
+        if ((p->flags & SC_PF_SMUGGLED) == 0 &&
+            (p->verb == SC_V_EOD || (p->verb == SC_V_BDAT && (p->flags & SC_PF_LAST))))
+            return true;
+    }
+    return false;
+}
+
+/* transaction-aborted, at the FIN or RST (of either side) that ended an
+ * open mail transaction: the server had accepted MAIL and given no final
+ * reply, or the client was still sending the message content. A client
+ * FIN sent after the end of data does not end it yet: the server may still
+ * answer (a half-closed connection carries its reply), so it waits for the
+ * server's close. */
+static void smtp_abort_check(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
+{
+    bool sending = s->client.mode == SC_CM_CONTENT && s->client.content_started;
+    bool server_gone = s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C];
+
+    if (s->abort_done || s->info.tls || s->quit_sent)
+        return;
+    if (!s->s_mail && !sending) {
+        s->abort_wait = false;
+        return;
+    }
+    if (d == SC_DIR_C2S && !rst && !server_gone && !sending && smtp_eod_pending(s)) {
+        s->abort_wait = true;
+        s->abort_wait_frame = frame;
+        return;
+    }
+    s->abort_done = true;
+    if (s->abort_wait && d == SC_DIR_S2C)
+        smtp_find(s, R_TRANSACTION_ABORTED, SC_SIDE_SERVER, frame, NULL,
+                  "the server %s the connection (frame %llu) without answering the end of "
+                  "data, after the client's FIN (frame %llu): the mail transaction was "
+                  "open, nothing was delivered (%llu bytes of content had been sent)",
+                  rst ? "reset" : "closed", (unsigned long long)frame,
+                  (unsigned long long)s->abort_wait_frame, (unsigned long long)s->c_bytes);
+    else
+        smtp_find(s, R_TRANSACTION_ABORTED, side_of(d), frame, NULL,
+                  "the %s ended the connection (%s, frame %llu) %s: the mail transaction "
+                  "was open, nothing was delivered (%llu bytes of content sent%s)",
+                  dir_who(d), rst ? "RST" : "FIN", (unsigned long long)frame,
+                  !sending ? "before the message content was sent"
+                  : d == SC_DIR_S2C ? "while the client was still sending the message content"
+                  : "in the middle of the message content",
+                  (unsigned long long)s->c_bytes,
+                  sending && d == SC_DIR_S2C ? " so far" : "");
 }
 
 static void smtp_bdat_truncated_check(sc_smtp *s, uint64_t frame)
@@ -1300,11 +1455,8 @@ static void smtp_content_unfinished(sc_smtp *s, uint64_t frame)
 {
     if (s->client.mode != SC_CM_CONTENT || !s->client.content_started || s->c_unfinished)
         return;
+    smtp_content_summary(s, frame, false);
     s->c_unfinished = true;
-    if (!s->cfg->show_content)
-        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
-                      "[message content: %llu lines, %llu bytes, no end of data]",
-                      (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
     smtp_redact(s, SC_DIR_C2S, s->c_start, s->client.off);
     smtp_content_finish(s, frame);
 }
@@ -1315,7 +1467,6 @@ static void smtp_client_closed(sc_smtp *s, uint64_t frame, bool rst)
         return;
     smtp_content_unfinished(s, frame);
     smtp_bdat_truncated_check(s, frame);
-    smtp_half_close_check(s, frame);
     if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421)
         return;
     if (s->midstream && s->blind && !s->greeted)
@@ -1437,19 +1588,25 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
         smtp_bdat_truncated_check(s, ev->frame);
     if (!s->info.tls)
         smtp_content_unfinished(s, ev->frame);
-    smtp_half_close_check(s, ev->frame);
-    /* Open from the server's side: MAIL accepted, no final reply yet. */
-    if (closed && s->s_mail && !s->quit_sent && !s->info.tls && s->first_close >= 0) {
-        smtp_find(s, R_TRANSACTION_ABORTED, side_of((sc_dir)s->first_close), ev->frame, NULL,
-                  "the connection ended (%s by the %s) with a mail transaction open: nothing "
-                  "was delivered (%llu bytes of content had been sent)",
-                  s->first_close_rst ? "RST" : "FIN", dir_who((sc_dir)s->first_close),
-                  (unsigned long long)s->c_bytes);
+    if (s->half_close_reported) {
+        s->info.c2s_after_server_fin = s->after_sfin;
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame,
+                      "[the client sent %llu bytes after the server's FIN (frame %llu)]",
+                      (unsigned long long)s->after_sfin,
+                      (unsigned long long)s->close_frame[SC_DIR_S2C]);
     }
-    if (ev->end == SC_END_CAPTURE_END && open)
+    /* A session closed by the idle timeout or evicted by the session cap
+     * is, for the analysis, a capture that ended while it was open. */
+    static const char *const truncated_why[] = {
+        [SC_END_CAPTURE_END] = "the capture ended",
+        [SC_END_TIMEOUT] = "the session went silent past --idle-timeout",
+        [SC_END_EVICTED] = "the session was evicted (--max-sessions reached)",
+    };
+    if ((unsigned)ev->end < sizeof truncated_why / sizeof truncated_why[0] &&
+        truncated_why[ev->end] && open)
         smtp_find(s, R_CAPTURE_TRUNCATED, SC_SIDE_CAPTURE, ev->frame, NULL,
-                  "the capture ended while the session was still open (after %s)",
-                  smtp_close_after(s));
+                  "%s while the session was still open (after %s)",
+                  truncated_why[ev->end], smtp_close_after(s));
     if (s->midstream && !s->midstream_reported)
         smtp_midstream_note(s, ev->frame, "nothing (no complete line was seen)");
     for (int d = 0; d < 2; d++) {
@@ -1511,6 +1668,7 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             if (s->fin[SC_DIR_S2C])
                 s->after_sfin += ev->len;
             sc_client_feed(&s->client, ev->data, ev->len, ev->frame);
+            smtp_half_close_check(s, ev->frame, ev->len);
             if (!s->greeted && !s->midstream && !s->rep_pregreet && !s->info.tls &&
                 sc_client_partial(&s->client)) {
                 s->rep_pregreet = true;
@@ -1525,6 +1683,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
         }
         break;
     case SC_FLOW_GAP:
+        if (!s->info.tls)
+            smtp_content_partial(s);
         smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, "[gap: %llu bytes]",
                       (unsigned long long)ev->gap);
         smtp_find(s, R_CAPTURE_GAP, SC_SIDE_CAPTURE, ev->frame, NULL,
@@ -1545,6 +1705,14 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
     case SC_FLOW_FIN:
     case SC_FLOW_RST: {
         bool rst = ev->kind == SC_FLOW_RST;
+        if (!s->info.tls) {
+            /* After the client's close or a reset the content can no
+             * longer end; after the server's FIN the client may go on. */
+            if (d == SC_DIR_C2S || rst)
+                smtp_content_unfinished(s, ev->frame);
+            else
+                smtp_content_partial(s);
+        }
         smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, rst ? "[RST]" : "[FIN]");
         if (s->first_close < 0) {
             s->first_close = d;
@@ -1562,12 +1730,13 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             s->rst[d] = true;
         else
             s->fin[d] = true;
-        if (again || (d == SC_DIR_S2C ? (s->fin[d] && rst) : false))
-            break;
-        if (d == SC_DIR_S2C)
-            smtp_server_closed(s, ev->frame, rst);
-        else
-            smtp_client_closed(s, ev->frame, rst);
+        if (!again && !(d == SC_DIR_S2C && s->fin[d] && rst)) {
+            if (d == SC_DIR_S2C)
+                smtp_server_closed(s, ev->frame, rst);
+            else
+                smtp_client_closed(s, ev->frame, rst);
+        }
+        smtp_abort_check(s, d, rst, ev->frame);
         break;
     }
     case SC_FLOW_CLOSE:

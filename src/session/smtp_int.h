@@ -98,6 +98,12 @@ struct sc_smtp {
     uint64_t         c_longest;
     bool             c_long_reported, c_ambiguous, c_unfinished;
     uint64_t         c_amb_off, c_amb_frame;
+    /* what the transcript has already summarised of the content: a reply,
+     * close or gap that crosses the content flushes a partial summary, so
+     * that the reader sees where it fell */
+    uint64_t         c_shown_lines, c_shown_bytes, c_last_frame;
+    struct timeval   c_last_ts;
+    bool             c_split;
     const char      *c_amb_what;
     uint64_t         declared_size;  /* MAIL ... SIZE= */
     bool             bdat_last;
@@ -123,6 +129,11 @@ struct sc_smtp {
     bool             client_sending_at_sfin;
     uint64_t         after_sfin;
     bool             half_close_reported;
+    /* transaction-aborted: reported at the FIN/RST that ended the open
+     * transaction; a client FIN after the end of data waits for the
+     * server's answer (the message may still be accepted) */
+    bool             abort_done, abort_wait;
+    uint64_t         abort_wait_frame;
     int              first_close;    /* -1, or the sc_dir that closed first */
     bool             first_close_rst;
 

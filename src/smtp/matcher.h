@@ -32,7 +32,10 @@ enum {
     SC_PF_INTXN    = 1u << 4,  /* ETRN sent inside a mail transaction */
     SC_PF_LAST     = 1u << 5,  /* BDAT ... LAST */
     SC_PF_BLIND    = 1u << 6,  /* sent before a gap or mid-stream sync */
-    SC_PF_RESIDUE  = 1u << 7   /* read from rejected content (500s expected) */
+    SC_PF_RESIDUE  = 1u << 7,  /* read from rejected content (500s expected) */
+    SC_PF_ONEROUND = 1u << 8   /* AUTH with an initial response for a mechanism
+                                  that completes in one round trip (PLAIN,
+                                  EXTERNAL): it need not end a group */
 };
 
 typedef struct sc_pending {

@@ -189,7 +189,8 @@ static int parse_script(const char *path, script *sc)
             sc->ev[sc->nev++] = e;
         } else if (strcmp(word, "END") == 0) {
             sc->ev = grow(sc->ev, &sc->cap, sc->nev, sizeof *sc->ev);
-            sc->ev[sc->nev++] = (ev){ .kind = EV_END };
+            /* END, or END timeout: the session closed by the idle timeout */
+            sc->ev[sc->nev++] = (ev){ .kind = EV_END, .n = strncmp(rest, "timeout", 7) == 0 };
         } else if (strcmp(word, "option") == 0) {
             char k[64] = "", v[64] = "";
             sscanf(rest, "%63s %63s", k, v);
@@ -296,6 +297,15 @@ static void got_finding(sc_sink *k, const sc_session_info *si, const sc_finding 
     g->f[g->nf].frame = f->frame;
     g->f[g->nf].used = false;
     g->nf++;
+    /* In the line stream too, where the sink got it: "!! rule-id", so that
+     * expect-line can pin a finding below the line that completes it. */
+    if (!g->keep_lines || g->nl >= MAX_LINES)
+        return;
+    g->l = grow(g->l, &g->lcap, g->nl, sizeof *g->l);
+    int n = snprintf((char *)g->l[g->nl].text, sizeof g->l[g->nl].text, "!! %s", f->rule->name);
+    g->l[g->nl].len = n > 0 ? (size_t)n : 0;
+    g->l[g->nl].frame = f->frame;
+    g->nl++;
 }
 
 static void got_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
@@ -376,7 +386,7 @@ static void run_script(const char *path, const char *name)
         ev *e = &sc.ev[i];
         sc_flow_event fe = { .dir = e->dir };
         if (e->kind == EV_END) {
-            end = SC_END_CAPTURE_END;
+            end = e->n ? SC_END_TIMEOUT : SC_END_CAPTURE_END;
             break;
         }
         npkt++;
@@ -466,14 +476,20 @@ static void run_script(const char *path, const char *name)
             fired[r->id] = true;
     }
     char lines_err[512] = "";
+    /* expect-line lines appear in the order of the script (each after the
+     * one before it; other lines may come between). */
+    size_t from = 0;
     for (size_t i = 0; i < sc.nel; i++) {
         bool found = false;
-        for (size_t j = 0; j < g.nl && !found; j++)
+        size_t j;
+        for (j = from; j < g.nl && !found; j++)
             found = g.l[j].frame == sc.el[i].frame && g.l[j].len == sc.el[i].len &&
                     memcmp(g.l[j].text, sc.el[i].text, sc.el[i].len) == 0;
+        if (found)
+            from = j;
         if (!found) {
             ok = false;
-            snprintf(lines_err, sizeof lines_err, "; no line %llu \"%.*s\"",
+            snprintf(lines_err, sizeof lines_err, "; no line %llu \"%.*s\" (in this order)",
                      (unsigned long long)sc.el[i].frame, (int)sc.el[i].len,
                      (const char *)sc.el[i].text);
         }
