@@ -36,7 +36,7 @@ typedef struct sc_capture sc_capture;
 sc_capture *sc_capture_open_file(const char *path, const char *bpf,
                                  char *err, size_t errlen);
 
-/* Opens a live interface (immediate mode). */
+/* Opens a live interface (packets handed over within 250 ms). */
 sc_capture *sc_capture_open_live(const char *iface, const char *bpf,
                                  char *err, size_t errlen);
 

@@ -22,6 +22,16 @@ sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out);
 sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir,
                               char *err, size_t errlen);
 
+/* The timeline's `e`: the bundle of the one session cfg->only_session,
+ * written whatever its findings. DIR is created when missing and may hold
+ * bundles already: a name in use gets a copy number (session-3.2.txt).
+ * Nothing is printed: the outcome ("wrote DIR/session-3.txt, ...", or the
+ * first error) is left in msg, "" when the session never came. Returns
+ * NULL with the reason in msg when DIR cannot be used. msg must outlive
+ * the sink. */
+sc_sink *sc_evidence_one_new(const sc_config *cfg, const char *dir,
+                             char *msg, size_t msglen);
+
 /* Whether to colour: setting 1 always, 0 never, -1 when out is a terminal,
  * NO_COLOR is unset or empty and TERM is not "dumb". */
 bool sc_output_want_color(int setting, FILE *out);

@@ -23,6 +23,12 @@ typedef struct sc_pipeline_stats {
 typedef struct sc_pipeline_hooks {
     /* Called for every packet read (may be NULL). */
     void (*packet)(void *ctx, const sc_packet *pkt);
+    /* Called after each packet's reassembly, before idle connections are
+     * expired (may be NULL; -j orders records by it). */
+    void (*packet_done)(void *ctx, const sc_packet *pkt);
+    /* Called once the input has ended, before the open connections are
+     * closed (may be NULL). */
+    void (*input_end)(void *ctx);
     /* Called now and then with progress (files: bytes done/total). */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     /* Live: called at least every 250 ms, busy or idle, with the counters

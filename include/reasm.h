@@ -52,6 +52,7 @@ typedef struct sc_conn {
     bool            handshake_seen;
     uint64_t        first_frame;
     struct timeval  first_ts;
+    uint64_t        last_frame;    /* frame of its latest packet */
     void           *user;          /* the handler's per-connection state */
 } sc_conn;
 

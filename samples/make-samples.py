@@ -1250,6 +1250,29 @@ def e_truncated():
 
 
 @sample
+def e_connection_refused():
+    """A SYN answered by RST: no connection, no SMTP session, nothing to say."""
+    cap = Capture("connection-refused.pcap", T0 + 2185)
+    conn = Conn(cap, client="192.0.2.121", cport=41021)
+    conn.seg("c", SYN, dt=0.0)
+    conn.seg("s", RST | ACK)
+    return cap
+
+
+@sample
+def e_large_segments():
+    """Loopback-sized segments (65483 bytes of payload, frames over 65535
+    bytes, as tcpdump -i lo records them): a 200 KB message in four."""
+    cap = Capture("large-segments.pcap.gz", T0 + 2187)
+    conn = Conn(cap, client="127.0.0.1", server="127.0.0.1", cport=41022, rtt=0.0002)
+    text = content_session(conn, ["%05d " % i + "x" * 92 for i in range(2000)], "large")
+    conn.c(text, mss=65483)
+    conn.s(lines("250 2.0.0 Ok: queued as E1"))
+    quit_close(conn)
+    return cap
+
+
+@sample
 def e_unsupported_link():
     """LINKTYPE_IEEE802_11 (105): not a link type smtpscope decodes."""
     return clean_on("unsupported-linktype-80211.pcap", T0 + 2190, "wlan",

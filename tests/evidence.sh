@@ -4,7 +4,8 @@
 # sequence numbers and lengths equal to the original's), a redacted .pcap
 # holds none of the content bytes and no bad checksum, every wire byte is
 # escaped in the .txt, an existing bundle is refused, standard input is
-# explained, and --json output parses. Uses a capture generated here (with
+# explained, several input files get distinct names (evidence and
+# --write-streams), and --json output parses. Uses a capture generated here (with
 # hostile bytes and a secret in the content) and samples/*.pcap when present.
 set -u
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ with open(sys.argv[1], 'wb') as f:
 PY
 
 # 1. Frames of each evidence pcap = the session's frames in the original.
-tshark_ok=1
+tshark_ok=1 FRAGS_SEEN=0
 command -v tshark >/dev/null || tshark_ok=0
 compare_frames() {        # orig.pcap dir
     local orig=$1 dir=$2 n=0 bad=0
@@ -76,13 +77,24 @@ compare_frames() {        # orig.pcap dir
         read -r a b <<<"$range"
         local cip=${c%:*} cport=${c##*:} sip=${s%:*} sport=${s##*:}
         local af=ip; case $cip in \[*) af=ipv6; cip=${cip#[}; cip=${cip%]}; sip=${sip#[}; sip=${sip%]};; esac
-        local tuple="$af.addr==$cip && $af.addr==$sip && tcp.port==$cport && tcp.port==$sport"
+        local pair="$af.addr==$cip && $af.addr==$sip"
+        local tuple="$pair && tcp.port==$cport && tcp.port==$sport"
         local filter="frame.number>=$a && frame.number<=$b && $tuple"
-        local fields=(-o tcp.relative_sequence_numbers:FALSE -T fields -e frame.time_epoch -e tcp.seq -e frame.len -e tcp.len)
+        # IPv4 fragments: tshark shows the TCP header on the datagram's last
+        # fragment only (the one that completes it), so the other fragments
+        # are picked by the datagram ids of those.
+        local frag="(ip.flags.mf==1 || ip.frag_offset>0)" ids
+        ids=$(tshark -r "$orig" -Y "$filter && $frag" -T fields -e ip.id 2>/dev/null | sort -u | tr '\n' ' ')
+        [ -n "${ids// /}" ] &&
+            filter="frame.number>=$a && frame.number<=$b && ($tuple || ($pair && $frag && ip.id in {$ids}))"
+        local fields=(-o tcp.relative_sequence_numbers:FALSE -T fields -e frame.time_epoch -e ip.id
+                      -e ip.frag_offset -e tcp.seq -e frame.len -e tcp.len)
+        # every frame of the evidence pcap, unfiltered: nothing else may be there
         if ! diff <(tshark -r "$orig" -Y "$filter" "${fields[@]}" 2>/dev/null) \
-                  <(tshark -r "$pcap" -Y "$tuple" "${fields[@]}" 2>/dev/null) >/dev/null; then
+                  <(tshark -r "$pcap" "${fields[@]}" 2>/dev/null) >/dev/null; then
             bad=$((bad + 1)); echo "  frames differ: $pcap"
         fi
+        [ -n "${ids// /}" ] && FRAGS_SEEN=$((FRAGS_SEEN + $(tshark -r "$pcap" -Y "$frag" 2>/dev/null | wc -l)))
         n=$((n + 1))
     done
     [ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
@@ -144,9 +156,27 @@ objs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert objs and objs[-1]["type"] == "summary" and objs[-1]["schema"]
 assert any(o["type"] == "session" for o in objs)' "$tmp/out.json"
 
-# 6. The samples, when present: frames of every evidence pcap match.
+# 6. Several capture files: each numbers its sessions from 1, so names
+# carry the file's position in -r (evidence and --write-streams alike).
+"$bin" -q --evidence "$tmp/two" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>"$tmp/err6.txt"
+check "two files: 1-session-1.* and 2-session-1.*, no clash" bash -c "
+    test -s '$tmp/two/1-session-1.txt' -a -s '$tmp/two/1-session-1.pcap' \
+         -a -s '$tmp/two/2-session-1.txt' -a -s '$tmp/two/2-session-1.pcap' \
+         -a ! -e '$tmp/two/session-1.txt' && ! grep -q 'File exists' '$tmp/err6.txt'"
+check "two files: each .txt names its own pcap" grep -q '^packets: *2-session-1.pcap ' "$tmp/two/2-session-1.txt"
+mkdir -p "$tmp/streams1" "$tmp/streams2"
+"$bin" -q --write-streams "$tmp/streams1" -r "$tmp/gen.pcap" >/dev/null 2>&1
+"$bin" -q --write-streams "$tmp/streams2" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>&1
+check "streams: one file: session-1.c2s/.s2c" test -s "$tmp/streams1/session-1.c2s" -a -s "$tmp/streams1/session-1.s2c"
+check "streams: two files: 1-session-1.* and 2-session-1.*, each whole" bash -c "
+    cmp -s '$tmp/streams1/session-1.c2s' '$tmp/streams2/1-session-1.c2s' &&
+    cmp -s '$tmp/streams1/session-1.c2s' '$tmp/streams2/2-session-1.c2s' &&
+    cmp -s '$tmp/streams1/session-1.s2c' '$tmp/streams2/2-session-1.s2c' &&
+    ! test -e '$tmp/streams2/session-1.c2s'"
+
+# 7. The samples, when present: frames of every evidence pcap match.
 if [ "$tshark_ok" = 1 ] && ls samples/*.pcap >/dev/null 2>&1; then
-    i=0 allok=1
+    i=0 allok=1 FRAGS_SEEN=0
     for s in samples/*.pcap; do
         i=$((i + 1))
         "$bin" -q --evidence "$tmp/s$i" -r "$s" >/dev/null 2>&1
@@ -154,6 +184,9 @@ if [ "$tshark_ok" = 1 ] && ls samples/*.pcap >/dev/null 2>&1; then
         compare_frames "$s" "$tmp/s$i" || { allok=0; echo "  sample $s"; }
     done
     check "samples: evidence pcap frames equal the original's ($i captures)" test "$allok" = 1
+    if [ -e samples/ip-fragments.pcap ]; then
+        check "samples: IPv4 fragments compared too ($FRAGS_SEEN fragment frames)" test "$FRAGS_SEEN" -ge 3
+    fi
 else
     echo "SKIP: samples: no samples/*.pcap or no tshark"
 fi

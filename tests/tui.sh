@@ -107,12 +107,23 @@ keys N
 [ "$(tl_title)" = "$before" ] && pass "N: back to the previous finding" ||
     fail "N did not come back: '$(tl_title)' (expected '$before')"
 
+# The search runs forward from the cursor (as in less): the cursor is on
+# the first reply-lost finding, which follows the 221 reply, so the first
+# match is the reply-out-of-order finding that quotes "reply 221"; n then
+# wraps around to the 221 reply itself.
 keys / 2 2 1 Enter
 row=$(cursor_row 7)
-if status_line | grep -q 'search "221"' && echo "$row" | grep -q 'S> 221'; then
-    pass "search: / 221 puts the cursor on the 221 reply"
+if status_line | grep -q 'search "221"' && echo "$row" | grep -q '!! .*reply 221'; then
+    pass "search: / 221 puts the cursor on the next match after the cursor"
 else
     fail "search: status '$(status_line)', row '$row'"
+fi
+keys n
+row=$(cursor_row 7)
+if echo "$row" | grep -q 'S> 221' && status_line | grep -q 'wrapped'; then
+    pass "search: n wraps around to the 221 reply"
+else
+    fail "search: n: status '$(status_line)', row '$row'"
 fi
 keys Escape
 status_line | grep -q 'search "' && fail "Esc did not end the search" || pass "Esc ends the search"
@@ -136,18 +147,56 @@ screen | grep -q 'timeline - keys' && pass "? shows the help" || fail "no help s
 keys x
 screen | grep -q 'timeline - keys' && fail "help did not close" || pass "any key closes the help"
 
+# e: the bundle of the selected session, written while the screen stays
+# open; a second e never overwrites it (copy number .2).
+sel=$(tl_title | sed -E 's/^ session ([0-9]+) .*/\1/')
 keys e
+wait_for '^evidence' 10
 st=$(status_line)
+pc="$tmp/ev/session-$sel.pcap" tx="$tmp/ev/session-$sel.txt"
 case "$st" in
-    *"not available"*) skip "e: no evidence handler in this build ($st)" ;;
-    evidence:*session-*)
-        if ls "$tmp"/ev/session-* >/dev/null 2>&1; then
-            pass "e: evidence written and said so ($st)"
+    "evidence: wrote "*"session-$sel.txt"*"session-$sel.pcap"*)
+        if [ -s "$pc" ] && [ -s "$tx" ]; then
+            pass "e: evidence of session $sel written and said so"
         else
-            fail "e: status says '$st' but $tmp/ev has no bundle"
+            fail "e: status says '$st' but $tmp/ev lacks the bundle: $(ls "$tmp/ev" 2>&1)"
         fi ;;
     *) fail "e: status line '$st'" ;;
 esac
+if [ -s "$tx" ] && grep -q "^smtpscope .* evidence: session $sel\$" "$tx" &&
+   grep -q '^SHA-256: *[0-9a-f]\{64\}$' "$tx" && grep -q '^what the findings rest on:' "$tx" &&
+   grep -q '^#[0-9]' "$tx"; then
+    pass "e: the .txt has the header, the citations and the transcript"
+else
+    fail "e: .txt incomplete"; sed 's/^/    /' "$tx" 2>/dev/null | head -20
+fi
+if command -v tshark >/dev/null; then
+    range=$(sed -n 's/^frames: *#\([0-9]*\)-#\([0-9]*\) .*(\([0-9]*\) frames.*/\1 \2 \3/p' "$tx")
+    read -r fa fb fn <<<"$range"
+    got=$(tshark -r "$pc" 2>/dev/null | wc -l)
+    want=$(tshark -r "$s000" -Y "frame.number>=${fa:-0} && frame.number<=${fb:-0} && tcp" 2>/dev/null | wc -l)
+    if [ -n "$fn" ] && [ "$got" -gt 0 ] && [ "$got" -eq "$want" ] && [ "$got" -eq "$fn" ]; then
+        pass "e: the .pcap holds the session's $got frames (tshark)"
+    else
+        fail "e: .pcap has $got frames, capture range #$fa-#$fb has $want, .txt says $fn"
+    fi
+else
+    skip "e: tshark not installed, frames not counted"
+fi
+keys e
+wait_for '^evidence' 10
+st=$(status_line)
+if echo "$st" | grep -q "session-$sel\.2\.txt" && [ -s "$tmp/ev/session-$sel.2.pcap" ] &&
+   cmp -s "$pc" "$tmp/ev/session-$sel.2.pcap"; then
+    pass "e again: a second copy, the first left alone"
+else
+    fail "e again: status '$st'; $(ls "$tmp/ev" 2>&1 | tr '\n' ' ')"
+fi
+if screen | sed -n 1p | grep -q '^ smtpscope' && ! screen | grep -q 'smtpscope: '; then
+    pass "e: the screen stays intact (nothing written over it)"
+else
+    fail "e: screen disturbed"; screen | sed 's/^/    /'
+fi
 
 T resize-window -t tui -x 80 -y 24
 sleep 0.5

@@ -148,8 +148,11 @@ void sc_dumper_write(sc_dumper *d, const struct timeval *ts, uint32_t caplen,
         if (now - d->opened >= (time_t)d->rotate_secs)
             dumper_rotate(d, now, true);
     }
-    if (d->out && d->max_bytes && (uint64_t)pcap_dump_ftell64(d->out) > d->max_bytes)
-        dumper_rotate(d, d->opened, false);
+    if (d->out && d->max_bytes) {
+        int64_t pos = pcap_dump_ftell64(d->out);
+        if (pos > 0 && (uint64_t)pos > d->max_bytes)
+            dumper_rotate(d, d->opened, false);
+    }
     if (!d->out)
         return;
     h.ts = *ts;

@@ -32,6 +32,8 @@
 #include "session.h"
 #include "streams.h"
 #include "tui.h"
+#include "ondemand.h"
+#include "workers.h"
 
 #define SINKS_MAX 4
 
@@ -216,7 +218,10 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, si
         sinks[n++] = sc_json_sink_new(cfg, stdout);
         break;
     case SC_OUT_TUI:
+        /* `e` writes the selected session's bundle (src/app/ondemand.c) */
         sinks[n++] = sc_tui_sink_new(cfg);
+        if (sinks[n - 1])
+            sc_tui_set_evidence(sinks[n - 1], sc_ondemand_evidence, (void *)cfg);
         break;
     case SC_OUT_TEXT:
         sinks[n++] = sc_text_sink_new(cfg, stdout);
@@ -226,13 +231,32 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, si
         snprintf(err, errlen, "cannot set up the output");
         return -1;
     }
-    if (cfg->evidence_dir) {
+    /* Offline timeline: --evidence DIR is where `e` writes, on demand. */
+    if (cfg->evidence_dir && !(cfg->mode == SC_OUT_TUI && !cfg->iface)) {
         sinks[n] = sc_evidence_sink_new(cfg, cfg->evidence_dir, err, errlen);
         if (!sinks[n])
             return -1;
         n++;
     }
     return n;
+}
+
+/* Frees the outputs; the exit status. */
+static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
+                    const sc_totals *totals)
+{
+    for (int i = 0; i < nsinks; i++)
+        if (sinks[i]->destroy)
+            sinks[i]->destroy(sinks[i]);
+    free(cfg->bpf);
+    fflush(stdout);
+
+    if (status)
+        return status;
+    for (int s = cfg->fail_on; s <= SC_SEV_ERROR; s++)
+        if (totals->by_severity[s])
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -276,6 +300,11 @@ int main(int argc, char **argv)
     prog.sink.priv = &prog;
     sinks[nsinks++] = &prog.sink;
 
+    if (sc_workers_usable(&cfg)) {       /* -j N */
+        sc_totals totals;
+        status = sc_workers_run(&cfg, sinks, (size_t)nsinks, &totals);
+        return main_end(&cfg, sinks, nsinks, status, &totals);
+    }
     sc_analyzer *an = sc_analyzer_new(&cfg, sinks, (size_t)nsinks);
     if (!an) {
         fprintf(stderr, "smtpscope: out of memory\n");
@@ -310,6 +339,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < cfg.nfiles; i++) {
             prog.file = cfg.files[i];
             sc_analyzer_set_file(an, cfg.files[i]);
+            if (streams)    /* names as the evidence's: N-session-ID */
+                sc_streams_set_file(streams, cfg.nfiles > 1 ? (unsigned)(i + 1) : 0);
             memset(&stats, 0, sizeof stats);
             int rc = sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
                                       &stats, err, sizeof err);
@@ -333,16 +364,5 @@ int main(int argc, char **argv)
         if (sc_tui_run(tui) < 0)
             status = 2;
     }
-    for (int i = 0; i < nsinks; i++)
-        if (sinks[i]->destroy)
-            sinks[i]->destroy(sinks[i]);
-    free(cfg.bpf);
-    fflush(stdout);
-
-    if (status)
-        return status;
-    for (int s = cfg.fail_on; s <= SC_SEV_ERROR; s++)
-        if (totals.by_severity[s])
-            return 1;
-    return 0;
+    return main_end(&cfg, sinks, nsinks, status, &totals);
 }

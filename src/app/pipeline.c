@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +56,7 @@ typedef struct pipeline_run {
     sc_dumper                *dump;          /* live -w */
     sc_flow_handler           inner;         /* live: the caller's handler */
     struct timeval            last_tick;
+    int                       fd;            /* live: to poll(), or -1 */
     time_t                    last_expire;
     uint64_t                  last_frame;
     struct timeval            last_ts;
@@ -88,6 +90,8 @@ static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
         run->hooks->packet(run->hooks->ctx, pkt);
     if (pkt->l3)
         sc_reasm_packet(run->reasm, pkt);
+    if (run->hooks && run->hooks->packet_done)
+        run->hooks->packet_done(run->hooks->ctx, pkt);
     if (run->stats->packets % PIPELINE_PROGRESS_EVERY == 0)
         pipeline_progress(run);
 }
@@ -122,6 +126,8 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
     if (rc < 0)
         fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n",
                 sc_capture_error(run.cap), (unsigned long long)run.last_frame);
+    if (hooks && hooks->input_end)
+        hooks->input_end(hooks->ctx);
     sc_reasm_finish(run.reasm, run.last_frame, run.last_ts);
     pipeline_progress(&run);
     sc_reasm_free(run.reasm);
@@ -132,8 +138,10 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
 
 /* ---- live --------------------------------------------------------------- */
 
-/* The tick hook runs at least this often under load; when idle the pcap
- * read timeout (250 ms, capture.c) brings the loop round anyway. */
+/* The tick hook runs this often, busy or idle. libpcap's read timeout
+ * cannot be relied on for that: on Linux (TPACKET rings, libpcap 1.10) a
+ * read with no packet coming never returns. So the live handle is made
+ * non-blocking and the loop waits in poll() on its descriptor itself. */
 #define PIPELINE_TICK_MS     100
 #define PIPELINE_FILTER_MAX  (SC_PORTS_MAX * 24 + 256)
 
@@ -246,6 +254,20 @@ static int pipeline_privileges_drop(const char *user, char *err, size_t errlen)
     return 0;
 }
 
+/* Waits for packets, at most ms milliseconds; a signal cuts it short. */
+static void pipeline_wait(pipeline_run *run, int ms)
+{
+    struct pollfd pfd = { .fd = run->fd, .events = POLLIN };
+
+    if (pipeline_stopped)
+        return;
+    if (run->fd < 0) {
+        usleep((useconds_t)ms * 1000);
+        return;
+    }
+    (void)poll(&pfd, 1, ms);
+}
+
 static long pipeline_ms_between(struct timeval a, struct timeval b)
 {
     return (long)(b.tv_sec - a.tv_sec) * 1000 + (long)(b.tv_usec - a.tv_usec) / 1000;
@@ -294,6 +316,16 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
         return -1;
     if (pipeline_filter_install(cfg, run.cap, err, errlen) < 0)
         goto fail;
+    {
+        char perr[PCAP_ERRBUF_SIZE];
+        pcap_t *p = sc_capture_pcap(run.cap);
+
+        if (pcap_setnonblock(p, 1, perr) < 0) {
+            snprintf(err, errlen, "%s: %s", cfg->iface, perr);
+            goto fail;
+        }
+        run.fd = pcap_get_selectable_fd(p);
+    }
     if (cfg->write_file) {
         run.dump = sc_dumper_open((pcap_t *)sc_capture_pcap(run.cap), cfg->write_file,
                                   cfg->write_max_bytes, cfg->write_rotate, err, errlen);
@@ -314,12 +346,14 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
             if (run.dump && pipeline_tcp_fragment(&pkt))
                 sc_dumper_write(run.dump, &pkt.ts, pkt.caplen, pkt.wirelen, pkt.data);
             pipeline_packet(&run, &pkt);
-        } else if (rc != -2) {
+        } else if (rc == -2) {
+            pipeline_wait(&run, PIPELINE_TICK_MS);
+        } else {
             break;
         }
         gettimeofday(&now, NULL);
         pipeline_expire(&run, now);
-        if ((rc == -2 || pipeline_ms_between(run.last_tick, now) >= PIPELINE_TICK_MS) &&
+        if (pipeline_ms_between(run.last_tick, now) >= PIPELINE_TICK_MS &&
             pipeline_tick(&run, now) != 0)
             break;
     }

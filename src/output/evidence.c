@@ -12,11 +12,22 @@
  *   DIR/session-ID.pcap  written at finish: the capture file is read again
  *                        (pcapcut.h) and the session's packets copied, with
  *                        payloads masked under --redact.
- * Names are built from the numeric session id only. DIR is created when
- * missing; a DIR that already holds session-*.txt or session-*.pcap files
- * is refused when the sink is created (nothing is ever overwritten; files
- * are also opened with O_EXCL). A capture read from standard input cannot
- * be read again: the .txt says so and no .pcap is written.
+ * Names are built from numbers only, never from wire data. Each capture
+ * file of -r numbers its sessions from 1, so with several files the names
+ * start with the file's position in -r: DIR/2-session-ID.txt.
+ *
+ * Two modes:
+ *   sc_evidence_sink_new  (--evidence DIR) DIR is created when missing; a
+ *                         DIR that already holds bundles is refused when
+ *                         the sink is created; diagnostics on stderr.
+ *   sc_evidence_one_new   (the timeline's `e`) one session, whatever its
+ *                         findings; a name in use gets a copy number
+ *                         (session-ID.2.txt, .3, ...); nothing is printed
+ *                         (the screen is open): the outcome is one line in
+ *                         the caller's buffer.
+ * Either way nothing is ever overwritten: files are opened with O_EXCL. A
+ * capture read from standard input cannot be read again: the .txt says so
+ * and no .pcap is written.
  *
  * Memory: the sessions still to cut are kept (endpoints, frame range and,
  * under --redact, their ranges) until finish; bounded by the sessions
@@ -29,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +59,7 @@
 #endif
 
 #define EV_FINDINGS_LISTED 100
+#define EV_COPIES_MAX 999       /* sc_evidence_one_new: session-ID.999.txt */
 
 typedef struct ev_finding {
     const sc_rule *rule;
@@ -68,6 +81,7 @@ typedef struct ev_cut {
     sc_range     *ranges;
     char         *file;
     char         *path;
+    char         *txt;      /* the .txt written with it (for the message) */
 } ev_cut;
 
 typedef struct evidence_sink {
@@ -81,6 +95,9 @@ typedef struct evidence_sink {
     char            *hash_file;       /* file whose hash is cached */
     char             hash[80];
     uint64_t         txt_written;
+    bool             one;             /* sc_evidence_one_new */
+    char            *msg;             /* one: the outcome, for the status line */
+    size_t           msglen;
 } evidence_sink;
 
 static bool ev_is_stdin(const char *file)
@@ -111,26 +128,87 @@ static int ev_mkdirs(const char *dir)
     return 0;
 }
 
-/* A name this sink would write: session-<digits>.(txt|pcap). */
-static bool ev_name_ours(const char *name)
+static const char *ev_digits(const char *p)
 {
-    const char *p = name + 8;
-
-    if (strncmp(name, "session-", 8) != 0 || *p < '0' || *p > '9')
-        return false;
+    if (*p < '0' || *p > '9')
+        return NULL;
     while (*p >= '0' && *p <= '9')
         p++;
+    return p;
+}
+
+/* A name this sink would write: [N-]session-N[.N].(txt|pcap). */
+static bool ev_name_ours(const char *name)
+{
+    const char *p = ev_digits(name);
+
+    p = p && *p == '-' ? p + 1 : name;
+    if (strncmp(p, "session-", 8) != 0 || !(p = ev_digits(p + 8)))
+        return false;
+    if (*p == '.' && ev_digits(p + 1))
+        p = ev_digits(p + 1);
     return strcmp(p, ".txt") == 0 || strcmp(p, ".pcap") == 0;
 }
 
-static char *ev_path(const evidence_sink *v, uint64_t id, const char *ext)
+/* The position (from 1) of the session's capture file in -r when there are
+ * several, else 0. The analyser hands over the -r string itself, so the
+ * same file given twice still gets two numbers; a copy of the name (the
+ * timeline keeps one) is matched by its text. */
+static size_t ev_file_number(const sc_config *cfg, const char *file)
 {
-    size_t n = strlen(v->dir) + 48;
+    if (!file || cfg->nfiles < 2)
+        return 0;
+    for (size_t i = 0; i < cfg->nfiles; i++)
+        if (cfg->files[i] == file)
+            return i + 1;
+    for (size_t i = 0; i < cfg->nfiles; i++)
+        if (cfg->files[i] && strcmp(cfg->files[i], file) == 0)
+            return i + 1;
+    return 0;
+}
+
+/* The file name without extension: [FILE-]session-ID[.COPY] (copy 1 has
+ * no number). */
+static void ev_stem(const evidence_sink *v, const sc_session_info *info, unsigned copy,
+                    char *buf, size_t len)
+{
+    size_t fileno_ = ev_file_number(v->cfg, info->capture_file);
+    char pre[32] = "", post[16] = "";
+
+    if (fileno_)
+        snprintf(pre, sizeof pre, "%zu-", fileno_);
+    if (copy > 1)
+        snprintf(post, sizeof post, ".%u", copy);
+    snprintf(buf, len, "%ssession-%" PRIu64 "%s", pre, info->id, post);
+}
+
+static char *ev_path(const evidence_sink *v, const char *stem, const char *ext)
+{
+    size_t n = strlen(v->dir) + strlen(stem) + strlen(ext) + 3;
     char *p = malloc(n);
 
     if (p)
-        snprintf(p, n, "%s/session-%" PRIu64 ".%s", v->dir, id, ext);
+        snprintf(p, n, "%s/%s.%s", v->dir, stem, ext);
     return p;
+}
+
+/* A diagnostic: on stderr, or (sc_evidence_one_new) the first one kept
+ * for the status line. */
+static void ev_say(evidence_sink *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ev_say(evidence_sink *v, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (!v->one) {
+        fputs("smtpscope: --evidence: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    } else if (v->msg && v->msglen && !v->msg[0]) {
+        vsnprintf(v->msg, v->msglen, fmt, ap);
+    }
+    va_end(ap);
 }
 
 static const char *ev_hash(evidence_sink *v, const char *file)
@@ -185,7 +263,8 @@ static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding
         x->cited[f->rule->id] = true;
 }
 
-static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *info, ev_live *x)
+static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *info, ev_live *x,
+                          const char *stem)
 {
     char esc[4096];
     const char *file = info->capture_file ? info->capture_file : "-";
@@ -200,8 +279,8 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
         fprintf(fp, "packets:       not written: standard input cannot be read again "
                 "(save the capture to a file and run again)\n");
     else
-        fprintf(fp, "packets:       session-%" PRIu64 ".pcap (this session's packets, "
-                "original frames and timestamps%s)\n", info->id,
+        fprintf(fp, "packets:       %s.pcap (this session's packets, "
+                "original frames and timestamps%s)\n", stem,
                 v->cfg->redact ? "; payload masked, checksums recomputed" : "");
     fprintf(fp, "numbering:     frame numbers below are those of the capture file (as "
             "Wireshark numbers it); the .pcap renumbers its frames from 1\n");
@@ -223,7 +302,8 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     fputs("\n", fp);
 }
 
-static void ev_cut_add(evidence_sink *v, const sc_session_info *info)
+static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char *stem,
+                       const char *txt)
 {
     ev_cut *c;
 
@@ -240,10 +320,13 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info)
     c = &v->cuts[v->ncuts];
     memset(c, 0, sizeof *c);
     c->file = strdup(info->capture_file);
-    c->path = ev_path(v, info->id, "pcap");
-    if (!c->file || !c->path) {
+    c->path = ev_path(v, stem, "pcap");
+    c->txt = strdup(txt);
+    if (!c->file || !c->path || !c->txt) {
         free(c->file);
         free(c->path);
+        free(c->txt);
+        ev_say(v, "%s.pcap: out of memory", stem);
         return;
     }
     if (v->cfg->redact && info->nredact && info->redact) {
@@ -251,6 +334,8 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info)
         if (!c->ranges) {
             free(c->file);
             free(c->path);
+            free(c->txt);
+            ev_say(v, "%s.pcap: out of memory", stem);
             return;                /* never write an unmasked pcap */
         }
         memcpy(c->ranges, info->redact, info->nredact * sizeof *c->ranges);
@@ -266,37 +351,71 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info)
     v->ncuts++;
 }
 
+/* Creates the session's .txt; its stem (the name without extension) in
+ * stem. --evidence: the one name, O_EXCL. On demand: the first copy number
+ * whose .txt and .pcap are both free. Returns the path or NULL (said). */
+static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *stem,
+                         size_t stemlen, int *fdp)
+{
+    for (unsigned copy = 1; copy <= EV_COPIES_MAX; copy++) {
+        struct stat st;
+        char *path, *pcap;
+
+        ev_stem(v, info, copy, stem, stemlen);
+        if (!(path = ev_path(v, stem, "txt")) || !(pcap = ev_path(v, stem, "pcap"))) {
+            free(path);
+            ev_say(v, "%s.txt: out of memory", stem);
+            return NULL;
+        }
+        bool pcap_taken = v->one && lstat(pcap, &st) == 0;
+        free(pcap);
+        if (!pcap_taken) {
+            if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0)
+                return path;
+            if (!v->one || errno != EEXIST) {
+                ev_say(v, "%s: %s", path, strerror(errno));
+                free(path);
+                return NULL;
+            }
+        }
+        free(path);
+    }
+    ev_say(v, "%s/%s: %d copies exist already", v->dir, stem, EV_COPIES_MAX);
+    return NULL;
+}
+
 static void ev_session_end(sc_sink *s, const sc_session_info *info)
 {
     evidence_sink *v = s->priv;
     ev_live *x = sc_idmap_del(v->live, info->id);
-    char *path;
-    int fd;
+    char *path, stem[96];
+    int fd = -1;
     FILE *fp;
 
     if (!x)
         return;
-    if (v->cfg->only_findings && x->nfind_total == 0)
+    if (v->cfg->only_findings && x->nfind_total == 0 && !v->one)
         goto done;
     sc_tb_block_end(v->e, x->b, info);
-    if (!(path = ev_path(v, info->id, "txt")))
+    if (!(path = ev_txt_open(v, info, stem, sizeof stem, &fd)))
         goto done;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0 || !(fp = fdopen(fd, "w"))) {
-        fprintf(stderr, "smtpscope: --evidence: %s: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (!(fp = fdopen(fd, "w"))) {
+        ev_say(v, "%s: %s", path, strerror(errno));
+        close(fd);
         free(path);
         goto done;
     }
-    ev_txt_header(v, fp, info, x);
+    ev_txt_header(v, fp, info, x, stem);
     sc_tb_block_write(v->e, x->b, fp);
-    if (fclose(fp) != 0)
-        fprintf(stderr, "smtpscope: --evidence: %s: %s\n", path, strerror(errno));
-    else
+    if (fclose(fp) != 0) {
+        ev_say(v, "%s: %s", path, strerror(errno));
+    } else {
         v->txt_written++;
+        ev_cut_add(v, info, stem, path);
+        if (v->one && ev_is_stdin(info->capture_file))
+            ev_say(v, "wrote %s (no pcap: standard input cannot be read again)", path);
+    }
     free(path);
-    ev_cut_add(v, info);
 done:
     sc_tb_block_free(v->e, x->b);
     free(x);
@@ -320,23 +439,25 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
             for (size_t k = i; k < j; k++)
                 t[k - i] = v->cuts[k].t;
             if (sc_pcapcut(v->cuts[i].file, t, j - i, err, sizeof err) < 0)
-                fprintf(stderr, "smtpscope: --evidence: %s\n", err);
+                ev_say(v, "%s", err);
             for (size_t k = i; k < j; k++) {
                 if (t[k - i].error)
-                    fprintf(stderr, "smtpscope: --evidence: %s: %s\n", v->cuts[k].path,
-                            strerror(t[k - i].error));
+                    ev_say(v, "%s: %s", v->cuts[k].path, strerror(t[k - i].error));
                 else if (t[k - i].written)
                     pcaps++;
-                if (t[k - i].frags_left_out)
-                    fprintf(stderr, "smtpscope: --evidence: %s: %" PRIu64 " IP fragments left "
-                            "out (their payload cannot be masked)\n", v->cuts[k].path,
-                            t[k - i].frags_left_out);
+                if (v->one && !t[k - i].error)
+                    ev_say(v, "wrote %s, %s (%" PRIu64 " packets%s)", v->cuts[k].txt,
+                           v->cuts[k].path, t[k - i].written, t[k - i].frags_left_out ?
+                           "; IP fragments left out: their payload cannot be masked" : "");
+                else if (t[k - i].frags_left_out)
+                    ev_say(v, "%s: %" PRIu64 " IP fragments left out (their payload "
+                           "cannot be masked)", v->cuts[k].path, t[k - i].frags_left_out);
             }
             free(t);
         }
         i = j;
     }
-    if (!v->cfg->quiet && (v->txt_written || pcaps))
+    if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps))
         fprintf(stderr, "smtpscope: evidence: %" PRIu64 " session reports and %" PRIu64
                 " pcap files in %s\n", v->txt_written, pcaps, v->dir);
 }
@@ -349,6 +470,7 @@ static void ev_destroy(sc_sink *s)
         free(v->cuts[i].ranges);
         free(v->cuts[i].file);
         free(v->cuts[i].path);
+        free(v->cuts[i].txt);
     }
     free(v->cuts);
     sc_idmap_free(v->live);     /* every session ended before finish */
@@ -358,36 +480,30 @@ static void ev_destroy(sc_sink *s)
     free(v);
 }
 
-sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir, char *err, size_t errlen)
+/* DIR created when missing, a writable directory; else -1 and err
+ * "PREFIXDIR: reason". */
+static int ev_dir_check(const char *prefix, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (ev_mkdirs(dir) < 0 || stat(dir, &st) < 0) {
+        snprintf(err, errlen, "%s%s: %s", prefix, dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0) {
+        snprintf(err, errlen, "%s%s: %s", prefix, dir,
+                 S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+        return -1;
+    }
+    return 0;
+}
+
+static evidence_sink *ev_new(const sc_config *cfg, const char *dir, char *err, size_t errlen)
 {
     evidence_sink *v;
-    struct stat st;
-    DIR *d;
-    struct dirent *de;
     sc_tb_opts o = { .ladder = cfg->ladder, .show_content = cfg->show_content,
                      .redact = cfg->redact };
 
-    if (ev_mkdirs(dir) < 0 || stat(dir, &st) < 0) {
-        snprintf(err, errlen, "--evidence %s: %s", dir, strerror(errno));
-        return NULL;
-    }
-    if (!S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0) {
-        snprintf(err, errlen, "--evidence %s: %s", dir,
-                 S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
-        return NULL;
-    }
-    if (!(d = opendir(dir))) {
-        snprintf(err, errlen, "--evidence %s: %s", dir, strerror(errno));
-        return NULL;
-    }
-    while ((de = readdir(d)) != NULL)
-        if (ev_name_ours(de->d_name)) {
-            snprintf(err, errlen, "--evidence %s: already holds %s; refusing to overwrite "
-                     "evidence (use an empty directory)", dir, de->d_name);
-            closedir(d);
-            return NULL;
-        }
-    closedir(d);
     if (!(v = calloc(1, sizeof *v)) || !(v->dir = strdup(dir)) ||
         !(v->e = sc_tb_engine_new(&o)) || !(v->live = sc_idmap_new())) {
         snprintf(err, errlen, "--evidence %s: out of memory", dir);
@@ -401,5 +517,43 @@ sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir, char *err, 
     v->cfg = cfg;
     v->sink = (sc_sink){ ev_session_begin, ev_line, ev_finding, ev_session_end,
                          ev_finish, ev_destroy, v };
+    return v;
+}
+
+sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir, char *err, size_t errlen)
+{
+    evidence_sink *v;
+    DIR *d;
+    struct dirent *de;
+
+    if (ev_dir_check("--evidence ", dir, err, errlen) < 0)
+        return NULL;
+    if (!(d = opendir(dir))) {
+        snprintf(err, errlen, "--evidence %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    while ((de = readdir(d)) != NULL)
+        if (ev_name_ours(de->d_name)) {
+            snprintf(err, errlen, "--evidence %s: already holds %s; refusing to overwrite "
+                     "evidence (use an empty directory)", dir, de->d_name);
+            closedir(d);
+            return NULL;
+        }
+    closedir(d);
+    v = ev_new(cfg, dir, err, errlen);
+    return v ? &v->sink : NULL;
+}
+
+sc_sink *sc_evidence_one_new(const sc_config *cfg, const char *dir, char *msg, size_t msglen)
+{
+    evidence_sink *v;
+
+    if (msglen)
+        msg[0] = 0;
+    if (ev_dir_check("", dir, msg, msglen) < 0 || !(v = ev_new(cfg, dir, msg, msglen)))
+        return NULL;
+    v->one = true;
+    v->msg = msg;
+    v->msglen = msglen;
     return &v->sink;
 }

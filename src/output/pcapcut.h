@@ -12,7 +12,9 @@
  * fragments of a session are copied too (later fragments matched by the
  * datagram id of the first); under redaction they are left out and
  * counted, since their payload cannot be masked with valid checksums.
- * IPv6 fragments are not followed.
+ * A fragment that comes before its datagram's first fragment in the
+ * capture (fragments sent in reverse order) is not recognised: the ports
+ * are not known yet when it is read. IPv6 fragments are not followed.
  */
 #ifndef SC_PCAPCUT_H
 #define SC_PCAPCUT_H

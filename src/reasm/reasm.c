@@ -17,6 +17,13 @@
  *    their bytes come out as a gap once the peer acknowledges them.
  *    IPv4 fragments go to libnids as they are (it reassembles them); only
  *    their IP checksum is made right.
+ *  - Segment size: libnids takes a segment's length from the IPv4 total
+ *    length, a 16-bit field. Captures on interfaces with segmentation
+ *    offload (tcpdump -i lo on Linux: 64 KiB segments) carry segments of
+ *    up to 65535 bytes of IP or, with a total length of 0, beyond; each is
+ *    handed over as consecutive packets of at most SEG_MAX_PAYLOAD bytes
+ *    (reasm_inject_seg), so every byte reaches libnids and no ACK of them
+ *    looks like a capture gap.
  *  - Checksums: libnids always checks IP header checksums (the rebuilt
  *    header is correct) and TCP checksums unless told otherwise
  *    (nids_register_chksum_ctl for 0.0.0.0/0: offloaded captures).
@@ -190,6 +197,21 @@ static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint
     return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (r->nbuckets - 1);
 }
 
+/* -j: the process that follows a connection (include/config.h, shard).
+ * Symmetric, like the bucket. IPv4 fragments reach libnids in every
+ * process; only the one that handed libnids the handshake has a stream
+ * for the reassembled segment. */
+static int reasm_seg_shard(const seg *s, int n)
+{
+    uint32_t h = reasm_ep_hash(s->src, s->family, s->sport) ^
+                 reasm_ep_hash(s->dst, s->family, s->dport);
+
+    h ^= h >> 16;            /* FNV's low bits alone split poorly */
+    h *= 0x45d9f3bu;
+    h ^= h >> 16;
+    return (int)(h % (uint32_t)n);
+}
+
 static bool reasm_ep_is(const sc_endpoint *ep, int family, const uint8_t *a, uint16_t port)
 {
     return ep->family == family && ep->port == port &&
@@ -297,16 +319,32 @@ static void reasm_inject(sc_reasm *r, size_t len)
     nids_pcap_handler(NULL, &hdr, r->buf);
 }
 
+/* One segment of direction d to libnids. A segment larger than an IPv4
+ * packet can carry (offload: up to 64 KiB and beyond) goes as several
+ * packets of consecutive sequence ranges, in order, all with this frame
+ * number; FIN, RST and PSH ride on the last one only, as they belong
+ * after the last byte. */
 static void reasm_inject_seg(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp, unsigned tcp_len,
                              uint32_t seq, uint32_t ack, uint8_t flags,
                              const uint8_t *payload, uint32_t len)
 {
     uint16_t sp = d == SC_DIR_C2S ? c->pub.client.port : c->pub.server.port;
     uint16_t dp = d == SC_DIR_C2S ? c->pub.server.port : c->pub.client.port;
-    size_t n = seg_build_v4(r->buf, c->v4[d], c->v4[!d], sp, dp, tcp, tcp_len,
-                            seq, ack, flags, payload, len);
 
-    reasm_inject(r, n);
+    for (;;) {
+        uint32_t n = len > SEG_MAX_PAYLOAD ? SEG_MAX_PAYLOAD : len;
+        uint8_t f = n < len ? (uint8_t)(flags & ~(SEG_FIN | SEG_RST | SEG_PSH)) : flags;
+
+        reasm_inject(r, seg_build_v4(r->buf, c->v4[d], c->v4[!d], sp, dp, tcp, tcp_len,
+                                     seq, ack, f, payload, n));
+        len -= n;
+        /* libnids may have ended the connection on the way. */
+        if (!len || !c->nids || c->dead)
+            return;
+        seq += n;
+        if (payload)
+            payload += n;
+    }
 }
 
 /* SYN with the largest window scale, no timestamps. */
@@ -738,6 +776,8 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     if (!r->cfg->any_port && !sc_config_is_smtp_port(r->cfg, s.sport) &&
         !sc_config_is_smtp_port(r->cfg, s.dport))
         return;
+    if (r->cfg->nshards > 1 && reasm_seg_shard(&s, r->cfg->nshards) != r->cfg->shard)
+        return;              /* another -j process follows it */
 
     c = reasm_conn_find(r, &s, &dir);
     if (c && c->est && (s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
@@ -768,6 +808,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     }
     r->cur_dir = dir;
     c->last_ts = pkt->ts;
+    c->pub.last_frame = pkt->frame;
     reasm_lru_unlink(r, c);
     reasm_lru_append(r, c);
     if (r->h.packet)

@@ -5,7 +5,16 @@
  *
  * IPv4: the header length, total length and fragment fields are checked
  * against what was captured; a packet shorter in the capture than its
- * total length (snap length) yields the captured part of the payload.
+ * total length (snap length) yields the captured part of the payload, and
+ * bytes captured beyond the total length (link-layer padding) are not
+ * payload. Two exceptions, both from segmentation offload, where the
+ * capture holds a segment the size of many (tcpdump on a Linux interface
+ * with TSO/GSO, or on loopback): a total length of 0 (what the stack
+ * writes when the segment is larger than 65535 bytes, or left unset for
+ * the hardware to fill in) and a total length equal to the captured length
+ * modulo 2^16 (a 16-bit field that wrapped) both mean: the captured bytes
+ * are the packet (seg_v4_len). Such segments can be larger than an IPv4
+ * packet can be; reasm.c splits them for libnids.
  * IPv6: hop-by-hop, routing, destination options and AH headers are
  * skipped (at most SEG_V6_MAX_EXT of them); a fragment header makes the
  * packet SEG_V6_FRAGMENT; ESP, "no next header" and anything else is
@@ -59,19 +68,30 @@ static seg_kind seg_tcp_parse(const uint8_t *p, uint32_t avail, seg *s)
     return SEG_TCP;
 }
 
+/* How many of the l3_len captured bytes belong to an IPv4 packet whose
+ * total length field says tot (see the header comment). */
+static uint32_t seg_v4_len(unsigned tot, uint32_t l3_len)
+{
+    if (tot == 0)
+        return l3_len;                          /* offload: length not filled in */
+    if (l3_len > 65535u && (l3_len & 0xffffu) == tot)
+        return l3_len;                          /* offload: length wrapped */
+    return tot < l3_len ? tot : l3_len;         /* padding, or cut by the snap length */
+}
+
 static seg_kind seg_v4_parse(const sc_packet *pkt, seg *s)
 {
     const uint8_t *ip = pkt->l3;
-    unsigned ihl, tot, avail;
+    unsigned ihl;
+    uint32_t avail;
     uint16_t frag;
 
     if (pkt->l3_len < 20 || (ip[0] >> 4) != 4)
         return SEG_MALFORMED;
     ihl = (unsigned)(ip[0] & 0x0f) * 4;
-    tot = seg_be16(ip + 2);
-    if (ihl < 20 || ihl > pkt->l3_len || tot < ihl)
+    avail = seg_v4_len(seg_be16(ip + 2), pkt->l3_len);
+    if (ihl < 20 || ihl > avail)
         return SEG_MALFORMED;
-    avail = tot < pkt->l3_len ? tot : pkt->l3_len;
     s->family = AF_INET;
     memcpy(s->src, ip + 12, 4);
     memcpy(s->dst, ip + 16, 4);

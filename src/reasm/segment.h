@@ -44,13 +44,17 @@ static inline bool seq_after(uint32_t a, uint32_t b) { return (int32_t)(a - b) >
 /* The Internet checksum of len bytes (RFC 1071), folded, not inverted. */
 uint16_t seg_cksum(const uint8_t *p, size_t len);
 
-/* Largest TCP payload one synthetic IPv4 packet carries. */
+/* Largest TCP payload one synthetic IPv4 packet carries, whatever the TCP
+ * header length: a larger segment (offload, see segment.c) is handed to
+ * libnids as several packets of consecutive sequence ranges. */
 #define SEG_MAX_PAYLOAD (65535u - 20u - 60u)
 
 /* Writes into buf an IPv4 packet from saddr to daddr (network order)
  * carrying a copy of the TCP header tcp (tcp_len bytes, or a fresh 20-byte
  * header when tcp is NULL) with seq, ack, flags and window replaced, and
- * len payload bytes (zeros when payload is NULL). Returns its length. */
+ * len payload bytes (zeros when payload is NULL). Returns its length.
+ * len must not exceed SEG_MAX_PAYLOAD: the caller splits (what is beyond
+ * would be cut off). */
 size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
                     uint16_t sport, uint16_t dport,
                     const uint8_t *tcp, unsigned tcp_len,

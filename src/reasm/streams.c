@@ -9,6 +9,11 @@
  * to the inner value and back, so the inner handler never sees the
  * decorator.
  *
+ * Names are those of the evidence bundles: session-ID, and with several
+ * capture files N-session-ID (N: the file's position in -r, set by
+ * sc_streams_set_file), since each file numbers its connections from 1.
+ * A connection keeps the number of the file it opened in.
+ *
  * Diagnostics: "smtpscope: DIR/session-ID.c2s: reason" once per failing
  * stream on standard error.
  */
@@ -26,18 +31,25 @@ struct sc_streams {
     sc_flow_handler  inner;
     bool             has_inner;
     sc_flow_handler  self;
+    unsigned         file;        /* sc_streams_set_file; 0: no prefix */
 };
 
 typedef struct streams_conn {
-    void  *inner_user;
-    bool   failed[2];
+    void    *inner_user;
+    unsigned file;
+    bool     failed[2];
 } streams_conn;
 
 static const char *const streams_suffix[2] = { "c2s", "s2c" };
 
-static void streams_path(const sc_streams *s, const sc_conn *conn, int d, char *buf, size_t len)
+static void streams_path(const sc_streams *s, const sc_conn *conn, const streams_conn *sc,
+                         int d, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/session-%llu.%s", s->dir, (unsigned long long)conn->id,
+    char pre[16] = "";
+
+    if (sc->file)
+        snprintf(pre, sizeof pre, "%u-", sc->file);
+    snprintf(buf, len, "%s/%ssession-%llu.%s", s->dir, pre, (unsigned long long)conn->id,
              streams_suffix[d]);
 }
 
@@ -49,7 +61,7 @@ static void streams_write(sc_streams *s, const sc_conn *conn, streams_conn *sc, 
 
     if (sc->failed[d])
         return;
-    streams_path(s, conn, d, path, sizeof path);
+    streams_path(s, conn, sc, d, path, sizeof path);
     fp = fopen(path, mode);
     if (fp && n && fwrite(p, 1, n, fp) != n) {
         fclose(fp);
@@ -74,6 +86,7 @@ static void streams_open(void *ctx, sc_conn *conn)
         return;        /* conn->user stays the inner one; we write nothing */
     }
     sc->inner_user = conn->user;
+    sc->file = s->file;
     conn->user = sc;
     for (int d = 0; d < 2; d++)
         streams_write(s, conn, sc, d, "wb", NULL, 0);
@@ -148,6 +161,11 @@ sc_streams *sc_streams_new(const char *dir, const sc_flow_handler *inner, char *
     s->self.packet = streams_packet;
     s->self.ctx = s;
     return s;
+}
+
+void sc_streams_set_file(sc_streams *s, unsigned number)
+{
+    s->file = number;
 }
 
 const sc_flow_handler *sc_streams_handler(sc_streams *s)

@@ -22,13 +22,20 @@
 typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
 
 /* Per connection. The session itself is created at the first stream
- * event, so that a connection that never carries data (a flood of SYNs)
- * costs this record only; the packets seen before are replayed into it. */
+ * bytes (data or a gap), so that a connection that never carries data (a
+ * flood of SYNs, a connection refused with RST, a port scan) costs this
+ * record only and is not an SMTP session at all: nothing of SMTP happened
+ * on it, so no SMTP rule can apply. The packets and the FIN/RST events
+ * seen before the first bytes are replayed into the session when it
+ * starts. */
+#define AN_EARLY_MAX 4
 typedef struct an_conn {
     an_state  state;
     sc_smtp  *s;
     uint64_t  npkt;            /* packets before the session existed */
     sc_packet first, last;     /* (frame and time only) */
+    unsigned  nearly;          /* FIN/RST events before the first bytes */
+    sc_flow_event early[AN_EARLY_MAX];
 } an_conn;
 
 struct sc_analyzer {
@@ -132,8 +139,18 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
         return;
     if (ac->state == AN_WAIT_GREETING && ev->kind == SC_FLOW_DATA && ev->dir == SC_DIR_S2C)
         ac->state = an_is_greeting(ev->data, ev->len) ? AN_ANALYSE : AN_SKIP;
-    if (ac->state == AN_ANALYSE && !ac->s)
-        an_session_start(a, conn, ac);
+    if (ac->state == AN_ANALYSE && !ac->s) {
+        if (ev->kind == SC_FLOW_FIN || ev->kind == SC_FLOW_RST) {
+            if (ac->nearly < AN_EARLY_MAX)
+                ac->early[ac->nearly++] = *ev;    /* no data pointer in these */
+            return;
+        }
+        if (ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) {
+            an_session_start(a, conn, ac);
+            for (unsigned i = 0; ac->s && i < ac->nearly; i++)
+                sc_smtp_event(ac->s, &ac->early[i]);
+        }
+    }
     if (ac->state == AN_WAIT_GREETING && ev->kind != SC_FLOW_CLOSE &&
         ev->kind != SC_FLOW_DATA)
         ac->state = AN_SKIP;     /* closed or broken before any greeting */

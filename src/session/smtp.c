@@ -462,7 +462,9 @@ static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
     sc_verb v = sc_cmd_parse(l->text, l->kept);
     if (v == SC_V_UNKNOWN && l->kept == 0)
         return;
-    if (s->nshadow < SC_SHADOW_KEEP) {
+    if (!s->shadow)
+        s->shadow = calloc(SC_SHADOW_KEEP, sizeof *s->shadow);   /* NULL: none kept */
+    if (s->shadow && s->nshadow < SC_SHADOW_KEEP) {
         sc_pending *p = &s->shadow[s->nshadow++].p;
         smtp_pending_fill(p, v, l->frame, l->text, l->kept);
         p->flags |= SC_PF_SMUGGLED;
@@ -855,14 +857,15 @@ static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
              * so that the command is not reported as never answered; the
              * line itself was reported as reply-malformed above. */
             sc_reply er;
+            uint8_t line[SC_REPLY_KEEP];
             memset(&er, 0, sizeof er);
             er.code = cls * 100;
             er.nlines = 1;
             er.malformed = true;
             er.first_frame = er.frame = l->frame;
             er.first_len = er.last_len = l->kept < SC_REPLY_KEEP ? l->kept : SC_REPLY_KEEP;
-            memcpy(er.first, l->text, er.first_len);
-            memcpy(er.last, l->text, er.last_len);
+            memcpy(line, l->text, er.first_len);
+            er.first = er.last = line;
             smtp_on_reply(s, &er);
         }
         return;
@@ -1718,10 +1721,18 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
                       (unsigned long long)s->after_sfin,
                       (unsigned long long)s->close_frame[SC_DIR_S2C]);
     }
-    if (ev->end == SC_END_CAPTURE_END && open)
+    /* A session closed by the idle timeout or evicted by the session cap
+     * is, for the analysis, a capture that ended while it was open. */
+    static const char *const truncated_why[] = {
+        [SC_END_CAPTURE_END] = "the capture ended",
+        [SC_END_TIMEOUT] = "the session went silent past --idle-timeout",
+        [SC_END_EVICTED] = "the session was evicted (--max-sessions reached)",
+    };
+    if ((unsigned)ev->end < sizeof truncated_why / sizeof truncated_why[0] &&
+        truncated_why[ev->end] && open)
         smtp_find(s, R_CAPTURE_TRUNCATED, SC_SIDE_CAPTURE, ev->frame, NULL,
-                  "the capture ended while the session was still open (after %s)",
-                  smtp_close_after(s));
+                  "%s while the session was still open (after %s)",
+                  truncated_why[ev->end], smtp_close_after(s));
     if (s->midstream && !s->midstream_reported)
         smtp_midstream_note(s, ev->frame, "nothing (no complete line was seen)");
     for (int d = 0; d < 2; d++) {
@@ -1872,5 +1883,12 @@ bool sc_smtp_done(const sc_smtp *s)
 
 void sc_smtp_free(sc_smtp *s)
 {
+    if (!s)
+        return;
+    sc_client_free(&s->client);
+    sc_server_free(&s->server);
+    sc_matcher_free(&s->m);
+    free(s->shadow);
+    free(s->store);
     free(s);
 }

@@ -8,8 +8,10 @@
  *                --disable, --min-severity applied here, and only here)
  *   smtp_txn.c   transactions, EHLO keywords, redaction ranges (bounded)
  *
- * Everything here is fixed-size: a session costs the same whatever the
- * traffic (a few kilobytes).
+ * Everything here is bounded: a session costs at most a few kilobytes
+ * whatever the traffic, and the larger parts (line buffers, pending
+ * queue, keyword and transaction bytes, shadow commands) are allocated on
+ * first use, so a connection that carries no payload costs about one.
  */
 #ifndef SC_SESSION_SMTP_INT_H
 #define SC_SESSION_SMTP_INT_H
@@ -35,6 +37,17 @@
 typedef struct smtp_shadow {
     sc_pending p;
 } smtp_shadow;
+
+/* The bytes behind the kept keywords and transactions: most of a session's
+ * memory, so allocated only once the session has some (smtp_txn.c); a
+ * connection that never carries a reply or a MAIL costs none of it. */
+typedef struct smtp_store {
+    uint8_t          kw[SC_EXT_KEEP][SC_EXT_LEN];    /* reply being read */
+    sc_bytes         rcpt_b[SC_TXN_KEEP][SC_RCPT_KEEP];
+    uint8_t          mail_s[SC_TXN_KEEP][SC_ADDR_KEEP];
+    uint8_t          rcpt_s[SC_TXN_KEEP][SC_RCPT_KEEP][SC_ADDR_KEEP];
+    uint8_t          reply_s[SC_TXN_KEEP][SC_ADDR_KEEP];
+} smtp_store;
 
 struct sc_smtp {
     const sc_config *cfg;
@@ -65,7 +78,7 @@ struct sc_smtp {
      * info.extensions when the reply is a 250 */
     unsigned         kw_bits, kw_ext_lines, kw_n;
     uint64_t         kw_size;
-    uint8_t          kw[SC_EXT_KEEP][SC_EXT_LEN];
+    /* kept keywords (info.extensions): the reply being read, in store */
     sc_bytes         ext_list[SC_EXT_KEEP];
 
     /* sequence, as the client saw it when it sent a command */
@@ -96,7 +109,7 @@ struct sc_smtp {
     bool             bdat_last;
 
     /* SMTP smuggling: commands a lenient server would read in content */
-    smtp_shadow      shadow[SC_SHADOW_KEEP];
+    smtp_shadow     *shadow;         /* SC_SHADOW_KEEP, allocated at the first */
     unsigned         nshadow;
     bool             shadow_on, shadow_in_data, shadow_has_data;
     bool             smuggle_armed, smuggle_live;
@@ -137,10 +150,7 @@ struct sc_smtp {
 
     /* transactions */
     sc_txn           txn[SC_TXN_KEEP];
-    sc_bytes         rcpt_b[SC_TXN_KEEP][SC_RCPT_KEEP];
-    uint8_t          mail_s[SC_TXN_KEEP][SC_ADDR_KEEP];
-    uint8_t          rcpt_s[SC_TXN_KEEP][SC_RCPT_KEEP][SC_ADDR_KEEP];
-    uint8_t          reply_s[SC_TXN_KEEP][SC_ADDR_KEEP];
+    smtp_store      *store;          /* allocated at the first keyword or MAIL */
     int              cur;            /* index in txn[] of the open one, or -1 */
     bool             txn_open;       /* a transaction is open (kept or not) */
     sc_range         redact[SC_REDACT_KEEP];

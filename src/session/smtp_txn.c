@@ -6,9 +6,19 @@
  * is full the last range grows to cover the new one: masking too much is
  * safe, masking too little is not.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "smtp_int.h"
+
+/* The byte store, on first use; NULL without memory (nothing is kept,
+ * the counts still are). */
+static smtp_store *txn_store(sc_smtp *s)
+{
+    if (!s->store)
+        s->store = calloc(1, sizeof *s->store);
+    return s->store;
+}
 
 static size_t txn_copy(uint8_t *dst, const uint8_t *p, size_t n)
 {
@@ -21,16 +31,18 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len)
 {
     size_t i = s->info.ntxn++;
 
+    smtp_store *st;
+
     s->txn_open = true;
     s->cur = -1;
-    if (i >= SC_TXN_KEEP)
+    if (i >= SC_TXN_KEEP || !(st = txn_store(s)))
         return;
     s->cur = (int)i;
     s->info.ntxn_kept = i + 1;
     memset(&s->txn[i], 0, sizeof s->txn[i]);
-    s->txn[i].mail_from.p = s->mail_s[i];
-    s->txn[i].mail_from.len = txn_copy(s->mail_s[i], arg, len);
-    s->txn[i].rcpt_to = s->rcpt_b[i];
+    s->txn[i].mail_from.p = st->mail_s[i];
+    s->txn[i].mail_from.len = txn_copy(st->mail_s[i], arg, len);
+    s->txn[i].rcpt_to = st->rcpt_b[i];
 }
 
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
@@ -41,9 +53,10 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
         return;
     t = &s->txn[s->cur];
     if (t->nrcpt_kept < SC_RCPT_KEEP) {
+        smtp_store *st = s->store;      /* there since smtp_txn_begin */
         size_t k = t->nrcpt_kept++;
-        s->rcpt_b[s->cur][k].p = s->rcpt_s[s->cur][k];
-        s->rcpt_b[s->cur][k].len = txn_copy(s->rcpt_s[s->cur][k], arg, len);
+        st->rcpt_b[s->cur][k].p = st->rcpt_s[s->cur][k];
+        st->rcpt_b[s->cur][k].len = txn_copy(st->rcpt_s[s->cur][k], arg, len);
     }
     t->nrcpt++;
 }
@@ -53,9 +66,9 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
     if (s->cur >= 0) {
         sc_txn *t = &s->txn[s->cur];
         t->result = res;
-        t->reply.p = s->reply_s[s->cur];
+        t->reply.p = s->store->reply_s[s->cur];
         if (reply)
-            t->reply.len = txn_copy(s->reply_s[s->cur], reply, len);
+            t->reply.len = txn_copy(s->store->reply_s[s->cur], reply, len);
     }
     s->cur = -1;
     s->txn_open = false;
@@ -92,14 +105,15 @@ void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
             v = v > UINT64_MAX / 10 - 1 ? UINT64_MAX : v * 10 + (uint64_t)(kw[i] - '0');
         s->kw_size = v;
     }
-    if (s->kw_n < SC_EXT_KEEP) {
+    if (s->kw_n < SC_EXT_KEEP && txn_store(s)) {
         size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
+        smtp_store *st = s->store;
         /* The list shown is the one being read; if this reply is refused
          * it is cleared at commit time. */
         if (s->kw_n == 0)
             s->info.next = 0;
-        memcpy(s->kw[s->kw_n], kw, n);
-        s->ext_list[s->kw_n].p = s->kw[s->kw_n];
+        memcpy(st->kw[s->kw_n], kw, n);
+        s->ext_list[s->kw_n].p = st->kw[s->kw_n];
         s->ext_list[s->kw_n].len = n;
         s->kw_n++;
     }

@@ -8,9 +8,13 @@
  * sequences a lenient server may take for end of data (SMTP smuggling)
  * are reported where they start.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
+
+/* What a line's text points to before any octet was kept. */
+static const uint8_t client_empty[1];
 
 void sc_client_init(sc_client *c, const sc_client_ops *ops, void *ctx)
 {
@@ -18,6 +22,21 @@ void sc_client_init(sc_client *c, const sc_client_ops *ops, void *ctx)
     c->ops = ops;
     c->ctx = ctx;
     c->mode = SC_CM_COMMAND;
+}
+
+void sc_client_free(sc_client *c)
+{
+    free(c->buf);
+    c->buf = NULL;
+}
+
+/* The line buffer, allocated on first use. Without memory the line keeps
+ * no prefix (only its length counts), as a line beyond SC_LINE_KEEP does. */
+static size_t client_room(sc_client *c)
+{
+    if (!c->buf && !(c->buf = malloc(SC_LINE_KEEP)))
+        return 0;
+    return SC_LINE_KEEP - c->kept;
 }
 
 static void client_line_reset(sc_client *c)
@@ -56,7 +75,7 @@ bool sc_client_partial(const sc_client *c)
 
 static void client_line_add(sc_client *c, uint8_t b)
 {
-    if (c->kept < sizeof c->buf)
+    if (c->kept < SC_LINE_KEEP && client_room(c))
         c->buf[c->kept++] = b;
     c->len++;
 }
@@ -64,7 +83,7 @@ static void client_line_add(sc_client *c, uint8_t b)
 static void client_line_deliver(sc_client *c, bool bare_lf)
 {
     sc_cline l = {
-        .text = c->buf, .kept = c->kept, .len = c->len,
+        .text = c->buf ? c->buf : client_empty, .kept = c->kept, .len = c->len,
         .wire_len = c->len + (bare_lf ? 1 : 2) + (c->stuffed ? 1 : 0),
         .off = c->start, .frame = c->frame, .bare_lf = bare_lf,
         .bare_cr = c->bare_cr, .stuffed = c->stuffed,
@@ -100,10 +119,49 @@ static bool client_content_scan(sc_client *c, uint8_t b)
     return false;
 }
 
+/* Written out rather than memmove: it runs for every content octet. */
 static void client_hist_push(sc_client *c, uint8_t b)
 {
-    memmove(c->hist, c->hist + 1, 3);
+    c->hist[0] = c->hist[1];
+    c->hist[1] = c->hist[2];
+    c->hist[2] = c->hist[3];
     c->hist[3] = b;
+}
+
+/* End of the run of octets from p that holds no CR and no LF. */
+static size_t client_plain_run(const uint8_t *p, size_t n)
+{
+    const uint8_t *lf = memchr(p, '\n', n);
+    size_t end = lf ? (size_t)(lf - p) : n;
+    const uint8_t *cr = memchr(p, '\r', end);
+
+    return cr ? (size_t)(cr - p) : end;
+}
+
+/* Content octets with no CR and no LF, none of them a transparency dot
+ * (the caller checks the first): what client_line_octet would do to each,
+ * done to the run at once. None can end the data or start an ambiguous
+ * sequence, as those need a CR or a LF. */
+static void client_content_run(sc_client *c, const uint8_t *p, size_t n)
+{
+    size_t room = c->kept < SC_LINE_KEEP ? client_room(c) : 0;
+
+    if (!c->in_line) {
+        c->in_line = true;
+        c->start = c->off;
+    }
+    if (room > n)
+        room = n;
+    if (room)
+        memcpy(c->buf + c->kept, p, room);
+    c->kept += room;
+    c->len += n;
+    c->off += n;
+    if (n >= 4)
+        memcpy(c->hist, p + n - 4, 4);
+    else
+        for (size_t k = 0; k < n; k++)
+            client_hist_push(c, p[k]);
 }
 
 /* One octet in a line mode (command, AUTH, content). */
@@ -191,7 +249,18 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
             }
             continue;
         }
-        if (c->in_line && c->kept == sizeof c->buf && !c->cr && !c->resync) {
+        if (c->mode == SC_CM_CONTENT && c->content_started && !c->resync && !c->cr &&
+            (c->len > 0 || c->stuffed || p[i] != '.')) {
+            /* Content in bulk up to the next CR or LF: message bodies are
+             * most of the bytes, and an octet at a time costs 20 times more. */
+            size_t run = client_plain_run(p + i, n - i);
+            if (run > 0) {
+                client_content_run(c, p + i, run);
+                i += run;
+                continue;
+            }
+        }
+        if (c->in_line && c->kept == SC_LINE_KEEP && !c->cr && !c->resync) {
             /* The kept prefix is full: only the length counts until the
              * next CR or LF, so skip the run in bulk (a 1 GB line costs a
              * scan, not a call per octet). */

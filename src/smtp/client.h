@@ -69,7 +69,8 @@ typedef struct sc_client {
     uint64_t       frame;        /* frame being read */
     bool           resync;       /* after a gap: drop octets up to a LF */
     /* the line being assembled */
-    uint8_t        buf[SC_LINE_KEEP];
+    uint8_t       *buf;          /* SC_LINE_KEEP octets, allocated at the first
+                                    octet kept (an idle session costs none) */
     size_t         kept;
     uint64_t       len, start;
     bool           cr, stuffed, in_line;
@@ -84,6 +85,8 @@ typedef struct sc_client {
 } sc_client;
 
 void sc_client_init(sc_client *c, const sc_client_ops *ops, void *ctx);
+/* Releases the line buffer (the machine itself is the caller's). */
+void sc_client_free(sc_client *c);
 void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame);
 /* n octets are missing from the stream. */
 void sc_client_gap(sc_client *c, uint64_t n);

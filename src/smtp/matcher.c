@@ -1,37 +1,72 @@
 /*
  * matcher.c - pending commands and reply pairing (see matcher.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "matcher.h"
+
+#define MATCHER_CAP_MIN 4
 
 void sc_matcher_init(sc_matcher *m)
 {
     memset(m, 0, sizeof *m);
 }
 
+void sc_matcher_free(sc_matcher *m)
+{
+    free(m->q);
+    memset(m, 0, sizeof *m);
+}
+
+/* Room for one more entry: the ring doubles (its entries moved to the
+ * front in order) while under SC_PENDING_MAX. False when full, or out of
+ * memory, which counts as full. */
+static bool matcher_room(sc_matcher *m)
+{
+    unsigned cap;
+    sc_pending *q;
+
+    if (m->n < m->cap)
+        return true;
+    if (m->cap == SC_PENDING_MAX)
+        return false;
+    cap = m->cap ? m->cap * 2 : MATCHER_CAP_MIN;
+    if (cap > SC_PENDING_MAX)
+        cap = SC_PENDING_MAX;
+    if (!(q = malloc(cap * sizeof *q)))
+        return false;
+    for (unsigned i = 0; i < m->n; i++)
+        q[i] = m->q[(m->head + i) % m->cap];
+    free(m->q);
+    m->q = q;
+    m->cap = cap;
+    m->head = 0;
+    return true;
+}
+
 bool sc_matcher_push(sc_matcher *m, const sc_pending *p)
 {
     /* Once a command went untracked, the ones behind it are counted too:
      * replies come in order, so they answer the untracked ones first. */
-    if (m->n == SC_PENDING_MAX || m->untracked > 0) {
+    if (m->untracked > 0 || !matcher_room(m)) {
         if (m->untracked++ == 0)
             m->untracked_frame = p->frame;
         return false;
     }
-    m->q[(m->head + m->n) % SC_PENDING_MAX] = *p;
+    m->q[(m->head + m->n) % m->cap] = *p;
     m->n++;
     return true;
 }
 
 bool sc_matcher_push_front(sc_matcher *m, const sc_pending *p)
 {
-    if (m->n == SC_PENDING_MAX) {
+    if (!matcher_room(m)) {
         if (m->untracked++ == 0)
             m->untracked_frame = p->frame;
         return false;
     }
-    m->head = (m->head + SC_PENDING_MAX - 1) % SC_PENDING_MAX;
+    m->head = (m->head + m->cap - 1) % m->cap;
     m->q[m->head] = *p;
     m->n++;
     return true;
@@ -39,14 +74,14 @@ bool sc_matcher_push_front(sc_matcher *m, const sc_pending *p)
 
 sc_pending *sc_matcher_at(sc_matcher *m, unsigned i)
 {
-    return i < m->n ? &m->q[(m->head + i) % SC_PENDING_MAX] : NULL;
+    return i < m->n ? &m->q[(m->head + i) % m->cap] : NULL;
 }
 
 void sc_matcher_pop(sc_matcher *m)
 {
     if (m->n == 0)
         return;
-    m->head = (m->head + 1) % SC_PENDING_MAX;
+    m->head = (m->head + 1) % m->cap;
     m->n--;
 }
 
@@ -72,7 +107,7 @@ unsigned sc_matcher_firm(const sc_matcher *m)
     unsigned k = 0;
 
     for (unsigned i = 0; i < m->n; i++)
-        if (!(m->q[(m->head + i) % SC_PENDING_MAX].flags & SC_PF_OPTIONAL))
+        if (!(m->q[(m->head + i) % m->cap].flags & SC_PF_OPTIONAL))
             k++;
     return k;
 }

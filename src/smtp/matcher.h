@@ -51,8 +51,10 @@ typedef struct sc_pending {
 } sc_pending;
 
 typedef struct sc_matcher {
-    sc_pending q[SC_PENDING_MAX];
-    unsigned   head, n;
+    sc_pending *q;             /* ring of cap entries, grown on demand up to
+                                  SC_PENDING_MAX (most sessions pipeline a
+                                  few commands; an idle one holds none) */
+    unsigned   cap, head, n;
     uint64_t   untracked;      /* commands not stored (the queue was full, or
                                   earlier ones were not stored), unanswered */
     uint64_t   untracked_frame;/* frame of the first of them */
@@ -66,6 +68,7 @@ typedef enum sc_match_kind {
 } sc_match_kind;
 
 void sc_matcher_init(sc_matcher *m);
+void sc_matcher_free(sc_matcher *m);
 /* Returns false (and counts it) when the queue is full. */
 bool sc_matcher_push(sc_matcher *m, const sc_pending *p);
 /* Inserts at the front (re-synchronisation on smuggled commands). */

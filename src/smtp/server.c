@@ -9,15 +9,38 @@
  * digit ranges, or which is followed by something other than SP, "-" or
  * the end, is malformed but its code is kept: clients read the digits.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "server.h"
+
+/* What a line's text points to before any octet was kept. */
+static const uint8_t server_empty[1];
 
 void sc_server_init(sc_server *s, const sc_server_ops *ops, void *ctx)
 {
     memset(s, 0, sizeof *s);
     s->ops = ops;
     s->ctx = ctx;
+}
+
+void sc_server_free(sc_server *s)
+{
+    free(s->mem);
+    s->mem = s->buf = s->cur.first = s->cur.last = NULL;
+    s->cap = 0;
+}
+
+/* The buffers, on the first octet read. Without memory nothing is kept
+ * (lengths still count), as for a line beyond SC_RLINE_KEEP. */
+static void server_mem_get(sc_server *s)
+{
+    if (s->mem || !(s->mem = malloc(SC_RLINE_KEEP + 2 * SC_REPLY_KEEP)))
+        return;
+    s->buf = s->mem;
+    s->cap = SC_RLINE_KEEP;
+    s->cur.first = s->mem + SC_RLINE_KEEP;
+    s->cur.last = s->cur.first + SC_REPLY_KEEP;
 }
 
 void sc_server_set_tls(sc_server *s)
@@ -64,14 +87,15 @@ void sc_rline_parse(sc_rline *l)
 
 static void server_keep(uint8_t *dst, size_t *dlen, const uint8_t *p, size_t n)
 {
-    *dlen = n < SC_REPLY_KEEP ? n : SC_REPLY_KEEP;
-    memcpy(dst, p, *dlen);
+    *dlen = !dst ? 0 : n < SC_REPLY_KEEP ? n : SC_REPLY_KEEP;
+    if (*dlen)
+        memcpy(dst, p, *dlen);
 }
 
 static void server_line_done(sc_server *s, bool bare_lf)
 {
     sc_rline l = {
-        .text = s->buf, .kept = s->kept, .len = s->len,
+        .text = s->buf ? s->buf : server_empty, .kept = s->kept, .len = s->len,
         .wire_len = s->len + (bare_lf ? 1 : 2), .off = s->start,
         .frame = s->frame, .bare_lf = bare_lf,
     };
@@ -96,7 +120,10 @@ static void server_line_done(sc_server *s, bool bare_lf)
         return;
     }
     if (!s->in_reply) {
+        uint8_t *first = r->first, *last = r->last;
         memset(r, 0, sizeof *r);
+        r->first = first;
+        r->last = last;
         s->in_reply = true;
         r->code = l.code;
         r->first_frame = l.frame;
@@ -121,6 +148,8 @@ static void server_line_done(sc_server *s, bool bare_lf)
 void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
 {
     s->frame = frame;
+    if (!s->mem && !s->tls && n)
+        server_mem_get(s);
     for (size_t i = 0; i < n; i++) {
         uint8_t b = p[i];
 
@@ -139,7 +168,7 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
             continue;
         }
         if (s->cr) {
-            if (s->kept < sizeof s->buf)
+            if (s->kept < s->cap)
                 s->buf[s->kept++] = '\r';
             s->len++;
             s->cr = false;
@@ -148,7 +177,7 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
             s->cr = true;
             continue;
         }
-        if (s->kept < sizeof s->buf)
+        if (s->kept < s->cap)
             s->buf[s->kept++] = b;
         s->len++;
     }

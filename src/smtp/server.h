@@ -44,9 +44,9 @@ typedef struct sc_reply {
     bool      mixed;         /* lines carry different codes */
     bool      malformed;     /* some line was malformed */
     uint64_t  first_frame, frame;
-    uint8_t   first[SC_REPLY_KEEP];   /* first line, for evidence */
+    uint8_t  *first;         /* first line, for evidence (SC_REPLY_KEEP) */
     size_t    first_len;
-    uint8_t   last[SC_REPLY_KEEP];    /* last line, for evidence */
+    uint8_t  *last;          /* last line, for evidence (SC_REPLY_KEEP) */
     size_t    last_len;
 } sc_reply;
 
@@ -61,7 +61,10 @@ typedef struct sc_server {
     bool      tls;
     bool      resync;
     uint64_t  off, frame, tls_octets;
-    uint8_t   buf[SC_RLINE_KEEP];
+    uint8_t  *mem;           /* buf, cur.first and cur.last, allocated at the
+                                first octet (an idle session costs none) */
+    uint8_t  *buf;           /* SC_RLINE_KEEP octets */
+    size_t    cap;           /* SC_RLINE_KEEP, 0 while mem is not allocated */
     size_t    kept;
     uint64_t  len, start;
     bool      cr, in_line;
@@ -70,6 +73,8 @@ typedef struct sc_server {
 } sc_server;
 
 void sc_server_init(sc_server *s, const sc_server_ops *ops, void *ctx);
+/* Releases the line and reply buffers (the machine is the caller's). */
+void sc_server_free(sc_server *s);
 void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame);
 void sc_server_gap(sc_server *s, uint64_t n);
 void sc_server_resync(sc_server *s);

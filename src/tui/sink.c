@@ -62,6 +62,8 @@ sc_sink *sc_tui_sink_new(const sc_config *cfg)
         return NULL;
     }
     t->cfg = cfg;
+    if (cfg && cfg->files && cfg->nfiles)
+        tui_store_set_files(t->st, cfg->files, cfg->nfiles);
     t->base.session_begin = sink_session_begin;
     t->base.line = sink_line;
     t->base.finding = sink_finding;

@@ -83,11 +83,49 @@ size_t tui_store_find(const tui_store *st, unsigned file, uint64_t id)
     return SIZE_MAX;
 }
 
+/* Appends a copy of name to the file table; its index, or -1. */
+static int store_file_add(tui_store *st, const char *name)
+{
+    if (st->nfiles >= TUI_FILES_MAX)
+        return -1;
+    char **nf = realloc(st->files, (st->nfiles + 1) * sizeof *nf);
+    char *copy = strdup(name);
+    if (!nf || !copy) {
+        free(copy);
+        if (nf)
+            st->files = nf;
+        return -1;
+    }
+    st->files = nf;
+    st->files[st->nfiles] = copy;
+    return (int)st->nfiles++;
+}
+
+void tui_store_set_files(tui_store *st, const char *const *files, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && files[i]; i++)
+        if (store_file_add(st, files[i]) < 0)
+            break;
+    st->args = files;
+    st->nargs = i;
+}
+
+const char *tui_store_file_arg(const tui_store *st, unsigned file)
+{
+    return file < st->nargs ? st->args[file] : tui_store_file_name(st, file);
+}
+
 /* The index of the capture file a record comes from. Files are analysed
  * one after another and each numbers its sessions from 1, so (file, id)
- * names a session. */
+ * names a session. The analyser hands over the -r string itself, so a
+ * registered file is known by its address first. */
 static unsigned store_file_index(tui_store *st, const char *name)
 {
+    for (size_t i = 0; name && i < st->nargs; i++)
+        if (st->args[i] == name)
+            return st->cur_file = (unsigned)i;
     if (!name)
         name = "";
     if (st->nfiles && strcmp(st->files[st->cur_file], name) == 0)
@@ -95,19 +133,8 @@ static unsigned store_file_index(tui_store *st, const char *name)
     for (size_t i = 0; i < st->nfiles; i++)
         if (strcmp(st->files[i], name) == 0)
             return st->cur_file = (unsigned)i;
-    if (st->nfiles >= TUI_FILES_MAX)
-        return st->cur_file;
-    char **nf = realloc(st->files, (st->nfiles + 1) * sizeof *nf);
-    char *copy = strdup(name);
-    if (!nf || !copy) {
-        free(copy);
-        if (nf)
-            st->files = nf;
-        return st->cur_file;
-    }
-    st->files = nf;
-    st->files[st->nfiles] = copy;
-    return st->cur_file = (unsigned)st->nfiles++;
+    int added = store_file_add(st, name);
+    return added < 0 ? st->cur_file : (st->cur_file = (unsigned)added);
 }
 
 const char *tui_store_file_name(const tui_store *st, unsigned file)

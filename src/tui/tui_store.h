@@ -95,6 +95,8 @@ typedef struct tui_store {
     size_t     hashcap;
     char     **files;                  /* capture file names, in order seen */
     size_t     nfiles;
+    const char *const *args;           /* the -r strings (tui_store_set_files) */
+    size_t     nargs;
     unsigned   cur_file;
     uint64_t   version;                /* bumped on every change */
     uint64_t   findings[3];
@@ -111,6 +113,15 @@ void tui_store_session_begin(tui_store *st, const sc_session_info *si);
 void tui_store_line(tui_store *st, const sc_session_info *si, const sc_line *ln);
 void tui_store_finding(tui_store *st, const sc_session_info *si, const sc_finding *f);
 void tui_store_session_end(tui_store *st, const sc_session_info *si);
+
+/* Registers the files of -r in order (the strings must outlive the
+ * store), so that file numbers are positions in -r, as the evidence names
+ * and the list's "file:id" say, even when a file brings no session; a
+ * file given twice is told apart by its -r string. Call before records
+ * arrive. */
+void tui_store_set_files(tui_store *st, const char *const *files, size_t n);
+/* The -r string of file number file when registered, else its name. */
+const char *tui_store_file_arg(const tui_store *st, unsigned file);
 
 /* Index of session id of capture file number file, or SIZE_MAX. */
 size_t tui_store_find(const tui_store *st, unsigned file, uint64_t id);

@@ -815,7 +815,11 @@ static void view_evidence(tui_view *v)
     }
     msg[0] = 0;
     const tui_sess *s = &v->t->st->sess[idx];
-    int rc = v->t->evidence(v->t->evidence_ctx, tui_store_file_name(v->t->st, s->file),
+    /* the handler may read the whole capture file again: say so first */
+    mvaddstr(v->rows - 1, 0, "writing the evidence bundle...");
+    clrtoeol();
+    refresh();
+    int rc = v->t->evidence(v->t->evidence_ctx, tui_store_file_arg(v->t->st, s->file),
                             s->id, msg, sizeof msg);
     msg[sizeof msg - 1] = 0;
     snprintf(v->status, sizeof v->status, "evidence%s: %s", rc < 0 ? " failed" : "",

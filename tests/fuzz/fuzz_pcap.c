@@ -5,7 +5,10 @@
  * analyser, with the text report and JSON Lines outputs attached.
  *
  * Byte 0 of the input chooses options (bit0 --any-port, bit1 --ladder,
- * bit2 --show-content, bit3 --redact); the rest is the file. The seed
+ * bit2 --show-content, bit3 --redact, bits4-7 --max-sessions 4..64 in
+ * steps of 4); the rest is the file. A small session cap exercises
+ * eviction, and keeps libnids' per-run tables (sized from the cap) small
+ * enough for thousands of runs a second. The seed
  * corpus is samples/ *.pcap and ../shared/corpus with a 0 byte in front.
  *
  * After the run, the text output must carry no terminal control byte and
@@ -73,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.ladder = data[0] & 2;
     cfg.show_content = data[0] & 4;
     cfg.redact = data[0] & 8;
+    cfg.max_sessions = 4 + (uint64_t)(data[0] >> 4) * 4;
     const char *files[2] = { fz_path, NULL };
     cfg.files = files;
     cfg.nfiles = 1;
@@ -93,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&stats, 0, sizeof stats);
     (void)sc_pipeline_file(&cfg, fz_path, sc_analyzer_handler(an), &hooks,
                            &stats, err, sizeof err);
+    unlink(fz_path);
     sc_totals totals;
     sc_analyzer_finish(an, &totals);
     sc_analyzer_free(an);

@@ -41,6 +41,7 @@
  * (triage). tests/fuzz/script2fuzz.py turns tests/scripts/ *.smtp into this form.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <pcap/dlt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,6 +355,24 @@ static void fz_tee_end(sc_sink *s, const sc_session_info *si)
 
 static char fz_evidence_dir[64];
 
+/* At exit: the evidence directory and what the runs left in it. */
+static void fz_evidence_clean(void)
+{
+    DIR *d = opendir(fz_evidence_dir);
+    struct dirent *e;
+    char path[sizeof fz_evidence_dir + 256];
+
+    if (!d)
+        return;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            snprintf(path, sizeof path, "%s/%s", fz_evidence_dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(fz_evidence_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static fz_run r;
@@ -393,6 +412,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             snprintf(fz_evidence_dir, sizeof fz_evidence_dir,
                      "/dev/shm/smtpscope-fuzz-ev.%ld", (long)getpid());
             mkdir(fz_evidence_dir, 0700);
+            atexit(fz_evidence_clean);
         }
         cfg.evidence_dir = fz_evidence_dir;
         t->out[t->nout] = sc_evidence_sink_new(&cfg, fz_evidence_dir, err, sizeof err);

@@ -26,8 +26,12 @@ for t in "$@"; do
     log=$dir/logs/$t.log
     "$dir/$t" -max_total_time="$secs" -max_len="$maxlen" -timeout=20 \
         -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
-        -artifact_prefix="$dir/artifacts/$t/" "$dir/corpus/$t" >"$log" 2>&1
+        -artifact_prefix="$dir/artifacts/$t/" "$dir/corpus/$t" >"$log" 2>&1 &
+    pid=$!
+    wait $pid
     rc=$?
+    # the targets' scratch files, named after their process
+    rm -rf "/dev/shm/smtpscope-fuzz.$pid.pcap" "/dev/shm/smtpscope-fuzz-ev.$pid"
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     ttime=$(grep -o 'DONE .* in [0-9]* second' "$log" | grep -o '[0-9]* second' | tail -n 1)
     if [ $rc -ne 0 ]; then

@@ -7,6 +7,8 @@ Usage: genpcap.py CASE OUTFILE [N]
 Cases (N scales the case; the default is the full size):
   halfopen N     N SYNs to port 25 from distinct addresses and ports,
                  never answered (N concurrent half-open connections)
+  concurrent N   N established sessions, each greeted, EHLO answered and
+                 a MAIL FROM sent, none closed before the capture ends
   longline MB    one session whose client sends one MB-megabyte line with
                  no CRLF after EHLO, in 1448-byte segments
   pipelined N    N "NOOP" commands pipelined after EHLO, never answered
@@ -124,6 +126,20 @@ def case_halfopen(w, n):
         # distinct addresses (100.64.0.0/10) and ports
         src = (100, 64 + ((i >> 16) & 0x3f), (i >> 8) & 0xff, i & 0xff)
         w.frame(ip4(src, (192, 0, 2, 25), 6, tcp(1024 + (i * 7919) % 64000, 25, i * 1000, 0, SYN)))
+
+
+def case_concurrent(w, n):
+    flows = []
+    for i in range(n):
+        src = (100, 64 + ((i >> 16) & 0x3f), (i >> 8) & 0xff, i & 0xff)
+        f = Flow(w, src, 1024 + (i * 7919) % 64000)
+        f.handshake()
+        f.send(1, b'220 mx.example.com ESMTP\r\n')
+        flows.append(f)
+    for f in flows:
+        f.send(0, b'EHLO client.example\r\n')
+        f.send(1, b'250-mx.example.com\r\n250 PIPELINING\r\n')
+        f.send(0, b'MAIL FROM:<sender@example.com>\r\n')
 
 
 def case_longline(w, mb):
@@ -277,7 +293,8 @@ def case_escapes(w, _n):
         f.close()
 
 
-CASES = {'halfopen': (case_halfopen, 100000), 'longline': (case_longline, 1024),
+CASES = {'halfopen': (case_halfopen, 100000), 'concurrent': (case_concurrent, 100000),
+         'longline': (case_longline, 1024),
          'pipelined': (case_pipelined, 1000000), 'rcpts': (case_rcpts, 100000),
          'bdat': (case_bdat, 0), 'overlap': (case_overlap, 0),
          'allbytes': (case_allbytes, 0), 'escapes': (case_escapes, 0)}

@@ -36,14 +36,29 @@ typedef struct tb {
     sc_endpoint client, server;
     uint64_t    data_frame;       /* frame of the last data event */
     uint64_t    bytes[2], gaps[2];
+    uint32_t    hash[2];          /* FNV-1a of every data byte, by direction */
     bool        quiet;            /* count only, do not log data */
 } tb;
+
+/* What the IPv4 total length field says (offloaded captures lie). */
+typedef enum totlen { TOT_TRUE, TOT_ZERO, TOT_WRAPPED } totlen;
 
 /* The options every packet can carry. */
 typedef struct popt {
     bool bad_ipsum, bad_tcpsum, hopbyhop, truncate, fragment;
     uint8_t extra_flags;
+    totlen tot;
+    unsigned pad;                 /* link-layer padding captured after the packet */
 } popt;
+
+#define BIG_MAX 140000            /* largest payload tb_tcp builds */
+
+static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
 
 static void tb_log(tb *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tb_log(tb *t, const char *fmt, ...)
@@ -64,6 +79,7 @@ static void h_open(void *ctx, sc_conn *c)
     t->client = c->client;
     t->server = c->server;
     t->last_kind = -1;
+    t->hash[0] = t->hash[1] = 2166136261u;
 }
 
 static void h_event(void *ctx, sc_conn *c, const sc_flow_event *ev)
@@ -74,6 +90,7 @@ static void h_event(void *ctx, sc_conn *c, const sc_flow_event *ev)
     switch (ev->kind) {
     case SC_FLOW_DATA:
         t->bytes[ev->dir] += ev->len;
+        t->hash[ev->dir] = fnv(t->hash[ev->dir], ev->data, ev->len);
         t->data_frame = ev->frame;
         if (t->quiet)
             break;
@@ -150,7 +167,7 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
                    uint32_t seq, uint32_t ack, uint8_t flags, const void *data, size_t len,
                    const popt *o)
 {
-    static uint8_t buf[70000];
+    static uint8_t buf[BIG_MAX + 200];
     popt none = { 0 };
     bool v6 = strchr(src, ':') != NULL;
     size_t ipl = v6 ? 40 : 20, ext = 0, tcpoff;
@@ -208,6 +225,11 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
             sum += 6 + (uint32_t)(20 + len);
             put16(tcp + 16, cksum(tcp, 20 + len, sum));
         }
+        if (o->tot != TOT_TRUE) {
+            /* The length field as segmentation offload leaves it; the IP
+             * checksum is left as computed (offload leaves it wrong too). */
+            put16(buf + 2, o->tot == TOT_ZERO ? 0 : (unsigned)((40 + len) & 0xffff));
+        }
         if (o->bad_ipsum)
             buf[10] ^= 0x55;
     }
@@ -221,13 +243,17 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
     pkt.data = buf;
     pkt.l3 = buf;
     pkt.l3_len = (uint32_t)(tcpoff + 20 + len);
+    if (o->pad) {
+        memset(buf + pkt.l3_len, 'P', o->pad);
+        pkt.l3_len += o->pad;
+    }
     if (o->truncate)
         pkt.l3_len -= (uint32_t)len / 2;     /* snap length cut the payload */
     pkt.caplen = pkt.wirelen = pkt.l3_len;
     pkt.ipver = v6 ? 6 : 4;
     if (o->fragment && !v6) {
         /* Two IPv4 fragments: 24 bytes of the TCP segment, then the rest. */
-        static uint8_t f2[70000];
+        static uint8_t f2[BIG_MAX + 200];
         size_t rest = 20 + len - 24;
         memcpy(f2, buf, 20);
         memcpy(f2 + 20, buf + 20 + 24, rest);
@@ -556,6 +582,100 @@ static void test_ooo_flood(void)
     free(t);
 }
 
+/* Segmentation offload (tcpdump -i lo on Linux): segments of up to 64 KiB
+ * and beyond, with an IPv4 total length that is right, 0, or wrapped at
+ * 16 bits. Every byte must come out, in order, as data of the segment's
+ * frame, and the peer's ACK of them must not make a gap. */
+static void big_fill(uint8_t *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (uint8_t)(seed >> 16);
+    }
+}
+
+static void big_case(const char *name, totlen tot, const size_t *lens, size_t nseg, bool fin)
+{
+    static uint8_t data[BIG_MAX];
+    tb *t = tb_new();
+    popt o = { .tot = tot };
+    uint32_t seq = 1001, want = 2166136261u;
+    uint64_t total = 0, last_frame = 0;
+
+    t->quiet = true;
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "354 go ahead\r\n", NULL);
+    for (size_t i = 0; i < nseg; i++) {
+        uint8_t fl = ACK | PSH | (fin && i + 1 == nseg ? FIN : 0);
+
+        big_fill(data, lens[i], (uint32_t)i + 7);
+        want = fnv(want, data, lens[i]);
+        tb_tcp(t, CA, CP, SA, SP, seq, 5015, fl, data, lens[i], &o);
+        last_frame = t->frame;
+        T_CHECK(t->bytes[0] == total + lens[i] && t->data_frame == last_frame,
+                "%s: segment %zu (%zu bytes) delivered whole by its own frame "
+                "(%llu of %llu bytes, frame %llu)", name, i + 1, lens[i],
+                (unsigned long long)t->bytes[0], (unsigned long long)(total + lens[i]),
+                (unsigned long long)t->data_frame);
+        seq += (uint32_t)lens[i];
+        total += lens[i];
+        /* the receiver acknowledges each segment at once, as on loopback */
+        tb_tcp(t, SA, SP, CA, CP, 5015, seq, ACK, "", 0, NULL);
+    }
+    if (fin) {
+        char w[32];
+        size_t n = strlen(t->log), m;
+
+        snprintf(w, sizeof w, " F0@%llu", (unsigned long long)last_frame);
+        m = strlen(w);
+        T_CHECK(n >= m && strcmp(t->log + n - m, w) == 0,
+                "%s: FIN reported after all the bytes, with its frame (got \"%s\")", name, shown(t->log));
+    }
+    t->quiet = false;
+    t->log[0] = 0;
+    t->last_kind = -1;
+    s2c(t, 5015, seq + (fin ? 1 : 0), ACK | PSH, "250 ok\r\n", NULL);
+    T_CHECK(t->bytes[0] == total && t->gaps[0] == 0 && t->gaps[1] == 0 && t->hash[0] == want,
+            "%s: %llu bytes out of %llu, %llu gap bytes, content %s", name,
+            (unsigned long long)t->bytes[0], (unsigned long long)total,
+            (unsigned long long)(t->gaps[0] + t->gaps[1]), t->hash[0] == want ? "equal" : "differs");
+    expect_log(t, " D1:250 ok\r\n", name);
+    tb_end(t);
+    free(t);
+}
+
+static void test_large_segments(void)
+{
+    /* samples/large-segments.pcap.gz: 65483-byte segments, length right */
+    static const size_t lo[] = { 65483, 65483, 65483, 3775 };
+    /* the largest an IPv4 header can describe */
+    static const size_t full[] = { 65495, 65495 };
+    /* beyond: length 0 (what Linux writes for >64 KiB) or wrapped */
+    static const size_t huge[] = { 100000, 131072, 65483, 17 };
+
+    big_case("65483-byte segments", TOT_TRUE, lo, 4, false);
+    big_case("65495-byte segments, FIN on the last", TOT_TRUE, full, 2, true);
+    big_case("total length 0, 65483-byte segments", TOT_ZERO, lo, 4, false);
+    big_case("total length 0, segments beyond 64 KiB", TOT_ZERO, huge, 4, true);
+    big_case("total length wrapped, smaller than captured", TOT_WRAPPED, huge, 4, false);
+}
+
+/* Bytes captured after the IPv4 total length (Ethernet padding) are not
+ * payload: the offload rules above must not take them. */
+static void test_padding(void)
+{
+    tb *t = tb_new();
+    popt pad = { .pad = 6 };
+
+    handshake(t);
+    c2s(t, 1001, 5001, ACK | PSH, "QUIT\r\n", &pad);
+    s2c(t, 5001, 1007, ACK, "", &pad);
+    s2c(t, 5001, 1007, ACK | PSH, "221 bye\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:QUIT\r\n D1:221 bye\r\n C3", "link-layer padding is not payload");
+    free(t);
+}
+
 int main(void)
 {
     test_in_order();
@@ -572,5 +692,7 @@ int main(void)
     test_eviction_and_expiry();
     test_ports();
     test_ooo_flood();
+    test_large_segments();
+    test_padding();
     T_DONE();
 }

@@ -189,7 +189,8 @@ static int parse_script(const char *path, script *sc)
             sc->ev[sc->nev++] = e;
         } else if (strcmp(word, "END") == 0) {
             sc->ev = grow(sc->ev, &sc->cap, sc->nev, sizeof *sc->ev);
-            sc->ev[sc->nev++] = (ev){ .kind = EV_END };
+            /* END, or END timeout: the session closed by the idle timeout */
+            sc->ev[sc->nev++] = (ev){ .kind = EV_END, .n = strncmp(rest, "timeout", 7) == 0 };
         } else if (strcmp(word, "option") == 0) {
             char k[64] = "", v[64] = "";
             sscanf(rest, "%63s %63s", k, v);
@@ -385,7 +386,7 @@ static void run_script(const char *path, const char *name)
         ev *e = &sc.ev[i];
         sc_flow_event fe = { .dir = e->dir };
         if (e->kind == EV_END) {
-            end = SC_END_CAPTURE_END;
+            end = e->n ? SC_END_TIMEOUT : SC_END_CAPTURE_END;
             break;
         }
         npkt++;

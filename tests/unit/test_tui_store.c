@@ -169,6 +169,35 @@ static void test_files(void)
     k->destroy(k);
 }
 
+/* With the files of -r registered, file numbers are -r positions (a file
+ * without sessions keeps its number) and a file given twice is two files. */
+static void test_files_args(void)
+{
+    sc_config cfg;
+    char f1[] = "a.pcap", f2[] = "empty.pcap", f3[] = "a.pcap";
+    const char *files[] = { f1, f2, f3, NULL };
+    sc_config_defaults(&cfg);
+    cfg.files = files;
+    cfg.nfiles = 3;
+    sc_sink *k = sc_tui_sink_new(&cfg);
+    tui_sink *t = k->priv;
+    sc_session_info a = mk_info(1), c = mk_info(1);
+
+    a.capture_file = f1;
+    c.capture_file = f3;
+    put_line(k, &a, 1, SC_DIR_C2S, SC_LINE_COMMAND, "first a");
+    k->session_end(k, &a);
+    put_line(k, &c, 1, SC_DIR_C2S, SC_LINE_COMMAND, "second a");
+    k->session_end(k, &c);
+    size_t i1 = tui_store_find(t->st, 0, 1), i3 = tui_store_find(t->st, 2, 1);
+    T_CHECK(t->st->nfiles == 3 && i1 != SIZE_MAX && i3 != SIZE_MAX && i1 != i3 &&
+            tui_store_find(t->st, 1, 1) == SIZE_MAX,
+            "files: numbered by -r position, the same name twice kept apart");
+    T_CHECK(i3 != SIZE_MAX && tui_store_file_arg(t->st, t->st->sess[i3].file) == f3,
+            "files: the -r string of the third file handed back");
+    k->destroy(k);
+}
+
 static void test_long_lines(void)
 {
     sc_config cfg;
@@ -291,6 +320,7 @@ int main(void)
 {
     test_interleaved();
     test_files();
+    test_files_args();
     test_long_lines();
     test_data_crossing();
     test_many_sessions();
