@@ -125,13 +125,24 @@ static void smtp_push(sc_smtp *s, const sc_pending *p)
     if (!sc_matcher_push(&s->m, p) && !s->rep_untracked) {
         s->rep_untracked = true;
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, p->frame,
-                      "[pending queue full: further unanswered commands are counted, not tracked]");
+                      "[%d commands wait for replies: the next ones are counted, not "
+                      "tracked one by one]", SC_PENDING_MAX);
     }
 }
 
 static bool smtp_in_txn_client(const sc_smtp *s)
 {
     return s->c_mail;
+}
+
+/* pregreeting: the client spoke before the greeting could have been seen.
+ * Not when server bytes went by that the capture lost (the greeting may be
+ * among them; a multi-line greeting still being read does count, as
+ * postscreen's "220-" pregreet test shows), nor after the server closed (no greeting can come then). */
+static bool smtp_pregreet_possible(const sc_smtp *s)
+{
+    return !s->greeted && !s->rep_pregreet && !s->midstream && !s->info.tls &&
+           !s->srv_spoke && !s->fin[SC_DIR_S2C] && !s->rst[SC_DIR_S2C];
 }
 
 /* The content of one message is over (end of data, rejection, close). */
@@ -216,6 +227,10 @@ static void smtp_content_summary(sc_smtp *s, uint64_t frame, bool eod)
                       "[message content: %llu lines, %llu bytes%s]",
                       (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes,
                       eod ? "" : ", no end of data");
+    else if (!more)
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
+                      "[message content: nothing more, %s (%llu lines, %llu bytes in all)]",
+                      end, (unsigned long long)s->c_lines, (unsigned long long)s->c_bytes);
     else
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
                       "[message content, continued: +%llu lines, +%llu bytes, %s "
@@ -359,9 +374,22 @@ static void smtp_bdat_start(sc_smtp *s, const sc_cline *l, sc_pending *p)
         return;            /* a syntax error: the server will say 501 */
     while (i < an && a[i] == ' ')
         i++;
-    if (an - i >= 4 && strncasecmp((const char *)a + i, "LAST", 4) == 0)
+    /* RFC 3030 §2: "BDAT" SP chunk-size [ SP end-marker ] with end-marker
+     * "LAST". Anything else is a syntax error that the server refuses
+     * without reading a chunk (Postfix: "501/521 5.5.4 Syntax: BDAT count
+     * [LAST]"): the next bytes are commands again. */
+    if (an - i >= 4 && strncasecmp((const char *)a + i, "LAST", 4) == 0) {
         p->flags |= SC_PF_LAST;
-    if (s->txn_data)
+        i += 4;
+        while (i < an && a[i] == ' ')
+            i++;
+    }
+    if (i < an) {
+        p->flags &= ~(unsigned)SC_PF_LAST;
+        return;
+    }
+    /* After a gap the transaction may have ended in the missing bytes. */
+    if (s->txn_data && !s->blind)
         smtp_find(s, R_BDAT_MIXED, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, l->text, l->kept),
                   "BDAT in a transaction that already used DATA");
@@ -472,7 +500,7 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     smtp_midstream_note(s, l->frame, "the first complete command line");
     s->last_verb = v;
 
-    if (!s->greeted && !s->rep_pregreet && !s->midstream) {
+    if (smtp_pregreet_possible(s)) {
         s->rep_pregreet = true;
         smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
@@ -601,7 +629,7 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
     }
 
     if (v == SC_V_DATA) {
-        if (s->txn_bdat)
+        if (s->txn_bdat && !s->blind)
             smtp_find(s, R_BDAT_MIXED, SC_SIDE_CLIENT, l->frame,
                       ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
                       "DATA in a transaction that already used BDAT");
@@ -771,6 +799,29 @@ static const sc_client_ops smtp_client_ops = {
 /* ------------------------------------------------------------------ */
 /* Server machine callbacks                                            */
 
+static void smtp_on_reply(void *ctx, const sc_reply *r);
+
+/* A line that is only an enhanced status code ("4.7.0 text", RFC 3463
+ * class.subject.detail) with the basic reply code left out: the server
+ * meant a reply of that class. Returns the class digit, or 0. */
+static int smtp_enhanced_only(const uint8_t *t, size_t n)
+{
+    size_t i = 1, dots = 0, digits;
+
+    if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.')
+        return 0;
+    while (dots < 2) {
+        if (i >= n || t[i] != '.')
+            return 0;
+        i++, dots++;
+        for (digits = 0; i < n && t[i] >= '0' && t[i] <= '9' && digits < 3; i++)
+            digits++;
+        if (digits == 0)
+            return 0;
+    }
+    return i == n || t[i] == ' ' ? t[0] - '0' : 0;
+}
+
 static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
 {
     sc_smtp *s = ctx;
@@ -799,8 +850,26 @@ static void smtp_on_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
                   "reply line of %llu octets (limit 512, CRLF included)",
                   (unsigned long long)l->wire_len);
     }
-    if (!r)
+    if (!r) {
+        int cls = l->malformed ? smtp_enhanced_only(l->text, l->kept) : 0;
+        if (cls && s->greeted && sc_matcher_firm(&s->m) > 0) {
+            /* Read as the reply of its class (x00) to the oldest command,
+             * so that the command is not reported as never answered; the
+             * line itself was reported as reply-malformed above. */
+            sc_reply er;
+            uint8_t line[SC_REPLY_KEEP];
+            memset(&er, 0, sizeof er);
+            er.code = cls * 100;
+            er.nlines = 1;
+            er.malformed = true;
+            er.first_frame = er.frame = l->frame;
+            er.first_len = er.last_len = l->kept < SC_REPLY_KEEP ? l->kept : SC_REPLY_KEEP;
+            memcpy(line, l->text, er.first_len);
+            er.first = er.last = line;
+            smtp_on_reply(s, &er);
+        }
         return;
+    }
     /* EHLO keywords: only in a reply to EHLO/HELO (the oldest pending). */
     sc_pending *head = sc_matcher_at(&s->m, 0);
     if (!head || (head->verb != SC_V_EHLO && head->verb != SC_V_HELO))
@@ -868,6 +937,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                           SC_PTXT(p), (unsigned long long)p->frame);
             s->s_mail = true;
             s->s_rcpt = 0;
+            if (!s->blind)
+                s->seq_known = true;   /* a transaction is open: known again */
         } else {
             s->c_mail = s->c_rcpt = false;
             if (s->cur >= 0 && !s->s_mail)
@@ -884,7 +955,7 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             s->s_rcpt++;
         }
         break;
-    case SC_V_DATA:
+    case SC_V_DATA: {
         s->data_pending = false;
         if (c == 354) {
             if (s->s_rcpt == 0 && s->seq_known)
@@ -894,11 +965,17 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                           (unsigned long long)p->frame);
             break;
         }
-        /* DATA refused. */
+        /* DATA refused. Whether the server still holds MAIL and the
+         * recipients is its choice (RFC 5321 §4.1.1.4 says no more than
+         * that the data must not be sent; Exim keeps the sender: "503
+         * sender already given"): the server's sequence is unknown until
+         * a reply shows it again. */
+        bool seq_was_known = s->seq_known;
         smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
         s->c_mail = s->c_rcpt = false;
         s->s_mail = false;
         s->s_rcpt = 0;
+        s->seq_known = false;
         if (s->client.mode == SC_CM_CONTENT && s->client.content_started) {
             /* Content already on its way: the server reads it as commands. */
             sc_pending res;
@@ -933,9 +1010,13 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
                 s->residue_mode = true;
             }
         }
-        if (c == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known)
+        /* The client's own sequence (DATA with no RCPT sent) is known
+         * whenever the whole session was seen, whatever the server holds. */
+        if (c == 503 && (p->flags & SC_PF_BADSEQ) &&
+            (seq_was_known || (!s->midstream && !s->blind)))
             goto badseq;
         break;
+    }
     case SC_V_EOD:
         if (p->flags & SC_PF_SMUGGLED)
             break;
@@ -1171,19 +1252,30 @@ static void smtp_on_reply(void *ctx, const sc_reply *r)
 
     if (!s->greeted) {
         if (!s->midstream) {
+            sc_pending *head = sc_matcher_at(&s->m, 0);
             s->greeted = true;
             if (r->code == 421)
                 s->got_421 = true;
-            if (r->code != 220 && r->code != 554 && r->code != 421)
-                smtp_find(s, R_GREETING_INVALID, SC_SIDE_SERVER, r->frame,
-                          ev_of(&e, r->first_frame, SC_DIR_S2C, r->first, r->first_len),
-                          "the server's greeting is %d (expected 220, or 554/421 to refuse)",
-                          r->code);
-            return;
+            if (r->code == 220 || r->code == 554 || r->code == 421)
+                return;
+            /* No greeting at all: the client spoke first and this reply
+             * fits its first command, so it is that command's reply (read
+             * as a greeting, it would shift every reply after it). */
+            bool answers = head && !(head->flags & SC_PF_OPTIONAL) &&
+                           sc_pending_allows(head, r->code);
+            smtp_find(s, R_GREETING_INVALID, SC_SIDE_SERVER, r->frame,
+                      ev_of(&e, r->first_frame, SC_DIR_S2C, r->first, r->first_len),
+                      answers ? "the server sent no greeting: its first reply, %d, answers "
+                                "the client's first command"
+                              : "the server's greeting is %d (expected 220, or 554/421 to refuse)",
+                      r->code);
+            if (!answers)
+                return;
+        } else {
+            s->greeted = true;
+            if (r->code == 220 && s->m.n == 0)
+                return;              /* the greeting, seen after all */
         }
-        s->greeted = true;
-        if (r->code == 220 && s->m.n == 0)
-            return;              /* the greeting, seen after all */
     }
     if (r->code == 421)
         s->got_421 = true;
@@ -1344,6 +1436,14 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
                 smtp_report_end(s, &rep);
             }
         }
+        /* Commands beyond the tracked ones: one finding with their count. */
+        if (s->m.untracked)
+            smtp_find(s, R_REPLY_LOST, SC_SIDE_SERVER, frame, NULL,
+                      "%llu more pipelined command%s (the first at frame %llu, beyond the "
+                      "%d tracked one by one) %s never answered: the server %s the connection",
+                      (unsigned long long)s->m.untracked, s->m.untracked == 1 ? "" : "s",
+                      (unsigned long long)s->m.untracked_frame, SC_PENDING_MAX,
+                      s->m.untracked == 1 ? "was" : "were", rst ? "reset" : "closed");
     }
     /* Once the client has closed, the server may close too. */
     if (!s->quit_answered && !s->got_421 && !client_gone &&
@@ -1405,7 +1505,10 @@ static bool smtp_eod_pending(sc_smtp *s)
  * server's close. */
 static void smtp_abort_check(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
 {
-    bool sending = s->client.mode == SC_CM_CONTENT && s->client.content_started;
+    /* Content a lenient server already ended (eod-accepted-ambiguous) is
+     * no transaction in progress: to that server it was commands. */
+    bool sending = s->client.mode == SC_CM_CONTENT && s->client.content_started &&
+                   !s->smuggle_live;
     bool server_gone = s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C];
 
     if (s->abort_done || s->info.tls || s->quit_sent)
@@ -1432,7 +1535,8 @@ static void smtp_abort_check(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
                   "the %s ended the connection (%s, frame %llu) %s: the mail transaction "
                   "was open, nothing was delivered (%llu bytes of content sent%s)",
                   dir_who(d), rst ? "RST" : "FIN", (unsigned long long)frame,
-                  !sending ? "before the message content was sent"
+                  !sending ? (smtp_eod_pending(s) ? "after the end of data, before its reply"
+                              : "before any message content was sent")
                   : d == SC_DIR_S2C ? "while the client was still sending the message content"
                   : "in the middle of the message content",
                   (unsigned long long)s->c_bytes,
@@ -1448,6 +1552,24 @@ static void smtp_bdat_truncated_check(sc_smtp *s, uint64_t frame)
               (unsigned long long)s->client.chunk_left,
               (unsigned long long)s->client.chunk_size);
     s->client.chunk_left = 0;
+}
+
+/* The client closes in the middle of a command line: servers commonly
+ * read what came before the end of file as a last command and answer it
+ * (sendmail does), so it is shown and may get a reply (optional). */
+static void smtp_partial_command(sc_smtp *s, uint64_t frame)
+{
+    const sc_client *c = &s->client;
+    sc_pending p;
+
+    if (s->info.tls || c->mode != SC_CM_COMMAND || !c->in_line || c->len == 0 || c->resync)
+        return;
+    smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, c->buf, c->kept);
+    smtp_pending_fill(&p, sc_cmd_parse(c->buf, c->kept), frame, c->buf, c->kept);
+    p.flags |= SC_PF_OPTIONAL;
+    if (s->blind)
+        p.flags |= SC_PF_BLIND;
+    smtp_push(s, &p);
 }
 
 /* Message content that never reached its end-of-data dot. */
@@ -1467,10 +1589,14 @@ static void smtp_client_closed(sc_smtp *s, uint64_t frame, bool rst)
         return;
     smtp_content_unfinished(s, frame);
     smtp_bdat_truncated_check(s, frame);
-    if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421)
-        return;
+    if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421 ||
+        s->rep_cwq)
+        return;              /* once per session: a RST after the FIN adds nothing */
     if (s->midstream && s->blind && !s->greeted)
         return;
+    if (s->srv_gap_last)
+        return;              /* the server's last replies are missing: a 421 among them? */
+    s->rep_cwq = true;
     const char *state =
         s->client.mode == SC_CM_CONTENT && s->client.content_started
             ? "in the middle of message content: the transaction is aborted, nothing is delivered"
@@ -1669,14 +1795,15 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
                 s->after_sfin += ev->len;
             sc_client_feed(&s->client, ev->data, ev->len, ev->frame);
             smtp_half_close_check(s, ev->frame, ev->len);
-            if (!s->greeted && !s->midstream && !s->rep_pregreet && !s->info.tls &&
-                sc_client_partial(&s->client)) {
+            if (smtp_pregreet_possible(s) && sc_client_partial(&s->client)) {
                 s->rep_pregreet = true;
                 smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, ev->frame, NULL,
                           "the client sent bytes before the server's greeting");
             }
         } else {
             s->info.bytes_s2c += ev->len;
+            if (ev->len > 0)
+                s->srv_gap_last = false;
             if (s->tls_probe)
                 smtp_tls_probe(s, ev);
             sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
@@ -1691,10 +1818,12 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
                   "%llu bytes of the %s stream are missing from the capture; analysis "
                   "resumes at the next line boundary",
                   (unsigned long long)ev->gap, dir_who(d));
-        if (d == SC_DIR_C2S)
+        if (d == SC_DIR_C2S) {
             sc_client_gap(&s->client, ev->gap);
-        else
+        } else {
             sc_server_gap(&s->server, ev->gap);
+            s->srv_spoke = s->srv_gap_last = true;
+        }
         if (!s->info.tls) {
             s->blind = true;
             s->seq_known = false;
@@ -1708,6 +1837,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
         if (!s->info.tls) {
             /* After the client's close or a reset the content can no
              * longer end; after the server's FIN the client may go on. */
+            if (d == SC_DIR_C2S && !s->fin[d] && !s->rst[d])
+                smtp_partial_command(s, ev->frame);
             if (d == SC_DIR_C2S || rst)
                 smtp_content_unfinished(s, ev->frame);
             else

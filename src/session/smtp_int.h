@@ -137,6 +137,10 @@ struct sc_smtp {
     int              first_close;    /* -1, or the sc_dir that closed first */
     bool             first_close_rst;
 
+    bool             srv_spoke;      /* server bytes were lost (a gap) */
+    bool             srv_gap_last;   /* the server's latest bytes are missing */
+    bool             rep_cwq;        /* close-without-quit reported */
+
     /* once-per-session reports */
     bool             rep_pregreet, rep_pipe, rep_long_cmd, rep_long_reply,
                      rep_bare_cmd, rep_after_quit, rep_malformed, rep_mixed,

@@ -47,8 +47,11 @@ static bool matcher_room(sc_matcher *m)
 
 bool sc_matcher_push(sc_matcher *m, const sc_pending *p)
 {
-    if (!matcher_room(m)) {
-        m->untracked++;
+    /* Once a command went untracked, the ones behind it are counted too:
+     * replies come in order, so they answer the untracked ones first. */
+    if (m->untracked > 0 || !matcher_room(m)) {
+        if (m->untracked++ == 0)
+            m->untracked_frame = p->frame;
         return false;
     }
     m->q[(m->head + m->n) % m->cap] = *p;
@@ -59,7 +62,8 @@ bool sc_matcher_push(sc_matcher *m, const sc_pending *p)
 bool sc_matcher_push_front(sc_matcher *m, const sc_pending *p)
 {
     if (!matcher_room(m)) {
-        m->untracked++;
+        if (m->untracked++ == 0)
+            m->untracked_frame = p->frame;
         return false;
     }
     m->head = (m->head + m->cap - 1) % m->cap;
@@ -85,6 +89,7 @@ void sc_matcher_clear(sc_matcher *m)
 {
     m->head = 0;
     m->n = 0;
+    m->untracked = 0;
 }
 
 sc_pending *sc_matcher_last_firm(sc_matcher *m)

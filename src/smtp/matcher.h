@@ -11,7 +11,10 @@
  *
  * The queue is bounded (SC_PENDING_MAX): commands beyond it are counted
  * as untracked, never stored, so a million pipelined commands cost no
- * more memory than thirty-two.
+ * more memory than sixteen. Once one is untracked, the commands behind it
+ * are counted too (replies come in order: the untracked ones are answered
+ * first), so the count stays truthful and the session can still say how
+ * many were never answered. Clearing the queue forgets them.
  */
 #ifndef SC_SMTP_MATCHER_H
 #define SC_SMTP_MATCHER_H
@@ -52,7 +55,9 @@ typedef struct sc_matcher {
                                   SC_PENDING_MAX (most sessions pipeline a
                                   few commands; an idle one holds none) */
     unsigned   cap, head, n;
-    uint64_t   untracked;      /* commands dropped because the queue was full */
+    uint64_t   untracked;      /* commands not stored (the queue was full, or
+                                  earlier ones were not stored), unanswered */
+    uint64_t   untracked_frame;/* frame of the first of them */
 } sc_matcher;
 
 typedef enum sc_match_kind {
