@@ -36,31 +36,31 @@ maxlen() {
     esac
 }
 
-# Runs one libFuzzer binary; prints its exit status.
-fuzz_once() {
-    local bin=$1 t=$2 log=$3 dict=()
-    [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
-    "$bin" -max_total_time="$secs" -max_len="$(maxlen "$t")" -timeout=20 \
-        -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
+# Runs a libFuzzer binary on TARGET's corpus, output to LOG; returns its
+# exit status. Usage: libfuzzer BIN TARGET LOG FLAG...
+libfuzzer() {
+    local bin=$1 t=$2 log=$3
+    shift 3
+    "$bin" -max_len="$(maxlen "$t")" -timeout=20 -rss_limit_mb=2048 "$@" \
         -artifact_prefix="$dir/artifacts/$t/" "$dir/corpus/$t" >"$log" 2>&1 &
-    local pid=$!
+    local pid=$! rc
     wait $pid
-    local rc=$?
+    rc=$?
     # the targets' scratch files, named after their process
     rm -rf "/dev/shm/smtpscope-fuzz.$pid.pcap" "/dev/shm/smtpscope-fuzz-ev.$pid"
     return $rc
 }
 
+# Fuzzes for FUZZ_SECONDS.
+fuzz_once() {
+    local dict=()
+    [ -f "tests/fuzz/$2.dict" ] && dict=(-dict="tests/fuzz/$2.dict")
+    libfuzzer "$1" "$2" "$3" -max_total_time="$secs" -print_final_stats=1 "${dict[@]}"
+}
+
 # Replays the whole corpus once through the ASan build.
 replay_corpus() {
-    local t=$1 log=$2
-    "$dir/$t" -runs=0 -max_len="$(maxlen "$t")" -timeout=20 -rss_limit_mb=2048 \
-        -artifact_prefix="$dir/artifacts/$t/" "$dir/corpus/$t" >"$log" 2>&1 &
-    local pid=$!
-    wait $pid
-    local rc=$?
-    rm -rf "/dev/shm/smtpscope-fuzz.$pid.pcap" "/dev/shm/smtpscope-fuzz-ev.$pid"
-    return $rc
+    libfuzzer "$dir/$1" "$1" "$2" -runs=0
 }
 
 for t in "$@"; do
