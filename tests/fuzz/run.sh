@@ -69,10 +69,11 @@ for t in "$@"; do
     log=$dir/logs/$t.log
     bin=$dir/$t
     [ "$mode" = campaign ] && bin=$dir/../fuzz-fast/$t
+    start=$SECONDS
     fuzz_once "$bin" "$t" "$log"
     rc=$?
+    ttime=$((SECONDS - start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    ttime=$(grep -o 'DONE .* in [0-9]* second' "$log" | grep -o '[0-9]*' | tail -n 1)
     printf '%s %s %s %s %s\n' "$(date -u +%FT%TZ)" "$t" "$mode" "${execs:-0}" "${ttime:-$secs}" \
         >>"$dir/logs/tally"
     if [ $rc -ne 0 ]; then
