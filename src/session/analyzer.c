@@ -216,9 +216,14 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
     a->totals.bytes += pkt->caplen;
 }
 
-void sc_analyzer_add_dropped(sc_analyzer *a, uint64_t n)
+void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,
+                          uint64_t dropped_kernel, uint64_t dropped_iface)
 {
-    a->totals.dropped += n;
+    a->totals.iface = iface;
+    a->totals.received = received;
+    a->totals.dropped_kernel = dropped_kernel;
+    a->totals.dropped_iface = dropped_iface;
+    a->totals.dropped = dropped_kernel + dropped_iface;
 }
 
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)
