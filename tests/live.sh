@@ -502,6 +502,9 @@ if [ "$ok" = 1 ] && [ "$nchecked" = "$nsess" ] && [ "$nsess" -gt 0 ]; then
 else
     fail "--evidence live: $why ($nchecked of $nsess checked)"
 fi
+if grep -q "ERROR: AddressSanitizer\|runtime error\|LeakSanitizer" "$tmp/evl.err"; then
+    fail "--evidence live: sanitizer report: $(grep -m1 "ERROR\|runtime error" "$tmp/evl.err")"
+fi
 if ls -A "$evd" | grep -qv '^session-[0-9]*\.\(txt\|pcap\)$'; then
     fail "--evidence live: left behind: $(ls -A "$evd" | grep -v '^session-' | head -3)"
 else
@@ -654,6 +657,21 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
             fail "-Z nobody, unwritable DIR: exit $r, $(cat "$tmp/evroot.err")"
         fi
     fi
+    "$REL" -i lo -q -Z nobody --write-streams "$tmp/evroot" "host 127.77.0.99" \
+        >/dev/null 2>"$tmp/wsroot.err" &
+    rpid=$!; pids+=("$rpid")
+    for _ in $(seq 50); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$rpid" 2>/dev/null; then
+        kill -TERM "$rpid"; wait "$rpid"
+        fail "-Z nobody with a root-only --write-streams DIR: the capture ran"
+    else
+        wait "$rpid"; r=$?
+        if [ $r = 2 ] && grep -q "write-streams.*evroot.*Permission denied.*nobody" "$tmp/wsroot.err"; then
+            pass "-Z nobody, a --write-streams DIR nobody cannot write: exit 2 before any packet"
+        else
+            fail "-Z nobody, unwritable --write-streams DIR: exit $r, $(cat "$tmp/wsroot.err")"
+        fi
+    fi
     chmod 700 "$tmp"
 else
     skip "-Z --evidence, files written: no user nobody or no strace"
@@ -677,6 +695,9 @@ smtpc 127.77.0.8 2626 early=3000
 smtpc 127.77.0.8 2626
 sleep 1
 stop_live INT
+if grep -q "ERROR: AddressSanitizer\|runtime error\|LeakSanitizer" "$tmp/anyp.err"; then
+    fail "--any-port live: sanitizer report: $(grep -m1 "ERROR\|runtime error" "$tmp/anyp.err")"
+fi
 s1=$(grep '"type":"finding","session":1,' "$tmp/anyp.out" | grep -o '"rule":"[^"]*"' | sort -u | tr '\n' ' ')
 s2=$(grep '"type":"finding","session":2,' "$tmp/anyp.out" | grep -o '"rule":"[^"]*"' | sort -u | tr '\n' ' ')
 s3=$(grep -c '"type":"finding","session":3,' "$tmp/anyp.out")

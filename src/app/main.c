@@ -18,6 +18,7 @@
  * the capture and leaves the final state on screen to browse, as `less +F`
  * does; SIGTERM and SIGHUP end both.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ typedef struct progress {
     sc_analyzer *an;
     sc_sink *tui;
     sc_sink *evidence;        /* live --evidence: keeps the packets */
+    const sc_config *cfg;
 } progress;
 
 static void progress_session(sc_sink *s, const sc_session_info *si)
@@ -119,7 +121,17 @@ static void main_on_tui_progress(void *ctx, uint64_t done, uint64_t total)
 static int main_on_live_open(void *ctx, const sc_live_source *src, char *err, size_t errlen)
 {
     progress *p = ctx;
+    const sc_config *cfg = p->cfg;
 
+    /* Called after -Z: --write-streams files are opened from now on, as
+     * that user; a directory it cannot write is refused now rather than
+     * once per stream. */
+    if (cfg->write_streams && access(cfg->write_streams, W_OK | X_OK) < 0) {
+        snprintf(err, errlen, "--write-streams %s: %s%s%s%s", cfg->write_streams,
+                 strerror(errno), cfg->drop_user ? " (as -Z user " : "",
+                 cfg->drop_user ? cfg->drop_user : "", cfg->drop_user ? ")" : "");
+        return -1;
+    }
     return p->evidence ? sc_evidence_live_open(p->evidence, src, err, errlen) : 0;
 }
 
@@ -227,6 +239,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
     if (sc_pipeline_live(cfg, handler, hooks, stats, err, sizeof err) < 0) {
         if (prog->tui)
             sc_tui_stop(prog->tui);
+        sc_analyzer_set_live(an, cfg->iface, 0, 0, 0);
         fprintf(stderr, "smtpscope: %s\n", err);
         return 2;
     }
@@ -330,6 +343,7 @@ int main(int argc, char **argv)
                                 .session_end = progress_session_end } };
     prog.sink.priv = &prog;
     prog.evidence = cfg.iface ? evidence : NULL;
+    prog.cfg = &cfg;
     sinks[nsinks++] = &prog.sink;
 
     if (sc_workers_usable(&cfg)) {       /* -j N */
