@@ -641,37 +641,29 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
     else
         fail "evidence names: $names"
     fi
+    # refused OPTION: -Z nobody with OPTION on a directory only root may
+    # write must end with exit 2 and the reason before capturing.
+    refused() {
+        "$REL" -i lo -q -Z nobody "$1" "$tmp/evroot" "host 127.77.0.99" \
+            >/dev/null 2>"$tmp/refused.err" &
+        local rpid=$! r
+        pids+=("$rpid")
+        for _ in $(seq 50); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$rpid" 2>/dev/null; then
+            kill -TERM "$rpid"; wait "$rpid"
+            fail "-Z nobody with a root-only $1 DIR: the capture ran"
+            return
+        fi
+        wait "$rpid"; r=$?
+        if [ $r = 2 ] && grep -q -- "$1 .*evroot.*Permission denied.*nobody" "$tmp/refused.err"; then
+            pass "-Z nobody, a $1 DIR nobody cannot write: exit 2 before any packet"
+        else
+            fail "-Z nobody, unwritable $1 DIR: exit $r, $(cat "$tmp/refused.err")"
+        fi
+    }
     mkdir -p "$tmp/evroot"; chmod 755 "$tmp/evroot"
-    "$REL" -i lo -q -Z nobody --evidence "$tmp/evroot" "host 127.77.0.99" \
-        >/dev/null 2>"$tmp/evroot.err" &
-    rpid=$!; pids+=("$rpid")
-    for _ in $(seq 50); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$rpid" 2>/dev/null; then
-        kill -TERM "$rpid"; wait "$rpid"
-        fail "-Z nobody with a root-only --evidence DIR: the capture ran"
-    else
-        wait "$rpid"; r=$?
-        if [ $r = 2 ] && grep -q "evroot.*Permission denied.*nobody" "$tmp/evroot.err"; then
-            pass "-Z nobody, an existing DIR nobody cannot write: exit 2 before any packet"
-        else
-            fail "-Z nobody, unwritable DIR: exit $r, $(cat "$tmp/evroot.err")"
-        fi
-    fi
-    "$REL" -i lo -q -Z nobody --write-streams "$tmp/evroot" "host 127.77.0.99" \
-        >/dev/null 2>"$tmp/wsroot.err" &
-    rpid=$!; pids+=("$rpid")
-    for _ in $(seq 50); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$rpid" 2>/dev/null; then
-        kill -TERM "$rpid"; wait "$rpid"
-        fail "-Z nobody with a root-only --write-streams DIR: the capture ran"
-    else
-        wait "$rpid"; r=$?
-        if [ $r = 2 ] && grep -q "write-streams.*evroot.*Permission denied.*nobody" "$tmp/wsroot.err"; then
-            pass "-Z nobody, a --write-streams DIR nobody cannot write: exit 2 before any packet"
-        else
-            fail "-Z nobody, unwritable --write-streams DIR: exit $r, $(cat "$tmp/wsroot.err")"
-        fi
-    fi
+    refused --evidence
+    refused --write-streams
     chmod 700 "$tmp"
 else
     skip "-Z --evidence, files written: no user nobody or no strace"
