@@ -701,6 +701,48 @@ else
     fail "--any-port live: session 1: $s1; session 2: $s2; session 3: $s3 findings"
 fi
 
+# --any-port with --evidence: a connection that is not SMTP (an HTTP-like
+# server sending 2 MB) is not spooled beyond 256 KiB (strace counts the
+# bytes written), while an SMTP session on the same port gets its bundle.
+if command -v strace >/dev/null; then
+    python3 - 127.77.0.9 2727 >"$tmp/http.log" 2>&1 <<'PYEOF' &
+import socket, sys, threading
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((sys.argv[1], int(sys.argv[2]))); ls.listen(4)
+while True:
+    c, _ = ls.accept()
+    c.recv(100)
+    c.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"z" * 2000000)
+    c.close()
+PYEOF
+    pids+=("$!")
+    smtpd 127.77.0.9 2626 0 "220 any.test ESMTP"
+    sleep 0.3
+    strace -f -e trace=writev,write -o "$tmp/anyev.strace" "$REL" -i lo -q --json --any-port \
+        --evidence "$tmp/ev-any" "host 127.77.0.9" >"$tmp/anyev.out" 2>"$tmp/anyev.err" &
+    spid=$!; pids+=("$spid"); sleep 2
+    python3 -c 'import socket,sys; s=socket.create_connection(("127.77.0.9",2727)); s.sendall(b"GET / HTTP/1.0\r\n\r\n"); n=0
+while True:
+    d=s.recv(65536)
+    if not d: break
+    n+=len(d)
+print(n)' >"$tmp/http.got"
+    smtpc 127.77.0.9 2626
+    sleep 1
+    kill -INT "$(ps -o pid= --ppid "$spid")" 2>/dev/null
+    wait "$spid"
+    spooled=$(grep -E '^[0-9]+ +writev\(' "$tmp/anyev.strace" | grep -o '= [0-9]*$' |
+              awk '{s += $2} END {print s + 0}')
+    if [ "$(cat "$tmp/http.got")" -ge 2000000 ] && [ "$spooled" -lt 400000 ] &&
+       [ -s "$tmp/ev-any/session-2.pcap" ] && [ ! -e "$tmp/ev-any/session-1.pcap" ]; then
+        pass "--any-port --evidence: 2 MB of a non-SMTP connection, $spooled bytes spooled; the SMTP session's bundle written"
+    else
+        fail "--any-port --evidence: $spooled bytes spooled for $(cat "$tmp/http.got") received; $(ls "$tmp/ev-any" 2>/dev/null | tr '\n' ' ')"
+    fi
+else
+    skip "--any-port --evidence spool bound: strace not installed"
+fi
+
 # ---- real SMTP sessions: swaks against aiosmtpd, live == offline ---------
 
 PY=/usr/bin/python3

@@ -62,6 +62,13 @@
 
 #define EV_FINDINGS_LISTED 100
 #define EV_COPIES_MAX 999       /* sc_evidence_one_new: session-ID.999.txt */
+/* Live: packets kept for a connection that is not (yet) a session. A
+ * session starts at its first stream bytes, so this is the handshake and
+ * one delivery; more means a connection --any-port follows but the
+ * analyser did not take for SMTP (or a client talking long before the
+ * greeting), whose bytes need not fill the disk. */
+#define EV_PRESESSION_MAX  (256 * 1024)
+#define EV_PRESESSION_TEXT "256 KiB"
 
 typedef struct ev_finding {
     const sc_rule *rule;
@@ -451,15 +458,20 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
 {
     char err[512];
     uint64_t frames;
-    bool failed;
-    const char *spool = sc_livecut_take(v->lc, info->id, &frames, &failed);
+    sc_livecut_lack lack;
+    const char *spool = sc_livecut_take(v->lc, info->id, &frames, &lack);
     char *path = ev_path(v, stem, "pcap");
 
     memset(lp, 0, sizeof *lp);
     if (!spool || !path) {
-        snprintf(lp->why, sizeof lp->why, "%s", failed ?
+        snprintf(lp->why, sizeof lp->why, "%s",
+                 !path ? "out of memory" :
+                 lack == SC_LIVECUT_FAILED ?
                  "the packets could not be kept (see the message on standard error)" :
-                 !path ? "out of memory" : "no packet of the session was kept");
+                 lack == SC_LIVECUT_STOPPED ?
+                 "the connection carried over " EV_PRESESSION_TEXT " before it was "
+                 "recognised as SMTP; its packets were not kept" :
+                 "no packet of the session was kept");
         free(path);
         return;
     }
@@ -737,8 +749,12 @@ void sc_evidence_live_packet(sc_sink *ev, uint64_t conn_id, const sc_packet *pkt
 {
     evidence_sink *v = ev->priv;
 
-    if (v->lc && (!v->cfg->only_session || v->cfg->only_session == conn_id))
-        sc_livecut_packet(v->lc, conn_id, pkt);
+    if (!v->lc || (v->cfg->only_session && v->cfg->only_session != conn_id))
+        return;
+    sc_livecut_packet(v->lc, conn_id, pkt);
+    if (!sc_idmap_get(v->live, conn_id) &&
+        sc_livecut_bytes(v->lc, conn_id) > EV_PRESESSION_MAX)
+        sc_livecut_stop(v->lc, conn_id);
 }
 
 void sc_evidence_live_closed(sc_sink *ev, uint64_t conn_id)

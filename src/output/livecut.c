@@ -32,6 +32,8 @@ typedef struct lc_conn {
     int             fd;             /* -1 when not open */
     bool            created;        /* the file exists */
     bool            failed;         /* writing failed: nothing more kept */
+    bool            stopped;        /* sc_livecut_stop: nothing more kept */
+    uint64_t        bytes;
     uint8_t        *head;           /* frames not on disk yet (records) */
     size_t          nhead;
     uint64_t        frames;
@@ -246,9 +248,10 @@ void sc_livecut_packet(sc_livecut *lc, uint64_t id, const sc_packet *pkt)
     lc_rec r = { (uint32_t)pkt->ts.tv_sec, (uint32_t)pkt->ts.tv_usec,
                  pkt->caplen, pkt->wirelen };
 
-    if (!c || c->failed)
+    if (!c || c->failed || c->stopped)
         return;
     c->frames++;
+    c->bytes += sizeof r + pkt->caplen;
     /* Small frames of a connection without a file wait in its head: the
      * handshake of a connection that never carries data costs no file. */
     if (!c->created && c->nhead + sizeof r + pkt->caplen <= SC_LIVECUT_HEAD) {
@@ -267,16 +270,51 @@ void sc_livecut_packet(sc_livecut *lc, uint64_t id, const sc_packet *pkt)
     (void)lc_write(lc, c, iov, 2);
 }
 
-const char *sc_livecut_take(sc_livecut *lc, uint64_t id, uint64_t *frames, bool *failed)
+uint64_t sc_livecut_bytes(const sc_livecut *lc, uint64_t id)
+{
+    const lc_conn *c = sc_idmap_get(lc->conns, id);
+
+    return c ? c->bytes : 0;
+}
+
+/* Removes c's file and head; c stays (known, keeping nothing). */
+static void lc_discard(sc_livecut *lc, lc_conn *c)
+{
+    char path[LIVECUT_PATH_MAX];
+
+    lc_fd_close(lc, c);
+    if (c->created) {
+        lc_path(lc, c->id, path, sizeof path);
+        unlink(path);
+        c->created = false;
+    }
+    free(c->head);
+    c->head = NULL;
+    c->nhead = 0;
+}
+
+void sc_livecut_stop(sc_livecut *lc, uint64_t id)
+{
+    lc_conn *c = lc_conn_get(lc, id);
+
+    if (!c)
+        return;
+    c->stopped = true;
+    lc_discard(lc, c);
+}
+
+const char *sc_livecut_take(sc_livecut *lc, uint64_t id, uint64_t *frames,
+                            sc_livecut_lack *lack)
 {
     lc_conn *c = sc_idmap_get(lc->conns, id);
 
     *frames = c ? c->frames : 0;
-    *failed = c && c->failed;
-    if (!c || c->failed || c->frames == 0)
+    *lack = !c || c->frames == 0 ? SC_LIVECUT_NOTHING :
+            c->failed ? SC_LIVECUT_FAILED : c->stopped ? SC_LIVECUT_STOPPED : SC_LIVECUT_KEPT;
+    if (*lack != SC_LIVECUT_KEPT)
         return NULL;
     if (lc_head_flush(lc, c) < 0) {
-        *failed = true;
+        *lack = SC_LIVECUT_FAILED;
         return NULL;
     }
     lc_fd_close(lc, c);
@@ -286,20 +324,13 @@ const char *sc_livecut_take(sc_livecut *lc, uint64_t id, uint64_t *frames, bool 
 
 static void lc_conn_free(sc_livecut *lc, lc_conn *c)
 {
-    char path[LIVECUT_PATH_MAX];
-
-    lc_fd_close(lc, c);
-    if (c->created) {
-        lc_path(lc, c->id, path, sizeof path);
-        unlink(path);
-    }
+    lc_discard(lc, c);
     if (c->all_prev)
         c->all_prev->all_next = c->all_next;
     else
         lc->all = c->all_next;
     if (c->all_next)
         c->all_next->all_prev = c->all_prev;
-    free(c->head);
     free(c);
 }
 

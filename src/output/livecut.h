@@ -38,10 +38,26 @@ sc_livecut *sc_livecut_new(const char *dir, int linktype, int snaplen,
 /* Appends one frame to connection id's spool. */
 void sc_livecut_packet(sc_livecut *lc, uint64_t id, const sc_packet *pkt);
 
+/* Bytes of frames kept for connection id so far (record headers too). */
+uint64_t sc_livecut_bytes(const sc_livecut *lc, uint64_t id);
+
+/* Stops keeping connection id's packets (its spool is removed now; later
+ * packets are ignored until sc_livecut_drop). */
+void sc_livecut_stop(sc_livecut *lc, uint64_t id);
+
+/* Why sc_livecut_take has no spool. */
+typedef enum sc_livecut_lack {
+    SC_LIVECUT_KEPT,        /* there is one */
+    SC_LIVECUT_NOTHING,     /* no frame of the connection came */
+    SC_LIVECUT_FAILED,      /* writing failed (said on standard error) */
+    SC_LIVECUT_STOPPED      /* sc_livecut_stop */
+} sc_livecut_lack;
+
 /* Ends the writing of connection id's spool and gives its path (valid
- * until sc_livecut_drop) and its frame count. NULL when nothing was kept
- * or the spool failed (*failed set then). */
-const char *sc_livecut_take(sc_livecut *lc, uint64_t id, uint64_t *frames, bool *failed);
+ * until sc_livecut_drop) and its frame count; NULL and the reason in
+ * *lack when there is none. */
+const char *sc_livecut_take(sc_livecut *lc, uint64_t id, uint64_t *frames,
+                            sc_livecut_lack *lack);
 
 /* Forgets connection id: its spool file is removed. */
 void sc_livecut_drop(sc_livecut *lc, uint64_t id);

@@ -109,10 +109,10 @@ int main(void)
     unsigned good = 0;
     for (uint64_t id = 1; id <= CONNS; id++) {
         uint64_t frames;
-        bool failed;
-        const char *p = sc_livecut_take(lc, id, &frames, &failed);
+        sc_livecut_lack lack;
+        const char *p = sc_livecut_take(lc, id, &frames, &lack);
         unsigned rounds = id <= 10 ? 1 : ROUNDS;
-        if (p && !failed && frames == rounds && spool_check(p, id, rounds) == 0)
+        if (p && lack == SC_LIVECUT_KEPT && frames == rounds && spool_check(p, id, rounds) == 0)
             good++;
         if (id % 2)
             sc_livecut_drop(lc, id);
@@ -123,9 +123,23 @@ int main(void)
     T_CHECK(access(path, F_OK) != 0, "livecut: a dropped connection's spool is removed");
 
     uint64_t frames;
-    bool failed;
-    T_CHECK(sc_livecut_take(lc, 999999, &frames, &failed) == NULL && frames == 0 && !failed,
-            "livecut: an unknown connection has nothing");
+    sc_livecut_lack lack;
+    T_CHECK(sc_livecut_take(lc, 999999, &frames, &lack) == NULL && frames == 0 &&
+            lack == SC_LIVECUT_NOTHING, "livecut: an unknown connection has nothing");
+
+    /* Stopped: the file goes at once, later frames are not kept. */
+    uint64_t id = 2;       /* even: still known after the loop above */
+    size_t n = frame_len(id, 1);
+    frame_fill(buf, id, 1, n);
+    sc_packet more = { .ts = { 1000, 0 }, .caplen = (uint32_t)n, .wirelen = (uint32_t)n,
+                       .linktype = DLT_EN10MB, .data = buf };
+    uint64_t before = sc_livecut_bytes(lc, id);
+    sc_livecut_stop(lc, id);
+    sc_livecut_packet(lc, id, &more);
+    snprintf(path, sizeof path, "%s/2.pcap", spooldir);
+    T_CHECK(before > 0 && access(path, F_OK) != 0 && sc_livecut_bytes(lc, id) == before &&
+            sc_livecut_take(lc, id, &frames, &lack) == NULL && lack == SC_LIVECUT_STOPPED,
+            "livecut: a stopped connection's spool is removed and keeps nothing more");
 
     sc_livecut_free(lc);
     T_CHECK(access(spooldir, F_OK) != 0, "livecut: the spool directory is gone at the end");
