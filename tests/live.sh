@@ -477,6 +477,11 @@ sleep 1
 stop_live INT
 kill -INT "$TPID"; wait "$TPID" 2>/dev/null
 ok=1; nchecked=0; why=""
+# Frames lost by either capture would make the comparison fail for the
+# wrong reason: then only the bundles are checked, not their frames.
+evl_drops=$(( $(drops "$tmp/evl.err") + \
+    $(sed -n 's/^\([0-9]*\) packets\? dropped by kernel$/\1/p' "$tmp/evl.pcap.err" | head -n 1) + 0 ))
+[ "$evl_drops" = 0 ] || skip "--evidence live: $evl_drops frames dropped on lo under load: pcaps not compared with tcpdump's"
 while read -r id client server; do
     p="$evd/session-$id.pcap"; t="$evd/session-$id.txt"
     if [ ! -s "$p" ] || [ ! -s "$t" ]; then ok=0; why="session $id: no pcap or txt"; break; fi
@@ -484,7 +489,9 @@ while read -r id client server; do
     want=$(tcpdump -n -t -r "$tmp/evl.pcap" \
         "host $ca and host $sa and tcp port $cport and tcp port $sport" 2>/dev/null | md5sum)
     got=$(tcpdump -n -t -r "$p" 2>/dev/null | md5sum)
-    if [ "$want" != "$got" ]; then ok=0; why="session $id: pcap differs from tcpdump's frames"; break; fi
+    if [ "$evl_drops" = 0 ] && [ "$want" != "$got" ]; then
+        ok=0; why="session $id: pcap differs from tcpdump's frames"; break
+    fi
     sha=$(sha256sum "$p" | cut -d' ' -f1)
     if ! grep -q "^SHA-256: *$sha (of session-$id.pcap" "$t" ||
        ! grep -q '^capture file:  none: captured live on interface lo$' "$t" ||
