@@ -11,7 +11,13 @@
  *                        then the session's text report without colour.
  *   DIR/session-ID.pcap  written at finish: the capture file is read again
  *                        (pcapcut.h) and the session's packets copied, with
- *                        payloads masked under --redact.
+ *                        payloads masked under --redact. Live (-i) there is
+ *                        no capture file: each connection's packets are
+ *                        spooled as they come (livecut.h, made after -Z by
+ *                        sc_evidence_live_open), the pcap is cut from the
+ *                        spool when the session ends, before its .txt,
+ *                        whose header then names the interface, the filter
+ *                        and the start of the capture, and hashes the pcap.
  * Names are built from numbers only, never from wire data. Each capture
  * file of -r numbers its sessions from 1, so with several files the names
  * start with the file's position in -r: DIR/2-session-ID.txt.
