@@ -1756,6 +1756,7 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
         s->info.last_frame = ev->frame;
     if (s->txn_open && closed)
         smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
+    smtp_report_capped(s);
     s->done = true;
     if (s->out && s->out->session_end)
         s->out->session_end(s->out, &s->info);
@@ -1890,5 +1891,6 @@ void sc_smtp_free(sc_smtp *s)
     sc_matcher_free(&s->m);
     free(s->shadow);
     free(s->store);
+    free(s->capped);
     free(s);
 }
