@@ -2,7 +2,8 @@
  * record.h - what the SMTP layer tells the outputs.
  *
  * A session produces, in wire order: transcript lines (sc_line), findings
- * (sc_finding), and at its end a summary (sc_session_info). Outputs (text
+ * (sc_finding; past --max-findings, one record per rule with the count of
+ * the rest), and at its end a summary (sc_session_info). Outputs (text
  * report, JSON Lines, timeline, evidence) implement sc_sink and receive
  * these records; pointers inside a record are valid only during the call,
  * so a sink that keeps anything copies it.
@@ -58,7 +59,22 @@ typedef struct sc_finding {
     char            message[SC_MESSAGE_MAX]; /* may hold wire bytes: escape */
     size_t          nevidence;
     sc_evidence     evidence[SC_EVIDENCE_MAX];
+    /* --max-findings: when not 0, this record is not one finding but the
+     * count of this rule's findings (on this side) that the session did
+     * not report one by one, past the cap; frame and ts are those of the
+     * last of them, suppressed_first the frame of the first, message says
+     * so in words, and there is no evidence. It comes at the session's
+     * end, before session_end. */
+    uint64_t        suppressed;
+    uint64_t        suppressed_first;
 } sc_finding;
+
+/* How many findings a record stands for: totals count with this, so that
+ * they stay true whatever --max-findings kept out of the report. */
+static inline uint64_t sc_finding_count(const sc_finding *f)
+{
+    return f->suppressed ? f->suppressed : 1;
+}
 
 /* A counted run of raw wire bytes (not NUL-terminated, not escaped). */
 typedef struct sc_bytes {
@@ -116,7 +132,8 @@ typedef struct sc_session_info {
     const sc_txn   *txn;
     size_t          nredact;       /* stream ranges to mask under --redact */
     const sc_range *redact;        /* (message content, AUTH exchanges) */
-    uint64_t        findings[3];   /* reported findings by severity */
+    uint64_t        findings[3];   /* findings by severity, those past
+                                      --max-findings included */
     const char     *capture_file;  /* file the session came from */
 } sc_session_info;
 

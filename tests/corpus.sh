@@ -54,8 +54,10 @@ if not objs or objs[-1]["type"] != "summary":
     sys.exit(1)
 for o in objs:
     if o["type"] == "finding":
+        # a count past --max-findings stands for that many findings
+        n = (o.get("suppressed") or {}).get("count", 1)
         print(json.dumps({"file": rel, "rule": o.get("rule"), "severity": o.get("severity"),
-                          "frame": o.get("frame")}))
+                          "frame": o.get("frame"), "n": n}))
 EOF
     then
         echo "PASS: corpus $rel: exit $rc, valid JSON Lines"
@@ -68,13 +70,16 @@ done < <(find "$CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '
 python3 - "$tmp/tally.jsonl" "$n" >build/corpus-findings.txt <<'EOF'
 import json, sys, collections
 rows = [json.loads(l) for l in open(sys.argv[1])]
-count = collections.Counter(r["rule"] for r in rows)
+count = collections.Counter()
+for r in rows:
+    count[r["rule"]] += r["n"]
 files = collections.defaultdict(set)
 sev = {}
 for r in rows:
     files[r["rule"]].add(r["file"])
     sev[r["rule"]] = r["severity"]
-print("# smtpscope findings over the corpus: %s captures, %d findings" % (sys.argv[2], len(rows)))
+print("# smtpscope findings over the corpus: %s captures, %d findings" % (sys.argv[2],
+                                                                     sum(count.values())))
 print("# rule  severity  findings  files  (first files)")
 for rule, c in sorted(count.items(), key=lambda kv: (-kv[1], kv[0])):
     fs = sorted(files[rule])

@@ -4,7 +4,9 @@
 # For every capture in samples/ and for a generated capture of about 50 MB
 # (bench/gen, 300 concurrent sessions), the text report and JSON Lines of
 # -j 2 and -j 3 must be byte-identical to -j 1, with the same exit status.
-# On the generated capture also: --session (ids agree across workers),
+# On six interleaved sessions whose findings go past --max-findings, text
+# and JSON (the counts past the cap are relayed). On the generated capture
+# also: --session (ids agree across workers),
 # --ladder, --evidence bundles, and idle expiry (the capture cut in two, the second half
 # shifted 100 s later, --idle-timeout 5: sessions of the first half expire
 # while the second half is read). Then the merged ids: every id from 1 to
@@ -55,6 +57,16 @@ done
 
 # Two files in one run: ids restart per file, totals add up.
 jobs_same "two-files" samples/seed000-frontbridge-pipelining.pcap -r samples/clean.pcapng
+
+# --max-findings: the counts past the cap travel with the other records
+# (interleaved sessions, some past the cap; tests/limits/genpcap.py).
+if python3 tests/limits/genpcap.py floods "$tmp/floods.pcap" 6 2>/dev/null; then
+    jobs_same "floods/text" "$tmp/floods.pcap"
+    jobs_same "floods/json" "$tmp/floods.pcap" --json
+    jobs_same "floods/cap-1" "$tmp/floods.pcap" --json --max-findings 1
+else
+    echo "SKIP: jobs/floods: tests/limits/genpcap.py failed (python3?)"
+fi
 
 mkdir -p build/bench
 if [ ! -x build/bench/gen ] || [ bench/gen.c -nt build/bench/gen ]; then

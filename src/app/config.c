@@ -17,6 +17,7 @@ void sc_config_defaults(sc_config *cfg)
         cfg->rule_enabled[i] = true;
     cfg->min_severity = SC_SEV_INFO;
     cfg->fail_on = SC_SEV_ERROR;
+    cfg->max_findings = SC_MAX_FINDINGS_DEFAULT;
     cfg->mode = SC_OUT_TEXT;
     cfg->color = -1;
     cfg->jobs = 1;

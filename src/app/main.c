@@ -64,9 +64,9 @@ static void progress_finding(sc_sink *s, const sc_session_info *si, const sc_fin
     progress *p = s->priv;
 
     (void)si;
-    p->findings++;
+    p->findings += sc_finding_count(f);
     if ((unsigned)f->severity < 3)
-        p->by_severity[f->severity]++;
+        p->by_severity[f->severity] += sc_finding_count(f);
 }
 
 static void progress_session_end(sc_sink *s, const sc_session_info *si)

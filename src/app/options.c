@@ -26,7 +26,7 @@ enum {
     OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT,
-    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS
+    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS
 };
 
 static const struct option long_options[] = {
@@ -36,6 +36,7 @@ static const struct option long_options[] = {
     { "only-findings", no_argument,       NULL, OPT_ONLY_FINDINGS },
     { "min-severity",  required_argument, NULL, OPT_MIN_SEV },
     { "fail-on",       required_argument, NULL, OPT_FAIL_ON },
+    { "max-findings",  required_argument, NULL, OPT_MAX_FINDINGS },
     { "disable",       required_argument, NULL, OPT_DISABLE },
     { "enable",        required_argument, NULL, OPT_ENABLE },
     { "evidence",      required_argument, NULL, OPT_EVIDENCE },
@@ -210,6 +211,11 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
             if (sc_severity_parse(optarg, &cfg->fail_on) < 0)
                 FAIL("--fail-on: '%s' is not info, warning or error", optarg);
             break;
+        case OPT_MAX_FINDINGS:
+            if (options_number_parse(optarg, 0, SC_MAX_FINDINGS_LIMIT, &v) < 0)
+                FAIL("--max-findings: '%s' is not a number (0: no cap)", optarg);
+            cfg->max_findings = (uint32_t)v;
+            break;
         case OPT_DISABLE:
         case OPT_ENABLE:
             if (options_rules_set(cfg, optarg, c == OPT_ENABLE, err, errlen) < 0)
@@ -330,6 +336,8 @@ void sc_options_usage(FILE *fp)
 "  --only-findings     only sessions with findings\n"
 "  --min-severity S    info (default), warning or error\n"
 "  --fail-on S         exit 1 when a finding is at least S (default error)\n"
+"  --max-findings N    findings per rule and session shown one by one, the\n"
+"                      rest counted (default 10; 0: all)\n"
 "  --show-content      print message content lines instead of a summary\n"
 "  --redact            mask message content and AUTH data everywhere\n"
 "  --evidence DIR      write session-ID.pcap and session-ID.txt per session\n"

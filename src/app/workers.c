@@ -256,6 +256,8 @@ static void worker_finding(sc_sink *k, const sc_session_info *si, const sc_findi
         wbuf_u64(&w->b, f->evidence[i].dir);
         wbuf_bytes(&w->b, f->evidence[i].text, f->evidence[i].len);
     }
+    wbuf_u64(&w->b, f->suppressed);
+    wbuf_u64(&w->b, f->suppressed_first);
     worker_rec_end(w);
 }
 
@@ -669,10 +671,12 @@ static bool replay_record(replay *p, int w, wreader *r)
             if (i < SC_EVIDENCE_MAX)
                 f.evidence[f.nevidence++] = e;
         }
+        f.suppressed = rd_u64(r);
+        f.suppressed_first = rd_u64(r);
         if (r->bad || f.severity > SC_SEV_ERROR)
             return false;
-        p->totals->by_rule[f.rule->id]++;
-        p->totals->by_severity[f.severity]++;
+        p->totals->by_rule[f.rule->id] += sc_finding_count(&f);
+        p->totals->by_severity[f.severity] += sc_finding_count(&f);
         for (size_t i = 0; i < p->nsinks; i++)
             if (p->sinks[i]->finding)
                 p->sinks[i]->finding(p->sinks[i], si, &f);

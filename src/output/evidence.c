@@ -7,7 +7,9 @@
  *   DIR/session-ID.txt   written when the session ends: a header (tool
  *                        version, capture file and its SHA-256, frame
  *                        range, redaction, each finding with its frame,
- *                        and the full text every cited rule rests on),
+ *                        the count and frame range of those past
+ *                        --max-findings, and the full text every cited
+ *                        rule rests on),
  *                        then the session's text report without colour.
  *   DIR/session-ID.pcap  written at finish: the capture file is read again
  *                        (pcapcut.h) and the session's packets copied, with
@@ -81,13 +83,20 @@ typedef struct ev_finding {
     sc_severity    severity;
     sc_side        side;
     uint64_t       frame;
+    uint64_t       more, first;   /* past --max-findings: count, first frame */
 } ev_found;
 
+/* The findings listed in the header: the first EV_FINDINGS_LISTED reported
+ * one by one, then every count of those past --max-findings (at most one
+ * per rule and side, so few; kept apart so a long list never hides them). */
 typedef struct ev_live {
     sc_tb_block *b;
     size_t       nfind;
-    uint64_t     nfind_total;
+    uint64_t     nfind_total;     /* every finding, counted ones included */
+    uint64_t     nfind_shown;     /* reported one by one (in the transcript) */
     ev_found     find[EV_FINDINGS_LISTED];
+    ev_found    *more;
+    size_t       nmore, capmore;
     bool         cited[SC_RULE_COUNT];
 } ev_live;
 
@@ -276,6 +285,22 @@ static void ev_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
         sc_tb_block_line(v->e, x->b, l);
 }
 
+/* A count of findings past --max-findings, for the header; should the
+ * list not grow, the count is still in the total and the transcript. */
+static void ev_more_add(ev_live *x, const sc_finding *f)
+{
+    if (x->nmore == x->capmore) {
+        size_t cap = x->capmore ? x->capmore * 2 : 4;
+        ev_found *m = realloc(x->more, cap * sizeof *m);
+        if (!m)
+            return;
+        x->more = m;
+        x->capmore = cap;
+    }
+    x->more[x->nmore++] = (ev_found){ f->rule, f->severity, f->side, f->frame,
+                                      f->suppressed, f->suppressed_first };
+}
+
 static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
 {
     evidence_sink *v = s->priv;
@@ -284,9 +309,13 @@ static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding
     if (!x)
         return;
     sc_tb_block_finding(v->e, x->b, f);
-    if (x->nfind < EV_FINDINGS_LISTED)
-        x->find[x->nfind++] = (ev_found){ f->rule, f->severity, f->side, f->frame };
-    x->nfind_total++;
+    x->nfind_total += sc_finding_count(f);
+    if (f->suppressed)
+        ev_more_add(x, f);
+    else if (x->nfind < EV_FINDINGS_LISTED)
+        x->find[x->nfind++] = (ev_found){ f->rule, f->severity, f->side, f->frame, 0, 0 };
+    if (!f->suppressed)
+        x->nfind_shown++;
     if (f->rule && (unsigned)f->rule->id < SC_RULE_COUNT)
         x->cited[f->rule->id] = true;
 }
@@ -362,8 +391,14 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
         fprintf(fp, "  #%-6" PRIu64 " %-7s %s (%s)\n", x->find[i].frame,
                 sc_severity_name(x->find[i].severity),
                 x->find[i].rule ? x->find[i].rule->name : "?", sc_side_name(x->find[i].side));
-    if (x->nfind_total > x->nfind)
-        fprintf(fp, "  (%" PRIu64 " more in the transcript below)\n", x->nfind_total - x->nfind);
+    if (x->nfind_shown > x->nfind)
+        fprintf(fp, "  (%" PRIu64 " more in the transcript below)\n", x->nfind_shown - x->nfind);
+    for (size_t i = 0; i < x->nmore; i++)
+        fprintf(fp, "  #%" PRIu64 "-#%" PRIu64 " %s %s (%s): %" PRIu64 " more, counted but "
+                "not shown one by one (--max-findings %" PRIu32 ")\n", x->more[i].first,
+                x->more[i].frame, sc_severity_name(x->more[i].severity),
+                x->more[i].rule ? x->more[i].rule->name : "?", sc_side_name(x->more[i].side),
+                x->more[i].more, v->cfg->max_findings);
     if (x->nfind_total) {
         fprintf(fp, "\nwhat the findings rest on:\n");
         for (unsigned r = 0; r < SC_RULE_COUNT; r++)
@@ -556,6 +591,7 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
     free(path);
 done:
     sc_tb_block_free(v->e, x->b);
+    free(x->more);
     free(x);
 }
 

@@ -2,7 +2,9 @@
  * json.c - JSON Lines (sc_json_sink_new, include/output.h).
  *
  * One object per line, each with "type" (docs/json-schema.md):
- *   finding  written when it fires (a live reader sees it at once),
+ *   finding  written when it fires (a live reader sees it at once); past
+ *            --max-findings, one per rule and side at the session's end,
+ *            with "suppressed": the count and frame range of the rest,
  *   session  written when the session ends,
  *   summary  written last, with the schema version.
  * Strings go through sc_json_fputs, so every line is valid JSON whatever
@@ -105,6 +107,9 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
         putc('}', o);
     }
     putc(']', o);
+    if (f->suppressed)
+        fprintf(o, ",\"suppressed\":{\"count\":%" PRIu64 ",\"first_frame\":%" PRIu64
+                ",\"last_frame\":%" PRIu64 "}", f->suppressed, f->suppressed_first, f->frame);
     json_line_end(j);
 }
 

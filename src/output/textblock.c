@@ -7,6 +7,9 @@
  * direction, the line escaped by safeprint. A line longer than
  * TB_TEXT_MAX bytes is cut there with a count of the rest. Findings:
  *   "       !! error reply-lost (server): message [cite]"
+ * and, at the end of the transcript, those past --max-findings:
+ *   "       !! warning pipelining-not-last (client): and 989 more in this
+ *    session (frames #7-#170), not shown"
  * Ladder (--ladder): client text in a left column of TB_LADDER_COL cells
  * followed by an arrow to the right, server text after an arrow pointing
  * left, so that a reply between two client content lines stands out:
@@ -193,11 +196,14 @@ size_t sc_tb_format_finding(const sc_tb_opts *o, const sc_finding *f, char *buf,
     int n;
 
     sc_safe_snprint(msg, sizeof msg, (const uint8_t *)f->message, mlen);
-    n = snprintf(buf, len, "       %s!! %s%s %s (%s): %s [%s]",
+    /* The count of findings past --max-findings cites nothing: the rule's
+     * citation is on the findings shown above it. */
+    n = snprintf(buf, len, "       %s!! %s%s %s (%s): %s%s%s%s",
                  o->color ? tb_sev_color[sev] : "", sc_severity_name(f->severity),
                  o->color ? TB_ESC_RESET : "",
                  f->rule ? f->rule->name : "?", sc_side_name(f->side), msg,
-                 f->rule ? f->rule->cite : "");
+                 f->suppressed ? "" : " [", f->suppressed || !f->rule ? "" : f->rule->cite,
+                 f->suppressed ? "" : "]");
     if (n < 0)
         return 0;
     return (size_t)n < len ? (size_t)n : len - 1;

@@ -3,7 +3,8 @@
  *
  * Implements sc_flow_handler for the reassembler: one sc_smtp per
  * connection, records fanned out to every sink, totals per rule and per
- * severity counted as findings pass (so they match what was reported).
+ * severity counted as findings pass (so they match what was reported; a
+ * record of findings past --max-findings counts as many as it stands for).
  *
  * - --session ID: other connections are followed by the reassembler but
  *   not analysed, reported or counted.
@@ -97,8 +98,8 @@ static void an_fan_finding(sc_sink *k, const sc_session_info *si, const sc_findi
 {
     sc_analyzer *a = k->priv;
 
-    a->totals.by_rule[f->rule->id]++;
-    a->totals.by_severity[f->severity]++;
+    a->totals.by_rule[f->rule->id] += sc_finding_count(f);
+    a->totals.by_severity[f->severity] += sc_finding_count(f);
     for (size_t i = 0; i < a->nsinks; i++)
         if (a->sinks[i]->finding)
             a->sinks[i]->finding(a->sinks[i], si, f);

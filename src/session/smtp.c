@@ -1754,6 +1754,7 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
         s->info.last_frame = ev->frame;
     if (s->txn_open && closed)
         smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
+    smtp_report_capped(s);
     s->done = true;
     if (s->out && s->out->session_end)
         s->out->session_end(s->out, &s->info);
@@ -1888,5 +1889,6 @@ void sc_smtp_free(sc_smtp *s)
     sc_matcher_free(&s->m);
     free(s->shadow);
     smtp_txn_free(s);
+    free(s->capped);
     free(s);
 }

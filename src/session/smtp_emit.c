@@ -6,8 +6,17 @@
  * whose rule is disabled, or whose severity is below --min-severity, is
  * neither emitted nor counted. Findings follow the transcript line that
  * completes them (after_line is that line's sequence number).
+ *
+ * --max-findings N: a session reports the first N findings of each rule
+ * one by one. The rest are counted per rule and side (in the session's
+ * findings by severity at once, since the header and the exit status
+ * must stay true), their first and last frame kept, and at the session's
+ * end one record per rule and side says how many there were
+ * (sc_finding.suppressed). Should the table for them not be allocated, a
+ * finding is reported one by one rather than lost.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "smtp_int.h"
@@ -41,6 +50,50 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
     smtp_line(s, dir, kind, frame, (const uint8_t *)buf, (size_t)n);
 }
 
+static smtp_capped *smtp_capped_slot(sc_smtp *s, sc_rule_id id, sc_side side)
+{
+    for (unsigned i = 0; i < s->ncapped; i++)
+        if (s->capped[i].rule == id && s->capped[i].side == side)
+            return &s->capped[i];
+    if (s->ncapped == s->capcapped) {
+        unsigned cap = s->capcapped ? s->capcapped * 2 : 4;
+        smtp_capped *c = realloc(s->capped, cap * sizeof *c);
+        if (!c)
+            return NULL;
+        s->capped = c;
+        s->capcapped = cap;
+    }
+    smtp_capped *c = &s->capped[s->ncapped++];
+    memset(c, 0, sizeof *c);
+    c->rule = id;
+    c->side = side;
+    return c;
+}
+
+/* True when the finding is past --max-findings: it is then counted, not
+ * reported. */
+static bool smtp_capped_count(sc_smtp *s, sc_rule_id id, sc_side side, sc_severity sev,
+                              uint64_t frame)
+{
+    smtp_capped *c;
+
+    if (s->cfg->max_findings == 0 || s->nfound[id] < s->cfg->max_findings)
+        return false;
+    if (!(c = smtp_capped_slot(s, id, side)))
+        return false;
+    /* The range the reader must search: lowest and highest frame (a
+     * finding about an earlier command may name a later frame first). */
+    if (c->count++ == 0 || frame < c->first)
+        c->first = frame;
+    if (c->count == 1 || frame >= c->last) {
+        c->last = frame;
+        c->last_ts = s->ts;
+    }
+    c->severity = sev;
+    s->info.findings[sev]++;
+    return true;
+}
+
 static bool smtp_report_vbegin(sc_smtp *s, smtp_report *r, sc_rule_id id,
                                sc_side side, uint64_t frame, const char *fmt,
                                va_list ap)
@@ -52,6 +105,8 @@ static bool smtp_report_vbegin(sc_smtp *s, smtp_report *r, sc_rule_id id,
     if (s->cfg->profile == SC_PROFILE_RFC821 && rule->relaxed_by_rfc821)
         sev = SC_SEV_INFO;
     if (!s->cfg->rule_enabled[id] || sev < s->cfg->min_severity)
+        return false;
+    if (smtp_capped_count(s, id, side, sev, frame))
         return false;
     memset(&r->f, 0, sizeof r->f);
     r->f.rule = rule;
@@ -90,6 +145,7 @@ void smtp_report_end(sc_smtp *s, smtp_report *r)
     if (!r->on)
         return;
     s->info.findings[r->f.severity]++;
+    s->nfound[r->f.rule->id]++;
     if (s->out && s->out->finding)
         s->out->finding(s->out, &s->info, &r->f);
     r->on = false;
@@ -110,4 +166,33 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
     if (ev)
         smtp_report_evidence(&r, ev->frame, ev->dir, ev->text, ev->len);
     smtp_report_end(s, &r);
+}
+
+void smtp_report_capped(sc_smtp *s)
+{
+    for (unsigned i = 0; i < s->ncapped; i++) {
+        const smtp_capped *c = &s->capped[i];
+        sc_finding f;
+
+        memset(&f, 0, sizeof f);
+        f.rule = &sc_rules[c->rule];
+        f.side = c->side;
+        f.severity = c->severity;
+        f.frame = c->last;
+        f.ts = c->last_ts;
+        f.after_line = s->nlines ? s->nlines - 1 : 0;
+        f.suppressed = c->count;
+        f.suppressed_first = c->first;
+        if (c->first == c->last)
+            snprintf(f.message, sizeof f.message,
+                     "and %llu more in this session (frame #%llu), not shown",
+                     (unsigned long long)c->count, (unsigned long long)c->first);
+        else
+            snprintf(f.message, sizeof f.message,
+                     "and %llu more in this session (frames #%llu-#%llu), not shown",
+                     (unsigned long long)c->count, (unsigned long long)c->first,
+                     (unsigned long long)c->last);
+        if (s->out && s->out->finding)
+            s->out->finding(s->out, &s->info, &f);
+    }
 }

@@ -59,6 +59,16 @@ typedef struct smtp_store {
     smtp_txn_bytes  *tb[SC_TXN_KEEP];
 } smtp_store;
 
+/* Findings of one rule and side past --max-findings: counted, reported as
+ * one record at the session's end (smtp_emit.c). */
+typedef struct smtp_capped {
+    sc_rule_id     rule;
+    sc_side        side;
+    sc_severity    severity;
+    uint64_t       count, first, last;   /* how many, first and last frame */
+    struct timeval last_ts;
+} smtp_capped;
+
 struct sc_smtp {
     const sc_config *cfg;
     sc_sink         *out;
@@ -158,6 +168,12 @@ struct sc_smtp {
 
     sc_verb          last_verb;
 
+    /* --max-findings: findings reported per rule; past the cap, the rest
+     * per rule and side (allocated at the first one, grown as needed) */
+    uint32_t         nfound[SC_RULE_COUNT];
+    smtp_capped     *capped;
+    unsigned         ncapped, capcapped;
+
     /* transactions */
     smtp_store      *store;          /* allocated at the first keyword or MAIL */
     int              cur;            /* index in store->txn[] of the open one, or -1 */
@@ -177,7 +193,8 @@ typedef struct smtp_report {
     bool       on;
 } smtp_report;
 /* Starts a finding; returns false (and the finding is dropped) when the
- * rule is disabled or below --min-severity. */
+ * rule is disabled or below --min-severity, or (counted, not reported
+ * one by one) when the rule is past --max-findings in this session. */
 bool smtp_report_begin(sc_smtp *s, smtp_report *r, sc_rule_id id, sc_side side,
                        uint64_t frame, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -188,6 +205,9 @@ void smtp_report_end(sc_smtp *s, smtp_report *r);
 void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
                const sc_evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* At the session's end: one record per rule and side with the count of
+ * the findings past --max-findings. */
+void smtp_report_capped(sc_smtp *s);
 /* "%.*s" arguments for a pending command's text. */
 #define SC_PTXT(p) (int)(p)->tlen, (const char *)(p)->text
 

@@ -352,6 +352,7 @@ void tui_store_finding(tui_store *st, const sc_session_info *si, const sc_findin
         return;
     memset(&h, 0, sizeof h);
     h.type = TUI_REC_FINDING;
+    h.flags = f->suppressed ? TUI_F_MORE : 0;
     h.len = (uint32_t)mlen;
     h.a = (uint8_t)sev;
     h.b = (uint8_t)f->side;
@@ -360,8 +361,11 @@ void tui_store_finding(tui_store *st, const sc_session_info *si, const sc_findin
     h.sec = f->ts.tv_sec;
     h.usec = (int32_t)f->ts.tv_usec;
     store_rec_append(st, s, &h, (const uint8_t *)f->message);
-    s->findings[sev]++;
-    st->findings[sev]++;
+    /* the list's counts are the session's, those past --max-findings too */
+    uint64_t n = sc_finding_count(f);
+    s->findings[sev] = n > UINT32_MAX - s->findings[sev] ? UINT32_MAX
+                     : s->findings[sev] + (uint32_t)n;
+    st->findings[sev] += n;
     store_sess_touch(s, f->ts);
     st->version++;
 }

@@ -41,6 +41,8 @@ typedef enum tui_rec_type { TUI_REC_LINE = 1, TUI_REC_FINDING = 2 } tui_rec_type
 #define TUI_F_IN_DATA   0x02    /* computed on read: client is inside DATA content */
 #define TUI_F_CROSSES   0x04    /* computed on read: a reply sent during that content */
 #define TUI_F_FINDING   0x08    /* in tui_tl.flags: the record is a finding */
+#define TUI_F_MORE      0x10    /* a finding record that counts the findings
+                                   past --max-findings (sc_finding.suppressed) */
 
 /* One record as read back. text points into the reader's buffer. */
 typedef struct tui_rec {

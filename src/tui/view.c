@@ -224,14 +224,18 @@ static int view_sev_attr(sc_severity sev)
     return COLOR_PAIR(pair[(unsigned)sev < 3 ? sev : 2]) | A_BOLD;
 }
 
-/* The finding as one line: "!! error reply-lost (server): message [cite]". */
+/* The finding as one line: "!! error reply-lost (server): message [cite]";
+ * the count of those past --max-findings without the citation, as in the
+ * text report. */
 static void view_finding_text(tui_view *v, const tui_rec *r, char *buf, size_t len)
 {
     const sc_rule *rule = r->rule < SC_RULE_COUNT ? &sc_rules[r->rule] : NULL;
+    bool more = r->flags & TUI_F_MORE;
 
-    snprintf(buf, len, "!! %s %s (%s): %s [%s]", sc_severity_name(r->severity),
+    snprintf(buf, len, "!! %s %s (%s): %s%s%s%s", sc_severity_name(r->severity),
              rule ? rule->name : "?", sc_side_name(r->side),
-             view_escape(v, r->text, r->len), rule ? rule->cite : "");
+             view_escape(v, r->text, r->len), more ? "" : " [",
+             more || !rule ? "" : rule->cite, more ? "" : "]");
 }
 
 /* ---- drawing ---- */

@@ -334,12 +334,13 @@ static void fz_tee_finding(sc_sink *s, const sc_session_info *si, const sc_findi
     fz_tee *t = s->priv;
 
     if (!f->rule || f->rule->id >= SC_RULE_COUNT || f->severity > SC_SEV_ERROR ||
-        f->side == SC_SIDE_EITHER || f->nevidence > SC_EVIDENCE_MAX) {
+        f->side == SC_SIDE_EITHER || f->nevidence > SC_EVIDENCE_MAX ||
+        (f->suppressed && (f->nevidence || f->suppressed_first > f->frame))) {
         fprintf(stderr, "fuzz_session: malformed finding\n");
         abort();
     }
-    t->totals.by_rule[f->rule->id]++;
-    t->totals.by_severity[f->severity]++;
+    t->totals.by_rule[f->rule->id] += sc_finding_count(f);
+    t->totals.by_severity[f->severity] += sc_finding_count(f);
     for (size_t k = 0; k < t->nout; k++)
         if (t->out[k]->finding)
             t->out[k]->finding(t->out[k], si, f);
@@ -394,6 +395,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.show_content = flags & 2;
     cfg.ladder = flags & 4;
     cfg.redact = flags & 8;
+    /* --max-findings 1, 4, 7 or 10 (the default): low caps, so that the
+     * counts past them are made often */
+    cfg.max_findings = 1 + (flags & 3) * 3u;
 
     memset(&r, 0, sizeof r - sizeof r.frame_buf);
     fz_tee *t = &r.tee;

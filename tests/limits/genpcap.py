@@ -13,6 +13,9 @@ Cases (N scales the case; the default is the full size):
                  no CRLF after EHLO, in 1448-byte segments
   pipelined N    N "NOOP" commands pipelined after EHLO, never answered
   rcpts N        one transaction with N recipients, each answered 250
+  floods N       N interleaved sessions, session i (from 0) sending 4+3i
+                 unknown commands refused 500 and 4i pipelined NOOPs never
+                 answered, then closing without QUIT (tests/max_findings.sh)
   bdat           three sessions: BDAT 2^63, BDAT 2^64+1, BDAT -1, each
                  followed by data and a reply
   overlap        IPv4 fragments and TCP segments that overlap with
@@ -172,6 +175,27 @@ def case_pipelined(w, n):
         left -= k
 
 
+def case_floods(w, n):
+    """n sessions, interleaved: session i sends 4 + 3i unknown commands,
+    each refused 500, then 4i NOOPs pipelined in one segment, never
+    answered, and closes without QUIT (the server then closes too): some
+    rules stay under --max-findings, some go past it, per session."""
+    flows = []
+    for i in range(n):
+        f = Flow(w, (198, 51, 100, 100 + i % 100), 42000 + i)
+        greet(f)
+        flows.append(f)
+    for r in range(4 + 3 * (n - 1)):
+        for i, f in enumerate(flows):
+            if r < 4 + 3 * i:
+                f.send(0, b'XJUNK%d\r\n' % r)
+                f.send(1, b'500 5.5.1 unknown command\r\n')
+    for i, f in enumerate(flows):
+        f.send(0, b'NOOP\r\n' * (4 * i))
+    for f in flows:
+        f.close()
+
+
 def case_rcpts(w, n):
     f = Flow(w, (198, 51, 100, 9), 40003)
     greet(f)
@@ -296,6 +320,7 @@ def case_escapes(w, _n):
 CASES = {'halfopen': (case_halfopen, 100000), 'concurrent': (case_concurrent, 100000),
          'longline': (case_longline, 1024),
          'pipelined': (case_pipelined, 1000000), 'rcpts': (case_rcpts, 100000),
+         'floods': (case_floods, 6),
          'bdat': (case_bdat, 0), 'overlap': (case_overlap, 0),
          'allbytes': (case_allbytes, 0), 'escapes': (case_escapes, 0)}
 

@@ -101,8 +101,9 @@ static inline void fx_send_line(sc_sink *k, fx_session *s, uint64_t frame, long 
         k->line(k, &s->info, &l);
 }
 
-static inline void fx_send_finding(sc_sink *k, fx_session *s, const char *rule, sc_severity sev,
-                            uint64_t frame, const char *msg)
+/* A finding of rule in session s, following its latest line. */
+static inline sc_finding fx_finding(fx_session *s, const char *rule, sc_severity sev,
+                                    uint64_t frame)
 {
     sc_finding f;
     memset(&f, 0, sizeof f);
@@ -112,8 +113,31 @@ static inline void fx_send_finding(sc_sink *k, fx_session *s, const char *rule, 
     f.frame = frame;
     f.ts = s->info.start;
     f.after_line = s->seq ? s->seq - 1 : 0;
+    return f;
+}
+
+static inline void fx_send_finding(sc_sink *k, fx_session *s, const char *rule, sc_severity sev,
+                            uint64_t frame, const char *msg)
+{
+    sc_finding f = fx_finding(s, rule, sev, frame);
     snprintf(f.message, sizeof f.message, "%s", msg);
     s->info.findings[sev]++;
+    if (k->finding)
+        k->finding(k, &s->info, &f);
+}
+
+/* The count of findings past --max-findings, as a session sends it at its
+ * end (src/session/smtp_emit.c). */
+static inline void fx_send_more(sc_sink *k, fx_session *s, const char *rule, sc_severity sev,
+                                uint64_t first, uint64_t last, uint64_t count)
+{
+    sc_finding f = fx_finding(s, rule, sev, last);
+    f.suppressed = count;
+    f.suppressed_first = first;
+    snprintf(f.message, sizeof f.message, "and %llu more in this session (frames #%llu-#%llu), "
+             "not shown", (unsigned long long)count, (unsigned long long)first,
+             (unsigned long long)last);
+    s->info.findings[sev] += count;
     if (k->finding)
         k->finding(k, &s->info, &f);
 }

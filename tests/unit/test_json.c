@@ -120,6 +120,20 @@ int main(void)
         unlink(script);
     }
 
+    /* Findings past --max-findings: one finding record with "suppressed". */
+    out = tmpfile();
+    k = sc_json_sink_new(&cfg, out);
+    fx_session_init(&s, 4);
+    fx_send_more(k, &s, "pipelining-not-last", SC_SEV_WARNING, 7, 4156, 999989);
+    k->destroy(k);
+    txt = fx_slurp(out, NULL);
+    T_CHECK(strstr(txt, "{\"type\":\"finding\",\"session\":4,\"rule\":\"pipelining-not-last\"") &&
+            strstr(txt, "\"frame\":4156,") && strstr(txt, ",\"evidence\":[],\"suppressed\":"
+            "{\"count\":999989,\"first_frame\":7,\"last_frame\":4156}}\n"),
+            "suppressed count: a finding record with \"suppressed\"");
+    free(txt);
+    fclose(out);
+
     /* --only-findings and --session drop sessions, not the summary. */
     cfg.only_findings = true;
     out = tmpfile();

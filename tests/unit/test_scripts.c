@@ -37,6 +37,8 @@ typedef struct ev {
 typedef struct expect {
     char     rule[64];
     uint64_t frame;        /* 0 = any */
+    uint64_t more;         /* expect-more: the count past --max-findings */
+    uint64_t first;        /* expect-more: its frame range (0 = any) */
     bool     used;
 } expect;
 
@@ -55,6 +57,7 @@ typedef struct script {
     size_t       nel, elcap;
     bool         rfc821, midstream, show_content;
     uint16_t     port;
+    long long    max_findings;     /* -1: the default */
     char         disabled[8][64];
     int          ndisabled;
     int          min_sev;
@@ -144,6 +147,7 @@ static int parse_script(const char *path, script *sc)
     memset(sc, 0, sizeof *sc);
     sc->port = 25;
     sc->min_sev = -1;
+    sc->max_findings = -1;
     if (!fp) {
         snprintf(sc->err, sizeof sc->err, "cannot open: %s", strerror(errno));
         return -1;
@@ -204,6 +208,8 @@ static int parse_script(const char *path, script *sc)
                 sc->port = (uint16_t)atoi(v);
             else if (strcmp(k, "show-content") == 0)
                 sc->show_content = true;
+            else if (strcmp(k, "max-findings") == 0)
+                sc->max_findings = atoll(v);
             else if (strcmp(k, "disable") == 0 && sc->ndisabled < 8)
                 snprintf(sc->disabled[sc->ndisabled++], 64, "%s", v);
             else if (strcmp(k, "min-severity") == 0) {
@@ -217,24 +223,46 @@ static int parse_script(const char *path, script *sc)
                 snprintf(err, sizeof err, "unknown option %s", k);
                 goto bad;
             }
-        } else if (strcmp(word, "expect") == 0) {
+        } else if (strcmp(word, "expect") == 0 || strcmp(word, "expect-more") == 0) {
             expect x = { 0 };
-            unsigned long long f = 0;
+            unsigned long long f = 0, l = 0, times = 1;
             char r[64];
-            if (sscanf(rest, "%63s", r) != 1) {
-                snprintf(err, sizeof err, "expect without a rule");
+            int used = 0;
+            bool more = strcmp(word, "expect-more") == 0;
+            if (sscanf(rest, "%63s%n", r, &used) != 1) {
+                snprintf(err, sizeof err, "%s without a rule", word);
                 goto bad;
             }
             snprintf(x.rule, sizeof x.rule, "%s", r);
-            const char *at = strchr(rest, '@');
-            if (at && sscanf(at + 1, "%llu", &f) == 1)
+            const char *tail = rest + used;
+            if (more && sscanf(tail, "%llu", &times) != 1) {
+                snprintf(err, sizeof err, "expect-more without a count");
+                goto bad;
+            }
+            if (more) {               /* the count, then @FIRST-LAST */
+                x.more = times;
+                times = 1;
+            }
+            const char *at = strchr(tail, '@');
+            if (at && sscanf(at + 1, "%llu-%llu", &f, &l) == 2 && more) {
+                x.first = f;
+                x.frame = l;
+            } else if (at && sscanf(at + 1, "%llu", &f) == 1) {
                 x.frame = f;
+            }
+            const char *xn = strstr(tail, " x");
+            if (!more && xn && sscanf(xn + 2, "%llu", &times) != 1) {
+                snprintf(err, sizeof err, "expect: bad repeat count");
+                goto bad;
+            }
             if (!sc_rule_by_name(x.rule)) {
                 snprintf(err, sizeof err, "unknown rule %s", x.rule);
                 goto bad;
             }
-            sc->ex = grow(sc->ex, &sc->excap, sc->nex, sizeof *sc->ex);
-            sc->ex[sc->nex++] = x;
+            for (unsigned long long k = 0; k < times; k++) {
+                sc->ex = grow(sc->ex, &sc->excap, sc->nex, sizeof *sc->ex);
+                sc->ex[sc->nex++] = x;
+            }
         } else if (strcmp(word, "expect-line") == 0) {
             expect_line x = { 0 };
             unsigned long long f;
@@ -280,8 +308,10 @@ static void script_free(script *sc)
 #define MAX_LINES 4096
 
 typedef struct got {
-    struct { char rule[64]; uint64_t frame; bool used; } *f;
+    struct { char rule[64]; uint64_t frame, more, first; bool used; } *f;
     size_t nf, fcap;
+    uint64_t counted;            /* findings the records stand for */
+    uint64_t session_findings;   /* what session_end says there were */
     struct { uint64_t frame; uint8_t text[256]; size_t len; } *l;
     size_t nl, lcap;
     bool keep_lines;
@@ -295,14 +325,20 @@ static void got_finding(sc_sink *k, const sc_session_info *si, const sc_finding 
     g->f = grow(g->f, &g->fcap, g->nf, sizeof *g->f);
     snprintf(g->f[g->nf].rule, sizeof g->f[g->nf].rule, "%s", f->rule->name);
     g->f[g->nf].frame = f->frame;
+    g->f[g->nf].more = f->suppressed;
+    g->f[g->nf].first = f->suppressed_first;
     g->f[g->nf].used = false;
     g->nf++;
+    g->counted += sc_finding_count(f);
     /* In the line stream too, where the sink got it: "!! rule-id", so that
      * expect-line can pin a finding below the line that completes it. */
     if (!g->keep_lines || g->nl >= MAX_LINES)
         return;
     g->l = grow(g->l, &g->lcap, g->nl, sizeof *g->l);
-    int n = snprintf((char *)g->l[g->nl].text, sizeof g->l[g->nl].text, "!! %s", f->rule->name);
+    int n = f->suppressed
+            ? snprintf((char *)g->l[g->nl].text, sizeof g->l[g->nl].text, "!! %s and %llu more",
+                       f->rule->name, (unsigned long long)f->suppressed)
+            : snprintf((char *)g->l[g->nl].text, sizeof g->l[g->nl].text, "!! %s", f->rule->name);
     g->l[g->nl].len = n > 0 ? (size_t)n : 0;
     g->l[g->nl].frame = f->frame;
     g->nl++;
@@ -326,7 +362,12 @@ static void got_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
 }
 
 static void got_begin(sc_sink *k, const sc_session_info *si) { (void)si; ((got *)k->priv)->begins++; }
-static void got_end(sc_sink *k, const sc_session_info *si) { (void)si; ((got *)k->priv)->ends++; }
+static void got_end(sc_sink *k, const sc_session_info *si)
+{
+    got *g = k->priv;
+    g->ends++;
+    g->session_findings = si->findings[0] + si->findings[1] + si->findings[2];
+}
 
 /* ---- running one script ---- */
 
@@ -359,6 +400,8 @@ static void run_script(const char *path, const char *name)
     cfg.show_content = sc.show_content;
     if (sc.min_sev >= 0)
         cfg.min_severity = (sc_severity)sc.min_sev;
+    if (sc.max_findings >= 0)
+        cfg.max_findings = (uint32_t)sc.max_findings;
     for (int i = 0; i < sc.ndisabled; i++) {
         const sc_rule *r = sc_rule_by_name(sc.disabled[i]);
         if (r)
@@ -460,12 +503,15 @@ static void run_script(const char *path, const char *name)
                 continue;
             for (size_t j = 0; j < g.nf; j++)
                 if (!g.f[j].used && strcmp(g.f[j].rule, x->rule) == 0 &&
-                    (!x->frame || x->frame == g.f[j].frame)) {
+                    (!x->frame || x->frame == g.f[j].frame) && x->more == g.f[j].more &&
+                    (!x->first || x->first == g.f[j].first)) {
                     g.f[j].used = x->used = true;
                     break;
                 }
         }
-    bool ok = g.begins == 1 && g.ends == 1 && done;
+    /* Whatever the cap, the session's count is every finding: those
+     * reported one by one plus the counts of the rest. */
+    bool ok = g.begins == 1 && g.ends == 1 && done && g.counted == g.session_findings;
     for (size_t i = 0; i < sc.nex; i++)
         ok = ok && sc.ex[i].used;
     for (size_t j = 0; j < g.nf; j++)
@@ -500,13 +546,16 @@ static void run_script(const char *path, const char *name)
         char exp[2048] = "", act[2048] = "";
         size_t el = 0, al = 0;
         for (size_t i = 0; i < sc.nex && el < sizeof exp; i++)
-            el += (size_t)snprintf(exp + el, sizeof exp - el, "%s%s%s", i ? " " : "",
-                                   sc.ex[i].rule, sc.ex[i].used ? "" : "(missing)");
+            el += (size_t)snprintf(exp + el, sizeof exp - el, "%s%s%s%s", i ? " " : "",
+                                   sc.ex[i].rule, sc.ex[i].more ? "(and more)" : "",
+                                   sc.ex[i].used ? "" : "(missing)");
         for (size_t j = 0; j < g.nf && al < sizeof act; j++)
-            al += (size_t)snprintf(act + al, sizeof act - al, "%s%s@%llu%s", j ? " " : "",
+            al += (size_t)snprintf(act + al, sizeof act - al, "%s%s@%llu%s%s", j ? " " : "",
                                    g.f[j].rule, (unsigned long long)g.f[j].frame,
+                                   g.f[j].more ? "(and more)" : "",
                                    g.f[j].used ? "" : "(unexpected)");
-        T_CHECK(0, "script %s: expected [%s] got [%s]%s", name, exp, act, lines_err);
+        T_CHECK(0, "script %s: expected [%s] got [%s]%s%s", name, exp, act, lines_err,
+                g.counted == g.session_findings ? "" : "; the session's count differs");
     }
     free(g.f);
     free(g.l);

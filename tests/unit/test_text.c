@@ -50,6 +50,14 @@ int main(void)
     snprintf(f.message, sizeof f.message, "bad \x1b[2J line");
     sc_tb_format_finding(&plain, &f, buf, sizeof buf);
     T_CHECK(strstr(buf, "bad \\x1b[2J line") && !strchr(buf, 0x1b), "finding message escaped");
+    /* The count past --max-findings: no citation (the findings above have it). */
+    f.suppressed = 19;
+    f.suppressed_first = 18;
+    snprintf(f.message, sizeof f.message, "and 19 more in this session (frames #18-#36), not shown");
+    sc_tb_format_finding(&plain, &f, buf, sizeof buf);
+    T_CHECK(strcmp(buf, "       !! error reply-lost (server): and 19 more in this session "
+                   "(frames #18-#36), not shown") == 0, "suppressed count format: [%s]", buf);
+    f.suppressed = 0;
 
     /* Golden: the ladder. */
     l = fx_line(&s1, 30, 500000, SC_DIR_C2S, SC_LINE_CONTENT, "Subject: test", 13);

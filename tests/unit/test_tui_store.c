@@ -1,7 +1,8 @@
 /*
  * test_tui_store.c - the timeline's storage (src/tui/store.c) without a
  * terminal: interleaved sessions spilled and read back in order, findings
- * counted by severity, long lines cut, the DATA-crossing flags of the
+ * counted by severity (a count past --max-findings at its value), long
+ * lines cut, the DATA-crossing flags of the
  * ladder, live refresh, and an index of 100 000 sessions.
  */
 #include <arpa/inet.h>
@@ -316,9 +317,49 @@ static void test_many_sessions(void)
     k->destroy(k);
 }
 
+/* The count of findings past --max-findings: one record, flagged, that
+ * the session's counts take at its value. */
+static void test_suppressed(void)
+{
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    sc_sink *k = sc_tui_sink_new(&cfg);
+    tui_sink *t = k->priv;
+    sc_session_info a = mk_info(5);
+    tui_tl tl = { .sess = SIZE_MAX };
+    tui_rec r;
+    sc_finding f;
+
+    k->session_begin(k, &a);
+    put_line(k, &a, 7, SC_DIR_C2S, SC_LINE_COMMAND, "NOOP");
+    put_finding(k, &a, 7, R_PIPELINING_NOT_LAST, SC_SEV_WARNING, "one by one");
+    memset(&f, 0, sizeof f);
+    f.rule = &sc_rules[R_PIPELINING_NOT_LAST];
+    f.side = SC_SIDE_CLIENT;
+    f.severity = SC_SEV_WARNING;
+    f.frame = 4156;
+    f.suppressed = 999989;
+    f.suppressed_first = 7;
+    snprintf(f.message, sizeof f.message, "and 999989 more in this session (frames #7-#4156), not shown");
+    k->finding(k, &a, &f);
+    k->session_end(k, &a);
+
+    size_t ia = tui_store_find(t->st, 0, 5);
+    T_CHECK(ia != SIZE_MAX && t->st->sess[ia].findings[SC_SEV_WARNING] == 999990 &&
+            t->st->findings[SC_SEV_WARNING] == 999990, "suppressed: counted at its value");
+    T_CHECK(tui_store_load(t->st, &tl, ia) == 0 && tl.n == 3 &&
+            tui_store_rec(t->st, &tl, 1, &r) == 0 && !(r.flags & TUI_F_MORE) &&
+            tui_store_rec(t->st, &tl, 2, &r) == 0 && r.type == TUI_REC_FINDING &&
+            (r.flags & TUI_F_MORE) && r.frame == 4156 && r.rule == R_PIPELINING_NOT_LAST,
+            "suppressed: read back as one finding record, flagged");
+    tui_tl_free(&tl);
+    k->destroy(k);
+}
+
 int main(void)
 {
     test_interleaved();
+    test_suppressed();
     test_files();
     test_files_args();
     test_long_lines();
