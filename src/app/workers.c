@@ -874,11 +874,13 @@ static bool jobs_ended_well(const wproc *w)
     return at == w->end && last == W_EOS;
 }
 
-/* Reads what worker i has written (one read). */
-static void jobs_read(jobs *J, int i)
+/* Reads what worker i has written (one read). Returns true when there
+ * may be more. */
+static bool jobs_read(jobs *J, int i)
 {
     wproc *w = &J->w[i];
     ssize_t got;
+    size_t room;
 
     if (w->start && (w->start == w->end || w->cap - w->end < READ_CHUNK)) {
         memmove(w->in, w->in + w->start, w->end - w->start);
@@ -890,23 +892,34 @@ static void jobs_read(jobs *J, int i)
         uint8_t *p = realloc(w->in, w->end + READ_CHUNK);
         if (!p) {
             J->broken = true;
-            return;
+            return false;
         }
         w->in = p;
         w->cap = w->end + READ_CHUNK;
         w->head = false;
     }
-    got = read(w->fd, w->in + w->end, w->cap - w->end);
+    room = w->cap - w->end;
+    got = read(w->fd, w->in + w->end, room);
     if (got > 0) {
         w->end += (size_t)got;
-        return;
+        return (size_t)got == room;
     }
     if (got < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
+        return false;
     close(w->fd);
     w->fd = -1;
     if (!jobs_ended_well(w))
         J->broken = true;
+    return false;
+}
+
+/* Worker i may read: its pipe is open and what waits of it in the merge
+ * is under PENDING_MAX (or not even one whole record). */
+static bool jobs_readable(jobs *J, int i)
+{
+    wproc *w = &J->w[i];
+
+    return w->fd >= 0 && (w->end - w->start < PENDING_MAX || !jobs_head(J, w));
 }
 
 /* Replays every record that is known to come next: the smallest head
@@ -954,13 +967,11 @@ static void jobs_pump(jobs *J, int timeout)
     int k = 0;
 
     jobs_merge(J);
-    for (int i = 0; i < J->n; i++) {
-        wproc *w = &J->w[i];
-        if (w->fd >= 0 && (w->end - w->start < PENDING_MAX || !jobs_head(J, w))) {
-            J->pfd[k] = (struct pollfd){ .fd = w->fd, .events = POLLIN };
+    for (int i = 0; i < J->n; i++)
+        if (jobs_readable(J, i)) {
+            J->pfd[k] = (struct pollfd){ .fd = J->w[i].fd, .events = POLLIN };
             J->pidx[k++] = i;
         }
-    }
     if (k == 0) {
         if (timeout)                /* waiting for what can never come */
             J->broken = true;
@@ -970,7 +981,8 @@ static void jobs_pump(jobs *J, int timeout)
         return;
     for (int j = 0; j < k && !J->broken; j++)
         if (J->pfd[j].revents)
-            jobs_read(J, J->pidx[j]);
+            while (jobs_read(J, J->pidx[j]) && !J->broken && jobs_readable(J, J->pidx[j]))
+                ;
     jobs_merge(J);
 }
 
