@@ -36,9 +36,21 @@ typedef struct sc_capture sc_capture;
 sc_capture *sc_capture_open_file(const char *path, const char *bpf,
                                  char *err, size_t errlen);
 
-/* Opens a live interface (packets handed over within 250 ms). */
-sc_capture *sc_capture_open_live(const char *iface, const char *bpf,
+/* Opens a live interface (packets handed over within 250 ms), with a
+ * kernel buffer of buffer_kib KiB (-B; 0: the default, 16 MiB). */
+sc_capture *sc_capture_open_live(const char *iface, const char *bpf, unsigned buffer_kib,
                                  char *err, size_t errlen);
+
+/* Where the packets of a live capture come from, for the outputs that
+ * must say so (evidence headers): known once the capture is open. */
+typedef struct sc_live_source {
+    const char     *iface;
+    const char     *filter;      /* the kernel filter in force (the user's
+                                    BPF expression, or smtpscope's own) */
+    int             linktype;    /* DLT_* */
+    int             snaplen;
+    struct timeval  start;       /* when the capture began (clock) */
+} sc_live_source;
 
 /* Next packet: 1 = *pkt filled (valid until the next call), 0 = end of
  * input, -1 = error (sc_capture_error), -2 = interrupted (live, breakloop

@@ -24,6 +24,7 @@ typedef struct sc_config {
     size_t         nports;
     bool           any_port;       /* --any-port */
     const char    *drop_user;      /* -Z USER */
+    unsigned       buffer_kib;     /* -B SIZE: kernel capture buffer, KiB; 0 default */
     const char    *write_file;     /* -w FILE (live) */
     uint64_t       write_max_bytes;/* -C SIZE: rotate -w past SIZE million bytes, 0 never */
     unsigned       write_rotate;   /* -G SECONDS: rotate -w every SECONDS, 0 never */

@@ -7,6 +7,7 @@
 #define SC_OUTPUT_H
 
 #include <stdio.h>
+#include "capture.h"
 #include "config.h"
 #include "record.h"
 
@@ -21,6 +22,17 @@ sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out);
  * Returns NULL with a reason in err when DIR cannot be used. */
 sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir,
                               char *err, size_t errlen);
+
+/* Live capture (-i): there is no capture file to cut the pcaps from
+ * afterwards, so the evidence sink keeps each connection's packets on disk
+ * (a private spool under DIR, src/output/livecut.h) and writes the
+ * session's pcap when the session ends. live_open is called once the
+ * capture is open and privileges dropped (-1 with a reason in err: DIR is
+ * not writable); live_packet for every packet of a connection; live_closed
+ * when the connection is gone (its spool is removed). */
+int  sc_evidence_live_open(sc_sink *ev, const sc_live_source *src, char *err, size_t errlen);
+void sc_evidence_live_packet(sc_sink *ev, uint64_t conn_id, const sc_packet *pkt);
+void sc_evidence_live_closed(sc_sink *ev, uint64_t conn_id);
 
 /* The timeline's `e`: the bundle of the one session cfg->only_session,
  * written whatever its findings. DIR is created when missing and may hold

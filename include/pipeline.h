@@ -35,6 +35,16 @@ typedef struct sc_pipeline_hooks {
      * brought up to date (pcap_stats, open sessions). Returns nonzero to
      * end the capture as sc_pipeline_stop does. May be NULL. */
     int (*tick)(void *ctx, const sc_pipeline_stats *stats);
+    /* Live: called once the interface is open, its filter set, -w open
+     * and privileges dropped (-Z), before the first packet; what it opens
+     * is opened as the -Z user. Nonzero, with a reason in err, ends the
+     * run before any packet is read. May be NULL. */
+    int (*live_open)(void *ctx, const sc_live_source *src, char *err, size_t errlen);
+    /* Live: every packet of a followed connection, before its events
+     * (--evidence keeps them); and the connection's end, after its last
+     * event. May be NULL. */
+    void (*conn_packet)(void *ctx, const sc_conn *conn, const sc_packet *pkt);
+    void (*conn_closed)(void *ctx, const sc_conn *conn);
     void *ctx;
 } sc_pipeline_hooks;
 

@@ -123,6 +123,11 @@ typedef struct sc_session_info {
 /* Totals handed to sink->finish. */
 typedef struct sc_totals {
     uint64_t files, packets, bytes, sessions, dropped;
+    /* Live capture: the interface (NULL when reading files) and what
+     * pcap_stats said: received by the filter, dropped by the kernel and
+     * by the interface (dropped is the sum of the two). */
+    const char *iface;
+    uint64_t received, dropped_kernel, dropped_iface;
     uint64_t by_rule[SC_RULE_COUNT];
     uint64_t by_severity[3];
 } sc_totals;

@@ -32,9 +32,12 @@ sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsink
 const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a);
 void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file);
 void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt);
-/* Frames the capture lost (live: dropped by the kernel or the interface),
- * for the totals' "dropped". */
-void sc_analyzer_add_dropped(sc_analyzer *a, uint64_t n);
+/* Live capture: the interface and its pcap_stats counters for the
+ * totals (frames received by the filter, dropped by the kernel and by the
+ * interface; "dropped" is the sum of the last two). iface must outlive the
+ * analyser's finish. */
+void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,
+                          uint64_t dropped_kernel, uint64_t dropped_iface);
 /* Calls finish on every sink with the run's totals. */
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out);
 void sc_analyzer_free(sc_analyzer *a);

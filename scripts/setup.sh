@@ -3,12 +3,14 @@
 # Debian 12 machine (run as root), then builds. Packages already present
 # are not touched; nothing is downloaded but Debian packages.
 #
-#   scripts/setup.sh          build dependencies + test oracles, then `make`
+#   scripts/setup.sh          build dependencies, test oracles and the
+#                             fuzzing toolchain (clang, libFuzzer), then `make`
 set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="gcc make libc6-dev pkg-config libpcap-dev libnids-dev libncurses-dev
-      zlib1g-dev python3 tshark tcpdump tcpreplay tmux time"
+      zlib1g-dev python3 tshark tcpdump tcpreplay tmux time
+      clang libclang-rt-14-dev valgrind"
 
 missing=""
 for p in $PKGS; do

@@ -8,17 +8,19 @@
 #                          accepted and discarded, STARTTLS with a
 #                          self-signed certificate made here by openssl
 #   aiosmtpd 127.0.0.1:8025  python3-aiosmtpd, STARTTLS, AUTH only under TLS
-#                          (aiosmtpd has no CHUNKING: BDAT is not exercised;
-#                          postfix has no SASL without cyrus/dovecot, so AUTH
-#                          goes to aiosmtpd)
+#                          (postfix has no SASL without cyrus/dovecot, so
+#                          AUTH goes to aiosmtpd)
 #   clients: swaks (plain, pipelined, STARTTLS, AUTH over TLS, a 5 MB
-#            message) and python3 smtplib (several transactions and an RSET
-#            in one session)
+#            message), python3 smtplib (several transactions and an RSET
+#            in one session) and a python3 socket client for BDAT, which
+#            none of them speaks (RFC 3030 chunks to postfix's CHUNKING:
+#            two chunks, a chunk holding <CRLF>.<CRLF>, a pipelined
+#            MAIL/RCPT/BDAT LAST)
 #   tcpdump -i lo 'host 127.0.0.1 and (tcp port 25 or tcp port 8025)'
 #   records it all (other tests may replay traffic on lo meanwhile); then
 #   smtpscope --json -q -p 25,8025 -r CAPTURE.
 # Everything started here is stopped here (postfix only if it was not
-# already running). SAVE_SAMPLE=1 also writes samples/realmail-postfix.pcap:
+# already running), and postfix's main.cf is put back as it was. SAVE_SAMPLE=1 also writes samples/realmail-postfix.pcap:
 # the small postfix sessions (no AUTH among them, no secret: our own
 # loopback traffic with a throwaway certificate).
 #
@@ -60,6 +62,11 @@ cleanup() {
     [ -n "$tcpdump_pid" ] && kill "$tcpdump_pid" 2>/dev/null
     [ -n "$aiosmtpd_pid" ] && kill "$aiosmtpd_pid" 2>/dev/null
     [ -n "$started_postfix" ] && postfix stop >/dev/null 2>&1
+    # the certificate named in main.cf is about to be deleted
+    if [ -f "$work/main.cf.orig" ]; then
+        cp "$work/main.cf.orig" /etc/postfix/main.cf
+        [ -z "$started_postfix" ] && postfix reload >/dev/null 2>&1
+    fi
     [ "${KEEP:-0}" = 1 ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,6 +78,7 @@ failf() { echo "FAIL: realmail: $*"; fail=1; }
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 || skip "openssl cannot make a certificate"
 chmod 644 "$work/cert.pem" "$work/key.pem"
+cp /etc/postfix/main.cf "$work/main.cf.orig" 2>/dev/null
 postconf -e \
     "myhostname = mx.smtpscope.test" \
     "inet_interfaces = loopback-only" \
@@ -170,6 +178,49 @@ s.rset()
 s.noop()
 s.quit()
 EOF
+run postfix-bdat python3 - <<'EOF'
+import socket
+s = socket.create_connection(("127.0.0.1", 25), timeout=30)
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline()
+        if not line:
+            raise SystemExit("connection closed")
+        if line[3:4] != b"-":
+            return line
+def expect(line, code):
+    if not line.startswith(code):
+        raise SystemExit("unexpected reply %r" % line)
+def cmd(c, code=b"250"):
+    s.sendall(c + b"\r\n")
+    expect(reply(), code)
+expect(reply(), b"220")
+s.sendall(b"EHLO client.smtpscope.test\r\n")
+ehlo = []
+while True:
+    line = f.readline()
+    ehlo.append(line)
+    if line[3:4] != b"-":
+        break
+if not any(b"CHUNKING" in l for l in ehlo):
+    raise SystemExit("postfix does not offer CHUNKING")
+for i in range(2):
+    cmd(b"MAIL FROM:<sender@localhost>")
+    cmd(b"RCPT TO:<rcpt@localhost>")
+    body = b"Subject: bdat %d\r\n\r\na chunk may hold a dot line:\r\n.\r\nand go on\r\n" % i
+    s.sendall(b"BDAT %d\r\n" % len(body) + body)
+    expect(reply(), b"250")
+    last = b"last chunk\r\n"
+    s.sendall(b"BDAT %d LAST\r\n" % len(last) + last)
+    expect(reply(), b"250")
+body = b"Subject: pipelined bdat\r\n\r\nbody\r\n"
+s.sendall(b"MAIL FROM:<sender@localhost>\r\nRCPT TO:<rcpt@localhost>\r\n"
+          b"BDAT %d LAST\r\n" % len(body) + body)
+for _ in range(3):
+    expect(reply(), b"250")
+cmd(b"QUIT", b"221")
+EOF
 run aiosmtpd-plain     "${S[@]}" --port 8025
 run aiosmtpd-pipelined "${S[@]}" --port 8025 --pipeline
 run aiosmtpd-auth-tls  "${S[@]}" --port 8025 --tls --auth PLAIN --auth-user tester --auth-password not-a-secret
@@ -198,8 +249,12 @@ check(rc in (0, 1), "smtpscope exit status %d" % rc)
 check(len(sess) == want, "%d sessions analysed (%d run)" % (len(sess), want))
 tls = sum(1 for s in sess if s.get("tls"))
 check(tls == 2, "%d sessions marked tls (2 STARTTLS sessions run)" % tls)
-txn = sum(len(s.get("transactions", [])) for s in sess)
-check(txn >= 7, "%d transactions seen" % txn)
+txn = sum(s.get("transactions_total", 0) for s in sess)
+check(txn >= 10, "%d transactions seen" % txn)
+bdat = [s for s in sess if "CHUNKING" in [e.split(" ")[0] for e in s.get("extensions", [])]
+        and s.get("transactions_total") == 3 and not s.get("tls")
+        and all(t.get("result") == "accepted" for t in s["transactions"])]
+check(len(bdat) >= 1, "the BDAT session: 3 transactions accepted")
 info = sorted(set(f["rule"] for f in finds if f.get("severity") == "info"))
 check(not bad, "no warning or error finding (%d findings, info: %s)%s" % (
     len(finds), ", ".join(info) or "none",
@@ -211,7 +266,7 @@ if drops == 0:
         len(gaps), ", first: frame %s: %s" % (gaps[0]["frame"], gaps[0].get("message")) if gaps else ""))
 for s in sess:
     print("  session %s %s -> %s tls=%s transactions=%d close=%s" % (
-        s["id"], s["client"], s["server"], s.get("tls"), len(s.get("transactions", [])),
+        s["id"], s["client"], s["server"], s.get("tls"), s.get("transactions_total", 0),
         json.dumps(s.get("close"))))
 sys.exit(0 if ok else 1)
 EOF

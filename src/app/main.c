@@ -18,6 +18,7 @@
  * the capture and leaves the final state on screen to browse, as `less +F`
  * does; SIGTERM and SIGHUP end both.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ typedef struct progress {
     bool     shown;
     sc_analyzer *an;
     sc_sink *tui;
+    sc_sink *evidence;        /* live --evidence: keeps the packets */
+    const sc_config *cfg;
 } progress;
 
 static void progress_session(sc_sink *s, const sc_session_info *si)
@@ -112,6 +115,41 @@ static void main_on_tui_progress(void *ctx, uint64_t done, uint64_t total)
 }
 
 /* ---- live mode -------------------------------------------------------- */
+
+/* --evidence live: the packets of each connection are kept by the
+ * evidence sink until its session ends (no capture file to cut from). */
+static int main_on_live_open(void *ctx, const sc_live_source *src, char *err, size_t errlen)
+{
+    progress *p = ctx;
+    const sc_config *cfg = p->cfg;
+
+    /* Called after -Z: --write-streams files are opened from now on, as
+     * that user; a directory it cannot write is refused now rather than
+     * once per stream. */
+    if (cfg->write_streams && access(cfg->write_streams, W_OK | X_OK) < 0) {
+        snprintf(err, errlen, "--write-streams %s: %s%s%s%s", cfg->write_streams,
+                 strerror(errno), cfg->drop_user ? " (as -Z user " : "",
+                 cfg->drop_user ? cfg->drop_user : "", cfg->drop_user ? ")" : "");
+        return -1;
+    }
+    return p->evidence ? sc_evidence_live_open(p->evidence, src, err, errlen) : 0;
+}
+
+static void main_on_conn_packet(void *ctx, const sc_conn *conn, const sc_packet *pkt)
+{
+    progress *p = ctx;
+
+    if (p->evidence)
+        sc_evidence_live_packet(p->evidence, conn->id, pkt);
+}
+
+static void main_on_conn_closed(void *ctx, const sc_conn *conn)
+{
+    progress *p = ctx;
+
+    if (p->evidence)
+        sc_evidence_live_closed(p->evidence, conn->id);
+}
 
 static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
 static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
@@ -192,24 +230,29 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
     main_signal_set(SIGUSR1, main_on_usr1);
     hooks->progress = NULL;          /* no file to show progress through */
     hooks->tick = main_on_tick;
+    hooks->live_open = main_on_live_open;
+    hooks->conn_packet = main_on_conn_packet;
+    hooks->conn_closed = main_on_conn_closed;
     if (prog->tui && sc_tui_start(prog->tui) < 0)
         return 2;
     memset(stats, 0, sizeof *stats);
     if (sc_pipeline_live(cfg, handler, hooks, stats, err, sizeof err) < 0) {
         if (prog->tui)
             sc_tui_stop(prog->tui);
+        sc_analyzer_set_live(an, cfg->iface, 0, 0, 0);
         fprintf(stderr, "smtpscope: %s\n", err);
         return 2;
     }
     if (prog->tui)
         sc_tui_stop(prog->tui);
-    sc_analyzer_add_dropped(an, stats->drop + stats->ifdrop);
+    sc_analyzer_set_live(an, cfg->iface, stats->recv, stats->drop, stats->ifdrop);
     main_live_stats_print(stats, prog, true);
     return status;
 }
 
 /* Builds the outputs the options ask for. Returns the count, -1 on error. */
-static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, size_t errlen)
+static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, sc_sink **evidence,
+                            char *err, size_t errlen)
 {
     int n = 0;
 
@@ -236,7 +279,7 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, char *err, si
         sinks[n] = sc_evidence_sink_new(cfg, cfg->evidence_dir, err, errlen);
         if (!sinks[n])
             return -1;
-        n++;
+        *evidence = sinks[n++];
     }
     return n;
 }
@@ -307,7 +350,8 @@ int main(int argc, char **argv)
         break;
     }
 
-    int nsinks = main_sinks_build(&cfg, sinks, err, sizeof err);
+    sc_sink *evidence = NULL;
+    int nsinks = main_sinks_build(&cfg, sinks, &evidence, err, sizeof err);
     if (nsinks < 0) {
         for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
             if (sinks[i]->destroy)
@@ -319,6 +363,8 @@ int main(int argc, char **argv)
                                 .finding = progress_finding,
                                 .session_end = progress_session_end } };
     prog.sink.priv = &prog;
+    prog.evidence = cfg.iface ? evidence : NULL;
+    prog.cfg = &cfg;
     sinks[nsinks++] = &prog.sink;
 
     bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;

@@ -158,7 +158,7 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
     *action = SC_ACTION_RUN;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+r:i:p:Z:w:C:G:qj:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+r:i:p:Z:w:C:G:B:qj:", long_options, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (nfiles == sizeof files / sizeof files[0] - 1)
@@ -177,6 +177,12 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
             if (options_number_parse(optarg, 1, 86400 * 366, &v) < 0)
                 FAIL("-G: '%s' is not a number of seconds", optarg);
             cfg->write_rotate = (unsigned)v;
+            break;
+        case 'B':
+            /* KiB, as tcpdump -B; libpcap takes bytes in an int */
+            if (options_number_parse(optarg, 1, INT_MAX / 1024, &v) < 0)
+                FAIL("-B: '%s' is not a buffer size in KiB (1-%d)", optarg, INT_MAX / 1024);
+            cfg->buffer_kib = (unsigned)v;
             break;
         case 'q': cfg->quiet = true; break;
         case 'p':
@@ -278,6 +284,8 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         FAIL("nothing to read: give -r FILE or -i IFACE (see smtpscope --help)");
     if (cfg->drop_user && !cfg->iface)
         FAIL("-Z applies to live capture (-i) only");
+    if (cfg->buffer_kib && !cfg->iface)
+        FAIL("-B applies to live capture (-i) only");
     if (cfg->write_file && !cfg->iface)
         FAIL("-w applies to live capture (-i) only");
     if ((cfg->write_max_bytes || cfg->write_rotate) && !cfg->write_file)
@@ -301,6 +309,7 @@ void sc_options_usage(FILE *fp)
 "  -r FILE             read a capture file (several: each on its own)\n"
 "  -i IFACE            sniff live (needs CAP_NET_RAW)\n"
 "  -Z USER             drop privileges to USER once the capture is open\n"
+"  -B SIZE             live: kernel capture buffer of SIZE KiB (default 16384)\n"
 "  -w FILE             live: also write the packets of SMTP sessions\n"
 "  -C SIZE             -w: a new file past SIZE million bytes (FILE1, ...)\n"
 "  -G SECONDS          -w: a new file every SECONDS (FILE: strftime pattern)\n"

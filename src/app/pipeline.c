@@ -61,6 +61,7 @@ typedef struct sc_pipeline {
     time_t                    last_expire;
     uint64_t                  last_frame;
     struct timeval            last_ts;
+    char                      filter[2 * SC_PORTS_MAX * 24 + 544]; /* live: in force */
 } pipeline_run;
 
 /* (sc_pipeline is the file loop in pieces, for -j: include/pipeline.h.) */
@@ -222,6 +223,8 @@ static void pipeline_conn_event(void *ctx, sc_conn *conn, const sc_flow_event *e
 
     if (run->inner.event)
         run->inner.event(run->inner.ctx, conn, ev);
+    if (ev->kind == SC_FLOW_CLOSE && run->hooks && run->hooks->conn_closed)
+        run->hooks->conn_closed(run->hooks->ctx, conn);
 }
 
 static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
@@ -230,6 +233,8 @@ static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
 
     if (run->dump)
         sc_dumper_write(run->dump, &pkt->ts, pkt->caplen, pkt->wirelen, pkt->data);
+    if (run->hooks && run->hooks->conn_packet)
+        run->hooks->conn_packet(run->hooks->ctx, conn, pkt);
     if (run->inner.packet)
         run->inner.packet(run->inner.ctx, conn, pkt);
 }
@@ -238,10 +243,10 @@ static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
  * TCP on the SMTP ports (all TCP with --any-port) and IPv4 fragments, also
  * under one VLAN tag on Ethernet. A busy gateway then copies its other
  * traffic to nobody, which is what keeps the drop counters at zero. */
-static int pipeline_filter_install(const sc_config *cfg, sc_capture *cap,
-                                   char *err, size_t errlen)
+static int pipeline_filter_install(const sc_config *cfg, sc_capture *cap, char *expr,
+                                   size_t exprlen, char *err, size_t errlen)
 {
-    char core[PIPELINE_FILTER_MAX], expr[2 * PIPELINE_FILTER_MAX + 32];
+    char core[PIPELINE_FILTER_MAX];
     size_t n = 0;
     struct bpf_program prog;
     pcap_t *p = sc_capture_pcap(cap);
@@ -260,9 +265,9 @@ static int pipeline_filter_install(const sc_config *cfg, sc_capture *cap,
     }
     snprintf(core + n, sizeof core - n, " or (ip[6:2] & 0x3fff != 0)");
     if (sc_capture_linktype(cap) == DLT_EN10MB)
-        snprintf(expr, sizeof expr, "%s or (vlan and (%s))", core, core);
+        snprintf(expr, exprlen, "%s or (vlan and (%s))", core, core);
     else
-        snprintf(expr, sizeof expr, "%s", core);
+        snprintf(expr, exprlen, "%s", core);
     if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
         snprintf(err, errlen, "%s: cannot compile the capture filter: %s",
                  sc_capture_name(cap), pcap_geterr(p));
@@ -363,10 +368,11 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
     struct timeval now;
 
     memset(stats, 0, sizeof *stats);
-    run.cap = sc_capture_open_live(cfg->iface, cfg->bpf, err, errlen);
+    run.cap = sc_capture_open_live(cfg->iface, cfg->bpf, cfg->buffer_kib, err, errlen);
     if (!run.cap)
         return -1;
-    if (pipeline_filter_install(cfg, run.cap, err, errlen) < 0)
+    gettimeofday(&now, NULL);
+    if (pipeline_filter_install(cfg, run.cap, run.filter, sizeof run.filter, err, errlen) < 0)
         goto fail;
     {
         char perr[PCAP_ERRBUF_SIZE];
@@ -386,6 +392,15 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
     }
     if (cfg->drop_user && pipeline_privileges_drop(cfg->drop_user, err, errlen) < 0)
         goto fail;
+    if (hooks && hooks->live_open) {
+        pcap_t *p = sc_capture_pcap(run.cap);
+        sc_live_source src = { .iface = cfg->iface,
+                               .filter = cfg->bpf ? cfg->bpf : run.filter,
+                               .linktype = pcap_datalink(p), .snaplen = pcap_snapshot(p),
+                               .start = now };
+        if (hooks->live_open(hooks->ctx, &src, err, errlen) != 0)
+            goto fail;
+    }
     run.reasm = sc_reasm_new(cfg, &wrap, err, errlen);
     if (!run.reasm)
         goto fail;

@@ -174,7 +174,8 @@ sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, s
     return cap;
 }
 
-sc_capture *sc_capture_open_live(const char *iface, const char *bpf, char *err, size_t errlen)
+sc_capture *sc_capture_open_live(const char *iface, const char *bpf, unsigned buffer_kib,
+                                 char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     sc_capture *cap = calloc(1, sizeof *cap);
@@ -194,7 +195,7 @@ sc_capture *sc_capture_open_live(const char *iface, const char *bpf, char *err, 
     }
     pcap_set_snaplen(cap->pcap, CAPTURE_LIVE_SNAPLEN);
     pcap_set_promisc(cap->pcap, 1);
-    pcap_set_buffer_size(cap->pcap, CAPTURE_LIVE_BUFFER);
+    pcap_set_buffer_size(cap->pcap, buffer_kib ? (int)buffer_kib * 1024 : CAPTURE_LIVE_BUFFER);
     pcap_set_timeout(cap->pcap, CAPTURE_LIVE_TIMEOUT);
     rc = pcap_activate(cap->pcap);
     if (rc < 0) {

@@ -11,7 +11,13 @@
  *                        then the session's text report without colour.
  *   DIR/session-ID.pcap  written at finish: the capture file is read again
  *                        (pcapcut.h) and the session's packets copied, with
- *                        payloads masked under --redact.
+ *                        payloads masked under --redact. Live (-i) there is
+ *                        no capture file: each connection's packets are
+ *                        spooled as they come (livecut.h, made after -Z by
+ *                        sc_evidence_live_open), the pcap is cut from the
+ *                        spool when the session ends, before its .txt,
+ *                        whose header then names the interface, the filter
+ *                        and the start of the capture, and hashes the pcap.
  * Names are built from numbers only, never from wire data. Each capture
  * file of -r numbers its sessions from 1, so with several files the names
  * start with the file's position in -r: DIR/2-session-ID.txt.
@@ -40,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +54,7 @@
 #include <unistd.h>
 
 #include "idmap.h"
+#include "livecut.h"
 #include "outfmt.h"
 #include "output.h"
 #include "pcapcut.h"
@@ -60,6 +68,13 @@
 
 #define EV_FINDINGS_LISTED 100
 #define EV_COPIES_MAX 999       /* sc_evidence_one_new: session-ID.999.txt */
+/* Live: packets kept for a connection that is not (yet) a session. A
+ * session starts at its first stream bytes, so this is the handshake and
+ * one delivery; more means a connection --any-port follows but the
+ * analyser did not take for SMTP (or a client talking long before the
+ * greeting), whose bytes need not fill the disk. */
+#define EV_PRESESSION_MAX  (256 * 1024)
+#define EV_PRESESSION_TEXT "256 KiB"
 
 typedef struct ev_finding {
     const sc_rule *rule;
@@ -98,7 +113,20 @@ typedef struct evidence_sink {
     bool             one;             /* sc_evidence_one_new */
     char            *msg;             /* one: the outcome, for the status line */
     size_t           msglen;
+    uint64_t         pcaps_live;      /* live: session pcaps written */
+    sc_livecut      *lc;              /* live: each connection's packets */
+    char            *live_iface;      /* live: where they come from */
+    char            *live_filter;
+    struct timeval   live_start;
 } evidence_sink;
+
+/* A live session's pcap, as written at its end (for the .txt header). */
+typedef struct ev_livepcap {
+    bool          written;
+    char          sha[80];
+    sc_cut_target t;
+    char          why[160];          /* not written: the reason */
+} ev_livepcap;
 
 static bool ev_is_stdin(const char *file)
 {
@@ -263,14 +291,14 @@ static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding
         x->cited[f->rule->id] = true;
 }
 
-static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *info, ev_live *x,
-                          const char *stem)
+/* Where the session came from: a capture file. */
+static void ev_txt_source_file(evidence_sink *v, FILE *fp, const sc_session_info *info,
+                               const char *stem)
 {
     char esc[4096];
     const char *file = info->capture_file ? info->capture_file : "-";
 
     sc_safe_snprint(esc, sizeof esc, (const uint8_t *)file, strlen(file));
-    fprintf(fp, "smtpscope %s evidence: session %" PRIu64 "\n", SC_VERSION, info->id);
     fprintf(fp, "capture file:  %s\n", esc);
     fprintf(fp, "SHA-256:       %s\n", ev_hash(v, file));
     fprintf(fp, "frames:        #%" PRIu64 "-#%" PRIu64 " of the capture file (%" PRIu64
@@ -284,6 +312,49 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
                 v->cfg->redact ? "; payload masked, checksums recomputed" : "");
     fprintf(fp, "numbering:     frame numbers below are those of the capture file (as "
             "Wireshark numbers it); the .pcap renumbers its frames from 1\n");
+}
+
+/* Where the session came from: a live interface. There is no capture
+ * file: the hash is that of the session's pcap, written from the packets
+ * kept as they arrived. The interface name and the filter are the user's
+ * words, still printed safely. */
+static void ev_txt_source_live(evidence_sink *v, FILE *fp, const sc_session_info *info,
+                               const char *stem, const ev_livepcap *lp)
+{
+    char iface[512], filter[4096], t[64];
+
+    sc_safe_snprint(iface, sizeof iface, (const uint8_t *)v->live_iface, strlen(v->live_iface));
+    sc_safe_snprint(filter, sizeof filter, (const uint8_t *)v->live_filter,
+                    strlen(v->live_filter));
+    fprintf(fp, "capture file:  none: captured live on interface %s\n", iface);
+    fprintf(fp, "capture:       started %s, kernel filter \"%s\"\n",
+            sc_fmt_rfc3339(&v->live_start, t, sizeof t), filter);
+    if (lp->written) {
+        fprintf(fp, "SHA-256:       %s (of %s.pcap as written; there is no capture "
+                "file to hash)\n", lp->sha, stem);
+        fprintf(fp, "packets:       %s.pcap (this session's %" PRIu64 " packets as captured, "
+                "original timestamps%s%s)\n", stem, lp->t.written,
+                v->cfg->redact ? "; payload masked, checksums recomputed" : "",
+                lp->t.frags_left_out ? "; IP fragments left out" : "");
+    } else {
+        fprintf(fp, "SHA-256:       not available: no pcap written\n");
+        fprintf(fp, "packets:       not written: %s\n", lp->why);
+    }
+    fprintf(fp, "frames:        #%" PRIu64 "-#%" PRIu64 " counted from the start of the "
+            "capture (%" PRIu64 " frames of this session)\n",
+            info->first_frame, info->last_frame, info->frames);
+    fprintf(fp, "numbering:     frame numbers below count every frame the kernel filter "
+            "passed since the capture started; the .pcap numbers its frames from 1\n");
+}
+
+static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *info, ev_live *x,
+                          const char *stem, const ev_livepcap *lp)
+{
+    fprintf(fp, "smtpscope %s evidence: session %" PRIu64 "\n", SC_VERSION, info->id);
+    if (lp)
+        ev_txt_source_live(v, fp, info, stem, lp);
+    else
+        ev_txt_source_file(v, fp, info, stem);
     fprintf(fp, "redacted:      %s\n", v->cfg->redact ?
             "yes (message content and AUTH exchanges replaced by X)" : "no");
     fprintf(fp, "\nfindings: %" PRIu64 "\n", x->nfind_total);
@@ -384,6 +455,66 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
     return NULL;
 }
 
+/* Live: the session's pcap, cut from the packets kept for its
+ * connection (the same cut as from a capture file: only its 4-tuple,
+ * masked under --redact), then hashed. The spool goes once the
+ * connection ends (sc_evidence_live_closed). */
+static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const char *stem,
+                        ev_livepcap *lp)
+{
+    char err[512];
+    uint64_t frames;
+    sc_livecut_lack lack;
+    const char *spool = sc_livecut_take(v->lc, info->id, &frames, &lack);
+    char *path = ev_path(v, stem, "pcap");
+
+    memset(lp, 0, sizeof *lp);
+    if (!spool || !path) {
+        snprintf(lp->why, sizeof lp->why, "%s",
+                 !path ? "out of memory" :
+                 lack == SC_LIVECUT_FAILED ?
+                 "the packets could not be kept (see the message on standard error)" :
+                 lack == SC_LIVECUT_STOPPED ?
+                 "the connection carried over " EV_PRESESSION_TEXT " before it was "
+                 "recognised as SMTP; its packets were not kept" :
+                 "no packet of the session was kept");
+        free(path);
+        return;
+    }
+    lp->t.id = info->id;
+    lp->t.client = info->client;
+    lp->t.server = info->server;
+    lp->t.first_frame = 1;
+    lp->t.last_frame = UINT64_MAX;
+    lp->t.path = path;
+    if (v->cfg->redact && info->nredact && info->redact) {
+        lp->t.redact = info->redact;
+        lp->t.nredact = info->nredact;
+    }
+    if (sc_pcapcut(spool, &lp->t, 1, err, sizeof err) < 0) {
+        ev_say(v, "%s", err);
+        snprintf(lp->why, sizeof lp->why, "the kept packets could not be read back");
+    } else if (lp->t.error) {
+        ev_say(v, "%s: %s", path, strerror(lp->t.error));
+        snprintf(lp->why, sizeof lp->why, "%s", strerror(lp->t.error));
+    } else if (!lp->t.written) {
+        snprintf(lp->why, sizeof lp->why, "no packet of the session was kept");
+    } else if (sc_sha256_file(path, lp->sha) < 0) {
+        lp->written = true;
+        snprintf(lp->sha, sizeof lp->sha, "not available: %s", strerror(errno));
+    } else {
+        lp->written = true;
+    }
+    if (lp->written)
+        v->pcaps_live++;
+    if (lp->t.frags_left_out)
+        ev_say(v, "%s: %" PRIu64 " IP fragments left out (their payload cannot be masked)",
+               path, lp->t.frags_left_out);
+    lp->t.path = NULL;
+    lp->t.redact = NULL;
+    free(path);
+}
+
 static void ev_session_end(sc_sink *s, const sc_session_info *info)
 {
     evidence_sink *v = s->priv;
@@ -405,13 +536,20 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
         free(path);
         goto done;
     }
-    ev_txt_header(v, fp, info, x, stem);
+    if (v->lc) {
+        ev_livepcap lp;
+        ev_live_cut(v, info, stem, &lp);
+        ev_txt_header(v, fp, info, x, stem, &lp);
+    } else {
+        ev_txt_header(v, fp, info, x, stem, NULL);
+    }
     sc_tb_block_write(v->e, x->b, fp);
     if (fclose(fp) != 0) {
         ev_say(v, "%s: %s", path, strerror(errno));
     } else {
         v->txt_written++;
-        ev_cut_add(v, info, stem, path);
+        if (!v->lc)
+            ev_cut_add(v, info, stem, path);
         if (v->one && ev_is_stdin(info->capture_file))
             ev_say(v, "wrote %s (no pcap: standard input cannot be read again)", path);
     }
@@ -428,6 +566,7 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
     uint64_t pcaps = 0;
 
     (void)tot;
+    pcaps = v->pcaps_live;
     /* One pass per capture file, for the sessions that came from it (they
      * are contiguous: files are analysed one after another). */
     for (size_t i = 0; i < v->ncuts;) {
@@ -473,6 +612,9 @@ static void ev_destroy(sc_sink *s)
         free(v->cuts[i].txt);
     }
     free(v->cuts);
+    sc_livecut_free(v->lc);
+    free(v->live_iface);
+    free(v->live_filter);
     sc_idmap_free(v->live);     /* every session ended before finish */
     sc_tb_engine_free(v->e);
     free(v->hash_file);
@@ -520,13 +662,39 @@ static evidence_sink *ev_new(const sc_config *cfg, const char *dir, char *err, s
     return v;
 }
 
+/* Live with -Z: a DIR made here (as root, before the drop) is given to
+ * the -Z user, who writes the bundles once privileges are dropped, as
+ * tcpdump's -Z user writes its rotated files. A DIR that existed is left
+ * as it is: if that user cannot write it, sc_evidence_live_open says so
+ * before any packet is read. */
+static int ev_dir_give(const sc_config *cfg, const char *dir, char *err, size_t errlen)
+{
+    struct passwd *pw;
+
+    if (!cfg->iface || !cfg->drop_user || geteuid() != 0)
+        return 0;
+    if (!(pw = getpwnam(cfg->drop_user)))
+        return 0;                /* the pipeline refuses the unknown user */
+    if (chown(dir, pw->pw_uid, pw->pw_gid) < 0) {
+        snprintf(err, errlen, "--evidence %s: cannot give it to %s: %s", dir,
+                 cfg->drop_user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir, char *err, size_t errlen)
 {
     evidence_sink *v;
     DIR *d;
     struct dirent *de;
 
+    struct stat st;
+    bool made = stat(dir, &st) < 0 && errno == ENOENT;
+
     if (ev_dir_check("--evidence ", dir, err, errlen) < 0)
+        return NULL;
+    if (made && ev_dir_give(cfg, dir, err, errlen) < 0)
         return NULL;
     if (!(d = opendir(dir))) {
         snprintf(err, errlen, "--evidence %s: %s", dir, strerror(errno));
@@ -556,4 +724,49 @@ sc_sink *sc_evidence_one_new(const sc_config *cfg, const char *dir, char *msg, s
     v->msg = msg;
     v->msglen = msglen;
     return &v->sink;
+}
+
+/* ---- live capture ------------------------------------------------------ */
+
+int sc_evidence_live_open(sc_sink *ev, const sc_live_source *src, char *err, size_t errlen)
+{
+    evidence_sink *v = ev->priv;
+    char why[512];
+
+    if (!(v->live_iface = strdup(src->iface)) || !(v->live_filter = strdup(src->filter))) {
+        snprintf(err, errlen, "--evidence %s: out of memory", v->dir);
+        return -1;
+    }
+    v->live_start = src->start;
+    /* Made now, after -Z: the spool is the -Z user's, and a DIR that user
+     * cannot write is refused before any packet is read. */
+    if (!(v->lc = sc_livecut_new(v->dir, src->linktype, src->snaplen, why, sizeof why))) {
+        snprintf(err, errlen, "--evidence %s%s%s", why,
+                 v->cfg->drop_user ? " (as -Z user " : "",
+                 v->cfg->drop_user ? v->cfg->drop_user : "");
+        if (v->cfg->drop_user)
+            snprintf(err + strlen(err), errlen - strlen(err), ")");
+        return -1;
+    }
+    return 0;
+}
+
+void sc_evidence_live_packet(sc_sink *ev, uint64_t conn_id, const sc_packet *pkt)
+{
+    evidence_sink *v = ev->priv;
+
+    if (!v->lc || (v->cfg->only_session && v->cfg->only_session != conn_id))
+        return;
+    sc_livecut_packet(v->lc, conn_id, pkt);
+    if (!sc_idmap_get(v->live, conn_id) &&
+        sc_livecut_bytes(v->lc, conn_id) > EV_PRESESSION_MAX)
+        sc_livecut_stop(v->lc, conn_id);
+}
+
+void sc_evidence_live_closed(sc_sink *ev, uint64_t conn_id)
+{
+    evidence_sink *v = ev->priv;
+
+    if (v->lc)
+        sc_livecut_drop(v->lc, conn_id);
 }

@@ -20,7 +20,7 @@
 #include "output.h"
 #include "safeprint.h"
 
-#define SC_JSON_SCHEMA "1.0"
+#define SC_JSON_SCHEMA "1.1"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
@@ -206,6 +206,14 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     fprintf(o, "},\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
             ",\"info\":%" PRIu64 "},\"dropped\":%" PRIu64, t->by_severity[SC_SEV_ERROR],
             t->by_severity[SC_SEV_WARNING], t->by_severity[SC_SEV_INFO], t->dropped);
+    if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
+        json_key(o, "live");
+        fputs("{\"interface\":", o);
+        sc_json_fputstr(o, t->iface);
+        fprintf(o, ",\"received\":%" PRIu64 ",\"dropped_kernel\":%" PRIu64
+                ",\"dropped_interface\":%" PRIu64 "}", t->received, t->dropped_kernel,
+                t->dropped_iface);
+    }
     json_line_end(j);
     fflush(o);
 }

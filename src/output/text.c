@@ -25,6 +25,7 @@
 #include "idmap.h"
 #include "outfmt.h"
 #include "output.h"
+#include "safeprint.h"
 #include "textblock.h"
 
 typedef struct text_entry {
@@ -180,17 +181,35 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
     }
 }
 
+/* Live: no file was read; the interface and what pcap_stats counted
+ * (tcpdump's words), the interface name printed safely. */
+static void text_totals_live(text_sink *t, const sc_totals *tot)
+{
+    char iface[256];
+
+    sc_safe_snprint(iface, sizeof iface, (const uint8_t *)tot->iface, strlen(tot->iface));
+    fprintf(t->out, "%stotals: live capture on %s, %" PRIu64 " packets (%" PRIu64
+            " received by filter, %" PRIu64 " dropped by kernel, %" PRIu64
+            " dropped by interface), %" PRIu64 " bytes, %" PRIu64 " session%s (%" PRIu64
+            " shown)%s\n", t->color ? "\033[1m" : "", iface, tot->packets, tot->received,
+            tot->dropped_kernel, tot->dropped_iface, tot->bytes, tot->sessions,
+            tot->sessions == 1 ? "" : "s", t->shown, t->color ? "\033[0m" : "");
+}
+
 static void text_totals(text_sink *t, const sc_totals *tot)
 {
     FILE *o = t->out;
     uint64_t nf = tot->by_severity[0] + tot->by_severity[1] + tot->by_severity[2];
 
-    fprintf(o, "%stotals: %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes, %"
-            PRIu64 " session%s (%" PRIu64 " shown), %" PRIu64 " dropped%s\n",
-            t->color ? "\033[1m" : "", tot->files, tot->files == 1 ? "" : "s",
-            tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
-            t->shown, tot->dropped,
-            t->color ? "\033[0m" : "");
+    if (tot->iface)
+        text_totals_live(t, tot);
+    else
+        fprintf(o, "%stotals: %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes, %"
+                PRIu64 " session%s (%" PRIu64 " shown), %" PRIu64 " dropped%s\n",
+                t->color ? "\033[1m" : "", tot->files, tot->files == 1 ? "" : "s",
+                tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
+                t->shown, tot->dropped,
+                t->color ? "\033[0m" : "");
     if (nf == 0) {
         fprintf(o, "findings: none\n");
         return;

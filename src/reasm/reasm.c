@@ -85,6 +85,7 @@ struct reasm_conn {
     uint32_t            next[2];               /* sequence number of the first data byte */
     uint64_t            delivered[2];          /* bytes out, gap filler included */
     uint64_t            filler[2];             /* filler bytes injected, not yet out */
+    uint64_t            gap_out[2];            /* filler bytes out, not yet reported */
     bool                hi_valid[2];
     uint32_t            hi[2];                 /* end of the highest byte seen */
     bool                gap_pending[2];
@@ -150,6 +151,19 @@ static uint32_t reasm_exp(const reasm_conn *c, int d)
     return c->next[d] + (uint32_t)c->delivered[d];
 }
 
+/* The filler bytes out of libnids so far, as one gap: a hole is filled in
+ * pieces of at most SEG_MAX_PAYLOAD, and a hole of a gigabyte (an ACK that
+ * far ahead, which hostile captures have) must not become 16 000 gaps. */
+static void reasm_gap_report(sc_reasm *r, reasm_conn *c, int d)
+{
+    uint64_t g = c->gap_out[d];
+
+    if (g) {
+        c->gap_out[d] = 0;
+        reasm_event_emit(r, c, SC_FLOW_GAP, (sc_dir)d, NULL, 0, g, r->cur_frame, r->cur_ts);
+    }
+}
+
 /* Bytes libnids delivered for direction d: filler first, then data. */
 static void reasm_bytes_deliver(sc_reasm *r, reasm_conn *c, int d, const uint8_t *p, size_t n)
 {
@@ -158,9 +172,10 @@ static void reasm_bytes_deliver(sc_reasm *r, reasm_conn *c, int d, const uint8_t
     if (f) {
         c->filler[d] -= f;
         c->delivered[d] += f;
-        reasm_event_emit(r, c, SC_FLOW_GAP, (sc_dir)d, NULL, 0, f, r->cur_frame, r->cur_ts);
+        c->gap_out[d] += f;
     }
     if (n > f) {
+        reasm_gap_report(r, c, d);
         c->delivered[d] += n - f;
         reasm_event_emit(r, c, SC_FLOW_DATA, (sc_dir)d, p + f, n - f, 0, r->cur_frame, r->cur_ts);
     }
@@ -403,7 +418,21 @@ static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target)
         if (!seq_before(exp, target) || target - exp > REASM_GAP_LIMIT)
             break;
         end = reasm_ooo_bound(c, d, exp, target);
-        len = end - exp > SEG_MAX_PAYLOAD ? SEG_MAX_PAYLOAD : end - exp;
+        if (end - exp > SEG_MAX_PAYLOAD) {
+            /* A long hole: all but its last piece is skipped by moving
+             * libnids' expected sequence number (EXP_SEQ is the sender's
+             * first_data_seq plus the bytes counted), not filled, so a
+             * hostile ACK a gigabyte ahead costs one piece, not 16 000.
+             * Nothing libnids holds lies inside: the hole ends at the
+             * first queued out-of-order segment. */
+            struct half_stream *snd = d == SC_DIR_C2S ? &c->nids->client : &c->nids->server;
+            uint32_t skip = end - exp - SEG_MAX_PAYLOAD;
+            snd->first_data_seq += skip;
+            c->delivered[d] += skip;
+            c->gap_out[d] += skip;
+            exp += skip;
+        }
+        len = end - exp;
         /* libnids drops a segment that ends before the receiver's last
          * ACK as a retransmission; the filler must get through. */
         if (seq_before(exp + len, rcv->ack_seq))
@@ -415,6 +444,7 @@ static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target)
             break;
         }
     }
+    reasm_gap_report(r, c, d);
 }
 
 /* Everything seen or acknowledged of both directions is pushed out. */

@@ -11,8 +11,13 @@
  *   (sc_smtp does this from the server port).
  * - --any-port: a connection to a port that is not an SMTP port becomes a
  *   session only when the server's first bytes read as a greeting
- *   ("220", or "554"/"421" refusing, then SP, "-" or CRLF); until then its
- *   events are dropped, so such a session starts at the greeting.
+ *   ("220", or "554"/"421" refusing, then SP, "-" or CRLF). What the
+ *   client sent before that is kept in a bounded look-behind (the first
+ *   AN_LOOKBEHIND bytes, in at most AN_LOOKBEHIND_CHUNKS deliveries, with
+ *   their frames) and replayed into the session ahead of the greeting, so
+ *   that a client talking first (pregreeting) is seen on any port; bytes
+ *   beyond the bound reach the session as a gap. A connection whose server
+ *   answers with something else is dropped with its look-behind.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,24 @@ typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
  * seen before the first bytes are replayed into the session when it
  * starts. */
 #define AN_EARLY_MAX 4
+
+/* --any-port: client bytes before the server's first bytes. */
+#define AN_LOOKBEHIND        2048
+#define AN_LOOKBEHIND_CHUNKS 8
+typedef struct an_lookbehind {
+    uint8_t        buf[AN_LOOKBEHIND];
+    size_t         len;
+    unsigned       nchunks;
+    struct {
+        size_t         off, len;
+        uint64_t       frame;
+        struct timeval ts;
+    } chunk[AN_LOOKBEHIND_CHUNKS];
+    uint64_t       beyond;          /* bytes not kept */
+    uint64_t       beyond_frame;    /* the frame of the last of them */
+    struct timeval beyond_ts;
+} an_lookbehind;
+
 typedef struct an_conn {
     an_state  state;
     sc_smtp  *s;
@@ -36,6 +59,7 @@ typedef struct an_conn {
     sc_packet first, last;     /* (frame and time only) */
     unsigned  nearly;          /* FIN/RST events before the first bytes */
     sc_flow_event early[AN_EARLY_MAX];
+    an_lookbehind *lb;         /* --any-port, until the server speaks */
 } an_conn;
 
 struct sc_analyzer {
@@ -130,6 +154,59 @@ static bool an_is_greeting(const uint8_t *p, size_t n)
     return p[3] == ' ' || p[3] == '-' || p[3] == '\r' || p[3] == '\n';
 }
 
+/* Keeps client bytes that came before the server's first bytes: as many
+ * as fit, the rest counted. Allocated at the first such bytes only. */
+static void an_lookbehind_keep(an_conn *ac, const sc_flow_event *ev)
+{
+    an_lookbehind *lb = ac->lb;
+    size_t n;
+
+    if (!lb && !(lb = ac->lb = calloc(1, sizeof *lb)))
+        return;
+    n = AN_LOOKBEHIND - lb->len;
+    if (lb->beyond || lb->nchunks == AN_LOOKBEHIND_CHUNKS)
+        n = 0;                 /* once bytes are lost, keep none after them */
+    if (n > ev->len)
+        n = ev->len;
+    if (n) {
+        memcpy(lb->buf + lb->len, ev->data, n);
+        lb->chunk[lb->nchunks].off = lb->len;
+        lb->chunk[lb->nchunks].len = n;
+        lb->chunk[lb->nchunks].frame = ev->frame;
+        lb->chunk[lb->nchunks].ts = ev->ts;
+        lb->nchunks++;
+        lb->len += n;
+    }
+    if (n < ev->len) {
+        lb->beyond += ev->len - n;
+        lb->beyond_frame = ev->frame;
+        lb->beyond_ts = ev->ts;
+    }
+}
+
+/* The greeting came: the kept client bytes go first, in their frames. */
+static void an_lookbehind_replay(sc_analyzer *a, sc_conn *conn, an_conn *ac)
+{
+    an_lookbehind *lb = ac->lb;
+
+    if (!lb)
+        return;
+    an_session_start(a, conn, ac);
+    for (unsigned i = 0; ac->s && i < lb->nchunks; i++) {
+        sc_flow_event ev = { .kind = SC_FLOW_DATA, .dir = SC_DIR_C2S,
+                             .data = lb->buf + lb->chunk[i].off, .len = lb->chunk[i].len,
+                             .frame = lb->chunk[i].frame, .ts = lb->chunk[i].ts };
+        sc_smtp_event(ac->s, &ev);
+    }
+    if (ac->s && lb->beyond) {
+        sc_flow_event ev = { .kind = SC_FLOW_GAP, .dir = SC_DIR_C2S, .gap = lb->beyond,
+                             .frame = lb->beyond_frame, .ts = lb->beyond_ts };
+        sc_smtp_event(ac->s, &ev);
+    }
+    free(lb);
+    ac->lb = NULL;
+}
+
 static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
 {
     sc_analyzer *a = ctx;
@@ -137,8 +214,17 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
 
     if (!ac)
         return;
-    if (ac->state == AN_WAIT_GREETING && ev->kind == SC_FLOW_DATA && ev->dir == SC_DIR_S2C)
+    if (ac->state == AN_WAIT_GREETING && ev->kind == SC_FLOW_DATA && ev->dir == SC_DIR_C2S) {
+        an_lookbehind_keep(ac, ev);
+        return;
+    }
+    if (ac->state == AN_WAIT_GREETING && ev->kind == SC_FLOW_DATA && ev->dir == SC_DIR_S2C) {
         ac->state = an_is_greeting(ev->data, ev->len) ? AN_ANALYSE : AN_SKIP;
+        if (ac->state == AN_ANALYSE)
+            an_lookbehind_replay(a, conn, ac);
+        free(ac->lb);
+        ac->lb = NULL;
+    }
     if (ac->state == AN_ANALYSE && !ac->s) {
         if (ev->kind == SC_FLOW_FIN || ev->kind == SC_FLOW_RST) {
             if (ac->nearly < AN_EARLY_MAX)
@@ -159,6 +245,7 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
     if (ev->kind == SC_FLOW_CLOSE) {
         if (ac->s)
             sc_smtp_free(ac->s);
+        free(ac->lb);
         free(ac);
         conn->user = NULL;
     }
@@ -216,9 +303,14 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
     a->totals.bytes += pkt->caplen;
 }
 
-void sc_analyzer_add_dropped(sc_analyzer *a, uint64_t n)
+void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,
+                          uint64_t dropped_kernel, uint64_t dropped_iface)
 {
-    a->totals.dropped += n;
+    a->totals.iface = iface;
+    a->totals.received = received;
+    a->totals.dropped_kernel = dropped_kernel;
+    a->totals.dropped_iface = dropped_iface;
+    a->totals.dropped = dropped_kernel + dropped_iface;
 }
 
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)

@@ -1601,8 +1601,7 @@ static void smtp_client_closed(sc_smtp *s, uint64_t frame, bool rst)
         s->client.mode == SC_CM_CONTENT && s->client.content_started
             ? "in the middle of message content: the transaction is aborted, nothing is delivered"
         : s->txn_open ? "with a mail transaction open: nothing of it is delivered"
-        : s->info.ntxn && s->cur < 0 && s->info.ntxn_kept &&
-          s->txn[s->info.ntxn_kept - 1].result == SC_TXN_ACCEPTED
+        : s->info.ntxn && s->last_result == SC_TXN_ACCEPTED
             ? "after its message was accepted (nothing is lost)"
         : "with no transaction open";
     smtp_find(s, R_CLOSE_WITHOUT_QUIT, SC_SIDE_CLIENT, frame, NULL,
@@ -1632,7 +1631,6 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.handshake_seen = conn->handshake_seen;
     s->info.capture_file = capture_file;
     s->info.extensions = s->ext_list;
-    s->info.txn = s->txn;
     s->info.redact = s->redact;
     s->info.close_after = "greeting";
     s->cur = -1;
@@ -1889,6 +1887,6 @@ void sc_smtp_free(sc_smtp *s)
     sc_server_free(&s->server);
     sc_matcher_free(&s->m);
     free(s->shadow);
-    free(s->store);
+    smtp_txn_free(s);
     free(s);
 }

@@ -24,8 +24,8 @@
 #include "../smtp/matcher.h"
 #include "../smtp/server.h"
 
-#define SC_TXN_KEEP     2
-#define SC_RCPT_KEEP    3
+#define SC_TXN_KEEP     16       /* the -j record relay keeps 16 x 16 */
+#define SC_RCPT_KEEP    8
 #define SC_ADDR_KEEP    64
 #define SC_EXT_KEEP     14
 #define SC_EXT_LEN      32
@@ -38,15 +38,25 @@ typedef struct smtp_shadow {
     sc_pending p;
 } smtp_shadow;
 
+/* The bytes behind one kept transaction, allocated when its MAIL is read:
+ * a session pays for the transactions it has, not for the most it may. */
+typedef struct smtp_txn_bytes {
+    sc_bytes         rcpt_b[SC_RCPT_KEEP];
+    uint8_t          mail_s[SC_ADDR_KEEP];
+    uint8_t          rcpt_s[SC_RCPT_KEEP][SC_ADDR_KEEP];
+    uint8_t          reply_s[SC_ADDR_KEEP];
+} smtp_txn_bytes;
+
 /* The bytes behind the kept keywords and transactions: most of a session's
  * memory, so allocated only once the session has some (smtp_txn.c); a
- * connection that never carries a reply or a MAIL costs none of it. */
+ * connection that never carries a reply or a MAIL costs none of it. The
+ * transaction records themselves (txn, what the outputs read as an array)
+ * grow by doubling up to SC_TXN_KEEP. */
 typedef struct smtp_store {
     uint8_t          kw[SC_EXT_KEEP][SC_EXT_LEN];    /* reply being read */
-    sc_bytes         rcpt_b[SC_TXN_KEEP][SC_RCPT_KEEP];
-    uint8_t          mail_s[SC_TXN_KEEP][SC_ADDR_KEEP];
-    uint8_t          rcpt_s[SC_TXN_KEEP][SC_RCPT_KEEP][SC_ADDR_KEEP];
-    uint8_t          reply_s[SC_TXN_KEEP][SC_ADDR_KEEP];
+    sc_txn          *txn;
+    size_t           txn_cap;
+    smtp_txn_bytes  *tb[SC_TXN_KEEP];
 } smtp_store;
 
 struct sc_smtp {
@@ -149,10 +159,10 @@ struct sc_smtp {
     sc_verb          last_verb;
 
     /* transactions */
-    sc_txn           txn[SC_TXN_KEEP];
     smtp_store      *store;          /* allocated at the first keyword or MAIL */
-    int              cur;            /* index in txn[] of the open one, or -1 */
+    int              cur;            /* index in store->txn[] of the open one, or -1 */
     bool             txn_open;       /* a transaction is open (kept or not) */
+    sc_txn_result    last_result;    /* of the last one that ended (kept or not) */
     sc_range         redact[SC_REDACT_KEEP];
 };
 
@@ -186,6 +196,7 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
+void smtp_txn_free(sc_smtp *s);
 void smtp_kw_reset(sc_smtp *s);
 void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len);
 void smtp_kw_commit(sc_smtp *s, bool helo);

@@ -1,7 +1,7 @@
 /*
  * smtp_txn.c - the bounded records of a session: mail transactions (the
  * first SC_TXN_KEEP kept with SC_RCPT_KEEP recipients each, the rest
- * counted), the EHLO keywords the server listed, and the stream ranges
+ * counted; each kept one allocated when its MAIL is read), the EHLO keywords the server listed, and the stream ranges
  * that --redact masks (message content, AUTH data). When the range table
  * is full the last range grows to cover the new one: masking too much is
  * safe, masking too little is not.
@@ -27,57 +27,97 @@ static size_t txn_copy(uint8_t *dst, const uint8_t *p, size_t n)
     return n;
 }
 
+/* Room for record i and its bytes; false without memory (the transaction
+ * is then counted, not kept). */
+static bool txn_room(smtp_store *st, size_t i)
+{
+    if (i >= st->txn_cap) {
+        size_t cap = st->txn_cap ? st->txn_cap * 2 : 1;
+        sc_txn *t = realloc(st->txn, (cap < SC_TXN_KEEP ? cap : SC_TXN_KEEP) * sizeof *t);
+        if (!t)
+            return false;
+        st->txn = t;
+        st->txn_cap = cap < SC_TXN_KEEP ? cap : SC_TXN_KEEP;
+    }
+    if (!st->tb[i])
+        st->tb[i] = malloc(sizeof *st->tb[i]);
+    return st->tb[i] != NULL;
+}
+
 void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len)
 {
     size_t i = s->info.ntxn++;
-
     smtp_store *st;
+    smtp_txn_bytes *tb;
 
     s->txn_open = true;
     s->cur = -1;
-    if (i >= SC_TXN_KEEP || !(st = txn_store(s)))
+    if (i >= SC_TXN_KEEP || !(st = txn_store(s)) || !txn_room(st, i))
         return;
+    tb = st->tb[i];
     s->cur = (int)i;
     s->info.ntxn_kept = i + 1;
-    memset(&s->txn[i], 0, sizeof s->txn[i]);
-    s->txn[i].mail_from.p = st->mail_s[i];
-    s->txn[i].mail_from.len = txn_copy(st->mail_s[i], arg, len);
-    s->txn[i].rcpt_to = st->rcpt_b[i];
+    s->info.txn = st->txn;
+    memset(&st->txn[i], 0, sizeof st->txn[i]);
+    st->txn[i].mail_from.p = tb->mail_s;
+    st->txn[i].mail_from.len = txn_copy(tb->mail_s, arg, len);
+    st->txn[i].rcpt_to = tb->rcpt_b;
+}
+
+/* The kept transaction being read, or NULL. */
+static sc_txn *txn_cur(sc_smtp *s)
+{
+    return s->cur >= 0 ? &s->store->txn[s->cur] : NULL;
+}
+
+void smtp_txn_free(sc_smtp *s)
+{
+    if (!s->store)
+        return;
+    for (size_t i = 0; i < SC_TXN_KEEP; i++)
+        free(s->store->tb[i]);
+    free(s->store->txn);
+    free(s->store);
+    s->store = NULL;
 }
 
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
 {
-    sc_txn *t;
+    sc_txn *t = txn_cur(s);
 
-    if (s->cur < 0)
+    if (!t)
         return;
-    t = &s->txn[s->cur];
     if (t->nrcpt_kept < SC_RCPT_KEEP) {
-        smtp_store *st = s->store;      /* there since smtp_txn_begin */
+        smtp_txn_bytes *tb = s->store->tb[s->cur];   /* since smtp_txn_begin */
         size_t k = t->nrcpt_kept++;
-        st->rcpt_b[s->cur][k].p = st->rcpt_s[s->cur][k];
-        st->rcpt_b[s->cur][k].len = txn_copy(st->rcpt_s[s->cur][k], arg, len);
+        tb->rcpt_b[k].p = tb->rcpt_s[k];
+        tb->rcpt_b[k].len = txn_copy(tb->rcpt_s[k], arg, len);
     }
     t->nrcpt++;
 }
 
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len)
 {
-    if (s->cur >= 0) {
-        sc_txn *t = &s->txn[s->cur];
+    sc_txn *t = txn_cur(s);
+
+    if (t) {
+        uint8_t *keep = s->store->tb[s->cur]->reply_s;
         t->result = res;
-        t->reply.p = s->store->reply_s[s->cur];
+        t->reply.p = keep;
         if (reply)
-            t->reply.len = txn_copy(s->store->reply_s[s->cur], reply, len);
+            t->reply.len = txn_copy(keep, reply, len);
     }
+    s->last_result = res;
     s->cur = -1;
     s->txn_open = false;
 }
 
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
 {
-    if (s->cur >= 0)
-        s->txn[s->cur].content_bytes += octets;
+    sc_txn *t = txn_cur(s);
+
+    if (t)
+        t->content_bytes += octets;
 }
 
 void smtp_kw_reset(sc_smtp *s)

@@ -22,9 +22,10 @@
  *     kind 3 RST    (the connection closes, as libnids does)
  *     kind 4 GAP    len:4 (big endian) bytes missing
  *     kind 5 REPEAT count:3, plen:1, then plen pattern bytes: the pattern
- *                   count times, in events of up to 64 KiB (16 KiB of
- *                   REPEAT bytes per input at most: the fuzzer looks for
- *                   wrong states, not slow ones; tests/limits.sh does sizes)
+ *                   count times (2 KiB of REPEAT bytes per input at most:
+ *                   the fuzzer looks for wrong states, not slow ones, and
+ *                   every byte costs it executions; sizes are the work of
+ *                   tests/limits.sh)
  *     kind 6 END    the capture ends here
  *     kind 7 CLOSE  why:1 (sc_flow_end, modulo 5): the reassembler gives up
  *                   on the connection (timeout, eviction, ...)
@@ -57,7 +58,7 @@
 #include "oracle.h"
 
 #define FZ_CONNS        4
-#define FZ_REPEAT_MAX   (16u << 10)    /* REPEAT bytes per input, all ops */
+#define FZ_REPEAT_MAX   (2u << 10)     /* REPEAT bytes per input, all ops */
 #define FZ_EVENT_MAX    (64u << 10)
 #define FZ_FRAME_HDR    40            /* IPv4 + TCP without options */
 

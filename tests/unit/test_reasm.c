@@ -451,6 +451,18 @@ static void test_gap(void)
     tb_end(t);
     free(t);
 
+    /* A hole of 500 MB (an ACK that far ahead): one gap, skipped rather
+     * than filled, and the data after it still arrives. */
+    t = tb_new();
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "220 hi\r\n", NULL);
+    s2c(t, 5009, 1001 + 500000000u, ACK, "250 ok\r\n", NULL);
+    c2s(t, 1001 + 500000000u, 5017, ACK, "QUIT\r\n", NULL);
+    expect_log(t, "O1h D1:220 hi\r\n G0:500000000 D1:250 ok\r\n D0:QUIT\r\n",
+               "500 MB hole: one gap event, then the data after it");
+    tb_end(t);
+    free(t);
+
     /* Lost segment then later data queued, then the capture ends. */
     t = tb_new();
     handshake(t);

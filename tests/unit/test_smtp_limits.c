@@ -1,9 +1,11 @@
 /*
  * test_smtp_limits.c - a session's memory does not grow with what it
  * reads: a 1 GiB line without a line feed ($LIMITS_LINE_MB MiB, 256 by
- * default under the sanitizers; tests/limits.sh runs the full size), and a million pipelined
- * commands nobody answers, fed to sc_smtp; the process's peak RSS may
- * not grow by more than a few MiB, and the findings stay few.
+ * default under the sanitizers; tests/limits.sh runs the full size), a
+ * million pipelined commands nobody answers, and 1000 transactions of 20
+ * recipients (16 kept with 8 recipients each, all counted), fed to
+ * sc_smtp; the process's peak RSS may not grow by more than a few MiB,
+ * and the findings stay few.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +33,34 @@ static void on_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
     nlines++;
 }
 
+/* What the session's end tells of its transactions. */
+static size_t end_ntxn, end_kept, end_ok, end_rcpt_ok;
+static void on_end(sc_sink *k, const sc_session_info *si)
+{
+    (void)k;
+    end_ntxn = si->ntxn;
+    end_kept = si->ntxn_kept;
+    end_ok = end_rcpt_ok = 0;
+    for (size_t i = 0; i < si->ntxn_kept; i++) {
+        const sc_txn *t = &si->txn[i];
+        char want[32];
+        int n = snprintf(want, sizeof want, "<s%zu@example.org>", i);
+        if (t->result == SC_TXN_ACCEPTED && t->mail_from.len == (size_t)n &&
+            memcmp(t->mail_from.p, want, (size_t)n) == 0 && t->reply.len >= 3 &&
+            memcmp(t->reply.p, "250", 3) == 0 && t->content_bytes > 0)
+            end_ok++;
+        if (t->nrcpt == 20 && t->nrcpt_kept == 8 && t->rcpt_to[7].len == 16 &&
+            memcmp(t->rcpt_to[7].p, "<r7@example.com>", 16) == 0)
+            end_rcpt_ok++;
+    }
+}
+
 static sc_smtp *limits_session(sc_config *cfg, sc_sink *sink)
 {
     sc_conn conn = { .id = 1, .handshake_seen = true, .first_frame = 1 };
     conn.server.port = 25;
     sc_config_defaults(cfg);
-    *sink = (sc_sink){ .finding = on_finding, .line = on_line };
+    *sink = (sc_sink){ .finding = on_finding, .line = on_line, .session_end = on_end };
     return sc_smtp_new(cfg, &conn, sink, "limits");
 }
 
@@ -44,6 +68,11 @@ static void limits_feed(sc_smtp *s, sc_dir d, const void *p, size_t n, uint64_t 
 {
     sc_flow_event ev = { .kind = SC_FLOW_DATA, .dir = d, .data = p, .len = n, .frame = frame };
     sc_smtp_event(s, &ev);
+}
+
+static void limits_str(sc_smtp *s, sc_dir d, const char *str, uint64_t frame)
+{
+    limits_feed(s, d, str, strlen(str), frame);
 }
 
 static void limits_close(sc_smtp *s, uint64_t frame)
@@ -94,5 +123,41 @@ int main(void)
     T_CHECK(grew < 8 * 1024, "1e6 pipelined commands: peak RSS grew %ld KiB (< 8 MiB)", grew);
     T_CHECK(nfind <= 2, "1e6 pipelined commands: %u findings", nfind);
     T_CHECK(nlines >= 1000000, "1e6 pipelined commands: %u transcript lines streamed", nlines);
+
+    /* 1000 transactions of 20 recipients each: the first 16 kept with 8
+     * recipients, the rest counted, memory bounded. */
+    nfind = 0;
+    s = limits_session(&cfg, &sink);
+    before = maxrss_kb();
+    uint64_t fr = 1;
+    limits_feed(s, SC_DIR_S2C, greet, strlen(greet), fr++);
+    limits_str(s, SC_DIR_C2S, "EHLO c\r\n", fr++);
+    limits_feed(s, SC_DIR_S2C, ehlo, strlen(ehlo), fr++);
+    for (unsigned t = 0; t < 1000; t++) {
+        char cmd[64];
+        int n = snprintf(cmd, sizeof cmd, "MAIL FROM:<s%u@example.org>\r\n", t);
+        limits_feed(s, SC_DIR_C2S, cmd, (size_t)n, fr++);
+        limits_str(s, SC_DIR_S2C, "250 ok\r\n", fr++);
+        for (unsigned r = 0; r < 20; r++) {
+            n = snprintf(cmd, sizeof cmd, "RCPT TO:<r%u@example.com>\r\n", r);
+            limits_feed(s, SC_DIR_C2S, cmd, (size_t)n, fr++);
+            limits_str(s, SC_DIR_S2C, "250 ok\r\n", fr++);
+        }
+        limits_str(s, SC_DIR_C2S, "DATA\r\n", fr++);
+        limits_str(s, SC_DIR_S2C, "354 go\r\n", fr++);
+        limits_str(s, SC_DIR_C2S, "Subject: x\r\n\r\nbody\r\n.\r\n", fr++);
+        limits_str(s, SC_DIR_S2C, "250 2.0.0 queued\r\n", fr++);
+    }
+    limits_str(s, SC_DIR_C2S, "QUIT\r\n", fr++);
+    limits_str(s, SC_DIR_S2C, "221 bye\r\n", fr++);
+    limits_close(s, fr);
+    sc_smtp_free(s);
+    grew = maxrss_kb() - before;
+    T_CHECK(end_ntxn == 1000 && end_kept == 16, "1000 transactions: %zu counted, %zu kept (16)",
+            end_ntxn, end_kept);
+    T_CHECK(end_ok == 16, "the kept transactions: %zu of 16 with their sender, 250 and content", end_ok);
+    T_CHECK(end_rcpt_ok == 16, "the kept transactions: %zu of 16 count 20 recipients, keep 8", end_rcpt_ok);
+    T_CHECK(nfind <= 1, "1000 clean transactions: %u findings (capture end at most)", nfind);
+    T_CHECK(grew < 2 * 1024, "1000 transactions: peak RSS grew %ld KiB (< 2 MiB)", grew);
     T_DONE();
 }
