@@ -53,10 +53,6 @@ typedef struct sc_config {
     bool           quiet;          /* -q */
     int            color;          /* -1 auto, 0 never, 1 always */
     int            jobs;           /* -j N */
-    /* Set in the processes of -j only (src/app/workers.c): with nshards
-     * > 1 the reassembler follows only the connections whose symmetric
-     * flow hash modulo nshards is shard. */
-    int            shard, nshards;
 
     /* limits (live mode and hostile input) */
     unsigned       idle_timeout;   /* seconds, --idle-timeout */

@@ -54,6 +54,23 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen);
 
+/* The file loop in pieces, for -j (src/app/workers.c), whose workers get
+ * their packets from another process: sc_pipeline_file is new, packet for
+ * each packet read, end, free. sc_pipeline_elsewhere stands for a packet
+ * another process follows: the clock (idle expiry, the time and frame at
+ * which the input ends) advances as with the packet itself. NULL from
+ * new with a reason in err. */
+typedef struct sc_pipeline sc_pipeline;
+sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
+                             const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
+                             char *err, size_t errlen);
+void sc_pipeline_packet(sc_pipeline *p, const sc_packet *pkt);
+void sc_pipeline_elsewhere(sc_pipeline *p, uint64_t frame, uint64_t ip_frame,
+                           struct timeval ts);
+/* The input has ended: hooks->input_end, then the open connections close. */
+void sc_pipeline_end(sc_pipeline *p);
+void sc_pipeline_free(sc_pipeline *p);
+
 /* Sniffs cfg->iface until sc_pipeline_stop() (signal-safe) is called or
  * hooks->tick asks to stop; then closes the open sessions as at the end of
  * a capture and fills stats. Sessions idle for cfg->idle_timeout seconds

@@ -73,6 +73,18 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h,
                        char *err, size_t errlen);
 /* Feeds one decoded packet (pkt->l3 set). */
 void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt);
+/* -j: which of n processes a packet goes to: 0 to n-1 (the one that
+ * follows its connection: a symmetric hash of the addresses and ports),
+ * SC_ROUTE_ALL (every one: IPv4 fragments of TCP) or SC_ROUTE_NONE (none:
+ * sc_reasm_packet would ignore it). */
+#define SC_ROUTE_NONE (-1)
+#define SC_ROUTE_ALL  (-2)
+int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n);
+/* -j: packets that another process follows were read, the latest one
+ * with an IP header being frame ip_frame (0: none yet). Connections
+ * expired before the next packet close at that frame, as they would in a
+ * single process. */
+void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame);
 /* Closes connections idle since before now - cfg->idle_timeout. */
 void sc_reasm_expire(sc_reasm *r, struct timeval now);
 /* Input ended: every open connection gets SC_FLOW_CLOSE(CAPTURE_END). */

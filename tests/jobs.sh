@@ -12,6 +12,14 @@
 # while the second half is read). Then the merged ids: every id from 1 to
 # the session count exactly once.
 #
+# Also: several files in one run (pcap, gzip, pcapng), standard input
+# ('-r -', plain and gzip), a capture cut short (sessions still open at
+# the end, the read error's warning on stderr), a capture stretched in
+# time so that sessions expire all along (--idle-timeout 1: each worker
+# must see the clock of packets it is not given), the sanitizer build
+# ($SMTPSCOPE) with -j against the release build, and a worker killed
+# while the parent is reading: exit 2 and one line, no hang.
+#
 # Uses the release binary ($SMTPSCOPE_REL); the generated capture is
 # skipped (SKIP) when bench/gen.c cannot be built, the expiry case when
 # editcap/mergecap are missing.
@@ -46,6 +54,21 @@ jobs_same() {
     done
 }
 
+# jobs_stdin NAME CAPTURE ARGS...: the same, the capture on standard input.
+jobs_stdin() {
+    local name=$1 cap=$2; shift 2
+    local rc1 rcn
+    "$bin" "$@" -j 1 -r - <"$cap" >"$tmp/j1" 2>"$tmp/e1"
+    rc1=$?
+    "$bin" "$@" -j 2 -r - <"$cap" >"$tmp/jn" 2>"$tmp/en"
+    rcn=$?
+    if [ "$rc1" -eq "$rcn" ] && cmp -s "$tmp/j1" "$tmp/jn" && cmp -s "$tmp/e1" "$tmp/en"; then
+        echo "PASS: jobs/$name stdin -j 2 ($(wc -c <"$tmp/j1") bytes, exit $rc1)"
+    else
+        echo "FAIL: jobs/$name stdin -j 2: exit $rcn (-j 1: $rc1), output or stderr differ"
+    fi
+}
+
 n=0
 for f in samples/*.pcap samples/*.pcapng samples/*.gz; do
     [ -f "$f" ] || continue
@@ -66,6 +89,27 @@ if python3 tests/limits/genpcap.py floods "$tmp/floods.pcap" 6 2>/dev/null; then
     jobs_same "floods/cap-1" "$tmp/floods.pcap" --json --max-findings 1
 else
     echo "SKIP: jobs/floods: tests/limits/genpcap.py failed (python3?)"
+fi
+
+# Several files, each format; ids restart per file, totals add up.
+jobs_same "three-files" samples/clean.pcap.gz -r samples/clean.pcapng -r samples/ip-fragments.pcap \
+    -r samples/seed004-reply-mid-data.pcap
+jobs_stdin "seed000" samples/seed000-frontbridge-pipelining.pcap
+jobs_stdin "clean.pcap.gz" samples/clean.pcap.gz --json
+
+# The sanitizer build splits the same way (parent and workers checked).
+san=${SMTPSCOPE:-$PWD/build/san/smtpscope}
+if [ -x "$san" ]; then
+    for f in samples/ip-fragments.pcap samples/large-segments.pcap.gz samples/ipv6.pcap \
+             samples/seed000-frontbridge-pipelining.pcap; do
+        "$bin" --json -j 1 -r "$f" >"$tmp/r1" 2>&1
+        "$san" --json -j 3 -r "$f" >"$tmp/s3" 2>&1
+        if cmp -s "$tmp/r1" "$tmp/s3"; then
+            echo "PASS: jobs/sanitizer -j 3 $(basename "$f")"
+        else
+            echo "FAIL: jobs/sanitizer -j 3 $(basename "$f"): $(diff "$tmp/r1" "$tmp/s3" | head -3 | tr '\n' ' ' | cut -c1-300)"
+        fi
+    done
 fi
 
 mkdir -p build/bench
@@ -122,4 +166,67 @@ if command -v editcap >/dev/null && command -v mergecap >/dev/null; then
     fi
 else
     echo "SKIP: jobs/expiry: editcap or mergecap not installed"
+fi
+
+# Sessions still open at the end, and the read error's warning: the
+# capture cut in the middle of a packet.
+head -c 20000017 "$big" >"$tmp/cut.pcap"
+jobs_same "cut/text" "$tmp/cut.pcap"
+jobs_same "cut/json" "$tmp/cut.pcap" --json
+if grep -q 'analysed up to frame' "$tmp/e1" && grep -q '"how":"capture-end"' "$tmp/j1"; then
+    echo "PASS: jobs/cut: the warning and sessions open at the end are in the comparison"
+else
+    echo "FAIL: jobs/cut: no warning or no session open at the end (the case tests nothing)"
+fi
+
+# gzip on standard input.
+gzip -1 -c "$big" >"$tmp/big.pcap.gz"
+jobs_stdin "gen50m.gz" "$tmp/big.pcap.gz" --json
+
+# Time stretched 40 times (about 25 s of traffic): with --idle-timeout 1
+# sessions expire all along, at packets of other workers' connections.
+python3 - "$big" "$tmp/slow.pcap" <<'PY' 2>"$tmp/py.err"
+import struct, sys
+src = open(sys.argv[1], 'rb').read()
+out = bytearray(src[:24])
+i = 24
+t0 = None
+while i + 16 <= len(src):
+    sec, usec, incl, orig = struct.unpack_from('<IIII', src, i)
+    t = sec * 1000000 + usec
+    if t0 is None:
+        t0 = t
+    t = t0 + (t - t0) * 40
+    out += struct.pack('<IIII', t // 1000000, t % 1000000, incl, orig)
+    out += src[i + 16:i + 16 + incl]
+    i += 16 + incl
+open(sys.argv[2], 'wb').write(out)
+PY
+if [ -s "$tmp/slow.pcap" ]; then
+    jobs_same "slow/json" "$tmp/slow.pcap" --json --idle-timeout 1
+    nto=$(grep -c '"how":"timeout"' "$tmp/j1")
+    if [ "$nto" -gt 10 ]; then
+        echo "PASS: jobs/slow: $nto sessions closed by idle expiry are in the comparison"
+    else
+        echo "FAIL: jobs/slow: $nto sessions expired (the case tests little)"
+    fi
+    jobs_same "slow/text" "$tmp/slow.pcap" -q --idle-timeout 1 --ladder
+else
+    echo "SKIP: jobs/slow: could not stretch the capture: $(head -c 200 "$tmp/py.err")"
+fi
+
+# A worker killed while the parent reads: exit 2, one line, no hang. The
+# capture comes through a pipe that stays open, so the workers are alive.
+{ cat "$big"; sleep 3; } | timeout 60 "$bin" -q -j 2 -r - >/dev/null 2>"$tmp/kill.err" &
+pid=$!
+sleep 1
+parent=$(pgrep -P "$pid" | head -1)          # timeout's child: the reader
+victim=$([ -n "$parent" ] && pgrep -P "$parent" | head -1)
+[ -n "$victim" ] && kill -KILL "$victim"
+wait "$pid"
+rc=$?
+if [ -n "$victim" ] && [ "$rc" -eq 2 ] && grep -q -- '-j: a worker failed' "$tmp/kill.err"; then
+    echo "PASS: jobs/killed worker: exit 2, \"$(head -1 "$tmp/kill.err")\""
+else
+    echo "FAIL: jobs/killed worker: victim '${victim}', exit $rc, stderr: $(head -c 200 "$tmp/kill.err")"
 fi

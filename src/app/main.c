@@ -302,6 +302,27 @@ static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
     return 0;
 }
 
+/* -j N: each file through the workers; the exit status. */
+static int main_workers(sc_config *cfg, sc_sink **sinks, int nsinks, progress *prog,
+                        bool show_progress)
+{
+    sc_totals totals;
+    sc_pipeline_hooks hooks = { .progress = show_progress ? progress_show : NULL, .ctx = prog };
+    int status = 0;
+
+    memset(&totals, 0, sizeof totals);
+    for (size_t i = 0; i < cfg->nfiles; i++) {
+        prog->file = cfg->files[i];
+        if (sc_workers_file(cfg, cfg->files[i], sinks, (size_t)nsinks, &hooks, &totals))
+            status = 2;
+        progress_clear(prog);
+    }
+    for (int i = 0; i < nsinks; i++)
+        if (sinks[i]->finish)
+            sinks[i]->finish(sinks[i], &totals);
+    return main_end(cfg, sinks, nsinks, status, &totals);
+}
+
 int main(int argc, char **argv)
 {
     sc_config cfg;
@@ -346,11 +367,9 @@ int main(int argc, char **argv)
     prog.cfg = &cfg;
     sinks[nsinks++] = &prog.sink;
 
-    if (sc_workers_usable(&cfg)) {       /* -j N */
-        sc_totals totals;
-        status = sc_workers_run(&cfg, sinks, (size_t)nsinks, &totals);
-        return main_end(&cfg, sinks, nsinks, status, &totals);
-    }
+    bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
+    if (sc_workers_usable(&cfg))          /* -j N */
+        return main_workers(&cfg, sinks, nsinks, &prog, show_progress);
     sc_analyzer *an = sc_analyzer_new(&cfg, sinks, (size_t)nsinks);
     if (!an) {
         fprintf(stderr, "smtpscope: out of memory\n");
@@ -369,7 +388,6 @@ int main(int argc, char **argv)
     }
     sc_sink *tui = cfg.mode == SC_OUT_TUI ? sinks[0] : NULL;
     prog.tui = tui;
-    bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
     sc_pipeline_hooks hooks = { .packet = main_on_packet,
                                 .progress = show_progress ? progress_show : NULL,
                                 .ctx = &prog };

@@ -26,6 +26,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -47,7 +48,7 @@ void sc_pipeline_stop(void)
         sc_capture_break(cap);
 }
 
-typedef struct pipeline_run {
+typedef struct sc_pipeline {
     const sc_config          *cfg;
     const sc_pipeline_hooks  *hooks;
     sc_pipeline_stats        *stats;
@@ -63,11 +64,13 @@ typedef struct pipeline_run {
     char                      filter[2 * SC_PORTS_MAX * 24 + 544]; /* live: in force */
 } pipeline_run;
 
+/* (sc_pipeline is the file loop in pieces, for -j: include/pipeline.h.) */
+
 static void pipeline_progress(pipeline_run *run)
 {
     uint64_t done, total;
 
-    if (!run->hooks || !run->hooks->progress)
+    if (!run->hooks || !run->hooks->progress || !run->cap)
         return;
     sc_capture_progress(run->cap, &done, &total);
     run->hooks->progress(run->hooks->ctx, done, total);
@@ -97,42 +100,91 @@ static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
         pipeline_progress(run);
 }
 
+sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
+                             const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
+                             char *err, size_t errlen)
+{
+    pipeline_run *run = calloc(1, sizeof *run);
+
+    if (!run) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    run->cfg = cfg;
+    run->hooks = hooks;
+    run->stats = stats;
+    memset(stats, 0, sizeof *stats);
+    run->reasm = sc_reasm_new(cfg, h, err, errlen);
+    if (!run->reasm) {
+        free(run);
+        return NULL;
+    }
+    return run;
+}
+
+void sc_pipeline_packet(sc_pipeline *run, const sc_packet *pkt)
+{
+    pipeline_packet(run, pkt);
+    pipeline_expire(run, pkt->ts);
+}
+
+void sc_pipeline_elsewhere(sc_pipeline *run, uint64_t frame, uint64_t ip_frame,
+                           struct timeval ts)
+{
+    run->last_frame = frame;
+    run->last_ts = ts;
+    sc_reasm_seen(run->reasm, ip_frame);
+    pipeline_expire(run, ts);
+}
+
+void sc_pipeline_end(sc_pipeline *run)
+{
+    if (run->hooks && run->hooks->input_end)
+        run->hooks->input_end(run->hooks->ctx);
+    sc_reasm_finish(run->reasm, run->last_frame, run->last_ts);
+    pipeline_progress(run);
+}
+
+void sc_pipeline_free(sc_pipeline *run)
+{
+    if (!run)
+        return;
+    sc_reasm_free(run->reasm);
+    free(run);
+}
+
 int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen)
 {
-    pipeline_run run = { .cfg = cfg, .hooks = hooks, .stats = stats };
+    sc_capture *cap = sc_capture_open_file(path, cfg->bpf, err, errlen);
+    pipeline_run *run;
     sc_packet pkt;
     int rc;
 
     memset(stats, 0, sizeof *stats);
-    run.cap = sc_capture_open_file(path, cfg->bpf, err, errlen);
-    if (!run.cap)
+    if (!cap)
         return -1;
-    run.reasm = sc_reasm_new(cfg, h, err, errlen);
-    if (!run.reasm) {
-        sc_capture_close(run.cap);
+    run = sc_pipeline_new(cfg, h, hooks, stats, err, errlen);
+    if (!run) {
+        sc_capture_close(cap);
         return -1;
     }
-    while ((rc = sc_capture_next(run.cap, &pkt)) == 1) {
-        pipeline_packet(&run, &pkt);
-        pipeline_expire(&run, pkt.ts);
-    }
-    if (rc < 0 && run.last_frame == 0) {
-        snprintf(err, errlen, "%s", sc_capture_error(run.cap));
-        sc_reasm_free(run.reasm);
-        sc_capture_close(run.cap);
+    run->cap = cap;
+    while ((rc = sc_capture_next(cap, &pkt)) == 1)
+        sc_pipeline_packet(run, &pkt);
+    if (rc < 0 && run->last_frame == 0) {
+        snprintf(err, errlen, "%s", sc_capture_error(cap));
+        sc_pipeline_free(run);
+        sc_capture_close(cap);
         return -1;
     }
     if (rc < 0)
         fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n",
-                sc_capture_error(run.cap), (unsigned long long)run.last_frame);
-    if (hooks && hooks->input_end)
-        hooks->input_end(hooks->ctx);
-    sc_reasm_finish(run.reasm, run.last_frame, run.last_ts);
-    pipeline_progress(&run);
-    sc_reasm_free(run.reasm);
-    sc_capture_close(run.cap);
+                sc_capture_error(cap), (unsigned long long)run->last_frame);
+    sc_pipeline_end(run);
+    sc_pipeline_free(run);
+    sc_capture_close(cap);
     return 0;
 }
 

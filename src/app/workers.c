@@ -4,17 +4,28 @@
  *
  * Interface: workers.h.
  *
- * libnids is global state, so the workers are processes (fork). Each one
- * reads the whole file but follows only its share of the connections: the
- * reassembler drops the TCP segments whose symmetric flow hash modulo N is
- * not its shard (config.h), so a worker sees whole sessions, both
- * directions. It runs the ordinary analyser with one sink, which writes
- * every record (session begin, transcript line, finding, session end) to
- * an unlinked temporary file, plus two records of its own: a connection
- * opened, a connection closed.
+ * libnids is global state, so the workers are processes (fork). The
+ * parent reads the capture once, decodes each packet just enough to know
+ * whose it is (sc_reasm_route: a symmetric hash of the addresses and
+ * ports, so a worker sees whole connections, both directions; IPv4
+ * fragments go to every worker, see reasm.c) and copies it into that
+ * worker's ring (ring.h, shared memory) with its frame number, time
+ * stamp and lengths. A worker runs the ordinary pipeline and analyser on
+ * what it is given (sc_pipeline_packet) with one sink, which writes every
+ * record (session begin, transcript line, finding, session end) to a
+ * pipe to the parent, plus two records of its own: a connection opened,
+ * a connection closed.
  *
- * The parent merges the N files and replays the records into the real
- * sinks. Two things make the merge exact:
+ * The clock. Idle expiry runs at every packet whose second differs from
+ * the previous packet's, and the connections it closes end at the frame
+ * of the latest IP packet; the open connections close at the last frame
+ * and time of the file. A worker that sees a share of the packets would
+ * see other seconds and frames, so for each packet another worker follows
+ * it gets a clock message when the second changes (sc_pipeline_elsewhere),
+ * and the last one carries the file's last frame and time: every worker
+ * expires at the same packets, with the same frames, as one process.
+ *
+ * The merge runs while the workers work. Two things make it exact:
  *
  *  - Order. Each record carries a key: during the reassembly of frame F,
  *    (F, 0); while idle connections are expired after frame F, (F, the
@@ -22,8 +33,13 @@
  *    process's expiry order (least recently active first); at the end of
  *    the input, (max, the connection's first frame), its closing order
  *    (by id). A frame belongs to one connection, hence to one worker, so
- *    keys of different workers never tie, and each worker's file is in
- *    key order: an N-way merge restores the single-process sequence.
+ *    keys of different workers never tie, and each worker's records come
+ *    in key order. A worker also writes a mark after each batch of input
+ *    it has finished: "all my later records have keys beyond frame F"
+ *    (the parent sends a batch at least every MERGE_EVERY frames, to every
+ *    worker, so marks advance for all of them). The parent replays the
+ *    smallest head record as soon as every worker either has a head
+ *    record or has marked beyond it.
  *  - Session ids. Ids count connections in order of first packet across
  *    all of them. Workers number only their own; the parent numbers the
  *    "opened" records as they come out of the merge, which is that order,
@@ -31,32 +47,43 @@
  *    dropped at "closed": memory follows concurrent connections).
  *
  * --session ID is applied by the parent on the merged ids, and the totals
- * are counted from the replayed records, as the analyser counts them.
+ * are counted from the replayed records, as the analyser counts them; the
+ * packet and byte counts are the parent's, which reads every frame.
+ *
+ * Memory is bounded: a ring per worker (RING_TOTAL shared among them),
+ * and at most PENDING_MAX bytes of a worker's records waiting in the
+ * parent for the others (beyond that the parent stops reading that pipe,
+ * the worker stops, its ring fills, and the parent, before it waits for
+ * room, hands every other worker what it has read, so the others catch up
+ * and the waiting records go out).
  *
  * Limits: --max-sessions evicts per worker, so the output differs from a
  * single process only when that cap is reached; likewise idle expiry on a
- * capture whose timestamps go backwards. Output appears once every worker
- * has finished (the temporary files hold the records meanwhile: about a
- * tenth of the text report's size per session).
+ * capture whose timestamps go backwards.
  *
  * Diagnostics: a file that cannot be read is reported once, as without
  * -j; "smtpscope: FILE: -j: a worker failed" when a worker dies or its
- * records cannot be written or read (exit 2).
+ * records are broken (the others are killed; exit 2).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../output/idmap.h"
 #include "pipeline.h"
+#include "ring.h"
 #include "session.h"
 #include "workers.h"
 
-enum { W_OPEN = 1, W_CLOSE, W_BEGIN, W_LINE, W_FINDING, W_END, W_EOS };
+enum { W_OPEN = 1, W_CLOSE, W_BEGIN, W_LINE, W_FINDING, W_END, W_MARK, W_EOS };
 enum { W_PHASE_PACKET, W_PHASE_EXPIRE, W_PHASE_END };
 
 #define W_NIL      UINT64_MAX     /* a NULL pointer in a record */
@@ -331,18 +358,111 @@ static void worker_on_input_end(void *ctx)
     w->drive = UINT64_MAX;
 }
 
-/* The child: analyses its shard of path, writes the records to out. */
-static void worker_main(const sc_config *cfg, const char *path, int shard, FILE *out)
+/* ---- what the parent hands a worker ------------------------------------- */
+
+/* One ring message: a header, and for M_PACKET the frame's bytes. */
+enum { M_PACKET = 1, M_CLOCK, M_MARK, M_END };
+
+typedef struct wmsg {
+    uint32_t kind;
+    uint32_t caplen, wirelen;
+    uint32_t l3_off, l3_len;         /* l3_off W_NO_L3: no IP header */
+    int32_t  ipver;
+    uint64_t frame;
+    uint64_t ip_frame;               /* M_CLOCK, M_END: the latest IP packet's */
+    int64_t  sec, usec;
+} wmsg;
+
+#define W_NO_L3 UINT32_MAX
+
+/* The packet a message carries; false when the message is broken. */
+static bool worker_msg_packet(const wmsg *m, const uint8_t *data, size_t len, int linktype,
+                              sc_packet *pkt)
+{
+    if (len - sizeof *m < m->caplen)
+        return false;
+    memset(pkt, 0, sizeof *pkt);
+    pkt->frame = m->frame;
+    pkt->ts.tv_sec = (time_t)m->sec;
+    pkt->ts.tv_usec = (suseconds_t)m->usec;
+    pkt->caplen = m->caplen;
+    pkt->wirelen = m->wirelen;
+    pkt->linktype = linktype;
+    pkt->data = data;
+    if (m->l3_off != W_NO_L3) {
+        if (m->l3_off > m->caplen || m->l3_len > m->caplen - m->l3_off)
+            return false;
+        pkt->l3 = data + m->l3_off;
+        pkt->l3_len = m->l3_len;
+        pkt->ipver = m->ipver;
+    }
+    return true;
+}
+
+/* A mark: the batch is done, its ring space goes back, and every record
+ * written after this one will have a key beyond frame. */
+static void worker_mark(worker *w, sc_ring *ring, uint64_t frame)
+{
+    sc_ring_release(ring);
+    w->drive = frame;
+    w->sub = 0;
+    worker_rec_begin(w, W_MARK);
+    worker_rec_end(w);
+    if (fflush(w->out) != 0)
+        w->failed = true;
+}
+
+/* One message of the parent's; false at the end of the input. */
+static bool worker_msg(worker *w, sc_pipeline *p, sc_ring *ring, int linktype,
+                       const uint8_t *msg, size_t len)
+{
+    wmsg m;
+    sc_packet pkt;
+    struct timeval ts;
+
+    if (len < sizeof m) {
+        w->failed = true;
+        return false;
+    }
+    memcpy(&m, msg, sizeof m);
+    ts.tv_sec = (time_t)m.sec;
+    ts.tv_usec = (suseconds_t)m.usec;
+    switch (m.kind) {
+    case M_PACKET:
+        if (!worker_msg_packet(&m, msg + sizeof m, len, linktype, &pkt)) {
+            w->failed = true;
+            return false;
+        }
+        sc_pipeline_packet(p, &pkt);
+        return true;
+    case M_CLOCK:
+    case M_END:
+        w->phase = W_PHASE_EXPIRE;
+        w->drive = m.frame;
+        sc_pipeline_elsewhere(p, m.frame, m.ip_frame, ts);
+        return m.kind == M_CLOCK;
+    case M_MARK:
+        worker_mark(w, ring, m.frame);
+        return !w->failed;
+    default:
+        w->failed = true;
+        return false;
+    }
+}
+
+/* The child: analyses what the parent hands it through ring, writes the
+ * records to out. Never returns. */
+static void worker_main(const sc_config *cfg, const char *path, int linktype, sc_ring *ring,
+                        FILE *out)
 {
     sc_config c = *cfg;
     worker w;
     sc_sink *sinks[1];
     sc_pipeline_stats stats;
     char err[512] = "";
+    bool more = true;
 
     memset(&w, 0, sizeof w);
-    c.shard = shard;
-    c.nshards = cfg->jobs;
     c.jobs = 1;
     c.only_session = 0;           /* ids are the parent's: it filters */
     w.out = out;
@@ -359,16 +479,27 @@ static void worker_main(const sc_config *cfg, const char *path, int shard, FILE 
                              .packet = worker_packet, .ctx = &w };
     sc_pipeline_hooks hooks = { .packet = worker_on_packet, .packet_done = worker_on_packet_done,
                                 .input_end = worker_on_input_end, .ctx = &w };
-    int rc = sc_pipeline_file(&c, path, &w.h, &hooks, &stats, err, sizeof err);
+    sc_pipeline *p = sc_pipeline_new(&c, &w.h, &hooks, &stats, err, sizeof err);
+    if (!p)
+        _exit(3);
+    while (more && !w.failed) {
+        size_t len;
+        const uint8_t *msg = sc_ring_next(ring, &len);
+
+        if (!msg)
+            sc_ring_wait(ring);
+        else
+            more = worker_msg(&w, p, ring, linktype, msg, len);
+    }
+    if (w.failed)
+        _exit(3);
+    sc_pipeline_end(p);
+    sc_pipeline_free(p);
     sc_analyzer_finish(an, NULL);
     sc_analyzer_free(an);
 
     w.drive = w.sub = UINT64_MAX;
     worker_rec_begin(&w, W_EOS);
-    wbuf_u64(&w.b, rc < 0);
-    wbuf_str(&w.b, err);
-    wbuf_u64(&w.b, stats.packets);
-    wbuf_u64(&w.b, stats.bytes);
     worker_rec_end(&w);
     if (fflush(out) != 0 || w.failed)
         _exit(3);
@@ -385,18 +516,12 @@ typedef struct winfo {
     sc_range        redact[W_RANGE_MAX];
 } winfo;
 
+/* The record being replayed: its fields are read from pos to end. */
 typedef struct wreader {
-    FILE          *f;
-    uint8_t       *buf;
-    size_t         cap;
     const uint8_t *pos, *end;
-    bool           bad, eof;
+    bool           bad;
     int            type;
     uint64_t       drive, sub;
-    /* the end-of-stream record */
-    bool           eos, failed;
-    char           err[512];
-    uint64_t       packets, bytes;
 } wreader;
 
 static uint64_t rd_u64(wreader *r)
@@ -533,47 +658,6 @@ static void rd_info(wreader *r, winfo *wi)
         si->findings[i] = rd_u64(r);
 }
 
-/* Loads the next record; at the end-of-stream record (or a broken file)
- * the reader is at eof. */
-static void reader_next(wreader *r)
-{
-    uint32_t len;
-
-    if (r->eof)
-        return;
-    if (fread(&len, sizeof len, 1, r->f) != 1 || len < 17 || len > W_REC_MAX) {
-        r->eof = true;
-        return;
-    }
-    if (len > r->cap) {
-        uint8_t *p = realloc(r->buf, len);
-        if (!p) {
-            r->eof = true;
-            return;
-        }
-        r->buf = p;
-        r->cap = len;
-    }
-    if (fread(r->buf, 1, len, r->f) != len) {
-        r->eof = true;
-        return;
-    }
-    r->type = r->buf[0];
-    r->pos = r->buf + 1;
-    r->end = r->buf + len;
-    r->drive = rd_u64(r);
-    r->sub = rd_u64(r);
-    if (r->type == W_EOS) {
-        r->failed = rd_u64(r) != 0;
-        const char *e = rd_str(r);
-        snprintf(r->err, sizeof r->err, "%s", e ? e : "");
-        r->packets = rd_u64(r);
-        r->bytes = rd_u64(r);
-        r->eos = !r->bad;
-        r->eof = true;
-    }
-}
-
 /* ---- the parent: replay ------------------------------------------------- */
 
 typedef struct replay {
@@ -691,119 +775,524 @@ static bool replay_record(replay *p, int w, wreader *r)
     return true;
 }
 
-/* The worker whose head record comes first; -1 when all are done. */
-static int replay_pick(wreader *rd, int n)
-{
-    int best = -1;
+/* ---- the parent: the workers ------------------------------------------- */
 
-    for (int i = 0; i < n; i++) {
-        if (rd[i].eof)
-            continue;
-        if (best < 0 || rd[i].drive < rd[best].drive ||
-            (rd[i].drive == rd[best].drive && rd[i].sub < rd[best].sub))
-            best = i;
-    }
-    return best;
+#define RING_TOTAL   (64u << 20)   /* the rings of all the workers together */
+#define RING_MIN     (1u << 20)
+#define RING_MAX     (8u << 20)
+#define RING_BATCH   (256u << 10)  /* a worker's messages are published this many bytes at a time */
+#define RING_KEEP    128           /* room kept behind each message for a mark */
+#define PACKET_MAX   (RING_MIN / 4)
+#define MERGE_EVERY  4096          /* frames between marks sent to every worker */
+#define PENDING_MAX  (4u << 20)    /* a worker's records held back by the merge */
+#define READ_CHUNK   (256u << 10)
+#define PIPE_SIZE    (1 << 20)
+
+typedef struct wproc {
+    pid_t     pid;
+    sc_ring  *ring;
+    int       fd;              /* its records; -1 after end of file */
+    uint8_t  *in;              /* records read; [start, end) not yet replayed */
+    size_t    start, end, cap;
+    bool      head;            /* rd is the first record */
+    wreader   rd;
+    uint64_t  mark;            /* its later records have keys beyond this frame */
+    uint64_t  decided;         /* the last frame it was given or told about */
+    uint64_t  marked;          /* the frame of the last mark sent to it */
+    time_t    sec;             /* the second of that frame */
+    bool      ended;           /* M_END sent */
+    bool      eos;             /* its end-of-stream record was read */
+} wproc;
+
+typedef struct jobs {
+    const sc_config *cfg;
+    int              n;
+    wproc           *w;
+    struct pollfd   *pfd;
+    int             *pidx;
+    replay           rp;
+    bool             broken;
+    uint64_t         ip_frame;  /* the latest frame with an IP header */
+} jobs;
+
+/* ---- records coming back ---- */
+
+static uint32_t jobs_len_at(const wproc *w, size_t at)
+{
+    uint32_t len;
+
+    memcpy(&len, w->in + at, sizeof len);
+    return len;
 }
 
-/* One file: fork, wait, merge. Returns 0, or 2 with the reason on stderr. */
-static int workers_file(const sc_config *cfg, const char *path, sc_sink **sinks,
-                        size_t nsinks, sc_totals *totals)
+/* True when worker w's first record is complete (then w->rd is it). */
+static bool jobs_head(jobs *J, wproc *w)
 {
-    int n = cfg->jobs, status = 0;
-    wreader *rd = calloc((size_t)n, sizeof *rd);
-    pid_t *pid = calloc((size_t)n, sizeof *pid);
-    replay p = { .cfg = cfg, .sinks = sinks, .nsinks = nsinks, .totals = totals,
-                 .n = n, .file = path };
-    bool broken = false;
+    uint32_t len;
+    const uint8_t *p;
 
-    p.ids = sc_idmap_new();
-    if (!rd || !pid || !p.ids) {
-        fprintf(stderr, "smtpscope: out of memory\n");
-        status = 2;
-        goto out;
+    if (w->head)
+        return true;
+    if (w->end - w->start < sizeof len)
+        return false;
+    len = jobs_len_at(w, w->start);
+    if (len < 17 || len > W_REC_MAX) {
+        J->broken = true;
+        return false;
     }
-    fflush(NULL);                 /* nothing buffered is written twice */
-    for (int i = 0; i < n; i++) {
-        if (!(rd[i].f = tmpfile())) {
-            fprintf(stderr, "smtpscope: -j: temporary file: %s\n", strerror(errno));
-            status = 2;
-            goto reap;
+    if (w->end - w->start - sizeof len < len)
+        return false;
+    p = w->in + w->start + sizeof len;
+    memset(&w->rd, 0, sizeof w->rd);
+    w->rd.type = p[0];
+    w->rd.pos = p + 1;
+    w->rd.end = p + len;
+    w->rd.drive = rd_u64(&w->rd);
+    w->rd.sub = rd_u64(&w->rd);
+    w->head = true;
+    return true;
+}
+
+static void jobs_pop(wproc *w)
+{
+    w->start += sizeof(uint32_t) + jobs_len_at(w, w->start);
+    w->head = false;
+}
+
+/* After end of file: the worker exited as it should when what it wrote
+ * ends with its end-of-stream record; otherwise it died. */
+static bool jobs_ended_well(const wproc *w)
+{
+    size_t at = w->start;
+    int last = 0;
+
+    if (w->eos)
+        return true;
+    while (w->end - at >= sizeof(uint32_t)) {
+        uint32_t len = jobs_len_at(w, at);
+        if (len < 17 || len > W_REC_MAX || w->end - at - sizeof len < len)
+            return false;
+        last = w->in[at + sizeof len];
+        at += sizeof len + len;
+    }
+    return at == w->end && last == W_EOS;
+}
+
+/* Reads what worker i has written (one read). Returns true when there
+ * may be more. */
+static bool jobs_read(jobs *J, int i)
+{
+    wproc *w = &J->w[i];
+    ssize_t got;
+    size_t room;
+
+    if (w->start && (w->start == w->end || w->cap - w->end < READ_CHUNK)) {
+        memmove(w->in, w->in + w->start, w->end - w->start);
+        w->end -= w->start;
+        w->start = 0;
+        w->head = false;                    /* rd pointed into the old place */
+    }
+    if (w->cap - w->end < READ_CHUNK) {
+        uint8_t *p = realloc(w->in, w->end + READ_CHUNK);
+        if (!p) {
+            J->broken = true;
+            return false;
         }
-        pid[i] = fork();
-        if (pid[i] < 0) {
-            fprintf(stderr, "smtpscope: -j: fork: %s\n", strerror(errno));
-            status = 2;
-            goto reap;
+        w->in = p;
+        w->cap = w->end + READ_CHUNK;
+        w->head = false;
+    }
+    room = w->cap - w->end;
+    got = read(w->fd, w->in + w->end, room);
+    if (got > 0) {
+        w->end += (size_t)got;
+        return (size_t)got == room;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EINTR))
+        return false;
+    close(w->fd);
+    w->fd = -1;
+    if (!jobs_ended_well(w))
+        J->broken = true;
+    return false;
+}
+
+/* Worker i may read: its pipe is open and what waits of it in the merge
+ * is under PENDING_MAX (or not even one whole record). */
+static bool jobs_readable(jobs *J, int i)
+{
+    wproc *w = &J->w[i];
+
+    return w->fd >= 0 && (w->end - w->start < PENDING_MAX || !jobs_head(J, w));
+}
+
+/* Replays every record that is known to come next: the smallest head
+ * record, once each other worker has a head record or has marked beyond
+ * its frame. */
+static void jobs_merge(jobs *J)
+{
+    while (!J->broken) {
+        int best = -1;
+
+        for (int i = 0; i < J->n; i++) {
+            wproc *w = &J->w[i];
+
+            while (!w->eos && jobs_head(J, w) && (w->rd.type == W_MARK || w->rd.type == W_EOS)) {
+                if (w->rd.type == W_MARK)
+                    w->mark = w->rd.drive;
+                else
+                    w->eos = true;
+                jobs_pop(w);
+            }
+            if (w->eos || !w->head)
+                continue;
+            if (best < 0 || w->rd.drive < J->w[best].rd.drive ||
+                (w->rd.drive == J->w[best].rd.drive && w->rd.sub < J->w[best].rd.sub))
+                best = i;
         }
-        if (pid[i] == 0) {
-            static char obuf[1 << 20];
-            setvbuf(rd[i].f, obuf, _IOFBF, sizeof obuf);
-            if (i > 0 && !freopen("/dev/null", "w", stderr))
-                _exit(3);     /* warnings about the file: the first worker's */
-            worker_main(cfg, path, i, rd[i].f);
+        if (best < 0 || J->broken)
+            return;
+        for (int j = 0; j < J->n; j++)
+            if (!J->w[j].eos && !J->w[j].head && J->w[best].rd.drive > J->w[j].mark)
+                return;
+        if (!replay_record(&J->rp, best, &J->w[best].rd)) {
+            J->broken = true;
+            return;
+        }
+        jobs_pop(&J->w[best]);
+    }
+}
+
+/* Reads from the workers (waiting up to timeout ms, -1: until one
+ * writes) and replays what can go. A worker whose records wait for the
+ * others beyond PENDING_MAX is not read from until they have gone. */
+static void jobs_pump(jobs *J, int timeout)
+{
+    int k = 0;
+
+    jobs_merge(J);
+    for (int i = 0; i < J->n; i++)
+        if (jobs_readable(J, i)) {
+            J->pfd[k] = (struct pollfd){ .fd = J->w[i].fd, .events = POLLIN };
+            J->pidx[k++] = i;
+        }
+    if (k == 0) {
+        if (timeout)                /* waiting for what can never come */
+            J->broken = true;
+        return;
+    }
+    if (poll(J->pfd, (nfds_t)k, timeout) <= 0)
+        return;
+    for (int j = 0; j < k && !J->broken; j++)
+        if (J->pfd[j].revents)
+            while (jobs_read(J, J->pidx[j]) && !J->broken && jobs_readable(J, J->pidx[j]))
+                ;
+    jobs_merge(J);
+}
+
+/* ---- packets going out ---- */
+
+/* Makes worker i's messages visible, after a mark: it will have done all
+ * frames up to the one it was last told about. */
+static void jobs_publish(jobs *J, int i)
+{
+    wproc *w = &J->w[i];
+
+    if (!w->ended && (w->decided != w->marked || sc_ring_unpublished(w->ring))) {
+        wmsg *m = sc_ring_reserve(w->ring, sizeof *m, 0);
+        if (m) {                    /* room was kept for it */
+            memset(m, 0, sizeof *m);
+            m->kind = M_MARK;
+            m->frame = w->decided;
+            sc_ring_commit(w->ring);
+            w->marked = w->decided;
         }
     }
-reap:
-    for (int i = 0; i < n; i++) {
+    sc_ring_publish(w->ring);
+}
+
+static void jobs_publish_all(jobs *J)
+{
+    for (int i = 0; i < J->n; i++)
+        jobs_publish(J, i);
+}
+
+/* Room for len bytes in worker i's ring. While there is none, everything
+ * read so far goes out to every worker (so that their marks can pass the
+ * records that wait in the merge) and the workers' records are read.
+ * NULL when the workers failed. */
+static void *jobs_reserve(jobs *J, int i, size_t len, size_t keep)
+{
+    wproc *w = &J->w[i];
+
+    if (len > PACKET_MAX + sizeof(wmsg)) {
+        J->broken = true;
+        return NULL;
+    }
+    for (;;) {
+        void *p = sc_ring_reserve(w->ring, len, keep);
+
+        if (p || J->broken)
+            return p;
+        if (w->fd < 0) {            /* it has exited: room will never come */
+            J->broken = true;
+            return NULL;
+        }
+        jobs_publish_all(J);
+        jobs_pump(J, -1);
+    }
+}
+
+/* A message to worker i: pkt itself (M_PACKET), or its frame and time. */
+static void jobs_send(jobs *J, int i, int kind, const sc_packet *pkt)
+{
+    size_t len = sizeof(wmsg) + (kind == M_PACKET ? pkt->caplen : 0);
+    uint8_t *p = jobs_reserve(J, i, len, kind == M_END ? 0 : RING_KEEP);
+    wmsg m;
+
+    if (!p)
+        return;
+    memset(&m, 0, sizeof m);
+    m.kind = (uint32_t)kind;
+    m.frame = pkt->frame;
+    m.ip_frame = J->ip_frame;
+    m.sec = (int64_t)pkt->ts.tv_sec;
+    m.usec = (int64_t)pkt->ts.tv_usec;
+    m.l3_off = W_NO_L3;
+    if (kind == M_PACKET) {
+        m.caplen = pkt->caplen;
+        m.wirelen = pkt->wirelen;
+        if (pkt->l3) {
+            m.l3_off = (uint32_t)(pkt->l3 - pkt->data);
+            m.l3_len = pkt->l3_len;
+            m.ipver = pkt->ipver;
+        }
+        memcpy(p + sizeof m, pkt->data, pkt->caplen);
+    }
+    memcpy(p, &m, sizeof m);
+    sc_ring_commit(J->w[i].ring);
+    if (kind == M_END)
+        J->w[i].ended = true;
+}
+
+/* One packet read: to the worker that follows it (to all, for a
+ * fragment), a clock message to the others when its second is new to
+ * them. */
+static void jobs_route(jobs *J, const sc_packet *pkt)
+{
+    int to = sc_reasm_route(J->cfg, pkt, J->n);
+
+    if (pkt->l3)
+        J->ip_frame = pkt->frame;
+    for (int i = 0; i < J->n && !J->broken; i++) {
+        wproc *w = &J->w[i];
+
+        if (to == i || to == SC_ROUTE_ALL)
+            jobs_send(J, i, M_PACKET, pkt);
+        else if (pkt->ts.tv_sec != w->sec)
+            jobs_send(J, i, M_CLOCK, pkt);
+        w->sec = pkt->ts.tv_sec;
+        w->decided = pkt->frame;
+        if (sc_ring_unpublished(w->ring) >= RING_BATCH)
+            jobs_publish(J, i);
+    }
+}
+
+/* Reads the capture to its end and hands it out; then the workers end.
+ * Returns 0, or -1 with the reason in err when not a frame could be read
+ * (as sc_pipeline_file). */
+static int jobs_feed(jobs *J, sc_capture *cap, const sc_pipeline_hooks *hooks,
+                     sc_totals *totals, char *err, size_t errlen)
+{
+    sc_packet pkt, last;
+    uint64_t count = 0, done, total;
+    int rc = 0;
+
+    memset(&last, 0, sizeof last);
+    while (!J->broken && (rc = sc_capture_next(cap, &pkt)) == 1) {
+        totals->packets++;
+        totals->bytes += pkt.caplen;
+        jobs_route(J, &pkt);
+        last.frame = pkt.frame;
+        last.ts = pkt.ts;
+        if (++count % MERGE_EVERY == 0) {
+            jobs_publish_all(J);
+            jobs_pump(J, 0);
+            if (hooks && hooks->progress) {
+                sc_capture_progress(cap, &done, &total);
+                hooks->progress(hooks->ctx, done, total);
+            }
+        }
+    }
+    if (J->broken)
+        return 0;
+    if (rc < 0 && last.frame)
+        fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n",
+                sc_capture_error(cap), (unsigned long long)last.frame);
+    for (int i = 0; i < J->n && !J->broken; i++)
+        jobs_send(J, i, M_END, &last);
+    jobs_publish_all(J);
+    for (int i = 0; i < J->n && !J->broken; i++)
+        while (!J->w[i].eos && !J->broken)
+            jobs_pump(J, -1);
+    if (hooks && hooks->progress) {
+        sc_capture_progress(cap, &done, &total);
+        hooks->progress(hooks->ctx, done, total);
+    }
+    if (rc < 0 && !last.frame) {
+        snprintf(err, errlen, "%s", sc_capture_error(cap));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the processes ---- */
+
+static size_t jobs_ring_size(int n)
+{
+    size_t each = RING_TOTAL / (size_t)n;
+
+    return each < RING_MIN ? RING_MIN : each > RING_MAX ? RING_MAX : each;
+}
+
+/* Forks worker i. Returns 0, or -1 with errno. */
+static int jobs_fork(jobs *J, int i, const char *path, int linktype)
+{
+    int fds[2];
+    pid_t parent = getpid();
+
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    J->w[i].pid = fork();
+    if (J->w[i].pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (J->w[i].pid == 0) {
+        static char obuf[1 << 20];
+        FILE *out;
+
+        /* The parent gone, nobody reads: end with it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+            _exit(3);
+        close(fds[0]);
+        for (int k = 0; k < i; k++)
+            close(J->w[k].fd);
+        out = fdopen(fds[1], "w");
+        if (!out)
+            _exit(3);
+        setvbuf(out, obuf, _IOFBF, sizeof obuf);
+        worker_main(J->cfg, path, linktype, J->w[i].ring, out);
+    }
+    close(fds[1]);
+    J->w[i].fd = fds[0];
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    fcntl(fds[0], F_SETPIPE_SZ, PIPE_SIZE);   /* fewer wake-ups; the default when refused */
+    return 0;
+}
+
+/* Waits for every worker; kills them first when the run has failed.
+ * Returns false when one did not end well. */
+static bool jobs_reap(jobs *J)
+{
+    bool ok = !J->broken;
+
+    for (int i = 0; i < J->n; i++)
+        if (J->w[i].pid > 0 && J->broken)
+            kill(J->w[i].pid, SIGKILL);
+    for (int i = 0; i < J->n; i++) {
         int ws;
-        if (pid[i] <= 0)
+
+        if (J->w[i].pid <= 0)
             continue;
-        while (waitpid(pid[i], &ws, 0) < 0 && errno == EINTR)
+        while (waitpid(J->w[i].pid, &ws, 0) < 0 && errno == EINTR)
             ;
         if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
-            broken = true;
+            ok = false;
     }
-    if (status)
-        goto out;
-    for (int i = 0; i < n; i++) {
-        rewind(rd[i].f);
-        reader_next(&rd[i]);
-    }
-    for (int w; (w = replay_pick(rd, n)) >= 0;) {
-        if (!replay_record(&p, w, &rd[w])) {
-            broken = true;
-            break;
-        }
-        reader_next(&rd[w]);
-    }
-    for (int i = 0; i < n; i++)
-        broken |= !rd[i].eos;
-    if (!broken && rd[0].failed) {
-        fprintf(stderr, "smtpscope: %s\n", rd[0].err);
-        status = 2;
-    } else if (broken) {
-        fprintf(stderr, "smtpscope: %s: -j: a worker failed\n", path);
-        status = 2;
-    } else {
-        totals->packets += rd[0].packets;
-        totals->bytes += rd[0].bytes;
-    }
-out:
-    if (rd)
-        for (int i = 0; i < n; i++) {
-            if (rd[i].f)
-                fclose(rd[i].f);
-            free(rd[i].buf);
-        }
-    free(rd);
-    free(pid);
-    sc_idmap_free(p.ids);
-    return status;
+    return ok;
 }
 
-int sc_workers_run(const sc_config *cfg, sc_sink **sinks, size_t nsinks, sc_totals *totals)
+static void jobs_free(jobs *J)
 {
-    int status = 0;
+    if (J->w)
+        for (int i = 0; i < J->n; i++) {
+            if (J->w[i].fd >= 0)
+                close(J->w[i].fd);
+            sc_ring_free(J->w[i].ring);
+            free(J->w[i].in);
+        }
+    free(J->w);
+    free(J->pfd);
+    free(J->pidx);
+    sc_idmap_free(J->rp.ids);
+}
 
-    memset(totals, 0, sizeof *totals);
-    for (size_t i = 0; i < cfg->nfiles; i++) {
-        totals->files++;
-        if (workers_file(cfg, cfg->files[i], sinks, nsinks, totals))
-            status = 2;
+/* Sets up the workers' state and rings. Returns false when out of memory. */
+static bool jobs_init(jobs *J, const sc_config *cfg, const char *path, sc_sink **sinks,
+                      size_t nsinks, sc_totals *totals)
+{
+    int n = cfg->jobs;
+
+    memset(J, 0, sizeof *J);
+    J->cfg = cfg;
+    J->n = n;
+    J->rp = (replay){ .cfg = cfg, .sinks = sinks, .nsinks = nsinks, .totals = totals,
+                      .n = n, .file = path };
+    J->rp.ids = sc_idmap_new();
+    J->w = calloc((size_t)n, sizeof *J->w);
+    J->pfd = calloc((size_t)n, sizeof *J->pfd);
+    J->pidx = calloc((size_t)n, sizeof *J->pidx);
+    if (!J->rp.ids || !J->w || !J->pfd || !J->pidx)
+        return false;
+    for (int i = 0; i < n; i++) {
+        J->w[i].fd = -1;
+        J->w[i].ring = sc_ring_new(jobs_ring_size(n));
+        if (!J->w[i].ring)
+            return false;
     }
-    for (size_t i = 0; i < nsinks; i++)
-        if (sinks[i]->finish)
-            sinks[i]->finish(sinks[i], totals);
-    return status;
+    return true;
+}
+
+int sc_workers_file(const sc_config *cfg, const char *path, sc_sink **sinks, size_t nsinks,
+                    const sc_pipeline_hooks *hooks, sc_totals *totals)
+{
+    char err[512];
+    sc_capture *cap = sc_capture_open_file(path, cfg->bpf, err, sizeof err);
+    jobs J;
+    int rc = -1;
+
+    totals->files++;
+    if (!cap) {
+        fprintf(stderr, "smtpscope: %s\n", err);
+        return 2;
+    }
+    if (!jobs_init(&J, cfg, path, sinks, nsinks, totals)) {
+        fprintf(stderr, "smtpscope: out of memory\n");
+        jobs_free(&J);
+        sc_capture_close(cap);
+        return 2;
+    }
+    fflush(NULL);                 /* nothing buffered is written twice */
+    for (int i = 0; i < J.n; i++)
+        if (jobs_fork(&J, i, path, sc_capture_linktype(cap)) < 0) {
+            fprintf(stderr, "smtpscope: -j: %s\n", strerror(errno));
+            J.broken = true;
+            break;
+        }
+    if (!J.broken)
+        rc = jobs_feed(&J, cap, hooks, totals, err, sizeof err);
+    bool ok = jobs_reap(&J);
+    jobs_free(&J);
+    sc_capture_close(cap);
+    if (!ok) {
+        fprintf(stderr, "smtpscope: %s: -j: a worker failed\n", path);
+        return 2;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "smtpscope: %s\n", err);
+        return 2;
+    }
+    return 0;
 }

@@ -212,10 +212,8 @@ static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint
     return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (r->nbuckets - 1);
 }
 
-/* -j: the process that follows a connection (include/config.h, shard).
- * Symmetric, like the bucket. IPv4 fragments reach libnids in every
- * process; only the one that handed libnids the handshake has a stream
- * for the reassembled segment. */
+/* -j: the process that follows a connection (sc_reasm_route). Symmetric,
+ * like the bucket. */
 static int reasm_seg_shard(const seg *s, int n)
 {
     uint32_t h = reasm_ep_hash(s->src, s->family, s->sport) ^
@@ -806,8 +804,6 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     if (!r->cfg->any_port && !sc_config_is_smtp_port(r->cfg, s.sport) &&
         !sc_config_is_smtp_port(r->cfg, s.dport))
         return;
-    if (r->cfg->nshards > 1 && reasm_seg_shard(&s, r->cfg->nshards) != r->cfg->shard)
-        return;              /* another -j process follows it */
 
     c = reasm_conn_find(r, &s, &dir);
     if (c && c->est && (s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
@@ -874,6 +870,41 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         reasm_fins_check(r, c);
     }
     reasm_dead_report(r);
+}
+
+/* Only what reasm_seg_shard needs is decoded; the decisions are those of
+ * sc_reasm_packet (which packets it looks at, which it drops at once).
+ * IPv4 fragments go to every process rather than to one: a later fragment
+ * has no ports, so the connection it belongs to is known only once libnids
+ * has put the datagram together, and libnids reassembles it only where it
+ * has every fragment. Each process then rebuilds the datagram, and it
+ * reaches a connection only in the one whose libnids has a stream for it.
+ * Hashing on the addresses alone would keep fragments together too, but
+ * would send all the traffic between two hosts (a relay and its smart
+ * host) to one process; fragmented TCP is rare, so sending fragments
+ * everywhere costs little in practice, and a capture made of fragments is
+ * analysed by each process at the speed of one, never wrongly. */
+int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n)
+{
+    seg s;
+
+    switch (seg_parse(pkt, &s)) {
+    case SEG_V4_FRAGMENT:
+        return SC_ROUTE_ALL;
+    case SEG_TCP:
+        break;
+    default:
+        return SC_ROUTE_NONE;
+    }
+    if (!cfg->any_port && !sc_config_is_smtp_port(cfg, s.sport) &&
+        !sc_config_is_smtp_port(cfg, s.dport))
+        return SC_ROUTE_NONE;
+    return reasm_seg_shard(&s, n);
+}
+
+void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)
+{
+    r->cur_frame = ip_frame;
 }
 
 void sc_reasm_expire(sc_reasm *r, struct timeval now)
