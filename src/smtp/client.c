@@ -235,7 +235,7 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
         if (c->mode == SC_CM_TLS) {
             c->tls_octets += n - i;
             c->off += n - i;
-            return;
+            break;
         }
         if (c->mode == SC_CM_BDAT) {
             uint64_t take = c->chunk_left < n - i ? c->chunk_left : n - i;
@@ -279,6 +279,10 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
         }
         client_line_octet(c, p[i++]);
     }
+    /* No line left open: the buffer goes back until the next one that
+     * spans two segments (idle sessions hold none). */
+    if (!c->in_line)
+        sc_client_free(c);
 }
 
 void sc_client_gap(sc_client *c, uint64_t n)

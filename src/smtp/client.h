@@ -70,7 +70,8 @@ typedef struct sc_client {
     bool           resync;       /* after a gap: drop octets up to a LF */
     /* the line being assembled */
     uint8_t       *buf;          /* SC_LINE_KEEP octets, allocated at the first
-                                    octet kept (an idle session costs none) */
+                                    octet kept, freed when a segment ends
+                                    with no line open (idle sessions hold none) */
     size_t         kept;
     uint64_t       len, start;
     bool           cr, stuffed, in_line;
