@@ -48,8 +48,12 @@
  *  - Memory: libnids drops a direction's whole out-of-order queue beyond
  *    64 KiB (prune_queue); what it dropped comes out as a gap. The
  *    delivered bytes are always discarded at once (no nids_discard call).
- *    Connection count: cfg->max_sessions, the least recently active one is
- *    evicted; libnids' own table is sized above that.
+ *    Connection count: cfg->max_sessions (REASM_NIDS_STREAMS without one),
+ *    the least recently active one is evicted; libnids' own table is sized
+ *    above that, so libnids never evicts a stream by itself (it would take
+ *    the oldest, not the least active, and the connection would come back
+ *    as a new mid-stream one at its next packet). libnids preallocates
+ *    that table, 288 bytes a stream (29 MB at the default 100 000).
  *  - libnids' receive buffers: add2buf() keeps one buffer per direction
  *    (4 KiB, more after large segments) for the life of the stream, 8 KiB
  *    for every idle session that once carried data. Everything libnids
@@ -81,6 +85,8 @@
 #define REASM_V6_NET      0xf0000000u /* 240.0.0.0/4 */
 #define REASM_HASH_MIN    1024
 #define REASM_NIDS_BUDGET (4u << 20)  /* libnids receive buffers kept, in all */
+#define REASM_NIDS_STREAMS 65536      /* connections followed without --max-sessions */
+#define REASM_NIDS_MAX    (1u << 22)  /* and at most, whatever --max-sessions says */
 
 typedef struct reasm_conn reasm_conn;
 struct reasm_conn {
@@ -129,6 +135,7 @@ struct sc_reasm {
     reasm_conn         *hot_head, *hot_tail;   /* oldest delivery first */
     size_t              hot_bytes;
     uint64_t            next_id;
+    uint64_t            max_conns;             /* evict beyond this many */
     uint32_t            v6_pairs;
     uint64_t            cur_frame;
     struct timeval      cur_ts;
@@ -621,7 +628,7 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
     reasm_conn *c;
     size_t b;
 
-    while (r->cfg->max_sessions && r->count >= r->cfg->max_sessions && r->lru_head)
+    while (r->count >= r->max_conns && r->lru_head)
         reasm_conn_end(r, r->lru_head, SC_END_EVICTED, pkt->frame, pkt->ts);
     c = calloc(1, sizeof *c);
     if (!c)
@@ -767,7 +774,7 @@ static void reasm_gaps_before(sc_reasm *r, const sc_packet *pkt, reasm_conn *c, 
 sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err, size_t errlen)
 {
     sc_reasm *r;
-    uint64_t cap = cfg->max_sessions ? cfg->max_sessions : 65536;
+    uint64_t cap = cfg->max_sessions ? cfg->max_sessions : REASM_NIDS_STREAMS;
 
     if (reasm_live) {
         snprintf(err, errlen, "reassembly already running");
@@ -787,8 +794,11 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (cap > 65536)
-        cap = 65536;          /* libnids preallocates its table; we evict first */
+    if (cap > REASM_NIDS_MAX)
+        cap = REASM_NIDS_MAX;
+    r->max_conns = cap;
+    /* libnids holds 3/4 of n_tcp_streams: cap and a margin, so that we
+     * always evict first */
     nids_params.n_tcp_streams = (int)(cap * 4 / 3 + 64);
     nids_params.n_hosts = 256;
     nids_params.scan_num_hosts = 0;
