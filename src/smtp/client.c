@@ -128,6 +128,16 @@ static void client_hist_push(sc_client *c, uint8_t b)
     c->hist[3] = b;
 }
 
+/* The history after the n octets at p. */
+static void client_hist_take(sc_client *c, const uint8_t *p, size_t n)
+{
+    if (n >= 4)
+        memcpy(c->hist, p + n - 4, 4);
+    else
+        for (size_t k = 0; k < n; k++)
+            client_hist_push(c, p[k]);
+}
+
 /* End of the run of octets from p that holds no CR and no LF. */
 static size_t client_plain_run(const uint8_t *p, size_t n)
 {
@@ -157,11 +167,7 @@ static void client_content_run(sc_client *c, const uint8_t *p, size_t n)
     c->kept += room;
     c->len += n;
     c->off += n;
-    if (n >= 4)
-        memcpy(c->hist, p + n - 4, 4);
-    else
-        for (size_t k = 0; k < n; k++)
-            client_hist_push(c, p[k]);
+    client_hist_take(c, p, n);
 }
 
 /* From the start of a content line: how many octets of p are complete
@@ -200,11 +206,7 @@ static size_t client_content_lines(sc_client *c, const uint8_t *p, size_t n)
     if (!k)
         return 0;
     c->off += k;
-    if (k >= 4)
-        memcpy(c->hist, p + k - 4, 4);
-    else
-        for (size_t j = 0; j < k; j++)
-            client_hist_push(c, p[j]);
+    client_hist_take(c, p, k);
     c->ops->content_lines(c->ctx, lines, k, c->frame);
     return k;
 }
