@@ -6,9 +6,12 @@
 # under /usr/bin/time -v, in text and in JSON mode. A case passes when:
 #   - smtpscope exits 0 or 1 (findings are expected; never 2, never a signal)
 #   - its peak RSS stays under 64 MB + a budget per concurrent connection:
-#     8 KB per half-open connection (SYN only), 24 KB per established
+#     8 KB per half-open connection (SYN only), 8 KB per established
 #     session (memory grows with concurrent sessions, never with stream
 #     size; docs/hardening.md has the measured figures)
+# and the cost of one more established session is measured on its own:
+# the peak RSS with SLOPE_HI concurrent sessions minus that with SLOPE_LO,
+# divided by the difference, must stay under SLOPE_KB (per_session below).
 #   - it finishes within 30 s + 1 s per 5 MB of capture (bounded time)
 # The measured figures are printed on each PASS/FAIL line.
 #
@@ -28,6 +31,7 @@ gen=tests/limits/genpcap.py
 full=${LIMITS_FULL:-0}
 line_mb=${LIMITS_LINE_MB:-$([ "$full" = 1 ] && echo 1024 || echo 64)}
 conc=${LIMITS_CONCURRENT:-$([ "$full" = 1 ] && echo 100000 || echo 10000)}
+slope_lo=2000 slope_hi=12000 slope_kb=6
 
 if [ ! -x /usr/bin/time ]; then
     echo "SKIP: limits: /usr/bin/time is not installed (Debian package time)"
@@ -91,8 +95,36 @@ limits_case() {
     rm -f "$tmp/$name.pcap"
 }
 
+# per_session MODE: peak RSS per established session, from two captures
+# (the fixed costs, libnids' table and the 4 MB of receive buffers it may
+# keep, are the same in both and cancel out).
+per_session() {
+    local mode=$1 n rss args
+    local -A peak
+    for n in $slope_lo $slope_hi; do
+        args=(-q -r "$tmp/conc-$n.pcap")
+        [ "$mode" = json ] && args=(--json "${args[@]}")
+        /usr/bin/time -f '%M' -o "$tmp/time" "$bin" "${args[@]}" >/dev/null 2>&1
+        rss=$(tail -1 "$tmp/time")
+        peak[$n]=${rss:-0}
+    done
+    awk -v a="${peak[$slope_lo]}" -v b="${peak[$slope_hi]}" -v lo="$slope_lo" -v hi="$slope_hi" \
+        -v cap="$slope_kb" -v m="$mode" 'BEGIN {
+        per = (b - a) / (hi - lo)
+        w = sprintf("limits/per-session/%s: %.2f KB per established session (peak RSS %d MB at %d, %d MB at %d; cap %d KB)",
+                    m, per, a / 1024, lo, b / 1024, hi, cap)
+        print (b > 0 && per <= cap ? "PASS: " : "FAIL: ") w }'
+}
+
 limits_case halfopen   100000  8 100000
-limits_case concurrent "$conc" 24 "$conc"
+limits_case concurrent "$conc" 8 "$conc"
+for n in $slope_lo $slope_hi; do
+    python3 "$gen" concurrent "$tmp/conc-$n.pcap" "$n" 2>/dev/null ||
+        echo "FAIL: limits/per-session: generator failed"
+done
+per_session text
+per_session json
+rm -f "$tmp"/conc-*.pcap
 limits_case longline   1      32 "$line_mb"
 limits_case pipelined  1      32 1000000
 limits_case rcpts      1      32 100000

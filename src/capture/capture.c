@@ -4,10 +4,16 @@
  *
  * Interface: include/capture.h.
  *
- * Files are always read through zlib: gzread() passes data that is not
- * gzip through unchanged, so compressed and plain files (and pipes, which
- * cannot be peeked at) take the same path. The gzFile is handed to libpcap
- * as a stdio stream made with fopencookie().
+ * Files are read through a stdio stream with a 1 MB buffer: libpcap's own
+ * pcap_open_offline() freads header and packet through the stream's
+ * default buffer (4 KB with glibc, one read(2) each), and those system
+ * calls cost more than the reassembly they feed (docs/performance.md). A
+ * regular file that does not start with the gzip magic is handed to
+ * libpcap as a plain stream; gzip files and pipes (standard input, which
+ * cannot be peeked at) are read through zlib, whose gzread() passes data
+ * that is not gzip through unchanged, behind a stream made with
+ * fopencookie() that has the same large buffer (gzread then fills it
+ * directly).
  *
  * A BPF filter on a file is not installed with pcap_setfilter(): every
  * frame is read and numbered, and the filter is applied here with
@@ -45,6 +51,10 @@
 #define CAPTURE_LIVE_BUFFER    (16 * 1024 * 1024)
 #define CAPTURE_LIVE_TIMEOUT   250
 
+/* Files: the stdio buffer libpcap reads through (see the header). */
+#define CAPTURE_FILE_BUFFER    (1024 * 1024)
+#define CAPTURE_GZ_MAGIC       0x1f
+
 struct sc_capture {
     pcap_t              *pcap;
     char                 name[256];
@@ -52,6 +62,8 @@ struct sc_capture {
     bool                 have_filter;    /* files: filter applied by hand */
     struct bpf_program   filter;
     gzFile               gz;             /* files: owned by the cookie stream */
+    FILE                *fp;             /* files: the stream, owned by pcap */
+    char                *iobuf;          /* its buffer, freed after pcap_close */
     uint64_t             total;          /* file size, 0 when unknown */
     uint64_t             frame;
     int                  linktype;
@@ -78,27 +90,39 @@ static int capture_gz_close(void *cookie)
     return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
 }
 
-static FILE *capture_gz_stream(sc_capture *cap, const char *path, char *err, size_t errlen)
+/* The stream's buffer: glibc ignores the size given to setvbuf() without
+ * a buffer, so it is allocated here and outlives the stream. Without
+ * memory the stream keeps stdio's default buffer (slower, still right). */
+static void capture_buffer_set(sc_capture *cap, FILE *fp)
+{
+    cap->iobuf = malloc(CAPTURE_FILE_BUFFER);
+    if (cap->iobuf && setvbuf(fp, cap->iobuf, _IOFBF, CAPTURE_FILE_BUFFER) != 0) {
+        free(cap->iobuf);
+        cap->iobuf = NULL;
+    }
+}
+
+/* A regular file whose first octet (at the current offset: standard input
+ * may be a file already read from) is not gzip's can skip zlib. */
+static bool capture_is_plain_file(int fd, const struct stat *st)
+{
+    off_t at;
+    uint8_t b;
+
+    if (!S_ISREG(st->st_mode))
+        return false;
+    at = lseek(fd, 0, SEEK_CUR);
+    return at >= 0 && pread(fd, &b, 1, at) == 1 && b != CAPTURE_GZ_MAGIC;
+}
+
+static FILE *capture_gz_stream(sc_capture *cap, int fd, const char *path, char *err,
+                               size_t errlen)
 {
     static const cookie_io_functions_t io = {
         .read = capture_gz_read, .write = NULL, .seek = NULL, .close = capture_gz_close
     };
-    int fd;
-    struct stat st;
     FILE *fp;
 
-    fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory", path);
-        close(fd);
-        return NULL;
-    }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-        cap->total = (uint64_t)st.st_size;
     cap->gz = gzdopen(fd, "rb");
     if (!cap->gz) {
         snprintf(err, errlen, "%s: cannot read (out of memory)", path);
@@ -112,6 +136,41 @@ static FILE *capture_gz_stream(sc_capture *cap, const char *path, char *err, siz
         gzclose(cap->gz);
         cap->gz = NULL;
     }
+    return fp;
+}
+
+static FILE *capture_stream(sc_capture *cap, const char *path, char *err, size_t errlen)
+{
+    int fd;
+    struct stat st;
+    FILE *fp;
+
+    fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory", path);
+        close(fd);
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode))
+        cap->total = (uint64_t)st.st_size;
+    if (!capture_is_plain_file(fd, &st))
+        fp = capture_gz_stream(cap, fd, path, err, errlen);
+    else if (!(fp = fdopen(fd, "rb"))) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    if (fp)
+        capture_buffer_set(cap, fp);
+    cap->fp = fp;
     return fp;
 }
 
@@ -153,8 +212,9 @@ sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, s
         return NULL;
     }
     snprintf(cap->name, sizeof cap->name, "%s", strcmp(path, "-") == 0 ? "(stdin)" : path);
-    fp = capture_gz_stream(cap, path, err, errlen);
+    fp = capture_stream(cap, path, err, errlen);
     if (!fp) {
+        free(cap->iobuf);
         free(cap);
         return NULL;
     }
@@ -163,6 +223,7 @@ sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, s
         /* gzread of a truncated gzip member also lands here. */
         snprintf(err, errlen, "%s: not a capture file (%s)", cap->name, perr);
         fclose(fp);
+        free(cap->iobuf);
         free(cap);
         return NULL;
     }
@@ -269,7 +330,8 @@ void *sc_capture_pcap(sc_capture *cap) { return cap->pcap; }
 
 void sc_capture_progress(const sc_capture *cap, uint64_t *done, uint64_t *total)
 {
-    z_off_t off = cap->gz ? gzoffset(cap->gz) : -1;
+    /* gzoffset: the compressed bytes read, as total counts them */
+    off_t off = cap->gz ? (off_t)gzoffset(cap->gz) : cap->fp ? ftello(cap->fp) : -1;
 
     *done = off > 0 ? (uint64_t)off : 0;
     *total = cap->total;
@@ -302,6 +364,7 @@ void sc_capture_close(sc_capture *cap)
     if (cap->have_filter)
         pcap_freecode(&cap->filter);
     if (cap->pcap)
-        pcap_close(cap->pcap);     /* closes the cookie stream, hence the gzFile */
+        pcap_close(cap->pcap);     /* closes the stream (and the gzFile) */
+    free(cap->iobuf);
     free(cap);
 }

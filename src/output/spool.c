@@ -20,6 +20,8 @@ struct sc_spool {
     uint64_t live;           /* chunks held by chains */
 };
 
+#define SPOOL_BUF_MIN 256     /* first RAM part of a chain */
+
 typedef struct spool_hdr {
     uint64_t next;
     uint64_t len;
@@ -107,14 +109,37 @@ static void spool_chain_spill(sc_spool *sp, sc_chain *c)
     c->len = 0;
 }
 
+/* The RAM part starts small and doubles up to SC_SPOOL_BUF: a block is
+ * held for every concurrent session, and most of them write a few hundred
+ * bytes. Returns -1 when the full buffer cannot grow (then it spills). */
+static int spool_chain_grow(sc_chain *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : SPOOL_BUF_MIN;
+    char *nb;
+
+    if (c->cap >= SC_SPOOL_BUF)
+        return -1;
+    if (cap > SC_SPOOL_BUF)
+        cap = SC_SPOOL_BUF;
+    if (!(nb = realloc(c->buf, cap)))
+        return -1;
+    c->buf = nb;
+    c->cap = cap;
+    return 0;
+}
+
 void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n)
 {
     while (n > 0) {
-        if (!c->buf && !(c->buf = malloc(SC_SPOOL_BUF))) {
-            c->lost += n;
-            return;
+        if (c->len == c->cap && spool_chain_grow(c) < 0) {
+            if (!c->cap) {
+                c->lost += n;
+                return;
+            }
+            spool_chain_spill(sp, c);        /* empties it, or counts it lost */
+            continue;
         }
-        size_t k = SC_SPOOL_BUF - c->len < n ? SC_SPOOL_BUF - c->len : n;
+        size_t k = c->cap - c->len < n ? c->cap - c->len : n;
         memcpy(c->buf + c->len, p, k);
         c->len += k; p += k; n -= k;
         if (c->len == SC_SPOOL_BUF)
@@ -153,6 +178,7 @@ void sc_chain_park(sc_spool *sp, sc_chain *c)
     if (c->len == 0) {
         free(c->buf);
         c->buf = NULL;
+        c->cap = 0;
     }
 }
 

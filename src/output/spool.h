@@ -26,8 +26,8 @@ typedef struct sc_chain {
     uint64_t first, last;    /* file offsets + 1 of first/last chunk; 0 = none */
     uint64_t nchunks;
     uint64_t lost;           /* bytes that could not be spilled */
-    char    *buf;            /* RAM part, SC_SPOOL_BUF bytes, allocated lazily */
-    size_t   len;
+    char    *buf;            /* RAM part, allocated lazily, grown up to SC_SPOOL_BUF */
+    size_t   len, cap;
 } sc_chain;
 
 sc_spool *sc_spool_new(void);

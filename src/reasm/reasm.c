@@ -48,8 +48,22 @@
  *  - Memory: libnids drops a direction's whole out-of-order queue beyond
  *    64 KiB (prune_queue); what it dropped comes out as a gap. The
  *    delivered bytes are always discarded at once (no nids_discard call).
- *    Connection count: cfg->max_sessions, the least recently active one is
- *    evicted; libnids' own table is sized above that.
+ *    Connection count: cfg->max_sessions (REASM_NIDS_STREAMS without one),
+ *    the least recently active one is evicted; libnids' own table is sized
+ *    above that, so libnids never evicts a stream by itself (it would take
+ *    the oldest, not the least active, and the connection would come back
+ *    as a new mid-stream one at its next packet). libnids preallocates
+ *    that table, 288 bytes a stream (29 MB at the default 100 000).
+ *  - libnids' receive buffers: add2buf() keeps one buffer per direction
+ *    (4 KiB, more after large segments) for the life of the stream, 8 KiB
+ *    for every idle session that once carried data. Everything libnids
+ *    delivers is consumed at once (count == offset on return), so the
+ *    buffer holds nothing between packets, and libnids reallocates it
+ *    whenever data is NULL and bufsize 0 (add2buf). The streams that hold
+ *    one are kept in delivery order ("hot") and, beyond REASM_NIDS_BUDGET
+ *    bytes in all, the least recently fed lose theirs (reasm_nids_trim).
+ *    That is done only between two packets, never inside a libnids call:
+ *    notify() touches the buffer after our callback returns.
  *  - Port scan detection is disabled, libnids' syslog silenced, and
  *    nids_init/nids_exit pair per sc_reasm so files can follow each other.
  *
@@ -70,6 +84,9 @@
 #define REASM_GAP_LIMIT   (1u << 30)  /* an ACK further ahead than this is not believed */
 #define REASM_V6_NET      0xf0000000u /* 240.0.0.0/4 */
 #define REASM_HASH_MIN    1024
+#define REASM_NIDS_BUDGET (4u << 20)  /* libnids receive buffers kept, in all */
+#define REASM_NIDS_STREAMS 65536      /* connections followed without --max-sessions */
+#define REASM_NIDS_MAX    (1u << 22)  /* and at most, whatever --max-sessions says */
 
 typedef struct reasm_conn reasm_conn;
 struct reasm_conn {
@@ -78,6 +95,9 @@ struct reasm_conn {
     reasm_conn         *lru_prev, *lru_next;   /* by last activity, oldest first */
     reasm_conn         *all_prev, *all_next;   /* by id */
     reasm_conn         *dead_next;             /* libnids ended it during a call */
+    reasm_conn         *hot_prev, *hot_next;   /* holds libnids buffers, by delivery */
+    size_t              hot_bytes;             /* their size when last fed */
+    bool                hot;
     uint32_t            v4[2];                 /* libnids addresses, client and server */
     struct tcp_stream  *nids;
     bool                est;                   /* handshake given to libnids */
@@ -113,7 +133,10 @@ struct sc_reasm {
     reasm_conn         *all_head, *all_tail;
     reasm_conn         *est_conn;              /* being handed its handshake */
     reasm_conn         *dead;                  /* ended by libnids, to report */
+    reasm_conn         *hot_head, *hot_tail;   /* oldest delivery first */
+    size_t              hot_bytes;
     uint64_t            next_id;
+    uint64_t            max_conns;             /* evict beyond this many */
     uint32_t            v6_pairs;
     uint64_t            cur_frame;
     struct timeval      cur_ts;
@@ -189,6 +212,67 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
             c->fin_done[d] = true;
             reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, 0, c->fin_frame[d], c->fin_ts[d]);
         }
+}
+
+/* ---- libnids' receive buffers ------------------------------------------ */
+
+static void reasm_hot_unlink(sc_reasm *r, reasm_conn *c)
+{
+    if (!c->hot)
+        return;
+    if (c->hot_prev) c->hot_prev->hot_next = c->hot_next; else r->hot_head = c->hot_next;
+    if (c->hot_next) c->hot_next->hot_prev = c->hot_prev; else r->hot_tail = c->hot_prev;
+    c->hot_prev = c->hot_next = NULL;
+    r->hot_bytes -= c->hot_bytes;
+    c->hot_bytes = 0;
+    c->hot = false;
+}
+
+static size_t reasm_half_bytes(const struct half_stream *h)
+{
+    return h->data && h->bufsize > 0 ? (size_t)h->bufsize : 0;
+}
+
+/* libnids just delivered to c (from its callback): c's buffers become the
+ * most recently used. Nothing is freed here. */
+static void reasm_hot_touch(sc_reasm *r, reasm_conn *c, const struct tcp_stream *a)
+{
+    size_t n = reasm_half_bytes(&a->client) + reasm_half_bytes(&a->server);
+
+    reasm_hot_unlink(r, c);
+    if (!n)
+        return;
+    c->hot = true;
+    c->hot_bytes = n;
+    c->hot_prev = r->hot_tail;
+    if (r->hot_tail) r->hot_tail->hot_next = c; else r->hot_head = c;
+    r->hot_tail = c;
+    r->hot_bytes += n;
+}
+
+/* A direction's buffer, when it holds nothing undelivered. */
+static void reasm_half_release(struct half_stream *h)
+{
+    if (!h->data || h->count != h->offset)
+        return;
+    free(h->data);
+    h->data = NULL;
+    h->bufsize = 0;
+}
+
+/* Between packets only (see the header): the least recently fed streams
+ * give their buffers back until the rest fit the budget. */
+static void reasm_nids_trim(sc_reasm *r)
+{
+    while (r->hot_bytes > REASM_NIDS_BUDGET && r->hot_head) {
+        reasm_conn *c = r->hot_head;
+
+        reasm_hot_unlink(r, c);
+        if (c->nids) {
+            reasm_half_release(&c->nids->client);
+            reasm_half_release(&c->nids->server);
+        }
+    }
 }
 
 /* ---- the connection table ---------------------------------------------- */
@@ -305,6 +389,7 @@ static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
     reasm_lru_unlink(r, c);
     if (c->all_prev) c->all_prev->all_next = c->all_next; else r->all_head = c->all_next;
     if (c->all_next) c->all_next->all_prev = c->all_prev; else r->all_tail = c->all_prev;
+    reasm_hot_unlink(r, c);
     if (c->nids) {
         c->nids->user = NULL;
         nids_free_tcp_stream(c->nids);
@@ -491,6 +576,8 @@ static void reasm_nids_tcp(struct tcp_stream *a, void **param)
         if (a->client.count_new > 0)
             reasm_bytes_deliver(r, c, SC_DIR_S2C, (const uint8_t *)a->client.data,
                                 (size_t)a->client.count_new);
+        if (c->nids == a)
+            reasm_hot_touch(r, c, a);
         return;
     case NIDS_CLOSE:
     case NIDS_RESET:
@@ -499,6 +586,7 @@ static void reasm_nids_tcp(struct tcp_stream *a, void **param)
             return;
         a->user = NULL;
         c->nids = NULL;          /* libnids frees the stream on return */
+        reasm_hot_unlink(r, c);
         c->dead = true;
         c->end = a->nids_state == NIDS_CLOSE ? SC_END_CLOSED
                : a->nids_state == NIDS_RESET ? SC_END_RESET : SC_END_EVICTED;
@@ -507,8 +595,10 @@ static void reasm_nids_tcp(struct tcp_stream *a, void **param)
         r->dead = c;
         return;
     default:                     /* NIDS_EXITING: our connections are gone */
-        if (c)
+        if (c) {
             c->nids = NULL;
+            reasm_hot_unlink(r, c);
+        }
         a->user = NULL;
         return;
     }
@@ -566,7 +656,7 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
     reasm_conn *c;
     size_t b;
 
-    while (r->cfg->max_sessions && r->count >= r->cfg->max_sessions && r->lru_head)
+    while (r->count >= r->max_conns && r->lru_head)
         reasm_conn_end(r, r->lru_head, SC_END_EVICTED, pkt->frame, pkt->ts);
     c = calloc(1, sizeof *c);
     if (!c)
@@ -712,7 +802,7 @@ static void reasm_gaps_before(sc_reasm *r, const sc_packet *pkt, reasm_conn *c, 
 sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err, size_t errlen)
 {
     sc_reasm *r;
-    uint64_t cap = cfg->max_sessions ? cfg->max_sessions : 65536;
+    uint64_t cap = cfg->max_sessions ? cfg->max_sessions : REASM_NIDS_STREAMS;
 
     if (reasm_live) {
         snprintf(err, errlen, "reassembly already running");
@@ -732,8 +822,11 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (cap > 65536)
-        cap = 65536;          /* libnids preallocates its table; we evict first */
+    if (cap > REASM_NIDS_MAX)
+        cap = REASM_NIDS_MAX;
+    r->max_conns = cap;
+    /* libnids holds 3/4 of n_tcp_streams: cap and a margin, so that we
+     * always evict first */
     nids_params.n_tcp_streams = (int)(cap * 4 / 3 + 64);
     nids_params.n_hosts = 256;
     nids_params.scan_num_hosts = 0;
@@ -782,6 +875,7 @@ static void reasm_v4_fragment(sc_reasm *r, const sc_packet *pkt)
     }
     reasm_inject(r, tot);
     reasm_dead_report(r);
+    reasm_nids_trim(r);
 }
 
 void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
@@ -870,6 +964,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         reasm_fins_check(r, c);
     }
     reasm_dead_report(r);
+    reasm_nids_trim(r);
 }
 
 /* Only what reasm_seg_shard needs is decoded; the decisions are those of

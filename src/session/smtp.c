@@ -159,6 +159,13 @@ static void smtp_content_finish(sc_smtp *s, uint64_t frame)
     (void)frame;
 }
 
+/* Lines need to be seen one by one for --show-content and while the
+ * shadow reads content as commands. */
+static void smtp_count_only_set(sc_smtp *s)
+{
+    s->client.count_only = !s->cfg->show_content && !s->shadow_on;
+}
+
 static void smtp_content_reset(sc_smtp *s)
 {
     s->c_lines = s->c_bytes = s->c_bare = s->c_longest = 0;
@@ -170,6 +177,7 @@ static void smtp_content_reset(sc_smtp *s)
     s->shadow_on = s->shadow_in_data = s->shadow_has_data = false;
     s->shadow_data_answered = s->shadow_early_reported = false;
     s->smuggle_live = false;
+    smtp_count_only_set(s);
 }
 
 /* True while the client is inside message content (after DATA, before
@@ -715,6 +723,20 @@ static void smtp_on_content(void *ctx, const sc_cline *l)
     smtp_shadow_line(s, l);
 }
 
+/* Plain lines counted in bulk by the client machine: what smtp_on_content
+ * does for each such line when neither --show-content nor the smuggling
+ * shadow needs its text. */
+static void smtp_on_content_lines(void *ctx, uint64_t lines, uint64_t octets, uint64_t frame)
+{
+    sc_smtp *s = ctx;
+
+    s->c_lines += lines;
+    s->c_last_frame = frame;
+    s->c_last_ts = s->ts;
+    s->c_bytes += octets;
+    smtp_txn_content(s, octets);
+}
+
 static void smtp_on_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t frame)
 {
     sc_smtp *s = ctx;
@@ -726,6 +748,7 @@ static void smtp_on_ambiguous(void *ctx, const char *what, uint64_t off, uint64_
     s->c_amb_frame = frame;
     s->c_amb_what = what;
     s->shadow_on = true;
+    smtp_count_only_set(s);
     smtp_find(s, R_EOD_AMBIGUOUS, SC_SIDE_CLIENT, frame, NULL,
               "message content holds %s at stream offset %llu (frame %llu): a lenient "
               "server takes it for the end of data (SMTP smuggling)",
@@ -791,6 +814,7 @@ static const sc_client_ops smtp_client_ops = {
     .auth = smtp_on_auth,
     .content_begin = smtp_on_content_begin,
     .content = smtp_on_content,
+    .content_lines = smtp_on_content_lines,
     .eod = smtp_on_eod,
     .ambiguous = smtp_on_ambiguous,
     .chunk = smtp_on_chunk,

@@ -128,6 +128,16 @@ static void client_hist_push(sc_client *c, uint8_t b)
     c->hist[3] = b;
 }
 
+/* The history after the n octets at p. */
+static void client_hist_take(sc_client *c, const uint8_t *p, size_t n)
+{
+    if (n >= 4)
+        memcpy(c->hist, p + n - 4, 4);
+    else
+        for (size_t k = 0; k < n; k++)
+            client_hist_push(c, p[k]);
+}
+
 /* End of the run of octets from p that holds no CR and no LF. */
 static size_t client_plain_run(const uint8_t *p, size_t n)
 {
@@ -157,11 +167,48 @@ static void client_content_run(sc_client *c, const uint8_t *p, size_t n)
     c->kept += room;
     c->len += n;
     c->off += n;
-    if (n >= 4)
-        memcpy(c->hist, p + n - 4, 4);
-    else
-        for (size_t k = 0; k < n; k++)
-            client_hist_push(c, p[k]);
+    client_hist_take(c, p, n);
+}
+
+/* From the start of a content line: how many octets of p are complete
+ * plain lines (see content_lines in client.h), *lines how many. Each line
+ * is searched once, and the first line that is not plain is left to the
+ * octet path, so a segment costs one pass whatever it holds. */
+static size_t client_plain_lines(const uint8_t *p, size_t n, uint64_t *lines)
+{
+    size_t k = 0;
+
+    *lines = 0;
+    while (k < n && p[k] != '.') {
+        size_t w = n - k < SC_PLAIN_LINE_MAX ? n - k : SC_PLAIN_LINE_MAX;
+        const uint8_t *lf = memchr(p + k, '\n', w);
+        size_t len;
+
+        if (!lf)
+            break;                       /* incomplete, or too long */
+        len = (size_t)(lf - (p + k));    /* up to the LF, CR included */
+        if (len == 0 || lf[-1] != '\r' || (len > 1 && memchr(p + k, '\r', len - 1)))
+            break;                       /* bare LF or bare CR */
+        k += len + 1;
+        ++*lines;
+    }
+    return k;
+}
+
+/* Plain content lines from a line start, counted in bulk. They hold no
+ * dot after a line break and no bare CR or LF, so they can neither end the
+ * data nor start an ambiguous sequence. */
+static size_t client_content_lines(sc_client *c, const uint8_t *p, size_t n)
+{
+    uint64_t lines;
+    size_t k = client_plain_lines(p, n, &lines);
+
+    if (!k)
+        return 0;
+    c->off += k;
+    client_hist_take(c, p, k);
+    c->ops->content_lines(c->ctx, lines, k, c->frame);
+    return k;
 }
 
 /* One octet in a line mode (command, AUTH, content). */
@@ -235,7 +282,7 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
         if (c->mode == SC_CM_TLS) {
             c->tls_octets += n - i;
             c->off += n - i;
-            return;
+            break;
         }
         if (c->mode == SC_CM_BDAT) {
             uint64_t take = c->chunk_left < n - i ? c->chunk_left : n - i;
@@ -248,6 +295,14 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
                     c->ops->chunk(c->ctx, c->chunk_size, c->chunk_off, frame);
             }
             continue;
+        }
+        if (c->mode == SC_CM_CONTENT && c->count_only && c->content_started &&
+            !c->in_line && !c->resync && c->ops->content_lines) {
+            size_t k = client_content_lines(c, p + i, n - i);
+            if (k > 0) {
+                i += k;
+                continue;
+            }
         }
         if (c->mode == SC_CM_CONTENT && c->content_started && !c->resync && !c->cr &&
             (c->len > 0 || c->stuffed || p[i] != '.')) {
@@ -279,6 +334,10 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
         }
         client_line_octet(c, p[i++]);
     }
+    /* No line left open: the buffer goes back until the next one that
+     * spans two segments (idle sessions hold none). */
+    if (!c->in_line)
+        sc_client_free(c);
 }
 
 void sc_client_gap(sc_client *c, uint64_t n)

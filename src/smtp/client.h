@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #define SC_LINE_KEEP 1024
+#define SC_PLAIN_LINE_MAX 1000   /* RFC 5321 §4.5.3.1.6, CRLF included */
 
 typedef enum sc_client_mode {
     SC_CM_COMMAND,   /* lines are commands */
@@ -53,6 +54,10 @@ typedef struct sc_client_ops {
     /* First octet of content after the mode became CONTENT. */
     void (*content_begin)(void *ctx, uint64_t off, uint64_t frame);
     void (*content)(void *ctx, const sc_cline *l);
+    /* Complete content lines counted, not delivered (count_only): lines
+     * of at most SC_PLAIN_LINE_MAX octets with their CRLF, none starting
+     * with a dot or holding another CR or LF; octets on the wire. */
+    void (*content_lines)(void *ctx, uint64_t lines, uint64_t octets, uint64_t frame);
     /* The end-of-data line "." (off: offset of the dot). */
     void (*eod)(void *ctx, const sc_cline *dot);
     /* An ambiguous end-of-data sequence ("<LF>.<LF>", ...) starting at off. */
@@ -70,7 +75,8 @@ typedef struct sc_client {
     bool           resync;       /* after a gap: drop octets up to a LF */
     /* the line being assembled */
     uint8_t       *buf;          /* SC_LINE_KEEP octets, allocated at the first
-                                    octet kept (an idle session costs none) */
+                                    octet kept, freed when a segment ends
+                                    with no line open (idle sessions hold none) */
     size_t         kept;
     uint64_t       len, start;
     bool           cr, stuffed, in_line;
@@ -78,6 +84,8 @@ typedef struct sc_client {
     /* content */
     uint8_t        hist[4];      /* last octets, hist[3] the newest */
     bool           content_started;
+    bool           count_only;   /* set by the session: plain content lines
+                                    need not be delivered one by one */
     /* BDAT */
     uint64_t       chunk_size, chunk_left, chunk_off;
     /* TLS */

@@ -156,7 +156,7 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
         if (s->tls) {
             s->tls_octets += n - i;
             s->off += n - i;
-            return;
+            break;
         }
         s->off++;
         if (!s->in_line) {
@@ -181,6 +181,10 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
             s->buf[s->kept++] = b;
         s->len++;
     }
+    /* Neither a line nor a reply open: the buffers go back until the next
+     * segment (idle sessions hold none). */
+    if (!s->in_line && !s->in_reply)
+        sc_server_free(s);
 }
 
 void sc_server_gap(sc_server *s, uint64_t n)

@@ -62,7 +62,8 @@ typedef struct sc_server {
     bool      resync;
     uint64_t  off, frame, tls_octets;
     uint8_t  *mem;           /* buf, cur.first and cur.last, allocated at the
-                                first octet (an idle session costs none) */
+                                first octet of a segment, freed at its end
+                                when no line or reply is open */
     uint8_t  *buf;           /* SC_RLINE_KEEP octets */
     size_t    cap;           /* SC_RLINE_KEEP, 0 while mem is not allocated */
     size_t    kept;
