@@ -76,14 +76,17 @@ for t in "$@"; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     printf '%s %s %s %s %s\n' "$(date -u +%FT%TZ)" "$t" "$mode" "${execs:-0}" "${ttime:-$secs}" \
         >>"$dir/logs/tally"
-    if [ $rc -ne 0 ]; then
+    if [ $rc -eq 72 ]; then           # libFuzzer stopped by SIGINT: no finding
+        echo "$t: ${execs:-?} executions in $ttime seconds ($mode), interrupted, no crash"
+    elif [ $rc -ne 0 ]; then
         status=1
         echo "$t: CRASH after ${execs:-?} executions (exit $rc); see $log"
         grep -E 'ERROR: |SUMMARY: |runtime error|fuzz_[a-z]*: ' "$log" | head -n 5 | sed 's/^/    /'
         ls "$dir/artifacts/$t" | tail -n 3 | sed "s|^|    $dir/artifacts/$t/|"
         continue
+    else
+        echo "$t: ${execs:-?} executions in $ttime seconds ($mode), no crash, corpus $(ls "$dir/corpus/$t" | wc -l) inputs"
     fi
-    echo "$t: ${execs:-?} executions in ${ttime:-$secs} seconds ($mode), no crash, corpus $(ls "$dir/corpus/$t" | wc -l) inputs"
     if [ "$mode" = campaign ]; then
         if replay_corpus "$t" "$log.replay"; then
             echo "$t: corpus replayed under ASan+UBSan: $(ls "$dir/corpus/$t" | wc -l) inputs, clean"
