@@ -33,11 +33,13 @@ static bool txn_room(smtp_store *st, size_t i)
 {
     if (i >= st->txn_cap) {
         size_t cap = st->txn_cap ? st->txn_cap * 2 : 1;
-        sc_txn *t = realloc(st->txn, (cap < SC_TXN_KEEP ? cap : SC_TXN_KEEP) * sizeof *t);
-        if (!t)
+        sc_txn *t;
+        if (cap > SC_TXN_KEEP)
+            cap = SC_TXN_KEEP;
+        if (!(t = realloc(st->txn, cap * sizeof *t)))
             return false;
         st->txn = t;
-        st->txn_cap = cap < SC_TXN_KEEP ? cap : SC_TXN_KEEP;
+        st->txn_cap = cap;
     }
     if (!st->tb[i])
         st->tb[i] = malloc(sizeof *st->tb[i]);
