@@ -70,6 +70,14 @@ int  sc_capture_stats(sc_capture *cap, uint64_t *recv, uint64_t *drop, uint64_t 
 void sc_capture_break(sc_capture *cap);
 /* The pcap_t underneath (for writers that need its link type/snaplen). */
 void *sc_capture_pcap(sc_capture *cap);
+/* True when the capture is a regular, uncompressed file opened by its
+ * name (not standard input): another process can read it again as
+ * cheaply, by opening the same name (-j's workers do). Same file: both
+ * are rereadable and name the same device and inode (the name was not
+ * given to another file in between). */
+bool sc_capture_rereadable(const sc_capture *cap);
+bool sc_capture_same_file(const sc_capture *a, const sc_capture *b);
+
 void sc_capture_close(sc_capture *cap);
 
 /* Decodes the link layer of one frame: sets pkt->l3, l3_len and ipver

@@ -13,12 +13,14 @@
 # the session count exactly once.
 #
 # Also: several files in one run (pcap, gzip, pcapng), standard input
-# ('-r -', plain and gzip), a capture cut short (sessions still open at
+# ('-r -', plain and gzip: the parent feeds the workers through rings,
+# where a plain file is read by every worker itself), a capture cut short (sessions still open at
 # the end, the read error's warning on stderr), a capture stretched in
 # time so that sessions expire all along (--idle-timeout 1: each worker
 # must see the clock of packets it is not given), the sanitizer build
 # ($SMTPSCOPE) with -j against the release build, and a worker killed
-# while the parent is reading: exit 2 and one line, no hang.
+# (reading the file itself, or fed by the parent): exit 2 and one line,
+# no hang.
 #
 # Uses the release binary ($SMTPSCOPE_REL); the generated capture is
 # skipped (SKIP) when bench/gen.c cannot be built, the expiry case when
@@ -126,6 +128,10 @@ jobs_same "gen50m/text" "$big"
 jobs_same "gen50m/json" "$big" --json
 jobs_same "gen50m/session" "$big" --session 42
 jobs_same "gen50m/ladder" "$big" -q --ladder
+# The two ways of feeding the workers: a plain file is read by each worker
+# itself, standard input goes through the parent's rings. Same output.
+jobs_stdin "gen50m" "$big" --json
+jobs_stdin "gen50m/text" "$big" -q
 
 # Evidence bundles: the same files, the same bytes.
 "$bin" -q --evidence "$tmp/ev1" -j 1 -r "$big" >/dev/null 2>&1
@@ -215,18 +221,36 @@ else
     echo "SKIP: jobs/slow: could not stretch the capture: $(head -c 200 "$tmp/py.err")"
 fi
 
+# jobs_kill NAME PID ERRFILE [FD]: kills a worker of the run PID (timeout's
+# child is the parent), drains the report from FD when given, and checks
+# the run ends with exit 2 and one line.
+jobs_kill() {
+    local name=$1 pid=$2 err=$3 fd=${4:-} parent victim rc
+    sleep 1
+    parent=$(pgrep -P "$pid" | head -1)
+    victim=$([ -n "$parent" ] && pgrep -P "$parent" | head -1)
+    [ -n "$victim" ] && kill -KILL "$victim"
+    [ -n "$fd" ] && cat <&"$fd" >/dev/null
+    wait "$pid"
+    rc=$?
+    if [ -n "$victim" ] && [ "$rc" -eq 2 ] && grep -q -- '-j: a worker failed' "$err"; then
+        echo "PASS: jobs/$name: exit 2, \"$(head -1 "$err")\""
+    else
+        echo "FAIL: jobs/$name: victim '${victim}', exit $rc, stderr: $(head -c 200 "$err")"
+    fi
+}
+
+# A worker killed while it reads the file itself: the report goes to a
+# pipe nobody reads yet, so parent and workers stall with the workers
+# alive; one is killed, then the pipe is drained.
+mkfifo "$tmp/out.fifo"
+timeout 60 "$bin" -q -j 2 --show-content -r "$big" >"$tmp/out.fifo" 2>"$tmp/kill2.err" &
+pid=$!
+exec 3<"$tmp/out.fifo"
+jobs_kill "killed worker reading the file" "$pid" "$tmp/kill2.err" 3
+exec 3<&-
+
 # A worker killed while the parent reads: exit 2, one line, no hang. The
 # capture comes through a pipe that stays open, so the workers are alive.
 { cat "$big"; sleep 3; } | timeout 60 "$bin" -q -j 2 -r - >/dev/null 2>"$tmp/kill.err" &
-pid=$!
-sleep 1
-parent=$(pgrep -P "$pid" | head -1)          # timeout's child: the reader
-victim=$([ -n "$parent" ] && pgrep -P "$parent" | head -1)
-[ -n "$victim" ] && kill -KILL "$victim"
-wait "$pid"
-rc=$?
-if [ -n "$victim" ] && [ "$rc" -eq 2 ] && grep -q -- '-j: a worker failed' "$tmp/kill.err"; then
-    echo "PASS: jobs/killed worker: exit 2, \"$(head -1 "$tmp/kill.err")\""
-else
-    echo "FAIL: jobs/killed worker: victim '${victim}', exit $rc, stderr: $(head -c 200 "$tmp/kill.err")"
-fi
+jobs_kill "killed worker" "$!" "$tmp/kill.err"

@@ -4,26 +4,40 @@
  *
  * Interface: workers.h.
  *
- * libnids is global state, so the workers are processes (fork). The
- * parent reads the capture once, decodes each packet just enough to know
- * whose it is (sc_reasm_route: a symmetric hash of the addresses and
- * ports, so a worker sees whole connections, both directions; IPv4
- * fragments go to every worker, see reasm.c) and copies it into that
- * worker's ring (ring.h, shared memory) with its frame number, time
- * stamp and lengths. A worker runs the ordinary pipeline and analyser on
- * what it is given (sc_pipeline_packet) with one sink, which writes every
- * record (session begin, transcript line, finding, session end) to a
- * pipe to the parent, plus two records of its own: a connection opened,
- * a connection closed.
+ * libnids is global state, so the workers are processes (fork). Each
+ * keeps the packets of its share: sc_reasm_route, a symmetric hash of the
+ * addresses and ports, so a worker sees whole connections, both
+ * directions (IPv4 fragments go to every worker, see reasm.c). Two ways
+ * to get them there:
+ *
+ *  - A plain capture file (sc_capture_rereadable) is read by every worker
+ *    itself, from the start, and each drops what is not its own. Reading
+ *    a GB through a 1 MB buffer costs about 0.12 s of CPU; handing every
+ *    packet over from one reader cost the reader more than that (a copy
+ *    into shared memory) and made it the bottleneck. The worker checks it
+ *    opened the very file the parent did (device and inode), and each
+ *    reports what it read in its last record: the parent takes worker 0's
+ *    counts, read error and progress, and refuses a run where the workers
+ *    read different frames (the file changed under them).
+ *  - Standard input and gzip files can be read only once, or are costly to
+ *    decompress N times: the parent reads them, decodes each packet just
+ *    enough to route it and copies it into that worker's ring (ring.h,
+ *    shared memory) with its frame number, time stamp and lengths.
+ *
+ * A worker runs the ordinary pipeline and analyser on its packets
+ * (sc_pipeline_packet) with one sink, which writes every record (session
+ * begin, transcript line, finding, session end) to a pipe to the parent,
+ * plus two records of its own: a connection opened, a connection closed.
  *
  * The clock. Idle expiry runs at every packet whose second differs from
  * the previous packet's, and the connections it closes end at the frame
  * of the latest IP packet; the open connections close at the last frame
  * and time of the file. A worker that sees a share of the packets would
  * see other seconds and frames, so for each packet another worker follows
- * it gets a clock message when the second changes (sc_pipeline_elsewhere),
- * and the last one carries the file's last frame and time: every worker
- * expires at the same packets, with the same frames, as one process.
+ * the clock advances when the second changes (sc_pipeline_elsewhere: a
+ * clock message from the parent, or the worker's own reading), and at the
+ * end it stands at the file's last frame and time: every worker expires
+ * at the same packets, with the same frames, as one process.
  *
  * The merge runs while the workers work. Two things make it exact:
  *
@@ -36,8 +50,8 @@
  *    keys of different workers never tie, and each worker's records come
  *    in key order. A worker also writes a mark after each batch of input
  *    it has finished: "all my later records have keys beyond frame F"
- *    (the parent sends a batch at least every MERGE_EVERY frames, to every
- *    worker, so marks advance for all of them). The parent replays the
+ *    (at least every MERGE_EVERY frames, for every worker, so marks
+ *    advance for all of them). The parent replays the
  *    smallest head record as soon as every worker either has a head
  *    record or has marked beyond it.
  *  - Session ids. Ids count connections in order of first packet across
@@ -48,12 +62,14 @@
  *
  * --session ID is applied by the parent on the merged ids, and the totals
  * are counted from the replayed records, as the analyser counts them; the
- * packet and byte counts are the parent's, which reads every frame.
+ * packet and byte counts are those of the process that read every frame.
  *
- * Memory is bounded: a ring per worker (RING_TOTAL shared among them),
- * and at most PENDING_MAX bytes of a worker's records waiting in the
- * parent for the others (beyond that the parent stops reading that pipe,
- * the worker stops, its ring fills, and the parent, before it waits for
+ * Memory is bounded: a ring per worker when the parent feeds them
+ * (RING_TOTAL shared among them), and at most PENDING_MAX bytes of a
+ * worker's records waiting in the parent for the others (beyond that the
+ * parent stops reading that pipe and the worker stops; a worker reading
+ * the file itself waits on its pipe while the others go on; a worker fed
+ * by the parent lets its ring fill, and the parent, before it waits for
  * room, hands every other worker what it has read, so the others catch up
  * and the waiting records go out).
  *
@@ -63,7 +79,9 @@
  *
  * Diagnostics: a file that cannot be read is reported once, as without
  * -j; "smtpscope: FILE: -j: a worker failed" when a worker dies or its
- * records are broken (the others are killed; exit 2).
+ * records are broken (the others are killed; exit 2); "FILE: -j: the
+ * file changed while it was read" when workers reading it themselves saw
+ * different frames (exit 2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -201,6 +219,19 @@ static void wbuf_info(wbuf *b, const sc_session_info *si)
     for (int i = 0; i < 3; i++)
         wbuf_u64(b, si->findings[i]);
 }
+
+/* ---- sizes and pacing ---------------------------------------------------- */
+
+#define RING_TOTAL   (64u << 20)   /* the rings of all the workers together */
+#define RING_MIN     (1u << 20)
+#define RING_MAX     (8u << 20)
+#define RING_BATCH   (256u << 10)  /* a worker's messages are published this many bytes at a time */
+#define RING_KEEP    128           /* room kept behind each message for a mark */
+#define PACKET_MAX   (RING_MIN / 4)
+#define MERGE_EVERY  4096          /* frames between marks sent to every worker */
+#define PENDING_MAX  (4u << 20)    /* a worker's records held back by the merge */
+#define READ_CHUNK   (256u << 10)
+#define PIPE_SIZE    (1 << 20)
 
 /* ---- the worker ---------------------------------------------------------- */
 
@@ -401,15 +432,22 @@ static bool worker_msg_packet(const wmsg *m, const uint8_t *data, size_t len, in
 
 /* A mark: the batch is done, its ring space goes back, and every record
  * written after this one will have a key beyond frame. */
-static void worker_mark(worker *w, sc_ring *ring, uint64_t frame)
+static void worker_mark_write(worker *w, uint64_t frame, uint64_t done, uint64_t total)
 {
-    sc_ring_release(ring);
     w->drive = frame;
     w->sub = 0;
     worker_rec_begin(w, W_MARK);
+    wbuf_u64(&w->b, done);
+    wbuf_u64(&w->b, total);
     worker_rec_end(w);
     if (fflush(w->out) != 0)
         w->failed = true;
+}
+
+static void worker_mark(worker *w, sc_ring *ring, uint64_t frame)
+{
+    sc_ring_release(ring);
+    worker_mark_write(w, frame, 0, 0);
 }
 
 /* One message of the parent's; false at the end of the input. */
@@ -450,19 +488,99 @@ static bool worker_msg(worker *w, sc_pipeline *p, sc_ring *ring, int linktype,
     }
 }
 
-/* The child: analyses what the parent hands it through ring, writes the
- * records to out. Never returns. */
-static void worker_main(const sc_config *cfg, const char *path, int linktype, sc_ring *ring,
-                        FILE *out)
+/* The worker's input from the ring: until M_END. */
+static void worker_from_ring(worker *w, sc_pipeline *p, sc_ring *ring, int linktype)
+{
+    bool more = true;
+
+    while (more && !w->failed) {
+        size_t len;
+        const uint8_t *msg = sc_ring_next(ring, &len);
+
+        if (!msg)
+            sc_ring_wait(ring);
+        else
+            more = worker_msg(w, p, ring, linktype, msg, len);
+    }
+}
+
+/* How a worker that read the file itself found it (its end-of-stream
+ * record carries it; the parent reports worker 0's). */
+typedef struct wread {
+    uint64_t packets, bytes, last_frame;
+    int64_t  rc;                     /* sc_capture_next's last: 0 or -1 */
+    char     err[512];
+} wread;
+
+/* The worker's input from the file itself (a rereadable one): every
+ * frame is read, those of worker idx's share (sc_reasm_route, as the
+ * parent would route them) are analysed, and for the others it does what
+ * the parent's clock message would: the clock advances when a frame's
+ * second is new. A mark goes out every MERGE_EVERY frames. */
+static void worker_from_file(worker *w, sc_pipeline *p, const sc_config *cfg,
+                             const sc_capture *orig, const char *path, int idx, int n,
+                             wread *rd)
+{
+    sc_capture *cap = sc_capture_open_file(path, cfg->bpf, rd->err, sizeof rd->err);
+    sc_packet pkt;
+    uint64_t ip_frame = 0, done, total;
+    struct timeval last_ts = { 0, 0 };
+    time_t sec = 0;
+    int rc;
+
+    if (!cap || !sc_capture_same_file(orig, cap)) {
+        sc_capture_close(cap);
+        w->failed = true;
+        return;
+    }
+    while (!w->failed && (rc = sc_capture_next(cap, &pkt)) == 1) {
+        int to = sc_reasm_route(cfg, &pkt, n);
+
+        rd->packets++;
+        rd->bytes += pkt.caplen;
+        if (pkt.l3)
+            ip_frame = pkt.frame;
+        if (to == idx || to == SC_ROUTE_ALL) {
+            sc_pipeline_packet(p, &pkt);
+        } else if (pkt.ts.tv_sec != sec) {
+            w->phase = W_PHASE_EXPIRE;
+            w->drive = pkt.frame;
+            sc_pipeline_elsewhere(p, pkt.frame, ip_frame, pkt.ts);
+        }
+        sec = pkt.ts.tv_sec;
+        rd->last_frame = pkt.frame;
+        last_ts = pkt.ts;
+        if (rd->packets % MERGE_EVERY == 0) {
+            sc_capture_progress(cap, &done, &total);
+            worker_mark_write(w, pkt.frame, done, total);
+        }
+    }
+    if (!w->failed) {
+        rd->rc = rc < 0 ? -1 : 0;
+        if (rc < 0)
+            snprintf(rd->err, sizeof rd->err, "%s", sc_capture_error(cap));
+        w->phase = W_PHASE_EXPIRE;            /* the parent's M_END */
+        w->drive = rd->last_frame;
+        sc_pipeline_elsewhere(p, rd->last_frame, ip_frame, last_ts);
+    }
+    sc_capture_close(cap);
+}
+
+/* The child: analyses what the parent hands it through ring, or, without
+ * a ring, worker idx's share of the file it reads itself (orig is the
+ * parent's capture of it); writes the records to out. Never returns. */
+static void worker_main(const sc_config *cfg, const char *path, const sc_capture *orig,
+                        int idx, int n, sc_ring *ring, FILE *out)
 {
     sc_config c = *cfg;
     worker w;
     sc_sink *sinks[1];
     sc_pipeline_stats stats;
     char err[512] = "";
-    bool more = true;
+    wread rd;
 
     memset(&w, 0, sizeof w);
+    memset(&rd, 0, sizeof rd);
     c.jobs = 1;
     c.only_session = 0;           /* ids are the parent's: it filters */
     w.out = out;
@@ -482,15 +600,10 @@ static void worker_main(const sc_config *cfg, const char *path, int linktype, sc
     sc_pipeline *p = sc_pipeline_new(&c, &w.h, &hooks, &stats, err, sizeof err);
     if (!p)
         _exit(3);
-    while (more && !w.failed) {
-        size_t len;
-        const uint8_t *msg = sc_ring_next(ring, &len);
-
-        if (!msg)
-            sc_ring_wait(ring);
-        else
-            more = worker_msg(&w, p, ring, linktype, msg, len);
-    }
+    if (ring)
+        worker_from_ring(&w, p, ring, sc_capture_linktype(orig));
+    else
+        worker_from_file(&w, p, &c, orig, path, idx, n, &rd);
     if (w.failed)
         _exit(3);
     sc_pipeline_end(p);
@@ -500,6 +613,11 @@ static void worker_main(const sc_config *cfg, const char *path, int linktype, sc
 
     w.drive = w.sub = UINT64_MAX;
     worker_rec_begin(&w, W_EOS);
+    wbuf_u64(&w.b, rd.packets);
+    wbuf_u64(&w.b, rd.bytes);
+    wbuf_u64(&w.b, rd.last_frame);
+    wbuf_u64(&w.b, (uint64_t)rd.rc);
+    wbuf_str(&w.b, rd.err);
     worker_rec_end(&w);
     if (fflush(out) != 0 || w.failed)
         _exit(3);
@@ -777,16 +895,6 @@ static bool replay_record(replay *p, int w, wreader *r)
 
 /* ---- the parent: the workers ------------------------------------------- */
 
-#define RING_TOTAL   (64u << 20)   /* the rings of all the workers together */
-#define RING_MIN     (1u << 20)
-#define RING_MAX     (8u << 20)
-#define RING_BATCH   (256u << 10)  /* a worker's messages are published this many bytes at a time */
-#define RING_KEEP    128           /* room kept behind each message for a mark */
-#define PACKET_MAX   (RING_MIN / 4)
-#define MERGE_EVERY  4096          /* frames between marks sent to every worker */
-#define PENDING_MAX  (4u << 20)    /* a worker's records held back by the merge */
-#define READ_CHUNK   (256u << 10)
-#define PIPE_SIZE    (1 << 20)
 
 typedef struct wproc {
     pid_t     pid;
@@ -802,6 +910,8 @@ typedef struct wproc {
     time_t    sec;             /* the second of that frame */
     bool      ended;           /* M_END sent */
     bool      eos;             /* its end-of-stream record was read */
+    uint64_t  done, total;     /* reading itself: its progress (marks) */
+    wread     read;            /* reading itself: its end-of-stream record */
 } wproc;
 
 typedef struct jobs {
@@ -812,6 +922,8 @@ typedef struct jobs {
     int             *pidx;
     replay           rp;
     bool             broken;
+    bool             self;      /* the workers read the file themselves */
+    const sc_pipeline_hooks *hooks;
     uint64_t         ip_frame;  /* the latest frame with an IP header */
 } jobs;
 
@@ -926,6 +1038,38 @@ static bool jobs_readable(jobs *J, int i)
     return w->fd >= 0 && (w->end - w->start < PENDING_MAX || !jobs_head(J, w));
 }
 
+/* A mark of worker i: its later records have keys beyond its frame. A
+ * worker that reads the file itself says how far it has read: worker
+ * 0's progress is the run's. */
+static void jobs_mark(jobs *J, int i, wreader *r)
+{
+    wproc *w = &J->w[i];
+
+    w->mark = r->drive;
+    w->done = rd_u64(r);
+    w->total = rd_u64(r);
+    if (r->bad)
+        J->broken = true;
+    else if (J->self && i == 0 && J->hooks && J->hooks->progress)
+        J->hooks->progress(J->hooks->ctx, w->done, w->total);
+}
+
+/* A worker's end-of-stream record: what it read (reading itself). */
+static void jobs_eos(jobs *J, wproc *w, wreader *r)
+{
+    const char *e;
+
+    w->eos = true;
+    w->read.packets = rd_u64(r);
+    w->read.bytes = rd_u64(r);
+    w->read.last_frame = rd_u64(r);
+    w->read.rc = (int64_t)rd_u64(r);
+    e = rd_str(r);
+    snprintf(w->read.err, sizeof w->read.err, "%s", e ? e : "");
+    if (r->bad)
+        J->broken = true;
+}
+
 /* Replays every record that is known to come next: the smallest head
  * record, once each other worker has a head record or has marked beyond
  * its frame. */
@@ -939,9 +1083,9 @@ static void jobs_merge(jobs *J)
 
             while (!w->eos && jobs_head(J, w) && (w->rd.type == W_MARK || w->rd.type == W_EOS)) {
                 if (w->rd.type == W_MARK)
-                    w->mark = w->rd.drive;
+                    jobs_mark(J, i, &w->rd);
                 else
-                    w->eos = true;
+                    jobs_eos(J, w, &w->rd);
                 jobs_pop(w);
             }
             if (w->eos || !w->head)
@@ -1146,6 +1290,38 @@ static int jobs_feed(jobs *J, sc_capture *cap, const sc_pipeline_hooks *hooks,
     return 0;
 }
 
+/* The workers read the file themselves: the parent only merges, until
+ * every worker has ended. Then what worker 0 read is the run's (every
+ * worker read the same frames, or the file changed under them). Returns
+ * as jobs_feed. */
+static int jobs_collect(jobs *J, const char *path, sc_totals *totals, char *err, size_t errlen)
+{
+    const wread *rd = &J->w[0].read;
+
+    for (int i = 0; i < J->n && !J->broken; i++)
+        while (!J->w[i].eos && !J->broken)
+            jobs_pump(J, -1);
+    if (J->broken)
+        return 0;
+    for (int i = 1; i < J->n; i++)
+        if (J->w[i].read.packets != rd->packets || J->w[i].read.bytes != rd->bytes) {
+            snprintf(err, errlen, "%s: -j: the file changed while it was read", path);
+            return -1;
+        }
+    totals->packets += rd->packets;
+    totals->bytes += rd->bytes;
+    if (J->hooks && J->hooks->progress)
+        J->hooks->progress(J->hooks->ctx, J->w[0].total, J->w[0].total);
+    if (rd->rc < 0 && !rd->last_frame) {
+        snprintf(err, errlen, "%s", rd->err);
+        return -1;
+    }
+    if (rd->rc < 0)
+        fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n", rd->err,
+                (unsigned long long)rd->last_frame);
+    return 0;
+}
+
 /* ---- the processes ---- */
 
 static size_t jobs_ring_size(int n)
@@ -1156,7 +1332,7 @@ static size_t jobs_ring_size(int n)
 }
 
 /* Forks worker i. Returns 0, or -1 with errno. */
-static int jobs_fork(jobs *J, int i, const char *path, int linktype)
+static int jobs_fork(jobs *J, int i, const char *path, const sc_capture *cap)
 {
     int fds[2];
     pid_t parent = getpid();
@@ -1183,7 +1359,7 @@ static int jobs_fork(jobs *J, int i, const char *path, int linktype)
         if (!out)
             _exit(3);
         setvbuf(out, obuf, _IOFBF, sizeof obuf);
-        worker_main(J->cfg, path, linktype, J->w[i].ring, out);
+        worker_main(J->cfg, path, cap, i, J->n, J->w[i].ring, out);
     }
     close(fds[1]);
     J->w[i].fd = fds[0];
@@ -1230,14 +1406,17 @@ static void jobs_free(jobs *J)
 }
 
 /* Sets up the workers' state and rings. Returns false when out of memory. */
-static bool jobs_init(jobs *J, const sc_config *cfg, const char *path, sc_sink **sinks,
-                      size_t nsinks, sc_totals *totals)
+static bool jobs_init(jobs *J, const sc_config *cfg, const char *path, const sc_capture *cap,
+                      sc_sink **sinks, size_t nsinks, const sc_pipeline_hooks *hooks,
+                      sc_totals *totals)
 {
     int n = cfg->jobs;
 
     memset(J, 0, sizeof *J);
     J->cfg = cfg;
     J->n = n;
+    J->hooks = hooks;
+    J->self = sc_capture_rereadable(cap);
     J->rp = (replay){ .cfg = cfg, .sinks = sinks, .nsinks = nsinks, .totals = totals,
                       .n = n, .file = path };
     J->rp.ids = sc_idmap_new();
@@ -1248,6 +1427,8 @@ static bool jobs_init(jobs *J, const sc_config *cfg, const char *path, sc_sink *
         return false;
     for (int i = 0; i < n; i++) {
         J->w[i].fd = -1;
+        if (J->self)
+            continue;
         J->w[i].ring = sc_ring_new(jobs_ring_size(n));
         if (!J->w[i].ring)
             return false;
@@ -1268,7 +1449,7 @@ int sc_workers_file(const sc_config *cfg, const char *path, sc_sink **sinks, siz
         fprintf(stderr, "smtpscope: %s\n", err);
         return 2;
     }
-    if (!jobs_init(&J, cfg, path, sinks, nsinks, totals)) {
+    if (!jobs_init(&J, cfg, path, cap, sinks, nsinks, hooks, totals)) {
         fprintf(stderr, "smtpscope: out of memory\n");
         jobs_free(&J);
         sc_capture_close(cap);
@@ -1276,13 +1457,14 @@ int sc_workers_file(const sc_config *cfg, const char *path, sc_sink **sinks, siz
     }
     fflush(NULL);                 /* nothing buffered is written twice */
     for (int i = 0; i < J.n; i++)
-        if (jobs_fork(&J, i, path, sc_capture_linktype(cap)) < 0) {
+        if (jobs_fork(&J, i, path, cap) < 0) {
             fprintf(stderr, "smtpscope: -j: %s\n", strerror(errno));
             J.broken = true;
             break;
         }
     if (!J.broken)
-        rc = jobs_feed(&J, cap, hooks, totals, err, sizeof err);
+        rc = J.self ? jobs_collect(&J, path, totals, err, sizeof err)
+                    : jobs_feed(&J, cap, hooks, totals, err, sizeof err);
     bool ok = jobs_reap(&J);
     jobs_free(&J);
     sc_capture_close(cap);

@@ -65,6 +65,9 @@ struct sc_capture {
     FILE                *fp;             /* files: the stream, owned by pcap */
     char                *iobuf;          /* its buffer, freed after pcap_close */
     uint64_t             total;          /* file size, 0 when unknown */
+    bool                 rereadable;     /* a regular file by name, no zlib */
+    dev_t                dev;            /* which file (rereadable only) */
+    ino_t                ino;
     uint64_t             frame;
     int                  linktype;
     volatile sig_atomic_t broken;
@@ -167,6 +170,10 @@ static FILE *capture_stream(sc_capture *cap, const char *path, char *err, size_t
     else if (!(fp = fdopen(fd, "rb"))) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
+    } else if (strcmp(path, "-") != 0) {
+        cap->rereadable = true;
+        cap->dev = st.st_dev;
+        cap->ino = st.st_ino;
     }
     if (fp)
         capture_buffer_set(cap, fp);
@@ -355,6 +362,16 @@ void sc_capture_break(sc_capture *cap)
 {
     cap->broken = 1;
     pcap_breakloop(cap->pcap);
+}
+
+bool sc_capture_rereadable(const sc_capture *cap)
+{
+    return cap->rereadable;
+}
+
+bool sc_capture_same_file(const sc_capture *a, const sc_capture *b)
+{
+    return a->rereadable && b->rereadable && a->dev == b->dev && a->ino == b->ino;
 }
 
 void sc_capture_close(sc_capture *cap)

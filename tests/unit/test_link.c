@@ -4,6 +4,7 @@
  * (include/capture.h): plain and gzip files, an unsupported link type, and
  * frame numbers under a BPF filter.
  */
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,45 @@ static void write_capture(const char *path, int dlt, int n)
     pcap_close(p);
 }
 
+/* -j's workers read a plain file again by name, and check it is the same
+ * file; gzip and standard input are read once. */
+static void test_rereadable(const char *plain, const char *gz, const char *other)
+{
+    char err[512];
+    sc_capture *a = sc_capture_open_file(plain, NULL, err, sizeof err);
+    sc_capture *b = sc_capture_open_file(plain, NULL, err, sizeof err);
+    sc_capture *z = sc_capture_open_file(gz, NULL, err, sizeof err);
+    sc_capture *in = NULL, *c = NULL;
+    int fd = open(plain, O_RDONLY), saved = dup(STDIN_FILENO);
+
+    if (fd >= 0 && saved >= 0 && dup2(fd, STDIN_FILENO) >= 0) {
+        in = sc_capture_open_file("-", NULL, err, sizeof err);
+        dup2(saved, STDIN_FILENO);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (saved >= 0)
+        close(saved);
+    write_capture(other, DLT_EN10MB, 2);
+    c = sc_capture_open_file(other, NULL, err, sizeof err);
+    T_CHECK(a && b && z && in && c, "five captures open (%s)", err);
+    if (a && b && z && in && c) {
+        T_CHECK(sc_capture_rereadable(a) && sc_capture_same_file(a, b),
+                "a plain file is rereadable, and the same file by name");
+        T_CHECK(!sc_capture_rereadable(z) && !sc_capture_same_file(a, z),
+                "a gzip file is not rereadable");
+        T_CHECK(!sc_capture_rereadable(in) && !sc_capture_same_file(a, in),
+                "standard input is not rereadable, even a regular file on it");
+        T_CHECK(sc_capture_rereadable(c) && !sc_capture_same_file(a, c),
+                "another plain file is not the same file");
+    }
+    sc_capture_close(a);
+    sc_capture_close(b);
+    sc_capture_close(z);
+    sc_capture_close(in);
+    sc_capture_close(c);
+}
+
 static void test_capture_files(void)
 {
     char dir[] = "/tmp/test_link.XXXXXX", plain[256], gz[256], odd[256], err[512];
@@ -195,6 +235,7 @@ static void test_capture_files(void)
         cap = sc_capture_open_file(odd, NULL, err, sizeof err);
         T_CHECK(!cap && strstr(err, odd), "garbage file refused with its name");
     }
+    test_rereadable(plain, gz, odd);
     unlink(plain);
     unlink(gz);
     unlink(odd);
