@@ -149,7 +149,9 @@ typedef struct sc_totals {
     uint64_t by_severity[3];
 } sc_totals;
 
-/* An output. Any callback may be NULL. */
+/* An output. Any callback may be NULL. A line callback may read only the
+ * id and capture_file of the session info: under -j the parent relays a
+ * line with those alone (src/app/workers.c). */
 typedef struct sc_sink sc_sink;
 struct sc_sink {
     void (*session_begin)(sc_sink *, const sc_session_info *);

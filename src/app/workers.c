@@ -285,7 +285,7 @@ static void worker_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
     worker *w = k->priv;
 
     worker_rec_begin(w, W_LINE);
-    wbuf_info(&w->b, si);
+    wbuf_u64(&w->b, si->id);              /* the id alone: see replay_line */
     wbuf_u64(&w->b, l->frame);
     wbuf_tv(&w->b, l->ts);
     wbuf_u64(&w->b, l->dir);
@@ -795,11 +795,44 @@ static uint64_t replay_key(const replay *p, int w, uint64_t local)
     return local * (uint64_t)p->n + (uint64_t)w;
 }
 
+/* A transcript line. It is the most frequent record (every content line
+ * with --show-content), and carries its session's id alone, not the whole
+ * session info: the outputs -j feeds (text, evidence) file a line under
+ * the session's id and read nothing else of the info (the timeline, which
+ * would, is never split). */
+static bool replay_line(replay *p, int w, wreader *r)
+{
+    sc_session_info si;
+    sc_line l;
+    sc_bytes t;
+    uint64_t gid = (uint64_t)(uintptr_t)sc_idmap_get(p->ids, replay_key(p, w, rd_u64(r)));
+
+    memset(&l, 0, sizeof l);
+    l.frame = rd_u64(r);
+    l.ts = rd_tv(r);
+    l.dir = (sc_dir)rd_u64(r);
+    l.kind = (sc_line_kind)rd_u64(r);
+    t = rd_bytes(r);
+    l.text = t.p;
+    l.len = t.len;
+    l.seq = rd_u64(r);
+    if (!gid || r->bad)
+        return false;
+    if (p->cfg->only_session && gid != p->cfg->only_session)
+        return true;
+    memset(&si, 0, sizeof si);
+    si.id = gid;
+    si.capture_file = p->file;
+    for (size_t i = 0; i < p->nsinks; i++)
+        if (p->sinks[i]->line)
+            p->sinks[i]->line(p->sinks[i], &si, &l);
+    return true;
+}
+
 /* One record of worker w, in merged order. Returns false on a broken one. */
 static bool replay_record(replay *p, int w, wreader *r)
 {
     uint64_t gid;
-    sc_line l;
     sc_finding f;
 
     switch (r->type) {
@@ -815,6 +848,8 @@ static bool replay_record(replay *p, int w, wreader *r)
     default:
         return false;
     }
+    if (r->type == W_LINE)
+        return replay_line(p, w, r);
     rd_info(r, &p->wi);
     gid = (uint64_t)(uintptr_t)sc_idmap_get(p->ids, replay_key(p, w, p->wi.info.id));
     if (!gid || r->bad)
@@ -830,24 +865,6 @@ static bool replay_record(replay *p, int w, wreader *r)
         for (size_t i = 0; i < p->nsinks; i++)
             if (p->sinks[i]->session_begin)
                 p->sinks[i]->session_begin(p->sinks[i], si);
-        break;
-    case W_LINE:
-        memset(&l, 0, sizeof l);
-        l.frame = rd_u64(r);
-        l.ts = rd_tv(r);
-        l.dir = (sc_dir)rd_u64(r);
-        l.kind = (sc_line_kind)rd_u64(r);
-        {
-            sc_bytes t = rd_bytes(r);
-            l.text = t.p;
-            l.len = t.len;
-        }
-        l.seq = rd_u64(r);
-        if (r->bad)
-            return false;
-        for (size_t i = 0; i < p->nsinks; i++)
-            if (p->sinks[i]->line)
-                p->sinks[i]->line(p->sinks[i], si, &l);
         break;
     case W_FINDING: {
         uint64_t id = rd_u64(r);
