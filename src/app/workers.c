@@ -1015,20 +1015,24 @@ static bool jobs_read(jobs *J, int i)
     ssize_t got;
     size_t room;
 
-    if (w->start && (w->start == w->end || w->cap - w->end < READ_CHUNK)) {
+    /* What waits is moved to the front only when it is no larger than
+     * what was replayed before it: each byte is moved about once. */
+    if (w->start && (w->start == w->end ||
+                     (w->cap - w->end < READ_CHUNK && w->end - w->start <= w->start))) {
         memmove(w->in, w->in + w->start, w->end - w->start);
         w->end -= w->start;
         w->start = 0;
         w->head = false;                    /* rd pointed into the old place */
     }
     if (w->cap - w->end < READ_CHUNK) {
-        uint8_t *p = realloc(w->in, w->end + READ_CHUNK);
+        size_t cap = w->cap * 2 > w->end + READ_CHUNK ? w->cap * 2 : w->end + READ_CHUNK;
+        uint8_t *p = realloc(w->in, cap);
         if (!p) {
             J->broken = true;
             return false;
         }
         w->in = p;
-        w->cap = w->end + READ_CHUNK;
+        w->cap = cap;
         w->head = false;
     }
     room = w->cap - w->end;
