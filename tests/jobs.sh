@@ -128,6 +128,16 @@ jobs_same "gen50m/text" "$big"
 jobs_same "gen50m/json" "$big" --json
 jobs_same "gen50m/session" "$big" --session 42
 jobs_same "gen50m/ladder" "$big" -q --ladder
+# A BPF expression: every worker filters alike (frame numbers still count
+# every frame).
+"$bin" --json -j 1 -r "$big" tcp port 587 >"$tmp/b1" 2>&1
+"$bin" --json -j 2 -r "$big" tcp port 587 >"$tmp/b2" 2>&1
+nb=$(grep -c '"type":"session"' "$tmp/b1")
+if [ "$nb" -gt 0 ] && cmp -s "$tmp/b1" "$tmp/b2"; then
+    echo "PASS: jobs/gen50m/bpf -j 2: $nb sessions on port 587, identical"
+else
+    echo "FAIL: jobs/gen50m/bpf -j 2: $nb sessions with -j 1, outputs differ: $(head -c 200 "$tmp/b2")"
+fi
 # The two ways of feeding the workers: a plain file is read by each worker
 # itself, standard input goes through the parent's rings. Same output.
 jobs_stdin "gen50m" "$big" --json
