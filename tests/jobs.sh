@@ -12,7 +12,8 @@
 # while the second half is read). Then the merged ids: every id from 1 to
 # the session count exactly once.
 #
-# Also: several files in one run (pcap, gzip, pcapng), standard input
+# Also: every capture of the shared corpus (-j 3, JSON; SKIP when absent),
+# a BPF expression, several files in one run (pcap, gzip, pcapng), standard input
 # ('-r -', plain and gzip: the parent feeds the workers through rings,
 # where a plain file is read by every worker itself), a capture cut short (sessions still open at
 # the end, the read error's warning on stderr), a capture stretched in
@@ -79,6 +80,29 @@ for f in samples/*.pcap samples/*.pcapng samples/*.gz; do
     jobs_same "$(basename "$f")/json" "$f" --json
 done
 [ "$n" -gt 0 ] || echo "FAIL: jobs: no capture in samples/"
+
+# The shared corpus of real captures (when present): -j 3 against -j 1,
+# JSON, each file (odd captures: fragments, IPv6, mid-stream, gaps).
+corpus=${CORPUS:-$PWD/../shared/corpus}
+if [ -d "$corpus" ]; then
+    nc=0 bad=0
+    while IFS= read -r -d '' f; do
+        nc=$((nc + 1))
+        "$bin" --json -j 1 -r "$f" >"$tmp/c1" 2>&1
+        r1=$?
+        "$bin" --json -j 3 -r "$f" >"$tmp/c3" 2>&1
+        r3=$?
+        if [ "$r1" -ne "$r3" ] || ! cmp -s "$tmp/c1" "$tmp/c3"; then
+            bad=$((bad + 1))
+            echo "FAIL: jobs/corpus ${f#"$corpus"/}: -j 3 differs from -j 1 (exit $r3, $r1)"
+        fi
+    done < <(find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \
+                                      -o -name '*.gz' \) -print0 | sort -z)
+    [ "$bad" -eq 0 ] && [ "$nc" -gt 0 ] && echo "PASS: jobs/corpus: $nc captures, -j 3 identical to -j 1"
+    [ "$nc" -eq 0 ] && echo "SKIP: jobs/corpus: no capture in $corpus"
+else
+    echo "SKIP: jobs/corpus: $corpus absent"
+fi
 
 # Two files in one run: ids restart per file, totals add up.
 jobs_same "two-files" samples/seed000-frontbridge-pipelining.pcap -r samples/clean.pcapng
