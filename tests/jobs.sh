@@ -13,6 +13,7 @@
 # the session count exactly once.
 #
 # Also: every capture of the shared corpus (-j 3, JSON; SKIP when absent),
+# --max-sessions shared out (evictions within 2 % of one process's),
 # a BPF expression, several files in one run (pcap, gzip, pcapng), standard input
 # ('-r -', plain and gzip: the parent feeds the workers through rings,
 # where a plain file is read by every worker itself), a capture cut short (sessions still open at
@@ -115,6 +116,27 @@ if python3 tests/limits/genpcap.py floods "$tmp/floods.pcap" 6 2>/dev/null; then
     jobs_same "floods/cap-1" "$tmp/floods.pcap" --json --max-findings 1
 else
     echo "SKIP: jobs/floods: tests/limits/genpcap.py failed (python3?)"
+fi
+
+# --max-sessions is shared out among the workers: 3 000 concurrent
+# sessions under a cap of 1 000 are evicted about as often as in one
+# process (the hash shares connections out evenly, not exactly).
+if python3 tests/limits/genpcap.py concurrent "$tmp/conc.pcap" 3000 2>/dev/null; then
+    "$bin" --json -j 1 --max-sessions 1000 -r "$tmp/conc.pcap" >"$tmp/m1" 2>&1
+    e1=$(grep -c '"how":"evicted"' "$tmp/m1")
+    for j in 2 3; do
+        "$bin" --json -j "$j" --max-sessions 1000 -r "$tmp/conc.pcap" >"$tmp/mj" 2>&1
+        rc=$?
+        ej=$(grep -c '"how":"evicted"' "$tmp/mj")
+        if [ "$rc" -eq 0 ] && [ "$e1" -gt 1000 ] && [ $((ej * 100)) -ge $((e1 * 98)) ] &&
+           [ $((ej * 100)) -le $((e1 * 102)) ]; then
+            echo "PASS: jobs/max-sessions -j $j: $ej evictions, $e1 in one process"
+        else
+            echo "FAIL: jobs/max-sessions -j $j: exit $rc, $ej evictions, $e1 in one process"
+        fi
+    done
+else
+    echo "SKIP: jobs/max-sessions: tests/limits/genpcap.py failed (python3?)"
 fi
 
 # Several files, each format; ids restart per file, totals add up.

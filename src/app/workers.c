@@ -73,8 +73,12 @@
  * room, hands every other worker what it has read, so the others catch up
  * and the waiting records go out).
  *
- * Limits: --max-sessions evicts per worker, so the output differs from a
- * single process only when that cap is reached; likewise idle expiry on a
+ * Limits: --max-sessions is shared out, each worker following at most
+ * its N-th part of the cap (so the run's memory stays that of the cap,
+ * and each worker's libnids table, set up at start, is an N-th as large)
+ * and evicting among its own connections: the output differs from a
+ * single process only when the cap is reached (or nearly: the hash
+ * shares connections out evenly, not exactly); likewise idle expiry on a
  * capture whose timestamps go backwards.
  *
  * Diagnostics: a file that cannot be read is reported once, as without
@@ -583,6 +587,8 @@ static void worker_main(const sc_config *cfg, const char *path, const sc_capture
     memset(&rd, 0, sizeof rd);
     c.jobs = 1;
     c.only_session = 0;           /* ids are the parent's: it filters */
+    if (c.max_sessions)           /* its share of the cap (see the header) */
+        c.max_sessions = (c.max_sessions + (uint64_t)n - 1) / (uint64_t)n;
     w.out = out;
     w.sink = (sc_sink){ .session_begin = worker_session_begin, .line = worker_line,
                         .finding = worker_finding, .session_end = worker_session_end,
