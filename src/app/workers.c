@@ -237,6 +237,31 @@ static void wbuf_info(wbuf *b, const sc_session_info *si)
 #define READ_CHUNK   (256u << 10)
 #define PIPE_SIZE    (1 << 20)
 
+/* ---- routing: the same in the parent and in a worker reading the file -- */
+
+/* Who follows each packet, and when the others' clock advances. */
+typedef struct wroute {
+    time_t   sec;          /* the second of the previous packet */
+    uint64_t ip_frame;     /* the latest frame with an IP header */
+} wroute;
+
+/* The worker that follows pkt (0 to n - 1, SC_ROUTE_ALL for a fragment,
+ * SC_ROUTE_NONE); *tick is true when pkt's second is new, which is when
+ * the workers that do not take it must advance their clocks. */
+static int wroute_next(wroute *r, const sc_config *cfg, const sc_packet *pkt, int n, bool *tick)
+{
+    if (pkt->l3)
+        r->ip_frame = pkt->frame;
+    *tick = pkt->ts.tv_sec != r->sec;
+    r->sec = pkt->ts.tv_sec;
+    return sc_reasm_route(cfg, pkt, n);
+}
+
+static bool wroute_takes(int to, int i)
+{
+    return to == i || to == SC_ROUTE_ALL;
+}
+
 /* ---- the worker ---------------------------------------------------------- */
 
 typedef struct worker {
@@ -527,9 +552,10 @@ static void worker_from_file(worker *w, sc_pipeline *p, const sc_config *cfg,
 {
     sc_capture *cap = sc_capture_open_file(path, cfg->bpf, rd->err, sizeof rd->err);
     sc_packet pkt;
-    uint64_t ip_frame = 0, done, total;
+    wroute route = { 0, 0 };
+    uint64_t done, total;
     struct timeval last_ts = { 0, 0 };
-    time_t sec = 0;
+    bool tick;
     int rc;
 
     if (!cap || !sc_capture_same_file(orig, cap)) {
@@ -538,20 +564,17 @@ static void worker_from_file(worker *w, sc_pipeline *p, const sc_config *cfg,
         return;
     }
     while (!w->failed && (rc = sc_capture_next(cap, &pkt)) == 1) {
-        int to = sc_reasm_route(cfg, &pkt, n);
+        int to = wroute_next(&route, cfg, &pkt, n, &tick);
 
         rd->packets++;
         rd->bytes += pkt.caplen;
-        if (pkt.l3)
-            ip_frame = pkt.frame;
-        if (to == idx || to == SC_ROUTE_ALL) {
+        if (wroute_takes(to, idx)) {
             sc_pipeline_packet(p, &pkt);
-        } else if (pkt.ts.tv_sec != sec) {
+        } else if (tick) {
             w->phase = W_PHASE_EXPIRE;
             w->drive = pkt.frame;
-            sc_pipeline_elsewhere(p, pkt.frame, ip_frame, pkt.ts);
+            sc_pipeline_elsewhere(p, pkt.frame, route.ip_frame, pkt.ts);
         }
-        sec = pkt.ts.tv_sec;
         rd->last_frame = pkt.frame;
         last_ts = pkt.ts;
         if (rd->packets % MERGE_EVERY == 0) {
@@ -565,7 +588,7 @@ static void worker_from_file(worker *w, sc_pipeline *p, const sc_config *cfg,
             snprintf(rd->err, sizeof rd->err, "%s", sc_capture_error(cap));
         w->phase = W_PHASE_EXPIRE;            /* the parent's M_END */
         w->drive = rd->last_frame;
-        sc_pipeline_elsewhere(p, rd->last_frame, ip_frame, last_ts);
+        sc_pipeline_elsewhere(p, rd->last_frame, route.ip_frame, last_ts);
     }
     sc_capture_close(cap);
 }
@@ -928,9 +951,10 @@ typedef struct wproc {
     bool      head;            /* rd is the first record */
     wreader   rd;
     uint64_t  mark;            /* its later records have keys beyond this frame */
-    uint64_t  decided;         /* the last frame it was given or told about */
+    uint64_t  decided;         /* the last frame it was given or told about
+                                  (the others' may be one frame ahead: a
+                                  mark must not pass a frame not yet sent) */
     uint64_t  marked;          /* the frame of the last mark sent to it */
-    time_t    sec;             /* the second of that frame */
     bool      ended;           /* M_END sent */
     bool      eos;             /* its end-of-stream record was read */
     uint64_t  done, total;     /* reading itself: its progress (marks) */
@@ -947,7 +971,7 @@ typedef struct jobs {
     bool             broken;
     bool             self;      /* the workers read the file themselves */
     const sc_pipeline_hooks *hooks;
-    uint64_t         ip_frame;  /* the latest frame with an IP header */
+    wroute           route;
 } jobs;
 
 /* ---- records coming back ---- */
@@ -1226,7 +1250,7 @@ static void jobs_send(jobs *J, int i, int kind, const sc_packet *pkt)
     memset(&m, 0, sizeof m);
     m.kind = (uint32_t)kind;
     m.frame = pkt->frame;
-    m.ip_frame = J->ip_frame;
+    m.ip_frame = J->route.ip_frame;
     m.sec = (int64_t)pkt->ts.tv_sec;
     m.usec = (int64_t)pkt->ts.tv_usec;
     m.l3_off = W_NO_L3;
@@ -1251,18 +1275,16 @@ static void jobs_send(jobs *J, int i, int kind, const sc_packet *pkt)
  * them. */
 static void jobs_route(jobs *J, const sc_packet *pkt)
 {
-    int to = sc_reasm_route(J->cfg, pkt, J->n);
+    bool tick;
+    int to = wroute_next(&J->route, J->cfg, pkt, J->n, &tick);
 
-    if (pkt->l3)
-        J->ip_frame = pkt->frame;
     for (int i = 0; i < J->n && !J->broken; i++) {
         wproc *w = &J->w[i];
 
-        if (to == i || to == SC_ROUTE_ALL)
+        if (wroute_takes(to, i))
             jobs_send(J, i, M_PACKET, pkt);
-        else if (pkt->ts.tv_sec != w->sec)
+        else if (tick)
             jobs_send(J, i, M_CLOCK, pkt);
-        w->sec = pkt->ts.tv_sec;
         w->decided = pkt->frame;
         if (sc_ring_unpublished(w->ring) >= RING_BATCH)
             jobs_publish(J, i);

@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "idmap.h"
 #include "livecut.h"
 #include "outfmt.h"
@@ -289,14 +290,11 @@ static void ev_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
  * list not grow, the count is still in the total and the transcript. */
 static void ev_more_add(ev_live *x, const sc_finding *f)
 {
-    if (x->nmore == x->capmore) {
-        size_t cap = x->capmore ? x->capmore * 2 : 4;
-        ev_found *m = realloc(x->more, cap * sizeof *m);
-        if (!m)
-            return;
-        x->more = m;
-        x->capmore = cap;
-    }
+    ev_found *m = sc_grow(x->more, &x->capmore, x->nmore, sizeof *m, 4);
+
+    if (!m)
+        return;
+    x->more = m;
     x->more[x->nmore++] = (ev_found){ f->rule, f->severity, f->side, f->frame,
                                       f->suppressed, f->suppressed_first };
 }
@@ -415,14 +413,9 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
 
     if (ev_is_stdin(info->capture_file))
         return;
-    if (v->ncuts == v->capcuts) {
-        size_t ncap = v->capcuts ? v->capcuts * 2 : 16;
-        ev_cut *nc = realloc(v->cuts, ncap * sizeof *nc);
-        if (!nc)
-            return;
-        v->cuts = nc;
-        v->capcuts = ncap;
-    }
+    if (!(c = sc_grow(v->cuts, &v->capcuts, v->ncuts, sizeof *c, 16)))
+        return;
+    v->cuts = c;
     c = &v->cuts[v->ncuts];
     memset(c, 0, sizeof *c);
     c->file = strdup(info->capture_file);

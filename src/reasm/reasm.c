@@ -141,7 +141,6 @@ struct sc_reasm {
     uint64_t            cur_frame;
     struct timeval      cur_ts;
     sc_dir              cur_dir;
-    uint64_t            v6_fragments;
     uint8_t             buf[65536];
 };
 
@@ -294,6 +293,15 @@ static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint
                            const uint8_t *b, uint16_t pb)
 {
     return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (r->nbuckets - 1);
+}
+
+/* A TCP segment is followed when one of its ports is an SMTP port
+ * (--port), or any with --any-port; sc_reasm_packet and sc_reasm_route
+ * must agree. */
+static bool reasm_seg_followed(const sc_config *cfg, const seg *s)
+{
+    return cfg->any_port || sc_config_is_smtp_port(cfg, s->sport) ||
+           sc_config_is_smtp_port(cfg, s->dport);
 }
 
 /* -j: the process that follows a connection (sc_reasm_route). Symmetric,
@@ -891,12 +899,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         reasm_v4_fragment(r, pkt);
         return;
     }
-    if (kind == SEG_V6_FRAGMENT)
-        r->v6_fragments++;
-    if (kind != SEG_TCP)
-        return;
-    if (!r->cfg->any_port && !sc_config_is_smtp_port(r->cfg, s.sport) &&
-        !sc_config_is_smtp_port(r->cfg, s.dport))
+    if (kind != SEG_TCP || !reasm_seg_followed(r->cfg, &s))
         return;
 
     c = reasm_conn_find(r, &s, &dir);
@@ -991,10 +994,7 @@ int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n)
     default:
         return SC_ROUTE_NONE;
     }
-    if (!cfg->any_port && !sc_config_is_smtp_port(cfg, s.sport) &&
-        !sc_config_is_smtp_port(cfg, s.dport))
-        return SC_ROUTE_NONE;
-    return reasm_seg_shard(&s, n);
+    return reasm_seg_followed(cfg, &s) ? reasm_seg_shard(&s, n) : SC_ROUTE_NONE;
 }
 
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "smtp_int.h"
 
 void smtp_line(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
@@ -52,18 +53,14 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
 
 static smtp_capped *smtp_capped_slot(sc_smtp *s, sc_rule_id id, sc_side side)
 {
-    for (unsigned i = 0; i < s->ncapped; i++)
+    for (size_t i = 0; i < s->ncapped; i++)
         if (s->capped[i].rule == id && s->capped[i].side == side)
             return &s->capped[i];
-    if (s->ncapped == s->capcapped) {
-        unsigned cap = s->capcapped ? s->capcapped * 2 : 4;
-        smtp_capped *c = realloc(s->capped, cap * sizeof *c);
-        if (!c)
-            return NULL;
-        s->capped = c;
-        s->capcapped = cap;
-    }
-    smtp_capped *c = &s->capped[s->ncapped++];
+    smtp_capped *c = sc_grow(s->capped, &s->capcapped, s->ncapped, sizeof *c, 4);
+    if (!c)
+        return NULL;
+    s->capped = c;
+    c = &s->capped[s->ncapped++];
     memset(c, 0, sizeof *c);
     c->rule = id;
     c->side = side;
@@ -170,7 +167,7 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
 
 void smtp_report_capped(sc_smtp *s)
 {
-    for (unsigned i = 0; i < s->ncapped; i++) {
+    for (size_t i = 0; i < s->ncapped; i++) {
         const smtp_capped *c = &s->capped[i];
         sc_finding f;
 

@@ -172,7 +172,7 @@ struct sc_smtp {
      * per rule and side (allocated at the first one, grown as needed) */
     uint32_t         nfound[SC_RULE_COUNT];
     smtp_capped     *capped;
-    unsigned         ncapped, capcapped;
+    size_t           ncapped, capcapped;
 
     /* transactions */
     smtp_store      *store;          /* allocated at the first keyword or MAIL */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "tui_store.h"
 
 #define CHUNK_MAGIC 0x53434b31u   /* "SCK1" */
@@ -281,14 +282,9 @@ static tui_sess *store_sess_get(tui_store *st, const sc_session_info *si)
 
     if (i != SIZE_MAX)
         return &st->sess[i];
-    if (st->nsess == st->capsess) {
-        size_t cap = st->capsess ? st->capsess * 2 : 256;
-        tui_sess *ns = realloc(st->sess, cap * sizeof *ns);
-        if (!ns)
-            return NULL;
-        st->sess = ns;
-        st->capsess = cap;
-    }
+    if (!(s = sc_grow(st->sess, &st->capsess, st->nsess, sizeof *s, 256)))
+        return NULL;
+    st->sess = s;
     if ((st->nsess + 1) * 2 > st->hashcap && store_hash_grow(st) < 0)
         return NULL;
     s = &st->sess[st->nsess];

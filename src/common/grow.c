@@ -1,0 +1,27 @@
+/*
+ * grow.c - sc_grow (include/grow.h): the one place where an array of
+ * records that only grows (findings counted past the cap, evidence cuts,
+ * the timeline's sessions) gets its room. Doubling keeps the copies to
+ * about one per element; the overflow test keeps a hostile count from
+ * wrapping the size.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "grow.h"
+
+void *sc_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+    size_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return arr;
+    ncap = *cap ? *cap * 2 : first;
+    if (ncap <= *cap || size == 0 || ncap > SIZE_MAX / size)
+        return NULL;
+    if (!(p = realloc(arr, ncap * size)))
+        return NULL;
+    *cap = ncap;
+    return p;
+}
