@@ -1,6 +1,12 @@
 /*
- * sha256.h - SHA-256 (FIPS 180-4), streaming, for the evidence bundle's
- * statement of which capture file a finding came from.
+ * sha256.h - SHA-256 digests for the evidence bundle's statement of which
+ * capture file a finding came from, computed by OpenSSL's libcrypto (EVP):
+ * smtpscope has no cryptographic code of its own.
+ *
+ * Interface: sc_sha256_init/update/final stream a digest; sc_sha256_file
+ * hashes a whole file; sc_sha256_hex formats a digest.
+ * Diagnostics: init and final return -1 when libcrypto fails (out of
+ * memory); sc_sha256_file returns -1 with errno set.
  */
 #ifndef SC_SHA256_H
 #define SC_SHA256_H
@@ -9,15 +15,13 @@
 #include <stdint.h>
 
 typedef struct sc_sha256 {
-    uint32_t h[8];
-    uint64_t total;          /* bytes hashed */
-    uint8_t  buf[64];
-    size_t   nbuf;
+    void *ctx;               /* EVP_MD_CTX, owned until final */
 } sc_sha256;
 
-void sc_sha256_init(sc_sha256 *c);
+int  sc_sha256_init(sc_sha256 *c);
 void sc_sha256_update(sc_sha256 *c, const void *data, size_t n);
-void sc_sha256_final(sc_sha256 *c, uint8_t digest[32]);
+/* Writes the digest and releases the context: 0, or -1. */
+int  sc_sha256_final(sc_sha256 *c, uint8_t digest[32]);
 
 /* Hex digest of a whole file, read in blocks: 0, or -1 (errno set). */
 int sc_sha256_file(const char *path, char hex[65]);

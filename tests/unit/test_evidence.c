@@ -26,9 +26,11 @@ static const char *sha_hex(const void *p, size_t n, char hex[65])
 {
     sc_sha256 c;
     uint8_t d[32];
-    sc_sha256_init(&c);
+    if (sc_sha256_init(&c) < 0)
+        return "init failed";
     sc_sha256_update(&c, p, n);
-    sc_sha256_final(&c, d);
+    if (sc_sha256_final(&c, d) < 0)
+        return "final failed";
     sc_sha256_hex(d, hex);
     return hex;
 }
