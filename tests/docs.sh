@@ -6,7 +6,8 @@
 #  - rule ids are unique; every rule id the notes name is in the catalogue
 #    or in their Planned table, and no planned id is in the catalogue (an
 #    implemented rule leaves Planned); every test script the notes cite
-#    exists;
+#    exists; every quote of docs/rules.md or docs/interface.md in a byte
+#    script's comments is in that doc;
 #  - every option of src/app/options.c and of --help is in the man page,
 #    in --help and in docs/interface.md;
 #  - docs, tests and the README cite the repository's docs, never files
@@ -55,6 +56,27 @@ for s in $(grep -oE '`(rules|traps|seeds|report)/[a-z0-9.-]+\.smtp`' "$notes" | 
 done
 check "every test script cited in $notes exists${missing}" test -z "$missing"
 check "docs/interface.md exists" test -s "$iface"
+
+# Byte scripts quote the docs in their comments (`rules.md: "..."`, "..."
+# parts elided with ...): each quote must still be in the doc it names.
+if command -v python3 >/dev/null; then
+    python3 - <<'EOF'
+import glob, re
+docs = {name: " ".join(open("docs/" + name).read().split())
+        for name in ("rules.md", "interface.md")}
+for path in sorted(glob.glob("tests/scripts/*/*.smtp")):
+    text = " ".join(l[1:].strip() for l in open(path) if l.startswith("#"))
+    for m in re.finditer(r'(rules|interface)\.md[^"]{0,40}"([^"]+)"', text):
+        doc, quote = m.group(1) + ".md", m.group(2)
+        parts = [" ".join(p.split()) for p in quote.split("...") if p.strip()]
+        if all(p in docs[doc] for p in parts):
+            print("PASS: %s quotes docs/%s" % (path, doc))
+        else:
+            print("FAIL: %s quotes docs/%s, which does not say: %s" % (path, doc, quote))
+EOF
+else
+    echo "SKIP: quotes of the docs in byte scripts: python3 not installed"
+fi
 
 help=$("$BIN" --help)
 man_has() { grep -qF -- "$(printf '%s' "$1" | sed 's/-/\\-/g')" docs/smtpscope.1; }
