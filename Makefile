@@ -7,6 +7,7 @@
 #   make install    PREFIX=/usr/local (binary and man page)
 #   make fuzz       fuzz targets (clang, libFuzzer), bounded run
 #   make bench      the benchmark (see bench/README.md)
+#   make docs       docs/rules.md from include/rules.def and docs/rules-notes.md
 #
 # Sources are found by layer: src/<layer>/*.c. src/app/main.c holds main();
 # everything else goes into a static library the tests link against.
@@ -71,8 +72,11 @@ demo: build/smtpscope
 	./build/smtpscope -r samples/seed000-frontbridge-pipelining.pcap; \
 	    rc=$$?; [ $$rc -le 1 ]
 
+# docs/rules.md: the catalogue's table (from include/rules.def), then the
+# notes kept by hand in docs/rules-notes.md.
 docs: build/smtpscope
-	./build/smtpscope --rules --markdown > docs/rules.md
+	{ ./build/smtpscope --rules --markdown && cat docs/rules-notes.md; } > docs/rules.md.tmp
+	mv docs/rules.md.tmp docs/rules.md
 
 install: build/smtpscope
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -1,5 +1,6 @@
 /*
- * config.h - the options of one run (interface.md), parsed by src/app/options.c.
+ * config.h - the options of one run (docs/interface.md), parsed by
+ * src/app/options.c.
  *
  * Every layer reads its settings from here; nothing reads argv elsewhere.
  */

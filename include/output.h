@@ -11,7 +11,7 @@
 #include "config.h"
 #include "record.h"
 
-/* The text report of interface.md (with --ladder, the two-column form),
+/* The text report of docs/interface.md (with --ladder, the two-column form),
  * sessions in order of start, totals per rule at the end. */
 sc_sink *sc_text_sink_new(const sc_config *cfg, FILE *out);
 

@@ -1,6 +1,6 @@
 /*
  * tui.h - the ncurses timeline (--tui): a session list and the selected
- * session's timeline (transcript or ladder), as interface.md describes.
+ * session's timeline (transcript or ladder), as docs/interface.md describes.
  *
  * The timeline is an sc_sink (record.h). It keeps a compact index of every
  * session in memory (about 150 bytes each) and spills transcript lines and

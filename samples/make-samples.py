@@ -20,8 +20,9 @@ link type. Writers: pcap, pcapng (SHB/IDB/EPB), gzip.
 --list prints, for each sample, its frames (number, direction, TCP flags,
 first bytes of payload): what tests/golden/*.expected frame numbers refer to.
 
-The dialogues of the seed samples follow ../shared/seeds/*.txt; samples/
-README.md says what each file shows and which findings it should produce.
+The dialogues of the seed samples follow the seed reports (samples/README.md
+names them); samples/README.md says what each file shows and which findings
+it should produce.
 """
 
 import argparse

@@ -35,7 +35,8 @@ for exp in tests/golden/*.expected; do
 import json, sys
 name, exp, out, err, rc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 
-# error-severity rules of ../shared/spec/rules.md: they decide the exit status
+# error-severity rules of docs/rules.md (written out here, not read from the
+# program, so that a changed severity shows): they decide the exit status
 ERRORS = {"reply-lost", "reply-out-of-order", "reply-unsolicited", "data-before-go-ahead",
           "reply-during-data", "eod-ambiguous", "eod-accepted-ambiguous", "bdat-mixed",
           "bdat-truncated", "rset-refused", "helo-extended-reply", "etrn-in-transaction",

@@ -2,7 +2,7 @@
  * main.c - smtpscope: options, outputs, the analysis of each input, the
  * exit status.
  *
- * Exit status (interface.md): 0 analysed and no finding at or above
+ * Exit status (docs/interface.md): 0 analysed and no finding at or above
  * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
  * with one line on stderr naming the file and the reason.
  *

@@ -1,6 +1,6 @@
 /*
- * options.c - the command line of smtpscope (interface.md), parsed into an
- * sc_config.
+ * options.c - the command line of smtpscope (docs/interface.md), parsed
+ * into an sc_config.
  *
  * Interface: sc_options_parse() fills cfg; on a usage error it writes one
  * line to errbuf and returns -1 (the caller exits 2). --help, --version and

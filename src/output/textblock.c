@@ -1,7 +1,7 @@
 /*
  * textblock.c - one session's block of the text report (textblock.h).
  *
- * Line format (interface.md):
+ * Line format (docs/interface.md):
  *   "#22    +0.2104  C> RCPT TO:<recipient@example.com>"
  * frame number padded to 5, time since session start padded to 8, the
  * direction, the line escaped by safeprint. A line longer than

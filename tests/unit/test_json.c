@@ -2,7 +2,7 @@
  * test_json.c - JSON Lines: a session, a finding and the summary, with
  * every byte value in the wire-derived strings; each line is parsed by
  * python3's json module (when present) and checked field by field against
- * interface.md, and by a small structural check in C otherwise.
+ * docs/json-schema.md, and by a small structural check in C otherwise.
  */
 #include <unistd.h>
 

@@ -24,7 +24,7 @@ int main(void)
     char buf[16384];
     sc_config cfg;
 
-    /* Golden: the transcript line and the finding line of interface.md. */
+    /* Golden: the transcript line and the finding line of docs/interface.md. */
     fx_session_init(&s1, 1);
     sc_line l = fx_line(&s1, 22, 210400, SC_DIR_C2S, SC_LINE_COMMAND,
                         "RCPT TO:<recipient@example.com>", 31);
