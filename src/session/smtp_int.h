@@ -211,15 +211,120 @@ void smtp_report_capped(sc_smtp *s);
 /* "%.*s" arguments for a pending command's text. */
 #define SC_PTXT(p) (int)(p)->tlen, (const char *)(p)->text
 
+/* One evidence line, for smtp_find(). */
+static inline const sc_evidence *smtp_ev(sc_evidence *e, uint64_t frame, sc_dir dir,
+                                         const uint8_t *t, size_t n)
+{
+    *e = (sc_evidence){ frame, dir, t, n };
+    return e;
+}
+
+static inline const char *smtp_dir_who(sc_dir d)
+{
+    return d == SC_DIR_C2S ? "client" : "server";
+}
+
 /* smtp_txn.c */
 void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
 void smtp_txn_free(sc_smtp *s);
-void smtp_kw_reset(sc_smtp *s);
-void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len);
-void smtp_kw_commit(sc_smtp *s, bool helo);
+uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i);
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end);
+
+/* smtp_command.c */
+void smtp_command_line(void *ctx, const sc_cline *l);
+void smtp_command_pregreet(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn);
+void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn);
+void smtp_command_partial(sc_smtp *s, uint64_t frame);
+void smtp_command_txn_over(sc_smtp *s);
+void smtp_command_helo_refused(sc_smtp *s);
+void smtp_pending_fill(sc_pending *p, sc_verb v, uint64_t frame, const uint8_t *t, size_t n);
+void smtp_push(sc_smtp *s, const sc_pending *p);
+
+/* smtp_ext.c */
+void smtp_ext_reply_line(sc_smtp *s, const sc_rline *l, const sc_reply *r);
+void smtp_ext_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r);
+void smtp_ext_command(sc_smtp *s, sc_verb v, const sc_cline *l, const uint8_t *txt, size_t tn);
+
+/* smtp_starttls.c */
+void smtp_starttls_sent(sc_smtp *s);
+void smtp_starttls_injection(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn);
+void smtp_starttls_answer(sc_smtp *s, const sc_reply *r);
+void smtp_starttls_probe(sc_smtp *s, const sc_flow_event *ev);
+
+/* smtp_auth.c */
+bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn);
+void smtp_auth_line(void *ctx, const sc_cline *l);
+
+/* smtp_lines.c */
+void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn);
+void smtp_lines_reply(sc_smtp *s, const sc_rline *l);
+void smtp_lines_content(sc_smtp *s, const sc_cline *l);
+void smtp_lines_content_end(sc_smtp *s);
+void smtp_lines_content_reset(sc_smtp *s);
+
+/* smtp_content.c */
+/* Where a reply goes after smtp_content_reply(). */
+typedef enum smtp_route {
+    SMTP_ROUTE_DONE,     /* taken: nothing more to do */
+    SMTP_ROUTE_MATCH,    /* straight to the queue (the smuggled commands') */
+    SMTP_ROUTE_ON        /* the smuggling check after the dot, then the queue */
+} smtp_route;
+void smtp_content_count_only(sc_smtp *s);
+void smtp_content_partial(sc_smtp *s);
+void smtp_content_too_early(sc_smtp *s, uint64_t frame, bool smuggled, uint64_t data_frame,
+                            bool still_pending);
+void smtp_content_mail(sc_smtp *s, const sc_cline *l);
+void smtp_content_data(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn,
+                       const sc_pending *p);
+void smtp_content_bdat(sc_smtp *s, const sc_cline *l, sc_pending *p);
+void smtp_content_bdat_over(sc_smtp *s);
+void smtp_content_residue(sc_smtp *s, sc_verb v, uint64_t frame, const uint8_t *txt,
+                          size_t tn);
+void smtp_content_begin(void *ctx, uint64_t off, uint64_t frame);
+void smtp_content_line(void *ctx, const sc_cline *l);
+void smtp_content_lines(void *ctx, uint64_t lines, uint64_t octets, uint64_t frame);
+void smtp_content_eod(void *ctx, const sc_cline *dot);
+void smtp_content_chunk(void *ctx, uint64_t octets, uint64_t off, uint64_t frame);
+void smtp_content_data_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r);
+smtp_route smtp_content_reply(sc_smtp *s, const sc_reply *r);
+void smtp_content_bdat_truncated(sc_smtp *s, uint64_t frame);
+void smtp_content_unfinished(sc_smtp *s, uint64_t frame);
+
+/* smtp_smuggle.c */
+void smtp_smuggle_reset(sc_smtp *s);
+void smtp_smuggle_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t frame);
+void smtp_smuggle_line(sc_smtp *s, const sc_cline *l);
+void smtp_smuggle_eod_answered(sc_smtp *s);
+void smtp_smuggle_answer(sc_smtp *s, const sc_pending *p, int code);
+bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during);
+
+/* smtp_reply.c */
+void smtp_reply_line(void *ctx, const sc_rline *l, const sc_reply *r);
+void smtp_reply(void *ctx, const sc_reply *r);
+void smtp_reply_lost_at_close(sc_smtp *s, uint64_t frame, bool rst);
+
+/* smtp_answer.c */
+/* What the server's sequence is known to be after a reset. */
+typedef enum smtp_seq_view {
+    SMTP_SEQ_KEEP,       /* as it was */
+    SMTP_SEQ_KNOWN,      /* the reply shows it: no transaction */
+    SMTP_SEQ_UNKNOWN     /* the server may or may not keep the transaction */
+} smtp_seq_view;
+void smtp_seq_reset(sc_smtp *s, smtp_seq_view view);
+void smtp_answer_at(sc_smtp *s, unsigned i, const sc_reply *r);
+
+/* smtp_close.c */
+void smtp_close_event(sc_smtp *s, const sc_flow_event *ev);
+void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen);
+void smtp_close_session(sc_smtp *s, const sc_flow_event *ev);
+
+/* smtp_capture.c */
+void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);
+void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev);
+void smtp_capture_in_step(sc_smtp *s);
+void smtp_capture_truncated(sc_smtp *s, const sc_flow_event *ev, const char *after);
 
 #endif

@@ -1,10 +1,16 @@
 /*
  * smtp_txn.c - the bounded records of a session: mail transactions (the
  * first SC_TXN_KEEP kept with SC_RCPT_KEEP recipients each, the rest
- * counted; each kept one allocated when its MAIL is read), the EHLO keywords the server listed, and the stream ranges
- * that --redact masks (message content, AUTH data). When the range table
- * is full the last range grows to cover the new one: masking too much is
- * safe, masking too little is not.
+ * counted; each kept one allocated when its MAIL is read), the bytes of
+ * the EHLO keywords the server listed (read by smtp_ext.c), and the
+ * stream ranges that --redact masks (message content, AUTH data). When
+ * the range table is full the last range grows to cover the new one:
+ * masking too much is safe, masking too little is not.
+ *
+ * Rules: none (records only). Interface: smtp_txn_begin/_rcpt/_content/
+ * _end as the transaction goes; smtp_txn_kw_slot() for a keyword's bytes;
+ * smtp_redact() for a range; smtp_txn_free() at the end. Diagnostics:
+ * none; without memory a transaction is counted, not kept.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,52 +128,11 @@ void smtp_txn_content(sc_smtp *s, uint64_t octets)
         t->content_bytes += octets;
 }
 
-void smtp_kw_reset(sc_smtp *s)
+uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i)
 {
-    s->kw_bits = 0;
-    s->kw_ext_lines = 0;
-    s->kw_n = 0;
-    s->kw_size = 0;
-}
+    smtp_store *st = txn_store(s);
 
-void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
-{
-    unsigned bit = sc_ext_keyword(kw, len);
-
-    if (bit) {
-        s->kw_bits |= bit;
-        s->kw_ext_lines++;
-    }
-    if (bit == SC_EXT_SIZE) {
-        uint64_t v = 0;
-        size_t i = 4;
-        while (i < len && kw[i] == ' ')
-            i++;
-        for (; i < len && kw[i] >= '0' && kw[i] <= '9'; i++)
-            v = v > UINT64_MAX / 10 - 1 ? UINT64_MAX : v * 10 + (uint64_t)(kw[i] - '0');
-        s->kw_size = v;
-    }
-    if (s->kw_n < SC_EXT_KEEP && txn_store(s)) {
-        size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
-        smtp_store *st = s->store;
-        /* The list shown is the one being read; if this reply is refused
-         * it is cleared at commit time. */
-        if (s->kw_n == 0)
-            s->info.next = 0;
-        memcpy(st->kw[s->kw_n], kw, n);
-        s->ext_list[s->kw_n].p = st->kw[s->kw_n];
-        s->ext_list[s->kw_n].len = n;
-        s->kw_n++;
-    }
-}
-
-void smtp_kw_commit(sc_smtp *s, bool helo)
-{
-    s->ext_known = true;
-    s->helo_session = helo;
-    s->ext = helo ? 0 : s->kw_bits;
-    s->size_limit = helo ? 0 : s->kw_size;
-    s->info.next = helo ? 0 : s->kw_n;
+    return st ? st->kw[i] : NULL;
 }
 
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)
