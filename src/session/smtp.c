@@ -15,12 +15,17 @@
  *   smtp_answer.c    a reply read against the command it answers
  *   smtp_close.c     FIN, RST and the session's end
  *   smtp_capture.c   facts about the capture (mid-stream, gaps, its end)
- *   smtp_emit.c      transcript lines and findings out (the one place)
- *   smtp_txn.c       transaction records and --redact ranges
+ *   smtp_emit.c      transcript lines and findings out (the one place),
+ *                    report-once
+ *   smtp_txn.c       transaction records, keyword bytes, --redact ranges
  *
- * Capture order is evidence (docs/rules.md): a command seen before a
- * reply was sent before the client had that reply. No rule rests on
- * timing.
+ * The state (smtp_int.h) is one sub-struct per concern, each written by
+ * its file only; a file changes another's state through that file's
+ * functions.
+ *
+ * Capture order is evidence (docs/smtpscope.1, DESCRIPTION): a command
+ * seen before a reply was sent before the client had that reply. No rule
+ * rests on timing.
  *
  * This file holds no rule: it creates and frees the session and routes
  * each event. Diagnostics: none of its own; transcript lines are streamed
@@ -64,20 +69,19 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.last_frame = conn->first_frame;
     s->info.handshake_seen = conn->handshake_seen;
     s->info.capture_file = capture_file;
-    s->info.extensions = s->ext_list;
-    s->info.redact = s->redact;
+    s->info.extensions = s->ext.list;
+    s->info.redact = s->txn.redact;
     s->info.close_after = "greeting";
-    s->cur = -1;
-    s->first_close = -1;
-    s->seq_known = conn->handshake_seen;
+    s->txn.cur = -1;
+    s->close.first = -1;
+    s->seq.known = conn->handshake_seen;
     s->ts = conn->first_ts;
     sc_client_init(&s->client, &smtp_client_ops, s);
     sc_server_init(&s->server, &smtp_server_ops, s);
     sc_matcher_init(&s->m);
     if (!conn->handshake_seen) {
-        s->midstream = true;
-        s->blind = true;
-        s->greeted = false;
+        s->cap.midstream = true;
+        s->cap.blind = true;
         sc_server_resync(&s->server);
     }
     if (conn->server.port == 465) {
@@ -85,7 +89,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
         s->info.tls = true;
         sc_client_set_mode(&s->client, SC_CM_TLS);
         sc_server_set_tls(&s->server);
-        s->midstream_reported = true;
+        smtp_capture_not_analysed(s);
     }
     if (out && out->session_begin)
         out->session_begin(out, &s->info);
@@ -110,17 +114,14 @@ static void smtp_data(sc_smtp *s, const sc_flow_event *ev)
 {
     if (ev->dir == SC_DIR_C2S) {
         s->info.bytes_c2s += ev->len;
-        if (s->fin[SC_DIR_S2C])
-            s->after_sfin += ev->len;
         sc_client_feed(&s->client, ev->data, ev->len, ev->frame);
         smtp_close_client_data(s, ev->frame, ev->len);
         if (sc_client_partial(&s->client))
             smtp_command_pregreet(s, ev->frame, NULL, 0);
     } else {
         s->info.bytes_s2c += ev->len;
-        if (ev->len > 0)
-            s->srv_gap_last = false;
-        if (s->tls_probe)
+        smtp_capture_server_data(s, ev->len);
+        if (s->tls.probe)
             smtp_starttls_probe(s, ev);
         sc_server_feed(&s->server, ev->data, ev->len, ev->frame);
     }
@@ -130,7 +131,6 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
 {
     if (s->done)
         return;
-    s->frame = ev->frame;
     s->ts = ev->ts;
     if (!s->have_packets) {
         if (ev->frame > s->info.last_frame)
@@ -166,8 +166,8 @@ void sc_smtp_free(sc_smtp *s)
     sc_client_free(&s->client);
     sc_server_free(&s->server);
     sc_matcher_free(&s->m);
-    free(s->shadow);
+    free(s->smug.shadow);
     smtp_txn_free(s);
-    free(s->capped);
+    free(s->emit.capped);
     free(s);
 }

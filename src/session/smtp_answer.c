@@ -30,10 +30,17 @@
 
 void smtp_seq_reset(sc_smtp *s, smtp_seq_view view)
 {
-    s->s_mail = false;
-    s->s_rcpt = 0;
+    s->seq.mail = false;
+    s->seq.rcpt = 0;
     if (view != SMTP_SEQ_KEEP)
-        s->seq_known = view == SMTP_SEQ_KNOWN;
+        s->seq.known = view == SMTP_SEQ_KNOWN;
+}
+
+/* A gap: the server's sequence is no longer known (its replies may be in
+ * the missing bytes). */
+void smtp_seq_blind(sc_smtp *s)
+{
+    s->seq.known = false;
 }
 
 /* bad-sequence-accepted, the one place it fires. MAIL and RCPT are shown
@@ -83,7 +90,7 @@ typedef bool (*smtp_answer_fn)(sc_smtp *s, const sc_pending *p, const sc_reply *
  * the server's sequence is known. */
 static bool smtp_answer_503(const sc_smtp *s, const sc_pending *p, const sc_reply *r)
 {
-    return r->code == 503 && (p->flags & SC_PF_BADSEQ) && s->seq_known;
+    return r->code == 503 && (p->flags & SC_PF_BADSEQ) && s->seq.known;
 }
 
 static bool smtp_ok(const sc_reply *r)
@@ -99,8 +106,8 @@ static bool smtp_answer_helo(sc_smtp *s, const sc_pending *p, const sc_reply *r)
         return false;
     }
     smtp_seq_reset(s, SMTP_SEQ_KNOWN);
-    s->s_helo = true;
-    if (s->txn_open)
+    s->seq.helo = true;
+    if (s->txn.open)
         smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
     return false;
 }
@@ -108,15 +115,15 @@ static bool smtp_answer_helo(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 static bool smtp_answer_mail(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 {
     if (smtp_ok(r)) {
-        if (s->s_mail && s->seq_known)
+        if (s->seq.mail && s->seq.known)
             smtp_answer_accepted(s, p, r, "inside an open mail transaction");
-        s->s_mail = true;
-        s->s_rcpt = 0;
-        if (!s->blind)
-            s->seq_known = true;   /* a transaction is open: known again */
+        s->seq.mail = true;
+        s->seq.rcpt = 0;
+        if (!s->cap.blind)
+            s->seq.known = true;   /* a transaction is open: known again */
     } else {
         smtp_command_txn_over(s);
-        if (s->cur >= 0 && !s->s_mail)
+        if (s->txn.cur >= 0 && !s->seq.mail)
             smtp_txn_end(s, SC_TXN_REJECTED, r->last, r->last_len);
     }
     return smtp_answer_503(s, p, r);
@@ -125,20 +132,20 @@ static bool smtp_answer_mail(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 static bool smtp_answer_rcpt(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 {
     if (smtp_ok(r)) {
-        if (!s->s_mail && s->seq_known)
+        if (!s->seq.mail && s->seq.known)
             smtp_answer_accepted(s, p, r, "with no accepted MAIL");
-        s->s_rcpt++;
+        s->seq.rcpt++;
     }
     return smtp_answer_503(s, p, r);
 }
 
 static bool smtp_answer_data(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 {
-    bool seq_was_known = s->seq_known;
+    bool seq_was_known = s->seq.known;
 
     if (r->code == 354) {
         smtp_content_data_answer(s, p, r);
-        if (s->s_rcpt == 0 && s->seq_known)
+        if (s->seq.rcpt == 0 && s->seq.known)
             smtp_answer_accepted(s, p, r, "with no accepted RCPT");
         return false;
     }
@@ -154,7 +161,7 @@ static bool smtp_answer_data(sc_smtp *s, const sc_pending *p, const sc_reply *r)
     /* The client's own sequence (DATA with no RCPT sent) is known
      * whenever the whole session was seen, whatever the server holds. */
     return r->code == 503 && (p->flags & SC_PF_BADSEQ) &&
-           (seq_was_known || (!s->midstream && !s->blind));
+           (seq_was_known || (!s->cap.midstream && !s->cap.blind));
 }
 
 static bool smtp_answer_eod(sc_smtp *s, const sc_pending *p, const sc_reply *r)
@@ -175,7 +182,7 @@ static bool smtp_answer_bdat(sc_smtp *s, const sc_pending *p, const sc_reply *r)
         smtp_seq_reset(s, SMTP_SEQ_KEEP);
         smtp_content_bdat_over(s);
     }
-    if (smtp_ok(r) && s->s_rcpt == 0 && s->seq_known && (p->flags & SC_PF_BADSEQ))
+    if (smtp_ok(r) && s->seq.rcpt == 0 && s->seq.known && (p->flags & SC_PF_BADSEQ))
         smtp_answer_accepted(s, p, r, "with no accepted RCPT");
     return smtp_answer_503(s, p, r);
 }
@@ -189,7 +196,7 @@ static bool smtp_answer_rset(sc_smtp *s, const sc_pending *p, const sc_reply *r)
                          "RSET (#%llu) was answered %d; RSET is valid at any time",
                          (unsigned long long)p->frame, c);
     if (c == 250) {
-        if (s->txn_open)
+        if (s->txn.open)
             smtp_txn_end(s, SC_TXN_ABORTED, r->last, r->last_len);
         smtp_seq_reset(s, SMTP_SEQ_KNOWN);
     }
@@ -199,10 +206,10 @@ static bool smtp_answer_rset(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 static bool smtp_answer_quit(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 {
     (void)p, (void)r;
-    s->quit_answered = true;
+    s->seq.quit_answered = true;
     /* QUIT cancels a transaction still open (RFC 5321 §4.1.1.10); replies
      * come in order, so a pipelined dot was answered first. */
-    if (s->txn_open)
+    if (s->txn.open)
         smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
     return false;
 }
@@ -227,7 +234,7 @@ static bool smtp_answer_etrn(sc_smtp *s, const sc_pending *p, const sc_reply *r)
                          "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
                          "500, 501; any command may get 421, 502, 530, 554)",
                          (unsigned long long)p->frame, c);
-    if (c >= 200 && c < 300 && s->seq_known && (p->flags & SC_PF_INTXN))
+    if (c >= 200 && c < 300 && s->seq.known && (p->flags & SC_PF_INTXN))
         smtp_answer_accepted(s, p, r, "inside a mail transaction");
     return false;
 }

@@ -27,9 +27,8 @@ static void smtp_auth_plaintext(sc_smtp *s, uint64_t frame, const uint8_t *shown
 {
     sc_evidence e;
 
-    if (!s->auth_cred || s->info.tls || s->rep_auth)
+    if (!s->auth.cred || s->info.tls || !smtp_once(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT))
         return;
-    s->rep_auth = true;
     if (mech)
         smtp_find(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT, frame,
                   smtp_ev(&e, frame, SC_DIR_C2S, shown, sn),
@@ -51,7 +50,7 @@ bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *m
     size_t mlen, keep;
     unsigned bits = sc_arg_auth(l->text, l->kept, &mech, &mlen, &keep);
 
-    s->auth_cred = bits & SC_AUTH_CREDENTIALS;
+    s->auth.cred = bits & SC_AUTH_CREDENTIALS;
     if (keep == l->kept) {
         *mn = keep;
         memcpy(masked, l->text, keep);

@@ -11,6 +11,8 @@
  *
  * Interface: smtp_capture_midstream() at the first complete line (or at
  * the end, if none came); smtp_capture_gap() for a gap event;
+ * smtp_capture_server_data() for server bytes; smtp_capture_not_analysed()
+ * for an implicit-TLS session;
  * smtp_capture_in_step() when a reply answers a command seen in full;
  * smtp_capture_truncated() at the session's end.
  *
@@ -20,13 +22,19 @@
 
 void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where)
 {
-    if (!s->midstream || s->midstream_reported)
+    if (!s->cap.midstream || !smtp_once(s, R_CAPTURE_MIDSTREAM, SC_SIDE_CAPTURE))
         return;
-    s->midstream_reported = true;
     smtp_find(s, R_CAPTURE_MIDSTREAM, SC_SIDE_CAPTURE, frame, NULL,
               "no TCP handshake in the capture: the connection was already open; "
               "analysis starts at %s (frame %llu), rules about earlier events are blind",
               where, (unsigned long long)frame);
+}
+
+/* A session that is not analysed (implicit TLS) has no rule to be blind
+ * to: no capture-midstream. */
+void smtp_capture_not_analysed(sc_smtp *s)
+{
+    (void)smtp_once(s, R_CAPTURE_MIDSTREAM, SC_SIDE_CAPTURE);
 }
 
 void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev)
@@ -45,19 +53,26 @@ void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev)
         sc_client_gap(&s->client, ev->gap);
     } else {
         sc_server_gap(&s->server, ev->gap);
-        s->srv_spoke = s->srv_gap_last = true;
+        s->cap.srv_spoke = s->cap.srv_gap_last = true;
     }
     if (!s->info.tls) {
-        s->blind = true;
-        s->seq_known = false;
+        s->cap.blind = true;
+        smtp_seq_blind(s);
         for (unsigned i = 0; i < s->m.n; i++)
             sc_matcher_at(&s->m, i)->flags |= SC_PF_BLIND;
     }
 }
 
+/* Server bytes arrived: its latest bytes are no longer missing. */
+void smtp_capture_server_data(sc_smtp *s, size_t len)
+{
+    if (len > 0)
+        s->cap.srv_gap_last = false;
+}
+
 void smtp_capture_in_step(sc_smtp *s)
 {
-    s->blind = false;
+    s->cap.blind = false;
 }
 
 /* A session closed by the idle timeout or evicted by the session cap is,

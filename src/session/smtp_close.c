@@ -29,22 +29,22 @@ static sc_side smtp_side_of(sc_dir d)
 
 static void smtp_close_server(sc_smtp *s, uint64_t frame, bool rst)
 {
-    bool client_gone = s->fin[SC_DIR_C2S] || s->rst[SC_DIR_C2S];
+    bool client_gone = s->close.fin[SC_DIR_C2S] || s->close.rst[SC_DIR_C2S];
 
     if (s->info.tls)
         return;
-    s->client_sending_at_sfin = sc_client_partial(&s->client);
+    s->close.client_sending = sc_client_partial(&s->client);
     /* After the client's own close, servers commonly close at once (end
      * of file on their input): nothing is reported as lost then. */
-    if (!s->got_421 && !s->blind && !client_gone)
+    if (!s->reply.got_421 && !s->cap.blind && !client_gone)
         smtp_reply_lost_at_close(s, frame, rst);
     /* Once the client has closed, the server may close too. */
-    if (!s->quit_answered && !s->got_421 && !client_gone &&
-        !(s->midstream && !s->quit_sent && s->blind)) {
+    if (!s->seq.quit_answered && !s->reply.got_421 && !client_gone &&
+        !(s->cap.midstream && !s->cmd.quit_sent && s->cap.blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
                   "the server %s the connection (frame %llu) %s and without a 421",
                   rst ? "reset" : "closed", (unsigned long long)frame,
-                  s->quit_sent ? "before replying to QUIT" : "with no QUIT from the client");
+                  s->cmd.quit_sent ? "before replying to QUIT" : "with no QUIT from the client");
     }
     sc_matcher_clear(&s->m);
 }
@@ -57,20 +57,23 @@ void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen)
     smtp_report rep;
     char what[48];
 
-    if (s->half_close_reported || !s->fin[SC_DIR_S2C] || s->after_sfin == 0 ||
-        !s->client_sending_at_sfin || s->info.tls)
+    if (s->close.fin[SC_DIR_S2C])
+        s->close.after_sfin += seglen;
+    if (!s->close.fin[SC_DIR_S2C] || s->close.after_sfin == 0 ||
+        !s->close.client_sending || s->info.tls)
         return;
-    s->half_close_reported = true;
+    if (!smtp_once(s, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER))
+        return;
     if (smtp_report_begin(s, &rep, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER, frame,
                           "the server sent FIN (frame %llu) while the client was still "
                           "sending%s, and the client kept sending after it (from frame "
                           "%llu; the byte count closes the session): a FIN is not an abort",
-                          (unsigned long long)s->close_frame[SC_DIR_S2C],
+                          (unsigned long long)s->close.frame[SC_DIR_S2C],
                           s->client.mode == SC_CM_CONTENT ? " message content"
                           : s->client.mode == SC_CM_BDAT ? " a BDAT chunk" : "",
                           (unsigned long long)frame)) {
         int n = snprintf(what, sizeof what, "[%zu bytes]", seglen);
-        smtp_report_evidence(&rep, s->close_frame[SC_DIR_S2C], SC_DIR_S2C,
+        smtp_report_evidence(&rep, s->close.frame[SC_DIR_S2C], SC_DIR_S2C,
                              (const uint8_t *)"[FIN]", 5);
         smtp_report_evidence(&rep, frame, SC_DIR_C2S, (const uint8_t *)what,
                              n > 0 ? (size_t)n : 0);
@@ -101,28 +104,29 @@ static void smtp_close_abort(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
     /* Content a lenient server already ended (eod-accepted-ambiguous) is
      * no transaction in progress: to that server it was commands. */
     bool sending = s->client.mode == SC_CM_CONTENT && s->client.content_started &&
-                   !s->smuggle_live;
-    bool server_gone = s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C];
+                   !s->smug.live;
+    bool server_gone = s->close.fin[SC_DIR_S2C] || s->close.rst[SC_DIR_S2C];
 
-    if (s->abort_done || s->info.tls || s->quit_sent)
+    if (smtp_once_done(s, R_TRANSACTION_ABORTED, SC_SIDE_EITHER) || s->info.tls ||
+        s->cmd.quit_sent)
         return;
-    if (!s->s_mail && !sending) {
-        s->abort_wait = false;
+    if (!s->seq.mail && !sending) {
+        s->close.abort_wait = false;
         return;
     }
     if (d == SC_DIR_C2S && !rst && !server_gone && !sending && smtp_close_eod_pending(s)) {
-        s->abort_wait = true;
-        s->abort_wait_frame = frame;
+        s->close.abort_wait = true;
+        s->close.abort_wait_frame = frame;
         return;
     }
-    s->abort_done = true;
-    if (s->abort_wait && d == SC_DIR_S2C)
+    (void)smtp_once(s, R_TRANSACTION_ABORTED, SC_SIDE_EITHER);
+    if (s->close.abort_wait && d == SC_DIR_S2C)
         smtp_find(s, R_TRANSACTION_ABORTED, SC_SIDE_SERVER, frame, NULL,
                   "the server %s the connection (frame %llu) without answering the end of "
                   "data, after the client's FIN (frame %llu): the mail transaction was "
                   "open, nothing was delivered (%llu bytes of content had been sent)",
                   rst ? "reset" : "closed", (unsigned long long)frame,
-                  (unsigned long long)s->abort_wait_frame, (unsigned long long)s->c_bytes);
+                  (unsigned long long)s->close.abort_wait_frame, (unsigned long long)s->content.bytes);
     else
         smtp_find(s, R_TRANSACTION_ABORTED, smtp_side_of(d), frame, NULL,
                   "the %s ended the connection (%s, frame %llu) %s: the mail transaction "
@@ -132,7 +136,7 @@ static void smtp_close_abort(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
                               : "before any message content was sent")
                   : d == SC_DIR_S2C ? "while the client was still sending the message content"
                   : "in the middle of the message content",
-                  (unsigned long long)s->c_bytes,
+                  (unsigned long long)s->content.bytes,
                   sending && d == SC_DIR_S2C ? " so far" : "");
 }
 
@@ -142,19 +146,19 @@ static void smtp_close_client(sc_smtp *s, uint64_t frame, bool rst)
         return;
     smtp_content_unfinished(s, frame);
     smtp_content_bdat_truncated(s, frame);
-    if (s->quit_sent || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C] || s->got_421 ||
-        s->rep_cwq)
+    if (s->cmd.quit_sent || s->close.fin[SC_DIR_S2C] || s->close.rst[SC_DIR_S2C] ||
+        s->reply.got_421 || smtp_once_done(s, R_CLOSE_WITHOUT_QUIT, SC_SIDE_CLIENT))
         return;              /* once per session: a RST after the FIN adds nothing */
-    if (s->midstream && s->blind && !s->greeted)
+    if (s->cap.midstream && s->cap.blind && !s->reply.greeted)
         return;
-    if (s->srv_gap_last)
+    if (s->cap.srv_gap_last)
         return;              /* the server's last replies are missing: a 421 among them? */
-    s->rep_cwq = true;
+    (void)smtp_once(s, R_CLOSE_WITHOUT_QUIT, SC_SIDE_CLIENT);
     const char *state =
         s->client.mode == SC_CM_CONTENT && s->client.content_started
             ? "in the middle of message content: the transaction is aborted, nothing is delivered"
-        : s->txn_open ? "with a mail transaction open: nothing of it is delivered"
-        : s->info.ntxn && s->last_result == SC_TXN_ACCEPTED
+        : s->txn.open ? "with a mail transaction open: nothing of it is delivered"
+        : s->info.ntxn && s->txn.last_result == SC_TXN_ACCEPTED
             ? "after its message was accepted (nothing is lost)"
         : "with no transaction open";
     smtp_find(s, R_CLOSE_WITHOUT_QUIT, SC_SIDE_CLIENT, frame, NULL,
@@ -170,7 +174,7 @@ void smtp_close_event(sc_smtp *s, const sc_flow_event *ev)
     if (!s->info.tls) {
         /* After the client's close or a reset the content can no longer
          * end; after the server's FIN the client may go on. */
-        if (d == SC_DIR_C2S && !s->fin[d] && !s->rst[d])
+        if (d == SC_DIR_C2S && !s->close.fin[d] && !s->close.rst[d])
             smtp_command_partial(s, ev->frame);
         if (d == SC_DIR_C2S || rst)
             smtp_content_unfinished(s, ev->frame);
@@ -178,23 +182,23 @@ void smtp_close_event(sc_smtp *s, const sc_flow_event *ev)
             smtp_content_partial(s);
     }
     smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, rst ? "[RST]" : "[FIN]");
-    if (s->first_close < 0) {
-        s->first_close = d;
-        s->first_close_rst = rst;
+    if (s->close.first < 0) {
+        s->close.first = d;
+        s->close.first_rst = rst;
     }
-    if (rst && !s->info.tls && (s->quit_answered || (s->quit_sent && d == SC_DIR_C2S)) &&
-        !s->rst[0] && !s->rst[1])
+    if (rst && !s->info.tls && (s->seq.quit_answered || (s->cmd.quit_sent && d == SC_DIR_C2S)) &&
+        !s->close.rst[0] && !s->close.rst[1])
         smtp_find(s, R_RESET_AFTER_QUIT, smtp_side_of(d), ev->frame, NULL,
                   "the %s reset the connection after QUIT%s instead of closing it in order",
-                  smtp_dir_who(d), s->quit_answered ? " and its reply" : "");
-    bool again = rst ? s->rst[d] : s->fin[d];
-    if (!s->fin[d] && !s->rst[d])
-        s->close_frame[d] = ev->frame;   /* the first FIN/RST of dir */
+                  smtp_dir_who(d), s->seq.quit_answered ? " and its reply" : "");
+    bool again = rst ? s->close.rst[d] : s->close.fin[d];
+    if (!s->close.fin[d] && !s->close.rst[d])
+        s->close.frame[d] = ev->frame;   /* the first FIN/RST of dir */
     if (rst)
-        s->rst[d] = true;
+        s->close.rst[d] = true;
     else
-        s->fin[d] = true;
-    if (!again && !(d == SC_DIR_S2C && s->fin[d] && rst)) {
+        s->close.fin[d] = true;
+    if (!again && !(d == SC_DIR_S2C && s->close.fin[d] && rst)) {
         if (d == SC_DIR_S2C)
             smtp_close_server(s, ev->frame, rst);
         else
@@ -219,19 +223,19 @@ static const char *smtp_close_after(const sc_smtp *s)
 
     if (s->info.tls)
         return "tls";
-    if (s->quit_sent)
+    if (s->cmd.quit_sent)
         return "quit";
     if (s->client.mode == SC_CM_CONTENT || s->client.mode == SC_CM_BDAT)
         return "data";
-    if (!s->greeted && s->nlines == 0)
+    if (!s->reply.greeted && s->emit.nlines == 0)
         return "greeting";
-    return names[s->last_verb] ? names[s->last_verb] : "unknown";
+    return names[s->cmd.last_verb] ? names[s->cmd.last_verb] : "unknown";
 }
 
 void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
 {
     bool closed = ev->end == SC_END_CLOSED || ev->end == SC_END_RESET;
-    bool open = !(s->fin[0] && s->fin[1]) && !s->rst[0] && !s->rst[1];
+    bool open = !(s->close.fin[0] && s->close.fin[1]) && !s->close.rst[0] && !s->close.rst[1];
 
     if (!s->info.tls && sc_client_partial(&s->client) && s->client.mode == SC_CM_COMMAND)
         smtp_command_after_quit(s, ev->frame, NULL, 0);
@@ -239,12 +243,12 @@ void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
         smtp_content_bdat_truncated(s, ev->frame);
     if (!s->info.tls)
         smtp_content_unfinished(s, ev->frame);
-    if (s->half_close_reported) {
-        s->info.c2s_after_server_fin = s->after_sfin;
+    if (smtp_once_done(s, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER)) {
+        s->info.c2s_after_server_fin = s->close.after_sfin;
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame,
                       "[the client sent %llu bytes after the server's FIN (frame %llu)]",
-                      (unsigned long long)s->after_sfin,
-                      (unsigned long long)s->close_frame[SC_DIR_S2C]);
+                      (unsigned long long)s->close.after_sfin,
+                      (unsigned long long)s->close.frame[SC_DIR_S2C]);
     }
     if (open)
         smtp_capture_truncated(s, ev, smtp_close_after(s));
@@ -258,9 +262,9 @@ void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
     if (ev->end == SC_END_CAPTURE_END && open)
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame, "[capture ends]");
     s->info.close_after = smtp_close_after(s);
-    if (s->first_close >= 0) {
-        s->info.close_by = s->first_close == SC_DIR_C2S ? SC_CLOSE_CLIENT : SC_CLOSE_SERVER;
-        s->info.close_how = s->first_close_rst ? SC_HOW_RST : SC_HOW_FIN;
+    if (s->close.first >= 0) {
+        s->info.close_by = s->close.first == SC_DIR_C2S ? SC_CLOSE_CLIENT : SC_CLOSE_SERVER;
+        s->info.close_how = s->close.first_rst ? SC_HOW_RST : SC_HOW_FIN;
     } else {
         s->info.close_by = SC_CLOSE_NONE;
         s->info.close_how = ev->end == SC_END_TIMEOUT ? SC_HOW_TIMEOUT
@@ -268,7 +272,7 @@ void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
     }
     if (s->info.last_frame < ev->frame)
         s->info.last_frame = ev->frame;
-    if (s->txn_open && closed)
+    if (s->txn.open && closed)
         smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
     smtp_report_capped(s);
     s->done = true;

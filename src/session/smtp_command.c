@@ -41,8 +41,8 @@ void smtp_pending_fill(sc_pending *p, sc_verb v, uint64_t frame,
 
 void smtp_push(sc_smtp *s, const sc_pending *p)
 {
-    if (!sc_matcher_push(&s->m, p) && !s->rep_untracked) {
-        s->rep_untracked = true;
+    if (!sc_matcher_push(&s->m, p) && !s->cmd.queue_full_shown) {
+        s->cmd.queue_full_shown = true;
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, p->frame,
                       "[%d commands wait for replies: the next ones are counted, not "
                       "tracked one by one]", SC_PENDING_MAX);
@@ -58,10 +58,11 @@ void smtp_command_pregreet(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_
 {
     sc_evidence e;
 
-    if (s->greeted || s->rep_pregreet || s->midstream || s->info.tls ||
-        s->srv_spoke || s->fin[SC_DIR_S2C] || s->rst[SC_DIR_S2C])
+    if (s->reply.greeted || s->cap.midstream || s->info.tls ||
+        s->cap.srv_spoke || s->close.fin[SC_DIR_S2C] || s->close.rst[SC_DIR_S2C])
         return;
-    s->rep_pregreet = true;
+    if (!smtp_once(s, R_PREGREETING, SC_SIDE_CLIENT))
+        return;
     if (!txt)
         smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, frame, NULL,
                   "the client sent bytes before the server's greeting");
@@ -78,18 +79,17 @@ void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, siz
 {
     sc_evidence e;
 
-    if (!s->quit_sent || s->rep_after_quit)
+    if (!s->cmd.quit_sent || !smtp_once(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT))
         return;
-    s->rep_after_quit = true;
     if (!txt)
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame, NULL,
-                  "the client sent bytes after QUIT (#%llu)", (unsigned long long)s->quit_frame);
+                  "the client sent bytes after QUIT (#%llu)", (unsigned long long)s->cmd.quit_frame);
     else
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame,
                   smtp_ev(&e, frame, SC_DIR_C2S, txt, tn),
                   "the client sent \"%.*s\" after QUIT (#%llu)",
                   (int)(tn < 60 ? tn : 60), (const char *)txt,
-                  (unsigned long long)s->quit_frame);
+                  (unsigned long long)s->cmd.quit_frame);
 }
 
 static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *txt,
@@ -101,7 +101,7 @@ static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t
     /* Bytes after STARTTLS before its 220 are starttls-injection, the
      * specific form: the same bytes are not reported again as pipelining
      * (as starttls-unadvertised replaces extension-unadvertised). */
-    if (!prev || s->blind || s->starttls_pending)
+    if (!prev || s->cap.blind || s->tls.pending)
         return;
     if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
         !(prev->flags & SC_PF_ONEROUND) && sc_cmd_get(prev->verb)->ends_group) {
@@ -117,15 +117,15 @@ static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t
         }
         return;
     }
-    if (!(s->ext & SC_EXT_PIPELINING) && !s->rep_pipe) {
-        s->rep_pipe = true;
+    if (!(s->ext.bits & SC_EXT_PIPELINING) &&
+        smtp_once(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT)) {
         smtp_find(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
                   "%.*s was sent before the reply to %.*s (#%llu), but the server %s",
                   (int)tn, (const char *)txt, SC_PTXT(prev),
                   (unsigned long long)prev->frame,
-                  !s->ext_known ? "had not listed PIPELINING (no EHLO reply yet)"
-                  : s->helo_session ? "was greeted with HELO (no extensions)"
+                  !s->ext.known ? "had not listed PIPELINING (no EHLO reply yet)"
+                  : s->ext.helo_session ? "was greeted with HELO (no extensions)"
                   : "did not list PIPELINING in its EHLO reply");
     }
 }
@@ -136,16 +136,16 @@ static const char *smtp_command_seq(const sc_smtp *s, sc_verb v)
 {
     switch (v) {
     case SC_V_MAIL:
-        if (!s->c_helo)
+        if (!s->cmd.helo)
             return "MAIL before EHLO/HELO";
-        if (s->c_mail)
+        if (s->cmd.mail)
             return "MAIL inside a mail transaction";
         return NULL;
     case SC_V_RCPT:
-        return s->c_mail ? NULL : "RCPT without a MAIL";
+        return s->cmd.mail ? NULL : "RCPT without a MAIL";
     case SC_V_DATA:
     case SC_V_BDAT:
-        return s->c_rcpt ? NULL : "DATA/BDAT without a RCPT";
+        return s->cmd.rcpt ? NULL : "DATA/BDAT without a RCPT";
     default:
         return NULL;
     }
@@ -153,12 +153,12 @@ static const char *smtp_command_seq(const sc_smtp *s, sc_verb v)
 
 void smtp_command_txn_over(sc_smtp *s)
 {
-    s->c_mail = s->c_rcpt = false;
+    s->cmd.mail = s->cmd.rcpt = false;
 }
 
 void smtp_command_helo_refused(sc_smtp *s)
 {
-    s->c_helo = false;
+    s->cmd.helo = false;
 }
 
 /* ---- What each verb does to the session, as it is sent ---- */
@@ -176,8 +176,8 @@ typedef bool (*smtp_cmd_fn)(sc_smtp *s, const smtp_cmd_ctx *c);
 static bool smtp_cmd_helo(sc_smtp *s, const smtp_cmd_ctx *c)
 {
     (void)c;
-    s->c_helo = true;
-    s->c_mail = s->c_rcpt = false;
+    s->cmd.helo = true;
+    s->cmd.mail = s->cmd.rcpt = false;
     return false;
 }
 
@@ -187,11 +187,11 @@ static bool smtp_cmd_mail(sc_smtp *s, const smtp_cmd_ctx *c)
     size_t an;
 
     sc_arg_after(c->l->text, c->l->kept, "FROM:", &a, &an);
-    if (s->txn_open)
+    if (s->txn.open)
         smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
     smtp_txn_begin(s, a, an);
-    s->c_mail = true;
-    s->c_rcpt = false;
+    s->cmd.mail = true;
+    s->cmd.rcpt = false;
     smtp_content_mail(s, c->l);
     return false;
 }
@@ -203,15 +203,15 @@ static bool smtp_cmd_rcpt(sc_smtp *s, const smtp_cmd_ctx *c)
 
     sc_arg_after(c->l->text, c->l->kept, "TO:", &a, &an);
     smtp_txn_rcpt(s, a, an);
-    if (s->c_mail)
-        s->c_rcpt = true;
+    if (s->cmd.mail)
+        s->cmd.rcpt = true;
     return false;
 }
 
 static bool smtp_cmd_rset(sc_smtp *s, const smtp_cmd_ctx *c)
 {
     (void)c;
-    s->c_mail = s->c_rcpt = false;
+    s->cmd.mail = s->cmd.rcpt = false;
     return false;
 }
 
@@ -219,7 +219,7 @@ static bool smtp_cmd_etrn(sc_smtp *s, const smtp_cmd_ctx *c)
 {
     sc_evidence e;
 
-    if (!s->c_mail)
+    if (!s->cmd.mail)
         return false;
     c->p->flags |= SC_PF_INTXN;
     smtp_find(s, R_ETRN_IN_TRANSACTION, SC_SIDE_CLIENT, c->l->frame,
@@ -230,9 +230,9 @@ static bool smtp_cmd_etrn(sc_smtp *s, const smtp_cmd_ctx *c)
 
 static bool smtp_cmd_quit(sc_smtp *s, const smtp_cmd_ctx *c)
 {
-    if (!s->quit_sent) {
-        s->quit_sent = true;
-        s->quit_frame = c->l->frame;
+    if (!s->cmd.quit_sent) {
+        s->cmd.quit_sent = true;
+        s->cmd.quit_frame = c->l->frame;
     }
     return false;
 }
@@ -283,7 +283,7 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
     smtp_capture_midstream(s, l->frame, "the first complete command line");
-    s->last_verb = v;
+    s->cmd.last_verb = v;
 
     smtp_command_pregreet(s, l->frame, txt, tn);
     smtp_command_after_quit(s, l->frame, txt, tn);
@@ -292,7 +292,7 @@ void smtp_command_line(void *ctx, const sc_cline *l)
 
     /* Mid-stream or after a gap, a line that is no command is most likely
      * message content: do not queue it. */
-    if (s->blind && v == SC_V_UNKNOWN) {
+    if (s->cap.blind && v == SC_V_UNKNOWN) {
         if (l->kept == 0 || l->text[0] != '.' || l->kept != 1)
             return;
         v = SC_V_EOD;
@@ -300,11 +300,11 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     smtp_content_residue(s, v, l->frame, txt, tn);
 
     smtp_pending_fill(&p, v, l->frame, txt, tn);
-    if (s->starttls_pending)
+    if (s->tls.pending)
         p.flags |= SC_PF_INJECTED;
-    if (s->quit_sent)
+    if (s->cmd.quit_sent)
         p.flags |= SC_PF_OPTIONAL;   /* a server need not answer after QUIT */
-    if (s->residue_mode)
+    if (s->content.residue_mode)
         p.flags |= SC_PF_RESIDUE;    /* content the server reads as a command */
     if (v == SC_V_EOD)
         p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
@@ -333,7 +333,7 @@ void smtp_command_partial(sc_smtp *s, uint64_t frame)
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, c->buf, c->kept);
     smtp_pending_fill(&p, sc_cmd_parse(c->buf, c->kept), frame, c->buf, c->kept);
     p.flags |= SC_PF_OPTIONAL;
-    if (s->blind)
+    if (s->cap.blind)
         p.flags |= SC_PF_BLIND;
     smtp_push(s, &p);
 }

@@ -21,10 +21,10 @@
 
 static void smtp_kw_reset(sc_smtp *s)
 {
-    s->kw_bits = 0;
-    s->kw_ext_lines = 0;
-    s->kw_n = 0;
-    s->kw_size = 0;
+    s->ext.kw_bits = 0;
+    s->ext.kw_ext_lines = 0;
+    s->ext.kw_n = 0;
+    s->ext.kw_size = 0;
 }
 
 static void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
@@ -32,8 +32,8 @@ static void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
     unsigned bit = sc_ext_keyword(kw, len);
 
     if (bit) {
-        s->kw_bits |= bit;
-        s->kw_ext_lines++;
+        s->ext.kw_bits |= bit;
+        s->ext.kw_ext_lines++;
     }
     if (bit == SC_EXT_SIZE) {
         uint64_t v = 0;
@@ -42,19 +42,19 @@ static void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
             i++;
         for (; i < len && kw[i] >= '0' && kw[i] <= '9'; i++)
             v = v > UINT64_MAX / 10 - 1 ? UINT64_MAX : v * 10 + (uint64_t)(kw[i] - '0');
-        s->kw_size = v;
+        s->ext.kw_size = v;
     }
-    uint8_t *slot = s->kw_n < SC_EXT_KEEP ? smtp_txn_kw_slot(s, s->kw_n) : NULL;
+    uint8_t *slot = s->ext.kw_n < SC_EXT_KEEP ? smtp_txn_kw_slot(s, s->ext.kw_n) : NULL;
     if (slot) {
         size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
         /* The list shown is the one being read; if this reply is refused
          * it is cleared at commit time. */
-        if (s->kw_n == 0)
+        if (s->ext.kw_n == 0)
             s->info.next = 0;
         memcpy(slot, kw, n);
-        s->ext_list[s->kw_n].p = slot;
-        s->ext_list[s->kw_n].len = n;
-        s->kw_n++;
+        s->ext.list[s->ext.kw_n].p = slot;
+        s->ext.list[s->ext.kw_n].len = n;
+        s->ext.kw_n++;
     }
 }
 
@@ -78,23 +78,23 @@ void smtp_ext_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 
     if (r->code != 250) {
         s->info.next = 0;
-        s->ext = 0;
+        s->ext.bits = 0;
         return;
     }
-    if (helo && r->nlines > 1 && s->kw_ext_lines > 0 &&
+    if (helo && r->nlines > 1 && s->ext.kw_ext_lines > 0 &&
         smtp_report_begin(s, &rep, R_HELO_EXTENDED_REPLY, SC_SIDE_SERVER, r->frame,
                           "HELO (#%llu) got a multi-line reply listing %u extension keyword%s",
-                          (unsigned long long)p->frame, s->kw_ext_lines,
-                          s->kw_ext_lines == 1 ? "" : "s")) {
+                          (unsigned long long)p->frame, s->ext.kw_ext_lines,
+                          s->ext.kw_ext_lines == 1 ? "" : "s")) {
         smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
         smtp_report_end(s, &rep);
     }
-    s->ext_known = true;
-    s->helo_session = helo;
-    s->ext = helo ? 0 : s->kw_bits;
-    s->size_limit = helo ? 0 : s->kw_size;
-    s->info.next = helo ? 0 : s->kw_n;
+    s->ext.known = true;
+    s->ext.helo_session = helo;
+    s->ext.bits = helo ? 0 : s->ext.kw_bits;
+    s->ext.size_limit = helo ? 0 : s->ext.kw_size;
+    s->info.next = helo ? 0 : s->ext.kw_n;
 }
 
 void smtp_ext_command(sc_smtp *s, sc_verb v, const sc_cline *l, const uint8_t *txt, size_t tn)
@@ -102,29 +102,26 @@ void smtp_ext_command(sc_smtp *s, sc_verb v, const sc_cline *l, const uint8_t *t
     sc_evidence e;
     unsigned need = sc_cmd_get(v)->ext;
 
-    if (!s->ext_known || s->blind)
+    if (!s->ext.known || s->cap.blind)
         return;
-    if (need && !(s->ext & need)) {
-        if (v == SC_V_BDAT) {
-            if (s->rep_bdat_unadv)
-                return;          /* once per session, not per chunk */
-            s->rep_bdat_unadv = true;
-        }
+    if (need && !(s->ext.bits & need)) {
+        if (v == SC_V_BDAT && !smtp_once(s, R_BDAT_UNADVERTISED, SC_SIDE_CLIENT))
+            return;              /* once per session, not per chunk */
         /* The specific rules replace the general one. */
         sc_rule_id id = v == SC_V_STARTTLS ? R_STARTTLS_UNADVERTISED
                       : v == SC_V_BDAT ? R_BDAT_UNADVERTISED : R_EXTENSION_UNADVERTISED;
         smtp_find(s, id, SC_SIDE_CLIENT, l->frame, smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
                   "%s used although the server %s", sc_cmd_get(v)->name,
-                  s->helo_session ? "was greeted with HELO (no extensions)"
+                  s->ext.helo_session ? "was greeted with HELO (no extensions)"
                                   : "did not list it in its EHLO reply");
         return;
     }
     if (v != SC_V_MAIL && v != SC_V_RCPT)
         return;
     char missing[128];
-    if (sc_arg_unadvertised(l->text, l->kept, s->ext, missing, sizeof missing))
+    if (sc_arg_unadvertised(l->text, l->kept, s->ext.bits, missing, sizeof missing))
         smtp_find(s, R_EXTENSION_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
                   "%s uses %s, which the server %s", sc_cmd_get(v)->name, missing,
-                  s->helo_session ? "cannot offer after HELO" : "did not list in its EHLO reply");
+                  s->ext.helo_session ? "cannot offer after HELO" : "did not list in its EHLO reply");
 }

@@ -22,14 +22,12 @@ void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_
 {
     sc_evidence e;
 
-    if ((l->bare_lf || l->bare_cr) && !s->rep_bare_cmd) {
-        s->rep_bare_cmd = true;
+    if ((l->bare_lf || l->bare_cr) && smtp_once(s, R_BARE_LF, SC_SIDE_CLIENT)) {
         smtp_find(s, R_BARE_LF, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
                   "command line ended by a bare %s", l->bare_lf ? "LF" : "CR");
     }
-    if (l->wire_len > 512 && !s->rep_long_cmd) {
-        s->rep_long_cmd = true;
+    if (l->wire_len > 512 && smtp_once(s, R_LINE_TOO_LONG, SC_SIDE_CLIENT)) {
         smtp_find(s, R_LINE_TOO_LONG, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn < 80 ? tn : 80),
                   "command line of %llu octets (limit 512, CRLF included)",
@@ -41,8 +39,7 @@ void smtp_lines_reply(sc_smtp *s, const sc_rline *l)
 {
     sc_evidence e;
 
-    if (l->wire_len > 512 && !s->rep_long_reply) {
-        s->rep_long_reply = true;
+    if (l->wire_len > 512 && smtp_once(s, R_LINE_TOO_LONG, SC_SIDE_SERVER)) {
         smtp_find(s, R_LINE_TOO_LONG, SC_SIDE_SERVER, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_S2C, l->text, l->kept < 80 ? l->kept : 80),
                   "reply line of %llu octets (limit 512, CRLF included)",
@@ -57,14 +54,13 @@ void smtp_lines_content(sc_smtp *s, const sc_cline *l)
     sc_evidence e;
 
     if (l->bare_lf || l->bare_cr) {
-        if (s->c_bare == 0) {
-            s->c_bare_off = l->off;
-            s->c_bare_frame = l->frame;
+        if (s->lines.bare == 0) {
+            s->lines.bare_off = l->off;
+            s->lines.bare_frame = l->frame;
         }
-        s->c_bare += (l->bare_lf ? 1 : 0) + l->bare_cr;
+        s->lines.bare += (l->bare_lf ? 1 : 0) + l->bare_cr;
     }
-    if (octets > 1000 && !s->c_long_reported) {
-        s->c_long_reported = true;
+    if (octets > 1000 && smtp_once(s, R_LINE_TOO_LONG, SMTP_ONCE_MSG)) {
         smtp_find(s, R_LINE_TOO_LONG, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, l->text, l->kept < 80 ? l->kept : 80),
                   "message content line of %llu octets at stream offset %llu (limit 1000, CRLF included)",
@@ -74,18 +70,18 @@ void smtp_lines_content(sc_smtp *s, const sc_cline *l)
 
 void smtp_lines_content_end(sc_smtp *s)
 {
-    if (!s->c_bare)
+    if (!s->lines.bare)
         return;
-    smtp_find(s, R_BARE_LF, SC_SIDE_CLIENT, s->c_bare_frame, NULL,
+    smtp_find(s, R_BARE_LF, SC_SIDE_CLIENT, s->lines.bare_frame, NULL,
               "message content holds %llu bare CR/LF line ending%s; the first at "
               "stream offset %llu (frame %llu)",
-              (unsigned long long)s->c_bare, s->c_bare == 1 ? "" : "s",
-              (unsigned long long)s->c_bare_off, (unsigned long long)s->c_bare_frame);
-    s->c_bare = 0;
+              (unsigned long long)s->lines.bare, s->lines.bare == 1 ? "" : "s",
+              (unsigned long long)s->lines.bare_off, (unsigned long long)s->lines.bare_frame);
+    s->lines.bare = 0;
 }
 
 void smtp_lines_content_reset(sc_smtp *s)
 {
-    s->c_bare = 0;
-    s->c_long_reported = false;
+    s->lines.bare = 0;
+    smtp_once_clear(s, R_LINE_TOO_LONG, SMTP_ONCE_MSG);
 }

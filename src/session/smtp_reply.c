@@ -9,9 +9,9 @@
  * reply-mismatch, reply-unsolicited (also for a plaintext reply after the
  * 220 to STARTTLS, which answers an injected command).
  *
- * Capture order is evidence (docs/rules.md): a command seen before a
- * reply was sent before the client had that reply. No rule here rests on
- * timing.
+ * Capture order is evidence (docs/smtpscope.1, DESCRIPTION): a command
+ * seen before a reply was sent before the client had that reply. No rule here
+ * rests on timing.
  *
  * Interface: smtp_reply_line() and smtp_reply() are the server machine's
  * callbacks; smtp_reply_lost_at_close() reports the commands a closing
@@ -103,14 +103,13 @@ void smtp_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
     smtp_content_partial(s);
     smtp_line(s, SC_DIR_S2C, SC_LINE_REPLY, l->frame, l->text, l->kept);
     smtp_capture_midstream(s, l->frame, "the first complete reply line");
-    if (l->malformed && !s->rep_malformed) {
-        s->rep_malformed = true;
+    if (l->malformed && smtp_once(s, R_REPLY_MALFORMED, SC_SIDE_SERVER)) {
         smtp_find(s, R_REPLY_MALFORMED, SC_SIDE_SERVER, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_S2C, l->text, l->kept),
                   "reply line is not a three-digit code (2-5, 0-5, 0-9) followed by SP, \"-\" or CRLF");
     }
-    if (r && r->mixed && r->nlines > 1 && l->code >= 0 && l->code != r->code && !s->rep_mixed) {
-        s->rep_mixed = true;
+    if (r && r->mixed && r->nlines > 1 && l->code >= 0 && l->code != r->code &&
+        smtp_once(s, R_REPLY_MALFORMED, SMTP_ONCE_ALT)) {
         smtp_find(s, R_REPLY_MALFORMED, SC_SIDE_SERVER, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_S2C, l->text, l->kept),
                   "multi-line reply whose lines carry different codes (%d, then %d)",
@@ -119,7 +118,7 @@ void smtp_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
     smtp_lines_reply(s, l);
     if (!r) {
         int cls = l->malformed ? sc_rline_enhanced_class(l->text, l->kept) : 0;
-        if (cls && s->greeted && sc_matcher_firm(&s->m) > 0) {
+        if (cls && s->reply.greeted && sc_matcher_firm(&s->m) > 0) {
             /* Read as the reply of its class (x00) to the oldest command,
              * so that the command is not reported as never answered; the
              * line itself was reported as reply-malformed above. */
@@ -146,14 +145,14 @@ static bool smtp_reply_greeting(sc_smtp *s, const sc_reply *r)
 {
     sc_evidence e;
 
-    if (s->midstream) {
-        s->greeted = true;
+    if (s->cap.midstream) {
+        s->reply.greeted = true;
         return r->code == 220 && s->m.n == 0;   /* the greeting, seen after all */
     }
     sc_pending *head = sc_matcher_at(&s->m, 0);
-    s->greeted = true;
+    s->reply.greeted = true;
     if (r->code == 421)
-        s->got_421 = true;
+        s->reply.got_421 = true;
     if (r->code == 220 || r->code == 554 || r->code == 421)
         return true;
     /* No greeting at all: the client spoke first and this reply fits its
@@ -184,13 +183,13 @@ static void smtp_reply_match(sc_smtp *s, const sc_reply *r)
         /* Only optional entries left: they go unanswered. */
         while (s->m.n)
             sc_matcher_pop(&s->m);
-        if (r->code == 421 || s->blind)
+        if (r->code == 421 || s->cap.blind)
             return;
         if (s->m.untracked) {
             s->m.untracked--;
             return;
         }
-        if (s->tls_probe)
+        if (s->tls.probe)
             return;
         smtp_reply_unsolicited(s, r, false);
         return;
@@ -201,11 +200,11 @@ static void smtp_reply_match(sc_smtp *s, const sc_reply *r)
         sc_pending *later = sc_matcher_at(&s->m, idx);
         for (unsigned i = 0; i < idx; i++) {
             sc_pending *p = sc_matcher_at(&s->m, i);
-            if ((p->flags & SC_PF_OPTIONAL) || s->blind)
+            if ((p->flags & SC_PF_OPTIONAL) || s->cap.blind)
                 continue;
             smtp_reply_lost(s, p, r->frame, r, later, false);
         }
-        if (!s->blind &&
+        if (!s->cap.blind &&
             smtp_report_begin(s, &rep, R_REPLY_OUT_OF_ORDER, SC_SIDE_SERVER, r->frame,
                               "reply %d can only answer %.*s (#%llu), but %u earlier "
                               "command%s still waited for a reply",
@@ -222,7 +221,7 @@ static void smtp_reply_match(sc_smtp *s, const sc_reply *r)
         sc_pending *p = sc_matcher_at(&s->m, idx);
         /* RSET and ETRN have rules of their own (smtp_answer.c). */
         bool specific = p->verb == SC_V_RSET || p->verb == SC_V_ETRN;
-        if (!specific && !s->blind && !(p->flags & SC_PF_SMUGGLED) &&
+        if (!specific && !s->cap.blind && !(p->flags & SC_PF_SMUGGLED) &&
             smtp_report_begin(s, &rep, R_REPLY_MISMATCH, SC_SIDE_SERVER, r->frame,
                               "%.*s (#%llu) was answered %d, a code RFC 5321 §4.3.2 does not list for %s",
                               SC_PTXT(p), (unsigned long long)p->frame, r->code,
@@ -242,15 +241,15 @@ void smtp_reply(void *ctx, const sc_reply *r)
     sc_smtp *s = ctx;
     unsigned idx;
 
-    if (s->tls_probe) {
+    if (s->tls.probe) {
         smtp_reply_unsolicited(s, r, true);
         sc_matcher_pop(&s->m);
         return;
     }
-    if (!s->greeted && smtp_reply_greeting(s, r))
+    if (!s->reply.greeted && smtp_reply_greeting(s, r))
         return;
     if (r->code == 421)
-        s->got_421 = true;
+        s->reply.got_421 = true;
 
     switch (smtp_content_reply(s, r)) {
     case SMTP_ROUTE_DONE:

@@ -28,24 +28,24 @@
 
 void smtp_smuggle_reset(sc_smtp *s)
 {
-    s->c_ambiguous = false;
-    s->nshadow = 0;
-    s->shadow_on = s->shadow_in_data = s->shadow_has_data = false;
-    s->shadow_data_answered = s->shadow_early_reported = false;
-    s->smuggle_live = false;
+    s->smug.ambiguous = false;
+    s->smug.nshadow = 0;
+    s->smug.on = s->smug.in_data = s->smug.has_data = false;
+    s->smug.data_answered = false;
+    s->smug.live = false;
 }
 
 void smtp_smuggle_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t frame)
 {
     sc_smtp *s = ctx;
 
-    if (s->c_ambiguous)
+    if (s->smug.ambiguous)
         return;
-    s->c_ambiguous = true;
-    s->c_amb_off = off;
-    s->c_amb_frame = frame;
-    s->c_amb_what = what;
-    s->shadow_on = true;
+    s->smug.ambiguous = true;
+    s->smug.amb_off = off;
+    s->smug.amb_frame = frame;
+    s->smug.amb_what = what;
+    s->smug.on = true;
     smtp_content_count_only(s);
     smtp_find(s, R_EOD_AMBIGUOUS, SC_SIDE_CLIENT, frame, NULL,
               "message content holds %s at stream offset %llu (frame %llu): a lenient "
@@ -57,35 +57,34 @@ void smtp_smuggle_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t 
  * line is what a lenient server would read as a command. */
 void smtp_smuggle_line(sc_smtp *s, const sc_cline *l)
 {
-    if (!s->shadow_on)
+    if (!s->smug.on)
         return;
-    if (s->shadow_in_data) {
+    if (s->smug.in_data) {
         /* Content of the smuggled message: to a lenient server that has
          * not yet sent 354 to the smuggled DATA, it comes too early. */
-        if (s->smuggle_live && !s->shadow_data_answered && !s->shadow_early_reported) {
-            s->shadow_early_reported = true;
-            smtp_content_too_early(s, l->frame, true, s->shadow_data_frame, false);
-        }
+        if (s->smug.live && !s->smug.data_answered)
+            smtp_content_too_early(s, l->frame, SMTP_EARLY_SMUGGLED_LINE, s->smug.data_frame,
+                                   false);
         return;
     }
     sc_verb v = sc_cmd_parse(l->text, l->kept);
     if (v == SC_V_UNKNOWN && l->kept == 0)
         return;
-    if (!s->shadow)
-        s->shadow = calloc(SC_SHADOW_KEEP, sizeof *s->shadow);   /* NULL: none kept */
-    if (s->shadow && s->nshadow < SC_SHADOW_KEEP) {
-        sc_pending *p = &s->shadow[s->nshadow++].p;
+    if (!s->smug.shadow)
+        s->smug.shadow = calloc(SC_SHADOW_KEEP, sizeof *s->smug.shadow);   /* NULL: none kept */
+    if (s->smug.shadow && s->smug.nshadow < SC_SHADOW_KEEP) {
+        sc_pending *p = &s->smug.shadow[s->smug.nshadow++].p;
         smtp_pending_fill(p, v, l->frame, l->text, l->kept);
         p->flags |= SC_PF_SMUGGLED;
-        if (s->smuggle_live) {
+        if (s->smug.live) {
             smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, l->text, l->kept);
             smtp_push(s, p);
         }
     }
     if (v == SC_V_DATA) {
-        s->shadow_in_data = true;
-        s->shadow_has_data = true;
-        s->shadow_data_frame = l->frame;
+        s->smug.in_data = true;
+        s->smug.has_data = true;
+        s->smug.data_frame = l->frame;
     }
 }
 
@@ -93,7 +92,7 @@ void smtp_smuggle_line(sc_smtp *s, const sc_cline *l)
  * judged on the next reply. */
 void smtp_smuggle_eod_answered(sc_smtp *s)
 {
-    s->smuggle_armed = s->shadow_on && s->nshadow > 0 && !s->smuggle_live;
+    s->smug.armed = s->smug.on && s->smug.nshadow > 0 && !s->smug.live;
 }
 
 /* A command only a lenient server saw got its reply: it is judged by the
@@ -101,7 +100,7 @@ void smtp_smuggle_eod_answered(sc_smtp *s)
 void smtp_smuggle_answer(sc_smtp *s, const sc_pending *p, int code)
 {
     if (p->verb == SC_V_DATA && code == 354)
-        s->shadow_data_answered = true;
+        s->smug.data_answered = true;
 }
 
 bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
@@ -113,55 +112,55 @@ bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
         /* The reply after the dot's: strict reading first. Only a reply
          * that fits no pending command but fits the first smuggled one is
          * taken as the lenient server's. */
-        if (!s->smuggle_armed)
+        if (!s->smug.armed)
             return false;
-        s->smuggle_armed = false;
+        s->smug.armed = false;
         k = sc_matcher_match(&s->m, r->code, &idx);
         if (k == SC_MATCH_HEAD || k == SC_MATCH_LATER)
             return false;
-        if (!sc_pending_allows(&s->shadow[0].p, r->code))
+        if (!sc_pending_allows(&s->smug.shadow[0].p, r->code))
             return false;
     }
     smtp_report rep;
     if (smtp_report_begin(s, &rep, R_EOD_ACCEPTED_AMBIGUOUS, SC_SIDE_SERVER, r->frame,
                           "the server took %s at stream offset %llu (frame %llu) for the end "
                           "of data: %s",
-                          s->c_amb_what, (unsigned long long)s->c_amb_off,
-                          (unsigned long long)s->c_amb_frame,
+                          s->smug.amb_what, (unsigned long long)s->smug.amb_off,
+                          (unsigned long long)s->smug.amb_frame,
                           during ? "it answered before the real <CRLF>.<CRLF>; what follows "
                                    "in the content is commands to it"
                                  : "its replies answer the commands smuggled in the message content")) {
-        if (s->nshadow)
-            smtp_report_evidence(&rep, s->shadow[0].p.frame, SC_DIR_C2S, s->shadow[0].p.text,
-                                 s->shadow[0].p.tlen);
+        if (s->smug.nshadow)
+            smtp_report_evidence(&rep, s->smug.shadow[0].p.frame, SC_DIR_C2S, s->smug.shadow[0].p.text,
+                                 s->smug.shadow[0].p.tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->first, r->first_len);
         smtp_report_end(s, &rep);
     }
     /* Re-synchronise as that server did: the smuggled commands come first. */
     if (!during) {
         sc_pending tail;
-        bool has_tail = s->shadow_has_data;
-        smtp_pending_fill(&tail, SC_V_EOD, s->c_amb_frame, (const uint8_t *)".", 1);
+        bool has_tail = s->smug.has_data;
+        smtp_pending_fill(&tail, SC_V_EOD, s->smug.amb_frame, (const uint8_t *)".", 1);
         tail.flags = SC_PF_SMUGGLED;
         if (has_tail)
             sc_matcher_push_front(&s->m, &tail);
-        for (unsigned i = s->nshadow; i-- > 0;)
-            sc_matcher_push_front(&s->m, &s->shadow[i].p);
-        for (unsigned i = 0; i < s->nshadow; i++)
-            smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, s->shadow[i].p.frame,
-                      s->shadow[i].p.text, s->shadow[i].p.tlen);
+        for (unsigned i = s->smug.nshadow; i-- > 0;)
+            sc_matcher_push_front(&s->m, &s->smug.shadow[i].p);
+        for (unsigned i = 0; i < s->smug.nshadow; i++)
+            smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, s->smug.shadow[i].p.frame,
+                      s->smug.shadow[i].p.text, s->smug.shadow[i].p.tlen);
         if (has_tail) {
             /* To that server, the smuggled message's content was sent before
              * the 354 to the smuggled DATA: every reply came after it. */
-            const sc_pending *d = &s->shadow[s->nshadow - 1].p;
-            smtp_content_too_early(s, d->frame, true, d->frame, false);
+            const sc_pending *d = &s->smug.shadow[s->smug.nshadow - 1].p;
+            smtp_content_too_early(s, d->frame, SMTP_EARLY_SMUGGLED, d->frame, false);
         }
     } else {
-        s->smuggle_live = true;
-        for (unsigned i = 0; i < s->nshadow; i++) {
-            smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, s->shadow[i].p.frame,
-                      s->shadow[i].p.text, s->shadow[i].p.tlen);
-            smtp_push(s, &s->shadow[i].p);
+        s->smug.live = true;
+        for (unsigned i = 0; i < s->smug.nshadow; i++) {
+            smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, s->smug.shadow[i].p.frame,
+                      s->smug.shadow[i].p.text, s->smug.shadow[i].p.tlen);
+            smtp_push(s, &s->smug.shadow[i].p);
         }
     }
     return true;

@@ -21,16 +21,15 @@
 
 void smtp_starttls_sent(sc_smtp *s)
 {
-    s->starttls_pending = true;
+    s->tls.pending = true;
 }
 
 void smtp_starttls_injection(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn)
 {
     sc_evidence e;
 
-    if (!s->starttls_pending || s->injection)
+    if (!s->tls.pending || !smtp_once(s, R_STARTTLS_INJECTION, SC_SIDE_CLIENT))
         return;
-    s->injection = true;
     smtp_find(s, R_STARTTLS_INJECTION, SC_SIDE_CLIENT, frame,
               smtp_ev(&e, frame, SC_DIR_C2S, txt, tn),
               "plaintext command \"%.*s\" sent after STARTTLS before the server's 220",
@@ -39,7 +38,7 @@ void smtp_starttls_injection(sc_smtp *s, uint64_t frame, const uint8_t *txt, siz
 
 void smtp_starttls_answer(sc_smtp *s, const sc_reply *r)
 {
-    s->starttls_pending = false;
+    s->tls.pending = false;
     if (r->code != 220)
         return;
     s->info.tls = true;
@@ -49,7 +48,7 @@ void smtp_starttls_answer(sc_smtp *s, const sc_reply *r)
     /* Injected commands are answered, if at all, inside TLS, or in
      * plaintext right now (tls_probe decides on the next bytes). */
     if (sc_matcher_firm(&s->m) > 0)
-        s->tls_probe = true;
+        s->tls.probe = true;
     else {
         sc_matcher_clear(&s->m);
         sc_server_set_tls(&s->server);
@@ -61,7 +60,7 @@ void smtp_starttls_probe(sc_smtp *s, const sc_flow_event *ev)
     if (ev->len > 0 && ev->data[0] >= '2' && ev->data[0] <= '5' &&
         !sc_server_partial(&s->server))
         return;
-    s->tls_probe = false;
+    s->tls.probe = false;
     sc_matcher_clear(&s->m);
     sc_server_set_tls(&s->server);
 }

@@ -21,9 +21,9 @@
  * the counts still are). */
 static smtp_store *txn_store(sc_smtp *s)
 {
-    if (!s->store)
-        s->store = calloc(1, sizeof *s->store);
-    return s->store;
+    if (!s->txn.store)
+        s->txn.store = calloc(1, sizeof *s->txn.store);
+    return s->txn.store;
 }
 
 static size_t txn_copy(uint8_t *dst, const uint8_t *p, size_t n)
@@ -58,12 +58,12 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len)
     smtp_store *st;
     smtp_txn_bytes *tb;
 
-    s->txn_open = true;
-    s->cur = -1;
+    s->txn.open = true;
+    s->txn.cur = -1;
     if (i >= SC_TXN_KEEP || !(st = txn_store(s)) || !txn_room(st, i))
         return;
     tb = st->tb[i];
-    s->cur = (int)i;
+    s->txn.cur = (int)i;
     s->info.ntxn_kept = i + 1;
     s->info.txn = st->txn;
     memset(&st->txn[i], 0, sizeof st->txn[i]);
@@ -75,18 +75,18 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len)
 /* The kept transaction being read, or NULL. */
 static sc_txn *txn_cur(sc_smtp *s)
 {
-    return s->cur >= 0 ? &s->store->txn[s->cur] : NULL;
+    return s->txn.cur >= 0 ? &s->txn.store->txn[s->txn.cur] : NULL;
 }
 
 void smtp_txn_free(sc_smtp *s)
 {
-    if (!s->store)
+    if (!s->txn.store)
         return;
     for (size_t i = 0; i < SC_TXN_KEEP; i++)
-        free(s->store->tb[i]);
-    free(s->store->txn);
-    free(s->store);
-    s->store = NULL;
+        free(s->txn.store->tb[i]);
+    free(s->txn.store->txn);
+    free(s->txn.store);
+    s->txn.store = NULL;
 }
 
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
@@ -96,7 +96,7 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
     if (!t)
         return;
     if (t->nrcpt_kept < SC_RCPT_KEEP) {
-        smtp_txn_bytes *tb = s->store->tb[s->cur];   /* since smtp_txn_begin */
+        smtp_txn_bytes *tb = s->txn.store->tb[s->txn.cur];   /* since smtp_txn_begin */
         size_t k = t->nrcpt_kept++;
         tb->rcpt_b[k].p = tb->rcpt_s[k];
         tb->rcpt_b[k].len = txn_copy(tb->rcpt_s[k], arg, len);
@@ -109,15 +109,15 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
     sc_txn *t = txn_cur(s);
 
     if (t) {
-        uint8_t *keep = s->store->tb[s->cur]->reply_s;
+        uint8_t *keep = s->txn.store->tb[s->txn.cur]->reply_s;
         t->result = res;
         t->reply.p = keep;
         if (reply)
             t->reply.len = txn_copy(keep, reply, len);
     }
-    s->last_result = res;
-    s->cur = -1;
-    s->txn_open = false;
+    s->txn.last_result = res;
+    s->txn.cur = -1;
+    s->txn.open = false;
 }
 
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
@@ -141,19 +141,19 @@ void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)
 
     if (end <= start)
         return;
-    if (n > 0 && s->redact[n - 1].dir == dir && s->redact[n - 1].end == start) {
-        s->redact[n - 1].end = end;
+    if (n > 0 && s->txn.redact[n - 1].dir == dir && s->txn.redact[n - 1].end == start) {
+        s->txn.redact[n - 1].end = end;
         return;
     }
     if (n == SC_REDACT_KEEP) {
         /* Full: widen the last range of this direction over the new one. */
         for (size_t i = n; i-- > 0;)
-            if (s->redact[i].dir == dir) {
-                s->redact[i].end = end;
+            if (s->txn.redact[i].dir == dir) {
+                s->txn.redact[i].end = end;
                 return;
             }
         return;
     }
-    s->redact[n] = (sc_range){ dir, start, end };
+    s->txn.redact[n] = (sc_range){ dir, start, end };
     s->info.nredact = n + 1;
 }
