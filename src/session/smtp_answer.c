@@ -15,7 +15,8 @@
  * Interface: smtp_answer_at() takes the matched entry out of the queue
  * (or keeps it, for an intermediate 334 to AUTH or a run of residue) and
  * interprets the reply; smtp_seq_reset() is the one way the server's
- * sequence goes back to "no transaction".
+ * sequence goes back to "no transaction"; smtp_seq_blind() forgets it
+ * after a gap.
  *
  * The server's sequence (s_helo, s_mail, s_rcpt) is known (seq_known)
  * once the whole session was seen or a reply showed it again; mid-stream,

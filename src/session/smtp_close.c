@@ -126,7 +126,8 @@ static void smtp_close_abort(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
                   "data, after the client's FIN (frame %llu): the mail transaction was "
                   "open, nothing was delivered (%llu bytes of content had been sent)",
                   rst ? "reset" : "closed", (unsigned long long)frame,
-                  (unsigned long long)s->close.abort_wait_frame, (unsigned long long)s->content.bytes);
+                  (unsigned long long)s->close.abort_wait_frame,
+                  (unsigned long long)s->content.bytes);
     else
         smtp_find(s, R_TRANSACTION_ABORTED, smtp_side_of(d), frame, NULL,
                   "the %s ended the connection (%s, frame %llu) %s: the mail transaction "

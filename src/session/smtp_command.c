@@ -83,7 +83,8 @@ void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, siz
         return;
     if (!txt)
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame, NULL,
-                  "the client sent bytes after QUIT (#%llu)", (unsigned long long)s->cmd.quit_frame);
+                  "the client sent bytes after QUIT (#%llu)",
+                  (unsigned long long)s->cmd.quit_frame);
     else
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame,
                   smtp_ev(&e, frame, SC_DIR_C2S, txt, tn),

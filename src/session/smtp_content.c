@@ -12,10 +12,12 @@
  *
  * Interface: the client machine's content callbacks (smtp_content_begin,
  * _line, _lines, _eod, _chunk); smtp_content_mail(), _data(), _bdat() and
- * _residue() from the command lines (smtp_command.c); _data_answer() and
- * _reply() from the replies (smtp_answer.c, smtp_reply.c); _partial(),
- * _unfinished(), _bdat_truncated() when a reply, gap or close crosses the
- * content.
+ * _residue() from the command lines (smtp_command.c); _data_answer(),
+ * _bdat_over() and _reply() from the replies (smtp_answer.c,
+ * smtp_reply.c); _partial(), _unfinished(), _bdat_truncated() when a
+ * reply, gap or close crosses the content; _too_early() for the smuggled
+ * message (smtp_smuggle.c); _count_only() when the shadow starts reading
+ * lines.
  *
  * Diagnostics: "[message content: N lines, N bytes]" transcript lines
  * (and, with --show-content, the lines themselves); "[BDAT chunk: N
@@ -84,7 +86,8 @@ void smtp_content_partial(sc_smtp *s)
 static void smtp_content_summary(sc_smtp *s, uint64_t frame, bool eod)
 {
     const char *end = eod ? "end of data" : "no end of data";
-    bool more = s->content.lines != s->content.shown_lines || s->content.bytes != s->content.shown_bytes;
+    bool more = s->content.lines != s->content.shown_lines ||
+                s->content.bytes != s->content.shown_bytes;
 
     struct timeval now = s->ts;
 
@@ -102,7 +105,8 @@ static void smtp_content_summary(sc_smtp *s, uint64_t frame, bool eod)
     else if (!more)
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
                       "[message content: nothing more, %s (%llu lines, %llu bytes in all)]",
-                      end, (unsigned long long)s->content.lines, (unsigned long long)s->content.bytes);
+                      end, (unsigned long long)s->content.lines,
+                      (unsigned long long)s->content.bytes);
     else
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
                       "[message content, continued: +%llu lines, +%llu bytes, %s "

@@ -123,5 +123,6 @@ void smtp_ext_command(sc_smtp *s, sc_verb v, const sc_cline *l, const uint8_t *t
         smtp_find(s, R_EXTENSION_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
                   "%s uses %s, which the server %s", sc_cmd_get(v)->name, missing,
-                  s->ext.helo_session ? "cannot offer after HELO" : "did not list in its EHLO reply");
+                  s->ext.helo_session ? "cannot offer after HELO"
+                                      : "did not list in its EHLO reply");
 }
