@@ -7,6 +7,11 @@
  * neither emitted nor counted. Findings follow the transcript line that
  * completes them (after_line is that line's sequence number).
  *
+ * Report once: a bit per rule and key (side, second check, per message)
+ * says that a finding reported once per session or per message was
+ * reported already; the files of each concern ask smtp_once() rather than
+ * keep flags of their own.
+ *
  * --max-findings N: a session reports the first N findings of each rule
  * one by one. The rest are counted per rule and side (in the session's
  * findings by severity at once, since the header and the exit status
@@ -27,7 +32,7 @@ void smtp_line(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
 {
     sc_line l = {
         .frame = frame, .ts = s->ts, .dir = dir, .kind = kind,
-        .text = text, .len = len, .seq = s->nlines++,
+        .text = text, .len = len, .seq = s->emit.nlines++,
     };
 
     if (s->out && s->out->line)
@@ -53,14 +58,14 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
 
 static smtp_capped *smtp_capped_slot(sc_smtp *s, sc_rule_id id, sc_side side)
 {
-    for (size_t i = 0; i < s->ncapped; i++)
-        if (s->capped[i].rule == id && s->capped[i].side == side)
-            return &s->capped[i];
-    smtp_capped *c = sc_grow(s->capped, &s->capcapped, s->ncapped, sizeof *c, 4);
+    for (size_t i = 0; i < s->emit.ncapped; i++)
+        if (s->emit.capped[i].rule == id && s->emit.capped[i].side == side)
+            return &s->emit.capped[i];
+    smtp_capped *c = sc_grow(s->emit.capped, &s->emit.capcapped, s->emit.ncapped, sizeof *c, 4);
     if (!c)
         return NULL;
-    s->capped = c;
-    c = &s->capped[s->ncapped++];
+    s->emit.capped = c;
+    c = &s->emit.capped[s->emit.ncapped++];
     memset(c, 0, sizeof *c);
     c->rule = id;
     c->side = side;
@@ -74,7 +79,7 @@ static bool smtp_capped_count(sc_smtp *s, sc_rule_id id, sc_side side, sc_severi
 {
     smtp_capped *c;
 
-    if (s->cfg->max_findings == 0 || s->nfound[id] < s->cfg->max_findings)
+    if (s->cfg->max_findings == 0 || s->emit.nfound[id] < s->cfg->max_findings)
         return false;
     if (!(c = smtp_capped_slot(s, id, side)))
         return false;
@@ -111,7 +116,7 @@ static bool smtp_report_vbegin(sc_smtp *s, smtp_report *r, sc_rule_id id,
     r->f.severity = sev;
     r->f.frame = frame;
     r->f.ts = s->ts;
-    r->f.after_line = s->nlines ? s->nlines - 1 : 0;
+    r->f.after_line = s->emit.nlines ? s->emit.nlines - 1 : 0;
     vsnprintf(r->f.message, sizeof r->f.message, fmt, ap);
     r->on = true;
     return true;
@@ -142,7 +147,7 @@ void smtp_report_end(sc_smtp *s, smtp_report *r)
     if (!r->on)
         return;
     s->info.findings[r->f.severity]++;
-    s->nfound[r->f.rule->id]++;
+    s->emit.nfound[r->f.rule->id]++;
     if (s->out && s->out->finding)
         s->out->finding(s->out, &s->info, &r->f);
     r->on = false;
@@ -165,10 +170,30 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
     smtp_report_end(s, &r);
 }
 
+bool smtp_once(sc_smtp *s, sc_rule_id id, unsigned key)
+{
+    uint8_t bit = (uint8_t)(1u << (key & 7u));
+
+    if (s->emit.once[id] & bit)
+        return false;
+    s->emit.once[id] |= bit;
+    return true;
+}
+
+bool smtp_once_done(const sc_smtp *s, sc_rule_id id, unsigned key)
+{
+    return s->emit.once[id] & (1u << (key & 7u));
+}
+
+void smtp_once_clear(sc_smtp *s, sc_rule_id id, unsigned key)
+{
+    s->emit.once[id] &= (uint8_t)~(1u << (key & 7u));
+}
+
 void smtp_report_capped(sc_smtp *s)
 {
-    for (size_t i = 0; i < s->ncapped; i++) {
-        const smtp_capped *c = &s->capped[i];
+    for (size_t i = 0; i < s->emit.ncapped; i++) {
+        const smtp_capped *c = &s->emit.capped[i];
         sc_finding f;
 
         memset(&f, 0, sizeof f);
@@ -177,7 +202,7 @@ void smtp_report_capped(sc_smtp *s)
         f.severity = c->severity;
         f.frame = c->last;
         f.ts = c->last_ts;
-        f.after_line = s->nlines ? s->nlines - 1 : 0;
+        f.after_line = s->emit.nlines ? s->emit.nlines - 1 : 0;
         f.suppressed = c->count;
         f.suppressed_first = c->first;
         if (c->first == c->last)

@@ -1,12 +1,8 @@
 /*
- * smtp_int.h - the state of one SMTP session, shared by the files that
- * implement sc_smtp (include/session.h):
- *
- *   smtp.c       events in, the client and server machines driven, the
- *                matcher consulted, closing and capture facts
- *   smtp_emit.c  transcript lines and findings out (severity, profile,
- *                --disable, --min-severity applied here, and only here)
- *   smtp_txn.c   transactions, EHLO keywords, redaction ranges (bounded)
+ * smtp_int.h - the state of one SMTP session and the functions the files
+ * that implement sc_smtp (include/session.h) offer each other. Which file
+ * holds which concern and rule: the map at the top of smtp.c. The state
+ * is one sub-struct per concern, written only by its file.
  *
  * Everything here is bounded: a session costs at most a few kilobytes
  * whatever the traffic, and the larger parts (line buffers, pending
@@ -69,6 +65,129 @@ typedef struct smtp_capped {
     struct timeval last_ts;
 } smtp_capped;
 
+/* The state of a session, one sub-struct per concern. Each is written by
+ * the file named beside it (and set up by sc_smtp_new in smtp.c); the
+ * others read it, or ask that file's functions to change it. */
+
+typedef struct smtp_emit_state {         /* smtp_emit.c */
+    uint64_t      nlines;                /* transcript lines emitted */
+    /* report once (per session or per message): a bit per rule and key */
+    uint8_t       once[SC_RULE_COUNT];
+    /* --max-findings: findings reported per rule; past the cap, the rest
+     * per rule and side (allocated at the first one, grown as needed) */
+    uint32_t      nfound[SC_RULE_COUNT];
+    smtp_capped  *capped;
+    size_t        ncapped, capcapped;
+} smtp_emit_state;
+
+typedef struct smtp_cmd_state {          /* smtp_command.c */
+    /* the sequence as the client saw it when it sent a command */
+    bool          helo, mail, rcpt;
+    bool          quit_sent;
+    uint64_t      quit_frame;
+    sc_verb       last_verb;
+    bool          queue_full_shown;      /* the matcher's queue overflowed */
+} smtp_cmd_state;
+
+typedef struct smtp_seq_state {          /* smtp_answer.c */
+    /* the sequence as the server's replies made it */
+    bool          helo, mail;
+    unsigned      rcpt;
+    bool          known;                 /* false mid-stream, after a gap, after a refused DATA */
+    bool          quit_answered;
+} smtp_seq_state;
+
+typedef struct smtp_ext_state {          /* smtp_ext.c */
+    /* the last EHLO/HELO reply */
+    bool          known;                 /* an EHLO/HELO reply was seen */
+    bool          helo_session;
+    unsigned      bits;                  /* SC_EXT_* */
+    uint64_t      size_limit;
+    /* keywords of the EHLO/HELO reply being read; they become
+     * info.extensions when the reply is a 250 */
+    unsigned      kw_bits, kw_ext_lines, kw_n;
+    uint64_t      kw_size;
+    sc_bytes      list[SC_EXT_KEEP];     /* info.extensions; bytes in the store */
+} smtp_ext_state;
+
+typedef struct smtp_tls_state {          /* smtp_starttls.c */
+    bool          pending;               /* STARTTLS sent, its reply not yet seen */
+    bool          probe;                 /* 220 seen with injected commands pending */
+} smtp_tls_state;
+
+typedef struct smtp_auth_state {         /* smtp_auth.c */
+    bool          cred;                  /* the mechanism sends credentials (PLAIN, LOGIN) */
+} smtp_auth_state;
+
+typedef struct smtp_lines_state {        /* smtp_lines.c, per message */
+    uint64_t      bare, bare_off, bare_frame;
+} smtp_lines_state;
+
+typedef struct smtp_content_state {      /* smtp_content.c */
+    bool          data_pending;          /* DATA sent, its reply not yet seen */
+    bool          data_rejected;         /* DATA refused before any content */
+    bool          answered_early;        /* reply-during-data in this message */
+    bool          residue_mode;          /* content read as commands */
+    bool          txn_data, txn_bdat;
+    bool          bdat_last;
+    uint64_t      declared_size;         /* MAIL ... SIZE= */
+    uint64_t      lines, bytes, start;
+    bool          unfinished;
+    /* what the transcript has already summarised of the content: a reply,
+     * close or gap that crosses the content flushes a partial summary, so
+     * that the reader sees where it fell */
+    uint64_t      shown_lines, shown_bytes, last_frame;
+    struct timeval last_ts;
+    bool          split;
+} smtp_content_state;
+
+typedef struct smtp_smuggle_state {      /* smtp_smuggle.c, per message */
+    bool          ambiguous;
+    uint64_t      amb_off, amb_frame;
+    const char   *amb_what;
+    /* commands a lenient server would read in content */
+    smtp_shadow  *shadow;                /* SC_SHADOW_KEEP, allocated at the first */
+    unsigned      nshadow;
+    bool          on, in_data, has_data;
+    bool          armed, live;
+    bool          data_answered;
+    uint64_t      data_frame;
+} smtp_smuggle_state;
+
+typedef struct smtp_reply_state {        /* smtp_reply.c */
+    bool          greeted;
+    bool          got_421;
+} smtp_reply_state;
+
+typedef struct smtp_close_state {        /* smtp_close.c */
+    bool          fin[2], rst[2];
+    uint64_t      frame[2];              /* the first FIN/RST of each direction */
+    int           first;                 /* -1, or the sc_dir that closed first */
+    bool          first_rst;
+    bool          client_sending;        /* mid-line when the server sent FIN */
+    uint64_t      after_sfin;            /* client bytes after the server's FIN */
+    /* transaction-aborted: reported at the FIN/RST that ended the open
+     * transaction; a client FIN after the end of data waits for the
+     * server's answer (the message may still be accepted) */
+    bool          abort_wait;
+    uint64_t      abort_wait_frame;
+} smtp_close_state;
+
+typedef struct smtp_capture_state {      /* smtp_capture.c */
+    bool          midstream;
+    bool          blind;                 /* matching unreliable (gap, mid-stream) */
+    bool          srv_spoke;             /* server bytes were lost (a gap) */
+    bool          srv_gap_last;          /* the server's latest bytes are missing */
+} smtp_capture_state;
+
+typedef struct smtp_txn_state {          /* smtp_txn.c */
+    smtp_store   *store;                 /* allocated at the first keyword or MAIL */
+    int           cur;                   /* index in store->txn[] of the open one, or -1 */
+    bool          open;                  /* a transaction is open (kept or not) */
+    sc_txn_result last_result;           /* of the last one that ended (kept or not) */
+    sc_range      redact[SC_REDACT_KEEP];
+} smtp_txn_state;
+
 struct sc_smtp {
     const sc_config *cfg;
     sc_sink         *out;
@@ -76,110 +195,23 @@ struct sc_smtp {
     sc_client        client;
     sc_server        server;
     sc_matcher       m;
-
-    uint64_t         frame;          /* the event being read */
-    struct timeval   ts;
-    uint64_t         nlines;         /* transcript lines emitted */
+    struct timeval   ts;             /* of the event being read */
     bool             have_packets;   /* sc_smtp_packet was called */
     bool             done;
 
-    /* greeting, mid-stream, gaps */
-    bool             greeted;
-    bool             midstream, midstream_reported;
-    bool             blind;          /* matching unreliable (gap, mid-stream) */
-    uint64_t         blind_frame;
-
-    /* extensions (the last EHLO/HELO reply) */
-    bool             ext_known;      /* an EHLO/HELO reply was seen */
-    bool             helo_session;
-    unsigned         ext;
-    uint64_t         size_limit;
-    /* keywords of the EHLO/HELO reply being read; they become
-     * info.extensions when the reply is a 250 */
-    unsigned         kw_bits, kw_ext_lines, kw_n;
-    uint64_t         kw_size;
-    /* kept keywords (info.extensions): the reply being read, in store */
-    sc_bytes         ext_list[SC_EXT_KEEP];
-
-    /* sequence, as the client saw it when it sent a command */
-    bool             c_helo, c_mail, c_rcpt;
-    /* sequence, as the server's replies made it */
-    bool             s_helo, s_mail;
-    bool             seq_known;      /* false mid-stream and after a gap */
-    unsigned         s_rcpt;
-
-    /* DATA / BDAT */
-    bool             data_pending;   /* DATA sent, its reply not yet seen */
-    bool             data_rejected;  /* DATA refused before any content */
-    bool             answered_early; /* reply-during-data in this message */
-    bool             residue_mode;   /* content read as commands */
-    bool             txn_data, txn_bdat;
-    uint64_t         c_lines, c_bytes, c_start, c_bare, c_bare_off, c_bare_frame;
-    uint64_t         c_longest;
-    bool             c_long_reported, c_ambiguous, c_unfinished;
-    uint64_t         c_amb_off, c_amb_frame;
-    /* what the transcript has already summarised of the content: a reply,
-     * close or gap that crosses the content flushes a partial summary, so
-     * that the reader sees where it fell */
-    uint64_t         c_shown_lines, c_shown_bytes, c_last_frame;
-    struct timeval   c_last_ts;
-    bool             c_split;
-    const char      *c_amb_what;
-    uint64_t         declared_size;  /* MAIL ... SIZE= */
-    bool             bdat_last;
-
-    /* SMTP smuggling: commands a lenient server would read in content */
-    smtp_shadow     *shadow;         /* SC_SHADOW_KEEP, allocated at the first */
-    unsigned         nshadow;
-    bool             shadow_on, shadow_in_data, shadow_has_data;
-    bool             smuggle_armed, smuggle_live;
-    bool             shadow_data_answered, shadow_early_reported;
-    uint64_t         shadow_data_frame;
-
-    /* AUTH / STARTTLS / QUIT */
-    bool             auth_cred;      /* mechanism sends credentials (PLAIN, LOGIN) */
-    bool             starttls_pending, injection, tls_probe;
-    bool             quit_sent, quit_answered;
-    uint64_t         quit_frame;
-
-    /* closing */
-    bool             fin[2], rst[2];
-    uint64_t         close_frame[2];
-    bool             got_421;
-    bool             client_sending_at_sfin;
-    uint64_t         after_sfin;
-    bool             half_close_reported;
-    /* transaction-aborted: reported at the FIN/RST that ended the open
-     * transaction; a client FIN after the end of data waits for the
-     * server's answer (the message may still be accepted) */
-    bool             abort_done, abort_wait;
-    uint64_t         abort_wait_frame;
-    int              first_close;    /* -1, or the sc_dir that closed first */
-    bool             first_close_rst;
-
-    bool             srv_spoke;      /* server bytes were lost (a gap) */
-    bool             srv_gap_last;   /* the server's latest bytes are missing */
-    bool             rep_cwq;        /* close-without-quit reported */
-
-    /* once-per-session reports */
-    bool             rep_pregreet, rep_pipe, rep_long_cmd, rep_long_reply,
-                     rep_bare_cmd, rep_after_quit, rep_malformed, rep_mixed,
-                     rep_auth, rep_untracked, rep_bdat_unadv;
-
-    sc_verb          last_verb;
-
-    /* --max-findings: findings reported per rule; past the cap, the rest
-     * per rule and side (allocated at the first one, grown as needed) */
-    uint32_t         nfound[SC_RULE_COUNT];
-    smtp_capped     *capped;
-    size_t           ncapped, capcapped;
-
-    /* transactions */
-    smtp_store      *store;          /* allocated at the first keyword or MAIL */
-    int              cur;            /* index in store->txn[] of the open one, or -1 */
-    bool             txn_open;       /* a transaction is open (kept or not) */
-    sc_txn_result    last_result;    /* of the last one that ended (kept or not) */
-    sc_range         redact[SC_REDACT_KEEP];
+    smtp_emit_state    emit;
+    smtp_cmd_state     cmd;
+    smtp_seq_state     seq;
+    smtp_ext_state     ext;
+    smtp_tls_state     tls;
+    smtp_auth_state    auth;
+    smtp_lines_state   lines;
+    smtp_content_state content;
+    smtp_smuggle_state smug;
+    smtp_reply_state   reply;
+    smtp_close_state   close;
+    smtp_capture_state cap;
+    smtp_txn_state     txn;
 };
 
 /* smtp_emit.c */
@@ -208,8 +240,34 @@ void smtp_find(sc_smtp *s, sc_rule_id id, sc_side side, uint64_t frame,
 /* At the session's end: one record per rule and side with the count of
  * the findings past --max-findings. */
 void smtp_report_capped(sc_smtp *s);
+/* Report once: true the first time it is asked for a rule and key, false
+ * until the key is cleared. The key is the side at fault (SC_SIDE_*) for a
+ * once-per-session report; SMTP_ONCE_ALT for a second once-per-session
+ * report of the same rule (reply-malformed: a malformed line, then mixed
+ * codes); SMTP_ONCE_MSG for a once-per-message report, cleared when a new
+ * message starts (line-too-long in content, the smuggled message's
+ * data-before-go-ahead). */
+#define SMTP_ONCE_ALT 4u
+#define SMTP_ONCE_MSG 5u
+bool smtp_once(sc_smtp *s, sc_rule_id id, unsigned key);
+/* Whether smtp_once() was already asked for that rule and key. */
+bool smtp_once_done(const sc_smtp *s, sc_rule_id id, unsigned key);
+void smtp_once_clear(sc_smtp *s, sc_rule_id id, unsigned key);
 /* "%.*s" arguments for a pending command's text. */
 #define SC_PTXT(p) (int)(p)->tlen, (const char *)(p)->text
+
+/* One evidence line, for smtp_find(). */
+static inline const sc_evidence *smtp_ev(sc_evidence *e, uint64_t frame, sc_dir dir,
+                                         const uint8_t *t, size_t n)
+{
+    *e = (sc_evidence){ frame, dir, t, n };
+    return e;
+}
+
+static inline const char *smtp_dir_who(sc_dir d)
+{
+    return d == SC_DIR_C2S ? "client" : "server";
+}
 
 /* smtp_txn.c */
 void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
@@ -217,9 +275,110 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
 void smtp_txn_free(sc_smtp *s);
-void smtp_kw_reset(sc_smtp *s);
-void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len);
-void smtp_kw_commit(sc_smtp *s, bool helo);
+uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i);
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end);
+
+/* smtp_command.c */
+void smtp_command_line(void *ctx, const sc_cline *l);
+void smtp_command_pregreet(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn);
+void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn);
+void smtp_command_partial(sc_smtp *s, uint64_t frame);
+void smtp_command_txn_over(sc_smtp *s);
+void smtp_command_helo_refused(sc_smtp *s);
+void smtp_pending_fill(sc_pending *p, sc_verb v, uint64_t frame, const uint8_t *t, size_t n);
+void smtp_push(sc_smtp *s, const sc_pending *p);
+
+/* smtp_ext.c */
+void smtp_ext_reply_line(sc_smtp *s, const sc_rline *l, const sc_reply *r);
+void smtp_ext_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r);
+void smtp_ext_command(sc_smtp *s, sc_verb v, const sc_cline *l, const uint8_t *txt, size_t tn);
+
+/* smtp_starttls.c */
+void smtp_starttls_sent(sc_smtp *s);
+void smtp_starttls_injection(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn);
+void smtp_starttls_answer(sc_smtp *s, const sc_reply *r);
+void smtp_starttls_probe(sc_smtp *s, const sc_flow_event *ev);
+
+/* smtp_auth.c */
+bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn);
+void smtp_auth_line(void *ctx, const sc_cline *l);
+
+/* smtp_lines.c */
+void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn);
+void smtp_lines_reply(sc_smtp *s, const sc_rline *l);
+void smtp_lines_content(sc_smtp *s, const sc_cline *l);
+void smtp_lines_content_end(sc_smtp *s);
+void smtp_lines_content_reset(sc_smtp *s);
+
+/* smtp_content.c */
+/* Where a reply goes after smtp_content_reply(). */
+typedef enum smtp_route {
+    SMTP_ROUTE_DONE,     /* taken: nothing more to do */
+    SMTP_ROUTE_MATCH,    /* straight to the queue (the smuggled commands') */
+    SMTP_ROUTE_ON        /* the smuggling check after the dot, then the queue */
+} smtp_route;
+void smtp_content_count_only(sc_smtp *s);
+void smtp_content_partial(sc_smtp *s);
+/* Which content came before its 354 (data-before-go-ahead). */
+typedef enum smtp_early {
+    SMTP_EARLY_DATA,             /* the message's, before the 354 to DATA */
+    SMTP_EARLY_SMUGGLED,         /* the smuggled message's, seen from the replies */
+    SMTP_EARLY_SMUGGLED_LINE     /* the same, read line by line: once per message */
+} smtp_early;
+void smtp_content_too_early(sc_smtp *s, uint64_t frame, smtp_early kind, uint64_t data_frame,
+                            bool still_pending);
+void smtp_content_mail(sc_smtp *s, const sc_cline *l);
+void smtp_content_data(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn,
+                       const sc_pending *p);
+void smtp_content_bdat(sc_smtp *s, const sc_cline *l, sc_pending *p);
+void smtp_content_bdat_over(sc_smtp *s);
+void smtp_content_residue(sc_smtp *s, sc_verb v, uint64_t frame, const uint8_t *txt,
+                          size_t tn);
+void smtp_content_begin(void *ctx, uint64_t off, uint64_t frame);
+void smtp_content_line(void *ctx, const sc_cline *l);
+void smtp_content_lines(void *ctx, uint64_t lines, uint64_t octets, uint64_t frame);
+void smtp_content_eod(void *ctx, const sc_cline *dot);
+void smtp_content_chunk(void *ctx, uint64_t octets, uint64_t off, uint64_t frame);
+void smtp_content_data_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r);
+smtp_route smtp_content_reply(sc_smtp *s, const sc_reply *r);
+void smtp_content_bdat_truncated(sc_smtp *s, uint64_t frame);
+void smtp_content_unfinished(sc_smtp *s, uint64_t frame);
+
+/* smtp_smuggle.c */
+void smtp_smuggle_reset(sc_smtp *s);
+void smtp_smuggle_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t frame);
+void smtp_smuggle_line(sc_smtp *s, const sc_cline *l);
+void smtp_smuggle_eod_answered(sc_smtp *s);
+void smtp_smuggle_answer(sc_smtp *s, const sc_pending *p, int code);
+bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during);
+
+/* smtp_reply.c */
+void smtp_reply_line(void *ctx, const sc_rline *l, const sc_reply *r);
+void smtp_reply(void *ctx, const sc_reply *r);
+void smtp_reply_lost_at_close(sc_smtp *s, uint64_t frame, bool rst);
+
+/* smtp_answer.c */
+/* What the server's sequence is known to be after a reset. */
+typedef enum smtp_seq_view {
+    SMTP_SEQ_KEEP,       /* as it was */
+    SMTP_SEQ_KNOWN,      /* the reply shows it: no transaction */
+    SMTP_SEQ_UNKNOWN     /* the server may or may not keep the transaction */
+} smtp_seq_view;
+void smtp_seq_reset(sc_smtp *s, smtp_seq_view view);
+void smtp_seq_blind(sc_smtp *s);
+void smtp_answer_at(sc_smtp *s, unsigned i, const sc_reply *r);
+
+/* smtp_close.c */
+void smtp_close_event(sc_smtp *s, const sc_flow_event *ev);
+void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen);
+void smtp_close_session(sc_smtp *s, const sc_flow_event *ev);
+
+/* smtp_capture.c */
+void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);
+void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev);
+void smtp_capture_not_analysed(sc_smtp *s);
+void smtp_capture_server_data(sc_smtp *s, size_t len);
+void smtp_capture_in_step(sc_smtp *s);
+void smtp_capture_truncated(sc_smtp *s, const sc_flow_event *ev, const char *after);
 
 #endif

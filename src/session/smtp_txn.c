@@ -1,10 +1,16 @@
 /*
  * smtp_txn.c - the bounded records of a session: mail transactions (the
  * first SC_TXN_KEEP kept with SC_RCPT_KEEP recipients each, the rest
- * counted; each kept one allocated when its MAIL is read), the EHLO keywords the server listed, and the stream ranges
- * that --redact masks (message content, AUTH data). When the range table
- * is full the last range grows to cover the new one: masking too much is
- * safe, masking too little is not.
+ * counted; each kept one allocated when its MAIL is read), the bytes of
+ * the EHLO keywords the server listed (read by smtp_ext.c), and the
+ * stream ranges that --redact masks (message content, AUTH data). When
+ * the range table is full the last range grows to cover the new one:
+ * masking too much is safe, masking too little is not.
+ *
+ * Rules: none (records only). Interface: smtp_txn_begin/_rcpt/_content/
+ * _end as the transaction goes; smtp_txn_kw_slot() for a keyword's bytes;
+ * smtp_redact() for a range; smtp_txn_free() at the end. Diagnostics:
+ * none; without memory a transaction is counted, not kept.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +21,9 @@
  * the counts still are). */
 static smtp_store *txn_store(sc_smtp *s)
 {
-    if (!s->store)
-        s->store = calloc(1, sizeof *s->store);
-    return s->store;
+    if (!s->txn.store)
+        s->txn.store = calloc(1, sizeof *s->txn.store);
+    return s->txn.store;
 }
 
 static size_t txn_copy(uint8_t *dst, const uint8_t *p, size_t n)
@@ -52,12 +58,12 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len)
     smtp_store *st;
     smtp_txn_bytes *tb;
 
-    s->txn_open = true;
-    s->cur = -1;
+    s->txn.open = true;
+    s->txn.cur = -1;
     if (i >= SC_TXN_KEEP || !(st = txn_store(s)) || !txn_room(st, i))
         return;
     tb = st->tb[i];
-    s->cur = (int)i;
+    s->txn.cur = (int)i;
     s->info.ntxn_kept = i + 1;
     s->info.txn = st->txn;
     memset(&st->txn[i], 0, sizeof st->txn[i]);
@@ -69,18 +75,18 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len)
 /* The kept transaction being read, or NULL. */
 static sc_txn *txn_cur(sc_smtp *s)
 {
-    return s->cur >= 0 ? &s->store->txn[s->cur] : NULL;
+    return s->txn.cur >= 0 ? &s->txn.store->txn[s->txn.cur] : NULL;
 }
 
 void smtp_txn_free(sc_smtp *s)
 {
-    if (!s->store)
+    if (!s->txn.store)
         return;
     for (size_t i = 0; i < SC_TXN_KEEP; i++)
-        free(s->store->tb[i]);
-    free(s->store->txn);
-    free(s->store);
-    s->store = NULL;
+        free(s->txn.store->tb[i]);
+    free(s->txn.store->txn);
+    free(s->txn.store);
+    s->txn.store = NULL;
 }
 
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
@@ -90,7 +96,7 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
     if (!t)
         return;
     if (t->nrcpt_kept < SC_RCPT_KEEP) {
-        smtp_txn_bytes *tb = s->store->tb[s->cur];   /* since smtp_txn_begin */
+        smtp_txn_bytes *tb = s->txn.store->tb[s->txn.cur];   /* since smtp_txn_begin */
         size_t k = t->nrcpt_kept++;
         tb->rcpt_b[k].p = tb->rcpt_s[k];
         tb->rcpt_b[k].len = txn_copy(tb->rcpt_s[k], arg, len);
@@ -103,15 +109,15 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
     sc_txn *t = txn_cur(s);
 
     if (t) {
-        uint8_t *keep = s->store->tb[s->cur]->reply_s;
+        uint8_t *keep = s->txn.store->tb[s->txn.cur]->reply_s;
         t->result = res;
         t->reply.p = keep;
         if (reply)
             t->reply.len = txn_copy(keep, reply, len);
     }
-    s->last_result = res;
-    s->cur = -1;
-    s->txn_open = false;
+    s->txn.last_result = res;
+    s->txn.cur = -1;
+    s->txn.open = false;
 }
 
 void smtp_txn_content(sc_smtp *s, uint64_t octets)
@@ -122,52 +128,11 @@ void smtp_txn_content(sc_smtp *s, uint64_t octets)
         t->content_bytes += octets;
 }
 
-void smtp_kw_reset(sc_smtp *s)
+uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i)
 {
-    s->kw_bits = 0;
-    s->kw_ext_lines = 0;
-    s->kw_n = 0;
-    s->kw_size = 0;
-}
+    smtp_store *st = txn_store(s);
 
-void smtp_kw_line(sc_smtp *s, const uint8_t *kw, size_t len)
-{
-    unsigned bit = sc_ext_keyword(kw, len);
-
-    if (bit) {
-        s->kw_bits |= bit;
-        s->kw_ext_lines++;
-    }
-    if (bit == SC_EXT_SIZE) {
-        uint64_t v = 0;
-        size_t i = 4;
-        while (i < len && kw[i] == ' ')
-            i++;
-        for (; i < len && kw[i] >= '0' && kw[i] <= '9'; i++)
-            v = v > UINT64_MAX / 10 - 1 ? UINT64_MAX : v * 10 + (uint64_t)(kw[i] - '0');
-        s->kw_size = v;
-    }
-    if (s->kw_n < SC_EXT_KEEP && txn_store(s)) {
-        size_t n = len < SC_EXT_LEN ? len : SC_EXT_LEN;
-        smtp_store *st = s->store;
-        /* The list shown is the one being read; if this reply is refused
-         * it is cleared at commit time. */
-        if (s->kw_n == 0)
-            s->info.next = 0;
-        memcpy(st->kw[s->kw_n], kw, n);
-        s->ext_list[s->kw_n].p = st->kw[s->kw_n];
-        s->ext_list[s->kw_n].len = n;
-        s->kw_n++;
-    }
-}
-
-void smtp_kw_commit(sc_smtp *s, bool helo)
-{
-    s->ext_known = true;
-    s->helo_session = helo;
-    s->ext = helo ? 0 : s->kw_bits;
-    s->size_limit = helo ? 0 : s->kw_size;
-    s->info.next = helo ? 0 : s->kw_n;
+    return st ? st->kw[i] : NULL;
 }
 
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)
@@ -176,19 +141,19 @@ void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)
 
     if (end <= start)
         return;
-    if (n > 0 && s->redact[n - 1].dir == dir && s->redact[n - 1].end == start) {
-        s->redact[n - 1].end = end;
+    if (n > 0 && s->txn.redact[n - 1].dir == dir && s->txn.redact[n - 1].end == start) {
+        s->txn.redact[n - 1].end = end;
         return;
     }
     if (n == SC_REDACT_KEEP) {
         /* Full: widen the last range of this direction over the new one. */
         for (size_t i = n; i-- > 0;)
-            if (s->redact[i].dir == dir) {
-                s->redact[i].end = end;
+            if (s->txn.redact[i].dir == dir) {
+                s->txn.redact[i].end = end;
                 return;
             }
         return;
     }
-    s->redact[n] = (sc_range){ dir, start, end };
+    s->txn.redact[n] = (sc_range){ dir, start, end };
     s->info.nredact = n + 1;
 }

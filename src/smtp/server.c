@@ -204,3 +204,21 @@ void sc_server_resync(sc_server *s)
 {
     s->resync = true;
 }
+
+int sc_rline_enhanced_class(const uint8_t *t, size_t n)
+{
+    size_t i = 1, dots = 0, digits;
+
+    if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.')
+        return 0;
+    while (dots < 2) {
+        if (i >= n || t[i] != '.')
+            return 0;
+        i++, dots++;
+        for (digits = 0; i < n && t[i] >= '0' && t[i] <= '9' && digits < 3; i++)
+            digits++;
+        if (digits == 0)
+            return 0;
+    }
+    return i == n || t[i] == ' ' ? t[0] - '0' : 0;
+}

@@ -85,4 +85,9 @@ bool sc_server_partial(const sc_server *s);
 /* Parses one reply line (exposed for tests). */
 void sc_rline_parse(sc_rline *l);
 
+/* A malformed line that is only an enhanced status code ("4.7.0 text",
+ * RFC 3463 class.subject.detail) with the basic reply code left out: the
+ * class digit the server meant (2, 4 or 5), or 0. */
+int sc_rline_enhanced_class(const uint8_t *t, size_t n);
+
 #endif

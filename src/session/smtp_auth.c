@@ -1,0 +1,84 @@
+/*
+ * smtp_auth.c - AUTH (RFC 4954): the mechanism read from the command, the
+ * credentials masked in the transcript and in --redact ranges, whatever
+ * the rest of the analysis does with them.
+ *
+ * Rule: auth-plaintext (PLAIN or LOGIN credentials on a session with no
+ * TLS), once per session, whether the credentials come as the initial
+ * response or as a later line of the exchange.
+ *
+ * Interface: smtp_auth_command() masks an AUTH command line and says
+ * whether it may end a pipelined group early; smtp_auth_line() is the
+ * client machine's callback for the lines of the exchange (after a 334).
+ *
+ * Diagnostics: the transcript shows "[redacted, N bytes]" in place of
+ * every credential.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "smtp_int.h"
+#include "../smtp/args.h"
+
+/* auth-plaintext, the one place it fires. mech NULL: a line of the
+ * exchange, whose mechanism is PLAIN or LOGIN. */
+static void smtp_auth_plaintext(sc_smtp *s, uint64_t frame, const uint8_t *shown, size_t sn,
+                                const uint8_t *mech, size_t mlen)
+{
+    sc_evidence e;
+
+    if (!s->auth.cred || s->info.tls || !smtp_once(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT))
+        return;
+    if (mech)
+        smtp_find(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT, frame,
+                  smtp_ev(&e, frame, SC_DIR_C2S, shown, sn),
+                  "AUTH %.*s credentials sent on an unencrypted session",
+                  (int)mlen, (const char *)mech);
+    else
+        smtp_find(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT, frame,
+                  smtp_ev(&e, frame, SC_DIR_C2S, shown, sn),
+                  "AUTH PLAIN/LOGIN credentials sent on an unencrypted session");
+}
+
+/* Masks the initial response of an AUTH line into `masked`. Returns true
+ * when the AUTH carries an initial response for a mechanism known to
+ * complete in one round trip with no security layer: RFC 4954 §4 lets such
+ * an AUTH be followed by more commands in a pipelined group. */
+bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn)
+{
+    const uint8_t *mech;
+    size_t mlen, keep;
+    unsigned bits = sc_arg_auth(l->text, l->kept, &mech, &mlen, &keep);
+
+    s->auth.cred = bits & SC_AUTH_CREDENTIALS;
+    if (keep == l->kept) {
+        *mn = keep;
+        memcpy(masked, l->text, keep);
+        return false;
+    }
+    /* An initial response: never shown. */
+    uint64_t cred = l->len - keep - 1;
+    *mn = (size_t)snprintf((char *)masked, SC_LINE_KEEP, "%.*s [redacted, %llu bytes]",
+                           (int)keep, (const char *)l->text, (unsigned long long)cred);
+    smtp_redact(s, SC_DIR_C2S, l->off + keep + 1, l->off + l->len);
+    smtp_auth_plaintext(s, l->frame, masked, *mn, mech, mlen);
+    return bits & SC_AUTH_ONE_ROUND;
+}
+
+void smtp_auth_line(void *ctx, const sc_cline *l)
+{
+    sc_smtp *s = ctx;
+    char buf[64];
+    int n;
+
+    sc_client_set_mode(&s->client, SC_CM_COMMAND);
+    if (l->kept == 1 && l->text[0] == '*') {
+        smtp_line(s, SC_DIR_C2S, SC_LINE_AUTH, l->frame, l->text, 1);
+        return;
+    }
+    n = snprintf(buf, sizeof buf, "[redacted, %llu bytes]", (unsigned long long)l->len);
+    smtp_line(s, SC_DIR_C2S, SC_LINE_AUTH, l->frame, (const uint8_t *)buf, (size_t)n);
+    smtp_redact(s, SC_DIR_C2S, l->off, l->off + l->len);
+    if (l->len > 0)
+        smtp_auth_plaintext(s, l->frame, (const uint8_t *)buf, (size_t)n, NULL, 0);
+}

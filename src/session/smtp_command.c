@@ -1,0 +1,340 @@
+/*
+ * smtp_command.c - the client's command lines: each complete line is
+ * shown, checked against what the client knew when it sent it, and queued
+ * in the matcher (src/smtp/matcher.c) for its reply.
+ *
+ * Rules: pregreeting, pipelining-unadvertised, pipelining-not-last,
+ * command-after-quit, etrn-in-transaction. The line's other checks are
+ * handed to the files of their concern, in this order: its form
+ * (smtp_lines.c), STARTTLS injection (smtp_starttls.c), content a server
+ * reads as commands (smtp_content.c), extensions (smtp_ext.c).
+ *
+ * Interface: smtp_command_line() is the client machine's command callback;
+ * smtp_command_pregreet() and smtp_command_after_quit() are the one place
+ * their rules fire (also for bytes that never became a line, see smtp.c
+ * and smtp_close.c); smtp_command_partial() queues a last line cut by the
+ * client's close; smtp_pending_fill() and smtp_push() build and queue a
+ * pending command; smtp_command_txn_over() and smtp_command_helo_refused()
+ * are how replies change the client's sequence state.
+ *
+ * The client's sequence (c_helo, c_mail, c_rcpt) is what the client knew
+ * when it sent a command: RFC 2920 lets it send ahead of the replies, so
+ * the server's view (smtp_answer.c) is kept apart.
+ *
+ * Diagnostics: one transcript event when the matcher's queue is full (the
+ * rest are counted, not tracked one by one).
+ */
+#include <string.h>
+
+#include "smtp_int.h"
+#include "../smtp/args.h"
+
+void smtp_pending_fill(sc_pending *p, sc_verb v, uint64_t frame,
+                       const uint8_t *t, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->verb = v;
+    p->frame = frame;
+    p->tlen = (uint8_t)(n < SC_PENDING_TEXT ? n : SC_PENDING_TEXT);
+    memcpy(p->text, t, p->tlen);
+}
+
+void smtp_push(sc_smtp *s, const sc_pending *p)
+{
+    if (!sc_matcher_push(&s->m, p) && !s->cmd.queue_full_shown) {
+        s->cmd.queue_full_shown = true;
+        smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, p->frame,
+                      "[%d commands wait for replies: the next ones are counted, not "
+                      "tracked one by one]", SC_PENDING_MAX);
+    }
+}
+
+/* pregreeting: the client spoke before the greeting could have been seen.
+ * Not when server bytes went by that the capture lost (the greeting may be
+ * among them; a multi-line greeting still being read does count, as
+ * postscreen's "220-" pregreet test shows), nor after the server closed
+ * (no greeting can come then). txt NULL: bytes that are no line yet. */
+void smtp_command_pregreet(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn)
+{
+    sc_evidence e;
+
+    if (s->reply.greeted || s->cap.midstream || s->info.tls ||
+        s->cap.srv_spoke || s->close.fin[SC_DIR_S2C] || s->close.rst[SC_DIR_S2C])
+        return;
+    if (!smtp_once(s, R_PREGREETING, SC_SIDE_CLIENT))
+        return;
+    if (!txt)
+        smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, frame, NULL,
+                  "the client sent bytes before the server's greeting");
+    else
+        smtp_find(s, R_PREGREETING, SC_SIDE_CLIENT, frame,
+                  smtp_ev(&e, frame, SC_DIR_C2S, txt, tn),
+                  "the client sent \"%.*s\" before the server's greeting",
+                  (int)(tn < 60 ? tn : 60), (const char *)txt);
+}
+
+/* command-after-quit, once per session. txt NULL: bytes after QUIT that
+ * never became a line. */
+void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, size_t tn)
+{
+    sc_evidence e;
+
+    if (!s->cmd.quit_sent || !smtp_once(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT))
+        return;
+    if (!txt)
+        smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame, NULL,
+                  "the client sent bytes after QUIT (#%llu)",
+                  (unsigned long long)s->cmd.quit_frame);
+    else
+        smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame,
+                  smtp_ev(&e, frame, SC_DIR_C2S, txt, tn),
+                  "the client sent \"%.*s\" after QUIT (#%llu)",
+                  (int)(tn < 60 ? tn : 60), (const char *)txt,
+                  (unsigned long long)s->cmd.quit_frame);
+}
+
+static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *txt,
+                                    size_t tn)
+{
+    sc_pending *prev = sc_matcher_last_firm(&s->m);
+    sc_evidence e;
+
+    /* Bytes after STARTTLS before its 220 are starttls-injection, the
+     * specific form: the same bytes are not reported again as pipelining
+     * (as starttls-unadvertised replaces extension-unadvertised). */
+    if (!prev || s->cap.blind || s->tls.pending)
+        return;
+    if (prev->verb != SC_V_EOD && prev->verb != SC_V_RESIDUE &&
+        !(prev->flags & SC_PF_ONEROUND) && sc_cmd_get(prev->verb)->ends_group) {
+        smtp_report r;
+        if (smtp_report_begin(s, &r, R_PIPELINING_NOT_LAST, SC_SIDE_CLIENT, l->frame,
+                              "%.*s was sent before the reply to %.*s (#%llu), "
+                              "which may only end a pipelined group",
+                              (int)tn, (const char *)txt, SC_PTXT(prev),
+                              (unsigned long long)prev->frame)) {
+            smtp_report_evidence(&r, prev->frame, SC_DIR_C2S, prev->text, prev->tlen);
+            smtp_report_evidence(&r, l->frame, SC_DIR_C2S, txt, tn);
+            smtp_report_end(s, &r);
+        }
+        return;
+    }
+    if (!(s->ext.bits & SC_EXT_PIPELINING) &&
+        smtp_once(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT)) {
+        smtp_find(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
+                  smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
+                  "%.*s was sent before the reply to %.*s (#%llu), but the server %s",
+                  (int)tn, (const char *)txt, SC_PTXT(prev),
+                  (unsigned long long)prev->frame,
+                  !s->ext.known ? "had not listed PIPELINING (no EHLO reply yet)"
+                  : s->ext.helo_session ? "was greeted with HELO (no extensions)"
+                  : "did not list PIPELINING in its EHLO reply");
+    }
+}
+
+/* The client-side sequence check, from what the client knew when it sent
+ * the command: the reason when it is out of order. */
+static const char *smtp_command_seq(const sc_smtp *s, sc_verb v)
+{
+    switch (v) {
+    case SC_V_MAIL:
+        if (!s->cmd.helo)
+            return "MAIL before EHLO/HELO";
+        if (s->cmd.mail)
+            return "MAIL inside a mail transaction";
+        return NULL;
+    case SC_V_RCPT:
+        return s->cmd.mail ? NULL : "RCPT without a MAIL";
+    case SC_V_DATA:
+    case SC_V_BDAT:
+        return s->cmd.rcpt ? NULL : "DATA/BDAT without a RCPT";
+    default:
+        return NULL;
+    }
+}
+
+void smtp_command_txn_over(sc_smtp *s)
+{
+    s->cmd.mail = s->cmd.rcpt = false;
+}
+
+void smtp_command_helo_refused(sc_smtp *s)
+{
+    s->cmd.helo = false;
+}
+
+/* ---- What each verb does to the session, as it is sent ---- */
+
+typedef struct smtp_cmd_ctx {
+    const sc_cline *l;
+    const uint8_t  *txt;     /* the line as shown (AUTH responses masked) */
+    size_t          tn;
+    sc_pending     *p;       /* the entry to queue */
+} smtp_cmd_ctx;
+
+/* Returns true when the verb queued its entry itself. */
+typedef bool (*smtp_cmd_fn)(sc_smtp *s, const smtp_cmd_ctx *c);
+
+static bool smtp_cmd_helo(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    (void)c;
+    s->cmd.helo = true;
+    s->cmd.mail = s->cmd.rcpt = false;
+    return false;
+}
+
+static bool smtp_cmd_mail(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    const uint8_t *a;
+    size_t an;
+
+    sc_arg_after(c->l->text, c->l->kept, "FROM:", &a, &an);
+    if (s->txn.open)
+        smtp_txn_end(s, SC_TXN_ABORTED, NULL, 0);
+    smtp_txn_begin(s, a, an);
+    s->cmd.mail = true;
+    s->cmd.rcpt = false;
+    smtp_content_mail(s, c->l);
+    return false;
+}
+
+static bool smtp_cmd_rcpt(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    const uint8_t *a;
+    size_t an;
+
+    sc_arg_after(c->l->text, c->l->kept, "TO:", &a, &an);
+    smtp_txn_rcpt(s, a, an);
+    if (s->cmd.mail)
+        s->cmd.rcpt = true;
+    return false;
+}
+
+static bool smtp_cmd_rset(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    (void)c;
+    s->cmd.mail = s->cmd.rcpt = false;
+    return false;
+}
+
+static bool smtp_cmd_etrn(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    sc_evidence e;
+
+    if (!s->cmd.mail)
+        return false;
+    c->p->flags |= SC_PF_INTXN;
+    smtp_find(s, R_ETRN_IN_TRANSACTION, SC_SIDE_CLIENT, c->l->frame,
+              smtp_ev(&e, c->l->frame, SC_DIR_C2S, c->txt, c->tn),
+              "ETRN sent inside a mail transaction (MAIL sent, DATA not completed)");
+    return false;
+}
+
+static bool smtp_cmd_quit(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    if (!s->cmd.quit_sent) {
+        s->cmd.quit_sent = true;
+        s->cmd.quit_frame = c->l->frame;
+    }
+    return false;
+}
+
+static bool smtp_cmd_starttls(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    (void)c;
+    smtp_starttls_sent(s);
+    return false;
+}
+
+static bool smtp_cmd_data(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    smtp_content_data(s, c->l, c->txt, c->tn, c->p);
+    return true;
+}
+
+static bool smtp_cmd_bdat(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    smtp_push(s, c->p);
+    /* The queued copy carries the chunk's flags (LAST). */
+    sc_pending *q = sc_matcher_last_firm(&s->m);
+    smtp_content_bdat(s, c->l, q ? q : c->p);
+    return true;
+}
+
+static const smtp_cmd_fn smtp_cmd_table[SC_V_COUNT] = {
+    [SC_V_HELO] = smtp_cmd_helo, [SC_V_EHLO] = smtp_cmd_helo,
+    [SC_V_MAIL] = smtp_cmd_mail, [SC_V_RCPT] = smtp_cmd_rcpt,
+    [SC_V_RSET] = smtp_cmd_rset, [SC_V_ETRN] = smtp_cmd_etrn,
+    [SC_V_QUIT] = smtp_cmd_quit, [SC_V_STARTTLS] = smtp_cmd_starttls,
+    [SC_V_DATA] = smtp_cmd_data, [SC_V_BDAT] = smtp_cmd_bdat,
+};
+
+void smtp_command_line(void *ctx, const sc_cline *l)
+{
+    sc_smtp *s = ctx;
+    sc_verb v = sc_cmd_parse(l->text, l->kept);
+    uint8_t masked[SC_LINE_KEEP + 64];
+    const uint8_t *txt = l->text;
+    size_t tn = l->kept;
+    sc_pending p;
+    bool one_round = false;
+
+    if (v == SC_V_AUTH) {
+        one_round = smtp_auth_command(s, l, masked, &tn);
+        txt = masked;
+    }
+    smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
+    smtp_capture_midstream(s, l->frame, "the first complete command line");
+    s->cmd.last_verb = v;
+
+    smtp_command_pregreet(s, l->frame, txt, tn);
+    smtp_command_after_quit(s, l->frame, txt, tn);
+    smtp_lines_command(s, l, txt, tn);
+    smtp_starttls_injection(s, l->frame, txt, tn);
+
+    /* Mid-stream or after a gap, a line that is no command is most likely
+     * message content: do not queue it. */
+    if (s->cap.blind && v == SC_V_UNKNOWN) {
+        if (l->kept == 0 || l->text[0] != '.' || l->kept != 1)
+            return;
+        v = SC_V_EOD;
+    }
+    smtp_content_residue(s, v, l->frame, txt, tn);
+
+    smtp_pending_fill(&p, v, l->frame, txt, tn);
+    if (s->tls.pending)
+        p.flags |= SC_PF_INJECTED;
+    if (s->cmd.quit_sent)
+        p.flags |= SC_PF_OPTIONAL;   /* a server need not answer after QUIT */
+    if (s->content.residue_mode)
+        p.flags |= SC_PF_RESIDUE;    /* content the server reads as a command */
+    if (v == SC_V_EOD)
+        p.flags |= SC_PF_OPTIONAL | SC_PF_BLIND;
+    if (one_round)
+        p.flags |= SC_PF_ONEROUND;
+    smtp_command_pipelining(s, l, txt, tn);
+    smtp_ext_command(s, v, l, txt, tn);
+    if (smtp_command_seq(s, v))
+        p.flags |= SC_PF_BADSEQ;
+
+    smtp_cmd_ctx c = { l, txt, tn, &p };
+    if (!smtp_cmd_table[v] || !smtp_cmd_table[v](s, &c))
+        smtp_push(s, &p);
+}
+
+/* The client closes in the middle of a command line: servers commonly
+ * read what came before the end of file as a last command and answer it
+ * (sendmail does), so it is shown and may get a reply (optional). */
+void smtp_command_partial(sc_smtp *s, uint64_t frame)
+{
+    const sc_client *c = &s->client;
+    sc_pending p;
+
+    if (s->info.tls || c->mode != SC_CM_COMMAND || !c->in_line || c->len == 0 || c->resync)
+        return;
+    smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, c->buf, c->kept);
+    smtp_pending_fill(&p, sc_cmd_parse(c->buf, c->kept), frame, c->buf, c->kept);
+    p.flags |= SC_PF_OPTIONAL;
+    if (s->cap.blind)
+        p.flags |= SC_PF_BLIND;
+    smtp_push(s, &p);
+}
