@@ -489,7 +489,8 @@ static void get_fields(wire_reader *r, const wire_field *f, uint8_t *base)
             break;
         case WF_RULE:
             n = (size_t)get_max(r, SC_RULE_COUNT - 1);
-            SET(const sc_rule *, m, &sc_rules[n]);
+            if (!r->bad)
+                SET(const sc_rule *, m, &sc_rules[n]);
             break;
         case WF_ARRAY:
         case WF_INLINE: {
