@@ -54,12 +54,24 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen);
 
-/* The file loop in pieces, for -j (src/app/workers.c), whose workers get
- * their packets from another process: sc_pipeline_file is new, packet for
- * each packet read, end, free. sc_pipeline_elsewhere stands for a packet
- * another process follows: the clock (idle expiry, the time and frame at
- * which the input ends) advances as with the packet itself. NULL from
- * new with a reason in err. */
+/* The same on a capture already open (closed by the caller). */
+int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_handler *h,
+                        const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
+                        char *err, size_t errlen);
+
+/* A capture's input ended on a read error (reason) after frame
+ * last_frame: when not a frame was read the file is unusable, -1 with
+ * reason in err; otherwise what came before it is analysed, and the
+ * warning "smtpscope: REASON (analysed up to frame N)" goes to stderr
+ * (0). */
+int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, size_t errlen);
+
+/* The file loop in pieces, for -j (src/jobs/), whose workers follow a
+ * share of the packets they read: sc_pipeline_file is new, packet for
+ * each packet followed, end, free. sc_pipeline_elsewhere stands for a
+ * packet another process follows: the clock (idle expiry, the time and
+ * frame at which the input ends) advances as with the packet itself.
+ * NULL from new with a reason in err. */
 typedef struct sc_pipeline sc_pipeline;
 sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
                              const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,

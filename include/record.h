@@ -150,8 +150,10 @@ typedef struct sc_totals {
 } sc_totals;
 
 /* An output. Any callback may be NULL. A line callback may read only the
- * id and capture_file of the session info: under -j the parent relays a
- * line with those alone (src/app/workers.c). */
+ * id and capture_file of the session info (a transcript line belongs to
+ * the session of that id): -j relays a line with those alone, since a
+ * whole session info with each line doubled the workers' CPU under
+ * --show-content (src/jobs/wire.c, docs/performance.md). */
 typedef struct sc_sink sc_sink;
 struct sc_sink {
     void (*session_begin)(sc_sink *, const sc_session_info *);

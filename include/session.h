@@ -7,7 +7,8 @@
  * its sink, then the session summary when it gets SC_FLOW_CLOSE.
  *
  * sc_analyzer implements sc_flow_handler for the reassembler: it creates an
- * sc_smtp per connection, fans records out to the outputs, keeps totals.
+ * sc_smtp per connection, whose records go out through an sc_fanout (the
+ * outputs and the totals).
  */
 #ifndef SC_SESSION_H
 #define SC_SESSION_H
@@ -26,11 +27,29 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev);
 bool sc_smtp_done(const sc_smtp *s);
 void sc_smtp_free(sc_smtp *s);
 
+/* The records of a run handed to every output, and the run's totals
+ * counted as they pass (src/session/fanout.c): whatever makes records
+ * (the analyser's sessions, -j's merge) writes them to &fan->sink.
+ * sc_fanout_finish calls finish on every output with the totals; the
+ * counts the records do not carry (files, packets, bytes, live
+ * statistics) are added to totals directly by their owner. */
+typedef struct sc_fanout {
+    sc_sink    sink;
+    sc_sink  **sinks;
+    size_t     nsinks;
+    sc_totals  totals;
+} sc_fanout;
+
+void sc_fanout_init(sc_fanout *f, sc_sink **sinks, size_t nsinks);
+void sc_fanout_finish(sc_fanout *f);
+
 typedef struct sc_analyzer sc_analyzer;
 
 sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsinks);
 const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a);
 void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file);
+/* The analyser's outputs and totals, for records made elsewhere (-j). */
+sc_fanout *sc_analyzer_fanout(sc_analyzer *a);
 void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt);
 /* Live capture: the interface and its pcap_stats counters for the
  * totals (frames received by the filter, dropped by the kernel and by the

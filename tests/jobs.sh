@@ -15,14 +15,13 @@
 # Also: every capture of the shared corpus (-j 3, JSON; SKIP when absent),
 # --max-sessions shared out (evictions within 2 % of one process's),
 # a BPF expression, several files in one run (pcap, gzip, pcapng), standard input
-# ('-r -', plain and gzip: the parent feeds the workers through rings,
+# ('-r -', plain and gzip: analysed by one process, no worker forked,
 # where a plain file is read by every worker itself), a capture cut short (sessions still open at
 # the end, the read error's warning on stderr), a capture stretched in
 # time so that sessions expire all along (--idle-timeout 1: each worker
 # must see the clock of packets it is not given), the sanitizer build
 # ($SMTPSCOPE) with -j against the release build, and a worker killed
-# (reading the file itself, or fed by the parent): exit 2 and one line,
-# no hang.
+# while it reads the file: exit 2 and one line, no hang.
 #
 # Uses the release binary ($SMTPSCOPE_REL); the generated capture is
 # skipped (SKIP) when bench/gen.c cannot be built, the expiry case when
@@ -184,8 +183,8 @@ if [ "$nb" -gt 0 ] && cmp -s "$tmp/b1" "$tmp/b2"; then
 else
     echo "FAIL: jobs/gen50m/bpf -j 2: $nb sessions with -j 1, outputs differ: $(head -c 200 "$tmp/b2")"
 fi
-# The two ways of feeding the workers: a plain file is read by each worker
-# itself, standard input goes through the parent's rings. Same output.
+# A plain file is read by each worker itself, standard input by one
+# process. Same output.
 jobs_stdin "gen50m" "$big" --json
 jobs_stdin "gen50m/text" "$big" -q
 
@@ -306,7 +305,20 @@ exec 3<"$tmp/out.fifo"
 jobs_kill "killed worker reading the file" "$pid" "$tmp/kill2.err" 3
 exec 3<&-
 
-# A worker killed while the parent reads: exit 2, one line, no hang. The
-# capture comes through a pipe that stays open, so the workers are alive.
-{ cat "$big"; sleep 3; } | timeout 60 "$bin" -q -j 2 -r - >/dev/null 2>"$tmp/kill.err" &
-jobs_kill "killed worker" "$!" "$tmp/kill.err"
+# Standard input and gzip files are analysed by one process under -j:
+# while the run reads a pipe that stays open, it has no child.
+for kind in plain gzip; do
+    if [ "$kind" = gzip ]; then src="$tmp/big.pcap.gz"; else src="$big"; fi
+    { cat "$src"; sleep 2; } | timeout 60 "$bin" -q -j 2 -r - >/dev/null 2>"$tmp/one.err" &
+    pid=$!
+    sleep 1
+    run=$(pgrep -P "$pid" | head -1)
+    kids=$([ -n "$run" ] && pgrep -P "$run" | wc -l)
+    wait "$pid"
+    rc=$?
+    if [ -n "$run" ] && [ "$kids" -eq 0 ] && [ "$rc" -le 1 ]; then
+        echo "PASS: jobs/stdin $kind: one process, exit $rc"
+    else
+        echo "FAIL: jobs/stdin $kind: process '${run}' had ${kids:-?} children, exit $rc: $(head -c 200 "$tmp/one.err")"
+    fi
+done

@@ -34,7 +34,7 @@
 #include "streams.h"
 #include "tui.h"
 #include "ondemand.h"
-#include "workers.h"
+#include "../jobs/jobs.h"
 
 #define SINKS_MAX 4
 
@@ -302,27 +302,6 @@ static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
     return 0;
 }
 
-/* -j N: each file through the workers; the exit status. */
-static int main_workers(sc_config *cfg, sc_sink **sinks, int nsinks, progress *prog,
-                        bool show_progress)
-{
-    sc_totals totals;
-    sc_pipeline_hooks hooks = { .progress = show_progress ? progress_show : NULL, .ctx = prog };
-    int status = 0;
-
-    memset(&totals, 0, sizeof totals);
-    for (size_t i = 0; i < cfg->nfiles; i++) {
-        prog->file = cfg->files[i];
-        if (sc_workers_file(cfg, cfg->files[i], sinks, (size_t)nsinks, &hooks, &totals))
-            status = 2;
-        progress_clear(prog);
-    }
-    for (int i = 0; i < nsinks; i++)
-        if (sinks[i]->finish)
-            sinks[i]->finish(sinks[i], &totals);
-    return main_end(cfg, sinks, nsinks, status, &totals);
-}
-
 int main(int argc, char **argv)
 {
     sc_config cfg;
@@ -368,8 +347,7 @@ int main(int argc, char **argv)
     sinks[nsinks++] = &prog.sink;
 
     bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
-    if (sc_workers_usable(&cfg))          /* -j N */
-        return main_workers(&cfg, sinks, nsinks, &prog, show_progress);
+    bool jobs = sc_jobs_usable(&cfg);          /* -j N */
     sc_analyzer *an = sc_analyzer_new(&cfg, sinks, (size_t)nsinks);
     if (!an) {
         fprintf(stderr, "smtpscope: out of memory\n");
@@ -398,16 +376,20 @@ int main(int argc, char **argv)
     if (cfg.iface) {
         status = main_live(&cfg, an, handler, &prog, &hooks, &stats);
     } else {
-        signal(SIGINT, main_on_stop);
-        signal(SIGTERM, main_on_stop);
+        if (!jobs) {           /* -j: the signals end parent and workers */
+            signal(SIGINT, main_on_stop);
+            signal(SIGTERM, main_on_stop);
+        }
         for (size_t i = 0; i < cfg.nfiles; i++) {
             prog.file = cfg.files[i];
             sc_analyzer_set_file(an, cfg.files[i]);
             if (streams)    /* names as the evidence's: N-session-ID */
                 sc_streams_set_file(streams, cfg.nfiles > 1 ? (unsigned)(i + 1) : 0);
             memset(&stats, 0, sizeof stats);
-            int rc = sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
-                                      &stats, err, sizeof err);
+            int rc = jobs ? sc_jobs_file(&cfg, cfg.files[i], sc_analyzer_fanout(an), handler,
+                                         &hooks, err, sizeof err)
+                          : sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
+                                             &stats, err, sizeof err);
             progress_clear(&prog);
             if (rc < 0) {
                 fprintf(stderr, "smtpscope: %s\n", err);

@@ -153,39 +153,53 @@ void sc_pipeline_free(sc_pipeline *run)
     free(run);
 }
 
+int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, size_t errlen)
+{
+    if (last_frame == 0) {
+        snprintf(err, errlen, "%s", reason);
+        return -1;
+    }
+    fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n", reason,
+            (unsigned long long)last_frame);
+    return 0;
+}
+
+int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_handler *h,
+                        const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
+                        char *err, size_t errlen)
+{
+    pipeline_run *run = sc_pipeline_new(cfg, h, hooks, stats, err, errlen);
+    sc_packet pkt;
+    int rc;
+
+    if (!run)
+        return -1;
+    run->cap = cap;
+    while ((rc = sc_capture_next(cap, &pkt)) == 1)
+        sc_pipeline_packet(run, &pkt);
+    if (rc < 0 && sc_pipeline_read_error(sc_capture_error(cap), run->last_frame,
+                                         err, errlen) < 0) {
+        sc_pipeline_free(run);
+        return -1;
+    }
+    sc_pipeline_end(run);
+    sc_pipeline_free(run);
+    return 0;
+}
+
 int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen)
 {
     sc_capture *cap = sc_capture_open_file(path, cfg->bpf, err, errlen);
-    pipeline_run *run;
-    sc_packet pkt;
     int rc;
 
     memset(stats, 0, sizeof *stats);
     if (!cap)
         return -1;
-    run = sc_pipeline_new(cfg, h, hooks, stats, err, errlen);
-    if (!run) {
-        sc_capture_close(cap);
-        return -1;
-    }
-    run->cap = cap;
-    while ((rc = sc_capture_next(cap, &pkt)) == 1)
-        sc_pipeline_packet(run, &pkt);
-    if (rc < 0 && run->last_frame == 0) {
-        snprintf(err, errlen, "%s", sc_capture_error(cap));
-        sc_pipeline_free(run);
-        sc_capture_close(cap);
-        return -1;
-    }
-    if (rc < 0)
-        fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n",
-                sc_capture_error(cap), (unsigned long long)run->last_frame);
-    sc_pipeline_end(run);
-    sc_pipeline_free(run);
+    rc = sc_pipeline_capture(cfg, cap, h, hooks, stats, err, errlen);
     sc_capture_close(cap);
-    return 0;
+    return rc;
 }
 
 

@@ -2,9 +2,8 @@
  * analyzer.c - all the sessions of a run (sc_analyzer, include/session.h).
  *
  * Implements sc_flow_handler for the reassembler: one sc_smtp per
- * connection, records fanned out to every sink, totals per rule and per
- * severity counted as findings pass (so they match what was reported; a
- * record of findings past --max-findings counts as many as it stands for).
+ * connection, whose records go to every sink through the fan-out
+ * (fanout.c), which counts the totals as they pass.
  *
  * - --session ID: other connections are followed by the reassembler but
  *   not analysed, reported or counted.
@@ -65,60 +64,16 @@ typedef struct an_conn {
 
 struct sc_analyzer {
     const sc_config *cfg;
-    sc_sink        **sinks;
-    size_t           nsinks;
-    sc_sink          fan;
-    sc_totals        totals;
+    sc_fanout        fan;       /* the outputs and the totals */
     const char      *file;
     sc_flow_handler  h;
 };
-
-/* ---- the fan-out sink handed to each session ---- */
-
-static void an_fan_begin(sc_sink *k, const sc_session_info *si)
-{
-    sc_analyzer *a = k->priv;
-
-    a->totals.sessions++;
-    for (size_t i = 0; i < a->nsinks; i++)
-        if (a->sinks[i]->session_begin)
-            a->sinks[i]->session_begin(a->sinks[i], si);
-}
-
-static void an_fan_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
-{
-    sc_analyzer *a = k->priv;
-
-    for (size_t i = 0; i < a->nsinks; i++)
-        if (a->sinks[i]->line)
-            a->sinks[i]->line(a->sinks[i], si, l);
-}
-
-static void an_fan_finding(sc_sink *k, const sc_session_info *si, const sc_finding *f)
-{
-    sc_analyzer *a = k->priv;
-
-    a->totals.by_rule[f->rule->id] += sc_finding_count(f);
-    a->totals.by_severity[f->severity] += sc_finding_count(f);
-    for (size_t i = 0; i < a->nsinks; i++)
-        if (a->sinks[i]->finding)
-            a->sinks[i]->finding(a->sinks[i], si, f);
-}
-
-static void an_fan_end(sc_sink *k, const sc_session_info *si)
-{
-    sc_analyzer *a = k->priv;
-
-    for (size_t i = 0; i < a->nsinks; i++)
-        if (a->sinks[i]->session_end)
-            a->sinks[i]->session_end(a->sinks[i], si);
-}
 
 /* ---- the flow handler ---- */
 
 static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
 {
-    ac->s = sc_smtp_new(a->cfg, conn, &a->fan, a->file);
+    ac->s = sc_smtp_new(a->cfg, conn, &a->fan.sink, a->file);
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
     if (!ac->s)
         return;
@@ -277,11 +232,7 @@ sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsink
     if (!a)
         return NULL;
     a->cfg = cfg;
-    a->sinks = sinks;
-    a->nsinks = nsinks;
-    a->fan = (sc_sink){ .session_begin = an_fan_begin, .line = an_fan_line,
-                        .finding = an_fan_finding, .session_end = an_fan_end,
-                        .priv = a };
+    sc_fanout_init(&a->fan, sinks, nsinks);
     a->h = (sc_flow_handler){ .open = an_open, .event = an_event,
                               .packet = an_packet, .ctx = a };
     return a;
@@ -295,32 +246,35 @@ const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a)
 void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file)
 {
     a->file = capture_file;
-    a->totals.files++;
+    a->fan.totals.files++;
 }
 
 void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
 {
-    a->totals.packets++;
-    a->totals.bytes += pkt->caplen;
+    a->fan.totals.packets++;
+    a->fan.totals.bytes += pkt->caplen;
 }
 
 void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,
                           uint64_t dropped_kernel, uint64_t dropped_iface)
 {
-    a->totals.iface = iface;
-    a->totals.received = received;
-    a->totals.dropped_kernel = dropped_kernel;
-    a->totals.dropped_iface = dropped_iface;
-    a->totals.dropped = dropped_kernel + dropped_iface;
+    a->fan.totals.iface = iface;
+    a->fan.totals.received = received;
+    a->fan.totals.dropped_kernel = dropped_kernel;
+    a->fan.totals.dropped_iface = dropped_iface;
+    a->fan.totals.dropped = dropped_kernel + dropped_iface;
+}
+
+sc_fanout *sc_analyzer_fanout(sc_analyzer *a)
+{
+    return &a->fan;
 }
 
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)
 {
-    for (size_t i = 0; i < a->nsinks; i++)
-        if (a->sinks[i]->finish)
-            a->sinks[i]->finish(a->sinks[i], &a->totals);
+    sc_fanout_finish(&a->fan);
     if (out)
-        *out = a->totals;
+        *out = a->fan.totals;
 }
 
 void sc_analyzer_free(sc_analyzer *a)
