@@ -18,7 +18,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 DEFS    := -D_GNU_SOURCE -DSC_VERSION='"$(VERSION)"'
 INCS    := -Iinclude
-LIBS    := -lnids -lpcap -lncursesw -lz -lm
+LIBS    := -lnids -lpcap -lncursesw -lz -lcrypto -lm
 
 CFLAGS_REL  := -O2 -g $(WARN) $(DEFS) $(INCS)
 CFLAGS_SAN  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -194,6 +194,10 @@ static void wbuf_info(wbuf *b, const sc_session_info *si)
     wbuf_u64(b, si->bytes_s2c);
     wbuf_u64(b, si->handshake_seen);
     wbuf_u64(b, si->tls);
+    wbuf_str(b, si->tls_state);
+    wbuf_str(b, si->tls_version);
+    wbuf_str(b, si->tls_cipher);
+    wbuf_u64(b, si->tls_notes);
     wbuf_u64(b, si->next);
     for (size_t i = 0; i < si->next; i++)
         wbuf_bytes(b, si->extensions[i].p, si->extensions[i].len);
@@ -757,6 +761,10 @@ static void rd_info(wreader *r, winfo *wi)
     si->bytes_s2c = rd_u64(r);
     si->handshake_seen = rd_u64(r) != 0;
     si->tls = rd_u64(r) != 0;
+    si->tls_state = rd_str(r);
+    si->tls_version = rd_str(r);
+    si->tls_cipher = rd_str(r);
+    si->tls_notes = rd_u64(r);
     n = rd_u64(r);
     for (uint64_t i = 0; i < n && !r->bad; i++) {
         sc_bytes b = rd_bytes(r);
@@ -931,6 +939,7 @@ static bool replay_record(replay *p, int w, wreader *r)
         break;
     }
     case W_END:
+        sc_totals_count_tls(p->totals, si);
         for (size_t i = 0; i < p->nsinks; i++)
             if (p->sinks[i]->session_end)
                 p->sinks[i]->session_end(p->sinks[i], si);
@@ -1494,6 +1503,7 @@ int sc_workers_file(const sc_config *cfg, const char *path, sc_sink **sinks, siz
     int rc = -1;
 
     totals->files++;
+    totals->keylog = cfg->ntls_keylogs > 0;
     if (!cap) {
         fprintf(stderr, "smtpscope: %s\n", err);
         return 2;
