@@ -14,7 +14,7 @@ STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
   reply-in-data the server answers 250 while the content is still coming,
                before the end-of-data dot (reply-during-data)
   no-221       the server closes after QUIT without a 221
-  big          a message of 200 kB (records across many segments)
+  big          a message of 60 kB (records across many segments)
 Exit status 0 when the session ran as scripted.
 """
 import argparse
@@ -139,7 +139,7 @@ def client(a):
     reply(f)
     if a.scenario == "big":
         body = b"".join(b"line %06d of a long message, padded to some length ....\r\n" % i
-                        for i in range(3500))
+                        for i in range(1000))
     else:
         body = b"Subject: test\r\n\r\nhello inside TLS\r\n"
     if a.scenario == "reply-in-data":
