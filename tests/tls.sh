@@ -3,12 +3,14 @@
 # tshark as the oracle, on loopback only.
 #
 # What runs: tests/tls/harness.py (a scripted python3 ssl SMTP server and a
-# client writing its NSS key log) for eight sessions on one random high
-# port, captured by tcpdump -i lo:
+# client writing its NSS key log) for ten sessions on one random high
+# port (and the next one for implicit TLS), captured by tcpdump -i lo:
 #   1 clean, TLS 1.3 (STARTTLS)    5 implicit TLS 1.3 (ClientHello first)
 #   2 clean, TLS 1.2 AES-128-GCM   6 lose-rcpt: a pipelined RCPT unanswered
 #   3 clean, TLS 1.2 ChaCha20      7 reply-in-data (TLS 1.2)
 #   4 a 60 kB message, TLS 1.3     8 no-221: closed after QUIT, no reply
+#   9 openssl s_client, TLS 1.3 ChaCha20-Poly1305, a KeyUpdate inside
+#  10 openssl s_client, TLS 1.3 AES-128-GCM
 # Then tests/tls/check.py: every decrypted stream equals tshark's
 # `follow,tls` byte for byte (-o tls.keylog_file), the seeded violations are
 # found in the frames tshark shows for them, the clean sessions have no
@@ -70,6 +72,8 @@ session implicit13 --scenario clean --implicit
 session lose13     --scenario lose-rcpt
 session early12    --scenario reply-in-data --tls12
 session no221      --scenario no-221
+session chacha13   --s-client TLS_CHACHA20_POLY1305_SHA256 --keyupdate
+session aes128-13  --s-client TLS_AES_128_GCM_SHA256
 sleep 1
 kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null; tcpdump_pid=
 

@@ -24,7 +24,8 @@ with open(allkeys, "w") as out:
 failed = False
 
 TLS12 = {2, 3, 7}
-CLEAN = {1, 2, 3, 4, 5}
+CLEAN = {1, 2, 3, 4, 5, 9, 10}
+SUITE = {3: "CHACHA20", 9: "TLS_CHACHA20_POLY1305_SHA256", 10: "TLS_AES_128_GCM_SHA256"}
 
 
 def check(cond, name, detail=""):
@@ -117,13 +118,21 @@ for sid in range(1, n + 1):
     check(len(c2s) > 0 and mine_c == c2s and mine_s == s2c,
           "session %d plaintext equals tshark follow,tls (%d + %d bytes)" % (sid, len(c2s), len(s2c)),
           "client %d vs %d bytes, server %d vs %d" % (len(mine_c), len(c2s), len(mine_s), len(s2c)))
-check("CHACHA20" in sessions.get(3, {}).get("tls_decryption", {}).get("cipher", ""),
-      "session 3 ChaCha20-Poly1305")
+for sid, suite in SUITE.items():
+    check(suite in sessions.get(sid, {}).get("tls_decryption", {}).get("cipher", ""),
+          "session %d: %s" % (sid, suite))
+check(len(frames(8, "tls.handshake.type == 24")) == 1,
+      "session 9 carries a KeyUpdate (tshark), and its plaintext after it was equal")
 for sid in sorted(CLEAN):
     check(not serious(findings, sid), "session %d: no warning or error" % sid,
           str(serious(findings, sid)))
 check(summary.get("tls") == {"encrypted": n, "decrypted": n, "no_key": 0},
       "totals: %d encrypted, %d decrypted" % (n, n), json.dumps(summary.get("tls")))
+
+# ---- -j 2: the same records as one process
+one = smtpscope_run(cap, keys)
+two = smtpscope_run(cap, keys, ["-j", "2"])
+check(sorted(one.splitlines()) == sorted(two.splitlines()), "-j 2 gives the same records")
 
 # ---- the seeded violations, in the frames tshark shows
 lost = frames(5, 'smtp.req.parameter contains "lost@"')

@@ -5,6 +5,7 @@ writes the NSS key log (SSLContext.keylog_filename), in one process.
 
     harness.py --port P --cert C --key K --keylog F --scenario S
                [--implicit] [--tls12] [--ciphers OPENSSL-LIST]
+               [--s-client TLS13-SUITE [--keyupdate]]
 
 --implicit: TLS from the first byte (as on port 465); otherwise EHLO,
 STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
@@ -15,6 +16,11 @@ STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
                before the end-of-data dot (reply-during-data)
   no-221       the server closes after QUIT without a 221
   big          a message of 60 kB (records across many segments)
+--s-client: the client is `openssl s_client -starttls smtp` with that
+TLS 1.3 suite and its -keylogfile (Python's ssl cannot choose TLS 1.3
+suites); --keyupdate: it sends a KeyUpdate after the EHLO inside TLS (its
+"k" command). Commands are sent in lower case: s_client reads a line
+starting with Q or R as its own command. Scenario clean only.
 Exit status 0 when the session ran as scripted.
 """
 import argparse
@@ -163,6 +169,25 @@ def client(a):
     s.close()
 
 
+def s_client(a):
+    import subprocess
+    args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % a.port, "-starttls", "smtp",
+            "-crlf", "-tls1_3", "-ciphersuites", a.s_client, "-keylogfile", a.keylog]
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    lines = ["EHLO client.example"] + (["k"] if a.keyupdate else []) + [
+        "mail FROM:<a@example.com>", "rcpt TO:<b@example.com>", "data",
+        "Subject: test", "", "hello inside TLS", ".", "quit"]
+    time.sleep(0.5)
+    for l in lines:
+        p.stdin.write(l.encode() + b"\n")
+        p.stdin.flush()
+        time.sleep(0.2)
+    time.sleep(0.3)
+    p.stdin.close()
+    p.wait(10)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
@@ -173,6 +198,8 @@ def main():
     p.add_argument("--implicit", action="store_true")
     p.add_argument("--tls12", action="store_true")
     p.add_argument("--ciphers")
+    p.add_argument("--s-client")
+    p.add_argument("--keyupdate", action="store_true")
     a = p.parse_args()
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -182,7 +209,7 @@ def main():
     t = threading.Thread(target=server, args=(lsock, a, errors))
     t.start()
     try:
-        client(a)
+        s_client(a) if a.s_client else client(a)
     except Exception as e:
         errors.append("client: %r" % e)
     t.join(10)
