@@ -154,6 +154,15 @@ check(len(quit_) == 1 and nq and any(e["frame"] == quit_[0] for f in nq for e in
       "session 8: the QUIT of frame %s left unanswered is an error" % quit_,
       json.dumps(nq))
 
+# RFC 3207 §4.2: the EHLO inside TLS sets the extensions (SIZE= is used in
+# every session and listed only inside TLS: no extension-unadvertised)
+pu = [f for f in findings if f["session"] == 11 and f["rule"] == "pipelining-unadvertised"]
+check(len(pu) == 1 and serious(findings, 11) == ["pipelining-unadvertised"],
+      "session 11: pipelining-unadvertised from the EHLO inside TLS, nothing else",
+      str(serious(findings, 11)))
+check(not [f for f in findings if f["rule"] == "extension-unadvertised"],
+      "SIZE= listed only inside TLS: no extension-unadvertised")
+
 # ---- without the option: as before (not analysed, no false finding)
 sessions, findings, summary = parse(smtpscope_run(cap, []))
 check(all(s["tls"] and "tls_decryption" not in s for s in sessions.values()) and "tls" not in summary,

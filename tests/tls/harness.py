@@ -16,6 +16,9 @@ STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
                before the end-of-data dot (reply-during-data)
   no-221       the server closes after QUIT without a 221
   big          a message of 60 kB (records across many segments)
+  pipe-unadvertised  the EHLO reply inside TLS drops PIPELINING (the one
+               before TLS had it) and the client pipelines MAIL and RCPT
+Every MAIL carries SIZE=, which only the EHLO reply inside TLS lists.
 --s-client: the client is `openssl s_client -starttls smtp` with that
 TLS 1.3 suite and its -keylogfile (Python's ssl cannot choose TLS 1.3
 suites); --keyupdate: it sends a KeyUpdate after the EHLO inside TLS (its
@@ -32,6 +35,7 @@ import time
 
 EHLO_PLAIN = b"250-localhost\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
 EHLO_TLS = b"250-localhost\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
+EHLO_TLS_NOPIPE = b"250-localhost\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
 
 
 def readline(f):
@@ -55,7 +59,10 @@ def server(lsock, a, errors):
             line = readline(f)
             verb = line[:4].upper()
             if verb in (b"EHLO", b"HELO"):
-                conn.sendall(EHLO_TLS if tls else EHLO_PLAIN)
+                if not tls:
+                    conn.sendall(EHLO_PLAIN)
+                else:
+                    conn.sendall(EHLO_TLS_NOPIPE if a.scenario == "pipe-unadvertised" else EHLO_TLS)
             elif verb == b"STAR":
                 conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
                 conn = ctx.wrap_socket(conn, server_side=True)
@@ -125,7 +132,7 @@ def client(a):
     s.sendall(b"EHLO client.example\r\n")
     reply(f)
     if a.scenario == "lose-rcpt":
-        s.sendall(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\n"
+        s.sendall(b"MAIL FROM:<a@example.com> SIZE=40\r\nRCPT TO:<b@example.com>\r\n"
                   b"RCPT TO:<lost@example.com>\r\n")
         reply(f)
         reply(f)
@@ -136,8 +143,12 @@ def client(a):
             pass
         s.settimeout(None)
         f = s.makefile("rb")
+    elif a.scenario == "pipe-unadvertised":
+        s.sendall(b"MAIL FROM:<a@example.com> SIZE=40\r\nRCPT TO:<b@example.com>\r\n")
+        reply(f)
+        reply(f)
     else:
-        s.sendall(b"MAIL FROM:<a@example.com>\r\n")
+        s.sendall(b"MAIL FROM:<a@example.com> SIZE=40\r\n")
         reply(f)
         s.sendall(b"RCPT TO:<b@example.com>\r\n")
         reply(f)
