@@ -5,7 +5,7 @@ writes the NSS key log (SSLContext.keylog_filename), in one process.
 
     harness.py --port P --cert C --key K --keylog F --scenario S
                [--implicit] [--tls12] [--ciphers OPENSSL-LIST]
-               [--s-client TLS13-SUITE [--keyupdate]]
+               [--s-client TLS13-SUITE [--keyupdate]] [--lines N] [--plain]
 
 --implicit: TLS from the first byte (as on port 465); otherwise EHLO,
 STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
@@ -19,6 +19,9 @@ STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
   pipe-unadvertised  the EHLO reply inside TLS drops PIPELINING (the one
                before TLS had it) and the client pipelines MAIL and RCPT
 Every MAIL carries SIZE=, which only the EHLO reply inside TLS lists.
+--lines: the big message's lines (default 1000, 60 bytes each); --plain:
+no STARTTLS (the same dialogue in the clear, for measuring the cost of
+decryption).
 --s-client: the client is `openssl s_client -starttls smtp` with that
 TLS 1.3 suite and its -keylogfile (Python's ssl cannot choose TLS 1.3
 suites); --keyupdate: it sends a KeyUpdate after the EHLO inside TLS (its
@@ -122,7 +125,7 @@ def client(a):
         s = ctx.wrap_socket(s, server_hostname="localhost")
     f = s.makefile("rb")
     reply(f)
-    if not a.implicit:
+    if not a.implicit and not a.plain:
         s.sendall(b"EHLO client.example\r\n")
         reply(f)
         s.sendall(b"STARTTLS\r\n")
@@ -156,7 +159,7 @@ def client(a):
     reply(f)
     if a.scenario == "big":
         body = b"".join(b"line %06d of a long message, padded to some length ....\r\n" % i
-                        for i in range(1000))
+                        for i in range(a.lines))
     else:
         body = b"Subject: test\r\n\r\nhello inside TLS\r\n"
     if a.scenario == "reply-in-data":
@@ -211,6 +214,8 @@ def main():
     p.add_argument("--ciphers")
     p.add_argument("--s-client")
     p.add_argument("--keyupdate", action="store_true")
+    p.add_argument("--lines", type=int, default=1000)
+    p.add_argument("--plain", action="store_true")
     a = p.parse_args()
     lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
