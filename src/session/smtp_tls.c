@@ -59,6 +59,9 @@ static void smtp_tls_plaintext(sc_smtp *s)
     s->c_helo = s->c_mail = s->c_rcpt = false;
     s->s_helo = s->s_mail = false;
     s->s_rcpt = 0;
+    /* Credentials inside TLS are not plaintext: auth-plaintext, once per
+     * session, is taken as said. */
+    s->rep_auth = true;
 }
 
 void sc_smtp_tls_state(sc_smtp *s, const char *state, const char *version,

@@ -24,7 +24,7 @@ with open(allkeys, "w") as out:
 failed = False
 
 TLS12 = {2, 3, 7}
-CLEAN = {1, 2, 3, 4, 5, 9, 10}
+CLEAN = {1, 2, 3, 4, 5, 9, 10, 12}
 SUITE = {3: "CHACHA20", 9: "TLS_CHACHA20_POLY1305_SHA256", 10: "TLS_AES_128_GCM_SHA256"}
 
 
@@ -162,6 +162,24 @@ check(len(pu) == 1 and serious(findings, 11) == ["pipelining-unadvertised"],
       str(serious(findings, 11)))
 check(not [f for f in findings if f["rule"] == "extension-unadvertised"],
       "SIZE= listed only inside TLS: no extension-unadvertised")
+
+# AUTH inside TLS: not plaintext, and the credentials are never printed
+import base64
+secret = base64.b64encode(b"\0user\0AUTH-SECRET-INSIDE-TLS").decode()
+check(not [f for f in findings if f["rule"] == "auth-plaintext"], "AUTH PLAIN inside TLS: no auth-plaintext")
+shown = smtpscope_run(cap, keys, ["--session", "12", "--show-content"], json_out=False)
+check("AUTH PLAIN" in shown and secret not in shown and "AUTH-SECRET" not in shown,
+      "AUTH PLAIN inside TLS: the credentials are not printed")
+
+# ---- --redact: the evidence pcap of a decrypted session is the capture's
+# (ciphertext is not masked at plaintext offsets)
+ev1, ev2 = os.path.join(work, "ev-redact"), os.path.join(work, "ev-plain")
+os.makedirs(ev1, exist_ok=True)
+os.makedirs(ev2, exist_ok=True)
+smtpscope_run(cap, keys, ["--session", "1", "--evidence", ev1, "--redact"])
+smtpscope_run(cap, keys, ["--session", "1", "--evidence", ev2])
+check(read(os.path.join(ev1, "session-1.pcap")) == read(os.path.join(ev2, "session-1.pcap")) != b"",
+      "--redact leaves the encrypted evidence pcap as captured")
 
 # ---- without the option: as before (not analysed, no false finding)
 sessions, findings, summary = parse(smtpscope_run(cap, []))

@@ -18,6 +18,7 @@ STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
   big          a message of 60 kB (records across many segments)
   pipe-unadvertised  the EHLO reply inside TLS drops PIPELINING (the one
                before TLS had it) and the client pipelines MAIL and RCPT
+  auth         AUTH PLAIN inside TLS (the password: AUTH-SECRET-INSIDE-TLS)
 Every MAIL carries SIZE=, which only the EHLO reply inside TLS lists.
 --lines: the big message's lines (default 1000, 60 bytes each); --plain:
 no STARTTLS (the same dialogue in the clear, for measuring the cost of
@@ -37,7 +38,8 @@ import threading
 import time
 
 EHLO_PLAIN = b"250-localhost\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
-EHLO_TLS = b"250-localhost\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
+EHLO_TLS = (b"250-localhost\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-AUTH PLAIN\r\n"
+            b"250 8BITMIME\r\n")
 EHLO_TLS_NOPIPE = b"250-localhost\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"
 
 
@@ -71,6 +73,8 @@ def server(lsock, a, errors):
                 conn = ctx.wrap_socket(conn, server_side=True)
                 f = conn.makefile("rb")
                 tls = True
+            elif verb == b"AUTH":
+                conn.sendall(b"235 2.7.0 Authentication successful\r\n")
             elif verb == b"MAIL":
                 conn.sendall(b"250 2.1.0 Ok\r\n")
             elif verb == b"RCPT":
@@ -134,6 +138,10 @@ def client(a):
         f = s.makefile("rb")
     s.sendall(b"EHLO client.example\r\n")
     reply(f)
+    if a.scenario == "auth":
+        import base64
+        s.sendall(b"AUTH PLAIN " + base64.b64encode(b"\0user\0AUTH-SECRET-INSIDE-TLS") + b"\r\n")
+        reply(f)
     if a.scenario == "lose-rcpt":
         s.sendall(b"MAIL FROM:<a@example.com> SIZE=40\r\nRCPT TO:<b@example.com>\r\n"
                   b"RCPT TO:<lost@example.com>\r\n")
