@@ -9,7 +9,8 @@
  * - --session ID: other connections are followed by the reassembler but
  *   not analysed, reported or counted.
  * - Port 465 (implicit TLS): the session is listed as tls, not analysed
- *   (sc_smtp does this from the server port).
+ *   (sc_smtp does this from the server port), unless --tls-keylog has its
+ *   key; the same when the client's first bytes are a TLS ClientHello.
  * - --any-port: a connection to a port that is not an SMTP port becomes a
  *   session only when the server's first bytes read as a greeting
  *   ("220", or "554"/"421" refusing, then SP, "-" or CRLF). What the
