@@ -13,6 +13,7 @@
 #  10 openssl s_client, TLS 1.3 AES-128-GCM
 #  11 pipe-unadvertised: the EHLO inside TLS, not the one before, counts
 #  12 AUTH PLAIN inside TLS (no auth-plaintext, the credentials never shown)
+#  13 bad-cert: the client rejects the certificate, the handshake fails
 # Then tests/tls/check.py: every decrypted stream equals tshark's
 # `follow,tls` byte for byte (-o tls.keylog_file), the seeded violations are
 # found in the frames tshark shows for them, the clean sessions have no
@@ -78,6 +79,7 @@ session chacha13   --s-client TLS_CHACHA20_POLY1305_SHA256 --keyupdate
 session aes128-13  --s-client TLS_AES_128_GCM_SHA256
 session pipe13     --scenario pipe-unadvertised
 session auth13     --scenario auth
+session badcert13  --scenario bad-cert
 sleep 1
 kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null; tcpdump_pid=
 

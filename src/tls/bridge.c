@@ -7,8 +7,9 @@
  * (the 220 to STARTTLS, port 465, or a ClientHello as the client's first
  * bytes) and a key log was given, the stream bytes feed the connection's
  * record layer (sc_tls); until the keys are found they also reach the
- * session, which counts them as not analysed. Once found, only plaintext
- * reaches the session, as DATA events in the frame of the record that
+ * session, which counts them as not analysed. From the first plaintext
+ * record on (not from the keys: a handshake may still fail), only
+ * plaintext reaches the session, as DATA events in the frame of the record that
  * carried it, so every rule of the client and server machines applies
  * inside TLS. A record lost to a failed tag reaches the session as a gap
  * (it resynchronises at the next line); the TLS layer's notes become
@@ -30,6 +31,7 @@ struct sc_tls_bridge {
     sc_tls     *t;
     sc_smtp    *s;
     bool        c2s_seen, s2c_seen;
+    bool        live;       /* the session reads the plaintext */
     const char *dump_dir, *dump_name;
     bool        dump_failed;
 };
@@ -49,6 +51,18 @@ static void br_dump(sc_tls_bridge *b, sc_dir dir, const uint8_t *p, size_t n)
     }
 }
 
+/* The first plaintext: the session reads from here on. Not at the keys:
+ * a handshake that fails after the ServerHello leaves the session as
+ * encrypted and unread, not as a plaintext session that went silent. */
+static void br_live(sc_tls_bridge *b, uint64_t frame)
+{
+    if (b->live)
+        return;
+    b->live = true;
+    sc_smtp_tls_state(b->s, sc_tls_state_name(SC_TLS_DECRYPTED), sc_tls_version(b->t),
+                      sc_tls_cipher(b->t), true, frame);
+}
+
 static void br_data(void *ctx, sc_dir dir, const uint8_t *p, size_t n,
                     uint64_t frame, struct timeval ts)
 {
@@ -56,6 +70,7 @@ static void br_data(void *ctx, sc_dir dir, const uint8_t *p, size_t n,
     sc_flow_event ev = { .kind = SC_FLOW_DATA, .dir = dir, .data = p, .len = n,
                          .frame = frame, .ts = ts };
 
+    br_live(b, frame);
     br_dump(b, dir, p, n);
     sc_smtp_event(b->s, &ev);
 }
@@ -65,6 +80,7 @@ static void br_gap(void *ctx, sc_dir dir, uint64_t n, uint64_t frame, struct tim
     sc_tls_bridge *b = ctx;
     sc_flow_event ev = { .kind = SC_FLOW_GAP, .dir = dir, .gap = n, .frame = frame, .ts = ts };
 
+    br_live(b, frame);
     sc_smtp_event(b->s, &ev);
 }
 
@@ -73,8 +89,12 @@ static void br_state(void *ctx, sc_tls_state st, uint64_t frame, struct timeval 
     sc_tls_bridge *b = ctx;
 
     (void)ts;
+    if (st == SC_TLS_DECRYPTED)
+        st = SC_TLS_PENDING;          /* keys found: "decrypted" at br_live */
+    else
+        b->live = false;
     sc_smtp_tls_state(b->s, sc_tls_state_name(st), sc_tls_version(b->t), sc_tls_cipher(b->t),
-                      st == SC_TLS_DECRYPTED, frame);
+                      false, frame);
     if (st == SC_TLS_NO_KEY)
         sc_smtp_tls_note(b->s, SC_DIR_S2C, frame,
                          "TLS: the key log has no key for this session's client random; "
@@ -122,7 +142,7 @@ bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
     }
     switch (ev->kind) {
     case SC_FLOW_DATA:
-        if (sc_tls_get_state(b->t) != SC_TLS_DECRYPTED)
+        if (!b->live)
             sc_smtp_event(s, ev);          /* counted as not analysed */
         sc_tls_feed(b->t, ev->dir, ev->data, ev->len, ev->frame, ev->ts);
         return true;

@@ -19,6 +19,8 @@ STARTTLS, then EHLO again inside TLS. Scenarios (what happens inside TLS):
   pipe-unadvertised  the EHLO reply inside TLS drops PIPELINING (the one
                before TLS had it) and the client pipelines MAIL and RCPT
   auth         AUTH PLAIN inside TLS (the password: AUTH-SECRET-INSIDE-TLS)
+  bad-cert     the client does not trust the certificate: the handshake
+               fails after the ServerHello (an alert, then the close)
 Every MAIL carries SIZE=, which only the EHLO reply inside TLS lists.
 --lines: the big message's lines (default 1000, 60 bytes each); --plain:
 no STARTTLS (the same dialogue in the clear, for measuring the cost of
@@ -102,7 +104,8 @@ def server(lsock, a, errors):
         f.close()
         conn.close()
     except Exception as e:  # reported by the main thread
-        errors.append("server: %r" % e)
+        if a.scenario != "bad-cert":
+            errors.append("server: %r" % e)
 
 
 def reply(f):
@@ -124,6 +127,8 @@ def client(a):
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     if a.ciphers:
         ctx.set_ciphers(a.ciphers)
+    if a.scenario == "bad-cert":
+        ctx.verify_mode = ssl.CERT_REQUIRED     # and no CA: the handshake fails
     s = socket.create_connection(("127.0.0.1", a.port))
     if a.implicit:
         s = ctx.wrap_socket(s, server_hostname="localhost")
@@ -134,6 +139,14 @@ def client(a):
         reply(f)
         s.sendall(b"STARTTLS\r\n")
         reply(f)
+        if a.scenario == "bad-cert":
+            try:
+                ctx.wrap_socket(s, server_hostname="localhost")
+            except ssl.SSLError:
+                f.close()
+                s.close()
+                return
+            raise RuntimeError("the handshake did not fail")
         s = ctx.wrap_socket(s, server_hostname="localhost")
         f = s.makefile("rb")
     s.sendall(b"EHLO client.example\r\n")
