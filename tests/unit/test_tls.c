@@ -2,8 +2,11 @@
  * test_tls.c - the TLS layer's parts (src/tls/): the TLS 1.3 key schedule
  * against RFC 8448's trace, the key log reader (malformed lines skipped,
  * a file read on when it grew, a last line still being written), and the
- * record layer on hellos fed one byte at a time and on hostile headers.
- * The decryption itself is tested end to end by tests/tls.sh (tshark).
+ * record layer on hellos fed one byte at a time and on hostile headers,
+ * and the bridge into a session: a handshake that fails after the keys
+ * were found leaves the session encrypted and unread (no finding about a
+ * plaintext session that went silent). The decryption itself is tested
+ * end to end by tests/tls.sh (tshark).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,8 @@
 #include <unistd.h>
 
 #include "../../src/tls/tls_int.h"
+#include "config.h"
+#include "session.h"
 #include "tap.h"
 
 static void unhex(const char *s, uint8_t *out)
@@ -99,6 +104,8 @@ out:
     unlink(path);
 }
 
+static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t shn);
+
 static int nnotes, nstates, ndata;
 static sc_tls_state last;
 static void t_data(void *c, sc_dir d, const uint8_t *p, size_t n, uint64_t fr, struct timeval ts)
@@ -155,6 +162,68 @@ static void test_records(void)
     T_CHECK(sc_tls_is_client_hello(ch, sizeof ch) && !sc_tls_is_client_hello(sh, sizeof sh) &&
             !sc_tls_is_client_hello(http, sizeof http - 1), "a ClientHello is told from the rest");
     sc_keylog_free(kl);
+    test_bridge(ch, sizeof ch, sh, sizeof sh);
+}
+
+static unsigned bfind;
+static const char *bstate;
+static bool btls;
+static void b_finding(sc_sink *k, const sc_session_info *si, const sc_finding *f)
+{ (void)k; (void)si; (void)f; bfind++; }
+static void b_end(sc_sink *k, const sc_session_info *si)
+{ (void)k; bstate = si->tls_state; btls = si->tls; }
+
+static void b_event(sc_tls_bridge **b, sc_keylog *kl, sc_smtp *s, sc_flow_kind kind, sc_dir d,
+                    const void *p, size_t n, uint64_t frame)
+{
+    sc_flow_event ev = { .kind = kind, .dir = d, .data = p, .len = n, .frame = frame,
+                         .end = SC_END_CLOSED };
+    if (!sc_tls_bridge_event(b, kl, s, &ev, NULL, NULL))
+        sc_smtp_event(s, &ev);
+}
+
+static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t shn)
+{
+    char path[] = "/tmp/test_tls_bridge.XXXXXX", err[256];
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    static const char *const dialogue[][2] = {
+        { "S", "220 mx ESMTP\r\n" }, { "C", "EHLO c\r\n" },
+        { "S", "250-mx\r\n250 STARTTLS\r\n" }, { "C", "STARTTLS\r\n" },
+        { "S", "220 go ahead\r\n" },
+    };
+
+    if (!f)
+        return;
+    fputs("CLIENT_HANDSHAKE_TRAFFIC_SECRET 0909090909090909090909090909090909090909090909090909090909090909 " SEC "\n", f);
+    fputs("SERVER_HANDSHAKE_TRAFFIC_SECRET 0909090909090909090909090909090909090909090909090909090909090909 " SEC "\n", f);
+    fclose(f);
+    const char *files[1] = { path };
+    sc_keylog *kl = sc_keylog_open(files, 1, err, sizeof err);
+    sc_config cfg;
+    sc_conn conn = { .id = 1, .handshake_seen = true, .first_frame = 1 };
+    sc_sink sink = { .finding = b_finding, .session_end = b_end };
+    sc_tls_bridge *b = NULL;
+
+    conn.server.port = 25;
+    sc_config_defaults(&cfg);
+    sc_smtp *s = sc_smtp_new(&cfg, &conn, &sink, "bridge");
+    uint64_t fr = 1;
+    for (size_t i = 0; i < sizeof dialogue / sizeof dialogue[0]; i++)
+        b_event(&b, kl, s, SC_FLOW_DATA, dialogue[i][0][0] == 'C' ? SC_DIR_C2S : SC_DIR_S2C,
+                dialogue[i][1], strlen(dialogue[i][1]), fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, ch, chn, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, sh, shn, fr++);
+    b_event(&b, kl, s, SC_FLOW_FIN, SC_DIR_C2S, NULL, 0, fr++);   /* the client gives up */
+    b_event(&b, kl, s, SC_FLOW_FIN, SC_DIR_S2C, NULL, 0, fr++);
+    b_event(&b, kl, s, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, fr++);
+    T_CHECK(bstate && strcmp(bstate, "handshake") == 0 && btls && bfind == 0,
+            "keys found, no record of data: encrypted, unread, no finding (%s, %u)",
+            bstate ? bstate : "-", bfind);
+    sc_tls_bridge_free(b);
+    sc_smtp_free(s);
+    sc_keylog_free(kl);
+    unlink(path);
 }
 
 int main(void)
