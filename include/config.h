@@ -14,6 +14,7 @@ typedef enum sc_output_mode { SC_OUT_TEXT, SC_OUT_JSON, SC_OUT_TUI } sc_output_m
 typedef enum sc_profile { SC_PROFILE_RFC5321, SC_PROFILE_RFC821 } sc_profile;
 
 #define SC_PORTS_MAX 64
+#define SC_TLS_KEYLOGS_MAX 16
 /* --max-findings default: enough to show how a rule fires and whether it
  * is one mistake or a pattern; the rest of a flood is counted. */
 #define SC_MAX_FINDINGS_DEFAULT 10
@@ -42,6 +43,8 @@ typedef struct sc_config {
     sc_severity    fail_on;        /* --fail-on, default error */
     uint32_t       max_findings;   /* --max-findings: per rule and session,
                                       reported one by one; 0 = no cap */
+    const char   **tls_keylogs;    /* --tls-keylog FILE (repeatable) */
+    size_t         ntls_keylogs;
 
     /* output */
     sc_output_mode mode;

@@ -11,6 +11,8 @@
 #ifndef SC_RECORD_H
 #define SC_RECORD_H
 
+#include <string.h>
+
 #include "sc_types.h"
 #include "rules.h"
 
@@ -121,7 +123,15 @@ typedef struct sc_session_info {
     uint64_t        c2s_after_server_fin; /* client bytes after the server's FIN
                                              (half-close-while-sending) */
     bool            handshake_seen;
-    bool            tls;           /* STARTTLS succeeded or implicit TLS port */
+    bool            tls;           /* the rest of the session is encrypted and
+                                      not analysed (STARTTLS, implicit TLS),
+                                      unless --tls-keylog decrypts it */
+    /* --tls-keylog: NULL without TLS or without the option; else the
+     * state (include/tls.h, sc_tls_state_name: "decrypted", "no-key",
+     * "failed", ...), the version and suite when the ServerHello was read,
+     * and the notes (records that failed their tag, ...) */
+    const char     *tls_state, *tls_version, *tls_cipher;
+    uint64_t        tls_notes;
     size_t          next;          /* EHLO keywords kept */
     const sc_bytes *extensions;    /* each as the server sent it: "SIZE 10240000" */
     sc_close_by     close_by;
@@ -147,7 +157,23 @@ typedef struct sc_totals {
     uint64_t received, dropped_kernel, dropped_iface;
     uint64_t by_rule[SC_RULE_COUNT];
     uint64_t by_severity[3];
+    /* --tls-keylog: sessions that went into TLS, those decrypted, those
+     * the key log had no key for (keylog: the option was given) */
+    bool     keylog;
+    uint64_t tls_encrypted, tls_decrypted, tls_no_key;
 } sc_totals;
+
+/* A session's part of the TLS totals, at its end. */
+static inline void sc_totals_count_tls(sc_totals *t, const sc_session_info *si)
+{
+    if (!si->tls && !si->tls_state)
+        return;
+    t->tls_encrypted++;
+    if (si->tls_state && !si->tls)
+        t->tls_decrypted++;
+    else if (si->tls_state && strcmp(si->tls_state, "no-key") == 0)
+        t->tls_no_key++;
+}
 
 /* An output. Any callback may be NULL. A line callback may read only the
  * id and capture_file of the session info (a transcript line belongs to

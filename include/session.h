@@ -43,6 +43,19 @@ typedef struct sc_fanout {
 void sc_fanout_init(sc_fanout *f, sc_sink **sinks, size_t nsinks);
 void sc_fanout_finish(sc_fanout *f);
 
+/* TLS decryption (src/tls/bridge.c drives these; smtp_tls.c). */
+/* True once the session is in TLS (STARTTLS's 220, implicit TLS). */
+bool sc_smtp_tls_started(const sc_smtp *s);
+/* The client's first bytes are a ClientHello: implicit TLS on any port. */
+void sc_smtp_tls_implicit(sc_smtp *s, uint64_t frame);
+/* The TLS state (a name from sc_tls_state_name, kept as a pointer);
+ * decrypted: the records open and the plaintext follows as DATA events;
+ * false after true: decryption stopped, the rest is counted. */
+void sc_smtp_tls_state(sc_smtp *s, const char *state, const char *version,
+                       const char *cipher, bool decrypted, uint64_t frame);
+/* A note of the TLS layer, as a transcript line at frame. */
+void sc_smtp_tls_note(sc_smtp *s, sc_dir dir, uint64_t frame, const char *msg);
+
 typedef struct sc_analyzer sc_analyzer;
 
 sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsinks);

@@ -22,7 +22,7 @@ mkdir -p "$tmp/seed"
 CORPUS=/nonexistent tests/fuzz/seed.sh "$tmp/seed" >/dev/null 2>&1 ||
     echo "FAIL: fuzz_regress: seed corpora cannot be built"
 
-for t in fuzz_safeprint fuzz_session fuzz_pcap; do
+for t in fuzz_safeprint fuzz_session fuzz_pcap fuzz_tls; do
     prog=build/san/fuzz/replay-$t
     for f in tests/fuzz/regress/$t/* "$tmp/seed/$t"/*; do
         [ -f "$f" ] || continue

@@ -30,7 +30,7 @@ fi
 mkdir -p "$tmp/fuzz"
 CORPUS=${CORPUS:-../shared/corpus} tests/fuzz/seed.sh "$tmp/fuzz/corpus" >/dev/null 2>&1 ||
     echo "FAIL: fuzz_short: seed corpora cannot be built"
-for t in fuzz_safeprint fuzz_session fuzz_pcap; do
+for t in fuzz_safeprint fuzz_session fuzz_pcap fuzz_tls; do
     ln -s "$PWD/build/fuzz/$t" "$tmp/fuzz/$t"
     if FUZZ_SECONDS=$secs tests/fuzz/run.sh "$tmp/fuzz" "$t" >"$tmp/$t.out" 2>&1; then
         echo "PASS: fuzz_short: $(cat "$tmp/$t.out")"

@@ -12,7 +12,8 @@
 #                          AUTH goes to aiosmtpd)
 #   clients: swaks (plain, pipelined, STARTTLS, AUTH over TLS, a 5 MB
 #            message), python3 smtplib (several transactions and an RSET
-#            in one session) and a python3 socket client for BDAT, which
+#            in one session; STARTTLS with TLS 1.3 and 1.2 writing its
+#            key log, for --tls-keylog) and a python3 socket client for BDAT, which
 #            none of them speaks (RFC 3030 chunks to postfix's CHUNKING:
 #            two chunks, a chunk holding <CRLF>.<CRLF>, a pipelined
 #            MAIL/RCPT/BDAT LAST)
@@ -221,6 +222,25 @@ for _ in range(3):
     expect(reply(), b"250")
 cmd(b"QUIT", b"221")
 EOF
+# STARTTLS with the client's key log (--tls-keylog below): TLS 1.3, and
+# TLS 1.2 forced by the client
+for v in 13 12; do
+    run "postfix-keylog-tls$v" python3 - "$work/keys-tls$v.log" "$v" <<'EOF'
+import smtplib, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.keylog_filename = sys.argv[1]
+if sys.argv[2] == "12":
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+s = smtplib.SMTP("127.0.0.1", 25, local_hostname="client.smtpscope.test", timeout=30)
+s.starttls(context=ctx)
+s.ehlo()
+s.sendmail("sender@localhost", ["rcpt@localhost", "other@localhost"],
+           "Subject: inside TLS 1.%s\r\n\r\nbody\r\n.line starting with a dot\r\n" % sys.argv[2][1])
+s.quit()
+EOF
+done
 run aiosmtpd-plain     "${S[@]}" --port 8025
 run aiosmtpd-pipelined "${S[@]}" --port 8025 --pipeline
 run aiosmtpd-auth-tls  "${S[@]}" --port 8025 --tls --auth PLAIN --auth-user tester --auth-password not-a-secret
@@ -248,7 +268,7 @@ def check(c, what):
 check(rc in (0, 1), "smtpscope exit status %d" % rc)
 check(len(sess) == want, "%d sessions analysed (%d run)" % (len(sess), want))
 tls = sum(1 for s in sess if s.get("tls"))
-check(tls == 2, "%d sessions marked tls (2 STARTTLS sessions run)" % tls)
+check(tls == 4, "%d sessions marked tls (4 STARTTLS sessions run)" % tls)
 txn = sum(s.get("transactions_total", 0) for s in sess)
 check(txn >= 10, "%d transactions seen" % txn)
 bdat = [s for s in sess if "CHUNKING" in [e.split(" ")[0] for e in s.get("extensions", [])]
@@ -268,6 +288,47 @@ for s in sess:
     print("  session %s %s -> %s tls=%s transactions=%d close=%s" % (
         s["id"], s["client"], s["server"], s.get("tls"), s.get("transactions_total", 0),
         json.dumps(s.get("close"))))
+sys.exit(0 if ok else 1)
+EOF
+
+# ---- the key-logged STARTTLS sessions decrypted: postfix's replies read,
+# no finding of warning or error, the plaintext equal to tshark's
+"$SMTPSCOPE" --json -q -p 25,8025 -r "$cap" --tls-keylog "$work/keys-tls13.log" \
+    --tls-keylog "$work/keys-tls12.log" --write-streams "$work" >"$work/tls.json" 2>"$work/tls.err"
+python3 - "$work" "$cap" <<'EOF' || fail=1
+import json, os, re, subprocess, sys
+work, cap = sys.argv[1], sys.argv[2]
+objs = [json.loads(l) for l in open(os.path.join(work, "tls.json")) if l.strip()]
+dec = [o for o in objs if o["type"] == "session" and o.get("tls_decryption", {}).get("state") == "decrypted"]
+bad = [f["rule"] for f in objs if f["type"] == "finding" and f["severity"] in ("warning", "error")]
+ok = True
+def check(c, what):
+    global ok
+    print(("PASS: realmail: %s" if c else "FAIL: realmail: %s") % what)
+    ok = ok and c
+check(sorted(s["tls_decryption"]["version"] for s in dec) == ["TLS 1.2", "TLS 1.3"],
+      "postfix STARTTLS decrypted with the client's key log (TLS 1.3 and 1.2)")
+check(all(s.get("transactions_total") == 1 and s["transactions"][0]["result"] == "accepted" for s in dec),
+      "the decrypted sessions: postfix accepted the message inside TLS")
+check(not bad and not open(os.path.join(work, "tls.err")).read(),
+      "decrypted: no warning or error finding (%s)" % bad)
+keys = os.path.join(work, "keys-all.log")
+with open(keys, "w") as out:
+    for v in ("13", "12"):
+        out.write(open(os.path.join(work, "keys-tls%s.log" % v)).read())
+for s in dec:
+    out = subprocess.run(["tshark", "-r", cap, "-o", "tls.keylog_file:" + keys, "-q", "-z",
+                          "follow,tls,raw,%d" % (s["id"] - 1)], capture_output=True, text=True).stdout
+    m = re.search(r"^Node 0: .*:(\d+)$", out, re.M)
+    nodes = [bytearray(), bytearray()]
+    for line in out.split("Node 1:", 1)[-1].split("\n")[1:]:
+        if line.strip() and not line.startswith("===="):
+            nodes[line.startswith("\t")] += bytes.fromhex(line.strip())
+    c2s, s2c = (nodes[1], nodes[0]) if m and m.group(1) == "25" else (nodes[0], nodes[1])
+    mine = [open(os.path.join(work, "session-%d.%s.tls" % (s["id"], d)), "rb").read()
+            for d in ("c2s", "s2c")]
+    check(len(c2s) > 0 and mine == [bytes(c2s), bytes(s2c)],
+          "session %d (%s): plaintext equals tshark follow,tls" % (s["id"], s["tls_decryption"]["version"]))
 sys.exit(0 if ok else 1)
 EOF
 

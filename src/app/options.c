@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "options.h"
@@ -26,7 +27,7 @@ enum {
     OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT,
-    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS
+    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG
 };
 
 static const struct option long_options[] = {
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
     { "ladder",        no_argument,       NULL, OPT_LADDER },
     { "write-streams", required_argument, NULL, OPT_WRITE_STREAMS },
     { "any-port",      no_argument,       NULL, OPT_ANY_PORT },
+    { "tls-keylog",    required_argument, NULL, OPT_TLS_KEYLOG },
     { "color",         required_argument, NULL, OPT_COLOR },
     { "colour",        required_argument, NULL, OPT_COLOR },
     { "idle-timeout",  required_argument, NULL, OPT_IDLE },
@@ -235,6 +237,16 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         case OPT_LADDER: cfg->ladder = true; break;
         case OPT_WRITE_STREAMS: cfg->write_streams = optarg; break;
         case OPT_ANY_PORT: cfg->any_port = true; break;
+        case OPT_TLS_KEYLOG: {
+            static const char *keylogs[SC_TLS_KEYLOGS_MAX];
+            if (cfg->ntls_keylogs == SC_TLS_KEYLOGS_MAX)
+                FAIL("--tls-keylog: at most %d files", SC_TLS_KEYLOGS_MAX);
+            if (access(optarg, R_OK) < 0)
+                FAIL("--tls-keylog %s: %s", optarg, strerror(errno));
+            keylogs[cfg->ntls_keylogs++] = optarg;
+            cfg->tls_keylogs = keylogs;
+            break;
+        }
         case OPT_COLOR:
             if (strcmp(optarg, "auto") == 0) cfg->color = -1;
             else if (strcmp(optarg, "always") == 0) cfg->color = 1;
@@ -328,6 +340,8 @@ void sc_options_usage(FILE *fp)
 "  --profile P         rfc5321 (default) or rfc821 (legacy: some rules info)\n"
 "  --disable RULES     comma-separated rule ids (or all) not to report\n"
 "  --enable RULES      rule ids to report again\n"
+"  --tls-keylog FILE   decrypt STARTTLS and implicit TLS with this NSS key\n"
+"                      log (SSLKEYLOGFILE); may be repeated\n"
 "output:\n"
 "  --json              JSON Lines instead of the text report\n"
 "  --tui               the interactive ncurses timeline\n"

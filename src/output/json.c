@@ -162,7 +162,20 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     fprintf(o, ",\"bytes\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64 "}",
             info->bytes_c2s, info->bytes_s2c);
     fprintf(o, ",\"handshake\":%s,\"tls\":%s", info->handshake_seen ? "true" : "false",
-            info->tls ? "true" : "false");
+            info->tls || info->tls_state ? "true" : "false");
+    if (info->tls_state) {      /* --tls-keylog */
+        fputs(",\"tls_decryption\":{\"state\":", o);
+        sc_json_fputstr(o, info->tls_state);
+        if (info->tls_version) {
+            fputs(",\"version\":", o);
+            sc_json_fputstr(o, info->tls_version);
+        }
+        if (info->tls_cipher) {
+            fputs(",\"cipher\":", o);
+            sc_json_fputstr(o, info->tls_cipher);
+        }
+        fprintf(o, ",\"notes\":%" PRIu64 "}", info->tls_notes);
+    }
     json_key(o, "extensions");
     putc('[', o);
     for (size_t i = 0; info->extensions && i < info->next; i++) {
@@ -211,6 +224,9 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     fprintf(o, "},\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
             ",\"info\":%" PRIu64 "},\"dropped\":%" PRIu64, t->by_severity[SC_SEV_ERROR],
             t->by_severity[SC_SEV_WARNING], t->by_severity[SC_SEV_INFO], t->dropped);
+    if (t->keylog)              /* --tls-keylog */
+        fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
+                ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
         json_key(o, "live");
         fputs("{\"interface\":", o);

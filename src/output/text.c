@@ -210,6 +210,10 @@ static void text_totals(text_sink *t, const sc_totals *tot)
                 tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
                 t->shown, tot->dropped,
                 t->color ? "\033[0m" : "");
+    if (tot->keylog)            /* --tls-keylog */
+        fprintf(o, "tls: %" PRIu64 " session%s encrypted, %" PRIu64 " decrypted, %" PRIu64
+                " without a key in the key log\n", tot->tls_encrypted,
+                tot->tls_encrypted == 1 ? "" : "s", tot->tls_decrypted, tot->tls_no_key);
     if (nf == 0) {
         fprintf(o, "findings: none\n");
         return;

@@ -294,8 +294,12 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
                         strlen(info->close_after));
         sc_chain_printf(sp, h, " after %s", esc);
     }
-    sc_chain_printf(sp, h, "  tls: %s%s", info->tls ? "yes" : "no",
-                    info->handshake_seen ? "" : "  mid-stream");
+    sc_chain_printf(sp, h, "  tls: %s", info->tls || info->tls_state ? "yes" : "no");
+    if (info->tls_state)        /* --tls-keylog */
+        sc_chain_printf(sp, h, " (%s%s%s%s%s)", info->tls_state,
+                        info->tls_version ? ", " : "", info->tls_version ? info->tls_version : "",
+                        info->tls_cipher ? " " : "", info->tls_cipher ? info->tls_cipher : "");
+    sc_chain_printf(sp, h, "%s", info->handshake_seen ? "" : "  mid-stream");
     sc_chain_printf(sp, h, "  findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
                     info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
                     info->findings[SC_SEV_INFO]);

@@ -8,7 +8,8 @@
  * - --session ID: other connections are followed by the reassembler but
  *   not analysed, reported or counted.
  * - Port 465 (implicit TLS): the session is listed as tls, not analysed
- *   (sc_smtp does this from the server port).
+ *   (sc_smtp does this from the server port), unless --tls-keylog has its
+ *   key; the same when the client's first bytes are a TLS ClientHello.
  * - --any-port: a connection to a port that is not an SMTP port becomes a
  *   session only when the server's first bytes read as a greeting
  *   ("220", or "554"/"421" refusing, then SP, "-" or CRLF). What the
@@ -18,11 +19,18 @@
  *   that a client talking first (pregreeting) is seen on any port; bytes
  *   beyond the bound reach the session as a gap. A connection whose server
  *   answers with something else is dropped with its look-behind.
+ * - TLS: every event goes through the connection's TLS bridge
+ *   (src/tls/bridge.c) before the session: with --tls-keylog the records
+ *   after STARTTLS (or of implicit TLS) become plaintext events. The key
+ *   log is read once here; --write-streams DIR also receives the
+ *   plaintext (session-ID.c2s.tls, .s2c.tls).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "session.h"
+#include "tls.h"
 
 typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
 
@@ -60,6 +68,8 @@ typedef struct an_conn {
     unsigned  nearly;          /* FIN/RST events before the first bytes */
     sc_flow_event early[AN_EARLY_MAX];
     an_lookbehind *lb;         /* --any-port, until the server speaks */
+    sc_tls_bridge *tls;        /* at the first event of the session */
+    char           name[48];   /* --write-streams name, for the plaintext */
 } an_conn;
 
 struct sc_analyzer {
@@ -67,6 +77,7 @@ struct sc_analyzer {
     sc_fanout        fan;       /* the outputs and the totals */
     const char      *file;
     sc_flow_handler  h;
+    sc_keylog       *keylog;       /* --tls-keylog */
 };
 
 /* ---- the flow handler ---- */
@@ -163,6 +174,21 @@ static void an_lookbehind_replay(sc_analyzer *a, sc_conn *conn, an_conn *ac)
     ac->lb = NULL;
 }
 
+/* The TLS layer between the stream and the session: true when it took
+ * the event (see include/tls.h). */
+static bool an_tls(sc_analyzer *a, const sc_conn *conn, an_conn *ac, const sc_flow_event *ev)
+{
+    if (!ac->tls && a->cfg->write_streams) {
+        if (a->cfg->nfiles > 1)
+            snprintf(ac->name, sizeof ac->name, "%llu-session-%llu",
+                     (unsigned long long)a->fan.totals.files, (unsigned long long)conn->id);
+        else
+            snprintf(ac->name, sizeof ac->name, "session-%llu", (unsigned long long)conn->id);
+    }
+    return sc_tls_bridge_event(&ac->tls, a->keylog, ac->s, ev, a->cfg->write_streams,
+                               ac->name);
+}
+
 static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
 {
     sc_analyzer *a = ctx;
@@ -196,9 +222,10 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
     if (ac->state == AN_WAIT_GREETING && ev->kind != SC_FLOW_CLOSE &&
         ev->kind != SC_FLOW_DATA)
         ac->state = AN_SKIP;     /* closed or broken before any greeting */
-    if (ac->s)
+    if (ac->s && !an_tls(a, conn, ac, ev))
         sc_smtp_event(ac->s, ev);
     if (ev->kind == SC_FLOW_CLOSE) {
+        sc_tls_bridge_free(ac->tls);
         if (ac->s)
             sc_smtp_free(ac->s);
         free(ac->lb);
@@ -235,6 +262,13 @@ sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsink
     sc_fanout_init(&a->fan, sinks, nsinks);
     a->h = (sc_flow_handler){ .open = an_open, .event = an_event,
                               .packet = an_packet, .ctx = a };
+    if (cfg->ntls_keylogs) {
+        char err[512];
+        a->fan.totals.keylog = true;
+        a->keylog = sc_keylog_open(cfg->tls_keylogs, cfg->ntls_keylogs, err, sizeof err);
+        if (!a->keylog)
+            fprintf(stderr, "smtpscope: %s: TLS is not decrypted\n", err);
+    }
     return a;
 }
 
@@ -279,5 +313,7 @@ void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)
 
 void sc_analyzer_free(sc_analyzer *a)
 {
+    if (a)
+        sc_keylog_free(a->keylog);
     free(a);
 }

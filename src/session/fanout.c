@@ -47,6 +47,7 @@ static void fan_end(sc_sink *k, const sc_session_info *si)
 {
     sc_fanout *f = k->priv;
 
+    sc_totals_count_tls(&f->totals, si);
     for (size_t i = 0; i < f->nsinks; i++)
         if (f->sinks[i]->session_end)
             f->sinks[i]->session_end(f->sinks[i], si);

@@ -8,6 +8,8 @@
  *   smtp_ext.c       EHLO keywords and the use of extensions
  *   smtp_starttls.c  STARTTLS and the plaintext injected before its 220
  *   smtp_auth.c      AUTH and the credentials it carries
+ *   smtp_tls.c       decrypted TLS (--tls-keylog): what src/tls/ tells the
+ *                    session when records open or stop opening
  *   smtp_lines.c     the form of every line (length, line endings)
  *   smtp_content.c   DATA/BDAT message content
  *   smtp_smuggle.c   ambiguous end-of-data and the smuggling shadow

@@ -139,7 +139,10 @@ void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end)
 {
     size_t n = s->info.nredact;
 
-    if (end <= start)
+    /* Decrypted TLS: the offsets are the plaintext's, the capture carries
+     * ciphertext, which shows nothing (and whose secrets the evidence
+     * does not carry): nothing to mask there. */
+    if (end <= start || (s->info.tls_state && !s->info.tls))
         return;
     if (n > 0 && s->txn.redact[n - 1].dir == dir && s->txn.redact[n - 1].end == start) {
         s->txn.redact[n - 1].end = end;

@@ -48,6 +48,12 @@ void sc_server_set_tls(sc_server *s)
     s->tls = true;
 }
 
+void sc_server_clear_tls(sc_server *s)
+{
+    s->tls = false;
+    s->tls_octets = 0;
+}
+
 bool sc_server_partial(const sc_server *s)
 {
     return s->in_line || s->in_reply;

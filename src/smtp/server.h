@@ -80,6 +80,8 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame);
 void sc_server_gap(sc_server *s, uint64_t n);
 void sc_server_resync(sc_server *s);
 void sc_server_set_tls(sc_server *s);
+/* The TLS records were decrypted: replies are read again (plaintext). */
+void sc_server_clear_tls(sc_server *s);
 bool sc_server_partial(const sc_server *s);
 
 /* Parses one reply line (exposed for tests). */

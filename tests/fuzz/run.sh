@@ -32,6 +32,7 @@ maxlen() {
         fuzz_session:*)         echo 8192 ;;
         fuzz_pcap:campaign)     echo 8192 ;;
         fuzz_pcap:*)            echo 262144 ;;
+        fuzz_tls:*)             echo 8192 ;;
         *) return 1 ;;
     esac
 }

@@ -1,0 +1,128 @@
+/*
+ * tls.h - SMTP inside TLS (STARTTLS, implicit TLS) decrypted with an NSS
+ * key log, so that the client and server machines read the plaintext.
+ *
+ * Three parts (src/tls/):
+ * - sc_keylog: the key log files (--tls-keylog, NSS format: CLIENT_RANDOM
+ *   for TLS 1.2, the handshake and application traffic secrets for TLS
+ *   1.3), looked up by client random; a file that grew since it was read
+ *   is read on (a live MTA appends while smtpscope sniffs).
+ * - sc_tls: one connection's TLS record layer, both directions: records
+ *   parsed across TCP segments, the hellos read for the randoms, version
+ *   and cipher suite, keys derived (TLS 1.3 HKDF-Expand-Label, TLS 1.2
+ *   TLS1-PRF) and records opened (AES-GCM, ChaCha20-Poly1305). Plaintext
+ *   leaves through callbacks, each chunk with the frame of the packet that
+ *   completed its record. Buffers are bounded (one record per direction).
+ * - the bridge between the reassembler's events and an sc_smtp session
+ *   (sc_tls_bridge_event), which the analyser calls for every event.
+ *
+ * Crypto is OpenSSL's libcrypto (EVP AEAD ciphers, EVP_KDF HKDF and
+ * TLS1-PRF).
+ */
+#ifndef SC_TLS_H
+#define SC_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "sc_types.h"
+
+/* ---- key log ---- */
+
+typedef enum sc_kl_label {
+    SC_KL_MASTER,      /* CLIENT_RANDOM: TLS 1.2 master secret (48 bytes) */
+    SC_KL_CHS,         /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
+    SC_KL_SHS,         /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
+    SC_KL_CTS0,        /* CLIENT_TRAFFIC_SECRET_0 */
+    SC_KL_STS0,        /* SERVER_TRAFFIC_SECRET_0 */
+    SC_KL_COUNT
+} sc_kl_label;
+
+#define SC_TLS_SECRET_MAX 64
+
+typedef struct sc_keylog sc_keylog;
+
+/* Reads every file (n of them). NULL with a reason in err when one cannot
+ * be opened. Lines that are not key log lines are skipped (comments,
+ * labels not used here). */
+sc_keylog *sc_keylog_open(const char *const *files, size_t n, char *err, size_t errlen);
+/* The secret for client_random and label, or NULL (*len set when found).
+ * On a miss the files are read on from where they ended, once. The
+ * pointer is valid until the next lookup. */
+const uint8_t *sc_keylog_find(sc_keylog *kl, const uint8_t client_random[32],
+                              sc_kl_label label, size_t *len);
+size_t sc_keylog_count(const sc_keylog *kl);   /* client randoms known */
+void sc_keylog_free(sc_keylog *kl);
+
+/* ---- one connection's TLS ---- */
+
+typedef enum sc_tls_state {
+    SC_TLS_NONE = 0,        /* no TLS in the session */
+    SC_TLS_OPAQUE,          /* TLS, no --tls-keylog given */
+    SC_TLS_PENDING,         /* TLS, the handshake is being read */
+    SC_TLS_DECRYPTED,       /* the keys were found, records open */
+    SC_TLS_NO_KEY,          /* the key log has no key for this client random */
+    SC_TLS_UNSUPPORTED,     /* version or cipher suite not decrypted here */
+    SC_TLS_FAILED           /* records stopped opening (wrong key, not TLS) */
+} sc_tls_state;
+
+/* "decrypted", "no-key", ... for JSON and the header. */
+const char *sc_tls_state_name(sc_tls_state st);
+
+typedef struct sc_tls_ops {
+    /* Plaintext application data of dir, carried by the record that frame
+     * completed. */
+    void (*data)(void *ctx, sc_dir dir, const uint8_t *p, size_t n,
+                 uint64_t frame, struct timeval ts);
+    /* A record of dir whose plaintext is lost (it failed its tag): n
+     * bytes of ciphertext. */
+    void (*gap)(void *ctx, sc_dir dir, uint64_t n, uint64_t frame, struct timeval ts);
+    /* The state changed (to DECRYPTED, NO_KEY, UNSUPPORTED or FAILED). */
+    void (*state)(void *ctx, sc_tls_state st, uint64_t frame, struct timeval ts);
+    /* Something the reader should know, with its frame (a record that
+     * failed its tag, a malformed record). */
+    void (*note)(void *ctx, sc_dir dir, uint64_t frame, struct timeval ts, const char *msg);
+} sc_tls_ops;
+
+typedef struct sc_tls sc_tls;
+
+sc_tls *sc_tls_new(sc_keylog *kl, const sc_tls_ops *ops, void *ctx);
+/* Stream bytes of dir (in order), from the packet numbered frame. */
+void sc_tls_feed(sc_tls *t, sc_dir dir, const uint8_t *p, size_t n,
+                 uint64_t frame, struct timeval ts);
+/* Bytes of dir missing from the capture: decryption stops. */
+void sc_tls_gap(sc_tls *t, sc_dir dir, uint64_t n, uint64_t frame, struct timeval ts);
+sc_tls_state sc_tls_get_state(const sc_tls *t);
+/* "TLS 1.3", "TLS 1.2" (NULL before the ServerHello). */
+const char *sc_tls_version(const sc_tls *t);
+/* IANA name of the suite ("TLS_AES_128_GCM_SHA256"), NULL before. */
+const char *sc_tls_cipher(const sc_tls *t);
+uint16_t sc_tls_cipher_id(const sc_tls *t);
+void sc_tls_free(sc_tls *t);
+
+/* True when p (n >= 6 bytes) starts a TLS handshake record holding a
+ * ClientHello: implicit TLS on a port that is not 465. */
+bool sc_tls_is_client_hello(const uint8_t *p, size_t n);
+
+/* ---- the bridge between the reassembler and a session ---- */
+
+typedef struct sc_smtp sc_smtp;
+typedef struct sc_flow_event sc_flow_event;
+typedef struct sc_tls_bridge sc_tls_bridge;
+
+/* Every event of a session's connection, before the session sees it
+ * (*bp starts NULL and is allocated at the first event). Returns true
+ * when the event was consumed: its bytes were TLS records, whose
+ * plaintext has gone to the session as DATA events (each with the frame
+ * that completed its record); false: give the event to the session.
+ * kl NULL (no --tls-keylog): only implicit TLS is recognised (a
+ * ClientHello as the client's first bytes). dump_dir, when not NULL:
+ * the plaintext is also appended to dump_dir/NAME.c2s.tls and .s2c.tls
+ * (NAME as --write-streams names the session). */
+bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
+                         const sc_flow_event *ev, const char *dump_dir,
+                         const char *dump_name);
+void sc_tls_bridge_free(sc_tls_bridge *b);
+
+#endif

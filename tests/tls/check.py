@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""tests/tls/check.py - the checks of tests/tls.sh on the capture it made.
+
+    check.py SMTPSCOPE WORKDIR PORT PORT2 N
+
+WORKDIR holds cap.pcap and k1.log .. kN.log (one key log per session, in
+session order); PORT carries STARTTLS, PORT2 implicit TLS. tshark with the
+key logs is the oracle for the plaintext and for the frames.
+Prints PASS:/FAIL: lines.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+smtpscope, work, port, port2, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+cap = os.path.join(work, "cap.pcap")
+keys = [os.path.join(work, "k%d.log" % i) for i in range(1, n + 1)]
+allkeys = os.path.join(work, "all.log")
+with open(allkeys, "w") as out:
+    for k in keys:
+        out.write(open(k).read())
+failed = False
+
+TLS12 = {2, 3, 7}
+CLEAN = {1, 2, 3, 4, 5, 9, 10, 12}
+SUITE = {3: "CHACHA20", 9: "TLS_CHACHA20_POLY1305_SHA256", 10: "TLS_AES_128_GCM_SHA256"}
+
+
+def check(cond, name, detail=""):
+    global failed
+    if cond:
+        print("PASS: tls: %s" % name)
+    else:
+        failed = True
+        print("FAIL: tls: %s%s" % (name, ": " + detail if detail else ""))
+
+
+def smtpscope_run(capfile, keylogs, extra=(), json_out=True):
+    args = [smtpscope, "-q", "-p", "%s,%s" % (port, port2), "-r", capfile]
+    if json_out:
+        args.append("--json")
+    for k in keylogs:
+        args += ["--tls-keylog", k]
+    args += list(extra)
+    r = subprocess.run(args, capture_output=True)
+    if r.returncode not in (0, 1) or r.stderr:
+        check(False, "smtpscope %s" % " ".join(args[1:]),
+              "exit %d, stderr %s" % (r.returncode, r.stderr[-400:]))
+    return r.stdout.decode("utf-8", "replace")
+
+
+def parse(out):
+    objs = [json.loads(l) for l in out.splitlines() if l.strip()]
+    sessions = {o["id"]: o for o in objs if o["type"] == "session"}
+    findings = [o for o in objs if o["type"] == "finding"]
+    summary = [o for o in objs if o["type"] == "summary"][-1]
+    return sessions, findings, summary
+
+
+def serious(findings, sid=None):
+    return [f["rule"] for f in findings if f["severity"] in ("warning", "error")
+            and (sid is None or f["session"] == sid)]
+
+
+def tshark(*args, keylog=allkeys):
+    base = ["tshark", "-r", cap, "-o", "tls.keylog_file:" + keylog,
+            "-d", "tcp.port==%s,smtp" % port, "-d", "tcp.port==%s,tls" % port2]
+    return subprocess.run(base + list(args), capture_output=True, text=True).stdout
+
+
+def follow(stream):
+    """tshark's follow,tls: (client bytes, server bytes)."""
+    out = tshark("-q", "-z", "follow,tls,raw,%d" % stream)
+    node0, node1 = bytearray(), bytearray()
+    m = re.search(r"^Node 0: .*:(\d+)$", out, re.M)
+    body = out.split("Node 1:", 1)[-1].split("\n", 1)[-1]
+    for line in body.splitlines():
+        if line.startswith("====") or not line.strip():
+            continue
+        if line.startswith("\t"):
+            node1 += bytes.fromhex(line.strip())
+        else:
+            node0 += bytes.fromhex(line.strip())
+    # node 0 is the endpoint whose decrypted bytes came first
+    if m and m.group(1) in (port, port2):
+        return bytes(node1), bytes(node0)
+    return bytes(node0), bytes(node1)
+
+
+def frames(stream, filt):
+    out = tshark("-Y", "tcp.stream==%d && (%s)" % (stream, filt), "-T", "fields", "-e", "frame.number")
+    return [int(x) for x in out.split()]
+
+
+def read(path):
+    try:
+        return open(path, "rb").read()
+    except FileNotFoundError:
+        return b""
+
+
+# ---- all keys: every session decrypted, streams equal tshark's
+streams = os.path.join(work, "streams")
+os.makedirs(streams, exist_ok=True)
+sessions, findings, summary = parse(smtpscope_run(cap, keys, ["--write-streams", streams]))
+check(len(sessions) == n, "%d sessions" % n, "got %d" % len(sessions))
+HANDSHAKE_FAILS = {13}
+for sid in range(1, n + 1):
+    if sid in HANDSHAKE_FAILS:
+        continue
+    s = sessions.get(sid, {})
+    d = s.get("tls_decryption", {})
+    want = "TLS 1.2" if sid in TLS12 else "TLS 1.3"
+    check(d.get("state") == "decrypted" and d.get("version") == want,
+          "session %d decrypted (%s)" % (sid, want), json.dumps(d))
+    c2s, s2c = follow(sid - 1)
+    mine_c = read(os.path.join(streams, "session-%d.c2s.tls" % sid))
+    mine_s = read(os.path.join(streams, "session-%d.s2c.tls" % sid))
+    check(len(c2s) > 0 and mine_c == c2s and mine_s == s2c,
+          "session %d plaintext equals tshark follow,tls (%d + %d bytes)" % (sid, len(c2s), len(s2c)),
+          "client %d vs %d bytes, server %d vs %d" % (len(mine_c), len(c2s), len(mine_s), len(s2c)))
+for sid, suite in SUITE.items():
+    check(suite in sessions.get(sid, {}).get("tls_decryption", {}).get("cipher", ""),
+          "session %d: %s" % (sid, suite))
+check(len(frames(8, "tls.handshake.type == 24")) == 1,
+      "session 9 carries a KeyUpdate (tshark), and its plaintext after it was equal")
+for sid in sorted(CLEAN):
+    check(not serious(findings, sid), "session %d: no warning or error" % sid,
+          str(serious(findings, sid)))
+nd = n - len(HANDSHAKE_FAILS)
+t = summary.get("tls", {})
+check(t.get("encrypted") == n and t.get("decrypted") == nd and t.get("no_key", 9) <= len(HANDSHAKE_FAILS),
+      "totals: %d encrypted, %d decrypted" % (n, nd), json.dumps(t))
+# a handshake that fails: encrypted, not read (python's client logs only
+# the server's handshake secret before it gives up: no key)
+d13 = sessions.get(13, {}).get("tls_decryption", {})
+check(d13.get("state") in ("handshake", "no-key") and sessions[13]["tls"] and not serious(findings, 13),
+      "session 13: the failed handshake is not read as a silent plaintext session",
+      "%s %s" % (json.dumps(d13), serious(findings, 13)))
+
+# ---- -j 2: the same records as one process
+one = smtpscope_run(cap, keys)
+two = smtpscope_run(cap, keys, ["-j", "2"])
+check(sorted(one.splitlines()) == sorted(two.splitlines()), "-j 2 gives the same records")
+
+# ---- the seeded violations, in the frames tshark shows
+lost = frames(5, 'smtp.req.parameter contains "lost@"')
+rl = [f for f in findings if f["session"] == 6 and f["rule"] == "reply-lost"]
+check(len(lost) == 1 and len(rl) == 1 and
+      any(e["frame"] == lost[0] and "lost@" in e["line"] for e in rl[0].get("evidence", [])),
+      "session 6: reply-lost names the pipelined RCPT of frame %s" % lost,
+      json.dumps(rl))
+# the DATA's 354 then comes while the RCPT is pending: out of order too
+check(set(serious(findings, 6)) <= {"reply-lost", "reply-out-of-order"},
+      "session 6: no other warning or error", str(serious(findings, 6)))
+early = frames(6, 'smtp.rsp.parameter contains "queued early"')
+rd = [f for f in findings if f["session"] == 7 and f["rule"] == "reply-during-data"]
+check(len(early) == 1 and len(rd) == 1 and rd[0]["frame"] == early[0],
+      "session 7: reply-during-data at frame %s" % early, json.dumps(rd))
+quit_ = frames(7, 'smtp.req.command == "QUIT"')
+nq = [f for f in findings if f["session"] == 8 and f["severity"] == "error"]
+check(len(quit_) == 1 and nq and any(e["frame"] == quit_[0] for f in nq for e in f.get("evidence", [])),
+      "session 8: the QUIT of frame %s left unanswered is an error" % quit_,
+      json.dumps(nq))
+
+# RFC 3207 §4.2: the EHLO inside TLS sets the extensions (SIZE= is used in
+# every session and listed only inside TLS: no extension-unadvertised)
+pu = [f for f in findings if f["session"] == 11 and f["rule"] == "pipelining-unadvertised"]
+check(len(pu) == 1 and serious(findings, 11) == ["pipelining-unadvertised"],
+      "session 11: pipelining-unadvertised from the EHLO inside TLS, nothing else",
+      str(serious(findings, 11)))
+check(not [f for f in findings if f["rule"] == "extension-unadvertised"],
+      "SIZE= listed only inside TLS: no extension-unadvertised")
+
+# AUTH inside TLS: not plaintext, and the credentials are never printed
+import base64
+secret = base64.b64encode(b"\0user\0AUTH-SECRET-INSIDE-TLS").decode()
+check(not [f for f in findings if f["rule"] == "auth-plaintext"], "AUTH PLAIN inside TLS: no auth-plaintext")
+shown = smtpscope_run(cap, keys, ["--session", "12", "--show-content"], json_out=False)
+check("AUTH PLAIN" in shown and secret not in shown and "AUTH-SECRET" not in shown,
+      "AUTH PLAIN inside TLS: the credentials are not printed")
+
+# ---- --redact: the evidence pcap of a decrypted session is the capture's
+# (ciphertext is not masked at plaintext offsets)
+ev1, ev2 = os.path.join(work, "ev-redact"), os.path.join(work, "ev-plain")
+os.makedirs(ev1, exist_ok=True)
+os.makedirs(ev2, exist_ok=True)
+smtpscope_run(cap, keys, ["--session", "1", "--evidence", ev1, "--redact"])
+smtpscope_run(cap, keys, ["--session", "1", "--evidence", ev2])
+check(read(os.path.join(ev1, "session-1.pcap")) == read(os.path.join(ev2, "session-1.pcap")) != b"",
+      "--redact leaves the encrypted evidence pcap as captured")
+
+# ---- without the option: as before (not analysed, no false finding)
+sessions, findings, summary = parse(smtpscope_run(cap, []))
+check(all(s["tls"] and "tls_decryption" not in s for s in sessions.values()) and "tls" not in summary,
+      "without --tls-keylog: tls, not decrypted, no TLS totals")
+check(not serious(findings), "without --tls-keylog: no warning or error", str(serious(findings)))
+
+# ---- an empty key log: no key for any session
+empty = os.path.join(work, "empty.log")
+open(empty, "w").close()
+sessions, findings, summary = parse(smtpscope_run(cap, [empty]))
+check(all(s.get("tls_decryption", {}).get("state") == "no-key" for s in sessions.values()),
+      "empty key log: every session no-key")
+check(summary.get("tls") == {"encrypted": n, "decrypted": 0, "no_key": n},
+      "empty key log: totals", json.dumps(summary.get("tls")))
+check(not serious(findings), "empty key log: no warning or error", str(serious(findings)))
+
+# ---- another session's key only: that one decrypted, the rest no-key
+sessions, findings, summary = parse(smtpscope_run(cap, [keys[0]]))
+check(sessions[1]["tls_decryption"]["state"] == "decrypted" and
+      all(sessions[i]["tls_decryption"]["state"] == "no-key" for i in range(2, n + 1)),
+      "another session's key: no-key for the others")
+check(not serious(findings, 2), "another session's key: no warning or error", str(serious(findings, 2)))
+text = smtpscope_run(cap, [keys[0]], ["--session", "2"], json_out=False)
+check("the key log has no key for this session" in text, "no-key note in the transcript")
+
+# ---- a wrong key: the first encrypted record fails its tag
+wrong = os.path.join(work, "wrong.log")
+with open(wrong, "w") as out:
+    for line in open(keys[0]):
+        p = line.split()
+        if len(p) == 3:
+            p[2] = ("0" if p[2][0] != "0" else "1") + p[2][1:]
+        out.write(" ".join(p) + "\n")
+sessions, findings, summary = parse(smtpscope_run(cap, [wrong]))
+check(sessions[1]["tls_decryption"]["state"] == "failed" and sessions[1]["tls_decryption"]["notes"] >= 1,
+      "wrong key: session 1 failed", json.dumps(sessions[1].get("tls_decryption")))
+check(not serious(findings, 1), "wrong key: no warning or error", str(serious(findings, 1)))
+text = smtpscope_run(cap, [wrong], ["--session", "1"], json_out=False)
+m = re.search(r"^#(\d+)\s.*fails its authentication tag", text, re.M)
+enc = frames(0, "tls.record.opaque_type == 23 || tls.record.content_type == 23")
+check(m is not None and int(m.group(1)) in enc,
+      "wrong key: the note names an encrypted record's frame", m.group(0) if m else text[-300:])
+
+# ---- a damaged record: its note, its plaintext missing, no false finding
+mail = frames(0, 'smtp.req.command == "MAIL"')
+data = bytearray(open(cap, "rb").read())
+off, i = 24, 0
+while off + 16 <= len(data) and mail:
+    caplen = int.from_bytes(data[off + 8:off + 12], "little")
+    i += 1
+    if i == mail[0]:
+        data[off + 16 + caplen - 1] ^= 0x55     # the last byte: the record's tag
+        break
+    off += 16 + caplen
+bad = os.path.join(work, "damaged.pcap")
+open(bad, "wb").write(bytes(data))
+sessions, findings, summary = parse(smtpscope_run(bad, keys))
+check(sessions[1]["tls_decryption"]["state"] == "decrypted" and sessions[1]["tls_decryption"]["notes"] == 1,
+      "damaged record: session 1 still decrypted, one note",
+      json.dumps(sessions[1].get("tls_decryption")))
+check(not serious(findings, 1), "damaged record: no warning or error", str(serious(findings, 1)))
+text = smtpscope_run(bad, keys, ["--session", "1"], json_out=False)
+check(re.search(r"^#%d\s.*fails its authentication tag \(damaged\)" % (mail[0] if mail else -1), text, re.M)
+      is not None, "damaged record: the note names frame %s" % mail)
+
+sys.exit(1 if failed else 0)

@@ -1,0 +1,235 @@
+/*
+ * test_tls.c - the TLS layer's parts (src/tls/): the TLS 1.3 key schedule
+ * against RFC 8448's trace, the key log reader (malformed lines skipped,
+ * a file read on when it grew, a last line still being written), and the
+ * record layer on hellos fed one byte at a time and on hostile headers,
+ * and the bridge into a session: a handshake that fails after the keys
+ * were found leaves the session encrypted and unread (no finding about a
+ * plaintext session that went silent). The decryption itself is tested
+ * end to end by tests/tls.sh (tshark).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/tls/tls_int.h"
+#include "config.h"
+#include "session.h"
+#include "tap.h"
+
+static void unhex(const char *s, uint8_t *out)
+{
+    for (size_t i = 0; s[2 * i]; i++)
+        sscanf(s + 2 * i, "%2hhx", &out[i]);
+}
+
+static void test_rfc8448(void)
+{
+    uint8_t secret[32], key[16], iv[12];
+    tls_keys k;
+
+    /* RFC 8448 §3: the server's handshake traffic secret and its keys */
+    unhex("b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38", secret);
+    unhex("3fce516009c21727d0f2e4e86ee403bc", key);
+    unhex("5d313eb2671276ee13000b30", iv);
+    T_CHECK(tls13_traffic_keys(tls_suite_find(0x1301), secret, 32, &k) &&
+            memcmp(k.key, key, 16) == 0 && memcmp(k.iv, iv, 12) == 0,
+            "HKDF-Expand-Label: RFC 8448 server handshake key and iv");
+    T_CHECK(tls_suite_find(0x1303) && tls_suite_find(0xC030) && !tls_suite_find(0x0035),
+            "suite table: TLS 1.3 and 1.2 AEAD suites, no CBC");
+}
+
+#define RA "1111111111111111111111111111111111111111111111111111111111111111"
+#define RB "2222222222222222222222222222222222222222222222222222222222222222"
+#define SEC "aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899"
+
+static void test_keylog(void)
+{
+    char path[] = "/tmp/test_tls_keylog.XXXXXX", err[256], longline[700];
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    uint8_t ra[32], rb[32], sec[32];
+    const uint8_t *p;
+    size_t len = 0;
+
+    if (!f) {
+        T_CHECK(0, "temporary key log");
+        return;
+    }
+    unhex(RA, ra);
+    unhex(RB, rb);
+    unhex(SEC, sec);
+    memset(longline, 'x', sizeof longline - 2);
+    longline[sizeof longline - 2] = '\n';
+    longline[sizeof longline - 1] = '\0';
+    fputs("# comment\n", f);
+    fputs(longline, f);
+    fputs("CLIENT_RANDOM 1111 " SEC "\n", f);                       /* short random */
+    fputs("CLIENT_RANDOM " RA " " SEC "\n", f);                     /* 32 bytes: not a master */
+    fputs("UNKNOWN_LABEL " RA " " SEC "\n", f);
+    fputs("SERVER_HANDSHAKE_TRAFFIC_SECRET " RA " " SEC "\r\n", f);
+    fputs("CLIENT_TRAFFIC_SECRET_0 " RB " " SEC, f);                /* being written */
+    fflush(f);
+    const char *files[1] = { path };
+    sc_keylog *kl = sc_keylog_open(files, 1, err, sizeof err);
+    T_CHECK(kl != NULL, "key log opened");
+    if (!kl)
+        goto out;
+    p = sc_keylog_find(kl, ra, SC_KL_SHS, &len);
+    T_CHECK(p && len == 32 && memcmp(p, sec, 32) == 0,
+            "a line after a 700-byte line and malformed ones, CRLF ended, is found");
+    T_CHECK(!sc_keylog_find(kl, ra, SC_KL_MASTER, &len), "a CLIENT_RANDOM that is not 48 bytes is skipped");
+    T_CHECK(!sc_keylog_find(kl, rb, SC_KL_CTS0, &len), "a last line without its newline is not read yet");
+    fputs("\n", f);
+    fflush(f);
+    p = sc_keylog_find(kl, rb, SC_KL_CTS0, &len);
+    T_CHECK(p && len == 32, "once its newline is written, a miss reads the file on");
+    T_CHECK(sc_keylog_count(kl) == 2, "two client randoms known (%zu)", sc_keylog_count(kl));
+    for (int i = 0; i < 200; i++) {
+        fprintf(f, "CLIENT_RANDOM %064x %096x\n", i + 1000, i);
+    }
+    fflush(f);
+    uint8_t r[32] = { 0 };
+    r[30] = (uint8_t)((1000 + 199) >> 8);
+    r[31] = (uint8_t)(1000 + 199);
+    p = sc_keylog_find(kl, r, SC_KL_MASTER, &len);
+    T_CHECK(p && len == 48 && p[47] == 199, "200 appended lines: the table grew, the last is found");
+    sc_keylog_free(kl);
+    const char *none[1] = { "/nonexistent/keylog" };
+    T_CHECK(!sc_keylog_open(none, 1, err, sizeof err) && strstr(err, "/nonexistent/keylog"),
+            "a missing file is an error naming it");
+out:
+    fclose(f);
+    unlink(path);
+}
+
+static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t shn);
+
+static int nnotes, nstates, ndata;
+static sc_tls_state last;
+static void t_data(void *c, sc_dir d, const uint8_t *p, size_t n, uint64_t fr, struct timeval ts)
+{ (void)c; (void)d; (void)p; (void)n; (void)fr; (void)ts; ndata++; }
+static void t_state(void *c, sc_tls_state st, uint64_t fr, struct timeval ts)
+{ (void)c; (void)fr; (void)ts; nstates++; last = st; }
+static void t_note(void *c, sc_dir d, uint64_t fr, struct timeval ts, const char *m)
+{ (void)c; (void)d; (void)fr; (void)ts; (void)m; nnotes++; }
+static const sc_tls_ops ops = { t_data, NULL, t_state, t_note };
+
+static void test_records(void)
+{
+    /* a ClientHello and a TLS 1.3 ServerHello, as records */
+    static const uint8_t ch[] = {
+        22, 3, 1, 0, 42, 1, 0, 0, 38, 3, 3,
+        9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+        0, 0, 0, 0,
+    };
+    static const uint8_t sh[] = {
+        22, 3, 3, 0, 50, 2, 0, 0, 46, 3, 3,
+        7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+        0, 0x13, 0x01, 0, 0, 6, 0x00, 0x2b, 0, 2, 3, 4,
+    };
+    struct timeval ts = { 0, 0 };
+    char err[64];
+    const char *files[1] = { "/dev/null" };
+    sc_keylog *kl = sc_keylog_open(files, 1, err, sizeof err);
+    sc_tls *t = sc_tls_new(kl, &ops, NULL);
+
+    for (size_t i = 0; i < sizeof ch; i++)
+        sc_tls_feed(t, SC_DIR_C2S, ch + i, 1, i + 1, ts);
+    for (size_t i = 0; i < sizeof sh; i++)
+        sc_tls_feed(t, SC_DIR_S2C, sh + i, 1, 100 + i, ts);
+    T_CHECK(last == SC_TLS_NO_KEY && nstates == 1 && sc_tls_version(t) &&
+            strcmp(sc_tls_version(t), "TLS 1.3") == 0 &&
+            strcmp(sc_tls_cipher(t), "TLS_AES_128_GCM_SHA256") == 0,
+            "hellos fed a byte at a time: TLS 1.3, the suite, no key");
+    sc_tls_free(t);
+
+    static const uint8_t huge[] = { 23, 3, 3, 0xff, 0xff };
+    static const uint8_t http[] = "GET / HTTP/1.1\r\n";
+    nstates = nnotes = 0;
+    t = sc_tls_new(kl, &ops, NULL);
+    sc_tls_feed(t, SC_DIR_C2S, huge, sizeof huge, 1, ts);
+    T_CHECK(last == SC_TLS_FAILED && nnotes == 1, "a record longer than TLS allows: failed, one note");
+    sc_tls_feed(t, SC_DIR_C2S, huge, sizeof huge, 2, ts);
+    T_CHECK(nnotes == 1, "nothing more is read after that");
+    sc_tls_free(t);
+    nstates = nnotes = 0;
+    t = sc_tls_new(kl, &ops, NULL);
+    sc_tls_feed(t, SC_DIR_S2C, http, sizeof http - 1, 1, ts);
+    T_CHECK(last == SC_TLS_FAILED && nnotes == 1 && ndata == 0, "bytes that are not TLS: failed, no data");
+    sc_tls_free(t);
+    T_CHECK(sc_tls_is_client_hello(ch, sizeof ch) && !sc_tls_is_client_hello(sh, sizeof sh) &&
+            !sc_tls_is_client_hello(http, sizeof http - 1), "a ClientHello is told from the rest");
+    sc_keylog_free(kl);
+    test_bridge(ch, sizeof ch, sh, sizeof sh);
+}
+
+static unsigned bfind;
+static const char *bstate;
+static bool btls;
+static void b_finding(sc_sink *k, const sc_session_info *si, const sc_finding *f)
+{ (void)k; (void)si; (void)f; bfind++; }
+static void b_end(sc_sink *k, const sc_session_info *si)
+{ (void)k; bstate = si->tls_state; btls = si->tls; }
+
+static void b_event(sc_tls_bridge **b, sc_keylog *kl, sc_smtp *s, sc_flow_kind kind, sc_dir d,
+                    const void *p, size_t n, uint64_t frame)
+{
+    sc_flow_event ev = { .kind = kind, .dir = d, .data = p, .len = n, .frame = frame,
+                         .end = SC_END_CLOSED };
+    if (!sc_tls_bridge_event(b, kl, s, &ev, NULL, NULL))
+        sc_smtp_event(s, &ev);
+}
+
+static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t shn)
+{
+    char path[] = "/tmp/test_tls_bridge.XXXXXX", err[256];
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    static const char *const dialogue[][2] = {
+        { "S", "220 mx ESMTP\r\n" }, { "C", "EHLO c\r\n" },
+        { "S", "250-mx\r\n250 STARTTLS\r\n" }, { "C", "STARTTLS\r\n" },
+        { "S", "220 go ahead\r\n" },
+    };
+
+    if (!f)
+        return;
+    fputs("CLIENT_HANDSHAKE_TRAFFIC_SECRET 0909090909090909090909090909090909090909090909090909090909090909 " SEC "\n", f);
+    fputs("SERVER_HANDSHAKE_TRAFFIC_SECRET 0909090909090909090909090909090909090909090909090909090909090909 " SEC "\n", f);
+    fclose(f);
+    const char *files[1] = { path };
+    sc_keylog *kl = sc_keylog_open(files, 1, err, sizeof err);
+    sc_config cfg;
+    sc_conn conn = { .id = 1, .handshake_seen = true, .first_frame = 1 };
+    sc_sink sink = { .finding = b_finding, .session_end = b_end };
+    sc_tls_bridge *b = NULL;
+
+    conn.server.port = 25;
+    sc_config_defaults(&cfg);
+    sc_smtp *s = sc_smtp_new(&cfg, &conn, &sink, "bridge");
+    uint64_t fr = 1;
+    for (size_t i = 0; i < sizeof dialogue / sizeof dialogue[0]; i++)
+        b_event(&b, kl, s, SC_FLOW_DATA, dialogue[i][0][0] == 'C' ? SC_DIR_C2S : SC_DIR_S2C,
+                dialogue[i][1], strlen(dialogue[i][1]), fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, ch, chn, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, sh, shn, fr++);
+    b_event(&b, kl, s, SC_FLOW_FIN, SC_DIR_C2S, NULL, 0, fr++);   /* the client gives up */
+    b_event(&b, kl, s, SC_FLOW_FIN, SC_DIR_S2C, NULL, 0, fr++);
+    b_event(&b, kl, s, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, fr++);
+    T_CHECK(bstate && strcmp(bstate, "handshake") == 0 && btls && bfind == 0,
+            "keys found, no record of data: encrypted, unread, no finding (%s, %u)",
+            bstate ? bstate : "-", bfind);
+    sc_tls_bridge_free(b);
+    sc_smtp_free(s);
+    sc_keylog_free(kl);
+    unlink(path);
+}
+
+int main(void)
+{
+    test_rfc8448();
+    test_keylog();
+    test_records();
+    T_DONE();
+}
