@@ -157,6 +157,7 @@ typedef struct smtp_smuggle_state {      /* smtp_smuggle.c, per message */
 typedef struct smtp_reply_state {        /* smtp_reply.c */
     bool          greeted;
     bool          got_421;
+    struct timeval last_ts;              /* the server's last complete reply */
 } smtp_reply_state;
 
 typedef struct smtp_close_state {        /* smtp_close.c */
@@ -171,6 +172,7 @@ typedef struct smtp_close_state {        /* smtp_close.c */
      * server's answer (the message may still be accepted) */
     bool          abort_wait;
     uint64_t      abort_wait_frame;
+    struct timeval c_last;               /* the client's last byte */
 } smtp_close_state;
 
 typedef struct smtp_capture_state {      /* smtp_capture.c */
@@ -372,6 +374,7 @@ void smtp_answer_at(sc_smtp *s, unsigned i, const sc_reply *r);
 void smtp_close_event(sc_smtp *s, const sc_flow_event *ev);
 void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen);
 void smtp_close_session(sc_smtp *s, const sc_flow_event *ev);
+bool smtp_close_timeout(sc_smtp *s, uint64_t frame, const char *how);
 
 /* smtp_capture.c */
 void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);

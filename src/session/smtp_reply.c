@@ -246,10 +246,16 @@ void smtp_reply(void *ctx, const sc_reply *r)
         sc_matcher_pop(&s->m);
         return;
     }
-    if (!s->reply.greeted && smtp_reply_greeting(s, r))
+    if (!s->reply.greeted && smtp_reply_greeting(s, r)) {
+        s->reply.last_ts = s->ts;
         return;
-    if (r->code == 421)
+    }
+    if (r->code == 421) {
+        if (!s->reply.got_421)
+            smtp_close_timeout(s, r->frame, "sent 421");
         s->reply.got_421 = true;
+    }
+    s->reply.last_ts = s->ts;
 
     switch (smtp_content_reply(s, r)) {
     case SMTP_ROUTE_DONE:
