@@ -83,6 +83,20 @@ bool smtp_close_timeout(sc_smtp *s, uint64_t frame, const char *how)
     return false;
 }
 
+/* Whether a reply in the middle of the content is the server's answer to
+ * the client giving up rather than an interruption: the client closed its
+ * side (the server read end of file: Exim's "421 Lost incoming
+ * connection"), or, for a 421, it had been silent there for the
+ * data-block timeout (RFC 5321 §3.8, §4.5.3.2.6). */
+bool smtp_close_client_gave_up(const sc_smtp *s, int code)
+{
+    bool in_data = false;
+
+    if (s->close.fin[SC_DIR_C2S] || s->close.rst[SC_DIR_C2S])
+        return true;
+    return code == 421 && smtp_close_idle(s, &in_data) >= SMTP_TIMEOUT_DATA && in_data;
+}
+
 static void smtp_close_server(sc_smtp *s, uint64_t frame, bool rst)
 {
     bool client_gone = s->close.fin[SC_DIR_C2S] || s->close.rst[SC_DIR_C2S];

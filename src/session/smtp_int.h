@@ -375,6 +375,7 @@ void smtp_close_event(sc_smtp *s, const sc_flow_event *ev);
 void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen);
 void smtp_close_session(sc_smtp *s, const sc_flow_event *ev);
 bool smtp_close_timeout(sc_smtp *s, uint64_t frame, const char *how);
+bool smtp_close_client_gave_up(const sc_smtp *s, int code);
 
 /* smtp_capture.c */
 void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);
