@@ -301,6 +301,8 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     if (v == SC_V_AUTH) {
         one_round = smtp_auth_command(s, l, masked, &tn);
         txt = masked;
+    } else if (smtp_auth_unknown_line(s, l, v, masked, &tn)) {
+        txt = masked;
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
     smtp_capture_midstream(s, l->frame, "the first complete command line");

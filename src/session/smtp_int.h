@@ -304,6 +304,8 @@ void smtp_starttls_probe(sc_smtp *s, const sc_flow_event *ev);
 /* smtp_auth.c */
 bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn);
 void smtp_auth_line(void *ctx, const sc_cline *l);
+bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
+                            size_t *mn);
 
 /* smtp_lines.c */
 void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn);
