@@ -82,3 +82,17 @@ void smtp_auth_line(void *ctx, const sc_cline *l)
     if (l->len > 0)
         smtp_auth_plaintext(s, l->frame, (const uint8_t *)buf, (size_t)n, NULL, 0);
 }
+
+/* After a gap or a mid-stream start the state is unknown: an AUTH
+ * exchange may be running, its 334 lost, so a client line that is no
+ * command may be a credential. It is masked before anything shows it
+ * (transcript, JSON, evidence). */
+bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
+                            size_t *mn)
+{
+    if (!s->cap.blind || v != SC_V_UNKNOWN || (l->kept == 1 && l->text[0] == '.'))
+        return false;
+    *mn = (size_t)snprintf((char *)masked, SC_LINE_KEEP, "[redacted, %llu bytes]",
+                           (unsigned long long)l->len);
+    return true;
+}

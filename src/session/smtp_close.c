@@ -27,6 +27,76 @@ static sc_side smtp_side_of(sc_dir d)
     return d == SC_DIR_C2S ? SC_SIDE_CLIENT : SC_SIDE_SERVER;
 }
 
+/* The server's own timeouts (RFC 5321 §4.5.3.2.6, §4.5.3.2.7): at least 5
+ * minutes awaiting a command, 3 minutes awaiting a data block; a server
+ * that gives up on a client silent for less, but at least 30 s, is
+ * server-timeout-short. */
+#define SMTP_IDLE_SHORT     30.0
+#define SMTP_TIMEOUT_CMD   300.0
+#define SMTP_TIMEOUT_DATA  180.0
+
+static double smtp_tv_sec(struct timeval t)
+{
+    return (double)t.tv_sec + (double)t.tv_usec / 1e6;
+}
+
+/* How long the server had been waiting for the client, with no command
+ * pending: since the later of the client's last byte and the server's
+ * last reply (its timer starts when it has answered). -1 when a command
+ * was pending or the state is unknown. */
+static double smtp_close_idle(const sc_smtp *s, bool *in_data)
+{
+    double since = smtp_tv_sec(s->info.start);
+
+    if (s->cap.blind || s->info.tls)
+        return -1;
+    for (unsigned i = 0; i < s->m.n; i++)
+        if (!(sc_matcher_at((sc_matcher *)&s->m, i)->flags & SC_PF_OPTIONAL))
+            return -1;
+    if (smtp_tv_sec(s->close.c_last) > since)
+        since = smtp_tv_sec(s->close.c_last);
+    if (smtp_tv_sec(s->reply.last_ts) > since)
+        since = smtp_tv_sec(s->reply.last_ts);
+    *in_data = s->client.mode == SC_CM_CONTENT || s->client.mode == SC_CM_BDAT;
+    return smtp_tv_sec(s->ts) - since;
+}
+
+/* The server sent 421 (how "421") or closed (how "closed"/"reset") at
+ * frame: server-timeout-short when the client had been silent, with no
+ * command pending, for at least 30 s but less than the RFC's timeout.
+ * Returns true when that timeout had elapsed: the server may then close
+ * without a word (RFC 5321 §3.8, "after a timeout"). */
+bool smtp_close_timeout(sc_smtp *s, uint64_t frame, const char *how)
+{
+    bool in_data = false;
+    double idle = smtp_close_idle(s, &in_data);
+    double limit = in_data ? SMTP_TIMEOUT_DATA : SMTP_TIMEOUT_CMD;
+
+    if (idle >= limit)
+        return true;
+    if (idle >= SMTP_IDLE_SHORT && smtp_once(s, R_SERVER_TIMEOUT_SHORT, SC_SIDE_SERVER))
+        smtp_find(s, R_SERVER_TIMEOUT_SHORT, SC_SIDE_SERVER, frame, NULL,
+                  "the server %s after the client had been silent for %.0f s %s "
+                  "(RFC 5321: at least %.0f minutes)", how, idle,
+                  in_data ? "in the middle of the message content" : "with no command pending",
+                  limit / 60);
+    return false;
+}
+
+/* Whether a reply in the middle of the content is the server's answer to
+ * the client giving up rather than an interruption: the client closed its
+ * side (the server read end of file: Exim's "421 Lost incoming
+ * connection"), or, for a 421, it had been silent there for the
+ * data-block timeout (RFC 5321 §3.8, §4.5.3.2.6). */
+bool smtp_close_client_gave_up(const sc_smtp *s, int code)
+{
+    bool in_data = false;
+
+    if (s->close.fin[SC_DIR_C2S] || s->close.rst[SC_DIR_C2S])
+        return true;
+    return code == 421 && smtp_close_idle(s, &in_data) >= SMTP_TIMEOUT_DATA && in_data;
+}
+
 static void smtp_close_server(sc_smtp *s, uint64_t frame, bool rst)
 {
     bool client_gone = s->close.fin[SC_DIR_C2S] || s->close.rst[SC_DIR_C2S];
@@ -38,8 +108,11 @@ static void smtp_close_server(sc_smtp *s, uint64_t frame, bool rst)
      * of file on their input): nothing is reported as lost then. */
     if (!s->reply.got_421 && !s->cap.blind && !client_gone)
         smtp_reply_lost_at_close(s, frame, rst);
-    /* Once the client has closed, the server may close too. */
-    if (!s->seq.quit_answered && !s->reply.got_421 && !client_gone &&
+    /* Once the client has closed, the server may close too; and after
+     * its own timeout it may close without a word. */
+    bool timed_out = !s->reply.got_421 && !client_gone && !s->seq.quit_answered &&
+                     smtp_close_timeout(s, frame, rst ? "reset" : "closed");
+    if (!s->seq.quit_answered && !s->reply.got_421 && !client_gone && !timed_out &&
         !(s->cap.midstream && !s->cmd.quit_sent && s->cap.blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
                   "the server %s the connection (frame %llu) %s and without a 421",
@@ -57,6 +130,7 @@ void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen)
     smtp_report rep;
     char what[48];
 
+    s->close.c_last = s->ts;
     if (s->close.fin[SC_DIR_S2C])
         s->close.after_sfin += seglen;
     if (!s->close.fin[SC_DIR_S2C] || s->close.after_sfin == 0 ||

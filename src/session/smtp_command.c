@@ -4,9 +4,9 @@
  * in the matcher (src/smtp/matcher.c) for its reply.
  *
  * Rules: pregreeting, pipelining-unadvertised, pipelining-not-last,
- * command-after-quit, etrn-in-transaction. The line's other checks are
- * handed to the files of their concern, in this order: its form
- * (smtp_lines.c), STARTTLS injection (smtp_starttls.c), content a server
+ * command-after-quit, etrn-in-transaction, helo-no-domain. The line's
+ * other checks are handed to the files of their concern, in this order:
+ * its form (smtp_lines.c), STARTTLS injection (smtp_starttls.c), content a server
  * reads as commands (smtp_content.c), extensions (smtp_ext.c).
  *
  * Interface: smtp_command_line() is the client machine's command callback;
@@ -174,9 +174,29 @@ typedef struct smtp_cmd_ctx {
 /* Returns true when the verb queued its entry itself. */
 typedef bool (*smtp_cmd_fn)(sc_smtp *s, const smtp_cmd_ctx *c);
 
+/* helo-no-domain: the verb alone, or followed by blanks only. Whatever
+ * the argument is (localhost, a bare IP), it is one: RFC 5321 §4.1.4 lets
+ * the server not verify it, and such names are common. */
+static void smtp_cmd_helo_domain(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    sc_evidence e;
+    const uint8_t *t = c->l->text;
+    size_t i = 4, n = c->l->kept;
+
+    if (c->l->len > n)        /* a long line was cut: it has an argument */
+        return;
+    while (i < n && (t[i] == ' ' || t[i] == '\t'))
+        i++;
+    if (i < n)
+        return;
+    smtp_find(s, R_HELO_NO_DOMAIN, SC_SIDE_CLIENT, c->l->frame,
+              smtp_ev(&e, c->l->frame, SC_DIR_C2S, c->txt, c->tn),
+              "%.4s without a domain or address literal", (const char *)t);
+}
+
 static bool smtp_cmd_helo(sc_smtp *s, const smtp_cmd_ctx *c)
 {
-    (void)c;
+    smtp_cmd_helo_domain(s, c);
     s->cmd.helo = true;
     s->cmd.mail = s->cmd.rcpt = false;
     return false;
@@ -280,6 +300,8 @@ void smtp_command_line(void *ctx, const sc_cline *l)
 
     if (v == SC_V_AUTH) {
         one_round = smtp_auth_command(s, l, masked, &tn);
+        txt = masked;
+    } else if (smtp_auth_unknown_line(s, l, v, masked, &tn)) {
         txt = masked;
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);

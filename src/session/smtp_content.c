@@ -401,7 +401,8 @@ smtp_route smtp_content_reply(sc_smtp *s, const sc_reply *r)
             smtp_seq_reset(s, SMTP_SEQ_KEEP);
             return SMTP_ROUTE_DONE;
         }
-        if (smtp_report_begin(s, &rep, R_REPLY_DURING_DATA, SC_SIDE_SERVER, r->frame,
+        if (!smtp_close_client_gave_up(s, r->code) &&
+            smtp_report_begin(s, &rep, R_REPLY_DURING_DATA, SC_SIDE_SERVER, r->frame,
                               "the server replied %d while the client was still sending "
                               "message content (%llu bytes so far, no end-of-data dot yet)",
                               r->code, (unsigned long long)s->content.bytes)) {

@@ -157,6 +157,7 @@ typedef struct smtp_smuggle_state {      /* smtp_smuggle.c, per message */
 typedef struct smtp_reply_state {        /* smtp_reply.c */
     bool          greeted;
     bool          got_421;
+    struct timeval last_ts;              /* the server's last complete reply */
 } smtp_reply_state;
 
 typedef struct smtp_close_state {        /* smtp_close.c */
@@ -171,6 +172,7 @@ typedef struct smtp_close_state {        /* smtp_close.c */
      * server's answer (the message may still be accepted) */
     bool          abort_wait;
     uint64_t      abort_wait_frame;
+    struct timeval c_last;               /* the client's last byte */
 } smtp_close_state;
 
 typedef struct smtp_capture_state {      /* smtp_capture.c */
@@ -302,6 +304,8 @@ void smtp_starttls_probe(sc_smtp *s, const sc_flow_event *ev);
 /* smtp_auth.c */
 bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn);
 void smtp_auth_line(void *ctx, const sc_cline *l);
+bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
+                            size_t *mn);
 
 /* smtp_lines.c */
 void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn);
@@ -372,6 +376,8 @@ void smtp_answer_at(sc_smtp *s, unsigned i, const sc_reply *r);
 void smtp_close_event(sc_smtp *s, const sc_flow_event *ev);
 void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen);
 void smtp_close_session(sc_smtp *s, const sc_flow_event *ev);
+bool smtp_close_timeout(sc_smtp *s, uint64_t frame, const char *how);
+bool smtp_close_client_gave_up(const sc_smtp *s, int code);
 
 /* smtp_capture.c */
 void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);

@@ -236,9 +236,8 @@ static void smtp_reply_match(sc_smtp *s, const sc_reply *r)
     }
 }
 
-void smtp_reply(void *ctx, const sc_reply *r)
+static void smtp_reply_route(sc_smtp *s, const sc_reply *r)
 {
-    sc_smtp *s = ctx;
     unsigned idx;
 
     if (s->tls.probe) {
@@ -248,8 +247,11 @@ void smtp_reply(void *ctx, const sc_reply *r)
     }
     if (!s->reply.greeted && smtp_reply_greeting(s, r))
         return;
-    if (r->code == 421)
+    if (r->code == 421) {
+        if (!s->reply.got_421)
+            smtp_close_timeout(s, r->frame, "sent 421");
         s->reply.got_421 = true;
+    }
 
     switch (smtp_content_reply(s, r)) {
     case SMTP_ROUTE_DONE:
@@ -266,4 +268,12 @@ void smtp_reply(void *ctx, const sc_reply *r)
         break;
     }
     smtp_reply_match(s, r);
+}
+
+void smtp_reply(void *ctx, const sc_reply *r)
+{
+    sc_smtp *s = ctx;
+
+    smtp_reply_route(s, r);
+    s->reply.last_ts = s->ts;    /* the server's wait for the client starts */
 }

@@ -24,7 +24,7 @@
 
 /* ---- script model ---- */
 
-typedef enum { EV_DATA, EV_FIN, EV_RST, EV_GAP, EV_REPEAT, EV_END } ev_kind;
+typedef enum { EV_DATA, EV_FIN, EV_RST, EV_GAP, EV_REPEAT, EV_END, EV_WAIT } ev_kind;
 
 typedef struct ev {
     ev_kind  kind;
@@ -191,6 +191,15 @@ static int parse_script(const char *path, script *sc)
                 goto bad;
             sc->ev = grow(sc->ev, &sc->cap, sc->nev, sizeof *sc->ev);
             sc->ev[sc->nev++] = e;
+        } else if (strcmp(word, "WAIT") == 0) {
+            /* WAIT N: N seconds pass before the next packet */
+            unsigned long long n;
+            if (sscanf(rest, "%llu", &n) != 1) {
+                snprintf(err, sizeof err, "WAIT without seconds");
+                goto bad;
+            }
+            sc->ev = grow(sc->ev, &sc->cap, sc->nev, sizeof *sc->ev);
+            sc->ev[sc->nev++] = (ev){ .kind = EV_WAIT, .n = n };
         } else if (strcmp(word, "END") == 0) {
             sc->ev = grow(sc->ev, &sc->cap, sc->nev, sizeof *sc->ev);
             /* END, or END timeout: the session closed by the idle timeout */
@@ -423,7 +432,7 @@ static void run_script(const char *path, const char *name)
     sc_flow_end end = SC_END_CAPTURE_END;
     uint64_t last = frame;
     struct timeval ts = t0;
-    uint64_t npkt = 0;
+    uint64_t npkt = 0, waited = 0;
 
     for (size_t i = 0; i < sc.nev; i++) {
         ev *e = &sc.ev[i];
@@ -432,8 +441,12 @@ static void run_script(const char *path, const char *name)
             end = e->n ? SC_END_TIMEOUT : SC_END_CAPTURE_END;
             break;
         }
+        if (e->kind == EV_WAIT) {
+            waited += e->n;
+            continue;
+        }
         npkt++;
-        ts.tv_sec = t0.tv_sec + (time_t)((npkt * 10000) / 1000000);
+        ts.tv_sec = t0.tv_sec + (time_t)waited + (time_t)((npkt * 10000) / 1000000);
         ts.tv_usec = (suseconds_t)((npkt * 10000) % 1000000);
         switch (e->kind) {
         case EV_DATA:
@@ -485,6 +498,7 @@ static void run_script(const char *path, const char *name)
             end = SC_END_CAPTURE_END;
             break;
         case EV_END:
+        case EV_WAIT:
             break;
         }
         last = frame;
