@@ -21,7 +21,8 @@
 
 typedef enum sc_flow_kind {
     SC_FLOW_DATA,    /* data, len: in-order stream bytes of dir */
-    SC_FLOW_GAP,     /* gap: bytes of dir missing from the capture */
+    SC_FLOW_GAP,     /* gap: bytes of dir missing from the capture, or, with
+                      * limit set, dropped by a reassembly limit */
     SC_FLOW_FIN,     /* dir sent FIN (after all its data was delivered) */
     SC_FLOW_RST,     /* dir sent RST */
     SC_FLOW_CLOSE    /* the connection is over (end says why); last event */
@@ -35,12 +36,18 @@ typedef enum sc_flow_end {
     SC_END_EVICTED       /* dropped to respect the session cap */
 } sc_flow_end;
 
+#define SC_PEER_AT_NONE UINT64_MAX
+
 typedef struct sc_flow_event {
     sc_flow_kind    kind;
     sc_dir          dir;
     const uint8_t  *data;
     size_t          len;
     uint64_t        gap;
+    bool            limit;     /* GAP: dropped by reassembly, not missing */
+    uint64_t        peer_at;   /* GAP: the bytes were sent before this offset
+                                * of the other direction's stream (its peer
+                                * acknowledged them there); SC_PEER_AT_NONE */
     sc_flow_end     end;
     uint64_t        frame;
     struct timeval  ts;
@@ -50,6 +57,8 @@ typedef struct sc_conn {
     uint64_t        id;            /* 1-based, order of first packet */
     sc_endpoint     client, server;
     bool            handshake_seen;
+    bool            seq_untrusted; /* sequence numbers rewritten (all 0):
+                                    * followed in capture order */
     uint64_t        first_frame;
     struct timeval  first_ts;
     uint64_t        last_frame;    /* frame of its latest packet */
