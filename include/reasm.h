@@ -9,8 +9,14 @@
  * flagged); FIN and RST are reported with the side that sent them and
  * their frame. libnids is global state, so there is one sc_reasm at a time.
  *
- * Events reach the handler in wire order: every chunk of bytes carries the
- * frame number and timestamp of the packet that delivered it.
+ * Events reach the handler in wire order, and in acknowledgement order: a
+ * segment that acknowledges bytes of the other direction comes after them
+ * (a capture may show it first). Every chunk of bytes carries the frame
+ * number and timestamp of the packet that delivered it. A gap says whether
+ * its bytes are missing from the capture or were dropped by a reassembly
+ * limit, and where in the other direction's stream they were sent. A
+ * connection whose sequence numbers were rewritten (all 0) is followed in
+ * capture order and flagged.
  */
 #ifndef SC_REASM_H
 #define SC_REASM_H

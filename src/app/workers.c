@@ -193,6 +193,8 @@ static void wbuf_info(wbuf *b, const sc_session_info *si)
     wbuf_u64(b, si->bytes_c2s);
     wbuf_u64(b, si->bytes_s2c);
     wbuf_u64(b, si->handshake_seen);
+    wbuf_u64(b, si->seq_untrusted);
+    wbuf_u64(b, si->reasm_dropped);
     wbuf_u64(b, si->tls);
     wbuf_u64(b, si->next);
     for (size_t i = 0; i < si->next; i++)
@@ -756,6 +758,8 @@ static void rd_info(wreader *r, winfo *wi)
     si->bytes_c2s = rd_u64(r);
     si->bytes_s2c = rd_u64(r);
     si->handshake_seen = rd_u64(r) != 0;
+    si->seq_untrusted = rd_u64(r) != 0;
+    si->reasm_dropped = rd_u64(r);
     si->tls = rd_u64(r) != 0;
     n = rd_u64(r);
     for (uint64_t i = 0; i < n && !r->bad; i++) {
@@ -931,6 +935,7 @@ static bool replay_record(replay *p, int w, wreader *r)
         break;
     }
     case W_END:
+        p->totals->reasm_dropped += si->reasm_dropped;
         for (size_t i = 0; i < p->nsinks; i++)
             if (p->sinks[i]->session_end)
                 p->sinks[i]->session_end(p->sinks[i], si);

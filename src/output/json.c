@@ -163,6 +163,8 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
             info->bytes_c2s, info->bytes_s2c);
     fprintf(o, ",\"handshake\":%s,\"tls\":%s", info->handshake_seen ? "true" : "false",
             info->tls ? "true" : "false");
+    fprintf(o, ",\"seq_untrusted\":%s,\"reasm_dropped\":%" PRIu64,
+            info->seq_untrusted ? "true" : "false", info->reasm_dropped);
     json_key(o, "extensions");
     putc('[', o);
     for (size_t i = 0; info->extensions && i < info->next; i++) {
@@ -211,6 +213,7 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     fprintf(o, "},\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
             ",\"info\":%" PRIu64 "},\"dropped\":%" PRIu64, t->by_severity[SC_SEV_ERROR],
             t->by_severity[SC_SEV_WARNING], t->by_severity[SC_SEV_INFO], t->dropped);
+    fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
         json_key(o, "live");
         fputs("{\"interface\":", o);

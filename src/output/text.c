@@ -210,6 +210,9 @@ static void text_totals(text_sink *t, const sc_totals *tot)
                 tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
                 t->shown, tot->dropped,
                 t->color ? "\033[0m" : "");
+    if (tot->reasm_dropped)
+        fprintf(o, "dropped by reassembly: %" PRIu64 " stream bytes (out of order beyond its "
+                "limits; not missing from the capture)\n", tot->reasm_dropped);
     if (nf == 0) {
         fprintf(o, "findings: none\n");
         return;

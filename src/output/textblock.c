@@ -294,8 +294,11 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
                         strlen(info->close_after));
         sc_chain_printf(sp, h, " after %s", esc);
     }
-    sc_chain_printf(sp, h, "  tls: %s%s", info->tls ? "yes" : "no",
-                    info->handshake_seen ? "" : "  mid-stream");
+    sc_chain_printf(sp, h, "  tls: %s%s%s", info->tls ? "yes" : "no",
+                    info->handshake_seen ? "" : "  mid-stream",
+                    info->seq_untrusted ? "  sequence numbers rewritten: capture order" : "");
+    if (info->reasm_dropped)
+        sc_chain_printf(sp, h, "  dropped by reassembly: %" PRIu64 " bytes", info->reasm_dropped);
     sc_chain_printf(sp, h, "  findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
                     info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
                     info->findings[SC_SEV_INFO]);

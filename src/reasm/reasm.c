@@ -34,20 +34,43 @@
  *    window scaling at its maximum and no timestamps, so libnids' window
  *    check never drops a segment that was on the wire and its PAWS test
  *    is off. conn->handshake_seen says whether the real one was captured.
- *  - Lost segments: libnids waits forever for a missing segment. A gap is
- *    declared when the peer acknowledges bytes never seen (before a packet
- *    that carries data, so the gap lands before the reply; after a pure
- *    ACK one packet later, in case the capture merely reordered them), and
- *    at RST, idle expiry and capture end (up to the highest byte seen). A
- *    filler segment of zeros is then injected into libnids; its bytes come
- *    out as SC_FLOW_GAP, never as data. The filler stops at the first
- *    queued out-of-order segment so real bytes are not overwritten.
+ *  - Order: libnids drops a segment wholly before the receiver's last ACK
+ *    (bytes captured after the ACK that acknowledges them: span ports,
+ *    multi-queue NICs), drops its whole out-of-order queue beyond 64 KiB
+ *    (prune_queue: a segment retransmitted after 56 KB of later data lost
+ *    58 KB), and cuts a direction never acknowledged at the window. So it
+ *    is given segments only in order: a segment that starts beyond what
+ *    was delivered of its direction, or that acknowledges bytes of the
+ *    other direction not delivered yet (a reply captured before the data
+ *    it answers), is held here (reasm_held, a copy) and handed over, in
+ *    capture order, once nothing holds it; and the receiver's ACK libnids
+ *    knows is set to the point delivered before each segment. The events
+ *    therefore come in acknowledgement order: a reply comes after the
+ *    bytes it acknowledges. Held bytes carry the frame of the packet that
+ *    delivered them. Bounds: REASM_HOLD_MAX bytes and REASM_HOLD_PKTS
+ *    segments a connection, REASM_HOLD_BUDGET in all; beyond, the oldest
+ *    hole is given up on and its bytes come out as a gap flagged
+ *    "dropped by reassembly" (ev->limit), never as missing from the
+ *    capture.
+ *  - Lost segments: a hole is missing from the capture once the peer
+ *    acknowledged it (the sender will not send it again) and either the
+ *    sender went on from beyond it or REASM_ACK_SLACK packets of the
+ *    connection did not fill it (a capture reorders by a few packets);
+ *    at RST, idle expiry and capture end, what is still missing up to the
+ *    highest byte seen or acknowledged is too. A filler segment of zeros
+ *    is then injected into libnids; its bytes come out as SC_FLOW_GAP,
+ *    never as data, before whatever waited for them (ev->peer_at: where
+ *    in the other stream the acknowledging packet began). One sequence
+ *    number acknowledged beyond all that was seen is taken for a FIN the
+ *    capture lacks, not a gap.
+ *  - Sequence numbers rewritten (an anonymiser set them all to 0): the
+ *    connection is followed in capture order (reasm_seq_untrusted) and
+ *    says so (conn->seq_untrusted).
  *  - FIN/RST: libnids reports neither per side. FINs are followed here and
  *    reported once every byte before them was delivered, with the FIN's
  *    frame; RSTs that libnids accepts are reported with their sender.
- *  - Memory: libnids drops a direction's whole out-of-order queue beyond
- *    64 KiB (prune_queue); what it dropped comes out as a gap. The
- *    delivered bytes are always discarded at once (no nids_discard call).
+ *  - Memory: the delivered bytes are always discarded at once (no
+ *    nids_discard call); libnids queues nothing out of order (see Order).
  *    Connection count: cfg->max_sessions (REASM_NIDS_STREAMS without one),
  *    the least recently active one is evicted; libnids' own table is sized
  *    above that, so libnids never evicts a stream by itself (it would take
@@ -132,9 +155,11 @@ struct reasm_conn {
     unsigned            stall[2];              /* packets since, without progress */
     bool                gap_limit[2];          /* the filler out is a reassembly limit's */
     reasm_held         *held_head, *held_tail;
+    uint64_t            frame_out;             /* latest frame of a byte out */
     size_t              held_bytes;
     unsigned            held_n;
     bool                fin_seen[2], fin_done[2];
+    uint32_t            cap_next[2];           /* seq_untrusted: next byte, capture order */
     bool                fin_known[2];          /* a FIN arrived, maybe held */
     uint32_t            fin_at[2];             /* its sequence number */
     uint32_t            fin_seq[2];
@@ -177,6 +202,8 @@ static struct nids_chksum_ctl reasm_no_chksum[1];
 static void reasm_event_send(sc_reasm *r, reasm_conn *c, sc_flow_event *ev)
 {
     ev->end = c->end;
+    if ((ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) && ev->frame > c->frame_out)
+        c->frame_out = ev->frame;
     r->h.event(r->h.ctx, &c->pub, ev);
 }
 
@@ -522,9 +549,27 @@ static uint32_t reasm_ack_target(const reasm_conn *c, int o, uint32_t ack, uint8
         return exp;
     if (c->fin_known[o] && ack == c->fin_at[o] + 1)
         return c->fin_at[o];                 /* the FIN takes a sequence number */
-    if (!c->fin_known[o] && ack - exp == 1 && (!c->hi_valid[o] || !seq_after(c->hi[o], exp)))
-        return exp;                          /* most likely a FIN we did not capture */
     return ack;
+}
+
+/* One sequence number acknowledged beyond all that o sent: most likely a
+ * FIN the capture does not have, not a byte. Whatever waited for it goes
+ * on after the slack, without a gap. */
+static bool reasm_fin_like(const reasm_conn *c, int o, uint32_t target)
+{
+    uint32_t exp = reasm_exp(c, o);
+
+    return !c->fin_known[o] && target - exp == 1 &&
+           (!c->hi_valid[o] || !seq_after(c->hi[o], exp));
+}
+
+/* How far the peer acknowledged d: a FIN captured after its ACK takes
+ * the last sequence number, not a byte. */
+static uint32_t reasm_gap_target(const reasm_conn *c, int d)
+{
+    if (c->fin_known[d] && c->gap_target[d] == c->fin_at[d] + 1)
+        return c->fin_at[d];
+    return c->gap_target[d];
 }
 
 typedef enum reasm_block { BLOCK_NONE, BLOCK_SEQ, BLOCK_ACK } reasm_block;
@@ -616,12 +661,27 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp
     reasm_inject_seg(r, c, d, tcp, tcp_len, seq, ack, flags, payload, len);
 }
 
+/* The frame and time a held segment's bytes come out with: its own, or
+ * that of the latest byte already out when that is later (the packet that
+ * delivered them: events stay in wire order). */
+static void reasm_held_clock(sc_reasm *r, const reasm_conn *c, const reasm_held *h)
+{
+    if (h->frame >= c->frame_out) {
+        r->cur_frame = h->frame;
+        r->cur_ts = h->ts;
+    } else if (r->cur_frame < c->frame_out) {
+        r->cur_frame = c->frame_out;
+    }
+}
+
 /* Hands libnids every held segment nothing holds any more, in capture
- * order. Their bytes carry the frame that delivered them, the current one
- * (events stay in wire order); a FIN keeps its own. force: the ACK no
- * longer holds anything (the capture is over for this connection). */
+ * order (see reasm_held_clock for their frames; a FIN keeps its own).
+ * force: the ACK no longer holds anything (the capture is over for this
+ * connection). */
 static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
 {
+    uint64_t frame = r->cur_frame;
+    struct timeval ts = r->cur_ts;
     bool again = true;
 
     while (again && c->held_head && c->nids && !c->dead) {
@@ -633,6 +693,7 @@ static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
             if (b == BLOCK_SEQ || (b == BLOCK_ACK && !force))
                 continue;
             reasm_held_unlink(r, c, pp, prev);
+            reasm_held_clock(r, c, h);
             reasm_seg_feed(r, c, h->dir, h->bytes, h->tcp_len, h->seq, h->ack, h->flags,
                            h->bytes + h->tcp_len, h->len, h->frame, h->ts);
             free(h);
@@ -640,6 +701,8 @@ static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
             break;
         }
     }
+    r->cur_frame = frame;
+    r->cur_ts = ts;
 }
 
 /* Where filling direction d from exp must stop: the first held byte of d
@@ -706,17 +769,23 @@ static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target, b
     c->gap_limit[d] = false;
 }
 
+static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g);
+
 /* Everything seen or acknowledged of both directions is pushed out. */
 static void reasm_flush(sc_reasm *r, reasm_conn *c)
 {
     for (int round = 0; round < 4 && c->nids && !c->dead; round++) {
+        for (int d = 0; d < 2; d++)
+            if (c->gap_pending[d])
+                reasm_acked_give_up(r, c, d);
         for (int d = 0; d < 2; d++) {
             uint32_t target = reasm_exp(c, d);
 
             if (c->hi_valid[d] && seq_after(c->hi[d], target))
                 target = c->hi[d];
-            if (c->gap_pending[d] && seq_after(c->gap_target[d], target))
-                target = c->gap_target[d];
+            if (c->gap_pending[d] && seq_after(reasm_gap_target(c, d), target) &&
+                !reasm_fin_like(c, d, reasm_gap_target(c, d)))
+                target = reasm_gap_target(c, d);
             reasm_gap_fill(r, c, d, target, false, true);
             c->gap_pending[d] = false;
         }
@@ -876,6 +945,37 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
     return c;
 }
 
+/* Sequence numbers that cannot be trusted: an anonymiser that set them
+ * all to 0 (a packet that acknowledges with sequence and acknowledgement
+ * number both 0: one chance in 2^64 on a real connection). Such a
+ * connection is followed in capture order: each segment's bytes follow
+ * the ones before it, each ACK acknowledges all that was seen, a FIN comes
+ * after every byte. Retransmissions are then delivered again; nothing is
+ * dropped. */
+static void reasm_seq_untrusted(reasm_conn *c, int d, seg *s)
+{
+    static const uint32_t base[2] = { 0x10000000u, 0x20000000u };
+
+    if (!c->pub.seq_untrusted) {
+        if (!(s->flags & SEG_ACK) || s->seq != 0 || s->ack != 0)
+            return;
+        c->pub.seq_untrusted = true;
+        for (int k = 0; k < 2; k++)
+            c->cap_next[k] = c->known[k] ? reasm_exp(c, k) : base[k];
+    }
+    if (s->flags & SEG_SYN) {
+        s->seq = c->cap_next[d] - 1;
+        s->ack = c->cap_next[!d];
+        return;
+    }
+    s->seq = c->cap_next[d];
+    s->ack = c->cap_next[!d] + (c->fin_known[!d] && c->fin_at[!d] == c->cap_next[!d]);
+    s->flags |= SEG_ACK;
+    if (s->flags & SEG_RST)
+        return;
+    c->cap_next[d] += s->len;
+}
+
 /* Sequence numbers learnt from a packet of direction d. */
 static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
 {
@@ -952,6 +1052,38 @@ static void reasm_ack_note(reasm_conn *c, int d, const seg *s)
     c->gap_pending[o] = true;
 }
 
+/* Direction g's holes that the peer acknowledged are missing: filled one
+ * at a time, in the order of the held segments that acknowledged them, so
+ * that each gap comes out just before the first segment that answered it
+ * (a one-sided capture: each missing reply before the next command). */
+static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g)
+{
+    uint64_t frame = r->cur_frame;
+    struct timeval ts = r->cur_ts;
+
+    while (c->nids && !c->dead) {
+        const reasm_held *h = c->held_head;
+        uint32_t exp = reasm_exp(c, g), t = exp;
+
+        for (; h; h = h->next)
+            if (h->dir != g && reasm_block_of(c, h->dir, h->seq, h->ack, h->flags, h->len) == BLOCK_ACK &&
+                seq_after(t = reasm_ack_target(c, g, h->ack, h->flags), exp))
+                break;
+        if (!h || reasm_fin_like(c, g, t))
+            break;
+        reasm_held_clock(r, c, h);
+        reasm_gap_fill(r, c, g, t, false, false);
+        if (reasm_exp(c, g) == exp)
+            break;
+    }
+    r->cur_frame = frame;
+    r->cur_ts = ts;
+    if (reasm_fin_like(c, g, reasm_gap_target(c, g)))
+        reasm_held_release(r, c, true);
+    else
+        reasm_gap_fill(r, c, g, reasm_gap_target(c, g), false, false);
+}
+
 /* After a packet: holes the peer acknowledged and REASM_ACK_SLACK packets
  * did not fill are missing from the capture; held segments beyond the
  * bounds are let go, the oldest first, and what they waited for is
@@ -961,14 +1093,14 @@ static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
     for (int g = 0; g < 2 && c->nids && !c->dead; g++) {
         if (!c->gap_pending[g])
             continue;
-        if (!seq_before(reasm_exp(c, g), c->gap_target[g])) {
+        if (!seq_before(reasm_exp(c, g), reasm_gap_target(c, g))) {
             c->gap_pending[g] = false;
             continue;
         }
         if (reasm_exp(c, g) != before[g])
             c->stall[g] = 0;
         else if (++c->stall[g] > REASM_ACK_SLACK) {
-            reasm_gap_fill(r, c, g, c->gap_target[g], false, false);
+            reasm_acked_give_up(r, c, g);
             c->gap_pending[g] = false;
         }
     }
@@ -1127,6 +1259,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     if (r->h.packet)
         r->h.packet(r->h.ctx, &c->pub, pkt);
 
+    reasm_seq_untrusted(c, dir, &s);
     reasm_seqs_learn(c, dir, &s);
     if (!c->est && c->known[0] && c->known[1])
         reasm_handshake_inject(r, c);

@@ -109,6 +109,7 @@ static void an_fan_end(sc_sink *k, const sc_session_info *si)
 {
     sc_analyzer *a = k->priv;
 
+    a->totals.reasm_dropped += si->reasm_dropped;
     for (size_t i = 0; i < a->nsinks; i++)
         if (a->sinks[i]->session_end)
             a->sinks[i]->session_end(a->sinks[i], si);

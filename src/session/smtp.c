@@ -1653,6 +1653,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.first_frame = conn->first_frame;
     s->info.last_frame = conn->first_frame;
     s->info.handshake_seen = conn->handshake_seen;
+    s->info.seq_untrusted = conn->seq_untrusted;
     s->info.capture_file = capture_file;
     s->info.extensions = s->ext_list;
     s->info.redact = s->redact;
@@ -1835,11 +1836,17 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
     case SC_FLOW_GAP:
         if (!s->info.tls)
             smtp_content_partial(s);
-        smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, "[gap: %llu bytes]",
+        smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, ev->limit ?
+                      "[gap: %llu bytes dropped by reassembly]" : "[gap: %llu bytes]",
                       (unsigned long long)ev->gap);
+        if (ev->limit)
+            s->info.reasm_dropped += ev->gap;
         smtp_find(s, R_CAPTURE_GAP, SC_SIDE_CAPTURE, ev->frame, NULL,
-                  "%llu bytes of the %s stream are missing from the capture; analysis "
-                  "resumes at the next line boundary",
+                  ev->limit ? "%llu bytes of the %s stream were dropped by reassembly (out of "
+                              "order beyond its limit), not missing from the capture; analysis "
+                              "resumes at the next line boundary"
+                            : "%llu bytes of the %s stream are missing from the capture; analysis "
+                              "resumes at the next line boundary",
                   (unsigned long long)ev->gap, dir_who(d));
         if (d == SC_DIR_C2S) {
             sc_client_gap(&s->client, ev->gap);

@@ -40,6 +40,7 @@ typedef struct tb {
     uint64_t    peer_at[2];       /* of the last gap */
     uint32_t    hash[2];          /* FNV-1a of every data byte, by direction */
     bool        quiet;            /* count only, do not log data */
+    bool        seq_untrusted;    /* a data event's connection said so */
 } tb;
 
 /* What the IPv4 total length field says (offloaded captures lie). */
@@ -88,12 +89,12 @@ static void h_event(void *ctx, sc_conn *c, const sc_flow_event *ev)
 {
     tb *t = ctx;
 
-    (void)c;
     switch (ev->kind) {
     case SC_FLOW_DATA:
         t->bytes[ev->dir] += ev->len;
         t->hash[ev->dir] = fnv(t->hash[ev->dir], ev->data, ev->len);
         t->data_frame = ev->frame;
+        t->seq_untrusted |= c->seq_untrusted;
         if (t->quiet)
             break;
         if (t->last_kind == SC_FLOW_DATA && t->last_dir == (int)ev->dir)
@@ -654,6 +655,28 @@ static void test_ack_ahead(void)
     free(t);
 }
 
+/* Sequence numbers all rewritten to 0 (an anonymiser): followed in capture
+ * order, the server's first byte and the client's FIN kept. */
+static void test_zero_seq(void)
+{
+    tb *t = tb_new();
+
+    c2s(t, 0, 0, SYN, "", NULL);
+    s2c(t, 0, 0, SYN | ACK, "", NULL);
+    c2s(t, 0, 0, ACK, "", NULL);
+    s2c(t, 0, 0, ACK | PSH, "220 hi\r\n", NULL);
+    c2s(t, 0, 0, ACK | PSH, "QUIT\r\n", NULL);
+    s2c(t, 0, 0, ACK | PSH, "221 bye\r\n", NULL);
+    c2s(t, 0, 0, ACK | FIN, "", NULL);
+    s2c(t, 0, 0, ACK | FIN, "", NULL);
+    c2s(t, 0, 0, ACK, "", NULL);
+    expect_log(t, "O1h D1:220 hi\r\n D0:QUIT\r\n D1:221 bye\r\n F0@7 F1@8 C0",
+               "sequence numbers all 0: capture order, every byte and both FINs");
+    T_CHECK(t->seq_untrusted, "sequence numbers all 0: the connection says so");
+    tb_end(t);
+    free(t);
+}
+
 /* One segment lost and retransmitted after 56 KB of later data: libnids
  * alone drops its whole out-of-order queue beyond 64 KiB (58 KB lost). */
 static void test_retrans_after_56k(void)
@@ -811,6 +834,7 @@ int main(void)
     test_ports();
     test_ooo_flood();
     test_ack_ahead();
+    test_zero_seq();
     test_retrans_after_56k();
     test_hold_limit();
     test_large_segments();
