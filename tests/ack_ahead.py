@@ -72,9 +72,10 @@ def after(a, b):
 
 def reorder(infos, cumulative):
     """The new order of packets described by infos (tcp_info or None)."""
-    order = list(range(len(infos)))
+    order = []
     last_ack = {}
     for j, y in enumerate(infos):
+        order.append(j)                     # packets after j are not placed yet
         if y is None or not y[4] & ACK or y[4] & (SYN | RST):
             continue
         conn, side, _seq, ack = y[0], y[1], y[2], y[3]
@@ -82,7 +83,7 @@ def reorder(infos, cumulative):
         last_ack[(conn, side)] = ack if prev is None or after(ack, prev) else prev
         if prev is None or not after(ack, prev):
             continue
-        pos = order.index(j)
+        pos = len(order) - 1
         covered = []
         for p in range(pos - 1, max(-1, pos - WINDOW - 1), -1):
             x = infos[order[p]]
