@@ -9,8 +9,14 @@
  * flagged); FIN and RST are reported with the side that sent them and
  * their frame. libnids is global state, so there is one sc_reasm at a time.
  *
- * Events reach the handler in wire order: every chunk of bytes carries the
- * frame number and timestamp of the packet that delivered it.
+ * Events reach the handler in wire order, and in acknowledgement order: a
+ * segment that acknowledges bytes of the other direction comes after them
+ * (a capture may show it first). Every chunk of bytes carries the frame
+ * number and timestamp of the packet that delivered it. A gap says whether
+ * its bytes are missing from the capture or were dropped by a reassembly
+ * limit, and where in the other direction's stream they were sent. A
+ * connection whose sequence numbers were rewritten (all 0) is followed in
+ * capture order and flagged.
  */
 #ifndef SC_REASM_H
 #define SC_REASM_H
@@ -21,7 +27,8 @@
 
 typedef enum sc_flow_kind {
     SC_FLOW_DATA,    /* data, len: in-order stream bytes of dir */
-    SC_FLOW_GAP,     /* gap: bytes of dir missing from the capture */
+    SC_FLOW_GAP,     /* gap: bytes of dir missing from the capture, or, with
+                      * limit set, dropped by a reassembly limit */
     SC_FLOW_FIN,     /* dir sent FIN (after all its data was delivered) */
     SC_FLOW_RST,     /* dir sent RST */
     SC_FLOW_CLOSE    /* the connection is over (end says why); last event */
@@ -35,12 +42,18 @@ typedef enum sc_flow_end {
     SC_END_EVICTED       /* dropped to respect the session cap */
 } sc_flow_end;
 
+#define SC_PEER_AT_NONE UINT64_MAX
+
 typedef struct sc_flow_event {
     sc_flow_kind    kind;
     sc_dir          dir;
     const uint8_t  *data;
     size_t          len;
     uint64_t        gap;
+    bool            limit;     /* GAP: dropped by reassembly, not missing */
+    uint64_t        peer_at;   /* GAP: the bytes were sent before this offset
+                                * of the other direction's stream (its peer
+                                * acknowledged them there); SC_PEER_AT_NONE */
     sc_flow_end     end;
     uint64_t        frame;
     struct timeval  ts;
@@ -50,6 +63,8 @@ typedef struct sc_conn {
     uint64_t        id;            /* 1-based, order of first packet */
     sc_endpoint     client, server;
     bool            handshake_seen;
+    bool            seq_untrusted; /* sequence numbers rewritten (all 0):
+                                    * followed in capture order */
     uint64_t        first_frame;
     struct timeval  first_ts;
     uint64_t        last_frame;    /* frame of its latest packet */

@@ -132,6 +132,10 @@ typedef struct sc_session_info {
      * and the notes (records that failed their tag, ...) */
     const char     *tls_state, *tls_version, *tls_cipher;
     uint64_t        tls_notes;
+    bool            seq_untrusted; /* TCP sequence numbers rewritten: bytes
+                                      followed in capture order */
+    uint64_t        reasm_dropped; /* bytes dropped by a reassembly limit
+                                      (not missing from the capture) */
     size_t          next;          /* EHLO keywords kept */
     const sc_bytes *extensions;    /* each as the server sent it: "SIZE 10240000" */
     sc_close_by     close_by;
@@ -150,6 +154,7 @@ typedef struct sc_session_info {
 /* Totals handed to sink->finish. */
 typedef struct sc_totals {
     uint64_t files, packets, bytes, sessions, dropped;
+    uint64_t reasm_dropped;   /* stream bytes dropped by reassembly limits */
     /* Live capture: the interface (NULL when reading files) and what
      * pcap_stats said: received by the filter, dropped by the kernel and
      * by the interface (dropped is the sum of the two). */

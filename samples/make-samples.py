@@ -1282,6 +1282,89 @@ def e_unsupported_link():
 # ---------------------------------------------------------------- main
 
 
+# ------------------------------------------------- reassembly in ACK order
+
+
+def reasm_reorder(cap, first, cumulative):
+    """Moves each peer's ACK, from frame index first on, ahead of the data
+    it acknowledges (tests/ack_ahead.py: one segment, or cumulative);
+    the times stay in file order."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+    import ack_ahead
+    part = cap.frames[first:]
+    notes = cap.notes[first:]
+    order = ack_ahead.reorder([ack_ahead.tcp_info(p, 101) for _t, _d, p in part], cumulative)
+    cap.frames[first:] = [(part[slot][0], part[i][1], part[i][2]) for slot, i in enumerate(order)]
+    cap.notes[first:] = [notes[i] for i in order]
+
+
+def reasm_zero_seq(pkt):
+    """An IPv4 packet with its TCP sequence and acknowledgement numbers set
+    to 0 (what some anonymisers do), checksum made right again."""
+    ihl = (pkt[0] & 15) * 4
+    seg = bytearray(pkt[ihl:])
+    seg[4:12] = bytes(8)
+    seg[16:18] = b"\0\0"
+    pseudo = pkt[12:16] + pkt[16:20] + struct.pack("!xBH", 6, len(seg))
+    seg[16:18] = struct.pack("!H", csum16(pseudo + bytes(seg)))
+    return pkt[:ihl] + bytes(seg)
+
+
+@sample
+def reasm_ack_ahead():
+    """Each peer's ACK captured before the data it acknowledges (span
+    port): session 1 one segment at a time, session 2 cumulative ACKs
+    (and the replies riding on them) ahead of several segments."""
+    cap = Capture("ack-ahead.pcap", T0 + 2300)
+    for k, cumulative in enumerate((False, True)):
+        first = len(cap.frames)
+        conn = Conn(cap, client="192.0.2.130", cport=41030 + k)
+        text = content_session(conn, LONG_BODY, "ACKs ahead")
+        if cumulative:
+            # no ACK until the reply: it acknowledges the whole message
+            for i in range(0, len(text), 700):
+                conn.seg("c", ACK | PSH, text[i:i + 700], dt=0.0003)
+        else:
+            conn.c(text, mss=700)
+        conn.s(lines("250 2.0.0 Ok: queued as A%d" % k))
+        quit_close(conn)
+        reasm_reorder(cap, first, cumulative)
+        cap.t += 1.0
+    return cap
+
+
+@sample
+def reasm_retrans_after_56k():
+    """The first content segment lost on the wire and retransmitted after
+    56 KB of later data (the receiver's duplicate ACKs in between)."""
+    cap = Capture("retrans-after-56k.pcap.gz", T0 + 2310)
+    conn = Conn(cap, client="192.0.2.131", cport=41040)
+    text = content_session(conn, ["%05d " % i + "y" * 70 for i in range(800)], "late retransmission")
+    seq0 = conn.nxt["c"]
+    conn.seg("c", ACK, text[:1448], dt=0.001, emit=False)
+    off = 1448
+    while off < len(text) - 1448 and off < 1448 + 56 * 1024:
+        conn.seg("c", ACK, text[off:off + 1448], dt=0.0002)
+        conn.seg("s", ACK, ack=seq0, dt=0.0001)      # duplicate ACK
+        off += 1448
+    conn.seg("c", ACK, text[:1448], seq=seq0, dt=0.2)    # the retransmission
+    conn.c(text[off:])
+    conn.s(lines("250 2.0.0 Ok: queued as B1"))
+    quit_close(conn)
+    return cap
+
+
+@sample
+def reasm_zero_seq_sample():
+    """A clean session whose TCP sequence and acknowledgement numbers were
+    all set to 0 by an anonymiser."""
+    cap = Capture("zero-seq.pcap", T0 + 2320)
+    conn = Conn(cap, client="192.0.2.132", cport=41050)
+    clean_session(conn)
+    cap.frames = [(t, d, reasm_zero_seq(p)) for t, d, p in cap.frames]
+    return cap
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))

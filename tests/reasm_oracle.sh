@@ -15,6 +15,13 @@
 # with a hole that still differs is a SKIP naming the hole, not a FAIL:
 # the two tools may legitimately place a late retransmission differently.
 #
+# Reordered ACKs: every capture is checked again after tests/ack_ahead.py
+# moved each peer's ACK ahead of the data it acknowledges, one segment
+# ("one") and cumulative ACKs covering several ("cumulative"), and so are
+# the samples (samples/*.pcap*). The bytes of every SMTP stream must still
+# equal tshark's follow of the transformed capture. ORACLE_TRANSFORMS
+# chooses (default "none one cumulative").
+#
 # Needs tshark and python3; skips without them or without the corpus.
 set -u
 cd "$(dirname "$0")/.."
@@ -33,12 +40,34 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR_ORACLE=$tmp
 
-find "$CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' \) | sort > "$tmp/files"
-[ -s "$tmp/files" ] || { echo "SKIP: reasm-oracle: no captures in $CORPUS"; exit 0; }
+find "$CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.pcap.gz' -o -name '*.pcapng.gz' \) | sort > "$tmp/corpus"
+[ -s "$tmp/corpus" ] || { echo "SKIP: reasm-oracle: no captures in $CORPUS"; exit 0; }
+
+# The inputs: name, file, name in the corpus manifest (empty: none).
+transforms=${ORACLE_TRANSFORMS:-none one cumulative}
+mkdir -p "$tmp/moved"
+: > "$tmp/files"
+k=0
+{ sed "s|^|corpus\t|" "$tmp/corpus"; find samples -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcap.gz' -o -name '*.pcapng' \) | sort | sed "s|^|sample\t|"; } |
+while IFS=$'\t' read -r kind f; do
+    if [ "$kind" = corpus ]; then base=${f#"$CORPUS"/}; man=$base; else base=$f; man=; fi
+    for t in $transforms; do
+        if [ "$t" = none ]; then
+            [ "$kind" = corpus ] && printf '%s\t%s\t%s\n' "$base" "$f" "$man" >> "$tmp/files"
+            continue
+        fi
+        k=$((k + 1))
+        out="$tmp/moved/$k.pcap"
+        # classic pcap first (gzip, pcapng); files editcap cannot write as
+        # pcap (several link types) are left out of the transforms
+        editcap -F pcap "$f" "$tmp/moved/in.pcap" >/dev/null 2>&1 || continue
+        python3 tests/ack_ahead.py "$t" "$tmp/moved/in.pcap" "$out" >/dev/null 2>&1 || continue
+        printf '%s\t%s\t%s\n' "$base [ACKs ahead: $t]" "$out" "$man" >> "$tmp/files"
+    done
+done
 
 pass=0 fail=0 skip=0
-while IFS= read -r f; do
-    name=${f#"$CORPUS"/}
+while IFS=$'\t' read -r name f man; do
     in=$f
     case "$f" in
     *.gz) in="$tmp/input"; gzip -dc "$f" > "$in" 2>/dev/null || { echo "FAIL: $name: cannot gunzip"; fail=$((fail + 1)); continue; } ;;
@@ -54,7 +83,8 @@ while IFS= read -r f; do
     # manifest says how many streams a corpus file has, which saves a
     # tshark run (its start-up dominates); streams not on an SMTP port are
     # left out by the comparison below.
-    nstreams=$(awk -F'\t' -v f="$name" '$1 == f && $10 ~ /^[0-9]+$/ { print $10 }' "$CORPUS/MANIFEST.tsv" 2>/dev/null)
+    nstreams=
+    [ -n "$man" ] && nstreams=$(awk -F'\t' -v f="$man" '$1 == f && $10 ~ /^[0-9]+$/ { print $10 }' "$CORPUS/MANIFEST.tsv" 2>/dev/null)
     if [ -n "$nstreams" ]; then
         seq 0 $((nstreams - 1)) > "$tmp/ids"
     else

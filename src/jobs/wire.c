@@ -123,6 +123,8 @@ static const wire_field w_info[] = {
     F_U64(sc_session_info, bytes_s2c),
     F_U64(sc_session_info, c2s_after_server_fin),
     F_BOOL(sc_session_info, handshake_seen),
+    F_BOOL(sc_session_info, seq_untrusted),
+    F_U64(sc_session_info, reasm_dropped),
     F_BOOL(sc_session_info, tls),
     F_STR(sc_session_info, tls_state),
     F_STR(sc_session_info, tls_version),

@@ -176,6 +176,8 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
         }
         fprintf(o, ",\"notes\":%" PRIu64 "}", info->tls_notes);
     }
+    fprintf(o, ",\"seq_untrusted\":%s,\"reasm_dropped\":%" PRIu64,
+            info->seq_untrusted ? "true" : "false", info->reasm_dropped);
     json_key(o, "extensions");
     putc('[', o);
     for (size_t i = 0; info->extensions && i < info->next; i++) {
@@ -227,6 +229,7 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     if (t->keylog)              /* --tls-keylog */
         fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
+    fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
         json_key(o, "live");
         fputs("{\"interface\":", o);

@@ -214,6 +214,9 @@ static void text_totals(text_sink *t, const sc_totals *tot)
         fprintf(o, "tls: %" PRIu64 " session%s encrypted, %" PRIu64 " decrypted, %" PRIu64
                 " without a key in the key log\n", tot->tls_encrypted,
                 tot->tls_encrypted == 1 ? "" : "s", tot->tls_decrypted, tot->tls_no_key);
+    if (tot->reasm_dropped)
+        fprintf(o, "dropped by reassembly: %" PRIu64 " stream bytes (out of order beyond its "
+                "limits; not missing from the capture)\n", tot->reasm_dropped);
     if (nf == 0) {
         fprintf(o, "findings: none\n");
         return;

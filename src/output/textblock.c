@@ -299,7 +299,10 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
         sc_chain_printf(sp, h, " (%s%s%s%s%s)", info->tls_state,
                         info->tls_version ? ", " : "", info->tls_version ? info->tls_version : "",
                         info->tls_cipher ? " " : "", info->tls_cipher ? info->tls_cipher : "");
-    sc_chain_printf(sp, h, "%s", info->handshake_seen ? "" : "  mid-stream");
+    sc_chain_printf(sp, h, "%s%s", info->handshake_seen ? "" : "  mid-stream",
+                    info->seq_untrusted ? "  sequence numbers rewritten: capture order" : "");
+    if (info->reasm_dropped)
+        sc_chain_printf(sp, h, "  dropped by reassembly: %" PRIu64 " bytes", info->reasm_dropped);
     sc_chain_printf(sp, h, "  findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
                     info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
                     info->findings[SC_SEV_INFO]);

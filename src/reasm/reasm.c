@@ -34,20 +34,43 @@
  *    window scaling at its maximum and no timestamps, so libnids' window
  *    check never drops a segment that was on the wire and its PAWS test
  *    is off. conn->handshake_seen says whether the real one was captured.
- *  - Lost segments: libnids waits forever for a missing segment. A gap is
- *    declared when the peer acknowledges bytes never seen (before a packet
- *    that carries data, so the gap lands before the reply; after a pure
- *    ACK one packet later, in case the capture merely reordered them), and
- *    at RST, idle expiry and capture end (up to the highest byte seen). A
- *    filler segment of zeros is then injected into libnids; its bytes come
- *    out as SC_FLOW_GAP, never as data. The filler stops at the first
- *    queued out-of-order segment so real bytes are not overwritten.
+ *  - Order: libnids drops a segment wholly before the receiver's last ACK
+ *    (bytes captured after the ACK that acknowledges them: span ports,
+ *    multi-queue NICs), drops its whole out-of-order queue beyond 64 KiB
+ *    (prune_queue: a segment retransmitted after 56 KB of later data lost
+ *    58 KB), and cuts a direction never acknowledged at the window. So it
+ *    is given segments only in order: a segment that starts beyond what
+ *    was delivered of its direction, or that acknowledges bytes of the
+ *    other direction not delivered yet (a reply captured before the data
+ *    it answers), is held here (reasm_held, a copy) and handed over, in
+ *    capture order, once nothing holds it; and the receiver's ACK libnids
+ *    knows is set to the point delivered before each segment. The events
+ *    therefore come in acknowledgement order: a reply comes after the
+ *    bytes it acknowledges. Held bytes carry the frame of the packet that
+ *    delivered them. Bounds: REASM_HOLD_MAX bytes and REASM_HOLD_PKTS
+ *    segments a connection, REASM_HOLD_BUDGET in all; beyond, the oldest
+ *    hole is given up on and its bytes come out as a gap flagged
+ *    "dropped by reassembly" (ev->limit), never as missing from the
+ *    capture.
+ *  - Lost segments: a hole is missing from the capture once the peer
+ *    acknowledged it (the sender will not send it again) and either the
+ *    sender went on from beyond it or REASM_ACK_SLACK packets of the
+ *    connection did not fill it (a capture reorders by a few packets);
+ *    at RST, idle expiry and capture end, what is still missing up to the
+ *    highest byte seen or acknowledged is too. A filler segment of zeros
+ *    is then injected into libnids; its bytes come out as SC_FLOW_GAP,
+ *    never as data, before whatever waited for them (ev->peer_at: where
+ *    in the other stream the acknowledging packet began). One sequence
+ *    number acknowledged beyond all that was seen is taken for a FIN the
+ *    capture lacks, not a gap.
+ *  - Sequence numbers rewritten (an anonymiser set them all to 0): the
+ *    connection is followed in capture order (reasm_seq_untrusted) and
+ *    says so (conn->seq_untrusted).
  *  - FIN/RST: libnids reports neither per side. FINs are followed here and
  *    reported once every byte before them was delivered, with the FIN's
  *    frame; RSTs that libnids accepts are reported with their sender.
- *  - Memory: libnids drops a direction's whole out-of-order queue beyond
- *    64 KiB (prune_queue); what it dropped comes out as a gap. The
- *    delivered bytes are always discarded at once (no nids_discard call).
+ *  - Memory: the delivered bytes are always discarded at once (no
+ *    nids_discard call); libnids queues nothing out of order (see Order).
  *    Connection count: cfg->max_sessions (REASM_NIDS_STREAMS without one),
  *    the least recently active one is evicted; libnids' own table is sized
  *    above that, so libnids never evicts a stream by itself (it would take
@@ -80,13 +103,30 @@
 #include "reasm.h"
 #include "segment.h"
 
-#define REASM_OOO_MAX     32          /* out-of-order starts remembered per direction */
+#define REASM_ACK_SLACK   8           /* packets a capture may reorder by */
+#define REASM_HOLD_MAX    (4u << 20)  /* bytes held back per connection */
+#define REASM_HOLD_PKTS   4096        /* segments held back per connection */
+#define REASM_HOLD_BUDGET (256u << 20) /* bytes held back in all */
 #define REASM_GAP_LIMIT   (1u << 30)  /* an ACK further ahead than this is not believed */
 #define REASM_V6_NET      0xf0000000u /* 240.0.0.0/4 */
 #define REASM_HASH_MIN    1024
 #define REASM_NIDS_BUDGET (4u << 20)  /* libnids receive buffers kept, in all */
 #define REASM_NIDS_STREAMS 65536      /* connections followed without --max-sessions */
 #define REASM_NIDS_MAX    (1u << 22)  /* and at most, whatever --max-sessions says */
+
+/* A segment held back from libnids (see "Order" in the header comment):
+ * its TCP header and payload, copied. */
+typedef struct reasm_held reasm_held;
+struct reasm_held {
+    reasm_held         *next;                  /* capture order */
+    uint64_t            frame;
+    struct timeval      ts;
+    int                 dir;
+    uint32_t            seq, ack, len;
+    uint8_t             flags;
+    unsigned            tcp_len;
+    uint8_t             bytes[];               /* TCP header, then payload */
+};
 
 typedef struct reasm_conn reasm_conn;
 struct reasm_conn {
@@ -111,12 +151,20 @@ struct reasm_conn {
     bool                gap_pending[2];
     uint32_t            gap_target[2];         /* the peer acknowledged up to here */
     uint64_t            gap_frame[2];          /* frame of that ACK */
+    uint64_t            gap_peer[2];           /* offset in the other stream of that ACK */
+    unsigned            stall[2];              /* packets since, without progress */
+    bool                gap_limit[2];          /* the filler out is a reassembly limit's */
+    reasm_held         *held_head, *held_tail;
+    uint64_t            frame_out;             /* latest frame of a byte out */
+    size_t              held_bytes;
+    unsigned            held_n;
     bool                fin_seen[2], fin_done[2];
+    uint32_t            cap_next[2];           /* seq_untrusted: next byte, capture order */
+    bool                fin_known[2];          /* a FIN arrived, maybe held */
+    uint32_t            fin_at[2];             /* its sequence number */
     uint32_t            fin_seq[2];
     uint64_t            fin_frame[2];
     struct timeval      fin_ts[2];
-    uint32_t            ooo[2][REASM_OOO_MAX];
-    unsigned            nooo[2];
     struct timeval      last_ts;
     bool                dead;
     sc_flow_end         end;
@@ -135,6 +183,7 @@ struct sc_reasm {
     reasm_conn         *dead;                  /* ended by libnids, to report */
     reasm_conn         *hot_head, *hot_tail;   /* oldest delivery first */
     size_t              hot_bytes;
+    size_t              held_bytes;            /* held segments, in all */
     uint64_t            next_id;
     uint64_t            max_conns;             /* evict beyond this many */
     uint32_t            v6_pairs;
@@ -150,8 +199,16 @@ static struct nids_chksum_ctl reasm_no_chksum[1];
 
 /* ---- events ------------------------------------------------------------- */
 
+static void reasm_event_send(sc_reasm *r, reasm_conn *c, sc_flow_event *ev)
+{
+    ev->end = c->end;
+    if ((ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) && ev->frame > c->frame_out)
+        c->frame_out = ev->frame;
+    r->h.event(r->h.ctx, &c->pub, ev);
+}
+
 static void reasm_event_emit(sc_reasm *r, reasm_conn *c, sc_flow_kind kind, sc_dir dir,
-                             const uint8_t *data, size_t len, uint64_t gap,
+                             const uint8_t *data, size_t len,
                              uint64_t frame, struct timeval ts)
 {
     sc_flow_event ev;
@@ -161,11 +218,10 @@ static void reasm_event_emit(sc_reasm *r, reasm_conn *c, sc_flow_kind kind, sc_d
     ev.dir = dir;
     ev.data = data;
     ev.len = len;
-    ev.gap = gap;
-    ev.end = c->end;
+    ev.peer_at = SC_PEER_AT_NONE;
     ev.frame = frame;
     ev.ts = ts;
-    r->h.event(r->h.ctx, &c->pub, &ev);
+    reasm_event_send(r, c, &ev);
 }
 
 static uint32_t reasm_exp(const reasm_conn *c, int d)
@@ -179,11 +235,20 @@ static uint32_t reasm_exp(const reasm_conn *c, int d)
 static void reasm_gap_report(sc_reasm *r, reasm_conn *c, int d)
 {
     uint64_t g = c->gap_out[d];
+    sc_flow_event ev;
 
-    if (g) {
-        c->gap_out[d] = 0;
-        reasm_event_emit(r, c, SC_FLOW_GAP, (sc_dir)d, NULL, 0, g, r->cur_frame, r->cur_ts);
-    }
+    if (!g)
+        return;
+    c->gap_out[d] = 0;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = SC_FLOW_GAP;
+    ev.dir = (sc_dir)d;
+    ev.gap = g;
+    ev.limit = c->gap_limit[d];
+    ev.peer_at = c->gap_pending[d] && !c->gap_limit[d] ? c->gap_peer[d] : SC_PEER_AT_NONE;
+    ev.frame = r->cur_frame;
+    ev.ts = r->cur_ts;
+    reasm_event_send(r, c, &ev);
 }
 
 /* Bytes libnids delivered for direction d: filler first, then data. */
@@ -199,7 +264,7 @@ static void reasm_bytes_deliver(sc_reasm *r, reasm_conn *c, int d, const uint8_t
     if (n > f) {
         reasm_gap_report(r, c, d);
         c->delivered[d] += n - f;
-        reasm_event_emit(r, c, SC_FLOW_DATA, (sc_dir)d, p + f, n - f, 0, r->cur_frame, r->cur_ts);
+        reasm_event_emit(r, c, SC_FLOW_DATA, (sc_dir)d, p + f, n - f, r->cur_frame, r->cur_ts);
     }
 }
 
@@ -209,7 +274,7 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
     for (int d = 0; d < 2; d++)
         if (c->fin_seen[d] && !c->fin_done[d] && !seq_before(reasm_exp(c, d), c->fin_seq[d])) {
             c->fin_done[d] = true;
-            reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, 0, c->fin_frame[d], c->fin_ts[d]);
+            reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, c->fin_frame[d], c->fin_ts[d]);
         }
 }
 
@@ -384,6 +449,8 @@ static void reasm_lru_append(sc_reasm *r, reasm_conn *c)
     r->lru_tail = c;
 }
 
+static void reasm_held_drop_all(sc_reasm *r, reasm_conn *c);
+
 /* Removes c everywhere, lets libnids forget it, frees it. Never called
  * from inside a libnids callback. */
 static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
@@ -398,6 +465,7 @@ static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
     if (c->all_prev) c->all_prev->all_next = c->all_next; else r->all_head = c->all_next;
     if (c->all_next) c->all_next->all_prev = c->all_prev; else r->all_tail = c->all_prev;
     reasm_hot_unlink(r, c);
+    reasm_held_drop_all(r, c);
     if (c->nids) {
         c->nids->user = NULL;
         nids_free_tcp_stream(c->nids);
@@ -410,7 +478,7 @@ static void reasm_conn_end(sc_reasm *r, reasm_conn *c, sc_flow_end end,
                            uint64_t frame, struct timeval ts)
 {
     c->end = end;
-    reasm_event_emit(r, c, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, 0, frame, ts);
+    reasm_event_emit(r, c, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, frame, ts);
     reasm_conn_free(r, c);
 }
 
@@ -469,55 +537,217 @@ static void reasm_handshake_inject(sc_reasm *r, reasm_conn *c)
     r->est_conn = NULL;
 }
 
-static void reasm_ooo_note(reasm_conn *c, int d, uint32_t seq)
+/* ---- segments held back ------------------------------------------------ */
+
+/* Where in o's stream an ACK from the other side says o's bytes reach,
+ * when that is beyond what was delivered of o; exp otherwise. */
+static uint32_t reasm_ack_target(const reasm_conn *c, int o, uint32_t ack, uint8_t flags)
 {
-    for (unsigned i = 0; i < c->nooo[d]; i++)
-        if (c->ooo[d][i] == seq)
-            return;
-    /* Full: forget the oldest. libnids drops its whole queue beyond 64 KiB,
-     * so the most recent segments are the ones still worth stopping at. */
-    if (c->nooo[d] == REASM_OOO_MAX) {
-        memmove(c->ooo[d], c->ooo[d] + 1, (REASM_OOO_MAX - 1) * sizeof c->ooo[d][0]);
-        c->nooo[d]--;
-    }
-    c->ooo[d][c->nooo[d]++] = seq;
+    uint32_t exp = reasm_exp(c, o);
+
+    if (!(flags & SEG_ACK) || !seq_after(ack, exp) || ack - exp > REASM_GAP_LIMIT)
+        return exp;
+    if (c->fin_known[o] && ack == c->fin_at[o] + 1)
+        return c->fin_at[o];                 /* the FIN takes a sequence number */
+    return ack;
 }
 
-/* The first remembered out-of-order start after exp and before limit. */
-static uint32_t reasm_ooo_bound(reasm_conn *c, int d, uint32_t exp, uint32_t limit)
+/* One sequence number acknowledged beyond all that o sent: most likely a
+ * FIN the capture does not have, not a byte. Whatever waited for it goes
+ * on after the slack, without a gap. */
+static bool reasm_fin_like(const reasm_conn *c, int o, uint32_t target)
 {
-    unsigned k = 0;
+    uint32_t exp = reasm_exp(c, o);
 
-    for (unsigned i = 0; i < c->nooo[d]; i++) {
-        uint32_t s = c->ooo[d][i];
-        if (!seq_after(s, exp))
-            continue;               /* delivered or overtaken: forget it */
-        c->ooo[d][k++] = s;
-        if (seq_before(s, limit))
-            limit = s;
+    return !c->fin_known[o] && target - exp == 1 &&
+           (!c->hi_valid[o] || !seq_after(c->hi[o], exp));
+}
+
+/* How far the peer acknowledged d: a FIN captured after its ACK takes
+ * the last sequence number, not a byte. */
+static uint32_t reasm_gap_target(const reasm_conn *c, int d)
+{
+    if (c->fin_known[d] && c->gap_target[d] == c->fin_at[d] + 1)
+        return c->fin_at[d];
+    return c->gap_target[d];
+}
+
+typedef enum reasm_block { BLOCK_NONE, BLOCK_SEQ, BLOCK_ACK } reasm_block;
+
+/* What keeps a segment of direction d from libnids: bytes of its own
+ * direction before it not yet delivered, or bytes of the other direction
+ * that it acknowledges not yet delivered. A segment carrying nothing is
+ * never held (only its ACK matters, and reasm_ack_note has it). */
+static reasm_block reasm_block_of(const reasm_conn *c, int d, uint32_t seq, uint32_t ack,
+                                  uint8_t flags, uint32_t len)
+{
+    if (!len && !(flags & SEG_FIN))
+        return BLOCK_NONE;
+    if (seq_after(seq, reasm_exp(c, d)))
+        return BLOCK_SEQ;
+    if (seq_after(reasm_ack_target(c, !d, ack, flags), reasm_exp(c, !d)))
+        return BLOCK_ACK;
+    return BLOCK_NONE;
+}
+
+static void reasm_held_hold(sc_reasm *r, reasm_conn *c, const sc_packet *pkt, int d, const seg *s)
+{
+    reasm_held *h = malloc(sizeof *h + s->tcp_len + s->len);
+
+    if (!h)
+        return;                  /* its bytes come out as a gap */
+    h->next = NULL;
+    h->frame = pkt->frame;
+    h->ts = pkt->ts;
+    h->dir = d;
+    h->seq = s->seq;
+    h->ack = s->ack;
+    h->len = s->len;
+    h->flags = s->flags;
+    h->tcp_len = s->tcp_len;
+    memcpy(h->bytes, s->tcp, s->tcp_len);
+    memcpy(h->bytes + s->tcp_len, s->payload, s->len);
+    if (c->held_tail) c->held_tail->next = h; else c->held_head = h;
+    c->held_tail = h;
+    c->held_n++;
+    c->held_bytes += s->len + s->tcp_len;
+    r->held_bytes += s->len + s->tcp_len;
+}
+
+static void reasm_held_unlink(sc_reasm *r, reasm_conn *c, reasm_held **pp, reasm_held *prev)
+{
+    reasm_held *h = *pp;
+
+    *pp = h->next;
+    if (c->held_tail == h)
+        c->held_tail = prev;
+    c->held_n--;
+    c->held_bytes -= h->len + h->tcp_len;
+    r->held_bytes -= h->len + h->tcp_len;
+}
+
+static void reasm_held_drop_all(sc_reasm *r, reasm_conn *c)
+{
+    while (c->held_head) {
+        reasm_held *h = c->held_head;
+        reasm_held_unlink(r, c, &c->held_head, NULL);
+        free(h);
     }
-    c->nooo[d] = k;
+}
+
+/* One segment of direction d to libnids, as of now. libnids drops a
+ * segment that ends before the receiver's last ACK and one beyond that ACK
+ * plus the window: the receiver's ACK it knows is always the point
+ * delivered, so that bytes captured after their ACK still go in (they are
+ * in order: everything out of order is held here), and a direction never
+ * acknowledged is not cut at the window (1 GiB with the synthetic scale). */
+static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp, unsigned tcp_len,
+                           uint32_t seq, uint32_t ack, uint8_t flags,
+                           const uint8_t *payload, uint32_t len, uint64_t frame, struct timeval ts)
+{
+    struct half_stream *rcv;
+    uint32_t end = seq + len;
+
+    if (!c->nids || c->dead)
+        return;
+    if ((flags & SEG_FIN) && !c->fin_seen[d] && !seq_before(end, reasm_exp(c, d))) {
+        c->fin_seen[d] = true;
+        c->fin_seq[d] = end;
+        c->fin_frame[d] = frame;
+        c->fin_ts[d] = ts;
+    }
+    rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
+    rcv->ack_seq = reasm_exp(c, d);
+    reasm_inject_seg(r, c, d, tcp, tcp_len, seq, ack, flags, payload, len);
+}
+
+/* The frame and time a held segment's bytes come out with: its own, or
+ * that of the latest byte already out when that is later (the packet that
+ * delivered them: events stay in wire order). */
+static void reasm_held_clock(sc_reasm *r, const reasm_conn *c, const reasm_held *h)
+{
+    if (h->frame >= c->frame_out) {
+        r->cur_frame = h->frame;
+        r->cur_ts = h->ts;
+    } else if (r->cur_frame < c->frame_out) {
+        r->cur_frame = c->frame_out;
+    }
+}
+
+/* Hands libnids every held segment nothing holds any more, in capture
+ * order (see reasm_held_clock for their frames; a FIN keeps its own).
+ * force: the ACK no longer holds anything (the capture is over for this
+ * connection). */
+static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
+{
+    uint64_t frame = r->cur_frame;
+    struct timeval ts = r->cur_ts;
+    bool again = true;
+
+    while (again && c->held_head && c->nids && !c->dead) {
+        reasm_held **pp = &c->held_head, *h, *prev = NULL;
+
+        again = false;
+        for (; (h = *pp) != NULL; prev = h, pp = &h->next) {
+            reasm_block b = reasm_block_of(c, h->dir, h->seq, h->ack, h->flags, h->len);
+            if (b == BLOCK_SEQ || (b == BLOCK_ACK && !force))
+                continue;
+            reasm_held_unlink(r, c, pp, prev);
+            reasm_held_clock(r, c, h);
+            reasm_seg_feed(r, c, h->dir, h->bytes, h->tcp_len, h->seq, h->ack, h->flags,
+                           h->bytes + h->tcp_len, h->len, h->frame, h->ts);
+            free(h);
+            again = true;
+            break;
+        }
+    }
+    r->cur_frame = frame;
+    r->cur_ts = ts;
+}
+
+/* Where filling direction d from exp must stop: the first held byte of d
+ * at or after exp (those are real bytes, not to be overwritten). */
+static uint32_t reasm_fill_bound(const reasm_conn *c, int d, uint32_t exp, uint32_t limit)
+{
+    for (const reasm_held *h = c->held_head; h; h = h->next) {
+        uint32_t start;
+
+        if (h->dir != d || !h->len || !seq_after(h->seq + h->len, exp))
+            continue;
+        start = seq_after(h->seq, exp) ? h->seq : exp;
+        if (seq_before(start, limit))
+            limit = start;
+    }
     return limit;
 }
 
-/* Pushes direction d past missing bytes up to target with zero fillers. */
-static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target)
+/* Pushes direction d past missing bytes up to target with zero fillers,
+ * releasing what was held behind them on the way. limit: the bytes are
+ * given up on because of a reassembly limit, not known to be missing. */
+static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target, bool limit, bool force)
 {
+    c->gap_limit[d] = limit;
     while (c->nids && !c->dead) {
         uint32_t exp = reasm_exp(c, d);
         uint32_t end, len;
-        struct half_stream *rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
 
         if (!seq_before(exp, target) || target - exp > REASM_GAP_LIMIT)
             break;
-        end = reasm_ooo_bound(c, d, exp, target);
+        end = reasm_fill_bound(c, d, exp, target);
+        if (end == exp) {
+            /* a held segment starts here; only the ACK holds it */
+            reasm_held_release(r, c, force);
+            if (reasm_exp(c, d) == exp)
+                break;
+            continue;
+        }
         if (end - exp > SEG_MAX_PAYLOAD) {
             /* A long hole: all but its last piece is skipped by moving
              * libnids' expected sequence number (EXP_SEQ is the sender's
              * first_data_seq plus the bytes counted), not filled, so a
              * hostile ACK a gigabyte ahead costs one piece, not 16 000.
-             * Nothing libnids holds lies inside: the hole ends at the
-             * first queued out-of-order segment. */
+             * Nothing libnids holds lies inside: it is given nothing out
+             * of order. */
             struct half_stream *snd = d == SC_DIR_C2S ? &c->nids->client : &c->nids->server;
             uint32_t skip = end - exp - SEG_MAX_PAYLOAD;
             snd->first_data_seq += skip;
@@ -526,33 +756,44 @@ static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target)
             exp += skip;
         }
         len = end - exp;
-        /* libnids drops a segment that ends before the receiver's last
-         * ACK as a retransmission; the filler must get through. */
-        if (seq_before(exp + len, rcv->ack_seq))
-            rcv->ack_seq = exp;
         c->filler[d] += len;
-        reasm_inject_seg(r, c, d, NULL, 0, exp, 0, 0, NULL, len);
+        reasm_seg_feed(r, c, d, NULL, 0, exp, 0, 0, NULL, len, r->cur_frame, r->cur_ts);
         if (reasm_exp(c, d) == exp) {       /* refused: give up, never loop */
             c->filler[d] = 0;
             break;
         }
+        reasm_gap_report(r, c, d);
+        reasm_held_release(r, c, force);
     }
     reasm_gap_report(r, c, d);
+    c->gap_limit[d] = false;
 }
+
+static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g);
 
 /* Everything seen or acknowledged of both directions is pushed out. */
 static void reasm_flush(sc_reasm *r, reasm_conn *c)
 {
-    for (int d = 0; d < 2; d++) {
-        uint32_t target = reasm_exp(c, d);
+    for (int round = 0; round < 4 && c->nids && !c->dead; round++) {
+        for (int d = 0; d < 2; d++)
+            if (c->gap_pending[d])
+                reasm_acked_give_up(r, c, d);
+        for (int d = 0; d < 2; d++) {
+            uint32_t target = reasm_exp(c, d);
 
-        if (c->hi_valid[d] && seq_after(c->hi[d], target))
-            target = c->hi[d];
-        if (c->gap_pending[d] && seq_after(c->gap_target[d], target))
-            target = c->gap_target[d];
-        reasm_gap_fill(r, c, d, target);
-        c->gap_pending[d] = false;
+            if (c->hi_valid[d] && seq_after(c->hi[d], target))
+                target = c->hi[d];
+            if (c->gap_pending[d] && seq_after(reasm_gap_target(c, d), target) &&
+                !reasm_fin_like(c, d, reasm_gap_target(c, d)))
+                target = reasm_gap_target(c, d);
+            reasm_gap_fill(r, c, d, target, false, true);
+            c->gap_pending[d] = false;
+        }
+        reasm_held_release(r, c, true);
+        if (!c->held_head)
+            break;
     }
+    reasm_held_drop_all(r, c);
     reasm_fins_check(r, c);
 }
 
@@ -621,7 +862,7 @@ static void reasm_dead_report(sc_reasm *r)
         r->dead = c->dead_next;
         reasm_fins_check(r, c);
         if (c->end == SC_END_RESET)
-            reasm_event_emit(r, c, SC_FLOW_RST, c->rst_dir, NULL, 0, 0, r->cur_frame, r->cur_ts);
+            reasm_event_emit(r, c, SC_FLOW_RST, c->rst_dir, NULL, 0, r->cur_frame, r->cur_ts);
         reasm_conn_end(r, c, c->end, r->cur_frame, r->cur_ts);
     }
 }
@@ -704,6 +945,37 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
     return c;
 }
 
+/* Sequence numbers that cannot be trusted: an anonymiser that set them
+ * all to 0 (a packet that acknowledges with sequence and acknowledgement
+ * number both 0: one chance in 2^64 on a real connection). Such a
+ * connection is followed in capture order: each segment's bytes follow
+ * the ones before it, each ACK acknowledges all that was seen, a FIN comes
+ * after every byte. Retransmissions are then delivered again; nothing is
+ * dropped. */
+static void reasm_seq_untrusted(reasm_conn *c, int d, seg *s)
+{
+    static const uint32_t base[2] = { 0x10000000u, 0x20000000u };
+
+    if (!c->pub.seq_untrusted) {
+        if (!(s->flags & SEG_ACK) || s->seq != 0 || s->ack != 0)
+            return;
+        c->pub.seq_untrusted = true;
+        for (int k = 0; k < 2; k++)
+            c->cap_next[k] = c->known[k] ? reasm_exp(c, k) : base[k];
+    }
+    if (s->flags & SEG_SYN) {
+        s->seq = c->cap_next[d] - 1;
+        s->ack = c->cap_next[!d];
+        return;
+    }
+    s->seq = c->cap_next[d];
+    s->ack = c->cap_next[!d] + (c->fin_known[!d] && c->fin_at[!d] == c->cap_next[!d]);
+    s->flags |= SEG_ACK;
+    if (s->flags & SEG_RST)
+        return;
+    c->cap_next[d] += s->len;
+}
+
 /* Sequence numbers learnt from a packet of direction d. */
 static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
 {
@@ -735,73 +1007,122 @@ static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
     }
 }
 
-/* What a data/FIN packet of direction d tells about that stream. */
-static void reasm_stream_note(const sc_packet *pkt, reasm_conn *c, int d, const seg *s)
+/* What a packet of direction d tells about that stream: how far it
+ * reaches (flushes fill up to there), where its FIN is. A hole the peer
+ * acknowledged is missing once d sends from beyond it: d's own segments
+ * are not reordered behind an ACK (REASM_ACK_SLACK covers the rest). */
+static void reasm_stream_note(reasm_conn *c, int d, const seg *s)
 {
     uint32_t exp = reasm_exp(c, d);
     uint32_t end = s->seq + s->len;
+
+    if ((s->flags & SEG_FIN) && !c->fin_known[d] && !seq_before(end, exp)) {
+        c->fin_known[d] = true;
+        c->fin_at[d] = end;
+    }
+    if (c->gap_pending[d] && (s->len || (s->flags & SEG_FIN)) &&
+        !seq_before(s->seq, c->gap_target[d]) && seq_before(exp, c->gap_target[d]))
+        c->stall[d] = REASM_ACK_SLACK;
 
     if (s->len && (!c->hi_valid[d] || seq_after(end, c->hi[d])) && seq_after(end, exp)
         && end - exp <= REASM_GAP_LIMIT) {
         c->hi[d] = end;
         c->hi_valid[d] = true;
     }
-    if (s->len && seq_after(s->seq, exp))
-        reasm_ooo_note(c, d, s->seq);
-    if ((s->flags & SEG_FIN) && !c->fin_seen[d] && !seq_before(end, exp)) {
-        c->fin_seen[d] = true;
-        c->fin_seq[d] = end;
-        c->fin_frame[d] = pkt->frame;
-        c->fin_ts[d] = pkt->ts;
-    }
 }
 
-/* An ACK beyond what was seen of the other direction: bytes are missing. */
-static void reasm_ack_note(const sc_packet *pkt, reasm_conn *c, int d, const seg *s)
+/* An ACK beyond what was delivered of the other direction: those bytes
+ * were sent before this packet. Unless the capture shows them within a
+ * few packets (it reordered them), they are missing. */
+static void reasm_ack_note(reasm_conn *c, int d, const seg *s)
 {
     int o = !d;
-    uint32_t exp = reasm_exp(c, o);
-    uint32_t target = s->ack;
+    uint32_t target = reasm_ack_target(c, o, s->ack, s->flags);
 
-    if (!(s->flags & SEG_ACK) || !seq_after(target, exp) || target - exp > REASM_GAP_LIMIT)
-        return;
-    if (c->fin_seen[o] && target == c->fin_seq[o] + 1)
-        target = c->fin_seq[o];              /* the FIN takes a sequence number */
-    else if (!c->fin_seen[o] && target - exp == 1 &&
-             (!c->hi_valid[o] || !seq_after(c->hi[o], exp)))
-        return;                              /* most likely a FIN we did not capture */
-    if (!seq_after(target, exp))
+    if (!seq_after(target, reasm_exp(c, o)))
         return;
     if (!c->gap_pending[o] || seq_after(target, c->gap_target[o])) {
         c->gap_target[o] = target;
-        c->gap_frame[o] = pkt->frame;
+        c->gap_peer[o] = c->known[d] ? (uint64_t)(uint32_t)(s->seq - c->next[d]) : 0;
+        if (c->gap_peer[o] > c->delivered[d] + REASM_GAP_LIMIT)
+            c->gap_peer[o] = c->delivered[d];
     }
+    if (!c->gap_pending[o])
+        c->stall[o] = 0;
     c->gap_pending[o] = true;
 }
 
-/* Before handing packet s of direction d to libnids: fill the gaps that
- * must come first. */
-static void reasm_gaps_before(sc_reasm *r, const sc_packet *pkt, reasm_conn *c, int d, const seg *s)
+/* Direction g's holes that the peer acknowledged are missing: filled one
+ * at a time, in the order of the held segments that acknowledged them, so
+ * that each gap comes out just before the first segment that answered it
+ * (a one-sided capture: each missing reply before the next command). */
+static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g)
 {
-    bool carries = s->len || (s->flags & (SEG_FIN | SEG_RST));
+    uint64_t frame = r->cur_frame;
+    struct timeval ts = r->cur_ts;
 
-    for (int g = 0; g < 2; g++) {
-        uint32_t exp = reasm_exp(c, g);
+    while (c->nids && !c->dead) {
+        const reasm_held *h = c->held_head;
+        uint32_t exp = reasm_exp(c, g), t = exp;
 
+        for (; h; h = h->next)
+            if (h->dir != g && reasm_block_of(c, h->dir, h->seq, h->ack, h->flags, h->len) == BLOCK_ACK &&
+                seq_after(t = reasm_ack_target(c, g, h->ack, h->flags), exp))
+                break;
+        if (!h || reasm_fin_like(c, g, t))
+            break;
+        reasm_held_clock(r, c, h);
+        reasm_gap_fill(r, c, g, t, false, false);
+        if (reasm_exp(c, g) == exp)
+            break;
+    }
+    r->cur_frame = frame;
+    r->cur_ts = ts;
+    if (reasm_fin_like(c, g, reasm_gap_target(c, g)))
+        reasm_held_release(r, c, true);
+    else
+        reasm_gap_fill(r, c, g, reasm_gap_target(c, g), false, false);
+}
+
+/* After a packet: holes the peer acknowledged and REASM_ACK_SLACK packets
+ * did not fill are missing from the capture; held segments beyond the
+ * bounds are let go, the oldest first, and what they waited for is
+ * dropped by reassembly. */
+static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
+{
+    for (int g = 0; g < 2 && c->nids && !c->dead; g++) {
         if (!c->gap_pending[g])
             continue;
-        if (!seq_before(exp, c->gap_target[g])) {
+        if (!seq_before(reasm_exp(c, g), reasm_gap_target(c, g))) {
             c->gap_pending[g] = false;
             continue;
         }
-        /* This very packet fills the hole: no gap. */
-        if (g == d && s->len && !seq_after(s->seq, exp) && seq_after(s->seq + s->len, exp))
-            continue;
-        /* A pure ACK announced it: give a reordered capture one packet. */
-        if (!carries && c->gap_frame[g] == pkt->frame)
-            continue;
-        reasm_gap_fill(r, c, g, c->gap_target[g]);
-        c->gap_pending[g] = false;
+        if (reasm_exp(c, g) != before[g])
+            c->stall[g] = 0;
+        else if (++c->stall[g] > REASM_ACK_SLACK) {
+            reasm_acked_give_up(r, c, g);
+            c->gap_pending[g] = false;
+        }
+    }
+    while (c->held_head && c->nids && !c->dead &&
+           (c->held_bytes > REASM_HOLD_MAX || c->held_n > REASM_HOLD_PKTS ||
+            r->held_bytes > REASM_HOLD_BUDGET)) {
+        reasm_held *h = c->held_head;
+        uint64_t d0 = c->delivered[0], d1 = c->delivered[1];
+
+        if (reasm_block_of(c, h->dir, h->seq, h->ack, h->flags, h->len) == BLOCK_SEQ)
+            reasm_gap_fill(r, c, h->dir, h->seq, true, false);
+        else
+            reasm_gap_fill(r, c, !h->dir, reasm_ack_target(c, !h->dir, h->ack, h->flags),
+                           false, false);
+        reasm_held_release(r, c, false);
+        if (c->held_head == h && d0 == c->delivered[0] && d1 == c->delivered[1]) {
+            reasm_held_release(r, c, true);   /* never loop */
+            if (c->held_head == h) {
+                reasm_held_unlink(r, c, &c->held_head, NULL);
+                free(h);
+            }
+        }
     }
 }
 
@@ -892,6 +1213,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     seg_kind kind = seg_parse(pkt, &s);
     sc_dir dir;
     reasm_conn *c;
+    uint32_t before[2];
 
     r->cur_frame = pkt->frame;
     r->cur_ts = pkt->ts;
@@ -937,6 +1259,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     if (r->h.packet)
         r->h.packet(r->h.ctx, &c->pub, pkt);
 
+    reasm_seq_untrusted(c, dir, &s);
     reasm_seqs_learn(c, dir, &s);
     if (!c->est && c->known[0] && c->known[1])
         reasm_handshake_inject(r, c);
@@ -946,26 +1269,31 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     }
     if (!c->est || !c->nids) {
         if (s.flags & SEG_RST) {        /* refused, or reset before we could follow it */
-            reasm_event_emit(r, c, SC_FLOW_RST, dir, NULL, 0, 0, pkt->frame, pkt->ts);
+            reasm_event_emit(r, c, SC_FLOW_RST, dir, NULL, 0, pkt->frame, pkt->ts);
             reasm_conn_end(r, c, SC_END_RESET, pkt->frame, pkt->ts);
         }
         return;
     }
-    if (s.flags & SEG_RST)
+    before[0] = reasm_exp(c, 0);
+    before[1] = reasm_exp(c, 1);
+    if (s.flags & SEG_RST) {
         reasm_flush(r, c);
-    else {
-        reasm_stream_note(pkt, c, dir, &s);
-        reasm_ack_note(pkt, c, dir, &s);
-        reasm_gaps_before(r, pkt, c, dir, &s);
+        if (c->nids)
+            reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
+                           pkt->frame, pkt->ts);
+    } else {
+        reasm_stream_note(c, dir, &s);
+        reasm_ack_note(c, dir, &s);
+        if (reasm_block_of(c, dir, s.seq, s.ack, s.flags, s.len) != BLOCK_NONE)
+            reasm_held_hold(r, c, pkt, dir, &s);
+        else
+            reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
+                           pkt->frame, pkt->ts);
+        reasm_held_release(r, c, false);
+        reasm_settle(r, c, before);
     }
-    if (c->nids)
-        reasm_inject_seg(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len);
-    if (!c->dead) {
-        for (int g = 0; g < 2; g++)
-            if (c->gap_pending[g] && !seq_before(reasm_exp(c, g), c->gap_target[g]))
-                c->gap_pending[g] = false;
+    if (!c->dead)
         reasm_fins_check(r, c);
-    }
     reasm_dead_report(r);
     reasm_nids_trim(r);
 }
@@ -1051,6 +1379,7 @@ void sc_reasm_free(sc_reasm *r)
         r->all_head = c->all_next;
         if (c->nids)
             c->nids->user = NULL;
+        reasm_held_drop_all(r, c);
         free(c);
     }
     nids_unregister_tcp(reasm_nids_tcp);

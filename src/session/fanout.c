@@ -48,6 +48,7 @@ static void fan_end(sc_sink *k, const sc_session_info *si)
     sc_fanout *f = k->priv;
 
     sc_totals_count_tls(&f->totals, si);
+    f->totals.reasm_dropped += si->reasm_dropped;
     for (size_t i = 0; i < f->nsinks; i++)
         if (f->sinks[i]->session_end)
             f->sinks[i]->session_end(f->sinks[i], si);

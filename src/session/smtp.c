@@ -70,6 +70,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.first_frame = conn->first_frame;
     s->info.last_frame = conn->first_frame;
     s->info.handshake_seen = conn->handshake_seen;
+    s->info.seq_untrusted = conn->seq_untrusted;
     s->info.capture_file = capture_file;
     s->info.extensions = s->ext.list;
     s->info.redact = s->txn.redact;

@@ -16,7 +16,9 @@
  * smtp_capture_in_step() when a reply answers a command seen in full;
  * smtp_capture_truncated() at the session's end.
  *
- * Diagnostics: a transcript event "[gap: N bytes]".
+ * Diagnostics: a transcript event "[gap: N bytes]" ("... dropped by
+ * reassembly" for a hole the reassembler gave up on, counted in
+ * info.reasm_dropped).
  */
 #include "smtp_int.h"
 
@@ -43,11 +45,19 @@ void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev)
 
     if (!s->info.tls)
         smtp_content_partial(s);
-    smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, "[gap: %llu bytes]",
+    /* A hole the reassembler gave up on (ev->limit) is not missing from
+     * the capture: say so, and count it apart. */
+    smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, ev->limit ?
+                  "[gap: %llu bytes dropped by reassembly]" : "[gap: %llu bytes]",
                   (unsigned long long)ev->gap);
+    if (ev->limit)
+        s->info.reasm_dropped += ev->gap;
     smtp_find(s, R_CAPTURE_GAP, SC_SIDE_CAPTURE, ev->frame, NULL,
-              "%llu bytes of the %s stream are missing from the capture; analysis "
-              "resumes at the next line boundary",
+              ev->limit ? "%llu bytes of the %s stream were dropped by reassembly (out of "
+                          "order beyond its limit), not missing from the capture; analysis "
+                          "resumes at the next line boundary"
+                        : "%llu bytes of the %s stream are missing from the capture; analysis "
+                          "resumes at the next line boundary",
               (unsigned long long)ev->gap, smtp_dir_who(d));
     if (d == SC_DIR_C2S) {
         sc_client_gap(&s->client, ev->gap);
