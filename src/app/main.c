@@ -4,7 +4,8 @@
  *
  * Exit status (docs/interface.md): 0 analysed and no finding at or above
  * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
- * with one line on stderr naming the file and the reason.
+ * with one line on stderr naming the file and the reason; 3 an output
+ * could not be written in full (include/wcheck.h), whatever else happened.
  *
  * Live mode (-i): standard output is line-buffered, so each record is out
  * as soon as it is made, whatever the output is (a file followed with
@@ -30,11 +31,13 @@
 #include "output.h"
 #include "pipeline.h"
 #include "record.h"
+#include "safeprint.h"
 #include "session.h"
 #include "streams.h"
 #include "tui.h"
 #include "ondemand.h"
 #include "workers.h"
+#include "wcheck.h"
 
 #define SINKS_MAX 4
 
@@ -292,8 +295,10 @@ static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
         if (sinks[i]->destroy)
             sinks[i]->destroy(sinks[i]);
     free(cfg->bpf);
-    fflush(stdout);
+    sc_write_check(stdout, "standard output", "the report is incomplete");
 
+    if (sc_write_failed())
+        return SC_EXIT_WRITE;
     if (status)
         return status;
     for (int s = cfg->fail_on; s <= SC_SEV_ERROR; s++)
@@ -338,14 +343,14 @@ int main(int argc, char **argv)
     switch (action) {
     case SC_ACTION_HELP:
         sc_options_usage(stdout);
-        return 0;
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_VERSION:
         printf("smtpscope %s\n", SC_VERSION);
-        return 0;
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_RULES:
     case SC_ACTION_RULES_MARKDOWN:
         sc_rules_print(stdout, action == SC_ACTION_RULES_MARKDOWN);
-        return 0;
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_RUN:
         break;
     }

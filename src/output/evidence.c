@@ -60,6 +60,7 @@
 #include "livecut.h"
 #include "outfmt.h"
 #include "output.h"
+#include "wcheck.h"
 #include "pcapcut.h"
 #include "safeprint.h"
 #include "sha256.h"
@@ -572,8 +573,15 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
         ev_txt_header(v, fp, info, x, stem, NULL);
     }
     sc_tb_block_write(v->e, x->b, fp);
-    if (fclose(fp) != 0) {
-        ev_say(v, "%s: %s", path, strerror(errno));
+    errno = 0;
+    bool bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        int e = errno;
+        unlink(path);             /* an incomplete report would pass for one */
+        if (v->one)
+            ev_say(v, "%s: %s", path, e ? strerror(e) : "write error");
+        else
+            sc_write_lost(path, e, "the session report is removed");
     } else {
         v->txt_written++;
         if (!v->lc)
@@ -609,8 +617,10 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
             if (sc_pcapcut(v->cuts[i].file, t, j - i, err, sizeof err) < 0)
                 ev_say(v, "%s", err);
             for (size_t k = i; k < j; k++) {
-                if (t[k - i].error)
+                if (t[k - i].error && v->one)
                     ev_say(v, "%s: %s", v->cuts[k].path, strerror(t[k - i].error));
+                else if (t[k - i].error)
+                    sc_write_lost(v->cuts[k].path, t[k - i].error, "no pcap for this session");
                 else if (t[k - i].written)
                     pcaps++;
                 if (v->one && !t[k - i].error)

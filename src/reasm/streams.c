@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "streams.h"
+#include "wcheck.h"
 
 struct sc_streams {
     char             dir[4096];
@@ -69,7 +70,7 @@ static void streams_write(sc_streams *s, const sc_conn *conn, streams_conn *sc, 
     }
     if (!fp || fclose(fp) != 0) {
         sc->failed[d] = true;
-        fprintf(stderr, "smtpscope: %s: %s\n", path, strerror(errno));
+        sc_write_lost(path, errno, "the stream file is incomplete");
     }
 }
 
