@@ -18,6 +18,11 @@
  * packets come; `q` ends the capture and the program; SIGINT (Ctrl-C) ends
  * the capture and leaves the final state on screen to browse, as `less +F`
  * does; SIGTERM and SIGHUP end both.
+ *
+ * Files (-r): SIGINT, SIGTERM and SIGHUP end the run as the end of the
+ * capture would (the read in progress is interrupted), with a line on
+ * stderr naming the signal; a second one kills. SIGUSR1 writes where the
+ * reading is, and the read goes on (SA_RESTART).
  */
 #include <errno.h>
 #include <signal.h>
@@ -106,10 +111,25 @@ static void progress_clear(progress *p)
     p->shown = false;
 }
 
-/* What the packet hook needs: the analyser's packet counter. */
+static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
+static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
+
+/* What the packet hook needs: the analyser's packet counter; and, from a
+ * file, SIGUSR1's line. */
 static void main_on_packet(void *ctx, const sc_packet *pkt)
 {
-    sc_analyzer_count_packet(((progress *)ctx)->an, pkt);
+    progress *p = ctx;
+
+    sc_analyzer_count_packet(p->an, pkt);
+    if (main_stats_wanted && !p->tui) {
+        main_stats_wanted = 0;
+        progress_clear(p);
+        fputs("smtpscope: ", stderr);
+        sc_safe_fputs(stderr, (const uint8_t *)p->file, strlen(p->file));
+        fprintf(stderr, ": at frame %llu, %llu sessions, %llu findings so far\n",
+                (unsigned long long)pkt->frame, (unsigned long long)p->sessions,
+                (unsigned long long)p->findings);
+    }
 }
 
 static void main_on_tui_progress(void *ctx, uint64_t done, uint64_t total)
@@ -154,9 +174,6 @@ static void main_on_conn_closed(void *ctx, const sc_conn *conn)
         sc_evidence_live_closed(p->evidence, conn->id);
 }
 
-static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
-static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
-
 static void main_on_stop(int sig)
 {
     main_stop_signal = sig;
@@ -169,15 +186,45 @@ static void main_on_usr1(int sig)
     main_stats_wanted = 1;
 }
 
-/* Without SA_RESTART: a signal must interrupt the blocked read. */
-static void main_signal_set(int sig, void (*fn)(int))
+/* Without SA_RESTART: a signal must interrupt the blocked read. flags:
+ * SA_RESETHAND so that a second signal ends a run that does not stop,
+ * SA_RESTART for a signal that must not end the read. */
+static void main_signal_set_flags(int sig, void (*fn)(int), int flags)
 {
     struct sigaction sa;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = fn;
+    sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, NULL);
+}
+
+static void main_signal_set(int sig, void (*fn)(int))
+{
+    main_signal_set_flags(sig, fn, 0);
+}
+
+/* Files: SIGINT, SIGTERM and SIGHUP end the run as the end of the capture
+ * would (the read in progress is interrupted: no SA_RESTART); a second
+ * one kills. SIGUSR1 writes where the reading is, and the read goes on. */
+static void main_file_signals(void)
+{
+    static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
+
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        main_signal_set_flags(stop[i], main_on_stop, SA_RESETHAND);
+    main_signal_set_flags(SIGUSR1, main_on_usr1, SA_RESTART);
+}
+
+static const char *main_signal_name(int sig)
+{
+    switch (sig) {
+    case SIGINT:  return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP:  return "SIGHUP";
+    default:      return "a signal";
+    }
 }
 
 /* The statistics of a live capture, on stderr, tcpdump's words first. */
@@ -403,9 +450,8 @@ int main(int argc, char **argv)
     if (cfg.iface) {
         status = main_live(&cfg, an, handler, &prog, &hooks, &stats);
     } else {
-        signal(SIGINT, main_on_stop);
-        signal(SIGTERM, main_on_stop);
-        for (size_t i = 0; i < cfg.nfiles; i++) {
+        main_file_signals();
+        for (size_t i = 0; i < cfg.nfiles && !main_stop_signal; i++) {
             prog.file = cfg.files[i];
             sc_analyzer_set_file(an, cfg.files[i]);
             if (streams)    /* names as the evidence's: N-session-ID */
@@ -414,7 +460,15 @@ int main(int argc, char **argv)
             int rc = sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
                                       &stats, err, sizeof err);
             progress_clear(&prog);
-            if (rc < 0) {
+            if (main_stop_signal) {
+                fputs("smtpscope: ", stderr);
+                sc_safe_fputs(stderr, (const uint8_t *)cfg.files[i], strlen(cfg.files[i]));
+                fprintf(stderr, ": stopped by %s after frame %llu%s; the open sessions "
+                        "are closed as at the end of the capture\n",
+                        main_signal_name(main_stop_signal),
+                        (unsigned long long)stats.packets,
+                        i + 1 < cfg.nfiles ? ", the files after it are not read" : "");
+            } else if (rc < 0) {
                 fprintf(stderr, "smtpscope: %s\n", err);
                 status = 2;
             }

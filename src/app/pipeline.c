@@ -160,7 +160,7 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
     sc_capture *cap = sc_capture_open_file(path, cfg->bpf, err, errlen);
     pipeline_run *run;
     sc_packet pkt;
-    int rc;
+    int rc = 0;
 
     memset(stats, 0, sizeof *stats);
     if (!cap)
@@ -171,8 +171,12 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
         return -1;
     }
     run->cap = cap;
-    while ((rc = sc_capture_next(cap, &pkt)) == 1)
+    /* sc_pipeline_stop (a signal): the input ends here, as if the file
+     * did; the read it interrupted fails, and that is no read error. */
+    while (!pipeline_stopped && (rc = sc_capture_next(cap, &pkt)) == 1)
         sc_pipeline_packet(run, &pkt);
+    if (pipeline_stopped)
+        rc = 0;
     if (rc < 0 && run->last_frame == 0) {
         snprintf(err, errlen, "%s", sc_capture_error(cap));
         sc_pipeline_free(run);
