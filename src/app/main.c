@@ -433,8 +433,11 @@ int main(int argc, char **argv)
     if (cfg.write_streams) {
         streams = sc_streams_new(cfg.write_streams, handler, err, sizeof err);
         if (!streams) {
+            sc_totals none;
             fprintf(stderr, "smtpscope: --write-streams: %s\n", err);
-            return 2;
+            memset(&none, 0, sizeof none);
+            sc_analyzer_free(an);
+            return main_end(&cfg, sinks, nsinks, 2, &none);
         }
         handler = sc_streams_handler(streams);
     }
