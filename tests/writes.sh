@@ -12,6 +12,8 @@
 #     the size limit, and in a TMPDIR that does not exist (TMPDIR honoured)
 #   - --evidence past the size limit: the bundles cut short are removed,
 #     none left empty, and a second run into the same DIR is not blocked
+#   - evidence files are 0600 under umask 000
+#   - live -w on lo: the file 0600 under umask 000; -w /dev/full exit 3
 set -u
 cd "$(dirname "$0")/.."
 bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
@@ -79,5 +81,30 @@ if [ "$rc" -le 1 ] && ls "$tmp"/ev/*.pcap >/dev/null 2>&1; then
     ok "a second run into the same evidence directory writes its bundles"
 else
     bad "second evidence run: exit $rc: $(head -c 300 "$tmp/err")"
+fi
+
+# Evidence holds mail and AUTH data: private whatever the umask.
+mkdir "$tmp/ev0"
+(umask 000; "$bin" -q --fail-on info --evidence "$tmp/ev0" -r samples/auth-plain-plaintext.pcap >/dev/null 2>&1)
+modes=$(stat -c %a "$tmp"/ev0/* 2>/dev/null | sort -u | tr '\n' ' ')
+if [ "$modes" = "600 " ]; then
+    ok "evidence files are 0600 under umask 000"
+else
+    bad "evidence file modes under umask 000: '$modes'"
+fi
+
+# -w (live, on lo; skipped without the right to capture): private file,
+# and a write error said with exit 3 instead of "N packets written".
+if timeout --preserve-status -s INT 1 "$bin" -q -i lo >/dev/null 2>&1; then
+    (umask 000; timeout --preserve-status -s INT 2 "$bin" -q -i lo -w "$tmp/w.pcap" >/dev/null 2>&1)
+    if [ "$(stat -c %a "$tmp/w.pcap" 2>/dev/null)" = 600 ]; then
+        ok "-w file is 0600 under umask 000"
+    else
+        bad "-w file mode: $(stat -c %a "$tmp/w.pcap" 2>&1)"
+    fi
+    run_expect "-w to /dev/full" 3 "/dev/full: No space left on device" -- \
+        timeout --preserve-status -s INT 2 "$bin" -q -i lo -w /dev/full
+else
+    echo "SKIP: writes: -w: cannot capture on lo here"
 fi
 exit 0

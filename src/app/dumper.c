@@ -11,7 +11,8 @@
  *    each new interval (NAME, NAME1, NAME2, ...).
  * Time rotation follows the clock, not packet time, and is also checked
  * when no packet comes (sc_dumper_tick), so an idle link still rotates.
- * Files opened after -Z belong to the unprivileged user.
+ * Files opened after -Z belong to the unprivileged user. Files are mode
+ * 0600 whatever the umask (they hold mail and AUTH data).
  *
  * Diagnostics: sc_dumper_open fails with "FILE: reason"; a failure to
  * open a later file is written once to stderr and the writing stops. A
@@ -20,11 +21,14 @@
  * that of the packets flushed to the file before the error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dumper.h"
 #include "wcheck.h"
@@ -80,9 +84,24 @@ static int dumper_file_open(sc_dumper *d, time_t now, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot make a file name from the pattern", d->pattern);
         return -1;
     }
-    d->out = pcap_dump_open(d->pcap, d->name);
+    /* 0600 whatever the umask: the frames hold mail and AUTH exchanges.
+     * An existing file is truncated, as tcpdump does, and made private
+     * (a regular file only: never a device such as /dev/null). */
+    int fd = open(d->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    struct stat st;
+    if (!fp || fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && fchmod(fd, 0600) < 0)) {
+        snprintf(err, errlen, "%s: %s", d->name, strerror(errno));
+        if (fp)
+            fclose(fp);
+        else if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    d->out = pcap_dump_fopen(d->pcap, fp);
     if (!d->out) {
         snprintf(err, errlen, "%s: %s", d->name, pcap_geterr(d->pcap));
+        fclose(fp);
         return -1;
     }
     d->files++;

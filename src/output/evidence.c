@@ -470,7 +470,7 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
         bool pcap_taken = v->one && lstat(pcap, &st) == 0;
         free(pcap);
         if (!pcap_taken) {
-            if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0)
+            if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
                 return path;
             if (!v->one || errno != EEXIST) {
                 ev_say(v, "%s: %s", path, strerror(errno));

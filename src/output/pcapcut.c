@@ -273,7 +273,7 @@ static uint64_t cut_redact(const sc_cut_target *t, cut_state *st, int dir,
 
 static int cut_open(sc_cut_target *t, cut_state *st, int linktype)
 {
-    int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *fp;
 
     if (fd < 0) {
