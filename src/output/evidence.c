@@ -119,6 +119,8 @@ typedef struct evidence_sink {
     ev_cut          *cuts;
     size_t           ncuts, capcuts;
     char            *hash_file;       /* file whose hash is cached */
+    char            *rr_file;         /* file whose kind is known */
+    bool             rr_regular;      /* it is a regular file */
     char             hash[80];
     uint64_t         txt_written;
     bool             one;             /* sc_evidence_one_new */
@@ -142,6 +144,25 @@ typedef struct ev_livepcap {
 static bool ev_is_stdin(const char *file)
 {
     return !file || strcmp(file, "-") == 0;
+}
+
+/* Why the capture cannot be read again for the hash and the pcap cut, or
+ * NULL when it can (a regular file). A FIFO or a pipe (-r <(cmd)) opened
+ * again would eat the rest of the capture, and the cut would wait on it
+ * forever. Decided once per file, without opening it. */
+static const char *ev_unrereadable(evidence_sink *v, const char *file)
+{
+    struct stat st;
+
+    if (ev_is_stdin(file))
+        return "standard input cannot be read again";
+    if (!v->rr_file || strcmp(v->rr_file, file) != 0) {
+        free(v->rr_file);
+        v->rr_file = strdup(file);
+        v->rr_regular = stat(file, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    return v->rr_regular ? NULL : "the capture is not a regular file (a pipe or FIFO) "
+                                  "and cannot be read again";
 }
 
 /* mkdir -p */
@@ -254,6 +275,8 @@ static const char *ev_hash(evidence_sink *v, const char *file)
 {
     if (ev_is_stdin(file))
         return "not available: the capture was read from standard input";
+    if (ev_unrereadable(v, file))
+        return "not available: the capture is not a regular file (a pipe or FIFO)";
     if (v->hash_file && strcmp(v->hash_file, file) == 0)
         return v->hash;
     free(v->hash_file);
@@ -331,9 +354,9 @@ static void ev_txt_source_file(evidence_sink *v, FILE *fp, const sc_session_info
     fprintf(fp, "SHA-256:       %s\n", ev_hash(v, file));
     fprintf(fp, "frames:        #%" PRIu64 "-#%" PRIu64 " of the capture file (%" PRIu64
             " frames of this session)\n", info->first_frame, info->last_frame, info->frames);
-    if (ev_is_stdin(file))
-        fprintf(fp, "packets:       not written: standard input cannot be read again "
-                "(save the capture to a file and run again)\n");
+    if (ev_unrereadable(v, file))
+        fprintf(fp, "packets:       not written: %s "
+                "(save the capture to a file and run again)\n", ev_unrereadable(v, file));
     else
         fprintf(fp, "packets:       %s.pcap (this session's packets, "
                 "original frames and timestamps%s)\n", stem,
@@ -412,7 +435,7 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
 {
     ev_cut *c;
 
-    if (ev_is_stdin(info->capture_file))
+    if (ev_unrereadable(v, info->capture_file))
         return;
     if (!(c = sc_grow(v->cuts, &v->capcuts, v->ncuts, sizeof *c, 16)))
         return;
@@ -657,6 +680,7 @@ static void ev_destroy(sc_sink *s)
     sc_idmap_free(v->live);     /* every session ended before finish */
     sc_tb_engine_free(v->e);
     free(v->hash_file);
+    free(v->rr_file);
     free(v->dir);
     free(v);
 }
