@@ -11,10 +11,12 @@
  * is passed on to the inner handler unchanged (conn->user is the inner
  * handler's, as if the decorator were not there).
  *
- * Files are opened for each write and closed again, so the number of open
- * descriptors does not grow with concurrent connections. A write error is
- * reported once on standard error and the stream is abandoned; the
- * analysis goes on.
+ * Files are created once (O_EXCL|O_NOFOLLOW, mode 0600: never an existing
+ * file, never through a symbolic link) and written through a descriptor
+ * kept open; at most 256 are held, beyond that a stream is reopened,
+ * append only, for each write. A directory that already holds streams is
+ * refused. A write error is reported once on standard error (exit
+ * status 3) and the stream is abandoned; the analysis goes on.
  */
 #ifndef SC_STREAMS_H
 #define SC_STREAMS_H

@@ -11,18 +11,27 @@
  *    each new interval (NAME, NAME1, NAME2, ...).
  * Time rotation follows the clock, not packet time, and is also checked
  * when no packet comes (sc_dumper_tick), so an idle link still rotates.
- * Files opened after -Z belong to the unprivileged user.
+ * Files opened after -Z belong to the unprivileged user. Files are mode
+ * 0600 whatever the umask (they hold mail and AUTH data).
  *
  * Diagnostics: sc_dumper_open fails with "FILE: reason"; a failure to
- * open a later file is written once to stderr and the writing stops.
+ * open a later file is written once to stderr and the writing stops. A
+ * write error (full disk) stops the writing too, with one line naming the
+ * file and the packets left out; the count of packets written is then
+ * that of the packets flushed to the file before the error.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dumper.h"
+#include "wcheck.h"
 
 #define DUMPER_NAME_MAX 4096
 
@@ -35,7 +44,8 @@ struct sc_dumper {
     unsigned       rotate_secs;
     time_t         opened;          /* clock time the interval began */
     unsigned       seq;             /* size rotations in this interval */
-    uint64_t       packets;
+    uint64_t       packets;         /* in files, surely (flushed) */
+    uint64_t       pending;         /* written since the last flush */
     unsigned       files;
 };
 
@@ -74,13 +84,47 @@ static int dumper_file_open(sc_dumper *d, time_t now, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot make a file name from the pattern", d->pattern);
         return -1;
     }
-    d->out = pcap_dump_open(d->pcap, d->name);
+    /* 0600 whatever the umask: the frames hold mail and AUTH exchanges.
+     * An existing file is truncated, as tcpdump does, and made private
+     * (a regular file only: never a device such as /dev/null). */
+    int fd = open(d->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    struct stat st;
+    if (!fp || fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && fchmod(fd, 0600) < 0)) {
+        snprintf(err, errlen, "%s: %s", d->name, strerror(errno));
+        if (fp)
+            fclose(fp);
+        else if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    d->out = pcap_dump_fopen(d->pcap, fp);
     if (!d->out) {
         snprintf(err, errlen, "%s: %s", d->name, pcap_geterr(d->pcap));
+        fclose(fp);
         return -1;
     }
     d->files++;
     return 0;
+}
+
+/* Flushes the current file; on a write error stops writing, says so and
+ * returns -1. Only flushed packets count as written. */
+static int dumper_flush(sc_dumper *d)
+{
+    if (pcap_dump_flush(d->out) == 0 && !ferror(pcap_dump_file(d->out))) {
+        d->packets += d->pending;
+        d->pending = 0;
+        return 0;
+    }
+    char lost[128];
+    snprintf(lost, sizeof lost, "%llu packets written before, "
+             "no more are written", (unsigned long long)d->packets);
+    sc_write_lost(d->name, errno, lost);
+    pcap_dump_close(d->out);
+    d->out = NULL;
+    d->pending = 0;
+    return -1;
 }
 
 /* Closes the current file and opens the next; on failure stops writing. */
@@ -88,6 +132,8 @@ static void dumper_rotate(sc_dumper *d, time_t now, bool new_interval)
 {
     char err[DUMPER_NAME_MAX + 256];
 
+    if (dumper_flush(d) < 0)
+        return;
     pcap_dump_close(d->out);
     d->out = NULL;
     if (new_interval) {
@@ -133,7 +179,7 @@ void sc_dumper_tick(sc_dumper *d, time_t now)
     if (d->rotate_secs && now - d->opened >= (time_t)d->rotate_secs)
         dumper_rotate(d, now, true);
     if (d->out)
-        pcap_dump_flush(d->out);
+        dumper_flush(d);
 }
 
 void sc_dumper_write(sc_dumper *d, const struct timeval *ts, uint32_t caplen,
@@ -159,17 +205,25 @@ void sc_dumper_write(sc_dumper *d, const struct timeval *ts, uint32_t caplen,
     h.caplen = caplen;
     h.len = wirelen;
     pcap_dump((u_char *)d->out, &h, data);
-    d->packets++;
+    d->pending++;
+    if (ferror(pcap_dump_file(d->out)))
+        dumper_flush(d);
 }
 
-uint64_t sc_dumper_packets(const sc_dumper *d) { return d->packets; }
+/* Flushes first: a count is only given for packets the file holds. */
+uint64_t sc_dumper_packets(sc_dumper *d)
+{
+    if (d->out)
+        dumper_flush(d);
+    return d->packets;
+}
 unsigned sc_dumper_files(const sc_dumper *d) { return d->files; }
 
 void sc_dumper_close(sc_dumper *d)
 {
     if (!d)
         return;
-    if (d->out)
+    if (d->out && dumper_flush(d) == 0)
         pcap_dump_close(d->out);
     free(d);
 }

@@ -28,7 +28,7 @@ void sc_dumper_write(sc_dumper *d, const struct timeval *ts, uint32_t caplen,
 /* Time rotation on the clock when no packet comes, and flushing. */
 void sc_dumper_tick(sc_dumper *d, time_t now);
 
-uint64_t sc_dumper_packets(const sc_dumper *d);
+uint64_t sc_dumper_packets(sc_dumper *d);   /* flushed: in the files */
 unsigned sc_dumper_files(const sc_dumper *d);
 void sc_dumper_close(sc_dumper *d);
 

@@ -4,7 +4,8 @@
  *
  * Exit status (docs/interface.md): 0 analysed and no finding at or above
  * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
- * with one line on stderr naming the file and the reason.
+ * with one line on stderr naming the file and the reason; 3 an output
+ * could not be written in full (include/wcheck.h), whatever else happened.
  *
  * Live mode (-i): standard output is line-buffered, so each record is out
  * as soon as it is made, whatever the output is (a file followed with
@@ -17,6 +18,11 @@
  * packets come; `q` ends the capture and the program; SIGINT (Ctrl-C) ends
  * the capture and leaves the final state on screen to browse, as `less +F`
  * does; SIGTERM and SIGHUP end both.
+ *
+ * Files (-r): SIGINT, SIGTERM and SIGHUP end the run as the end of the
+ * capture would (the read in progress is interrupted), with a line on
+ * stderr naming the signal; a second one kills. SIGUSR1 writes where the
+ * reading is, and the read goes on (SA_RESTART).
  */
 #include <errno.h>
 #include <signal.h>
@@ -30,11 +36,13 @@
 #include "output.h"
 #include "pipeline.h"
 #include "record.h"
+#include "safeprint.h"
 #include "session.h"
 #include "streams.h"
 #include "tui.h"
 #include "ondemand.h"
 #include "../jobs/jobs.h"
+#include "wcheck.h"
 
 #define SINKS_MAX 4
 
@@ -103,10 +111,25 @@ static void progress_clear(progress *p)
     p->shown = false;
 }
 
-/* What the packet hook needs: the analyser's packet counter. */
+static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
+static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
+
+/* What the packet hook needs: the analyser's packet counter; and, from a
+ * file, SIGUSR1's line. */
 static void main_on_packet(void *ctx, const sc_packet *pkt)
 {
-    sc_analyzer_count_packet(((progress *)ctx)->an, pkt);
+    progress *p = ctx;
+
+    sc_analyzer_count_packet(p->an, pkt);
+    if (main_stats_wanted && !p->tui) {
+        main_stats_wanted = 0;
+        progress_clear(p);
+        fputs("smtpscope: ", stderr);
+        sc_safe_fputs(stderr, (const uint8_t *)p->file, strlen(p->file));
+        fprintf(stderr, ": at frame %llu, %llu sessions, %llu findings so far\n",
+                (unsigned long long)pkt->frame, (unsigned long long)p->sessions,
+                (unsigned long long)p->findings);
+    }
 }
 
 static void main_on_tui_progress(void *ctx, uint64_t done, uint64_t total)
@@ -151,9 +174,6 @@ static void main_on_conn_closed(void *ctx, const sc_conn *conn)
         sc_evidence_live_closed(p->evidence, conn->id);
 }
 
-static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
-static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
-
 static void main_on_stop(int sig)
 {
     main_stop_signal = sig;
@@ -166,15 +186,45 @@ static void main_on_usr1(int sig)
     main_stats_wanted = 1;
 }
 
-/* Without SA_RESTART: a signal must interrupt the blocked read. */
-static void main_signal_set(int sig, void (*fn)(int))
+/* Without SA_RESTART: a signal must interrupt the blocked read. flags:
+ * SA_RESETHAND so that a second signal ends a run that does not stop,
+ * SA_RESTART for a signal that must not end the read. */
+static void main_signal_set_flags(int sig, void (*fn)(int), int flags)
 {
     struct sigaction sa;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = fn;
+    sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
     sigaction(sig, &sa, NULL);
+}
+
+static void main_signal_set(int sig, void (*fn)(int))
+{
+    main_signal_set_flags(sig, fn, 0);
+}
+
+/* Files: SIGINT, SIGTERM and SIGHUP end the run as the end of the capture
+ * would (the read in progress is interrupted: no SA_RESTART); a second
+ * one kills. SIGUSR1 writes where the reading is, and the read goes on. */
+static void main_file_signals(void)
+{
+    static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
+
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        main_signal_set_flags(stop[i], main_on_stop, SA_RESETHAND);
+    main_signal_set_flags(SIGUSR1, main_on_usr1, SA_RESTART);
+}
+
+static const char *main_signal_name(int sig)
+{
+    switch (sig) {
+    case SIGINT:  return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP:  return "SIGHUP";
+    default:      return "a signal";
+    }
 }
 
 /* The statistics of a live capture, on stderr, tcpdump's words first. */
@@ -292,8 +342,10 @@ static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
         if (sinks[i]->destroy)
             sinks[i]->destroy(sinks[i]);
     free(cfg->bpf);
-    fflush(stdout);
+    sc_write_check(stdout, "standard output", "the report is incomplete");
 
+    if (sc_write_failed())
+        return SC_EXIT_WRITE;
     if (status)
         return status;
     for (int s = cfg->fail_on; s <= SC_SEV_ERROR; s++)
@@ -317,14 +369,14 @@ int main(int argc, char **argv)
     switch (action) {
     case SC_ACTION_HELP:
         sc_options_usage(stdout);
-        return 0;
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_VERSION:
         printf("smtpscope %s\n", SC_VERSION);
-        return 0;
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_RULES:
     case SC_ACTION_RULES_MARKDOWN:
         sc_rules_print(stdout, action == SC_ACTION_RULES_MARKDOWN);
-        return 0;
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_RUN:
         break;
     }
@@ -359,8 +411,11 @@ int main(int argc, char **argv)
     if (cfg.write_streams) {
         streams = sc_streams_new(cfg.write_streams, handler, err, sizeof err);
         if (!streams) {
+            sc_totals none;
             fprintf(stderr, "smtpscope: --write-streams: %s\n", err);
-            return 2;
+            memset(&none, 0, sizeof none);
+            sc_analyzer_free(an);
+            return main_end(&cfg, sinks, nsinks, 2, &none);
         }
         handler = sc_streams_handler(streams);
     }
@@ -376,11 +431,9 @@ int main(int argc, char **argv)
     if (cfg.iface) {
         status = main_live(&cfg, an, handler, &prog, &hooks, &stats);
     } else {
-        if (!jobs) {           /* -j: the signals end parent and workers */
-            signal(SIGINT, main_on_stop);
-            signal(SIGTERM, main_on_stop);
-        }
-        for (size_t i = 0; i < cfg.nfiles; i++) {
+        if (!jobs)              /* -j: the signals end parent and workers */
+            main_file_signals();
+        for (size_t i = 0; i < cfg.nfiles && !main_stop_signal; i++) {
             prog.file = cfg.files[i];
             sc_analyzer_set_file(an, cfg.files[i]);
             if (streams)    /* names as the evidence's: N-session-ID */
@@ -391,7 +444,15 @@ int main(int argc, char **argv)
                           : sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
                                              &stats, err, sizeof err);
             progress_clear(&prog);
-            if (rc < 0) {
+            if (main_stop_signal) {
+                fputs("smtpscope: ", stderr);
+                sc_safe_fputs(stderr, (const uint8_t *)cfg.files[i], strlen(cfg.files[i]));
+                fprintf(stderr, ": stopped by %s after frame %llu%s; the open sessions "
+                        "are closed as at the end of the capture\n",
+                        main_signal_name(main_stop_signal),
+                        (unsigned long long)stats.packets,
+                        i + 1 < cfg.nfiles ? ", the files after it are not read" : "");
+            } else if (rc < 0) {
                 fprintf(stderr, "smtpscope: %s\n", err);
                 status = 2;
             }

@@ -170,13 +170,17 @@ int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_han
 {
     pipeline_run *run = sc_pipeline_new(cfg, h, hooks, stats, err, errlen);
     sc_packet pkt;
-    int rc;
+    int rc = 0;
 
     if (!run)
         return -1;
     run->cap = cap;
-    while ((rc = sc_capture_next(cap, &pkt)) == 1)
+    /* sc_pipeline_stop (a signal): the input ends here, as if the file
+     * did; the read it interrupted fails, and that is no read error. */
+    while (!pipeline_stopped && (rc = sc_capture_next(cap, &pkt)) == 1)
         sc_pipeline_packet(run, &pkt);
+    if (pipeline_stopped)
+        rc = 0;
     if (rc < 0 && sc_pipeline_read_error(sc_capture_error(cap), run->last_frame,
                                          err, errlen) < 0) {
         sc_pipeline_free(run);

@@ -60,6 +60,7 @@
 #include "livecut.h"
 #include "outfmt.h"
 #include "output.h"
+#include "wcheck.h"
 #include "pcapcut.h"
 #include "safeprint.h"
 #include "sha256.h"
@@ -118,6 +119,8 @@ typedef struct evidence_sink {
     ev_cut          *cuts;
     size_t           ncuts, capcuts;
     char            *hash_file;       /* file whose hash is cached */
+    char            *rr_file;         /* file whose kind is known */
+    bool             rr_regular;      /* it is a regular file */
     char             hash[80];
     uint64_t         txt_written;
     bool             one;             /* sc_evidence_one_new */
@@ -141,6 +144,25 @@ typedef struct ev_livepcap {
 static bool ev_is_stdin(const char *file)
 {
     return !file || strcmp(file, "-") == 0;
+}
+
+/* Why the capture cannot be read again for the hash and the pcap cut, or
+ * NULL when it can (a regular file). A FIFO or a pipe (-r <(cmd)) opened
+ * again would eat the rest of the capture, and the cut would wait on it
+ * forever. Decided once per file, without opening it. */
+static const char *ev_unrereadable(evidence_sink *v, const char *file)
+{
+    struct stat st;
+
+    if (ev_is_stdin(file))
+        return "standard input cannot be read again";
+    if (!v->rr_file || strcmp(v->rr_file, file) != 0) {
+        free(v->rr_file);
+        v->rr_file = strdup(file);
+        v->rr_regular = stat(file, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    return v->rr_regular ? NULL : "the capture is not a regular file (a pipe or FIFO) "
+                                  "and cannot be read again";
 }
 
 /* mkdir -p */
@@ -253,6 +275,8 @@ static const char *ev_hash(evidence_sink *v, const char *file)
 {
     if (ev_is_stdin(file))
         return "not available: the capture was read from standard input";
+    if (ev_unrereadable(v, file))
+        return "not available: the capture is not a regular file (a pipe or FIFO)";
     if (v->hash_file && strcmp(v->hash_file, file) == 0)
         return v->hash;
     free(v->hash_file);
@@ -330,9 +354,9 @@ static void ev_txt_source_file(evidence_sink *v, FILE *fp, const sc_session_info
     fprintf(fp, "SHA-256:       %s\n", ev_hash(v, file));
     fprintf(fp, "frames:        #%" PRIu64 "-#%" PRIu64 " of the capture file (%" PRIu64
             " frames of this session)\n", info->first_frame, info->last_frame, info->frames);
-    if (ev_is_stdin(file))
-        fprintf(fp, "packets:       not written: standard input cannot be read again "
-                "(save the capture to a file and run again)\n");
+    if (ev_unrereadable(v, file))
+        fprintf(fp, "packets:       not written: %s "
+                "(save the capture to a file and run again)\n", ev_unrereadable(v, file));
     else
         fprintf(fp, "packets:       %s.pcap (this session's packets, "
                 "original frames and timestamps%s)\n", stem,
@@ -411,7 +435,7 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
 {
     ev_cut *c;
 
-    if (ev_is_stdin(info->capture_file))
+    if (ev_unrereadable(v, info->capture_file))
         return;
     if (!(c = sc_grow(v->cuts, &v->capcuts, v->ncuts, sizeof *c, 16)))
         return;
@@ -469,7 +493,7 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
         bool pcap_taken = v->one && lstat(pcap, &st) == 0;
         free(pcap);
         if (!pcap_taken) {
-            if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644)) >= 0)
+            if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
                 return path;
             if (!v->one || errno != EEXIST) {
                 ev_say(v, "%s: %s", path, strerror(errno));
@@ -572,8 +596,15 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
         ev_txt_header(v, fp, info, x, stem, NULL);
     }
     sc_tb_block_write(v->e, x->b, fp);
-    if (fclose(fp) != 0) {
-        ev_say(v, "%s: %s", path, strerror(errno));
+    errno = 0;
+    bool bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        int e = errno;
+        unlink(path);             /* an incomplete report would pass for one */
+        if (v->one)
+            ev_say(v, "%s: %s", path, e ? strerror(e) : "write error");
+        else
+            sc_write_lost(path, e, "the session report is removed");
     } else {
         v->txt_written++;
         if (!v->lc)
@@ -609,8 +640,10 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
             if (sc_pcapcut(v->cuts[i].file, t, j - i, err, sizeof err) < 0)
                 ev_say(v, "%s", err);
             for (size_t k = i; k < j; k++) {
-                if (t[k - i].error)
+                if (t[k - i].error && v->one)
                     ev_say(v, "%s: %s", v->cuts[k].path, strerror(t[k - i].error));
+                else if (t[k - i].error)
+                    sc_write_lost(v->cuts[k].path, t[k - i].error, "no pcap for this session");
                 else if (t[k - i].written)
                     pcaps++;
                 if (v->one && !t[k - i].error)
@@ -647,6 +680,7 @@ static void ev_destroy(sc_sink *s)
     sc_idmap_free(v->live);     /* every session ended before finish */
     sc_tb_engine_free(v->e);
     free(v->hash_file);
+    free(v->rr_file);
     free(v->dir);
     free(v);
 }

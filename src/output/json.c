@@ -12,7 +12,7 @@
  * with microseconds. When the output is not a regular file, each line is
  * flushed as it is written.
  *
- * Diagnostics: none (write errors show in ferror(out) for the caller).
+ * Diagnostics: a write error is said once at the end (include/wcheck.h).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 
 #include "outfmt.h"
 #include "output.h"
+#include "wcheck.h"
 #include "safeprint.h"
 
 #define SC_JSON_SCHEMA "1.1"
@@ -68,7 +69,7 @@ static void json_line_end(json_sink *j)
 {
     fputs("}\n", j->out);
     if (j->flush)
-        fflush(j->out);
+        sc_write_check(j->out, "standard output", "the report is incomplete");
 }
 
 static bool json_session_wanted(const json_sink *j, const sc_session_info *info)
@@ -239,7 +240,7 @@ static void json_finish(sc_sink *s, const sc_totals *t)
                 t->dropped_iface);
     }
     json_line_end(j);
-    fflush(o);
+    sc_write_check(o, "standard output", "the report is incomplete");
 }
 
 static void json_destroy(sc_sink *s)

@@ -273,7 +273,7 @@ static uint64_t cut_redact(const sc_cut_target *t, cut_state *st, int dir,
 
 static int cut_open(sc_cut_target *t, cut_state *st, int linktype)
 {
-    int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *fp;
 
     if (fd < 0) {
@@ -379,10 +379,15 @@ static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err,
     }
     for (size_t i = 0; i < n; i++) {
         if (st[i].dump) {
-            pcap_dump_flush(st[i].dump);
-            if (ferror(pcap_dump_file(st[i].dump)) && !t[i].error)
-                t[i].error = EIO;
+            /* A pcap cut short (full disk) is worse than none: it would
+             * block the next run's O_EXCL and pass for complete. */
+            errno = 0;
+            if ((pcap_dump_flush(st[i].dump) < 0 || ferror(pcap_dump_file(st[i].dump))) &&
+                !t[i].error)
+                t[i].error = errno ? errno : EIO;
             pcap_dump_close(st[i].dump);
+            if (t[i].error)
+                unlink(t[i].path);
         }
         if (st[i].dead)
             pcap_close(st[i].dead);

@@ -5,12 +5,14 @@
  * by the bytes; appending writes at the end of the file and patches the
  * previous chunk's next field, so a chain costs O(1) memory at any size.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "spool.h"
+#include "wcheck.h"
 
 struct sc_spool {
     FILE    *fp;             /* tmpfile(), NULL until needed or when failed */
@@ -56,11 +58,11 @@ static int spool_file_open(sc_spool *sp)
         return 0;
     if (sp->failed)
         return -1;
-    sp->fp = tmpfile();
+    sp->fp = sc_tmpfile();
     if (!sp->fp) {
         sp->failed = 1;
-        fprintf(stderr, "smtpscope: cannot create a temporary file for the report "
-                "(TMPDIR?): long transcripts will be cut\n");
+        sc_write_lost("temporary file of the report (TMPDIR)", errno,
+                      "long transcripts are cut");
         return -1;
     }
     sp->fd = fileno(sp->fp);
@@ -91,14 +93,20 @@ static void spool_chain_spill(sc_spool *sp, sc_chain *c)
     if (spool_file_open(sp) < 0 ||
         spool_pwrite_all(sp->fd, &h, sizeof h, off) < 0 ||
         spool_pwrite_all(sp->fd, c->buf, c->len, off + sizeof h) < 0) {
+        if (!sp->failed)     /* the open failure was said already */
+            sc_write_lost("temporary file of the report (TMPDIR)", errno,
+                          "long transcripts are cut");
         c->lost += c->len;
         c->len = 0;
         return;
     }
     if (c->last) {
         uint64_t next = off + 1;
-        if (spool_pwrite_all(sp->fd, &next, sizeof next, c->last - 1) < 0)
+        if (spool_pwrite_all(sp->fd, &next, sizeof next, c->last - 1) < 0) {
+            sc_write_lost("temporary file of the report (TMPDIR)", errno,
+                          "long transcripts are cut");
             c->lost += c->len;
+        }
     } else {
         c->first = off + 1;
     }
@@ -191,8 +199,12 @@ int sc_chain_copy(sc_spool *sp, const sc_chain *c, FILE *out)
         spool_hdr h;
         if (pread(sp->fd, &h, sizeof h, (off_t)(at - 1)) != (ssize_t)sizeof h ||
             h.len > sizeof buf ||
-            pread(sp->fd, buf, h.len, (off_t)(at - 1 + sizeof h)) != (ssize_t)h.len)
+            pread(sp->fd, buf, h.len, (off_t)(at - 1 + sizeof h)) != (ssize_t)h.len) {
+            sc_write_lost("temporary file of the report (TMPDIR)", errno,
+                          "a session block is cut");
+            fprintf(out, "  [the rest of this report is lost: temporary file unreadable]\n");
             return -1;
+        }
         fwrite(buf, 1, h.len, out);
         at = h.next;
     }

@@ -25,6 +25,7 @@
 #include "idmap.h"
 #include "outfmt.h"
 #include "output.h"
+#include "wcheck.h"
 #include "safeprint.h"
 #include "textblock.h"
 
@@ -87,7 +88,7 @@ static void text_queue_drain(text_sink *t)
         free(x);
     }
     if (wrote && t->flush)
-        fflush(t->out);
+        sc_write_check(t->out, "standard output", "the report is incomplete");
 }
 
 static void text_session_begin(sc_sink *s, const sc_session_info *info)
@@ -120,7 +121,7 @@ static void text_entry_write_now(text_sink *t, text_entry *x)
         sc_tb_block_write(t->e, x->b, t->out);
         t->shown++;
         if (t->flush)
-            fflush(t->out);
+            sc_write_check(t->out, "standard output", "the report is incomplete");
     }
     if (x->prev)
         x->prev->next = x->next;
@@ -243,7 +244,7 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
         }
     text_queue_drain(t);
     text_totals(t, tot);
-    fflush(t->out);
+    sc_write_check(t->out, "standard output", "the report is incomplete");
 }
 
 static void text_destroy(sc_sink *s)

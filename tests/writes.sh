@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# tests/writes.sh - every write checked: an output that cannot be written
+# in full is said on standard error, one line naming it, and the exit
+# status is 3 (docs/interface.md), never 0 or 1 with a cut report.
+#
+# Faults: /dev/full (ENOSPC on every write) and a file-size limit
+# (ulimit -f, with SIGXFSZ ignored so that the write fails with EFBIG as
+# on a full disk).
+#   - text report and JSON to /dev/full; --rules and --help to /dev/full
+#   - a report file past the size limit
+#   - the report's temporary file (long transcripts, --show-content) past
+#     the size limit, and in a TMPDIR that does not exist (TMPDIR honoured)
+#   - --evidence past the size limit: the bundles cut short are removed,
+#     none left empty, and a second run into the same DIR is not blocked
+#   - evidence files are 0600 under umask 000
+#   - live -w on lo: the file 0600 under umask 000; -w /dev/full exit 3
+set -u
+cd "$(dirname "$0")/.."
+bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok()  { echo "PASS: writes: $1"; }
+bad() { echo "FAIL: writes: $1"; }
+# run NAME EXPECTED-STATUS STDERR-PATTERN -- command...: checks both
+run_expect() {
+    local name=$1 want=$2 pat=$3; shift 4
+    "$@" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        bad "$name: exit $rc, expected $want; stderr: $(head -c 300 "$tmp/err")"
+    elif ! grep -q -- "$pat" "$tmp/err"; then
+        bad "$name: no line matching '$pat' on stderr: $(head -c 300 "$tmp/err")"
+    else
+        ok "$name"
+    fi
+}
+big=samples/large-segments.pcap.gz
+[ -f "$big" ] || { bad "missing $big"; exit 0; }
+
+run_expect "text report to /dev/full" 3 "standard output: No space left on device" -- \
+    sh -c '"$0" -r samples/clean.pcap.gz >/dev/full' "$bin"
+run_expect "JSON to /dev/full" 3 "standard output: No space left on device" -- \
+    sh -c '"$0" --json -r samples/clean.pcap.gz >/dev/full' "$bin"
+run_expect "--rules to /dev/full" 3 "standard output" -- \
+    sh -c '"$0" --rules >/dev/full' "$bin"
+run_expect "--help to /dev/full" 3 "standard output" -- \
+    sh -c '"$0" --help >/dev/full' "$bin"
+
+# A report file limited to 2 KiB: the report is longer.
+run_expect "report past the file-size limit" 3 "standard output: File too large" -- \
+    sh -c 'trap "" XFSZ; ulimit -f 2; "$0" --show-content -r "$1" >"$2/report"' \
+    "$bin" "$big" "$tmp"
+
+# The temporary file of the report: long transcripts spill to it.
+mkdir "$tmp/t"
+run_expect "report's temporary file past the size limit" 3 "temporary file of the report" -- \
+    sh -c 'trap "" XFSZ; ulimit -f 2; TMPDIR="$2/t" "$0" --show-content -r "$1" >/dev/null' \
+    "$bin" "$big" "$tmp"
+run_expect "TMPDIR honoured by the report's temporary file" 3 \
+    "temporary file of the report (TMPDIR): No such file or directory" -- \
+    sh -c 'TMPDIR="$2/none" "$0" --show-content -r "$1" >/dev/null' "$bin" "$big" "$tmp"
+if [ -z "$(ls -A "$tmp/t")" ]; then ok "no temporary file left"; else bad "left in TMPDIR: $(ls "$tmp/t")"; fi
+
+# --evidence on a "full disk": nothing cut short is left behind.
+mkdir "$tmp/ev"
+run_expect "evidence past the file-size limit" 3 "--evidence\|session-" -- \
+    sh -c 'trap "" XFSZ; ulimit -f 1; "$0" -q --fail-on info --evidence "$2/ev" -r "$1" >/dev/null' \
+    "$bin" "$big" "$tmp"
+short=0
+for f in "$tmp"/ev/*; do
+    [ -e "$f" ] || continue
+    case $f in
+    *.pcap) "$bin" -q -r "$f" >/dev/null 2>&1 || [ $? -eq 1 ] || short=$((short + 1)) ;;
+    esac
+    [ -s "$f" ] || short=$((short + 1))
+done
+if [ "$short" -eq 0 ]; then ok "no evidence file cut short or empty"; else bad "$short evidence files cut short or empty"; fi
+"$bin" -q --fail-on info --evidence "$tmp/ev" -r "$big" >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" -le 1 ] && ls "$tmp"/ev/*.pcap >/dev/null 2>&1; then
+    ok "a second run into the same evidence directory writes its bundles"
+else
+    bad "second evidence run: exit $rc: $(head -c 300 "$tmp/err")"
+fi
+
+# Evidence holds mail and AUTH data: private whatever the umask.
+mkdir "$tmp/ev0"
+(umask 000; "$bin" -q --fail-on info --evidence "$tmp/ev0" -r samples/auth-plain-plaintext.pcap >/dev/null 2>&1)
+modes=$(stat -c %a "$tmp"/ev0/* 2>/dev/null | sort -u | tr '\n' ' ')
+if [ "$modes" = "600 " ]; then
+    ok "evidence files are 0600 under umask 000"
+else
+    bad "evidence file modes under umask 000: '$modes'"
+fi
+
+# -w (live, on lo; skipped without the right to capture): private file,
+# and a write error said with exit 3 instead of "N packets written".
+if timeout --preserve-status -s INT 1 "$bin" -q -i lo >/dev/null 2>&1; then
+    (umask 000; timeout --preserve-status -s INT 2 "$bin" -q -i lo -w "$tmp/w.pcap" >/dev/null 2>&1)
+    if [ "$(stat -c %a "$tmp/w.pcap" 2>/dev/null)" = 600 ]; then
+        ok "-w file is 0600 under umask 000"
+    else
+        bad "-w file mode: $(stat -c %a "$tmp/w.pcap" 2>&1)"
+    fi
+    run_expect "-w to /dev/full" 3 "/dev/full: No space left on device" -- \
+        timeout --preserve-status -s INT 2 "$bin" -q -i lo -w /dev/full
+else
+    echo "SKIP: writes: -w: cannot capture on lo here"
+fi
+exit 0
