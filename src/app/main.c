@@ -400,14 +400,19 @@ int main(int argc, char **argv)
     } else {
         signal(SIGINT, main_on_stop);
         signal(SIGTERM, main_on_stop);
-        for (size_t i = 0; i < cfg.nfiles; i++) {
+        /* Several files are one capture, read once in time order; with
+         * --separate each is its own, one after the other. */
+        size_t runs = cfg.merged ? 1 : cfg.nfiles;
+        for (size_t i = 0; i < runs; i++) {
+            size_t nf = cfg.merged ? cfg.nfiles : 1;
             prog.file = cfg.files[i];
-            sc_analyzer_set_file(an, cfg.files[i]);
+            for (size_t k = 0; k < nf; k++)
+                sc_analyzer_set_file(an, cfg.files[i + k]);
             if (streams)    /* names as the evidence's: N-session-ID */
-                sc_streams_set_file(streams, cfg.nfiles > 1 ? (unsigned)(i + 1) : 0);
+                sc_streams_set_file(streams, runs > 1 ? (unsigned)(i + 1) : 0);
             memset(&stats, 0, sizeof stats);
-            int rc = sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
-                                      &stats, err, sizeof err);
+            int rc = sc_pipeline_files(&cfg, cfg.files + i, nf, handler, &hooks,
+                                       &stats, err, sizeof err);
             progress_clear(&prog);
             if (rc < 0) {
                 fprintf(stderr, "smtpscope: %s\n", err);

@@ -157,7 +157,14 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen)
 {
-    sc_capture *cap = sc_capture_open_file(path, cfg->bpf, err, errlen);
+    return sc_pipeline_files(cfg, &path, 1, h, hooks, stats, err, errlen);
+}
+
+int sc_pipeline_files(const sc_config *cfg, const char *const *paths, size_t npaths,
+                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
+                      sc_pipeline_stats *stats, char *err, size_t errlen)
+{
+    sc_capture *cap = sc_capture_open_files(paths, npaths, cfg->bpf, err, errlen);
     pipeline_run *run;
     sc_packet pkt;
     int rc;
@@ -180,8 +187,8 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
         return -1;
     }
     if (rc < 0)
-        fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n",
-                sc_capture_error(cap), (unsigned long long)run->last_frame);
+        fprintf(stderr, "smtpscope: %s (analysed up to frame %s)\n",
+                sc_capture_error(cap), sc_frame_bare(run->last_frame));
     sc_pipeline_end(run);
     sc_pipeline_free(run);
     sc_capture_close(cap);

@@ -117,8 +117,11 @@ enum { W_PHASE_PACKET, W_PHASE_EXPIRE, W_PHASE_END };
 
 bool sc_workers_usable(const sc_config *cfg)
 {
+    /* Several files read as one capture (cfg->merged) are one process:
+     * the merge below orders records by frame, and the frames of files
+     * that overlap in time do not grow in the order they are read. */
     return cfg->jobs > 1 && !cfg->iface && cfg->nfiles > 0 && cfg->mode != SC_OUT_TUI &&
-           !cfg->write_streams;
+           !cfg->write_streams && !cfg->merged;
 }
 
 /* ---- records: [u32 length][u8 type][u64 key.drive][u64 key.sub] fields --- */

@@ -11,7 +11,8 @@
 #include "record.h"
 
 /* True when cfg asks for -j N (N > 1) on something it can split: capture
- * files, the text or JSON report, no --write-streams. Otherwise the run is
+ * files (one, or several with --separate), the text or JSON report, no
+ * --write-streams. Otherwise the run is
  * a single process (the timeline and live capture are never split). */
 bool sc_workers_usable(const sc_config *cfg);
 

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "session.h"
 
 typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
@@ -118,7 +119,10 @@ static void an_fan_end(sc_sink *k, const sc_session_info *si)
 
 static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
 {
-    ac->s = sc_smtp_new(a->cfg, conn, &a->fan, a->file);
+    /* several files as one capture: the file of the session's first frame */
+    const char *file = sc_frame_path(conn->first_frame);
+
+    ac->s = sc_smtp_new(a->cfg, conn, &a->fan, file ? file : a->file);
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
     if (!ac->s)
         return;

@@ -116,8 +116,8 @@ static void smtp_midstream_note(sc_smtp *s, uint64_t frame, const char *where)
     s->midstream_reported = true;
     smtp_find(s, R_CAPTURE_MIDSTREAM, SC_SIDE_CAPTURE, frame, NULL,
               "no TCP handshake in the capture: the connection was already open; "
-              "analysis starts at %s (frame %llu), rules about earlier events are blind",
-              where, (unsigned long long)frame);
+              "analysis starts at %s (frame %s), rules about earlier events are blind",
+              where, sc_frame_bare(frame));
 }
 
 static void smtp_push(sc_smtp *s, const sc_pending *p)
@@ -151,9 +151,9 @@ static void smtp_content_finish(sc_smtp *s, uint64_t frame)
     if (s->c_bare) {
         smtp_find(s, R_BARE_LF, SC_SIDE_CLIENT, s->c_bare_frame, NULL,
                   "message content holds %llu bare CR/LF line ending%s; the first at "
-                  "stream offset %llu (frame %llu)",
+                  "stream offset %llu (frame %s)",
                   (unsigned long long)s->c_bare, s->c_bare == 1 ? "" : "s",
-                  (unsigned long long)s->c_bare_off, (unsigned long long)s->c_bare_frame);
+                  (unsigned long long)s->c_bare_off, sc_frame_bare(s->c_bare_frame));
         s->c_bare = 0;
     }
     (void)frame;
@@ -269,10 +269,10 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
         !(prev->flags & SC_PF_ONEROUND) && sc_cmd_get(prev->verb)->ends_group) {
         smtp_report r;
         if (smtp_report_begin(s, &r, R_PIPELINING_NOT_LAST, SC_SIDE_CLIENT, l->frame,
-                              "%.*s was sent before the reply to %.*s (#%llu), "
+                              "%.*s was sent before the reply to %.*s (%s), "
                               "which may only end a pipelined group",
                               (int)tn, (const char *)txt, SC_PTXT(prev),
-                              (unsigned long long)prev->frame)) {
+                              sc_frame_name(prev->frame))) {
             smtp_report_evidence(&r, prev->frame, SC_DIR_C2S, prev->text, prev->tlen);
             smtp_report_evidence(&r, l->frame, SC_DIR_C2S, txt, tn);
             smtp_report_end(s, &r);
@@ -283,9 +283,9 @@ static void smtp_check_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *
         s->rep_pipe = true;
         smtp_find(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
-                  "%.*s was sent before the reply to %.*s (#%llu), but the server %s",
+                  "%.*s was sent before the reply to %.*s (%s), but the server %s",
                   (int)tn, (const char *)txt, SC_PTXT(prev),
-                  (unsigned long long)prev->frame,
+                  sc_frame_name(prev->frame),
                   !s->ext_known ? "had not listed PIPELINING (no EHLO reply yet)"
                   : s->helo_session ? "was greeted with HELO (no extensions)"
                   : "did not list PIPELINING in its EHLO reply");
@@ -463,7 +463,7 @@ static void smtp_shadow_line(sc_smtp *s, const sc_cline *l)
             s->shadow_early_reported = true;
             smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, l->frame, NULL,
                       "the smuggled message's content was sent before the 354 to the "
-                      "smuggled DATA (frame %llu)", (unsigned long long)s->shadow_data_frame);
+                      "smuggled DATA (frame %s)", sc_frame_bare(s->shadow_data_frame));
         }
         return;
     }
@@ -519,9 +519,9 @@ static void smtp_on_command(void *ctx, const sc_cline *l)
         s->rep_after_quit = true;
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, l->frame,
                   ev_of(&e, l->frame, SC_DIR_C2S, txt, tn),
-                  "the client sent \"%.*s\" after QUIT (#%llu)",
+                  "the client sent \"%.*s\" after QUIT (%s)",
                   (int)(tn < 60 ? tn : 60), (const char *)txt,
-                  (unsigned long long)s->quit_frame);
+                  sc_frame_name(s->quit_frame));
     }
     if ((l->bare_lf || l->bare_cr) && !s->rep_bare_cmd) {
         s->rep_bare_cmd = true;
@@ -687,8 +687,8 @@ static void smtp_on_content_begin(void *ctx, uint64_t off, uint64_t frame)
     s->c_start = off;
     if (s->data_pending && !s->blind) {
         smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, frame, NULL,
-                  "the client sent message content (frame %llu) before the 354 reply to DATA%s%s",
-                  (unsigned long long)frame, d ? " " : "",
+                  "the client sent message content (frame %s) before the 354 reply to DATA%s%s",
+                  sc_frame_bare(frame), d ? " " : "",
                   d ? "(still pending)" : "");
     }
 }
@@ -750,9 +750,9 @@ static void smtp_on_ambiguous(void *ctx, const char *what, uint64_t off, uint64_
     s->shadow_on = true;
     smtp_count_only_set(s);
     smtp_find(s, R_EOD_AMBIGUOUS, SC_SIDE_CLIENT, frame, NULL,
-              "message content holds %s at stream offset %llu (frame %llu): a lenient "
+              "message content holds %s at stream offset %llu (frame %s): a lenient "
               "server takes it for the end of data (SMTP smuggling)",
-              what, (unsigned long long)off, (unsigned long long)frame);
+              what, (unsigned long long)off, sc_frame_bare(frame));
 }
 
 static void smtp_on_eod(void *ctx, const sc_cline *dot)
@@ -931,8 +931,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         if (c == 250) {
             if (p->verb == SC_V_HELO && r->nlines > 1 && s->kw_ext_lines > 0) {
                 if (smtp_report_begin(s, &rep, R_HELO_EXTENDED_REPLY, SC_SIDE_SERVER, r->frame,
-                                      "HELO (#%llu) got a multi-line reply listing %u extension keyword%s",
-                                      (unsigned long long)p->frame, s->kw_ext_lines,
+                                      "HELO (%s) got a multi-line reply listing %u extension keyword%s",
+                                      sc_frame_name(p->frame), s->kw_ext_lines,
                                       s->kw_ext_lines == 1 ? "" : "s")) {
                     smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                     smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
@@ -957,8 +957,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             if (s->s_mail && s->seq_known && !(p->flags & SC_PF_SMUGGLED))
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                          "the server accepted %.*s (#%llu) inside an open mail transaction",
-                          SC_PTXT(p), (unsigned long long)p->frame);
+                          "the server accepted %.*s (%s) inside an open mail transaction",
+                          SC_PTXT(p), sc_frame_name(p->frame));
             s->s_mail = true;
             s->s_rcpt = 0;
             if (!s->blind)
@@ -974,8 +974,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             if (!s->s_mail && s->seq_known)
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                          "the server accepted %.*s (#%llu) with no accepted MAIL",
-                          SC_PTXT(p), (unsigned long long)p->frame);
+                          "the server accepted %.*s (%s) with no accepted MAIL",
+                          SC_PTXT(p), sc_frame_name(p->frame));
             s->s_rcpt++;
         }
         break;
@@ -985,8 +985,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             if (s->s_rcpt == 0 && s->seq_known)
                 smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                          "the server accepted DATA (#%llu) with no accepted RCPT",
-                          (unsigned long long)p->frame);
+                          "the server accepted DATA (%s) with no accepted RCPT",
+                          sc_frame_name(p->frame));
             break;
         }
         /* DATA refused. Whether the server still holds MAIL and the
@@ -1008,9 +1008,9 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             res.count = s->c_lines;
             smtp_find(s, R_CONTENT_AFTER_REJECTION, SC_SIDE_CLIENT, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                      "DATA (#%llu) was refused (%d), but the client had already sent "
+                      "DATA (%s) was refused (%d), but the client had already sent "
                       "message content; the server reads it as commands",
-                      (unsigned long long)p->frame, c);
+                      sc_frame_name(p->frame), c);
             smtp_content_finish(s, r->frame);
             sc_client_set_mode(&s->client, SC_CM_COMMAND);
             s->residue_mode = true;
@@ -1025,9 +1025,9 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
             if (eod && eod->verb == SC_V_EOD) {
                 smtp_find(s, R_CONTENT_AFTER_REJECTION, SC_SIDE_CLIENT, r->frame,
                           ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                          "DATA (#%llu) was refused (%d), but the client had already sent "
+                          "DATA (%s) was refused (%d), but the client had already sent "
                           "the message content; the server reads it as commands",
-                          (unsigned long long)p->frame, c);
+                          sc_frame_name(p->frame), c);
                 eod->verb = SC_V_RESIDUE;
                 eod->flags |= SC_PF_OPTIONAL | SC_PF_RESIDUE;
                 eod->count = s->c_lines + 1;
@@ -1065,14 +1065,14 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         if (ok && s->s_rcpt == 0 && s->seq_known && (p->flags & SC_PF_BADSEQ))
             smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                      "the server accepted BDAT (#%llu) with no accepted RCPT",
-                      (unsigned long long)p->frame);
+                      "the server accepted BDAT (%s) with no accepted RCPT",
+                      sc_frame_name(p->frame));
         break;
     case SC_V_RSET:
         if (c != 250 && c != 421) {
             if (smtp_report_begin(s, &rep, R_RSET_REFUSED, SC_SIDE_SERVER, r->frame,
-                                  "RSET (#%llu) was answered %d; RSET is valid at any time",
-                                  (unsigned long long)p->frame, c)) {
+                                  "RSET (%s) was answered %d; RSET is valid at any time",
+                                  sc_frame_name(p->frame), c)) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
                 smtp_report_end(s, &rep);
@@ -1120,9 +1120,9 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
          * covers it). */
         if (!sc_cmd_allows(SC_V_ETRN, c) && !(c == 503 && (p->flags & SC_PF_INTXN))) {
             if (smtp_report_begin(s, &rep, R_ETRN_BAD_REPLY, SC_SIDE_SERVER, r->frame,
-                                  "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
+                                  "ETRN (%s) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
                                   "500, 501; any command may get 421, 502, 530, 554)",
-                                  (unsigned long long)p->frame, c)) {
+                                  sc_frame_name(p->frame), c)) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
                 smtp_report_end(s, &rep);
@@ -1131,14 +1131,14 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
         if (c >= 200 && c < 300 && s->seq_known && (p->flags & SC_PF_INTXN))
             smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
                       ev_of(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                      "the server accepted ETRN (#%llu) inside a mail transaction",
-                      (unsigned long long)p->frame);
+                      "the server accepted ETRN (%s) inside a mail transaction",
+                      sc_frame_name(p->frame));
         break;
     case SC_V_UNKNOWN:
         if ((c == 500 || c == 502) && !(p->flags & (SC_PF_RESIDUE | SC_PF_SMUGGLED))) {
             if (smtp_report_begin(s, &rep, R_UNKNOWN_COMMAND, SC_SIDE_CLIENT, r->frame,
-                                  "\"%.*s\" (#%llu) is not a command the server knows (%d)",
-                                  SC_PTXT(p), (unsigned long long)p->frame, c)) {
+                                  "\"%.*s\" (%s) is not a command the server knows (%d)",
+                                  SC_PTXT(p), sc_frame_name(p->frame), c)) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
                 smtp_report_end(s, &rep);
@@ -1154,8 +1154,8 @@ static void smtp_answer(sc_smtp *s, sc_pending *p, const sc_reply *r)
     return;
 badseq:
     if (smtp_report_begin(s, &rep, R_BAD_SEQUENCE, SC_SIDE_CLIENT, r->frame,
-                          "%.*s (#%llu) was sent out of order and refused with 503",
-                          SC_PTXT(p), (unsigned long long)p->frame)) {
+                          "%.*s (%s) was sent out of order and refused with 503",
+                          SC_PTXT(p), sc_frame_name(p->frame))) {
         smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
         smtp_report_end(s, &rep);
@@ -1204,10 +1204,10 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
     }
     smtp_report rep;
     if (smtp_report_begin(s, &rep, R_EOD_ACCEPTED_AMBIGUOUS, SC_SIDE_SERVER, r->frame,
-                          "the server took %s at stream offset %llu (frame %llu) for the end "
+                          "the server took %s at stream offset %llu (frame %s) for the end "
                           "of data: %s",
                           s->c_amb_what, (unsigned long long)s->c_amb_off,
-                          (unsigned long long)s->c_amb_frame,
+                          sc_frame_bare(s->c_amb_frame),
                           during ? "it answered before the real <CRLF>.<CRLF>; what follows "
                                    "in the content is commands to it"
                                  : "its replies answer the commands smuggled in the message content")) {
@@ -1236,7 +1236,7 @@ static bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
             const sc_pending *d = &s->shadow[s->nshadow - 1].p;
             smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, d->frame, NULL,
                       "the smuggled message's content was sent before the 354 to the "
-                      "smuggled DATA (frame %llu)", (unsigned long long)d->frame);
+                      "smuggled DATA (frame %s)", sc_frame_bare(d->frame));
         }
     } else {
         s->smuggle_live = true;
@@ -1389,10 +1389,10 @@ match:;
             if ((p->flags & SC_PF_OPTIONAL) || s->blind)
                 continue;
             if (smtp_report_begin(s, &rep, R_REPLY_LOST, SC_SIDE_SERVER, r->frame,
-                                  "%.*s (#%llu) was never answered: the server answered a "
-                                  "later command, %.*s (#%llu)",
-                                  SC_PTXT(p), (unsigned long long)p->frame, SC_PTXT(later),
-                                  (unsigned long long)later->frame)) {
+                                  "%.*s (%s) was never answered: the server answered a "
+                                  "later command, %.*s (%s)",
+                                  SC_PTXT(p), sc_frame_name(p->frame), SC_PTXT(later),
+                                  sc_frame_name(later->frame))) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);
                 smtp_report_end(s, &rep);
@@ -1400,9 +1400,9 @@ match:;
         }
         if (!s->blind &&
             smtp_report_begin(s, &rep, R_REPLY_OUT_OF_ORDER, SC_SIDE_SERVER, r->frame,
-                              "reply %d can only answer %.*s (#%llu), but %u earlier "
+                              "reply %d can only answer %.*s (%s), but %u earlier "
                               "command%s still waited for a reply",
-                              r->code, SC_PTXT(later), (unsigned long long)later->frame,
+                              r->code, SC_PTXT(later), sc_frame_name(later->frame),
                               idx, idx == 1 ? "" : "s")) {
             smtp_report_evidence(&rep, later->frame, SC_DIR_C2S, later->text, later->tlen);
             smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);
@@ -1416,8 +1416,8 @@ match:;
         bool specific = p->verb == SC_V_RSET || p->verb == SC_V_ETRN;
         if (!specific && !s->blind && !(p->flags & SC_PF_SMUGGLED) &&
             smtp_report_begin(s, &rep, R_REPLY_MISMATCH, SC_SIDE_SERVER, r->frame,
-                              "%.*s (#%llu) was answered %d, a code RFC 5321 §4.3.2 does not list for %s",
-                              SC_PTXT(p), (unsigned long long)p->frame, r->code,
+                              "%.*s (%s) was answered %d, a code RFC 5321 §4.3.2 does not list for %s",
+                              SC_PTXT(p), sc_frame_name(p->frame), r->code,
                               sc_cmd_get(p->verb)->name)) {
             smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
             smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);
@@ -1453,8 +1453,8 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
             if (p->flags & (SC_PF_OPTIONAL | SC_PF_BLIND))
                 continue;
             if (smtp_report_begin(s, &rep, R_REPLY_LOST, SC_SIDE_SERVER, frame,
-                                  "%.*s (#%llu) was never answered: the server %s the connection",
-                                  SC_PTXT(p), (unsigned long long)p->frame,
+                                  "%.*s (%s) was never answered: the server %s the connection",
+                                  SC_PTXT(p), sc_frame_name(p->frame),
                                   rst ? "reset" : "closed")) {
                 smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
                 smtp_report_end(s, &rep);
@@ -1463,18 +1463,18 @@ static void smtp_server_closed(sc_smtp *s, uint64_t frame, bool rst)
         /* Commands beyond the tracked ones: one finding with their count. */
         if (s->m.untracked)
             smtp_find(s, R_REPLY_LOST, SC_SIDE_SERVER, frame, NULL,
-                      "%llu more pipelined command%s (the first at frame %llu, beyond the "
+                      "%llu more pipelined command%s (the first at frame %s, beyond the "
                       "%d tracked one by one) %s never answered: the server %s the connection",
                       (unsigned long long)s->m.untracked, s->m.untracked == 1 ? "" : "s",
-                      (unsigned long long)s->m.untracked_frame, SC_PENDING_MAX,
+                      sc_frame_bare(s->m.untracked_frame), SC_PENDING_MAX,
                       s->m.untracked == 1 ? "was" : "were", rst ? "reset" : "closed");
     }
     /* Once the client has closed, the server may close too. */
     if (!s->quit_answered && !s->got_421 && !client_gone &&
         !(s->midstream && !s->quit_sent && s->blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
-                  "the server %s the connection (frame %llu) %s and without a 421",
-                  rst ? "reset" : "closed", (unsigned long long)frame,
+                  "the server %s the connection (frame %s) %s and without a 421",
+                  rst ? "reset" : "closed", sc_frame_bare(frame),
                   s->quit_sent ? "before replying to QUIT" : "with no QUIT from the client");
     }
     sc_matcher_clear(&s->m);
@@ -1493,13 +1493,13 @@ static void smtp_half_close_check(sc_smtp *s, uint64_t frame, size_t seglen)
         return;
     s->half_close_reported = true;
     if (smtp_report_begin(s, &rep, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER, frame,
-                          "the server sent FIN (frame %llu) while the client was still "
+                          "the server sent FIN (frame %s) while the client was still "
                           "sending%s, and the client kept sending after it (from frame "
-                          "%llu; the byte count closes the session): a FIN is not an abort",
-                          (unsigned long long)s->close_frame[SC_DIR_S2C],
+                          "%s; the byte count closes the session): a FIN is not an abort",
+                          sc_frame_bare(s->close_frame[SC_DIR_S2C]),
                           s->client.mode == SC_CM_CONTENT ? " message content"
                           : s->client.mode == SC_CM_BDAT ? " a BDAT chunk" : "",
-                          (unsigned long long)frame)) {
+                          sc_frame_bare(frame))) {
         int n = snprintf(what, sizeof what, "[%zu bytes]", seglen);
         smtp_report_evidence(&rep, s->close_frame[SC_DIR_S2C], SC_DIR_S2C,
                              (const uint8_t *)"[FIN]", 5);
@@ -1549,16 +1549,16 @@ static void smtp_abort_check(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
     s->abort_done = true;
     if (s->abort_wait && d == SC_DIR_S2C)
         smtp_find(s, R_TRANSACTION_ABORTED, SC_SIDE_SERVER, frame, NULL,
-                  "the server %s the connection (frame %llu) without answering the end of "
-                  "data, after the client's FIN (frame %llu): the mail transaction was "
+                  "the server %s the connection (frame %s) without answering the end of "
+                  "data, after the client's FIN (frame %s): the mail transaction was "
                   "open, nothing was delivered (%llu bytes of content had been sent)",
-                  rst ? "reset" : "closed", (unsigned long long)frame,
-                  (unsigned long long)s->abort_wait_frame, (unsigned long long)s->c_bytes);
+                  rst ? "reset" : "closed", sc_frame_bare(frame),
+                  sc_frame_bare(s->abort_wait_frame), (unsigned long long)s->c_bytes);
     else
         smtp_find(s, R_TRANSACTION_ABORTED, side_of(d), frame, NULL,
-                  "the %s ended the connection (%s, frame %llu) %s: the mail transaction "
+                  "the %s ended the connection (%s, frame %s) %s: the mail transaction "
                   "was open, nothing was delivered (%llu bytes of content sent%s)",
-                  dir_who(d), rst ? "RST" : "FIN", (unsigned long long)frame,
+                  dir_who(d), rst ? "RST" : "FIN", sc_frame_bare(frame),
                   !sending ? (smtp_eod_pending(s) ? "after the end of data, before its reply"
                               : "before any message content was sent")
                   : d == SC_DIR_S2C ? "while the client was still sending the message content"
@@ -1730,7 +1730,7 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
         /* bytes after QUIT that never became a line */
         s->rep_after_quit = true;
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, ev->frame, NULL,
-                  "the client sent bytes after QUIT (#%llu)", (unsigned long long)s->quit_frame);
+                  "the client sent bytes after QUIT (%s)", sc_frame_name(s->quit_frame));
     }
     if (closed)
         smtp_bdat_truncated_check(s, ev->frame);
@@ -1739,9 +1739,9 @@ static void smtp_close(sc_smtp *s, const sc_flow_event *ev)
     if (s->half_close_reported) {
         s->info.c2s_after_server_fin = s->after_sfin;
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame,
-                      "[the client sent %llu bytes after the server's FIN (frame %llu)]",
+                      "[the client sent %llu bytes after the server's FIN (frame %s)]",
                       (unsigned long long)s->after_sfin,
-                      (unsigned long long)s->close_frame[SC_DIR_S2C]);
+                      sc_frame_bare(s->close_frame[SC_DIR_S2C]));
     }
     /* A session closed by the idle timeout or evicted by the session cap
      * is, for the analysis, a capture that ended while it was open. */
