@@ -23,7 +23,7 @@
 #include "output.h"
 #include "safeprint.h"
 
-#define SC_JSON_SCHEMA "1.1"
+#define SC_JSON_SCHEMA "1.2"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
