@@ -156,6 +156,19 @@ else
     echo "SKIP: split: bench/gen.c does not build"
 fi
 
+# A chain whose parts come as they may: one from standard input, one gzip.
+facts() { grep -o '"rule":"[^"]*"\|"id":[0-9]*\|"frames":[0-9]*\|"bytes":{[^}]*}\|"result":"[^"]*"'; }
+gzip -c samples/rotated-chain.pcap1 >"$tmp/r1.pcap.gz"
+"$SMTPSCOPE" -q --json -r samples/rotated-chain.pcap samples/rotated-chain.pcap1 \
+    samples/rotated-chain.pcap2 2>&1 | facts >"$tmp/c1"
+"$SMTPSCOPE" -q --json -r samples/rotated-chain.pcap2 - "$tmp/r1.pcap.gz" \
+    <samples/rotated-chain.pcap 2>&1 | facts >"$tmp/c2"
+if cmp -s "$tmp/c1" "$tmp/c2" && grep -q pipelining-unadvertised "$tmp/c2"; then
+    echo "PASS: split: a chain from standard input, gzip and a file, in any order: the same"
+else
+    echo "FAIL: split: chain from stdin and gzip: $(diff "$tmp/c1" "$tmp/c2" | head -c 400)"; rc=1
+fi
+
 # Usage: -r without its argument, a missing file that looks like one.
 "$SMTPSCOPE" -r >/dev/null 2>"$tmp/e1"; r1=$?
 "$SMTPSCOPE" -r samples/clean.pcapng samples/no-such.pcap >/dev/null 2>"$tmp/e2"; r2=$?

@@ -130,7 +130,7 @@ static int options_rules_set(sc_config *cfg, const char *arg, bool on,
 static bool options_is_file(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+    return strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISDIR(st.st_mode));
 }
 
 /* True for a word no BPF expression holds but a capture's name does: a
