@@ -173,6 +173,7 @@ fi
 "$SMTPSCOPE" -r >/dev/null 2>"$tmp/e1"; r1=$?
 "$SMTPSCOPE" -r samples/clean.pcapng samples/no-such.pcap >/dev/null 2>"$tmp/e2"; r2=$?
 "$SMTPSCOPE" -q -r samples/clean.pcapng host 192.0.2.10 or net 10.0.0.0/8 or net fe80::/10 >/dev/null 2>"$tmp/e3"; r3=$?
+"$SMTPSCOPE" -q -r samples/clean.pcapng "net 192.0.2.0/24" >/dev/null 2>>"$tmp/e3" || r3=1
 if [ $r1 = 2 ] && grep -q -- '-r needs a capture file' "$tmp/e1" && [ "$(wc -l <"$tmp/e1")" = 1 ]; then
     echo "PASS: split: -r alone: $(cat "$tmp/e1")"
 else echo "FAIL: split: -r alone: status $r1: $(head -c 200 "$tmp/e1")"; rc=1; fi

@@ -144,6 +144,8 @@ static bool options_looks_like_file(const char *w)
                                        ".gz", ".erf", ".snoop" };
     const char *dot = strrchr(w, '.');
 
+    if (strchr(w, ' '))
+        return false;              /* a whole expression in one word */
     /* a slash: a path, unless a network ("net 10.0.0.0/8", "fe80::/10") */
     if (strchr(w, '/') && !strchr(w, ':') && !isdigit((unsigned char)w[0]))
         return true;
