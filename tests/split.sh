@@ -208,6 +208,12 @@ print(("PASS" if got == want else "FAIL") +
 sys.exit(got != want)
 EOF
     then :; else rc=1; fi
+    "$SMTPSCOPE" -q --json -j 2 -r samples/two-link-types.pcapng >"$tmp/two-j2.json" 2>&1
+    if cmp -s "$tmp/two.json" "$tmp/two-j2.json"; then
+        echo "PASS: split: two link types, -j 2: the same"
+    else
+        echo "FAIL: split: two link types, -j 2 differs: $(diff "$tmp/two.json" "$tmp/two-j2.json" | head -c 300)"; rc=1
+    fi
 else
     echo "SKIP: split: two link types: tshark not installed"
 fi
