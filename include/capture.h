@@ -10,14 +10,24 @@
  * Frames are numbered from 1 in file order, as Wireshark numbers them
  * (frames dropped by a BPF filter still count, so numbers match an
  * unfiltered Wireshark view of the same file).
+ *
+ * Several files are one capture, read in time order (merge.c). A frame is
+ * then its number in its file plus the file's position in time order
+ * times 2^SC_FRAME_FILE_SHIFT: one file alone is numbered as before, and
+ * sc_frame_name() names a frame for people ("#17", "c2.pcap#17").
+ *
+ * A pcapng whose interfaces have different link types is read one link
+ * type at a time and put back in file order (ifsplit.c): each packet
+ * carries its own interface's link type.
  */
 #ifndef SC_CAPTURE_H
 #define SC_CAPTURE_H
 
+#include "frame.h"
 #include "sc_types.h"
 
 typedef struct sc_packet {
-    uint64_t        frame;       /* 1-based frame number */
+    uint64_t        frame;       /* 1-based frame number (file in the high bits) */
     struct timeval  ts;
     uint32_t        caplen;      /* bytes captured of the frame */
     uint32_t        wirelen;     /* bytes on the wire */
@@ -35,6 +45,14 @@ typedef struct sc_capture sc_capture;
  * naming the file into err. */
 sc_capture *sc_capture_open_file(const char *path, const char *bpf,
                                  char *err, size_t errlen);
+
+/* Opens files given together as one capture, in time order (by their
+ * first packet, then packet by packet; ties by their order in paths).
+ * paths must stay valid while the capture is open. Sets the names
+ * sc_frame_name() uses. */
+sc_capture *sc_capture_open_files(const char *const *paths, size_t n, const char *bpf,
+                                  char *err, size_t errlen);
+
 
 /* Opens a live interface (packets handed over within 250 ms), with a
  * kernel buffer of buffer_kib KiB (-B; 0: the default, 16 MiB). */

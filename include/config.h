@@ -24,6 +24,9 @@ typedef struct sc_config {
     /* input */
     const char   **files;          /* -r FILE... (NULL-terminated), "-" = stdin */
     size_t         nfiles;
+    bool           separate;       /* --separate: each file its own capture,
+                                      else the files are one (in time order) */
+    bool           merged;         /* several files read as one capture */
     const char    *iface;          /* -i IFACE */
     char          *bpf;            /* trailing BPF expression, or NULL */
     uint16_t       ports[SC_PORTS_MAX];  /* -p, default 25,465,587,2525 */

@@ -53,6 +53,11 @@ typedef struct sc_pipeline_hooks {
 int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen);
+/* The same for files given together: one capture, read in time order
+ * (include/capture.h). */
+int sc_pipeline_files(const sc_config *cfg, const char *const *paths, size_t npaths,
+                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
+                      sc_pipeline_stats *stats, char *err, size_t errlen);
 
 /* The same on a capture already open (closed by the caller). */
 int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_handler *h,

@@ -208,6 +208,8 @@ def write_pcapng(cap):
 
 
 def write_capture(cap, outdir):
+    if cap.fmt in SEVERAL_WRITERS:
+        return SEVERAL_WRITERS[cap.fmt](cap, outdir)
     data = write_pcapng(cap) if cap.fmt == "pcapng" else write_pcap(cap)
     if cap.name.endswith(".gz"):
         buf = io.BytesIO()
@@ -1278,6 +1280,96 @@ def e_unsupported_link():
     """LINKTYPE_IEEE802_11 (105): not a link type smtpscope decodes."""
     return clean_on("unsupported-linktype-80211.pcap", T0 + 2190, "wlan",
                     client="192.0.2.120", cport=41020)
+
+# ---------------------------------------------------------------- several files, several link types
+
+
+def write_chain(cap, outdir):
+    """A rotated chain, as tcpdump -C names it: NAME, NAME1, NAME2, ...;
+    cap.chain holds the positions (frame indices) where a new file begins."""
+    frames, total = cap.frames, 0
+    bounds = [0] + list(cap.chain) + [len(frames)]
+    for k in range(len(bounds) - 1):
+        cap.frames = frames[bounds[k]:bounds[k + 1]]
+        out = os.path.join(outdir, cap.name + (str(k) if k else ""))
+        with open(out, "wb") as f:
+            f.write(write_pcap(cap))
+        total += os.path.getsize(out)
+    cap.frames = frames
+    return total
+
+
+def write_pcapng_ifaces(cap):
+    """pcapng with one interface per link type of cap.ifaces (frames carry
+    theirs in cap.iface_of), as dumpcap -i eth0 -i any writes it."""
+    shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + pcapng_opt(0, b"")
+    out = pcapng_block(0x0A0D0D0A, shb)
+    for k, link in enumerate(cap.ifaces):
+        idb = struct.pack("<HHI", LINKTYPE[link], 0, 262144) + \
+            pcapng_opt(2, b"if%d" % k) + pcapng_opt(9, b"\x06") + pcapng_opt(0, b"")
+        out += pcapng_block(1, idb)
+    for (t, d, pkt), k in zip(cap.frames, cap.iface_of):
+        frame = link_wrap(cap.ifaces[k], d, pkt)
+        ts = round(t * 1e6)
+        epb = struct.pack("<IIIII", k, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame)) + frame
+        out += pcapng_block(6, epb)
+    return out
+
+
+def write_ifaces(cap, outdir):
+    data = write_pcapng_ifaces(cap)
+    with open(os.path.join(outdir, cap.name), "wb") as f:
+        f.write(data)
+    return len(data)
+
+
+SEVERAL_WRITERS = {"chain": write_chain, "ifaces": write_ifaces}
+
+
+@sample
+def e_rotated_chain():
+    """One capture cut into three files as tcpdump -C cuts it (rotated-chain.pcap,
+    .pcap1, .pcap2): a session that pipelines without PIPELINING crosses the
+    first cut, a clean one the second. Read together they give what the
+    unsplit capture gives: pipelining-unadvertised and nothing about the cuts."""
+    cap = Capture("rotated-chain.pcap", T0 + 2200, fmt="chain")
+    conn = Conn(cap, client="192.0.2.130", cport=41030)
+    esmtp_start(conn, ehlo=("SIZE 10240000", "8BITMIME"))
+    conn.c(lines("MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.net>"))
+    conn.s(lines("250 2.1.0 Ok", "250 2.1.5 Ok"))
+    conn.c(lines("DATA"))
+    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    conn.c(message("alice@example.org", "bob@example.net", "rotated", BODY))
+    conn.s(lines("250 2.0.0 Ok: queued as C1"))
+    quit_close(conn)
+    first = len(cap.frames)
+    conn2 = Conn(cap, client="192.0.2.131", cport=41031)
+    clean_session(conn2)
+    cap.chain = [first // 2, first + (len(cap.frames) - first) // 2]
+    return cap
+
+
+@sample
+def e_two_link_types():
+    """pcapng with two interfaces of different link types (Ethernet and Linux
+    cooked, as dumpcap -i eth0 -i any writes): a clean session on each,
+    interleaved in time; the second pipelines without PIPELINING."""
+    a = Capture("a", T0 + 2210)
+    clean_session(Conn(a, client="192.0.2.140", cport=41040))
+    b = Capture("b", T0 + 2210.001)
+    conn = Conn(b, client="192.0.2.141", cport=41041)
+    esmtp_start(conn, ehlo=("SIZE 10240000",))
+    conn.c(lines("MAIL FROM:<carol@example.org>", "RCPT TO:<dave@example.net>"))
+    conn.s(lines("250 2.1.0 Ok", "250 2.1.5 Ok"))
+    quit_close(conn)
+    cap = Capture("two-link-types.pcapng", T0 + 2210, fmt="ifaces")
+    cap.ifaces = ["eth", "sll"]
+    merged = sorted([(f, 0, n) for f, n in zip(a.frames, a.notes)] +
+                    [(f, 1, n) for f, n in zip(b.frames, b.notes)], key=lambda x: x[0][0])
+    cap.frames = [f for f, _k, _n in merged]
+    cap.iface_of = [k for _f, k, _n in merged]
+    cap.notes = ["if%d %s" % (k, n) for _f, k, n in merged]
+    return cap
 
 # ---------------------------------------------------------------- main
 

@@ -156,9 +156,10 @@ objs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert objs and objs[-1]["type"] == "summary" and objs[-1]["schema"]
 assert any(o["type"] == "session" for o in objs)' "$tmp/out.json"
 
-# 6. Several capture files: each numbers its sessions from 1, so names
-# carry the file's position in -r (evidence and --write-streams alike).
-"$bin" -q --evidence "$tmp/two" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>"$tmp/err6.txt"
+# 6. Several capture files with --separate: each numbers its sessions from
+# 1, so names carry the file's position in -r (evidence and
+# --write-streams alike). Without it they are one capture (tests/split.sh).
+"$bin" -q --separate --evidence "$tmp/two" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>"$tmp/err6.txt"
 check "two files: 1-session-1.* and 2-session-1.*, no clash" bash -c "
     test -s '$tmp/two/1-session-1.txt' -a -s '$tmp/two/1-session-1.pcap' \
          -a -s '$tmp/two/2-session-1.txt' -a -s '$tmp/two/2-session-1.pcap' \
@@ -166,7 +167,7 @@ check "two files: 1-session-1.* and 2-session-1.*, no clash" bash -c "
 check "two files: each .txt names its own pcap" grep -q '^packets: *2-session-1.pcap ' "$tmp/two/2-session-1.txt"
 mkdir -p "$tmp/streams1" "$tmp/streams2"
 "$bin" -q --write-streams "$tmp/streams1" -r "$tmp/gen.pcap" >/dev/null 2>&1
-"$bin" -q --write-streams "$tmp/streams2" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>&1
+"$bin" -q --separate --write-streams "$tmp/streams2" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>&1
 check "streams: one file: session-1.c2s/.s2c" test -s "$tmp/streams1/session-1.c2s" -a -s "$tmp/streams1/session-1.s2c"
 check "streams: two files: 1-session-1.* and 2-session-1.*, each whole" bash -c "
     cmp -s '$tmp/streams1/session-1.c2s' '$tmp/streams2/1-session-1.c2s' &&

@@ -7,6 +7,7 @@
 # checks that every output line is a JSON object with a "type", that the
 # summary comes last and counts the findings, that the findings ("rule",
 # "frame") equal the expected lines as a multiset ("7|8" = either frame,
+# "c.pcap1#7" a frame of a rotated chain samples/<sample>, <sample>1, ...,
 # "*" = any frame; "~ rule text": that finding's message contains text; see
 # tests/golden/README.md), and that the exit status is
 # 1 when an error-severity finding is expected, else 0 (interface.md).
@@ -29,7 +30,10 @@ for exp in tests/golden/*.expected; do
     name=$(basename "$exp" .expected)
     cap=samples/$name
     if [ ! -f "$cap" ]; then echo "FAIL: golden $name: samples/$name missing"; fail=1; continue; fi
-    "$SMTPSCOPE" --json -q -r "$cap" >"$tmp/out" 2>"$tmp/err"
+    # a rotated chain (NAME, NAME1, NAME2, ...) is read as one capture
+    caps=("$cap")
+    for part in "$cap"[0-9]*; do [ -f "$part" ] && caps+=("$part"); done
+    "$SMTPSCOPE" --json -q -r "${caps[@]}" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     python3 - "$name" "$exp" "$tmp/out" "$tmp/err" "$rc" <<'EOF' || fail=1
 import json, sys
@@ -76,7 +80,9 @@ for line in open(exp):
         texts.append((rule, text))
     elif line and not line.startswith("#"):
         rule, frames = line.split()
-        want.append((rule, None if frames == "*" else set(int(x) for x in frames.split("|"))))
+        # frames of a chain are named "file#number" (interface.md)
+        want.append((rule, None if frames == "*" else
+                     set(int(x) if x.isdigit() else x for x in frames.split("|"))))
 got = [(f.get("rule"), f.get("frame")) for f in findings]
 
 # match exact frames first, then alternatives, then wildcards

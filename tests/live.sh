@@ -238,6 +238,19 @@ if [ "$nfiles" -ge 2 ] && [ "$total" = "$want" ] && [ -f "$tmp/rot.pcap1" ] &&
 else
     fail "-w -C 1: $nfiles files, $total frames of $want, largest $maxsz bytes"
 fi
+# What -w -C wrote, read back as one capture: the sessions and findings the
+# live run reported (sessions cross the cuts; read file by file they would
+# start mid-stream and end truncated).
+rules() { grep -o '"rule":"[^"]*"' | sort | uniq -c; }
+"$REL" -q --json -r "$tmp"/rot.pcap* "net $REPLAY_NET" >"$tmp/rot.back" 2>&1
+live_s=$(grep -c '"type":"session"' "$tmp/rot.out")
+back_s=$(grep -c '"type":"session"' "$tmp/rot.back")
+if [ "$nfiles" -ge 2 ] && [ "$live_s" -gt 0 ] && [ "$live_s" = "$back_s" ] &&
+   [ "$(rules <"$tmp/rot.out")" = "$(rules <"$tmp/rot.back")" ]; then
+    pass "-w -C 1: the $nfiles files read as one capture: the live run's $live_s sessions and findings"
+else
+    fail "-w -C 1: read back: $back_s sessions (live $live_s), rules [$(rules <"$tmp/rot.back" | tr '\n' ' ')] vs [$(rules <"$tmp/rot.out" | tr '\n' ' ')]"
+fi
 
 # ---- -Z nobody -------------------------------------------------------------
 

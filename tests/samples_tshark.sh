@@ -78,6 +78,10 @@ truncated.pcap|EHLO MAIL RCPT|220 250 250 250
 connection-refused.pcap||
 large-segments.pcap.gz|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250 221
 unsupported-linktype-80211.pcap|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250 221
+rotated-chain.pcap|EHLO MAIL RCPT|220 250 250 250
+rotated-chain.pcap1|DATA QUIT EHLO MAIL RCPT|354 250 221 220 250 250
+rotated-chain.pcap2|DATA QUIT|250 354 250 221
+two-link-types.pcapng|EHLO EHLO MAIL MAIL RCPT RCPT QUIT DATA QUIT|220 220 250 250 250 250 250 250 221 354 250 221
 EOF
 }
 
@@ -157,6 +161,9 @@ check_encap() {  # sample, wiretap encapsulation number
 check_encap vlan.pcap 1; check_encap qinq.pcap 1; check_encap sll.pcap 25
 check_encap sll2.pcap 210; check_encap null.pcap 15; check_encap rawip.pcap 7
 check_encap unsupported-linktype-80211.pcap 20
+encaps=$(tshark -r samples/two-link-types.pcapng -T fields -e frame.encap_type 2>/dev/null | sort -un | tr '\n' ' ')
+[ "$encaps" = "1 25 " ] && pass "two-link-types.pcapng: Ethernet and Linux cooked frames" \
+    || failf "two-link-types.pcapng: encapsulations [$encaps], expected [1 25 ]"
 for s in "vlan.pcap:vlan.id == 100" "qinq.pcap:ieee8021ad.id == 200 && vlan.id == 100" \
          "ipv6.pcap:ipv6.src == 2001:db8::c" "ip-fragments.pcap:ip.flags.mf == 1" \
          "retransmission.pcap:tcp.analysis.retransmission" "out-of-order.pcap:tcp.analysis.out_of_order || tcp.analysis.retransmission" \

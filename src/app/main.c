@@ -433,16 +433,21 @@ int main(int argc, char **argv)
     } else {
         if (!jobs)              /* -j: the signals end parent and workers */
             main_file_signals();
-        for (size_t i = 0; i < cfg.nfiles && !main_stop_signal; i++) {
+        /* Several files are one capture, read once in time order; with
+         * --separate each is its own, one after the other. */
+        size_t runs = cfg.merged ? 1 : cfg.nfiles;
+        for (size_t i = 0; i < runs && !main_stop_signal; i++) {
+            size_t nf = cfg.merged ? cfg.nfiles : 1;
             prog.file = cfg.files[i];
-            sc_analyzer_set_file(an, cfg.files[i]);
+            for (size_t k = 0; k < nf; k++)
+                sc_analyzer_set_file(an, cfg.files[i + k]);
             if (streams)    /* names as the evidence's: N-session-ID */
-                sc_streams_set_file(streams, cfg.nfiles > 1 ? (unsigned)(i + 1) : 0);
+                sc_streams_set_file(streams, runs > 1 ? (unsigned)(i + 1) : 0);
             memset(&stats, 0, sizeof stats);
             int rc = jobs ? sc_jobs_file(&cfg, cfg.files[i], sc_analyzer_fanout(an), handler,
                                          &hooks, err, sizeof err)
-                          : sc_pipeline_file(&cfg, cfg.files[i], handler, &hooks,
-                                             &stats, err, sizeof err);
+                          : sc_pipeline_files(&cfg, cfg.files + i, nf, handler, &hooks,
+                                              &stats, err, sizeof err);
             progress_clear(&prog);
             if (main_stop_signal) {
                 fputs("smtpscope: ", stderr);
@@ -451,7 +456,7 @@ int main(int argc, char **argv)
                         "are closed as at the end of the capture\n",
                         main_signal_name(main_stop_signal),
                         (unsigned long long)stats.packets,
-                        i + 1 < cfg.nfiles ? ", the files after it are not read" : "");
+                        i + 1 < runs ? ", the files after it are not read" : "");
             } else if (rc < 0) {
                 fprintf(stderr, "smtpscope: %s\n", err);
                 status = 2;

@@ -88,7 +88,9 @@ int sc_ondemand_evidence(void *ctx, const char *capture_file, uint64_t session_i
                          char *msg, size_t len)
 {
     const sc_config *cfg = ctx;
-    const char *file = capture_file ? ondemand_file(cfg, capture_file) : NULL;
+    /* several files read as one capture: all of them again, in time order */
+    const char *file = cfg->merged ? cfg->files[0]
+                     : capture_file ? ondemand_file(cfg, capture_file) : NULL;
     const char *dir = cfg->evidence_dir ? cfg->evidence_dir : SC_ONDEMAND_DIR;
     char err[512], diverted[256];
     ondemand_quiet q;
@@ -126,7 +128,8 @@ int sc_ondemand_evidence(void *ctx, const char *capture_file, uint64_t session_i
 
     ondemand_quiet_begin(&q);
     sc_analyzer_set_file(an, file);
-    rc = sc_pipeline_file(&one, file, sc_analyzer_handler(an), NULL, &stats, err, sizeof err);
+    rc = sc_pipeline_files(&one, cfg->merged ? cfg->files : &file, cfg->merged ? cfg->nfiles : 1,
+                           sc_analyzer_handler(an), NULL, &stats, err, sizeof err);
     sc_analyzer_finish(an, NULL);
     sc_analyzer_free(an);
     ev->destroy(ev);

@@ -11,12 +11,14 @@
  * that does not starts the BPF expression, which takes the rest (as tcpdump
  * joins its trailing words).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -26,7 +28,7 @@ enum {
     OPT_JSON = 256, OPT_TUI, OPT_SESSION, OPT_ONLY_FINDINGS, OPT_MIN_SEV,
     OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
-    OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT,
+    OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
     OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG
 };
 
@@ -48,6 +50,7 @@ static const struct option long_options[] = {
     { "write-streams", required_argument, NULL, OPT_WRITE_STREAMS },
     { "any-port",      no_argument,       NULL, OPT_ANY_PORT },
     { "tls-keylog",    required_argument, NULL, OPT_TLS_KEYLOG },
+    { "separate",      no_argument,       NULL, OPT_SEPARATE },
     { "color",         required_argument, NULL, OPT_COLOR },
     { "colour",        required_argument, NULL, OPT_COLOR },
     { "idle-timeout",  required_argument, NULL, OPT_IDLE },
@@ -128,7 +131,33 @@ static int options_rules_set(sc_config *cfg, const char *arg, bool on,
 static bool options_is_file(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+    return strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISDIR(st.st_mode));
+}
+
+/* True for a word no BPF expression holds but a capture's name does: a
+ * path (a slash, other than in a network), or a capture file's
+ * extension, rotated too (.pcap, .pcap3, .pcapng, .cap, .gz, ...). BPF
+ * words with dots are addresses and host names ("host mx.example.net",
+ * "net 10.0.0.0/8"): none ends in these. */
+static bool options_looks_like_file(const char *w)
+{
+    static const char *const ext[] = { ".pcap", ".pcapng", ".cap", ".ntar", ".dmp",
+                                       ".gz", ".erf", ".snoop" };
+    const char *dot = strrchr(w, '.');
+
+    if (strchr(w, ' '))
+        return false;              /* a whole expression in one word */
+    /* a slash: a path, unless a network ("net 10.0.0.0/8", "fe80::/10") */
+    if (strchr(w, '/') && !strchr(w, ':') && !isdigit((unsigned char)w[0]))
+        return true;
+    if (!dot)
+        return false;
+    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++) {
+        size_t n = strlen(ext[k]);
+        if (strncasecmp(dot, ext[k], n) == 0 && strspn(dot + n, "0123456789") == strlen(dot + n))
+            return true;
+    }
+    return false;
 }
 
 /* Joins argv[from..argc) with spaces into a new string. */
@@ -161,7 +190,7 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
     *action = SC_ACTION_RUN;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+r:i:p:Z:w:C:G:B:qj:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:i:p:Z:w:C:G:B:qj:", long_options, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (nfiles == sizeof files / sizeof files[0] - 1)
@@ -247,6 +276,7 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
             cfg->tls_keylogs = keylogs;
             break;
         }
+        case OPT_SEPARATE: cfg->separate = true; break;
         case OPT_COLOR:
             if (strcmp(optarg, "auto") == 0) cfg->color = -1;
             else if (strcmp(optarg, "always") == 0) cfg->color = 1;
@@ -268,6 +298,10 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         case OPT_VERSION: *action = SC_ACTION_VERSION; return 0;
         case OPT_HELP: *action = SC_ACTION_HELP; return 0;
         case ':':
+            if (optopt == 'r')
+                FAIL("-r needs a capture file (smtpscope -r FILE [FILE...] [BPF expression])");
+            if (optopt == 'i')
+                FAIL("-i needs an interface (smtpscope -i IFACE [BPF expression])");
             FAIL("option %s needs an argument", argv[optind - 1]);
         default:
             if (optopt)
@@ -284,9 +318,16 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
     /* Trailing words: more files after -r, then the BPF expression. */
     int i = optind;
     if (nfiles > 0)
-        while (i < argc && options_is_file(argv[i]) &&
-               nfiles < sizeof files / sizeof files[0] - 1)
+        while (i < argc && options_is_file(argv[i])) {
+            if (nfiles == sizeof files / sizeof files[0] - 1)
+                FAIL("-r: too many files");
             files[nfiles++] = argv[i++];
+        }
+    /* A word that names no file but looks like one is a file that is not
+     * there, not a filter: said now, not as a BPF syntax error. */
+    if (nfiles > 0 && i < argc && options_looks_like_file(argv[i]))
+        FAIL("%s: %s", argv[i], access(argv[i], F_OK) == 0 ? "cannot be read as a capture file"
+                                                          : "No such file or directory");
     if (i < argc) {
         cfg->bpf = options_join(argc, argv, i);
         if (!cfg->bpf)
@@ -295,7 +336,10 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
     files[nfiles] = NULL;
     cfg->files = files;
     cfg->nfiles = nfiles;
+    cfg->merged = nfiles > 1 && !cfg->separate;
 
+    if (cfg->separate && nfiles == 0)
+        FAIL("--separate applies to several files given with -r");
     if (nfiles > 0 && cfg->iface)
         FAIL("-r and -i cannot be used together");
     if (nfiles == 0 && !cfg->iface)
@@ -324,7 +368,8 @@ void sc_options_usage(FILE *fp)
 "live interface and reports every way client and server broke the protocol.\n"
 "\n"
 "input:\n"
-"  -r FILE             read a capture file (several: each on its own)\n"
+"  -r FILE             read a capture file (several: one capture, in time order)\n"
+"  --separate          several -r files: each its own capture\n"
 "  -i IFACE            sniff live (needs CAP_NET_RAW)\n"
 "  -Z USER             drop privileges to USER once the capture is open\n"
 "  -B SIZE             live: kernel capture buffer of SIZE KiB (default 16384)\n"

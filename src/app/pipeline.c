@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "dumper.h"
+#include "frame.h"
 #include "pipeline.h"
 
 #define PIPELINE_PROGRESS_EVERY 4096   /* packets between progress calls */
@@ -159,8 +160,8 @@ int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, s
         snprintf(err, errlen, "%s", reason);
         return -1;
     }
-    fprintf(stderr, "smtpscope: %s (analysed up to frame %llu)\n", reason,
-            (unsigned long long)last_frame);
+    fprintf(stderr, "smtpscope: %s (analysed up to frame %s)\n", reason,
+            sc_frame_bare(last_frame));
     return 0;
 }
 
@@ -195,7 +196,14 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen)
 {
-    sc_capture *cap = sc_capture_open_file(path, cfg->bpf, err, errlen);
+    return sc_pipeline_files(cfg, &path, 1, h, hooks, stats, err, errlen);
+}
+
+int sc_pipeline_files(const sc_config *cfg, const char *const *paths, size_t npaths,
+                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
+                      sc_pipeline_stats *stats, char *err, size_t errlen)
+{
+    sc_capture *cap = sc_capture_open_files(paths, npaths, cfg->bpf, err, errlen);
     int rc;
 
     memset(stats, 0, sizeof *stats);

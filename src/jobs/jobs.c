@@ -50,8 +50,11 @@
 
 bool sc_jobs_usable(const sc_config *cfg)
 {
+    /* Several files read as one capture (cfg->merged) are one process:
+     * the merge orders records by frame, and the frames of files that
+     * overlap in time do not grow in the order they are read. */
     return cfg->jobs > 1 && !cfg->iface && cfg->nfiles > 0 && cfg->mode != SC_OUT_TUI &&
-           !cfg->write_streams;
+           !cfg->write_streams && !cfg->merged;
 }
 
 /* Forks worker i of n, which writes to the pipe whose read end goes into

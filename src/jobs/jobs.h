@@ -12,7 +12,8 @@
 #include "session.h"
 
 /* True when cfg asks for -j N (N > 1) on what can be split: capture
- * files, the text or JSON report, no --write-streams (the timeline and
+ * files (one, or several with --separate), the text or JSON report, no
+ * --write-streams (the timeline and
  * live capture are never split). */
 bool sc_jobs_usable(const sc_config *cfg);
 

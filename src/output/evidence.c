@@ -55,6 +55,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "grow.h"
 #include "idmap.h"
 #include "livecut.h"
@@ -216,8 +217,8 @@ static bool ev_name_ours(const char *name)
  * timeline keeps one) is matched by its text. */
 static size_t ev_file_number(const sc_config *cfg, const char *file)
 {
-    if (!file || cfg->nfiles < 2)
-        return 0;
+    if (!file || cfg->nfiles < 2 || cfg->merged)
+        return 0;                  /* one capture: session ids are unique */
     for (size_t i = 0; i < cfg->nfiles; i++)
         if (cfg->files[i] == file)
             return i + 1;
@@ -349,11 +350,29 @@ static void ev_txt_source_file(evidence_sink *v, FILE *fp, const sc_session_info
     char esc[4096];
     const char *file = info->capture_file ? info->capture_file : "-";
 
-    sc_safe_snprint(esc, sizeof esc, (const uint8_t *)file, strlen(file));
-    fprintf(fp, "capture file:  %s\n", esc);
-    fprintf(fp, "SHA-256:       %s\n", ev_hash(v, file));
-    fprintf(fp, "frames:        #%" PRIu64 "-#%" PRIu64 " of the capture file (%" PRIu64
-            " frames of this session)\n", info->first_frame, info->last_frame, info->frames);
+    if (sc_frame_named()) {
+        /* several files, one capture: each file the session's frames are in */
+        for (uint64_t k = SC_FRAME_FILE(info->first_frame);
+             k <= SC_FRAME_FILE(info->last_frame); k++) {
+            const char *part = sc_frame_path(k << SC_FRAME_FILE_SHIFT);
+            if (!part)
+                break;
+            sc_safe_snprint(esc, sizeof esc, (const uint8_t *)part, strlen(part));
+            fprintf(fp, "capture file:  %s\n", esc);
+            fprintf(fp, "SHA-256:       %s\n", ev_hash(v, part));
+        }
+        fprintf(fp, "frames:        %s-%s of the capture files, read as one capture in "
+                "time order (%" PRIu64 " frames of this session)\n",
+                sc_frame_name(info->first_frame), sc_frame_name(info->last_frame),
+                info->frames);
+    } else {
+        sc_safe_snprint(esc, sizeof esc, (const uint8_t *)file, strlen(file));
+        fprintf(fp, "capture file:  %s\n", esc);
+        fprintf(fp, "SHA-256:       %s\n", ev_hash(v, file));
+        fprintf(fp, "frames:        %s-%s of the capture file (%" PRIu64
+                " frames of this session)\n", sc_frame_name(info->first_frame),
+                sc_frame_name(info->last_frame), info->frames);
+    }
     if (ev_unrereadable(v, file))
         fprintf(fp, "packets:       not written: %s "
                 "(save the capture to a file and run again)\n", ev_unrereadable(v, file));
@@ -410,15 +429,15 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
             "yes (message content and AUTH exchanges replaced by X)" : "no");
     fprintf(fp, "\nfindings: %" PRIu64 "\n", x->nfind_total);
     for (size_t i = 0; i < x->nfind; i++)
-        fprintf(fp, "  #%-6" PRIu64 " %-7s %s (%s)\n", x->find[i].frame,
+        fprintf(fp, "  %-7s %-7s %s (%s)\n", sc_frame_name(x->find[i].frame),
                 sc_severity_name(x->find[i].severity),
                 x->find[i].rule ? x->find[i].rule->name : "?", sc_side_name(x->find[i].side));
     if (x->nfind_shown > x->nfind)
         fprintf(fp, "  (%" PRIu64 " more in the transcript below)\n", x->nfind_shown - x->nfind);
     for (size_t i = 0; i < x->nmore; i++)
-        fprintf(fp, "  #%" PRIu64 "-#%" PRIu64 " %s %s (%s): %" PRIu64 " more, counted but "
-                "not shown one by one (--max-findings %" PRIu32 ")\n", x->more[i].first,
-                x->more[i].frame, sc_severity_name(x->more[i].severity),
+        fprintf(fp, "  %s-%s %s %s (%s): %" PRIu64 " more, counted but "
+                "not shown one by one (--max-findings %" PRIu32 ")\n",
+                sc_frame_name(x->more[i].first), sc_frame_name(x->more[i].frame), sc_severity_name(x->more[i].severity),
                 x->more[i].rule ? x->more[i].rule->name : "?", sc_side_name(x->more[i].side),
                 x->more[i].more, v->cfg->max_findings);
     if (x->nfind_total) {
@@ -631,13 +650,16 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
      * are contiguous: files are analysed one after another). */
     for (size_t i = 0; i < v->ncuts;) {
         size_t j = i;
-        while (j < v->ncuts && strcmp(v->cuts[j].file, v->cuts[i].file) == 0)
-            j++;
+        while (j < v->ncuts && (v->cfg->merged || strcmp(v->cuts[j].file, v->cuts[i].file) == 0))
+            j++;            /* several files as one capture: one pass over them all */
         sc_cut_target *t = malloc((j - i) * sizeof *t);
         if (t) {
             for (size_t k = i; k < j; k++)
                 t[k - i] = v->cuts[k].t;
-            if (sc_pcapcut(v->cuts[i].file, t, j - i, err, sizeof err) < 0)
+            const char *one = v->cuts[i].file;
+            if (sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one,
+                                 v->cfg->merged ? v->cfg->nfiles : 1, t, j - i,
+                                 err, sizeof err) < 0)
                 ev_say(v, "%s", err);
             for (size_t k = i; k < j; k++) {
                 if (t[k - i].error && v->one)

@@ -18,12 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "outfmt.h"
 #include "output.h"
 #include "wcheck.h"
 #include "safeprint.h"
 
-#define SC_JSON_SCHEMA "1.1"
+#define SC_JSON_SCHEMA "1.2"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
@@ -41,6 +42,21 @@ static const char *const json_dir[2] = { [SC_DIR_C2S] = "C", [SC_DIR_S2C] = "S" 
 static void json_key(FILE *o, const char *k)
 {
     fprintf(o, ",\"%s\":", k);
+}
+
+/* A frame: its number while the capture is one file, else its name
+ * ("c2.pcap#17", interface.md) as a string. key NULL: the first member of
+ * an object ("frame"). */
+static void json_frame(FILE *o, const char *key, uint64_t frame)
+{
+    if (key)
+        json_key(o, key);
+    else
+        fputs("\"frame\":", o);
+    if (sc_frame_named())
+        sc_json_fputstr(o, sc_frame_name(frame));
+    else
+        fprintf(o, "%" PRIu64, frame);
 }
 
 static void json_bytes(FILE *o, sc_bytes b)
@@ -91,7 +107,7 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
     sc_json_fputstr(o, sc_side_name(f->side));
     json_key(o, "severity");
     sc_json_fputstr(o, sc_severity_name(f->severity));
-    fprintf(o, ",\"frame\":%" PRIu64, f->frame);
+    json_frame(o, "frame", f->frame);
     json_key(o, "time");
     json_time(o, &f->ts);
     json_key(o, "rfc");
@@ -102,15 +118,19 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
     putc('[', o);
     for (size_t i = 0; i < f->nevidence && i < SC_EVIDENCE_MAX; i++) {
         const sc_evidence *ev = &f->evidence[i];
-        fprintf(o, "%s{\"frame\":%" PRIu64 ",\"dir\":\"%s\",\"line\":", i ? "," : "",
-                ev->frame, json_dir[ev->dir == SC_DIR_S2C]);
+        fputs(i ? ",{" : "{", o);
+        json_frame(o, NULL, ev->frame);
+        fprintf(o, ",\"dir\":\"%s\",\"line\":", json_dir[ev->dir == SC_DIR_S2C]);
         json_bytes(o, (sc_bytes){ ev->text, ev->len });
         putc('}', o);
     }
     putc(']', o);
-    if (f->suppressed)
-        fprintf(o, ",\"suppressed\":{\"count\":%" PRIu64 ",\"first_frame\":%" PRIu64
-                ",\"last_frame\":%" PRIu64 "}", f->suppressed, f->suppressed_first, f->frame);
+    if (f->suppressed) {
+        fprintf(o, ",\"suppressed\":{\"count\":%" PRIu64, f->suppressed);
+        json_frame(o, "first_frame", f->suppressed_first);
+        json_frame(o, "last_frame", f->frame);
+        putc('}', o);
+    }
     json_line_end(j);
 }
 
@@ -158,8 +178,9 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     json_time(o, &info->start);
     json_key(o, "end");
     json_time(o, &info->end);
-    fprintf(o, ",\"first_frame\":%" PRIu64 ",\"last_frame\":%" PRIu64 ",\"frames\":%" PRIu64,
-            info->first_frame, info->last_frame, info->frames);
+    json_frame(o, "first_frame", info->first_frame);
+    json_frame(o, "last_frame", info->last_frame);
+    fprintf(o, ",\"frames\":%" PRIu64, info->frames);
     fprintf(o, ",\"bytes\":{\"c2s\":%" PRIu64 ",\"s2c\":%" PRIu64 "}",
             info->bytes_c2s, info->bytes_s2c);
     fprintf(o, ",\"handshake\":%s,\"tls\":%s", info->handshake_seen ? "true" : "false",

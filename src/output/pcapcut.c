@@ -308,7 +308,8 @@ static void cut_write(sc_cut_target *t, cut_state *st, const sc_packet *pkt, con
     t->written++;
 }
 
-static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err, size_t errlen)
+static int cut_batch(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
+                     char *err, size_t errlen)
 {
     cut_state st[PCAPCUT_BATCH];
     uint64_t lo = UINT64_MAX, hi = 0;
@@ -317,7 +318,7 @@ static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err,
     sc_packet pkt;
     cut_tcp h;
     int rc, ret = 0;
-    sc_capture *cap = sc_capture_open_file(capture, NULL, err, errlen);
+    sc_capture *cap = sc_capture_open_files(captures, ncaptures, NULL, err, errlen);
 
     if (!cap)
         return -1;
@@ -329,8 +330,8 @@ static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err,
     while ((rc = sc_capture_next(cap, &pkt)) == 1 || rc == -2) {
         if (rc == -2)
             continue;
-        if (pkt.frame > hi)
-            break;
+        if (pkt.frame > hi && ncaptures == 1)
+            break;          /* several files: frames grow file by file, not in time */
         if (pkt.frame < lo || cut_tcp_decode(&pkt, &h) < 0)
             continue;
         for (size_t i = 0; i < n; i++) {
@@ -374,7 +375,7 @@ static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err,
         }
     }
     if (rc == -1) {
-        snprintf(err, errlen, "%s: %s", capture, sc_capture_error(cap));
+        snprintf(err, errlen, "%s", sc_capture_error(cap));
         ret = -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -399,9 +400,15 @@ static int cut_batch(const char *capture, sc_cut_target *t, size_t n, char *err,
 
 int sc_pcapcut(const char *capture, sc_cut_target *t, size_t n, char *err, size_t errlen)
 {
+    return sc_pcapcut_files(&capture, 1, t, n, err, errlen);
+}
+
+int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
+                     char *err, size_t errlen)
+{
     for (size_t i = 0; i < n; i += PCAPCUT_BATCH) {
         size_t k = n - i < PCAPCUT_BATCH ? n - i : PCAPCUT_BATCH;
-        if (cut_batch(capture, t + i, k, err, errlen) < 0)
+        if (cut_batch(captures, ncaptures, t + i, k, err, errlen) < 0)
             return -1;
     }
     return 0;

@@ -37,6 +37,10 @@ typedef struct sc_cut_target {
 /* Returns 0, or -1 with a one-line reason in err when the capture cannot
  * be read (per-target failures are in target->error). */
 int sc_pcapcut(const char *capture, sc_cut_target *t, size_t n, char *err, size_t errlen);
+/* The same for files read as one capture (include/capture.h: frames
+ * carry their file's position in time order). */
+int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
+                     char *err, size_t errlen);
 
 /* Stream offset of a TCP sequence number: rel is seq - base (mod 2^32),
  * near is the last offset seen in that direction (streams over 4 GiB). */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "outfmt.h"
 #include "safeprint.h"
 #include "textblock.h"
@@ -126,7 +127,7 @@ static size_t tb_pad(char *buf, size_t len, size_t w, size_t n)
 size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
                          const sc_line *l, char *buf, size_t len)
 {
-    char tm[32], pre[64], esc[TB_TEXT_MAX * 4 + 1], more[64];
+    char tm[32], pre[FRAME_NAME_MAX + 48], esc[TB_TEXT_MAX * 4 + 1], more[64];
     uint8_t masked[TB_TEXT_MAX];
     const uint8_t *text = l->text;
     size_t n = l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX, w = 0, ne;
@@ -148,7 +149,7 @@ size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
         snprintf(more, sizeof more, " [... %zu more bytes]", l->len - n);
 
     snprintf(tm, sizeof tm, "%+.4f", sc_fmt_elapsed(start, &l->ts));
-    snprintf(pre, sizeof pre, "#%-5" PRIu64 " %-8s ", l->frame, tm);
+    snprintf(pre, sizeof pre, "%-6s %-8s ", sc_frame_name(l->frame), tm);
     if (o->color)
         w = tb_put(buf, len, w, "\033[2m");
     w = tb_put(buf, len, w, pre);
@@ -280,10 +281,10 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
     sc_endpoint_str(&info->server, s, sizeof s);
     sc_fmt_rfc3339(&info->start, t, sizeof t);
     sc_chain_printf(sp, h, "%ssession %" PRIu64 "  %s -> %s  start %s  duration %.4f s"
-                    "  frames %" PRIu64 " (#%" PRIu64 "-#%" PRIu64 ")",
+                    "  frames %" PRIu64 " (%s-%s)",
                     e->o.color ? "\033[1m" : "", info->id, c, s, t,
                     sc_fmt_elapsed(&info->start, &info->end), info->frames,
-                    info->first_frame, info->last_frame);
+                    sc_frame_name(info->first_frame), sc_frame_name(info->last_frame));
     if (info->close_by == SC_CLOSE_NONE && info->close_how == SC_HOW_CAPTURE_END)
         sc_chain_printf(sp, h, "  closed: open at capture end");
     else

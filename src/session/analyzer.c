@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame.h"
 #include "session.h"
 #include "tls.h"
 
@@ -84,7 +85,10 @@ struct sc_analyzer {
 
 static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
 {
-    ac->s = sc_smtp_new(a->cfg, conn, &a->fan.sink, a->file);
+    /* several files as one capture: the file of the session's first frame */
+    const char *file = sc_frame_path(conn->first_frame);
+
+    ac->s = sc_smtp_new(a->cfg, conn, &a->fan.sink, file ? file : a->file);
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
     if (!ac->s)
         return;

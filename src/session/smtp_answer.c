@@ -55,9 +55,9 @@ static void smtp_answer_accepted(sc_smtp *s, const sc_pending *p, const sc_reply
 
     smtp_find(s, R_BAD_SEQUENCE_ACCEPTED, SC_SIDE_SERVER, r->frame,
               smtp_ev(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-              "the server accepted %.*s (#%llu) %s",
+              "the server accepted %.*s (%s) %s",
               path ? (int)p->tlen : (int)strlen(name),
-              path ? (const char *)p->text : name, (unsigned long long)p->frame, why);
+              path ? (const char *)p->text : name, sc_frame_name(p->frame), why);
 }
 
 /* A finding about a command and the reply it got: both are quoted. */
@@ -194,8 +194,8 @@ static bool smtp_answer_rset(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 
     if (c != 250 && c != 421)
         smtp_answer_pair(s, R_RSET_REFUSED, SC_SIDE_SERVER, p, r,
-                         "RSET (#%llu) was answered %d; RSET is valid at any time",
-                         (unsigned long long)p->frame, c);
+                         "RSET (%s) was answered %d; RSET is valid at any time",
+                         sc_frame_name(p->frame), c);
     if (c == 250) {
         if (s->txn.open)
             smtp_txn_end(s, SC_TXN_ABORTED, r->last, r->last_len);
@@ -232,9 +232,9 @@ static bool smtp_answer_etrn(sc_smtp *s, const sc_pending *p, const sc_reply *r)
 
     if (!sc_cmd_allows(SC_V_ETRN, c) && !(c == 503 && (p->flags & SC_PF_INTXN)))
         smtp_answer_pair(s, R_ETRN_BAD_REPLY, SC_SIDE_SERVER, p, r,
-                         "ETRN (#%llu) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
+                         "ETRN (%s) was answered %d (RFC 1985 §5.1 allows 250-253, 458, 459, "
                          "500, 501; any command may get 421, 502, 530, 554)",
-                         (unsigned long long)p->frame, c);
+                         sc_frame_name(p->frame), c);
     if (c >= 200 && c < 300 && s->seq.known && (p->flags & SC_PF_INTXN))
         smtp_answer_accepted(s, p, r, "inside a mail transaction");
     return false;
@@ -246,8 +246,8 @@ static bool smtp_answer_unknown(sc_smtp *s, const sc_pending *p, const sc_reply 
 
     if ((c == 500 || c == 502) && !(p->flags & (SC_PF_RESIDUE | SC_PF_SMUGGLED)))
         smtp_answer_pair(s, R_UNKNOWN_COMMAND, SC_SIDE_CLIENT, p, r,
-                         "\"%.*s\" (#%llu) is not a command the server knows (%d)",
-                         SC_PTXT(p), (unsigned long long)p->frame, c);
+                         "\"%.*s\" (%s) is not a command the server knows (%d)",
+                         SC_PTXT(p), sc_frame_name(p->frame), c);
     return false;
 }
 
@@ -273,8 +273,8 @@ static void smtp_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r)
         smtp_capture_in_step(s);
     if (smtp_answers[p->verb] && smtp_answers[p->verb](s, p, r))
         smtp_answer_pair(s, R_BAD_SEQUENCE, SC_SIDE_CLIENT, p, r,
-                         "%.*s (#%llu) was sent out of order and refused with 503",
-                         SC_PTXT(p), (unsigned long long)p->frame);
+                         "%.*s (%s) was sent out of order and refused with 503",
+                         SC_PTXT(p), sc_frame_name(p->frame));
 }
 
 void smtp_answer_at(sc_smtp *s, unsigned i, const sc_reply *r)

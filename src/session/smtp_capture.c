@@ -28,8 +28,8 @@ void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where)
         return;
     smtp_find(s, R_CAPTURE_MIDSTREAM, SC_SIDE_CAPTURE, frame, NULL,
               "no TCP handshake in the capture: the connection was already open; "
-              "analysis starts at %s (frame %llu), rules about earlier events are blind",
-              where, (unsigned long long)frame);
+              "analysis starts at %s (frame %s), rules about earlier events are blind",
+              where, sc_frame_bare(frame));
 }
 
 /* A session that is not analysed (implicit TLS) has no rule to be blind

@@ -115,8 +115,8 @@ static void smtp_close_server(sc_smtp *s, uint64_t frame, bool rst)
     if (!s->seq.quit_answered && !s->reply.got_421 && !client_gone && !timed_out &&
         !(s->cap.midstream && !s->cmd.quit_sent && s->cap.blind)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
-                  "the server %s the connection (frame %llu) %s and without a 421",
-                  rst ? "reset" : "closed", (unsigned long long)frame,
+                  "the server %s the connection (frame %s) %s and without a 421",
+                  rst ? "reset" : "closed", sc_frame_bare(frame),
                   s->cmd.quit_sent ? "before replying to QUIT" : "with no QUIT from the client");
     }
     sc_matcher_clear(&s->m);
@@ -139,13 +139,13 @@ void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen)
     if (!smtp_once(s, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER))
         return;
     if (smtp_report_begin(s, &rep, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER, frame,
-                          "the server sent FIN (frame %llu) while the client was still "
+                          "the server sent FIN (frame %s) while the client was still "
                           "sending%s, and the client kept sending after it (from frame "
                           "%llu; the byte count closes the session): a FIN is not an abort",
-                          (unsigned long long)s->close.frame[SC_DIR_S2C],
+                          sc_frame_bare(s->close.frame[SC_DIR_S2C]),
                           s->client.mode == SC_CM_CONTENT ? " message content"
                           : s->client.mode == SC_CM_BDAT ? " a BDAT chunk" : "",
-                          (unsigned long long)frame)) {
+                          sc_frame_bare(frame))) {
         int n = snprintf(what, sizeof what, "[%zu bytes]", seglen);
         smtp_report_evidence(&rep, s->close.frame[SC_DIR_S2C], SC_DIR_S2C,
                              (const uint8_t *)"[FIN]", 5);
@@ -196,17 +196,17 @@ static void smtp_close_abort(sc_smtp *s, sc_dir d, bool rst, uint64_t frame)
     (void)smtp_once(s, R_TRANSACTION_ABORTED, SC_SIDE_EITHER);
     if (s->close.abort_wait && d == SC_DIR_S2C)
         smtp_find(s, R_TRANSACTION_ABORTED, SC_SIDE_SERVER, frame, NULL,
-                  "the server %s the connection (frame %llu) without answering the end of "
-                  "data, after the client's FIN (frame %llu): the mail transaction was "
+                  "the server %s the connection (frame %s) without answering the end of "
+                  "data, after the client's FIN (frame %s): the mail transaction was "
                   "open, nothing was delivered (%llu bytes of content had been sent)",
-                  rst ? "reset" : "closed", (unsigned long long)frame,
-                  (unsigned long long)s->close.abort_wait_frame,
+                  rst ? "reset" : "closed", sc_frame_bare(frame),
+                  sc_frame_bare(s->close.abort_wait_frame),
                   (unsigned long long)s->content.bytes);
     else
         smtp_find(s, R_TRANSACTION_ABORTED, smtp_side_of(d), frame, NULL,
-                  "the %s ended the connection (%s, frame %llu) %s: the mail transaction "
+                  "the %s ended the connection (%s, frame %s) %s: the mail transaction "
                   "was open, nothing was delivered (%llu bytes of content sent%s)",
-                  smtp_dir_who(d), rst ? "RST" : "FIN", (unsigned long long)frame,
+                  smtp_dir_who(d), rst ? "RST" : "FIN", sc_frame_bare(frame),
                   !sending ? (smtp_close_eod_pending(s) ? "after the end of data, before its reply"
                               : "before any message content was sent")
                   : d == SC_DIR_S2C ? "while the client was still sending the message content"
@@ -321,9 +321,9 @@ void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
     if (smtp_once_done(s, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER)) {
         s->info.c2s_after_server_fin = s->close.after_sfin;
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame,
-                      "[the client sent %llu bytes after the server's FIN (frame %llu)]",
+                      "[the client sent %llu bytes after the server's FIN (frame %s)]",
                       (unsigned long long)s->close.after_sfin,
-                      (unsigned long long)s->close.frame[SC_DIR_S2C]);
+                      sc_frame_bare(s->close.frame[SC_DIR_S2C]));
     }
     if (open)
         smtp_capture_truncated(s, ev, smtp_close_after(s));

@@ -83,14 +83,14 @@ void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, siz
         return;
     if (!txt)
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame, NULL,
-                  "the client sent bytes after QUIT (#%llu)",
-                  (unsigned long long)s->cmd.quit_frame);
+                  "the client sent bytes after QUIT (%s)",
+                  sc_frame_name(s->cmd.quit_frame));
     else
         smtp_find(s, R_COMMAND_AFTER_QUIT, SC_SIDE_CLIENT, frame,
                   smtp_ev(&e, frame, SC_DIR_C2S, txt, tn),
-                  "the client sent \"%.*s\" after QUIT (#%llu)",
+                  "the client sent \"%.*s\" after QUIT (%s)",
                   (int)(tn < 60 ? tn : 60), (const char *)txt,
-                  (unsigned long long)s->cmd.quit_frame);
+                  sc_frame_name(s->cmd.quit_frame));
 }
 
 static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t *txt,
@@ -108,10 +108,10 @@ static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t
         !(prev->flags & SC_PF_ONEROUND) && sc_cmd_get(prev->verb)->ends_group) {
         smtp_report r;
         if (smtp_report_begin(s, &r, R_PIPELINING_NOT_LAST, SC_SIDE_CLIENT, l->frame,
-                              "%.*s was sent before the reply to %.*s (#%llu), "
+                              "%.*s was sent before the reply to %.*s (%s), "
                               "which may only end a pipelined group",
                               (int)tn, (const char *)txt, SC_PTXT(prev),
-                              (unsigned long long)prev->frame)) {
+                              sc_frame_name(prev->frame))) {
             smtp_report_evidence(&r, prev->frame, SC_DIR_C2S, prev->text, prev->tlen);
             smtp_report_evidence(&r, l->frame, SC_DIR_C2S, txt, tn);
             smtp_report_end(s, &r);
@@ -122,9 +122,9 @@ static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t
         smtp_once(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT)) {
         smtp_find(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
-                  "%.*s was sent before the reply to %.*s (#%llu), but the server %s",
+                  "%.*s was sent before the reply to %.*s (%s), but the server %s",
                   (int)tn, (const char *)txt, SC_PTXT(prev),
-                  (unsigned long long)prev->frame,
+                  sc_frame_name(prev->frame),
                   !s->ext.known ? "had not listed PIPELINING (no EHLO reply yet)"
                   : s->ext.helo_session ? "was greeted with HELO (no extensions)"
                   : "did not list PIPELINING in its EHLO reply");

@@ -130,11 +130,11 @@ void smtp_content_too_early(sc_smtp *s, uint64_t frame, smtp_early kind, uint64_
     if (kind != SMTP_EARLY_DATA)
         smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, frame, NULL,
                   "the smuggled message's content was sent before the 354 to the "
-                  "smuggled DATA (frame %llu)", (unsigned long long)data_frame);
+                  "smuggled DATA (frame %s)", sc_frame_bare(data_frame));
     else
         smtp_find(s, R_DATA_BEFORE_GO_AHEAD, SC_SIDE_CLIENT, frame, NULL,
-                  "the client sent message content (frame %llu) before the 354 reply to DATA%s%s",
-                  (unsigned long long)frame, still_pending ? " " : "",
+                  "the client sent message content (frame %s) before the 354 reply to DATA%s%s",
+                  sc_frame_bare(frame), still_pending ? " " : "",
                   still_pending ? "(still pending)" : "");
 }
 
@@ -348,9 +348,9 @@ void smtp_content_data_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r
         res.count = s->content.lines;
         smtp_find(s, R_CONTENT_AFTER_REJECTION, SC_SIDE_CLIENT, r->frame,
                   smtp_ev(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                  "DATA (#%llu) was refused (%d), but the client had already sent "
+                  "DATA (%s) was refused (%d), but the client had already sent "
                   "message content; the server reads it as commands",
-                  (unsigned long long)p->frame, c);
+                  sc_frame_name(p->frame), c);
         smtp_lines_content_end(s);
         sc_client_set_mode(&s->client, SC_CM_COMMAND);
         s->content.residue_mode = true;
@@ -365,9 +365,9 @@ void smtp_content_data_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r
         if (eod && eod->verb == SC_V_EOD) {
             smtp_find(s, R_CONTENT_AFTER_REJECTION, SC_SIDE_CLIENT, r->frame,
                       smtp_ev(&e, r->frame, SC_DIR_S2C, r->last, r->last_len),
-                      "DATA (#%llu) was refused (%d), but the client had already sent "
+                      "DATA (%s) was refused (%d), but the client had already sent "
                       "the message content; the server reads it as commands",
-                      (unsigned long long)p->frame, c);
+                      sc_frame_name(p->frame), c);
             eod->verb = SC_V_RESIDUE;
             eod->flags |= SC_PF_OPTIONAL | SC_PF_RESIDUE;
             eod->count = s->content.lines + 1;

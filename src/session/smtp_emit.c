@@ -207,13 +207,13 @@ void smtp_report_capped(sc_smtp *s)
         f.suppressed_first = c->first;
         if (c->first == c->last)
             snprintf(f.message, sizeof f.message,
-                     "and %llu more in this session (frame #%llu), not shown",
-                     (unsigned long long)c->count, (unsigned long long)c->first);
+                     "and %llu more in this session (frame %s), not shown",
+                     (unsigned long long)c->count, sc_frame_name(c->first));
         else
             snprintf(f.message, sizeof f.message,
-                     "and %llu more in this session (frames #%llu-#%llu), not shown",
-                     (unsigned long long)c->count, (unsigned long long)c->first,
-                     (unsigned long long)c->last);
+                     "and %llu more in this session (frames %s-%s), not shown",
+                     (unsigned long long)c->count, sc_frame_name(c->first),
+                     sc_frame_name(c->last));
         if (s->out && s->out->finding)
             s->out->finding(s->out, &s->info, &f);
     }

@@ -83,8 +83,8 @@ void smtp_ext_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r)
     }
     if (helo && r->nlines > 1 && s->ext.kw_ext_lines > 0 &&
         smtp_report_begin(s, &rep, R_HELO_EXTENDED_REPLY, SC_SIDE_SERVER, r->frame,
-                          "HELO (#%llu) got a multi-line reply listing %u extension keyword%s",
-                          (unsigned long long)p->frame, s->ext.kw_ext_lines,
+                          "HELO (%s) got a multi-line reply listing %u extension keyword%s",
+                          sc_frame_name(p->frame), s->ext.kw_ext_lines,
                           s->ext.kw_ext_lines == 1 ? "" : "s")) {
         smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);

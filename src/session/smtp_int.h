@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 
+#include "frame.h"
 #include "session.h"
 #include "../smtp/client.h"
 #include "../smtp/command.h"

@@ -74,9 +74,9 @@ void smtp_lines_content_end(sc_smtp *s)
         return;
     smtp_find(s, R_BARE_LF, SC_SIDE_CLIENT, s->lines.bare_frame, NULL,
               "message content holds %llu bare CR/LF line ending%s; the first at "
-              "stream offset %llu (frame %llu)",
+              "stream offset %llu (frame %s)",
               (unsigned long long)s->lines.bare, s->lines.bare == 1 ? "" : "s",
-              (unsigned long long)s->lines.bare_off, (unsigned long long)s->lines.bare_frame);
+              (unsigned long long)s->lines.bare_off, sc_frame_bare(s->lines.bare_frame));
     s->lines.bare = 0;
 }
 

@@ -60,14 +60,14 @@ static void smtp_reply_lost(sc_smtp *s, const sc_pending *p, uint64_t frame,
 
     if (r)
         on = smtp_report_begin(s, &rep, R_REPLY_LOST, SC_SIDE_SERVER, frame,
-                               "%.*s (#%llu) was never answered: the server answered a "
-                               "later command, %.*s (#%llu)",
-                               SC_PTXT(p), (unsigned long long)p->frame, SC_PTXT(later),
-                               (unsigned long long)later->frame);
+                               "%.*s (%s) was never answered: the server answered a "
+                               "later command, %.*s (%s)",
+                               SC_PTXT(p), sc_frame_name(p->frame), SC_PTXT(later),
+                               sc_frame_name(later->frame));
     else
         on = smtp_report_begin(s, &rep, R_REPLY_LOST, SC_SIDE_SERVER, frame,
-                               "%.*s (#%llu) was never answered: the server %s the connection",
-                               SC_PTXT(p), (unsigned long long)p->frame,
+                               "%.*s (%s) was never answered: the server %s the connection",
+                               SC_PTXT(p), sc_frame_name(p->frame),
                                rst ? "reset" : "closed");
     if (!on)
         return;
@@ -88,10 +88,10 @@ void smtp_reply_lost_at_close(sc_smtp *s, uint64_t frame, bool rst)
     /* Commands beyond the tracked ones: one finding with their count. */
     if (s->m.untracked)
         smtp_find(s, R_REPLY_LOST, SC_SIDE_SERVER, frame, NULL,
-                  "%llu more pipelined command%s (the first at frame %llu, beyond the "
+                  "%llu more pipelined command%s (the first at frame %s, beyond the "
                   "%d tracked one by one) %s never answered: the server %s the connection",
                   (unsigned long long)s->m.untracked, s->m.untracked == 1 ? "" : "s",
-                  (unsigned long long)s->m.untracked_frame, SC_PENDING_MAX,
+                  sc_frame_bare(s->m.untracked_frame), SC_PENDING_MAX,
                   s->m.untracked == 1 ? "was" : "were", rst ? "reset" : "closed");
 }
 
@@ -206,9 +206,9 @@ static void smtp_reply_match(sc_smtp *s, const sc_reply *r)
         }
         if (!s->cap.blind &&
             smtp_report_begin(s, &rep, R_REPLY_OUT_OF_ORDER, SC_SIDE_SERVER, r->frame,
-                              "reply %d can only answer %.*s (#%llu), but %u earlier "
+                              "reply %d can only answer %.*s (%s), but %u earlier "
                               "command%s still waited for a reply",
-                              r->code, SC_PTXT(later), (unsigned long long)later->frame,
+                              r->code, SC_PTXT(later), sc_frame_name(later->frame),
                               idx, idx == 1 ? "" : "s")) {
             smtp_report_evidence(&rep, later->frame, SC_DIR_C2S, later->text, later->tlen);
             smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);
@@ -223,8 +223,8 @@ static void smtp_reply_match(sc_smtp *s, const sc_reply *r)
         bool specific = p->verb == SC_V_RSET || p->verb == SC_V_ETRN;
         if (!specific && !s->cap.blind && !(p->flags & SC_PF_SMUGGLED) &&
             smtp_report_begin(s, &rep, R_REPLY_MISMATCH, SC_SIDE_SERVER, r->frame,
-                              "%.*s (#%llu) was answered %d, a code RFC 5321 §4.3.2 does not list for %s",
-                              SC_PTXT(p), (unsigned long long)p->frame, r->code,
+                              "%.*s (%s) was answered %d, a code RFC 5321 §4.3.2 does not list for %s",
+                              SC_PTXT(p), sc_frame_name(p->frame), r->code,
                               sc_cmd_get(p->verb)->name)) {
             smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
             smtp_report_evidence(&rep, r->first_frame, SC_DIR_S2C, r->first, r->first_len);

@@ -48,9 +48,9 @@ void smtp_smuggle_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t 
     s->smug.on = true;
     smtp_content_count_only(s);
     smtp_find(s, R_EOD_AMBIGUOUS, SC_SIDE_CLIENT, frame, NULL,
-              "message content holds %s at stream offset %llu (frame %llu): a lenient "
+              "message content holds %s at stream offset %llu (frame %s): a lenient "
               "server takes it for the end of data (SMTP smuggling)",
-              what, (unsigned long long)off, (unsigned long long)frame);
+              what, (unsigned long long)off, sc_frame_bare(frame));
 }
 
 /* Shadow reading: after an ambiguous end-of-data sequence, each content
@@ -123,10 +123,10 @@ bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during)
     }
     smtp_report rep;
     if (smtp_report_begin(s, &rep, R_EOD_ACCEPTED_AMBIGUOUS, SC_SIDE_SERVER, r->frame,
-                          "the server took %s at stream offset %llu (frame %llu) for the end "
+                          "the server took %s at stream offset %llu (frame %s) for the end "
                           "of data: %s",
                           s->smug.amb_what, (unsigned long long)s->smug.amb_off,
-                          (unsigned long long)s->smug.amb_frame,
+                          sc_frame_bare(s->smug.amb_frame),
                           during ? "it answered before the real <CRLF>.<CRLF>; what follows "
                                    "in the content is commands to it"
                                  : "its replies answer the commands smuggled in the message content")) {

@@ -62,7 +62,9 @@ sc_sink *sc_tui_sink_new(const sc_config *cfg)
         return NULL;
     }
     t->cfg = cfg;
-    if (cfg && cfg->files && cfg->nfiles)
+    if (cfg && cfg->merged)
+        t->st->one_capture = true;       /* one capture: session ids unique */
+    else if (cfg && cfg->files && cfg->nfiles)
         tui_store_set_files(t->st, cfg->files, cfg->nfiles);
     t->base.session_begin = sink_session_begin;
     t->base.line = sink_line;

@@ -124,6 +124,11 @@ const char *tui_store_file_arg(const tui_store *st, unsigned file)
  * registered file is known by its address first. */
 static unsigned store_file_index(tui_store *st, const char *name)
 {
+    if (st->one_capture) {
+        if (!st->nfiles)
+            store_file_add(st, name ? name : "");
+        return 0;
+    }
     for (size_t i = 0; name && i < st->nargs; i++)
         if (st->args[i] == name)
             return st->cur_file = (unsigned)i;

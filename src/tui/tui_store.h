@@ -97,6 +97,7 @@ typedef struct tui_store {
     size_t     hashcap;
     char     **files;                  /* capture file names, in order seen */
     size_t     nfiles;
+    bool       one_capture;            /* several files read as one: ids unique */
     const char *const *args;           /* the -r strings (tui_store_set_files) */
     size_t     nargs;
     unsigned   cur_file;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "frame.h"
 #include "rules.h"
 #include "safeprint.h"
 #include "tui_screen.h"
@@ -441,7 +442,7 @@ static bool view_matches(const char *hay, const char *needle)
 static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
                                      const tui_rec *r, int base)
 {
-    char pre[64], tbuf[32], fbuf[SC_MESSAGE_MAX * 4 + 256];
+    char pre[FRAME_NAME_MAX + 48], tbuf[32], fbuf[SC_MESSAGE_MAX * 4 + 256];
     const char *text;
     int attr = 0;
 
@@ -452,7 +453,7 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
         text = fbuf;
         attr = view_sev_attr(r->severity);
     } else {
-        snprintf(pre, sizeof pre, "#%-6llu %s %s ", (unsigned long long)r->frame, tbuf,
+        snprintf(pre, sizeof pre, "%-7s %s %s ", sc_frame_name(r->frame), tbuf,
                  r->dir == SC_DIR_C2S ? "C>" : "S>");
         text = view_escape(v, r->text, r->len);
         if (r->dir == SC_DIR_S2C)
@@ -478,13 +479,13 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
     bool utf8 = tui_screen_utf8();
     const char *lane = utf8 ? "\u2502" : "|", *lane_data = utf8 ? "\u2503" : "#";
     const char *shaft = utf8 ? "\u2500" : "-", *shaft_x = utf8 ? "\u2550" : "=";
-    char pre[64], tbuf[32], fbuf[SC_MESSAGE_MAX * 4 + 256];
+    char pre[FRAME_NAME_MAX + 48], tbuf[32], fbuf[SC_MESSAGE_MAX * 4 + 256];
 
     view_time(v, s, r->ts, tbuf, sizeof tbuf);
     if (r->type == TUI_REC_FINDING)
         snprintf(pre, sizeof pre, "%-7s %*s ", "", (int)strlen(tbuf), "");
     else
-        snprintf(pre, sizeof pre, "#%-6llu %s ", (unsigned long long)r->frame, tbuf);
+        snprintf(pre, sizeof pre, "%-7s %s ", sc_frame_name(r->frame), tbuf);
     attron(base);
     view_put(y, 0, pre, v->cols);
     attroff(base);

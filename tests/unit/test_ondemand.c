@@ -23,6 +23,7 @@
 
 #define S000 "samples/seed000-frontbridge-pipelining.pcap"
 #define SFRAG "samples/ip-fragments.pcap"
+#define SCHAIN "samples/rotated-chain.pcap"
 
 /* The whole file, or NULL; *n its size. */
 static char *slurp(const char *path, size_t *n)
@@ -79,10 +80,11 @@ static int bulk(const sc_config *cfg, const char *dir)
         ev->destroy(ev);
         return -1;
     }
-    for (size_t i = 0; i < cfg->nfiles; i++) {
-        sc_analyzer_set_file(an, cfg->files[i]);
-        if (sc_pipeline_file(cfg, cfg->files[i], sc_analyzer_handler(an), NULL, &stats,
-                             err, sizeof err) < 0)
+    for (size_t i = 0; i < (cfg->merged ? 1 : cfg->nfiles); i++) {
+        for (size_t k = 0; k < (cfg->merged ? cfg->nfiles : 1); k++)
+            sc_analyzer_set_file(an, cfg->files[i + k]);
+        if (sc_pipeline_files(cfg, cfg->files + i, cfg->merged ? cfg->nfiles : 1,
+                              sc_analyzer_handler(an), NULL, &stats, err, sizeof err) < 0)
             rc = -1;
     }
     sc_analyzer_finish(an, NULL);
@@ -108,7 +110,7 @@ static void pair_same(const char *d1, const char *n1, const char *d2, const char
 int main(void)
 {
     char root[PATH_MAX], tmpl[] = "/tmp/sc-ondemand-XXXXXX", msg[512];
-    char s000[PATH_MAX + 64], sfrag[PATH_MAX + 64], d[6][PATH_MAX + 64];
+    char s000[PATH_MAX + 64], sfrag[PATH_MAX + 64], d[8][PATH_MAX + 64];
     sc_config cfg;
     int rc;
 
@@ -122,7 +124,7 @@ int main(void)
     }
     snprintf(s000, sizeof s000, "%s/%s", root, S000);
     snprintf(sfrag, sizeof sfrag, "%s/%s", root, SFRAG);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 8; i++)
         snprintf(d[i], sizeof d[i], "%s/d%d", tmpl, i);
 
     /* One file: on demand = --evidence, byte for byte. */
@@ -200,6 +202,28 @@ int main(void)
             exists(d[5], "2-session-1.txt"), "ondemand: the same file twice: 1- and 2-");
     /* A directory holding such names is refused by --evidence. */
     T_CHECK(bulk(&cfg, d[3]) < 0, "ondemand: --evidence refuses a directory with N-session-*");
+
+    /* A rotated chain read as one capture: session 1 crosses the first cut;
+     * on demand it is read again whole, its pcap holds both files' part. */
+    char c0[PATH_MAX + 64], c1[PATH_MAX + 64], c2[PATH_MAX + 64];
+    snprintf(c0, sizeof c0, "%s/%s", root, SCHAIN);
+    snprintf(c1, sizeof c1, "%s/%s1", root, SCHAIN);
+    snprintf(c2, sizeof c2, "%s/%s2", root, SCHAIN);
+    const char *chain[] = { c2, c0, c1, NULL };
+    cfg.files = chain;
+    cfg.nfiles = 3;
+    cfg.merged = true;
+    cfg.evidence_dir = NULL;
+    T_CHECK(bulk(&cfg, d[6]) == 0 && exists(d[6], "session-1.pcap") &&
+            exists(d[6], "session-2.pcap") && !exists(d[6], "1-session-1.txt"),
+            "ondemand: a chain as one capture: session-1.* and session-2.*");
+    cfg.evidence_dir = d[7];
+    char *copy3 = strdup(c1);
+    rc = sc_ondemand_evidence(&cfg, copy3, 1, msg, sizeof msg);
+    T_CHECK(rc == 0 && strstr(msg, "session-1.txt") && strstr(msg, "(17 packets)"),
+            "ondemand: e on a session across two files of a chain ('%s')", msg);
+    pair_same(d[6], "session-1", d[7], "session-1", "chain");
+    free(copy3);
 
     free(copy);
     free(copy2);

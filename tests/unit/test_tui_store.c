@@ -170,6 +170,33 @@ static void test_files(void)
     k->destroy(k);
 }
 
+/* Several files read as one capture: ids are unique in the run, so the
+ * sessions are one list whatever file each began in (no "file:id"). */
+static void test_files_merged(void)
+{
+    sc_config cfg;
+    char f1[] = "c.pcap", f2[] = "c.pcap1";
+    const char *files[] = { f1, f2, NULL };
+    sc_config_defaults(&cfg);
+    cfg.files = files;
+    cfg.nfiles = 2;
+    cfg.merged = true;
+    sc_sink *k = sc_tui_sink_new(&cfg);
+    tui_sink *t = k->priv;
+    sc_session_info a = mk_info(1), b = mk_info(2);
+
+    a.capture_file = f1;
+    b.capture_file = f2;
+    put_line(k, &a, 1, SC_DIR_C2S, SC_LINE_COMMAND, "in c.pcap");
+    put_line(k, &b, 2, SC_DIR_C2S, SC_LINE_COMMAND, "in c.pcap1");
+    k->session_end(k, &a);
+    k->session_end(k, &b);
+    T_CHECK(t->st->nsess == 2 && t->st->nfiles <= 1 && tui_store_find(t->st, 0, 1) != SIZE_MAX &&
+            tui_store_find(t->st, 0, 2) != SIZE_MAX,
+            "files: one capture of two files: one list of sessions by id");
+    k->destroy(k);
+}
+
 /* With the files of -r registered, file numbers are -r positions (a file
  * without sessions keeps its number) and a file given twice is two files. */
 static void test_files_args(void)
@@ -362,6 +389,7 @@ int main(void)
     test_suppressed();
     test_files();
     test_files_args();
+    test_files_merged();
     test_long_lines();
     test_data_crossing();
     test_many_sessions();

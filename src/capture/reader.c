@@ -1,8 +1,10 @@
 /*
- * capture.c - packets in from libpcap: capture files (pcap, pcapng, gzip,
- * standard input) and live interfaces.
+ * reader.c - packets in from libpcap, one source at a time: a capture file
+ * (pcap, pcapng, gzip, standard input), one link type of a pcapng whose
+ * interfaces have several (ifsplit.h), or a live interface.
  *
- * Interface: include/capture.h.
+ * Interface: reader.h (internal to src/capture; merge.c makes the
+ * sources of a run one capture, include/capture.h).
  *
  * Files are read through a stdio stream with a 1 MB buffer: libpcap's own
  * pcap_open_offline() freads header and packet through the stream's
@@ -20,9 +22,12 @@
  * pcap_offline_filter(), so frame numbers stay those of the unfiltered file
  * (what Wireshark shows). Live captures filter in the kernel.
  *
+ * Frames are numbered from 1 in file order, as Wireshark numbers them;
+ * a reader of one link type takes each packet's number from its filter.
+ *
  * Diagnostics: open failures return NULL with "FILE: reason" in err (an
  * unsupported link type is named: "FILE: unsupported link type NAME (N)");
- * read errors are reported by sc_capture_error().
+ * read errors are reported by sc_reader_error().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +40,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "capture.h"
+#include "ifsplit.h"
+#include "reader.h"
 #include "link.h"
 
 /* Live: snap length that holds any frame, kernel buffer for bursts, and a
@@ -55,7 +61,7 @@
 #define CAPTURE_FILE_BUFFER    (1024 * 1024)
 #define CAPTURE_GZ_MAGIC       0x1f
 
-struct sc_capture {
+struct sc_reader {
     pcap_t              *pcap;
     char                 name[256];
     bool                 live;
@@ -70,6 +76,7 @@ struct sc_capture {
     ino_t                ino;
     uint64_t             frame;
     int                  linktype;
+    sc_ifsplit          *split;          /* one link type of a pcapng, or NULL */
     volatile sig_atomic_t broken;
     char                 err[PCAP_ERRBUF_SIZE + 300];
 };
@@ -96,7 +103,7 @@ static int capture_gz_close(void *cookie)
 /* The stream's buffer: glibc ignores the size given to setvbuf() without
  * a buffer, so it is allocated here and outlives the stream. Without
  * memory the stream keeps stdio's default buffer (slower, still right). */
-static void capture_buffer_set(sc_capture *cap, FILE *fp)
+static void capture_buffer_set(sc_reader *cap, FILE *fp)
 {
     cap->iobuf = malloc(CAPTURE_FILE_BUFFER);
     if (cap->iobuf && setvbuf(fp, cap->iobuf, _IOFBF, CAPTURE_FILE_BUFFER) != 0) {
@@ -118,7 +125,7 @@ static bool capture_is_plain_file(int fd, const struct stat *st)
     return at >= 0 && pread(fd, &b, 1, at) == 1 && b != CAPTURE_GZ_MAGIC;
 }
 
-static FILE *capture_gz_stream(sc_capture *cap, int fd, const char *path, char *err,
+static FILE *capture_gz_stream(sc_reader *cap, int fd, const char *path, char *err,
                                size_t errlen)
 {
     static const cookie_io_functions_t io = {
@@ -142,7 +149,7 @@ static FILE *capture_gz_stream(sc_capture *cap, int fd, const char *path, char *
     return fp;
 }
 
-static FILE *capture_stream(sc_capture *cap, const char *path, char *err, size_t errlen)
+static FILE *capture_stream(sc_reader *cap, const char *path, char *err, size_t errlen)
 {
     int fd;
     struct stat st;
@@ -183,7 +190,7 @@ static FILE *capture_stream(sc_capture *cap, const char *path, char *err, size_t
 
 /* ---- opening ------------------------------------------------------------ */
 
-static int capture_linktype_check(sc_capture *cap, char *err, size_t errlen)
+static int capture_linktype_check(sc_reader *cap, char *err, size_t errlen)
 {
     const char *lname;
 
@@ -196,7 +203,7 @@ static int capture_linktype_check(sc_capture *cap, char *err, size_t errlen)
     return -1;
 }
 
-static int capture_filter_compile(sc_capture *cap, const char *bpf, char *err, size_t errlen)
+static int capture_filter_compile(sc_reader *cap, const char *bpf, char *err, size_t errlen)
 {
     if (!bpf || !*bpf)
         return 0;
@@ -208,10 +215,11 @@ static int capture_filter_compile(sc_capture *cap, const char *bpf, char *err, s
     return 0;
 }
 
-sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, size_t errlen)
+sc_reader *sc_reader_open_file(const char *path, const char *bpf, int split,
+                               char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
-    sc_capture *cap = calloc(1, sizeof *cap);
+    sc_reader *cap = calloc(1, sizeof *cap);
     FILE *fp;
 
     if (!cap) {
@@ -219,7 +227,13 @@ sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, s
         return NULL;
     }
     snprintf(cap->name, sizeof cap->name, "%s", strcmp(path, "-") == 0 ? "(stdin)" : path);
-    fp = capture_stream(cap, path, err, errlen);
+    if (split >= 0) {
+        struct stat st;
+        fp = sc_ifsplit_open(path, split, &cap->split, err, errlen);
+        if (fp && stat(path, &st) == 0)
+            cap->total = (uint64_t)st.st_size;
+    } else
+        fp = capture_stream(cap, path, err, errlen);
     if (!fp) {
         free(cap->iobuf);
         free(cap);
@@ -236,17 +250,17 @@ sc_capture *sc_capture_open_file(const char *path, const char *bpf, char *err, s
     }
     if (capture_linktype_check(cap, err, errlen) < 0 ||
         capture_filter_compile(cap, bpf, err, errlen) < 0) {
-        sc_capture_close(cap);
+        sc_reader_close(cap);
         return NULL;
     }
     return cap;
 }
 
-sc_capture *sc_capture_open_live(const char *iface, const char *bpf, unsigned buffer_kib,
+sc_reader *sc_reader_open_live(const char *iface, const char *bpf, unsigned buffer_kib,
                                  char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
-    sc_capture *cap = calloc(1, sizeof *cap);
+    sc_reader *cap = calloc(1, sizeof *cap);
     int rc;
 
     if (!cap) {
@@ -275,13 +289,13 @@ sc_capture *sc_capture_open_live(const char *iface, const char *bpf, unsigned bu
     }
     if (capture_linktype_check(cap, err, errlen) < 0 ||
         capture_filter_compile(cap, bpf, err, errlen) < 0) {
-        sc_capture_close(cap);
+        sc_reader_close(cap);
         return NULL;
     }
     if (cap->have_filter) {
         if (pcap_setfilter(cap->pcap, &cap->filter) < 0) {
             snprintf(err, errlen, "%s: cannot set filter: %s", iface, pcap_geterr(cap->pcap));
-            sc_capture_close(cap);
+            sc_reader_close(cap);
             return NULL;
         }
         /* The kernel filters now; frames are numbered as they arrive. */
@@ -293,7 +307,7 @@ sc_capture *sc_capture_open_live(const char *iface, const char *bpf, unsigned bu
 
 /* ---- reading ------------------------------------------------------------ */
 
-int sc_capture_next(sc_capture *cap, sc_packet *pkt)
+int sc_reader_next(sc_reader *cap, sc_packet *pkt)
 {
     struct pcap_pkthdr *hdr;
     const u_char *data;
@@ -311,10 +325,12 @@ int sc_capture_next(sc_capture *cap, sc_packet *pkt)
         if (rc == PCAP_ERROR_BREAK)
             return cap->live ? -2 : 0;       /* files: end of input */
         if (rc < 0) {
-            snprintf(cap->err, sizeof cap->err, "%s: %s", cap->name, pcap_geterr(cap->pcap));
+            const char *why = cap->split && *sc_ifsplit_error(cap->split)
+                            ? sc_ifsplit_error(cap->split) : pcap_geterr(cap->pcap);
+            snprintf(cap->err, sizeof cap->err, "%s: %s", cap->name, why);
             return -1;
         }
-        cap->frame++;
+        cap->frame = cap->split ? sc_ifsplit_frame(cap->split) : cap->frame + 1;
         if (cap->have_filter && !pcap_offline_filter(&cap->filter, hdr, data))
             continue;
         memset(pkt, 0, sizeof *pkt);
@@ -329,13 +345,13 @@ int sc_capture_next(sc_capture *cap, sc_packet *pkt)
     }
 }
 
-const char *sc_capture_error(const sc_capture *cap) { return cap->err; }
-const char *sc_capture_name(const sc_capture *cap) { return cap->name; }
-int sc_capture_linktype(const sc_capture *cap) { return cap->linktype; }
-int sc_capture_snaplen(const sc_capture *cap) { return pcap_snapshot(cap->pcap); }
-void *sc_capture_pcap(sc_capture *cap) { return cap->pcap; }
+const char *sc_reader_error(const sc_reader *cap) { return cap->err; }
+const char *sc_reader_name(const sc_reader *cap) { return cap->name; }
+int sc_reader_linktype(const sc_reader *cap) { return cap->linktype; }
+int sc_reader_snaplen(const sc_reader *cap) { return pcap_snapshot(cap->pcap); }
+void *sc_reader_pcap(sc_reader *cap) { return cap->pcap; }
 
-void sc_capture_progress(const sc_capture *cap, uint64_t *done, uint64_t *total)
+void sc_reader_progress(const sc_reader *cap, uint64_t *done, uint64_t *total)
 {
     /* gzoffset: the compressed bytes read, as total counts them */
     off_t off = cap->gz ? (off_t)gzoffset(cap->gz) : cap->fp ? ftello(cap->fp) : -1;
@@ -346,7 +362,7 @@ void sc_capture_progress(const sc_capture *cap, uint64_t *done, uint64_t *total)
         *done = *total;
 }
 
-int sc_capture_stats(sc_capture *cap, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop)
+int sc_reader_stats(sc_reader *cap, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop)
 {
     struct pcap_stat st;
 
@@ -358,23 +374,23 @@ int sc_capture_stats(sc_capture *cap, uint64_t *recv, uint64_t *drop, uint64_t *
     return 0;
 }
 
-void sc_capture_break(sc_capture *cap)
+void sc_reader_break(sc_reader *cap)
 {
     cap->broken = 1;
     pcap_breakloop(cap->pcap);
 }
 
-bool sc_capture_rereadable(const sc_capture *cap)
+bool sc_reader_rereadable(const sc_reader *cap)
 {
     return cap->rereadable;
 }
 
-bool sc_capture_same_file(const sc_capture *a, const sc_capture *b)
+bool sc_reader_same_file(const sc_reader *a, const sc_reader *b)
 {
     return a->rereadable && b->rereadable && a->dev == b->dev && a->ino == b->ino;
 }
 
-void sc_capture_close(sc_capture *cap)
+void sc_reader_close(sc_reader *cap)
 {
     if (!cap)
         return;
