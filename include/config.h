@@ -19,6 +19,8 @@ typedef enum sc_profile { SC_PROFILE_RFC5321, SC_PROFILE_RFC821 } sc_profile;
  * is one mistake or a pattern; the rest of a flood is counted. */
 #define SC_MAX_FINDINGS_DEFAULT 10
 #define SC_MAX_FINDINGS_LIMIT   1000000000u
+/* --sensor: as long as a DNS name may be */
+#define SC_SENSOR_MAX 253
 
 typedef struct sc_config {
     /* input */
@@ -60,6 +62,8 @@ typedef struct sc_config {
     bool           quiet;          /* -q */
     int            color;          /* -1 auto, 0 never, 1 always */
     int            jobs;           /* -j N */
+    const char    *sensor;         /* --sensor NAME: names this machine in the
+                                      JSON (NULL: the host name) */
 
     /* limits (live mode and hostile input) */
     unsigned       idle_timeout;   /* seconds, --idle-timeout */

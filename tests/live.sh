@@ -77,13 +77,14 @@ findings() {
     grep '"type":"finding"' "$1" | grep -o '"rule":"[^"]*","side":"[^"]*"' |
         sed 's/"rule":"\([^"]*\)","side":"\([^"]*\)"/\1 \2/' | sort | uniq -c
 }
-# records FILE.json: the finding and session lines without "file" (live
-# has none) and the times (two packet sockets stamp the same frame a
+# records FILE.json: the finding and session lines without where they were
+# read ("file", "interface", and "uid", which holds the run and the file's
+# place) and the times (two packet sockets stamp the same frame a
 # microsecond apart), for a byte-for-byte comparison: frame numbers match,
 # as both captures read the same frames.
 records() {
     grep -E '"type":"(finding|session)"' "$1" |
-        sed -E 's/,"file":[^,}]*//; s/,"(time|start|end)":"[^"]*"//g'
+        sed -E 's/,"(file|interface|uid)":("[^"]*"|null)//g; s/,"(time|start|end)":"[^"]*"//g'
 }
 # wait_for FILE REGEX SECONDS
 wait_for() {
@@ -175,6 +176,13 @@ if records "$tmp/replay.out" | cmp -s - <(records "$tmp/offline.json"); then
 else
     fail "replay: records differ between live and offline"
     diff <(records "$tmp/replay.out") <(records "$tmp/offline.json") | head -6 | cut -c1-400
+fi
+notlo=$(grep -E '"type":"(finding|session)"' "$tmp/replay.out" |
+        grep -cv '"uid":"[0-9a-f]\{16\}-0-[0-9]*","sensor":"[^"]*","file":null,"interface":"lo"')
+if [ "$nsess" -gt 0 ] && [ "$notlo" -eq 0 ]; then
+    pass "replay: every live record names interface lo, no file, uid RUN-0-ID"
+else
+    fail "replay: $notlo live records do not name interface lo"
 fi
 if cmp -s "$tmp/live.f" "$tmp/orig.f"; then
     pass "replay: live findings == the samples' own offline findings"
@@ -515,7 +523,7 @@ while read -r id client server; do
     capinfos "$p" >/dev/null 2>&1 || { ok=0; why="session $id: capinfos cannot read the pcap"; break; }
     nchecked=$((nchecked + 1))
 done < <(grep '"type":"session"' "$tmp/evl.out" |
-         sed -E 's/.*"id":([0-9]+),"client":"([^"]*)","server":"([^"]*)".*/\1 \2 \3/')
+         sed -E 's/.*"id":([0-9]+),.*"client":"([^"]*)","server":"([^"]*)".*/\1 \2 \3/')
 nsess=$(grep -c '"type":"session"' "$tmp/evl.out")
 if [ "$ok" = 1 ] && [ "$nchecked" = "$nsess" ] && [ "$nsess" -gt 0 ]; then
     pass "--evidence live: $nsess sessions, each pcap = tcpdump's frames of the session, header names lo, filter, SHA-256 of the pcap"
@@ -794,7 +802,7 @@ line 2"
     "$REL" -q --json -r "$tmp/real.pcap" >"$tmp/real-offline.json" 2>/dev/null
     ns=$(grep -c '"type":"session"' "$tmp/real.out")
     nf=$(grep -c '"type":"finding"' "$tmp/real.out")
-    if [ "$ns" -ge 5 ] && grep -q '"session":5,"rule":"pipelining-unadvertised"' "$tmp/real.out" &&
+    if [ "$ns" -ge 5 ] && grep '"session":5,' "$tmp/real.out" | grep -q '"rule":"pipelining-unadvertised"' &&
        records "$tmp/real.out" | cmp -s - <(records "$tmp/real-offline.json"); then
         pass "swaks/aiosmtpd: $ns real sessions, $nf findings ($(findings "$tmp/real.out" | awk '{printf "%s%s", s, $2; s=","}')), live == offline"
     else

@@ -29,7 +29,7 @@ enum {
     OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
-    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG
+    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR
 };
 
 static const struct option long_options[] = {
@@ -43,6 +43,7 @@ static const struct option long_options[] = {
     { "disable",       required_argument, NULL, OPT_DISABLE },
     { "enable",        required_argument, NULL, OPT_ENABLE },
     { "evidence",      required_argument, NULL, OPT_EVIDENCE },
+    { "sensor",        required_argument, NULL, OPT_SENSOR },
     { "redact",        no_argument,       NULL, OPT_REDACT },
     { "profile",       required_argument, NULL, OPT_PROFILE },
     { "show-content",  no_argument,       NULL, OPT_SHOW_CONTENT },
@@ -253,6 +254,11 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
                 return -1;
             break;
         case OPT_EVIDENCE: cfg->evidence_dir = optarg; break;
+        case OPT_SENSOR:
+            if (optarg[0] == '\0' || strlen(optarg) > SC_SENSOR_MAX)
+                FAIL("--sensor: a name of 1 to %d bytes", SC_SENSOR_MAX);
+            cfg->sensor = optarg;
+            break;
         case OPT_REDACT: cfg->redact = true; break;
         case OPT_PROFILE:
             if (strcmp(optarg, "rfc5321") == 0)
@@ -401,6 +407,7 @@ void sc_options_usage(FILE *fp)
 "  --redact            mask message content and AUTH data everywhere\n"
 "  --evidence DIR      write session-ID.pcap and session-ID.txt per session\n"
 "  --write-streams DIR write each session's reassembled byte streams\n"
+"  --sensor NAME       JSON: the name of this machine (default: host name)\n"
 "  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"
 "  -q                  no progress line\n"
 "  --rules             list the rule catalogue (--markdown: as Markdown)\n"

@@ -7,24 +7,36 @@
  *            with "suppressed": the count and frame range of the rest,
  *   session  written when the session ends,
  *   summary  written last, with the schema version.
+ * Each session and finding object stands alone (schema 2): it names its
+ * flow (addresses and ports, Community ID), where it was seen (sensor,
+ * capture file or interface) and carries a uid unique across runs: the
+ * run's 64 random bits from the kernel, the capture file's place on the
+ * command line and the session id (docs/json-schema.md).
  * Strings go through sc_json_fputs, so every line is valid JSON whatever
  * bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
  * with microseconds. When the output is not a regular file, each line is
  * flushed as it is written.
  *
- * Diagnostics: a write error is said once at the end (include/wcheck.h).
+ * Diagnostics: sc_json_sink_new returns NULL when the kernel gives no
+ * random bytes for the run id; a write error is said once at the end
+ * (include/wcheck.h).
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "communityid.h"
 #include "frame.h"
 #include "outfmt.h"
 #include "output.h"
 #include "wcheck.h"
 #include "safeprint.h"
 
-#define SC_JSON_SCHEMA "1.2"
+#define SC_JSON_SCHEMA "2.0"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
@@ -35,6 +47,8 @@ typedef struct json_sink {
     const sc_config *cfg;
     FILE            *out;
     bool             flush;
+    char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
+    char             run[17];  /* 64 random bits, hex: this run in every uid */
 } json_sink;
 
 static const char *const json_dir[2] = { [SC_DIR_C2S] = "C", [SC_DIR_S2C] = "S" };
@@ -81,6 +95,56 @@ static void json_endpoint(FILE *o, const sc_endpoint *ep)
     sc_json_fputstr(o, sc_endpoint_str(ep, a, sizeof a));
 }
 
+/* The address of an endpoint without its port. */
+static void json_addr(FILE *o, const sc_endpoint *ep)
+{
+    char a[INET6_ADDRSTRLEN];
+
+    if (!inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, a, sizeof a))
+        fputs("null", o);
+    else
+        sc_json_fputstr(o, a);
+}
+
+/* Where the capture file is on the command line, from 1; 0 live. Files
+ * are told apart by place, not name: `-r a.pcap a.pcap` reads two. */
+static unsigned json_file_number(const json_sink *j, const char *file)
+{
+    for (size_t i = 0; file && i < j->cfg->nfiles; i++)
+        if (j->cfg->files[i] == file)
+            return (unsigned)i + 1;
+    for (size_t i = 0; file && i < j->cfg->nfiles; i++)
+        if (strcmp(j->cfg->files[i], file) == 0)
+            return (unsigned)i + 1;
+    return 0;
+}
+
+/* What makes a session's or finding's line stand alone: its uid, the
+ * sensor and capture source, and the flow under the names Suricata's
+ * eve.json gives them (client = src, server = dest). */
+static void json_origin(json_sink *j, const sc_session_info *info)
+{
+    FILE *o = j->out;
+    char cid[SC_COMMUNITY_ID_LEN];
+
+    fprintf(o, ",\"uid\":\"%s-%u-%" PRIu64 "\"", j->run,
+            json_file_number(j, info->capture_file), info->id);
+    json_key(o, "sensor");
+    sc_json_fputstr(o, j->sensor);
+    json_key(o, "file");
+    sc_json_fputstr(o, info->capture_file);
+    json_key(o, "interface");
+    sc_json_fputstr(o, j->cfg->iface);
+    json_key(o, "src_ip");
+    json_addr(o, &info->client);
+    fprintf(o, ",\"src_port\":%u", (unsigned)info->client.port);
+    json_key(o, "dest_ip");
+    json_addr(o, &info->server);
+    fprintf(o, ",\"dest_port\":%u", (unsigned)info->server.port);
+    json_key(o, "community_id");
+    sc_json_fputstr(o, sc_community_id(&info->client, &info->server, cid) == 0 ? cid : NULL);
+}
+
 static void json_line_end(json_sink *j)
 {
     fputs("}\n", j->out);
@@ -101,6 +165,7 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
     if (!json_session_wanted(j, info))
         return;
     fprintf(o, "{\"type\":\"finding\",\"session\":%" PRIu64, info->id);
+    json_origin(j, info);
     json_key(o, "rule");
     sc_json_fputstr(o, f->rule ? f->rule->name : "unknown");
     json_key(o, "side");
@@ -170,6 +235,7 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     if (!json_session_wanted(j, info) || (j->cfg->only_findings && nf == 0))
         return;
     fprintf(o, "{\"type\":\"session\",\"id\":%" PRIu64, info->id);
+    json_origin(j, info);
     json_key(o, "client");
     json_endpoint(o, &info->client);
     json_key(o, "server");
@@ -222,8 +288,6 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     fprintf(o, ",\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
             ",\"info\":%" PRIu64 "}", info->findings[SC_SEV_ERROR],
             info->findings[SC_SEV_WARNING], info->findings[SC_SEV_INFO]);
-    json_key(o, "file");
-    sc_json_fputstr(o, info->capture_file);
     json_line_end(j);
 }
 
@@ -235,6 +299,9 @@ static void json_finish(sc_sink *s, const sc_totals *t)
 
     fprintf(o, "{\"type\":\"summary\",\"schema\":\"%s\",\"version\":", SC_JSON_SCHEMA);
     sc_json_fputstr(o, SC_VERSION);
+    json_key(o, "sensor");
+    sc_json_fputstr(o, j->sensor);
+    fprintf(o, ",\"run\":\"%s\"", j->run);
     fprintf(o, ",\"files\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
             ",\"sessions\":%" PRIu64 ",\"findings\":{", t->files, t->packets, t->bytes,
             t->sessions);
@@ -269,12 +336,35 @@ static void json_destroy(sc_sink *s)
     free(s->priv);
 }
 
+/* The run's id: 64 bits from the kernel's random source, so that two
+ * runs (on one sensor or many, at the same second, with the same pid
+ * after a reboot) never share a uid; nothing about the machine leaks. */
+static int json_run_id(char run[17])
+{
+    uint8_t r[8];
+
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return -1;
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(run + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
 sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out)
 {
     json_sink *j = calloc(1, sizeof *j);
 
     if (!j)
         return NULL;
+    if (json_run_id(j->run) < 0) {
+        free(j);
+        return NULL;
+    }
+    if (cfg->sensor)
+        snprintf(j->sensor, sizeof j->sensor, "%s", cfg->sensor);
+    else if (gethostname(j->sensor, sizeof j->sensor) < 0)
+        snprintf(j->sensor, sizeof j->sensor, "unknown");
+    j->sensor[sizeof j->sensor - 1] = '\0';   /* a truncated host name */
     j->cfg = cfg;
     j->out = out;
     j->flush = sc_output_is_stream(out);

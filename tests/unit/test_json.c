@@ -3,6 +3,9 @@
  * every byte value in the wire-derived strings; each line is parsed by
  * python3's json module (when present) and checked field by field against
  * docs/json-schema.md, and by a small structural check in C otherwise.
+ * The fields that make a line stand alone (schema 2): uid, --sensor,
+ * file, addresses and ports, and the Community ID, which python computes
+ * again from the specification's text with its own SHA-1 and base64.
  */
 #include <unistd.h>
 
@@ -33,8 +36,21 @@ static const char checker[] =
     "ok(t['mail_from'] == '<sender@example.org> SIZE=1000' and t['rcpt_to'] == ['<rcpt1@example.com>', '<rcpt2@example.com>'] and t['rcpt_total'] == 3, 'transaction paths')\n"
     "ok(t['result'] == 'accepted' and t['reply'] == '250 2.0.0 Ok: queued as 4Tq' and t['content_bytes'] == 2113, 'transaction result')\n"
     "ok(s['findings'] == 1 and s['findings_by_severity'] == {'error': 1, 'warning': 0, 'info': 0}, 'session findings')\n"
-    "ok(m['schema'] == '1.2' and m['files'] == 1 and m['packets'] == 60 and m['sessions'] == 1, 'summary counts')\n"
-    "ok(m['findings'] == {'reply-lost': 1} and m['dropped'] == 2, 'summary per rule')\n";
+    "ok(m['schema'] == '2.0' and m['files'] == 1 and m['packets'] == 60 and m['sessions'] == 1, 'summary counts')\n"
+    "ok(m['findings'] == {'reply-lost': 1} and m['dropped'] == 2, 'summary per rule')\n"
+    "import re, hashlib, base64, ipaddress\n"
+    "def cid(a, ap, b, bp):\n"
+    "    x, y = (ipaddress.ip_address(a).packed, ap), (ipaddress.ip_address(b).packed, bp)\n"
+    "    (x0, xp), (y0, yp) = sorted([x, y])\n"
+    "    h = hashlib.sha1(b'\\0\\0' + x0 + y0 + bytes([6, 0]) + xp.to_bytes(2, 'big') + yp.to_bytes(2, 'big'))\n"
+    "    return '1:' + base64.b64encode(h.digest()).decode()\n"
+    "ok(re.fullmatch('[0-9a-f]{16}-2-7', s['uid']) is not None and f['uid'] == s['uid'], 'uid: run, file number, id')\n"
+    "ok(m['run'] == s['uid'][:16] and m['sensor'] == 'gw1.example.net', 'summary: run and sensor')\n"
+    "flow = ('src_ip', 'src_port', 'dest_ip', 'dest_port', 'community_id', 'sensor', 'file', 'interface')\n"
+    "ok(all(f[k] == s[k] for k in flow), 'finding names the same flow as its session')\n"
+    "ok((s['src_ip'], s['src_port'], s['dest_ip'], s['dest_port']) == ('192.0.2.7', 40007, '198.51.100.25', 25), 'flow fields')\n"
+    "ok(s['sensor'] == 'gw1.example.net' and s['file'] == 'b.pcap' and s['interface'] is None, 'sensor and source')\n"
+    "ok(s['community_id'] == cid('192.0.2.7', 40007, '198.51.100.25', 25), 'community id as python computes it')\n";
 
 int main(void)
 {
@@ -48,8 +64,13 @@ int main(void)
     for (int i = 0; i < 256; i++)
         all[i] = (uint8_t)i;
     sc_config_defaults(&cfg);
+    static const char *files[] = { "a.pcap", "b.pcap", NULL };
+    cfg.files = files;
+    cfg.nfiles = 2;
+    cfg.sensor = "gw1.example.net";
     sc_sink *k = sc_json_sink_new(&cfg, out);
     fx_session_init(&s, 7);
+    s.info.capture_file = files[1];
     if (k->session_begin)
         k->session_begin(k, &s.info);
     fx_send_line(k, &s, 720, 250000, SC_DIR_C2S, SC_LINE_COMMAND, "RCPT TO:<a@b>");
@@ -68,8 +89,8 @@ int main(void)
     s.info.findings[SC_SEV_ERROR]++;
     k->finding(k, &s.info, &f);
     char *txt = fx_slurp(out, NULL);
-    T_CHECK(strncmp(txt, "{\"type\":\"finding\",\"session\":7,\"rule\":\"reply-lost\"", 49) == 0,
-            "finding streamed when it fires");
+    T_CHECK(strncmp(txt, "{\"type\":\"finding\",\"session\":7,\"uid\":", 36) == 0 &&
+            strstr(txt, "\"rule\":\"reply-lost\""), "finding streamed when it fires");
     free(txt);
     k->session_end(k, &s.info);
     sc_totals tot = { .files = 1, .packets = 60, .bytes = 6000, .sessions = 1, .dropped = 2 };
@@ -90,7 +111,7 @@ int main(void)
             strstr(txt, "\\u00fe\\u00ff\"}"), "invalid bytes as \\u00HH");
     T_CHECK(strstr(txt, "\"close\":{\"by\":\"client\",\"how\":\"fin\",\"after\":\"quit\"}") != NULL,
             "close object");
-    T_CHECK(strstr(txt, "{\"type\":\"summary\",\"schema\":\"1.2\"") != NULL, "summary with schema");
+    T_CHECK(strstr(txt, "{\"type\":\"summary\",\"schema\":\"2.0\"") != NULL, "summary with schema");
     free(txt);
     fclose(out);
 
@@ -116,7 +137,7 @@ int main(void)
                 tap_failed = 1;
         }
         int rc = pclose(py);
-        T_CHECK(rc == 0 && npass == 17, "python parsed every line (%d checks passed)", npass);
+        T_CHECK(rc == 0 && npass == 23, "python parsed every line (%d checks passed)", npass);
         unlink(script);
     }
 
@@ -127,7 +148,8 @@ int main(void)
     fx_send_more(k, &s, "pipelining-not-last", SC_SEV_WARNING, 7, 4156, 999989);
     k->destroy(k);
     txt = fx_slurp(out, NULL);
-    T_CHECK(strstr(txt, "{\"type\":\"finding\",\"session\":4,\"rule\":\"pipelining-not-last\"") &&
+    T_CHECK(strstr(txt, "{\"type\":\"finding\",\"session\":4,") &&
+            strstr(txt, ",\"rule\":\"pipelining-not-last\"") &&
             strstr(txt, "\"frame\":4156,") && strstr(txt, ",\"evidence\":[],\"suppressed\":"
             "{\"count\":999989,\"first_frame\":7,\"last_frame\":4156}}\n"),
             "suppressed count: a finding record with \"suppressed\"");

@@ -1,0 +1,26 @@
+/*
+ * communityid.h - the Community ID v1 of a TCP flow (corelight's
+ * community-id-spec), the string Zeek, Suricata and the Elastic Common
+ * Schema use to join records of one flow across tools:
+ * "1:" and the base64 of the SHA-1 of seed, the two endpoints in a fixed
+ * order (the smaller address:port first, so both directions give the same
+ * id), protocol 6 and padding. The SHA-1 is OpenSSL's (EVP).
+ *
+ * Interface: sc_community_id formats the id of the flow between two
+ * endpoints of one family, seed 0, into buf (SC_COMMUNITY_ID_LEN bytes
+ * with the NUL).
+ * Diagnostics: returns -1 and an empty buf when the endpoints are of no
+ * or different families or libcrypto fails; the JSON then writes null.
+ */
+#ifndef SC_COMMUNITYID_H
+#define SC_COMMUNITYID_H
+
+#include "sc_types.h"
+
+/* "1:" + base64 of 20 bytes (28 characters) + NUL */
+#define SC_COMMUNITY_ID_LEN 31
+
+int sc_community_id(const sc_endpoint *a, const sc_endpoint *b,
+                    char buf[SC_COMMUNITY_ID_LEN]);
+
+#endif
