@@ -7,7 +7,7 @@
 #   make install    PREFIX=/usr/local (binary and man page)
 #   make fuzz       fuzz targets (clang, libFuzzer), bounded run
 #   make bench      the benchmark (see bench/README.md)
-#   make docs       docs/rules.md from include/rules.def and docs/rules-notes.md
+#   make docs       docs/rules.md from src/common/rules.def and docs/rules-notes.md
 #
 # Sources are found by layer: src/<layer>/*.c. src/app/main.c holds main();
 # everything else goes into a static library the tests link against.
@@ -18,7 +18,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla
 DEFS    := -D_GNU_SOURCE -DSC_VERSION='"$(VERSION)"'
-INCS    := -Iinclude
+INCS    := -Isrc
 LIBS    := -lnids -lpcap -lncursesw -lz -lcrypto -lm
 
 CFLAGS_REL  := -O2 -g $(WARN) $(DEFS) $(INCS)
@@ -26,7 +26,7 @@ CFLAGS_SAN  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined $(WARN) $(DEFS) $(INCS)
 
 SRC_LIB := $(sort $(filter-out src/app/main.c,$(wildcard src/*/*.c)))
-HDRS    := $(wildcard include/*.h include/*.def src/*/*.h)
+HDRS    := $(wildcard src/*/*.h src/*/*.def)
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 
 REL_OBJ := $(SRC_LIB:%.c=build/rel/%.o)
@@ -72,7 +72,7 @@ demo: build/smtpscope
 	./build/smtpscope -r samples/seed000-frontbridge-pipelining.pcap; \
 	    rc=$$?; [ $$rc -le 1 ]
 
-# docs/rules.md: the catalogue's table (from include/rules.def), then the
+# docs/rules.md: the catalogue's table (from src/common/rules.def), then the
 # notes kept by hand in docs/rules-notes.md.
 docs: build/smtpscope
 	{ ./build/smtpscope --rules --markdown && cat docs/rules-notes.md; } > docs/rules.md.tmp

@@ -2,7 +2,7 @@
 # tests/docs.sh - the documentation is the contract, and the code cannot
 # drift away from it:
 #  - docs/rules.md is what `make docs` writes: `smtpscope --rules --markdown`
-#    (the table, from include/rules.def) followed by docs/rules-notes.md;
+#    (the table, from src/common/rules.def) followed by docs/rules-notes.md;
 #  - rule ids are unique; every rule id the notes name is in the catalogue
 #    or in their Planned table, and no planned id is in the catalogue (an
 #    implemented rule leaves Planned); every test script the notes cite
@@ -30,12 +30,12 @@ check() {    # check "what" command...: PASS when the command succeeds
 }
 
 if cmp -s <("$BIN" --rules --markdown; cat "$notes") docs/rules.md; then
-    pass "docs/rules.md is generated from include/rules.def and $notes"
+    pass "docs/rules.md is generated from src/common/rules.def and $notes"
 else
     fail "docs/rules.md differs from smtpscope --rules --markdown + $notes (run make docs)"
 fi
 
-ours=$(grep -oE '^SC_RULE\([A-Z_]+, "[a-z0-9-]+"' include/rules.def | sed 's/.*"\(.*\)"/\1/' | sort)
+ours=$(grep -oE '^SC_RULE\([A-Z_]+, "[a-z0-9-]+"' src/common/rules.def | sed 's/.*"\(.*\)"/\1/' | sort)
 n=$(echo "$ours" | wc -l)
 dups=$(echo "$ours" | uniq -d | tr '\n' ' ')
 check "rule ids are unique ($n rules)" test -z "$dups"
@@ -44,7 +44,7 @@ check "rule ids are unique ($n rules)" test -z "$dups"
 planned=$(sed -n '/^## Planned/,$p' "$notes" | grep -oE '^\| `[a-z0-9-]+` \|' |
           sed 's/| `\(.*\)` |/\1/' | sort -u)
 both=$(comm -12 <(echo "$ours") <(echo "$planned") | tr '\n' ' ')
-check "no planned rule id is in include/rules.def (implemented: move it out of Planned) ${both}" \
+check "no planned rule id is in src/common/rules.def (implemented: move it out of Planned) ${both}" \
     test -z "$both"
 known=$(printf '%s\n%s\n' "$ours" "$planned" | sort -u)
 named=$(grep -oE '`[a-z0-9]+(-[a-z0-9]+)+`' "$notes" | tr -d '`' | sort -u)

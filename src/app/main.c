@@ -5,7 +5,7 @@
  * Exit status (docs/interface.md): 0 analysed and no finding at or above
  * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
  * with one line on stderr naming the file and the reason; 3 an output
- * could not be written in full (include/wcheck.h), whatever else happened.
+ * could not be written in full (src/common/wcheck.h), whatever else happened.
  *
  * Live mode (-i): standard output is line-buffered, so each record is out
  * as soon as it is made, whatever the output is (a file followed with
@@ -31,18 +31,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "common/config.h"
 #include "options.h"
-#include "output.h"
-#include "pipeline.h"
-#include "record.h"
-#include "safeprint.h"
-#include "session.h"
-#include "streams.h"
-#include "tui.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "common/record.h"
+#include "common/safeprint.h"
+#include "session/session.h"
+#include "reasm/streams.h"
+#include "tui/tui.h"
 #include "ondemand.h"
-#include "../jobs/jobs.h"
-#include "wcheck.h"
+#include "jobs/jobs.h"
+#include "common/wcheck.h"
 
 #define SINKS_MAX 4
 

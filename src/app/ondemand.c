@@ -28,9 +28,9 @@
 #include <unistd.h>
 
 #include "ondemand.h"
-#include "output.h"
-#include "pipeline.h"
-#include "session.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
 
 /* Standard error diverted to a temporary file (restored by _end). */
 typedef struct ondemand_quiet {

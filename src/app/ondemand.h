@@ -9,13 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "common/config.h"
 
 /* Where `e` writes when --evidence DIR is not given. */
 #define SC_ONDEMAND_DIR "smtpscope-evidence"
 
 /* ctx is the run's sc_config (it must outlive the timeline). Has the
- * signature of sc_tui_evidence_fn (include/tui.h). */
+ * signature of sc_tui_evidence_fn (src/tui/tui.h). */
 int sc_ondemand_evidence(void *ctx, const char *capture_file, uint64_t session_id,
                          char *msg, size_t len);
 

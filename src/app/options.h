@@ -5,7 +5,7 @@
 #define SC_OPTIONS_H
 
 #include <stdio.h>
-#include "config.h"
+#include "common/config.h"
 
 typedef enum sc_action {
     SC_ACTION_RUN, SC_ACTION_HELP, SC_ACTION_VERSION,

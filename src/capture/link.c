@@ -1,7 +1,7 @@
 /*
  * link.c - link-layer decoding: finds the IP header inside a captured frame.
  *
- * Interface: sc_link_decode() (include/capture.h), sc_link_supported().
+ * Interface: sc_link_decode() (src/capture/capture.h), sc_link_supported().
  *
  * Supported link types, each a row of link_table: Ethernet (any number of
  * 802.1Q 0x8100, 802.1ad 0x88a8 and legacy QinQ 0x9100/0x9200 tags),

@@ -4,7 +4,7 @@
  * different link types read as one stream per link type put back in file
  * order; a live interface.
  *
- * Interface: include/capture.h (sc_capture_*, on the sources of reader.h).
+ * Interface: src/capture/capture.h (sc_capture_*, on the sources of reader.h).
  *
  * Files given together are one capture (interface.md): each is opened
  * once at the start to read its first packet (the first that passes the
@@ -20,7 +20,7 @@
  *
  * Frames keep the number Wireshark gives them in their file; a packet's
  * frame is that number plus the file's position in time order times
- * 2^SC_FRAME_FILE_SHIFT (include/capture.h), so one file alone is
+ * 2^SC_FRAME_FILE_SHIFT (src/capture/capture.h), so one file alone is
  * numbered as before and the frames of a chain grow along it.
  * sc_frame_name() (framename.c) turns it back into "file#number".
  *

@@ -4,7 +4,7 @@
  * interfaces have several (ifsplit.h), or a live interface.
  *
  * Interface: reader.h (internal to src/capture; merge.c makes the
- * sources of a run one capture, include/capture.h).
+ * sources of a run one capture, src/capture/capture.h).
  *
  * Files are read through a stdio stream with a 1 MB buffer: libpcap's own
  * pcap_open_offline() freads header and packet through the stream's

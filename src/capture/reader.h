@@ -1,6 +1,6 @@
 /*
  * reader.h - internal to src/capture: one libpcap source (reader.c). The
- * functions are those of include/capture.h for one source; merge.c builds
+ * functions are those of src/capture/capture.h for one source; merge.c builds
  * the capture of a run from them.
  */
 #ifndef SC_CAPTURE_READER_H

@@ -1,6 +1,6 @@
 /*
  * frame.c - frames named for people: "#17" while the capture is one file,
- * "c2.pcap#17" when it is several (include/frame.h, interface.md).
+ * "c2.pcap#17" when it is several (src/common/frame.h, interface.md).
  *
  * The names are those of the capture opened last (sc_capture_open_files
  * sets them), kept for the whole process: one run reads one capture, and

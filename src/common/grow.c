@@ -1,5 +1,5 @@
 /*
- * grow.c - sc_grow (include/grow.h): the one place where an array of
+ * grow.c - sc_grow (src/common/grow.h): the one place where an array of
  * records that only grows (findings counted past the cap, evidence cuts,
  * the timeline's sessions) gets its room. Doubling keeps the copies to
  * about one per element; the overflow test keeps a hostile count from

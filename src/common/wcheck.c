@@ -1,6 +1,6 @@
 /*
  * wcheck.c - write failures said once and kept for the exit status
- * (include/wcheck.h).
+ * (src/common/wcheck.h).
  *
  * Outputs are many and report their failures from deep inside; one
  * process-wide record is what the exit status needs. The names of the

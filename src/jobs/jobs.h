@@ -7,9 +7,9 @@
 
 #include <stdbool.h>
 
-#include "config.h"
-#include "pipeline.h"
-#include "session.h"
+#include "common/config.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
 
 /* True when cfg asks for -j N (N > 1) on what can be split: capture
  * files (one, or several with --separate), the text or JSON report, no

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../output/idmap.h"
+#include "common/idmap.h"
 #include "merge.h"
 
 #define PENDING_MAX  (4u << 20)    /* a worker's records held back by the merge */

@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 
-#include "config.h"
-#include "pipeline.h"
-#include "session.h"
+#include "common/config.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
 #include "wire.h"
 
 typedef struct jobs_merge jobs_merge;

@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "wire.h"
-#include "../session/smtp_int.h"      /* the analyser's caps, for the check */
+#include "session/smtp_int.h"      /* the analyser's caps, for the check */
 
 /* ---- the description ----------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "common/record.h"
 
 enum {
     W_OPEN = 1,   /* a connection opened: id */

@@ -40,8 +40,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline.h"
-#include "session.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
 #include "wire.h"
 #include "worker.h"
 

@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#include "capture.h"
-#include "config.h"
+#include "capture/capture.h"
+#include "common/config.h"
 
 /* Frames between a worker's marks (and its progress). */
 #define JOBS_MARK_EVERY 4096

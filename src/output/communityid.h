@@ -15,7 +15,7 @@
 #ifndef SC_COMMUNITYID_H
 #define SC_COMMUNITYID_H
 
-#include "sc_types.h"
+#include "common/sc_types.h"
 
 /* "1:" + base64 of 20 bytes (28 characters) + NUL */
 #define SC_COMMUNITY_ID_LEN 31

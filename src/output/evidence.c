@@ -1,6 +1,6 @@
 /*
  * evidence.c - ticket-ready evidence bundles (sc_evidence_sink_new,
- * include/output.h; --evidence DIR).
+ * src/output/output.h; --evidence DIR).
  *
  * For each reported session (the same --session / --only-findings choice
  * as the report):
@@ -55,15 +55,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "frame.h"
-#include "grow.h"
-#include "idmap.h"
+#include "common/frame.h"
+#include "common/grow.h"
+#include "common/idmap.h"
 #include "livecut.h"
 #include "outfmt.h"
 #include "output.h"
-#include "wcheck.h"
+#include "common/wcheck.h"
 #include "pcapcut.h"
-#include "safeprint.h"
+#include "common/safeprint.h"
 #include "sha256.h"
 #include "textblock.h"
 

@@ -1,5 +1,5 @@
 /*
- * json.c - JSON Lines (sc_json_sink_new, include/output.h).
+ * json.c - JSON Lines (sc_json_sink_new, src/output/output.h).
  *
  * One object per line, each with "type" (docs/json-schema.md):
  *   finding  written when it fires (a live reader sees it at once); past
@@ -19,7 +19,7 @@
  *
  * Diagnostics: sc_json_sink_new returns NULL when the kernel gives no
  * random bytes for the run id; a write error is said once at the end
- * (include/wcheck.h).
+ * (src/common/wcheck.h).
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -30,11 +30,11 @@
 #include <unistd.h>
 
 #include "communityid.h"
-#include "frame.h"
+#include "common/frame.h"
 #include "outfmt.h"
 #include "output.h"
-#include "wcheck.h"
-#include "safeprint.h"
+#include "common/wcheck.h"
+#include "common/safeprint.h"
 
 #define SC_JSON_SCHEMA "2.0"
 

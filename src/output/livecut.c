@@ -22,7 +22,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "idmap.h"
+#include "common/idmap.h"
 #include "livecut.h"
 
 #define LIVECUT_PATH_MAX 4096

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 
 #define SC_LIVECUT_HEAD 1024
 #define SC_LIVECUT_FDS  64

@@ -5,7 +5,7 @@
 #ifndef SC_OUTFMT_H
 #define SC_OUTFMT_H
 
-#include "record.h"
+#include "common/record.h"
 
 /* "2024-01-02T03:04:05.123456Z" (RFC 3339, UTC, microseconds); buf >= 32. */
 const char *sc_fmt_rfc3339(const struct timeval *tv, char *buf, size_t len);

@@ -1,7 +1,7 @@
 /*
  * pcapcut.c - sessions cut out of a capture file (pcapcut.h).
  *
- * Packets come from include/capture.h (which decodes the link layer); the
+ * Packets come from src/capture/capture.h (which decodes the link layer); the
  * IP and TCP headers are decoded here, just enough for the 4-tuple, the
  * sequence number and the payload. Output pcaps are written by libpcap's
  * dumper on a descriptor opened with O_CREAT|O_EXCL, with the link type of
@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "pcapcut.h"
 
 #define PCAPCUT_BATCH 128

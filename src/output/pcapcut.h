@@ -19,7 +19,7 @@
 #ifndef SC_PCAPCUT_H
 #define SC_PCAPCUT_H
 
-#include "record.h"
+#include "common/record.h"
 
 typedef struct sc_cut_target {
     uint64_t        id;
@@ -37,7 +37,7 @@ typedef struct sc_cut_target {
 /* Returns 0, or -1 with a one-line reason in err when the capture cannot
  * be read (per-target failures are in target->error). */
 int sc_pcapcut(const char *capture, sc_cut_target *t, size_t n, char *err, size_t errlen);
-/* The same for files read as one capture (include/capture.h: frames
+/* The same for files read as one capture (src/capture/capture.h: frames
  * carry their file's position in time order). */
 int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
                      char *err, size_t errlen);

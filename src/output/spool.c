@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "spool.h"
-#include "wcheck.h"
+#include "common/wcheck.h"
 
 struct sc_spool {
     FILE    *fp;             /* tmpfile(), NULL until needed or when failed */

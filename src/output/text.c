@@ -1,5 +1,5 @@
 /*
- * text.c - the text report (sc_text_sink_new, include/output.h).
+ * text.c - the text report (sc_text_sink_new, src/output/output.h).
  *
  * One block per session (textblock.h) in order of session start. Sessions
  * end in any order: a finished block waits, parked on disk (spool.h), until
@@ -22,11 +22,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "idmap.h"
+#include "common/idmap.h"
 #include "outfmt.h"
 #include "output.h"
-#include "wcheck.h"
-#include "safeprint.h"
+#include "common/wcheck.h"
+#include "common/safeprint.h"
 #include "textblock.h"
 
 typedef struct text_entry {

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
+#include "common/frame.h"
 #include "outfmt.h"
-#include "safeprint.h"
+#include "common/safeprint.h"
 #include "textblock.h"
 
 #define TB_TEXT_MAX      2000      /* raw bytes of one line shown */

@@ -15,7 +15,7 @@
 
 #include <stdio.h>
 
-#include "record.h"
+#include "common/record.h"
 #include "spool.h"
 
 typedef struct sc_tb_opts {

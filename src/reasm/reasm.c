@@ -2,7 +2,7 @@
  * reasm.c - TCP reassembly: libnids, wrapped so that its limits do not
  * reach the analyser.
  *
- * Interface: include/reasm.h.
+ * Interface: src/reasm/reasm.h.
  *
  * libnids is fed through a DLT_RAW pcap_open_dead() descriptor and
  * nids_pcap_handler(): capture.c has already decoded the link layer (libnids

@@ -5,7 +5,7 @@
 #ifndef SC_REASM_SEGMENT_H
 #define SC_REASM_SEGMENT_H
 
-#include "capture.h"
+#include "capture/capture.h"
 
 #define SEG_FIN 0x01
 #define SEG_SYN 0x02

@@ -2,7 +2,7 @@
  * streams.c - --write-streams DIR: reassembled bytes to files, as a flow
  * handler decorator.
  *
- * Interface: include/streams.h.
+ * Interface: src/reasm/streams.h.
  *
  * Each connection gets a small record that holds the inner handler's user
  * pointer; around every call into the inner handler conn->user is swapped
@@ -22,7 +22,7 @@
  * is refused.
  *
  * Diagnostics: "smtpscope: DIR/session-ID.c2s: reason; ..." once per
- * failing stream on standard error (include/wcheck.h: exit status 3).
+ * failing stream on standard error (src/common/wcheck.h: exit status 3).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "streams.h"
-#include "wcheck.h"
+#include "common/wcheck.h"
 
 /* Descriptors kept open at most; beyond, a stream is reopened (append,
  * never created again) for each write, so a flood of connections cannot

@@ -1,5 +1,5 @@
 /*
- * analyzer.c - all the sessions of a run (sc_analyzer, include/session.h).
+ * analyzer.c - all the sessions of a run (sc_analyzer, src/session/session.h).
  *
  * Implements sc_flow_handler for the reassembler: one sc_smtp per
  * connection, whose records go to every sink through the fan-out
@@ -20,7 +20,7 @@
  *   beyond the bound reach the session as a gap. A connection whose server
  *   answers with something else is dropped with its look-behind.
  * - TLS: every event goes through the connection's TLS bridge
- *   (src/tls/bridge.c) before the session: with --tls-keylog the records
+ *   (src/session/tls_bridge.c) before the session: with --tls-keylog the records
  *   after STARTTLS (or of implicit TLS) become plaintext events. The key
  *   log is read once here; --write-streams DIR also receives the
  *   plaintext (session-ID.c2s.tls, .s2c.tls).
@@ -29,9 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
+#include "common/frame.h"
 #include "session.h"
-#include "tls.h"
+#include "tls_bridge.h"
 
 typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
 
@@ -179,7 +179,7 @@ static void an_lookbehind_replay(sc_analyzer *a, sc_conn *conn, an_conn *ac)
 }
 
 /* The TLS layer between the stream and the session: true when it took
- * the event (see include/tls.h). */
+ * the event (see src/tls/tls.h). */
 static bool an_tls(sc_analyzer *a, const sc_conn *conn, an_conn *ac, const sc_flow_event *ev)
 {
     if (!ac->tls && a->cfg->write_streams) {

@@ -1,6 +1,6 @@
 /*
  * fanout.c - the records of a run handed to every output, and the run's
- * totals counted as they pass (sc_fanout, include/session.h).
+ * totals counted as they pass (sc_fanout, src/session/session.h).
  *
  * The one place where sessions and findings are counted: the analyser
  * hands its sessions this sink, and under -j the parent replays the

@@ -1,8 +1,8 @@
 /*
- * smtp.c - one SMTP session (sc_smtp, include/session.h): flow events in
+ * smtp.c - one SMTP session (sc_smtp, src/session/session.h): flow events in
  * wire order drive the client machine (src/smtp/client.c) and the server
  * machine (src/smtp/server.c); their callbacks go to the file of each
- * concern, and each rule of include/rules.def is checked in exactly one:
+ * concern, and each rule of src/common/rules.def is checked in exactly one:
  *
  *   smtp_command.c   command lines, the client's sequence, pipelining
  *   smtp_ext.c       EHLO keywords and the use of extensions

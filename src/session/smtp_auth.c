@@ -9,7 +9,8 @@
  *
  * Interface: smtp_auth_command() masks an AUTH command line and says
  * whether it may end a pipelined group early; smtp_auth_line() is the
- * client machine's callback for the lines of the exchange (after a 334).
+ * client machine's callback for the lines of the exchange (after a 334);
+ * smtp_auth_encrypted() when the session's TLS is decrypted.
  *
  * Diagnostics: the transcript shows "[redacted, N bytes]" in place of
  * every credential.
@@ -18,7 +19,14 @@
 #include <string.h>
 
 #include "smtp_int.h"
-#include "../smtp/args.h"
+#include "smtp/args.h"
+
+/* Inside TLS that is read, credentials are not plaintext: the rule is
+ * taken as said for the rest of the session. */
+void smtp_auth_encrypted(sc_smtp *s)
+{
+    (void)smtp_once(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT);
+}
 
 /* auth-plaintext, the one place it fires. mech NULL: a line of the
  * exchange, whose mechanism is PLAIN or LOGIN. */

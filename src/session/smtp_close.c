@@ -4,7 +4,9 @@
  * closing facts of sc_session_info: who closed, how, after what).
  *
  * Rules: close-without-quit, transaction-aborted, server-close-unannounced,
- * half-close-while-sending, reset-after-quit. What a close cuts is judged
+ * half-close-while-sending, reset-after-quit, server-timeout-short (a
+ * server that gives up on a silent client before RFC 5321 §4.5.3.2 allows:
+ * a close or 421 with no command pending). What a close cuts is judged
  * by the concern it cuts: commands left unanswered (reply-lost,
  * smtp_reply.c), a BDAT chunk (bdat-truncated, smtp_content.c), bytes
  * after QUIT (command-after-quit, smtp_command.c), the capture itself

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "smtp_int.h"
-#include "../smtp/args.h"
+#include "smtp/args.h"
 
 void smtp_pending_fill(sc_pending *p, sc_verb v, uint64_t frame,
                        const uint8_t *t, size_t n)

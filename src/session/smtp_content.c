@@ -24,7 +24,7 @@
  * octets]".
  */
 #include "smtp_int.h"
-#include "../smtp/args.h"
+#include "smtp/args.h"
 
 /* Lines need to be seen one by one for --show-content and while the
  * shadow reads content as commands. */

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grow.h"
+#include "common/grow.h"
 #include "smtp_int.h"
 
 void smtp_line(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,

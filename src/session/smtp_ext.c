@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "smtp_int.h"
-#include "../smtp/args.h"
+#include "smtp/args.h"
 
 static void smtp_kw_reset(sc_smtp *s)
 {

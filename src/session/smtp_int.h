@@ -1,6 +1,6 @@
 /*
  * smtp_int.h - the state of one SMTP session and the functions the files
- * that implement sc_smtp (include/session.h) offer each other. Which file
+ * that implement sc_smtp (src/session/session.h) offer each other. Which file
  * holds which concern and rule: the map at the top of smtp.c. The state
  * is one sub-struct per concern, written only by its file.
  *
@@ -14,12 +14,12 @@
 
 #include <stdarg.h>
 
-#include "frame.h"
+#include "common/frame.h"
 #include "session.h"
-#include "../smtp/client.h"
-#include "../smtp/command.h"
-#include "../smtp/matcher.h"
-#include "../smtp/server.h"
+#include "smtp/client.h"
+#include "smtp/command.h"
+#include "smtp/matcher.h"
+#include "smtp/server.h"
 
 #define SC_TXN_KEEP     16       /* the -j record relay keeps 16 x 16 */
 #define SC_RCPT_KEEP    8
@@ -305,6 +305,9 @@ void smtp_starttls_probe(sc_smtp *s, const sc_flow_event *ev);
 /* smtp_auth.c */
 bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *mn);
 void smtp_auth_line(void *ctx, const sc_cline *l);
+/* The session went into TLS that is read: credentials from now on are not
+ * plaintext (auth-plaintext, once per session, is taken as said). */
+void smtp_auth_encrypted(sc_smtp *s);
 bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
                             size_t *mn);
 

@@ -1,6 +1,6 @@
 /*
- * smtp_tls.c - a session's side of TLS decryption (include/session.h,
- * sc_smtp_tls_*): what the bridge in src/tls/bridge.c tells the session.
+ * smtp_tls.c - a session's side of TLS decryption (src/session/session.h,
+ * sc_smtp_tls_*): what the bridge in src/session/tls_bridge.c tells the session.
  *
  * Until the keys are found the session is as without --tls-keylog: after
  * the 220 to STARTTLS (or from the start, implicit TLS) both machines
@@ -28,7 +28,7 @@ void sc_smtp_tls_implicit(sc_smtp *s, uint64_t frame)
     s->info.tls = true;
     sc_client_set_mode(&s->client, SC_CM_TLS);
     sc_server_set_tls(&s->server);
-    (void)smtp_once(s, R_CAPTURE_MIDSTREAM, SC_SIDE_CAPTURE);
+    smtp_capture_not_analysed(s);
     smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, frame,
                   "[TLS: the client's first bytes are a TLS ClientHello (implicit TLS)]");
 }
@@ -59,9 +59,7 @@ static void smtp_tls_plaintext(sc_smtp *s)
     s->cmd.helo = s->cmd.mail = s->cmd.rcpt = false;
     s->seq.helo = s->seq.mail = false;
     s->seq.rcpt = 0;
-    /* Credentials inside TLS are not plaintext: auth-plaintext, once per
-     * session, is taken as said. */
-    (void)smtp_once(s, R_AUTH_PLAINTEXT, SC_SIDE_CLIENT);
+    smtp_auth_encrypted(s);
 }
 
 void sc_smtp_tls_state(sc_smtp *s, const char *state, const char *version,

@@ -14,7 +14,7 @@
  * half full. Its size follows the key log's (a file the user chose), not
  * the capture's.
  *
- * Interface: include/tls.h.
+ * Interface: src/tls/tls.h.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * record.c - one connection's TLS record layer (sc_tls, include/tls.h).
+ * record.c - one connection's TLS record layer (sc_tls, src/tls/tls.h).
  *
  * Each direction has a record reader: the 5-byte header, then the body
  * into a buffer of one record at most (TLS_REC_MAX: the TLS 1.2 bound on

@@ -1,7 +1,7 @@
 /*
  * tls_int.h - what the files of src/tls/ share: the cipher suite table
  * (suites.c), the key schedule (keysched.c) and AEAD record opening
- * (decrypt.c). The interface to the rest of smtpscope is include/tls.h.
+ * (decrypt.c). The interface to the rest of smtpscope is src/tls/tls.h.
  */
 #ifndef SC_TLS_INT_H
 #define SC_TLS_INT_H

@@ -3,7 +3,7 @@
  * the screen (view.c) reads them back. Nothing here touches the terminal,
  * so the store can be tested without one.
  *
- * Interface: sc_tui_sink_new, sc_tui_set_evidence (include/tui.h).
+ * Interface: sc_tui_sink_new, sc_tui_set_evidence (src/tui/tui.h).
  * Diagnostics: sc_tui_sink_new says on stderr why the temporary file could
  * not be created.
  */

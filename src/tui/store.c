@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "grow.h"
+#include "common/grow.h"
 #include "tui_store.h"
 
 #define CHUNK_MAGIC 0x53434b31u   /* "SCK1" */

@@ -25,8 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "record.h"
+#include "common/config.h"
+#include "common/record.h"
 #include "tui.h"
 
 #define TUI_TEXT_MAX   16384u   /* bytes of one line or message kept */

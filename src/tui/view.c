@@ -1,7 +1,7 @@
 /*
  * view.c - the timeline's screen: the session list above, the selected
  * session's timeline (transcript or ladder) below, a status line, and the
- * key loop (keys: include/tui.h and the `?` screen).
+ * key loop (keys: src/tui/tui.h and the `?` screen).
  *
  * The list is an array of session indexes in display order (sorted,
  * filtered), rebuilt when the store changes or the sort or filter does;
@@ -24,9 +24,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "frame.h"
-#include "rules.h"
-#include "safeprint.h"
+#include "common/frame.h"
+#include "common/rules.h"
+#include "common/safeprint.h"
 #include "tui_screen.h"
 #include "tui_store.h"
 

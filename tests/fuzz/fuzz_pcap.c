@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "output.h"
-#include "pipeline.h"
-#include "session.h"
+#include "common/config.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
 #include "oracle.h"
 
 static char fz_path[64];

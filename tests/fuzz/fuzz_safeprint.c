@@ -1,6 +1,6 @@
 /*
  * fuzz_safeprint.c - fuzz target for the safe printer and the JSON escaper
- * (include/safeprint.h).
+ * (src/common/safeprint.h).
  *
  * Input: byte 0 chooses the sc_safe_snprint buffer size (1..256); the rest
  * is the wire bytes. Properties checked (abort on violation):
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safeprint.h"
+#include "common/safeprint.h"
 #include "oracle.h"
 
 #define FZ_UNIT_MAX 16     /* longest text form of one input unit: 4 x "\xHH" */

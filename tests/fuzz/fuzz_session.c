@@ -5,7 +5,7 @@
  * fed through a fan-out sink that also keeps the run's totals.
  *
  * The input is a byte script of flow events, the form the reassembler
- * would deliver (include/reasm.h), for up to four interleaved connections:
+ * would deliver (src/reasm/reasm.h), for up to four interleaved connections:
  *
  *   byte 0   flags: bit0 --profile rfc821, bit1 --show-content,
  *            bit2 --ladder, bit3 --redact, bit4 capture starts mid-stream
@@ -51,10 +51,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "output.h"
-#include "record.h"
-#include "session.h"
+#include "common/config.h"
+#include "output/output.h"
+#include "common/record.h"
+#include "session/session.h"
 #include "oracle.h"
 
 #define FZ_CONNS        4

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tls.h"
+#include "tls/tls.h"
 
 #define FZ_RECORD_PLAIN_MAX (16384 + 2048)
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "output.h"
-#include "record.h"
+#include "common/config.h"
+#include "output/output.h"
+#include "common/record.h"
 
 typedef struct fx_session {
     sc_session_info info;

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "tap.h"
-#include "../../src/output/communityid.h"
+#include "output/communityid.h"
 
 static sc_endpoint ep(const char *addr, uint16_t port)
 {

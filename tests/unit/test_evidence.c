@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "outfix.h"
-#include "safeprint.h"
+#include "common/safeprint.h"
 #include "tap.h"
-#include "../../src/output/pcapcut.h"
-#include "../../src/output/sha256.h"
+#include "output/pcapcut.h"
+#include "output/sha256.h"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"

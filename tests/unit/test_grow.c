@@ -1,5 +1,5 @@
 /*
- * test_grow.c - sc_grow (include/grow.h): room by doubling, the array
+ * test_grow.c - sc_grow (src/common/grow.h): room by doubling, the array
  * kept when there is room, and a size that would overflow refused with
  * the array and its capacity unchanged.
  */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "grow.h"
+#include "common/grow.h"
 #include "tap.h"
 
 int main(void)

@@ -1,7 +1,7 @@
 /*
  * test_link.c - link-layer decoding (sc_link_decode) on hand-built frames
  * of every supported link type, truncated frames, and the capture reader
- * (include/capture.h): plain and gzip files, an unsupported link type, and
+ * (src/capture/capture.h): plain and gzip files, an unsupported link type, and
  * frame numbers under a BPF filter.
  */
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "tap.h"
 
 #ifndef DLT_LINUX_SLL2

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/output/livecut.h"
+#include "output/livecut.h"
 #include "tap.h"
 
 #define CONNS  (SC_LIVECUT_FDS * 2 + 7)

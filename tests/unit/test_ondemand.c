@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "output.h"
-#include "pipeline.h"
-#include "session.h"
+#include "common/config.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "session/session.h"
 #include "tap.h"
-#include "../../src/app/ondemand.h"
+#include "app/ondemand.h"
 
 #define S000 "samples/seed000-frontbridge-pipelining.pcap"
 #define SFRAG "samples/ip-fragments.pcap"

@@ -1,5 +1,5 @@
 /*
- * test_reasm.c - the reassembler (include/reasm.h) fed with IPv4 and IPv6
+ * test_reasm.c - the reassembler (src/reasm/reasm.h) fed with IPv4 and IPv6
  * TCP packets built here; the flow events are written to a log string and
  * compared with what must come out.
  *
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "reasm.h"
+#include "reasm/reasm.h"
 #include "tap.h"
 
 #define FIN 0x01

@@ -1,6 +1,6 @@
 /*
  * test_safeprint.c - the safe printer and the JSON string escaper
- * (include/safeprint.h): every byte value alone, terminal escape
+ * (src/common/safeprint.h): every byte value alone, terminal escape
  * sequences, overlong and surrogate UTF-8, hidden code points, truncation
  * on escape boundaries, and random byte strings checked for what must
  * never reach a terminal or a JSON parser.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "safeprint.h"
+#include "common/safeprint.h"
 #include "tap.h"
 
 static char out[65536];

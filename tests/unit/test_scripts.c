@@ -17,9 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "record.h"
-#include "session.h"
+#include "common/config.h"
+#include "common/record.h"
+#include "session/session.h"
 #include "tap.h"
 
 /* ---- script model ---- */

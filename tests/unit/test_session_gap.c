@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "session.h"
+#include "session/session.h"
 #include "tap.h"
 
 static char last_msg[SC_MESSAGE_MAX];

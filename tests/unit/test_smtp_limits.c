@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "session.h"
+#include "session/session.h"
 #include "tap.h"
 
 /* Under AddressSanitizer, freed blocks wait in a quarantine (256 MB by

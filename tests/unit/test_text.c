@@ -5,9 +5,9 @@
  * wire bytes, long transcripts elided around findings, spill to disk.
  */
 #include "outfix.h"
-#include "safeprint.h"
+#include "common/safeprint.h"
 #include "tap.h"
-#include "../../src/output/textblock.h"
+#include "output/textblock.h"
 
 static void run_session(sc_sink *k, fx_session *s, int with_finding)
 {

@@ -13,9 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/tls/tls_int.h"
-#include "config.h"
-#include "session.h"
+#include "tls/tls_int.h"
+#include "common/config.h"
+#include "session/session.h"
+#include "session/tls_bridge.h"
 #include "tap.h"
 
 static void unhex(const char *s, uint8_t *out)

@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include "tap.h"
-#include "tui.h"
-#include "../../src/tui/tui_store.h"
+#include "tui/tui.h"
+#include "tui/tui_store.h"
 
 static sc_session_info mk_info(uint64_t id)
 {

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/jobs/wire.h"
+#include "jobs/wire.h"
 #include "tap.h"
 
 #define NTXN  40          /* beyond SC_TXN_KEEP */

@@ -1,5 +1,5 @@
 /*
- * safeprint.c - the one way wire bytes reach a human (include/safeprint.h).
+ * safeprint.c - the one way wire bytes reach a human (src/common/safeprint.h).
  *
  * Two printers share one scanner that cuts the input into units: a unit is
  * either one code point of strictly valid UTF-8 (shortest form, no UTF-16

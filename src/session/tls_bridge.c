@@ -1,6 +1,6 @@
 /*
- * bridge.c - TLS between the reassembler and an SMTP session
- * (sc_tls_bridge_event, include/tls.h).
+ * tls_bridge.c - TLS between the reassembler and an SMTP session
+ * (sc_tls_bridge_event, tls_bridge.h).
  *
  * The analyser hands every event of a connection here first. Before TLS
  * the events go on to the session untouched. Once the session is in TLS
@@ -24,8 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
-#include "tls.h"
+#include "tls_bridge.h"
 
 struct sc_tls_bridge {
     sc_tls     *t;

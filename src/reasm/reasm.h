@@ -21,9 +21,9 @@
 #ifndef SC_REASM_H
 #define SC_REASM_H
 
-#include "sc_types.h"
-#include "capture.h"
-#include "config.h"
+#include "common/sc_types.h"
+#include "capture/capture.h"
+#include "common/config.h"
 
 typedef enum sc_flow_kind {
     SC_FLOW_DATA,    /* data, len: in-order stream bytes of dir */

@@ -13,9 +13,9 @@
 #ifndef SC_SESSION_H
 #define SC_SESSION_H
 
-#include "config.h"
-#include "record.h"
-#include "reasm.h"
+#include "common/config.h"
+#include "common/record.h"
+#include "reasm/reasm.h"
 
 typedef struct sc_smtp sc_smtp;
 
@@ -43,7 +43,7 @@ typedef struct sc_fanout {
 void sc_fanout_init(sc_fanout *f, sc_sink **sinks, size_t nsinks);
 void sc_fanout_finish(sc_fanout *f);
 
-/* TLS decryption (src/tls/bridge.c drives these; smtp_tls.c). */
+/* TLS decryption (src/session/tls_bridge.c drives these; smtp_tls.c). */
 /* True once the session is in TLS (STARTTLS's 220, implicit TLS). */
 bool sc_smtp_tls_started(const sc_smtp *s);
 /* The client's first bytes are a ClientHello: implicit TLS on any port. */

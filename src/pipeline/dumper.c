@@ -1,5 +1,5 @@
 /*
- * dumper.c - the -w FILE writer of live mode (include: src/app/dumper.h).
+ * dumper.c - the -w FILE writer of live mode (include: src/pipeline/dumper.h).
  *
  * Rotation follows tcpdump, so scripts written for it keep working:
  *  - -C SIZE: before a frame is written, if the current file already holds
@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "dumper.h"
-#include "wcheck.h"
+#include "common/wcheck.h"
 
 #define DUMPER_NAME_MAX 4096
 

@@ -1,9 +1,9 @@
 /*
  * rules.h - the rule catalogue as data.
  *
- * The table lives in include/rules.def (one line per rule); this header
+ * The table lives in src/common/rules.def (one line per rule); this header
  * turns it into the sc_rule_id enum and declares the table built by
- * src/session/rules.c. Lookups by id string serve --disable/--enable.
+ * src/common/rules.c. Lookups by id string serve --disable/--enable.
  */
 #ifndef SC_RULES_H
 #define SC_RULES_H

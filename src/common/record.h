@@ -127,7 +127,7 @@ typedef struct sc_session_info {
                                       not analysed (STARTTLS, implicit TLS),
                                       unless --tls-keylog decrypts it */
     /* --tls-keylog: NULL without TLS or without the option; else the
-     * state (include/tls.h, sc_tls_state_name: "decrypted", "no-key",
+     * state (src/tls/tls.h, sc_tls_state_name: "decrypted", "no-key",
      * "failed", ...), the version and suite when the ServerHello was read,
      * and the notes (records that failed their tag, ...) */
     const char     *tls_state, *tls_version, *tls_cipher;

@@ -2,14 +2,14 @@
  * pipeline.h - the packet loop: capture -> link decode -> reassembly ->
  * flow handler, for a file or a live interface.
  *
- * (Defined by src/app/pipeline.c.)
+ * (Defined by src/pipeline/pipeline.c.)
  */
 #ifndef SC_PIPELINE_H
 #define SC_PIPELINE_H
 
-#include "capture.h"
-#include "config.h"
-#include "reasm.h"
+#include "capture/capture.h"
+#include "common/config.h"
+#include "reasm/reasm.h"
 
 typedef struct sc_pipeline_stats {
     uint64_t packets;        /* frames read */
@@ -54,7 +54,7 @@ int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen);
 /* The same for files given together: one capture, read in time order
- * (include/capture.h). */
+ * (src/capture/capture.h). */
 int sc_pipeline_files(const sc_config *cfg, const char *const *paths, size_t npaths,
                       const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                       sc_pipeline_stats *stats, char *err, size_t errlen);

@@ -1,5 +1,5 @@
 /*
- * config.c - defaults of the run's options (include/config.h).
+ * config.c - defaults of the run's options (src/common/config.h).
  */
 #include <string.h>
 

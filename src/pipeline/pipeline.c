@@ -2,7 +2,7 @@
  * pipeline.c - the packet loop: capture -> link decode -> reassembly ->
  * flow handler, for one capture file or a live interface.
  *
- * Interface: include/pipeline.h.
+ * Interface: src/pipeline/pipeline.h.
  *
  * Idle connections are expired against packet time (files) or the clock
  * (live) about once a second, so a long capture or a flood keeps memory
@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "dumper.h"
-#include "frame.h"
+#include "common/frame.h"
 #include "pipeline.h"
 
 #define PIPELINE_PROGRESS_EVERY 4096   /* packets between progress calls */
@@ -65,7 +65,7 @@ typedef struct sc_pipeline {
     char                      filter[2 * SC_PORTS_MAX * 24 + 544]; /* live: in force */
 } pipeline_run;
 
-/* (sc_pipeline is the file loop in pieces, for -j: include/pipeline.h.) */
+/* (sc_pipeline is the file loop in pieces, for -j: src/pipeline/pipeline.h.) */
 
 static void pipeline_progress(pipeline_run *run)
 {

@@ -3,7 +3,7 @@
  * -C SIZE (millions of bytes per file) and -G SECONDS (a new file every
  * SECONDS, FILE read as a strftime(3) pattern).
  *
- * (Defined by src/app/dumper.c.)
+ * (Defined by src/pipeline/dumper.c.)
  */
 #ifndef SC_DUMPER_H
 #define SC_DUMPER_H

@@ -23,8 +23,8 @@
 #ifndef SC_CAPTURE_H
 #define SC_CAPTURE_H
 
-#include "frame.h"
-#include "sc_types.h"
+#include "common/frame.h"
+#include "common/sc_types.h"
 
 typedef struct sc_packet {
     uint64_t        frame;       /* 1-based frame number (file in the high bits) */

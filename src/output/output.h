@@ -7,9 +7,9 @@
 #define SC_OUTPUT_H
 
 #include <stdio.h>
-#include "capture.h"
-#include "config.h"
-#include "record.h"
+#include "capture/capture.h"
+#include "common/config.h"
+#include "common/record.h"
 
 /* The text report of docs/interface.md (with --ladder, the two-column form),
  * sessions in order of start, totals per rule at the end. */

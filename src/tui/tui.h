@@ -68,8 +68,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "record.h"
+#include "common/config.h"
+#include "common/record.h"
 
 /* Writes the evidence bundle of session session_id of capture_file (each
  * file of -r numbers its sessions from 1; capture_file is the

@@ -2,7 +2,7 @@
  * tls.h - SMTP inside TLS (STARTTLS, implicit TLS) decrypted with an NSS
  * key log, so that the client and server machines read the plaintext.
  *
- * Three parts (src/tls/):
+ * Two parts (src/tls/):
  * - sc_keylog: the key log files (--tls-keylog, NSS format: CLIENT_RANDOM
  *   for TLS 1.2, the handshake and application traffic secrets for TLS
  *   1.3), looked up by client random; a file that grew since it was read
@@ -13,11 +13,12 @@
  *   TLS1-PRF) and records opened (AES-GCM, ChaCha20-Poly1305). Plaintext
  *   leaves through callbacks, each chunk with the frame of the packet that
  *   completed its record. Buffers are bounded (one record per direction).
- * - the bridge between the reassembler's events and an sc_smtp session
- *   (sc_tls_bridge_event), which the analyser calls for every event.
  *
  * Crypto is OpenSSL's libcrypto (EVP AEAD ciphers, EVP_KDF HKDF and
  * TLS1-PRF).
+ *
+ * This layer knows nothing of SMTP: the bridge that hands its plaintext
+ * to a session is the session's (src/session/tls_bridge.h).
  */
 #ifndef SC_TLS_H
 #define SC_TLS_H
@@ -26,7 +27,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "sc_types.h"
+#include "common/sc_types.h"
 
 /* ---- key log ---- */
 
@@ -104,25 +105,5 @@ void sc_tls_free(sc_tls *t);
 /* True when p (n >= 6 bytes) starts a TLS handshake record holding a
  * ClientHello: implicit TLS on a port that is not 465. */
 bool sc_tls_is_client_hello(const uint8_t *p, size_t n);
-
-/* ---- the bridge between the reassembler and a session ---- */
-
-typedef struct sc_smtp sc_smtp;
-typedef struct sc_flow_event sc_flow_event;
-typedef struct sc_tls_bridge sc_tls_bridge;
-
-/* Every event of a session's connection, before the session sees it
- * (*bp starts NULL and is allocated at the first event). Returns true
- * when the event was consumed: its bytes were TLS records, whose
- * plaintext has gone to the session as DATA events (each with the frame
- * that completed its record); false: give the event to the session.
- * kl NULL (no --tls-keylog): only implicit TLS is recognised (a
- * ClientHello as the client's first bytes). dump_dir, when not NULL:
- * the plaintext is also appended to dump_dir/NAME.c2s.tls and .s2c.tls
- * (NAME as --write-streams names the session). */
-bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
-                         const sc_flow_event *ev, const char *dump_dir,
-                         const char *dump_name);
-void sc_tls_bridge_free(sc_tls_bridge *b);
 
 #endif
