@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "ifsplit.h"
@@ -250,8 +251,15 @@ int sc_ifsplit_scan(const char *path, int *types, char *err, size_t errlen)
     sc_ifsplit *s;
     int n = 0;
 
-    if (strcmp(path, "-") == 0 || !(s = ifsplit_new(path, -1)))
-        return 0;                 /* standard input, or libpcap will say why */
+    struct stat st;
+
+    /* Only a file that can be read again is scanned ahead: a pipe (standard
+     * input, a FIFO, -r <(cmd)) would lose what the scan read. Such an
+     * input is read as one link type, and libpcap says so if it is not. */
+    if (strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (!(s = ifsplit_new(path, -1)))
+        return 0;                 /* libpcap will say why */
     for (int blocks = 0; blocks < IFSPLIT_SCAN_MAX; blocks++) {
         if (ifsplit_block(s) != 1)
             break;
