@@ -99,9 +99,10 @@ sensors = {o["sensor"] for o in lines}
 check(sensors == {"gw1.example.net", host}, "--sensor, host name by default: %s" % sorted(sensors))
 PY
 
-# Several files in one run (ids restart per file): uids stay unique; two
+# Several files analysed each on its own (--separate: ids restart per
+# file): uids stay unique; two
 # runs of one file share no uid.
-"$SMTPSCOPE" --json -q -r samples/ipv6.pcap samples/clean.pcapng samples/ipv6.pcap >"$tmp/multi.json" 2>/dev/null
+"$SMTPSCOPE" --json -q --separate -r samples/ipv6.pcap samples/clean.pcapng samples/ipv6.pcap >"$tmp/multi.json" 2>/dev/null
 "$SMTPSCOPE" --json -q -r samples/ipv6.pcap >"$tmp/run2.json" 2>/dev/null
 python3 - "$tmp/multi.json" "$tmp/run2.json" <<'PY'
 import json, sys
