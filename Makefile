@@ -12,6 +12,9 @@
 # Sources are found by layer: src/<layer>/*.c. src/app/main.c holds main();
 # everything else goes into a static library the tests link against.
 
+# Objects build on every core; the tests themselves run one suite at a time.
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+
 CC      ?= cc
 PREFIX  ?= /usr/local
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
