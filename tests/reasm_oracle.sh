@@ -22,6 +22,10 @@
 # equal tshark's follow of the transformed capture. ORACLE_TRANSFORMS
 # chooses (default "none one cumulative").
 #
+# Sessions smtpscope marks seq_untrusted (rewritten sequence numbers) that
+# differ are a SKIP: tshark orders bytes by sequence number, smtpscope then
+# by capture order. Samples smtpscope refuses on purpose are left out.
+#
 # Needs tshark and python3; skips without them or without the corpus.
 set -u
 cd "$(dirname "$0")/.."
@@ -61,6 +65,9 @@ while IFS=$'\t' read -r kind f; do
         # classic pcap first (gzip, pcapng); files editcap cannot write as
         # pcap (several link types) are left out of the transforms
         editcap -F pcap "$f" "$tmp/moved/in.pcap" >/dev/null 2>&1 || continue
+        # a sample smtpscope refuses on purpose (an unsupported link
+        # type: exit 2, tests/capture.sh) has no streams to compare
+        "$BIN" -q -r "$tmp/moved/in.pcap" >/dev/null 2>&1; [ $? -ge 2 ] && continue
         python3 tests/ack_ahead.py "$t" "$tmp/moved/in.pcap" "$out" >/dev/null 2>&1 || continue
         printf '%s\t%s\t%s\n' "$base [ACKs ahead: $t]" "$out" "$man" >> "$tmp/files"
     done
@@ -74,7 +81,7 @@ while IFS=$'\t' read -r name f man; do
     esac
     out="$tmp/streams"
     rm -rf "$out"; mkdir -p "$out"
-    "$BIN" -q --write-streams "$out" -r "$f" > /dev/null 2> "$tmp/stderr"
+    "$BIN" -q --json --write-streams "$out" -r "$f" > "$tmp/json" 2> "$tmp/stderr"
     rc=$?
     if [ "$rc" -ge 2 ]; then
         echo "FAIL: $name: smtpscope exited $rc: $(head -c 200 "$tmp/stderr")"; fail=$((fail + 1)); continue
@@ -103,9 +110,21 @@ while IFS=$'\t' read -r name f man; do
         SKIP*) echo "SKIP: $name stream $id: ${result#SKIP }"; skip=$((skip + 1)) ;;
         *)     echo "FAIL: $name stream $id: ${result#FAIL }"; fail=$((fail + 1)) ;;
         esac
-    done < <(python3 - "$tmp/follow" "$out" <<'PY'
-import os, re, sys
-follow, outdir = sys.argv[1], sys.argv[2]
+    done < <(python3 - "$tmp/follow" "$out" "$tmp/json" <<'PY'
+import json, os, re, sys
+follow, outdir, jsonl = sys.argv[1], sys.argv[2], sys.argv[3]
+# Sessions whose sequence numbers smtpscope found rewritten (all zero,
+# say, by an anonymiser): it follows their bytes in capture order, which
+# tshark cannot, so tshark is no oracle for them (tests/golden.sh checks
+# them, samples/zero-seq.pcap).
+untrusted = set()
+for line in open(jsonl, encoding="utf-8", errors="replace"):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if o.get("type") == "session" and o.get("seq_untrusted"):
+        untrusted.add("session-%s" % o.get("id"))
 SMTP_PORTS = {"25", "465", "587", "2525"}
 
 def streams(path):
@@ -180,6 +199,9 @@ for sid, c, s, missing in streams(follow):
         _, n, mc, ms = best
         why = "closest %s: client %d vs tshark %d bytes (first difference at %d), server %d vs %d (at %d)" % (
             n, len(mc), len(c), first_diff(mc, c), len(ms), len(s), first_diff(ms, s))
+    if best is not None and best[1] in untrusted:
+        print(sid, "SKIP sequence numbers rewritten in the capture (smtpscope follows capture order); " + why)
+        continue
     print(sid, ("SKIP bytes missing in the capture; " if missing else "FAIL ") + why)
 PY
 )

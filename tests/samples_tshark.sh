@@ -18,7 +18,13 @@
 # many-commands); BDAT commands are shown as "DATA fragment"; verbs longer
 # than four letters are cut (STARTTLS -> STAR). In many-commands.pcap it
 # then reads the second message's header lines as commands: only the
-# prefix before that ("...") is compared.
+# prefix before that ("...") is compared. Where the capture itself is
+# damaged the dissector follows the damage: in ack-ahead.pcap (each ACK
+# captured before its data) it sees only the replies carried by segments
+# it put in order (250 221 per session) and reads QUIT as content; in
+# zero-seq.pcap (every sequence number 0) each later segment looks like a
+# retransmission of the first, so only EHLO and 220 are read. smtpscope
+# reads both whole (tests/golden.sh).
 #
 # Prints PASS/FAIL per check; SKIPs when tshark or python3 is missing.
 set -u
@@ -81,6 +87,9 @@ unsupported-linktype-80211.pcap|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250
 rotated-chain.pcap|EHLO MAIL RCPT|220 250 250 250
 rotated-chain.pcap1|DATA QUIT EHLO MAIL RCPT|354 250 221 220 250 250
 rotated-chain.pcap2|DATA QUIT|250 354 250 221
+ack-ahead.pcap|EHLO MAIL RCPT DATA EHLO MAIL RCPT DATA|250 221 250 221
+retrans-after-56k.pcap.gz|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250 221
+zero-seq.pcap|EHLO|220
 two-link-types.pcapng|EHLO EHLO MAIL MAIL RCPT RCPT QUIT DATA QUIT|220 220 250 250 250 250 250 250 221 354 250 221
 EOF
 }
