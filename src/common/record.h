@@ -151,6 +151,22 @@ typedef struct sc_session_info {
     const char     *capture_file;  /* file the session came from */
 } sc_session_info;
 
+/* --syslog: what became of the messages (src/output/syslog.h). Every
+ * message is sent, queued, dropped or lost: sent + queued + dropped +
+ * lost is the number of messages made. */
+typedef struct sc_delivery {
+    const char *dest;         /* "unix:/dev/log", "tcp://HOST:PORT", ... */
+    uint64_t sent;            /* handed whole to the kernel */
+    uint64_t queued;          /* waiting in the queue now */
+    uint64_t dropped;         /* never sent: the queue was full, a datagram
+                                 too large, or still queued at the end */
+    uint64_t lost;            /* sent, and refused by the collector's host
+                                 (UDP: port unreachable) */
+    uint64_t queue_bytes, queue_peak, queue_cap;  /* bytes queued: now,
+                                 the most ever, the cap */
+    uint64_t connects;        /* connections made */
+} sc_delivery;
+
 /* Totals handed to sink->finish. */
 typedef struct sc_totals {
     uint64_t files, packets, bytes, sessions, dropped;
@@ -166,6 +182,9 @@ typedef struct sc_totals {
      * the key log had no key for (keylog: the option was given) */
     bool     keylog;
     uint64_t tls_encrypted, tls_decrypted, tls_no_key;
+    /* --syslog: the delivery so far (NULL without the option); the
+     * summary is itself one more message, not yet counted in it */
+    const sc_delivery *syslog;
 } sc_totals;
 
 /* A session's part of the TLS totals, at its end. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "outfmt.h"
 
@@ -74,4 +75,13 @@ sc_bytes sc_fmt_path_arg(sc_bytes arg)
 uint64_t sc_fmt_findings_total(const sc_session_info *info)
 {
     return info->findings[0] + info->findings[1] + info->findings[2];
+}
+
+void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len)
+{
+    if (cfg->sensor)
+        snprintf(buf, len, "%s", cfg->sensor);
+    else if (gethostname(buf, len) < 0)
+        snprintf(buf, len, "unknown");
+    buf[len - 1] = '\0';   /* a truncated host name */
 }

@@ -15,8 +15,13 @@
  * sessions in order of start, totals per rule at the end. */
 sc_sink *sc_text_sink_new(const sc_config *cfg, FILE *out);
 
-/* JSON Lines: session, finding and summary records. */
-sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out);
+/* JSON Lines: session, finding, peer and summary records, to out (NULL:
+ * none) and each also to tee (NULL: none) when it is complete: the object
+ * without its newline, its "type" and a syslog severity (--syslog). */
+#define SC_SYSLOG_INFO 6
+typedef void (*sc_json_tee)(void *ctx, const char *type, int severity,
+                            const char *line, size_t len);
+sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out, sc_json_tee tee, void *tee_ctx);
 
 /* --evidence DIR: session-ID.pcap and session-ID.txt per reported session.
  * Returns NULL with a reason in err when DIR cannot be used. */

@@ -215,6 +215,14 @@ static void text_totals(text_sink *t, const sc_totals *tot)
         fprintf(o, "tls: %" PRIu64 " session%s encrypted, %" PRIu64 " decrypted, %" PRIu64
                 " without a key in the key log\n", tot->tls_encrypted,
                 tot->tls_encrypted == 1 ? "" : "s", tot->tls_decrypted, tot->tls_no_key);
+    if (tot->syslog) {          /* --syslog: what became of the messages so far */
+        const sc_delivery *d = tot->syslog;
+        fputs("syslog: ", o);
+        sc_safe_fputs(o, (const uint8_t *)d->dest, strlen(d->dest));
+        fprintf(o, ": %" PRIu64 " sent, %" PRIu64 " queued, %" PRIu64 " dropped, %" PRIu64
+                " lost (queue peak %" PRIu64 " of %" PRIu64 " bytes)\n", d->sent, d->queued,
+                d->dropped, d->lost, d->queue_peak, d->queue_cap);
+    }
     if (tot->reasm_dropped)
         fprintf(o, "dropped by reassembly: %" PRIu64 " stream bytes (out of order beyond its "
                 "limits; not missing from the capture)\n", tot->reasm_dropped);
