@@ -3,7 +3,7 @@
 and several servers, for the fleet tests (syslog delivery, per-peer
 summaries).
 
-Usage: fleet_pcap.py SESSIONS OUT.pcap
+Usage: fleet_pcap.py SESSIONS OUT.pcap [--many-clients]
 
 Built with the packet writer of samples/make-samples.py (deterministic).
 Four clients, each with its EHLO name and its habit, talk in turn to three
@@ -22,7 +22,8 @@ servers, each with its greeting name:
   server 198.51.100.13 mx3.example.net   does not
 
 Session i is client i mod 4 with server (i div 4) mod 3, one after the
-other. The tests do not trust this table: they count the per-peer numbers
+other. --many-clients gives session i its own client address (10.0.0.0/8,
+same name and habit), for the cap on the peers kept. The tests do not trust this table: they count the per-peer numbers
 from the session and finding objects of --json and compare.
 """
 import importlib.util
@@ -45,8 +46,10 @@ SERVERS = [("198.51.100.11", "mx1.example.net", True),
 EXT = ("SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES")
 
 
-def session(cap, i):
+def session(cap, i, many):
     caddr, cname, habit = CLIENTS[i % len(CLIENTS)]
+    if many:
+        caddr = "10.%d.%d.%d" % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
     saddr, sname, pipelining = SERVERS[(i // len(CLIENTS)) % len(SERVERS)]
     conn = ms.Conn(cap, client=caddr, server=saddr, cport=20000 + i % 40000,
                    isn=((0x10000000 + i * 7919) & 0xFFFFFFFF, (0x50000000 + i * 104729) & 0xFFFFFFFF))
@@ -80,9 +83,10 @@ def session(cap, i):
 
 def main():
     n, out = int(sys.argv[1]), sys.argv[2]
+    many = "--many-clients" in sys.argv[3:]
     cap = ms.Capture(os.path.basename(out), ms.T0)
     for i in range(n):
-        session(cap, i)
+        session(cap, i, many)
     ms.write_capture(cap, os.path.dirname(os.path.abspath(out)))
 
 

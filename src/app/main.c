@@ -37,12 +37,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/config.h"
 #include "options.h"
 #include "output/output.h"
 #include "output/outfmt.h"
+#include "output/peers.h"
 #include "output/syslog.h"
 #include "pipeline/pipeline.h"
 #include "common/record.h"
@@ -71,6 +73,9 @@ typedef struct progress {
     sc_sink *tui;
     sc_sink *evidence;        /* live --evidence: keeps the packets */
     sc_syslog *syslog;        /* --syslog */
+    sc_sink *report;          /* the text or JSON sink (per-peer summaries) */
+    sc_sink *json_syslog;     /* the JSON sink feeding only --syslog */
+    time_t   peers_next;      /* --summary-interval: the next summary */
     uint64_t packets;         /* for pumping the syslog queue while reading */
     const sc_config *cfg;
 } progress;
@@ -129,6 +134,20 @@ static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
 static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
 static volatile sig_atomic_t main_reopen_wanted; /* SIGHUP, live */
 
+/* The per-peer summaries now (SIGUSR1, --summary-interval): into the
+ * report and to syslog. */
+static void main_peers_now(const progress *p)
+{
+    const sc_config *cfg = p->cfg;
+
+    if (p->report && cfg->mode == SC_OUT_JSON)
+        sc_json_write_peers(p->report);
+    else if (p->report && cfg->mode == SC_OUT_TEXT)
+        sc_text_write_peers(p->report);
+    if (p->json_syslog)
+        sc_json_write_peers(p->json_syslog);
+}
+
 /* The syslog counters on stderr (SIGUSR1, the end). */
 static void main_syslog_print(const progress *p)
 {
@@ -182,6 +201,7 @@ static void main_on_packet(void *ctx, const sc_packet *pkt)
                 (unsigned long long)pkt->frame, (unsigned long long)p->sessions,
                 (unsigned long long)p->findings);
         main_syslog_print(p);
+        main_peers_now(p);
     }
 }
 
@@ -344,6 +364,16 @@ static int main_on_tick(void *ctx, const sc_pipeline_stats *st)
         main_stats_wanted = 0;
         main_live_stats_print(st, p, false);
         main_syslog_print(p);
+        main_peers_now(p);
+    }
+    if (p->cfg->summary_interval) {
+        time_t now = time(NULL);
+        if (!p->peers_next) {
+            p->peers_next = now + p->cfg->summary_interval;
+        } else if (now >= p->peers_next) {
+            p->peers_next = now + p->cfg->summary_interval;
+            main_peers_now(p);
+        }
     }
     return 0;
 }
@@ -384,7 +414,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
 
 /* Builds the outputs the options ask for. Returns the count, -1 on error. */
 static int main_sinks_build(const sc_config *cfg, sc_syslog *syslog, sc_sink **sinks,
-                            sc_sink **evidence, char *err, size_t errlen)
+                            sc_sink **evidence, sc_sink **json_syslog, char *err, size_t errlen)
 {
     int n = 0;
 
@@ -403,7 +433,7 @@ static int main_sinks_build(const sc_config *cfg, sc_syslog *syslog, sc_sink **s
         break;
     }
     if (syslog && cfg->mode != SC_OUT_JSON)   /* JSON objects for syslog only */
-        sinks[n++] = sc_json_sink_new(cfg, NULL, sc_syslog_send, syslog);
+        *json_syslog = sinks[n++] = sc_json_sink_new(cfg, NULL, sc_syslog_send, syslog);
     for (int i = 0; i < n; i++)
         if (!sinks[i]) {
             snprintf(err, errlen, "cannot set up the output");
@@ -482,14 +512,19 @@ int main(int argc, char **argv)
         }
         sc_syslog_pump(syslog);      /* connect now, before any packet */
     }
-    sc_sink *evidence = NULL;
-    int nsinks = main_sinks_build(&cfg, syslog, sinks, &evidence, err, sizeof err);
+    sc_sink *evidence = NULL, *json_syslog = NULL;
+    int nsinks = main_sinks_build(&cfg, syslog, sinks, &evidence, &json_syslog, err, sizeof err);
     if (nsinks < 0) {
         for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
             if (sinks[i]->destroy)
                 sinks[i]->destroy(sinks[i]);
         fprintf(stderr, "smtpscope: %s\n", err);
         sc_syslog_close(syslog);
+        return 2;
+    }
+    sc_peers *peers = sc_peers_new();
+    if (!peers) {
+        fprintf(stderr, "smtpscope: out of memory\n");
         return 2;
     }
     progress prog = { .sink = { .session_begin = progress_session,
@@ -500,6 +535,19 @@ int main(int argc, char **argv)
     prog.cfg = &cfg;
     prog.syslog = syslog;
     sinks[nsinks++] = &prog.sink;
+    /* Per-peer summaries: counted by their sink, written by the report's
+     * sink and by the JSON sink of --syslog alone. */
+    sinks[nsinks++] = sc_peers_sink(peers);
+    if (cfg.mode != SC_OUT_TUI) {
+        prog.report = sinks[0];
+        if (cfg.mode == SC_OUT_JSON)
+            sc_json_set_peers(sinks[0], peers);
+        else
+            sc_text_set_peers(sinks[0], peers);
+    }
+    prog.json_syslog = json_syslog;
+    if (json_syslog)
+        sc_json_set_peers(json_syslog, peers);
 
     bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
     bool jobs = sc_jobs_usable(&cfg);          /* -j N */
@@ -587,5 +635,7 @@ int main(int argc, char **argv)
         if (sc_tui_run(tui) < 0)
             status = 2;
     }
-    return main_end(&cfg, sinks, nsinks, status, &totals);
+    status = main_end(&cfg, sinks, nsinks, status, &totals);
+    sc_peers_free(peers);
+    return status;
 }

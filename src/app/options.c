@@ -31,7 +31,7 @@ enum {
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
     OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
     /* fleets: the report's file, syslog, periodic summaries */
-    OPT_OUTPUT, OPT_SYSLOG, OPT_SYSLOG_QUEUE
+    OPT_OUTPUT, OPT_SYSLOG, OPT_SYSLOG_QUEUE, OPT_SUMMARY_INTERVAL
 };
 
 static const struct option long_options[] = {
@@ -49,6 +49,7 @@ static const struct option long_options[] = {
     { "output",        required_argument, NULL, OPT_OUTPUT },
     { "syslog",        optional_argument, NULL, OPT_SYSLOG },
     { "syslog-queue",  required_argument, NULL, OPT_SYSLOG_QUEUE },
+    { "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
     { "redact",        no_argument,       NULL, OPT_REDACT },
     { "profile",       required_argument, NULL, OPT_PROFILE },
     { "show-content",  no_argument,       NULL, OPT_SHOW_CONTENT },
@@ -274,6 +275,11 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
                 FAIL("--syslog-queue: '%s' is not a size in KiB (16-1048576)", optarg);
             cfg->syslog_queue_kib = (unsigned)v;
             break;
+        case OPT_SUMMARY_INTERVAL:
+            if (options_number_parse(optarg, 1, 86400 * 366, &v) < 0)
+                FAIL("--summary-interval: '%s' is not a number of seconds", optarg);
+            cfg->summary_interval = (unsigned)v;
+            break;
         case OPT_REDACT: cfg->redact = true; break;
         case OPT_PROFILE:
             if (strcmp(optarg, "rfc5321") == 0)
@@ -375,6 +381,8 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         FAIL("-C and -G rotate the -w file: give -w FILE");
     if (cfg->output_file && cfg->mode == SC_OUT_TUI)
         FAIL("--output writes the report or the JSON: not with --tui");
+    if (cfg->summary_interval && !cfg->iface)
+        FAIL("--summary-interval applies to live capture (-i) only");
     if (cfg->redact && cfg->show_content)
         FAIL("--redact and --show-content cannot be used together");
     return 0;
@@ -432,6 +440,7 @@ void sc_options_usage(FILE *fp)
 "                      udp://HOST:PORT (RFC 5424; TCP octet counting)\n"
 "  --syslog-queue KIB  messages waiting for the collector (default 4096 KiB);\n"
 "                      past it they are dropped and counted\n"
+"  --summary-interval S  live: the per-peer summary every S seconds\n"
 
 "  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"
 "  -q                  no progress line\n"

@@ -92,6 +92,9 @@ typedef struct sc_range {
     uint64_t start, end;     /* [start, end) */
 } sc_range;
 
+/* The longest peer name kept (a DNS name is at most 253 bytes). */
+#define SC_PEER_NAME_MAX 255
+
 /* One mail transaction (MAIL FROM .. end of data or abort). */
 typedef enum sc_txn_result {
     SC_TXN_UNKNOWN = 0, SC_TXN_ACCEPTED, SC_TXN_REJECTED, SC_TXN_ABORTED
@@ -149,6 +152,10 @@ typedef struct sc_session_info {
     uint64_t        findings[3];   /* findings by severity, those past
                                       --max-findings included */
     const char     *capture_file;  /* file the session came from */
+    /* the names the peers gave (raw wire bytes, at most SC_PEER_NAME_MAX,
+     * len 0 when none): the client's first EHLO/HELO domain, the host
+     * in the server's 220 greeting */
+    sc_bytes        helo_name, greeting_name;
 } sc_session_info;
 
 /* --syslog: what became of the messages (src/output/syslog.h). Every

@@ -6,6 +6,8 @@
  *            --max-findings, one per rule and side at the session's end,
  *            with "suppressed": the count and frame range of the rest,
  *   session  written when the session ends,
+ *   peer     per server and client address (peers.h), before the summary,
+ *            and on demand (sc_json_write_peers),
  *   summary  written last, with the schema version.
  * Each session and finding object stands alone (schema 2): it names its
  * flow (addresses and ports, Community ID), where it was seen (sensor,
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "communityid.h"
+#include "peers.h"
 #include "common/frame.h"
 #include "outfmt.h"
 #include "output.h"
@@ -56,6 +59,7 @@ typedef struct json_sink {
     sc_json_tee      tee;      /* --syslog */
     void            *tee_ctx;
     bool             flush;
+    sc_peers        *peers;    /* per-peer summaries, or NULL */
     char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
     char             run[17];  /* 64 random bits, hex: this run in every uid */
 } json_sink;
@@ -114,10 +118,7 @@ static void json_addr(FILE *o, const sc_endpoint *ep)
 {
     char a[INET6_ADDRSTRLEN];
 
-    if (!inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, a, sizeof a))
-        fputs("null", o);
-    else
-        sc_json_fputstr(o, a);
+    sc_json_fputstr(o, sc_fmt_addr(ep, a, sizeof a));
 }
 
 /* Where the capture file is on the command line, from 1; 0 live. Files
@@ -320,12 +321,77 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     json_line_end(j, "session", SC_SYSLOG_INFO);
 }
 
+/* One "peer" object: a server or client address, the name it gave, its
+ * sessions and, per rule, the sessions that had it, their share and the
+ * findings. */
+static void json_peer(json_sink *j, const sc_peer *p, bool final)
+{
+    FILE *o = j->out;
+    bool first = true;
+
+    fputs("{\"type\":\"peer\",\"role\":", o);
+    sc_json_fputstr(o, sc_peer_role_name(p->role));
+    json_key(o, "ip");
+    json_addr(o, &p->addr);
+    json_key(o, "name");
+    json_bytes(o, (sc_bytes){ p->name_len ? p->name : NULL, p->name_len });
+    fprintf(o, ",\"other_names\":%" PRIu64, p->other_names);
+    json_key(o, "sensor");
+    sc_json_fputstr(o, j->sensor);
+    fprintf(o, ",\"run\":\"%s\",\"final\":%s,\"sessions\":%" PRIu64 ",\"rules\":[", j->run,
+            final ? "true" : "false", p->sessions);
+    for (unsigned i = 0; i < SC_RULE_COUNT; i++) {
+        if (!p->findings[i] && !p->with_rule[i])
+            continue;
+        fputs(first ? "{\"rule\":" : ",{\"rule\":", o);
+        sc_json_fputstr(o, sc_rules[i].name);
+        fprintf(o, ",\"sessions\":%" PRIu64 ",\"share\":%.4f,\"findings\":%" PRIu64 "}",
+                p->with_rule[i], p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0,
+                p->findings[i]);
+        first = false;
+    }
+    putc(']', o);
+    json_line_end(j, "peer", SC_SYSLOG_INFO);
+}
+
+static void json_peers(json_sink *j, bool final)
+{
+    for (int r = SC_PEER_SERVER; r <= SC_PEER_CLIENT; r++) {
+        const sc_peer *const *v;
+        size_t n = sc_peers_sorted(j->peers, (sc_peer_role)r, &v);
+        for (size_t i = 0; i < n; i++)
+            json_peer(j, v[i], final);
+    }
+}
+
+static size_t json_peer_count(json_sink *j, sc_peer_role role)
+{
+    const sc_peer *const *v;
+
+    return sc_peers_sorted(j->peers, role, &v);
+}
+
+void sc_json_set_peers(sc_sink *s, sc_peers *peers)
+{
+    ((json_sink *)s->priv)->peers = peers;
+}
+
+void sc_json_write_peers(sc_sink *s)
+{
+    json_sink *j = s->priv;
+
+    if (j->peers)
+        json_peers(j, false);
+}
+
 static void json_finish(sc_sink *s, const sc_totals *t)
 {
     json_sink *j = s->priv;
     FILE *o = j->out;
     bool first = true;
 
+    if (j->peers)               /* the per-peer summaries, then the summary */
+        json_peers(j, true);
     fprintf(o, "{\"type\":\"summary\",\"schema\":\"%s\",\"version\":", SC_JSON_SCHEMA);
     sc_json_fputstr(o, SC_VERSION);
     json_key(o, "sensor");
@@ -348,6 +414,11 @@ static void json_finish(sc_sink *s, const sc_totals *t)
         fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
+    if (j->peers)               /* schema 2.1 */
+        fprintf(o, ",\"peers\":{\"server\":%zu,\"client\":%zu,\"beyond\":{\"server\":%"
+                PRIu64 ",\"client\":%" PRIu64 "}}", json_peer_count(j, SC_PEER_SERVER),
+                json_peer_count(j, SC_PEER_CLIENT), sc_peers_beyond(j->peers, SC_PEER_SERVER),
+                sc_peers_beyond(j->peers, SC_PEER_CLIENT));
     if (t->syslog) {            /* --syslog (schema 2.1) */
         const sc_delivery *d = t->syslog;
         json_key(o, "syslog");

@@ -1,6 +1,7 @@
 /*
  * outfmt.c - names and time formats shared by the outputs (outfmt.h).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
@@ -84,4 +85,10 @@ void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len)
     else if (gethostname(buf, len) < 0)
         snprintf(buf, len, "unknown");
     buf[len - 1] = '\0';   /* a truncated host name */
+}
+
+const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len)
+{
+    return inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, buf,
+                     (socklen_t)len);
 }

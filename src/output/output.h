@@ -49,6 +49,16 @@ void sc_evidence_live_closed(sc_sink *ev, uint64_t conn_id);
 sc_sink *sc_evidence_one_new(const sc_config *cfg, const char *dir,
                              char *msg, size_t msglen);
 
+/* Per-peer summaries (peers.h): set_peers makes the text report end with
+ * their table (after the totals) and the JSON Lines with their "peer"
+ * objects (before the summary); write_peers writes them now (SIGUSR1,
+ * --summary-interval), "final":false in JSON. */
+typedef struct sc_peers sc_peers;
+void sc_text_set_peers(sc_sink *text, sc_peers *peers);
+void sc_text_write_peers(sc_sink *text);
+void sc_json_set_peers(sc_sink *json, sc_peers *peers);
+void sc_json_write_peers(sc_sink *json);
+
 /* Whether to colour: setting 1 always, 0 never, -1 when out is a terminal,
  * NO_COLOR is unset or empty and TERM is not "dumb". */
 bool sc_output_want_color(int setting, FILE *out);
