@@ -4,7 +4,10 @@
 #   make check      sanitizer build (ASan+UBSan) and every test; ends with
 #                   "N passed, N failed"
 #   make demo       the seed 000 (FrontBridge pipelining) sample, analysed
-#   make install    PREFIX=/usr/local (binary and man page)
+#   make install    PREFIX=/usr/local (binary, man page, and under
+#                   share/doc/smtpscope the JSON schema and the service
+#                   examples of docs/service: systemd unit, logrotate,
+#                   rsyslog; the unit names the installed binary)
 #   make fuzz       fuzz targets (clang, libFuzzer), bounded run
 #   make bench      the benchmark (see bench/README.md)
 #   make docs       docs/rules.md from src/common/rules.def and docs/rules-notes.md
@@ -85,6 +88,13 @@ install: build/smtpscope
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 build/smtpscope $(DESTDIR)$(PREFIX)/bin/smtpscope
 	install -m 0644 docs/smtpscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	install -d $(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples
+	install -m 0644 docs/json-schema.md docs/smtpscope.schema.json $(DESTDIR)$(PREFIX)/share/doc/smtpscope/
+	sed 's|/usr/local/bin/smtpscope|$(PREFIX)/bin/smtpscope|' docs/service/smtpscope.service \
+	    >$(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples/smtpscope.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples/smtpscope.service
+	install -m 0644 docs/service/smtpscope.logrotate docs/service/rsyslog-smtpscope.conf \
+	    $(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples/
 
 fuzz:
 	@$(MAKE) -f tests/fuzz/Makefile run

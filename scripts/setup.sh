@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="gcc make libc6-dev pkg-config libpcap-dev libnids-dev libncurses-dev libssl-dev
-      zlib1g-dev python3 python3-jsonschema tshark tcpdump tcpreplay tmux time
+      zlib1g-dev python3 python3-jsonschema tshark tcpdump tcpreplay tmux time rsyslog
       clang libclang-rt-14-dev valgrind"
 
 missing=""

@@ -65,7 +65,7 @@ def load(path):
 def check(path, cap, ref):
     objs = load(path)
     summ = objs[-1]
-    assert summ['type'] == 'summary' and summ['schema'] == '2.0', summ
+    assert summ['type'] == 'summary' and summ['schema'] == '2.1', summ
     one = defaultdict(Counter)          # session -> rule -> findings one by one
     more = defaultdict(Counter)         # session -> rule -> counted past the cap
     sev = Counter()

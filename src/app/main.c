@@ -9,15 +9,22 @@
  *
  * Live mode (-i): standard output is line-buffered, so each record is out
  * as soon as it is made, whatever the output is (a file followed with
- * tail -f too). SIGINT, SIGTERM and SIGHUP end the capture: the open
+ * tail -f too). SIGINT and SIGTERM end the capture: the open
  * sessions are closed as capture-truncated and reported, then the capture
  * statistics (pcap_stats: received, dropped by the kernel, dropped by the
  * interface) and the totals go to standard error. SIGUSR1 writes the same
  * statistics without stopping (not while the timeline holds the screen).
+ * SIGHUP reopens the --output file and the --syslog connection.
+ *
+ * --output FILE becomes standard output (dup2), so every output writes
+ * there unchanged. --syslog: the JSON sink hands each object to the
+ * syslog queue (src/output/syslog.h), pumped on every live tick and
+ * every 256 packets of a file; at the end it has SYSLOG_DRAIN_MS to go
+ * out, and its counters go to stderr.
  * With --tui the timeline is on screen during the capture and fed as
  * packets come; `q` ends the capture and the program; SIGINT (Ctrl-C) ends
  * the capture and leaves the final state on screen to browse, as `less +F`
- * does; SIGTERM and SIGHUP end both.
+ * does; SIGTERM ends both.
  *
  * Files (-r): SIGINT, SIGTERM and SIGHUP end the run as the end of the
  * capture would (the read in progress is interrupted), with a line on
@@ -25,15 +32,20 @@
  * reading is, and the read goes on (SA_RESTART).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/config.h"
 #include "options.h"
 #include "output/output.h"
+#include "output/outfmt.h"
+#include "output/peers.h"
+#include "output/syslog.h"
 #include "pipeline/pipeline.h"
 #include "common/record.h"
 #include "common/safeprint.h"
@@ -44,7 +56,9 @@
 #include "jobs/jobs.h"
 #include "common/wcheck.h"
 
-#define SINKS_MAX 4
+#define SINKS_MAX 6
+/* The end of a run: how long the syslog queue may take to go out. */
+#define SYSLOG_DRAIN_MS 5000
 
 /* The progress line: bytes read of total, sessions, findings. Written to
  * stderr when it is a terminal, the input is a file and -q is not given. */
@@ -58,6 +72,11 @@ typedef struct progress {
     sc_analyzer *an;
     sc_sink *tui;
     sc_sink *evidence;        /* live --evidence: keeps the packets */
+    sc_syslog *syslog;        /* --syslog */
+    sc_sink *report;          /* the text or JSON sink (per-peer summaries) */
+    sc_sink *json_syslog;     /* the JSON sink feeding only --syslog */
+    time_t   peers_next;      /* --summary-interval: the next summary */
+    uint64_t packets;         /* for pumping the syslog queue while reading */
     const sc_config *cfg;
 } progress;
 
@@ -113,6 +132,56 @@ static void progress_clear(progress *p)
 
 static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
 static volatile sig_atomic_t main_stats_wanted;  /* SIGUSR1 */
+static volatile sig_atomic_t main_reopen_wanted; /* SIGHUP, live */
+
+/* The per-peer summaries now (SIGUSR1, --summary-interval): into the
+ * report and to syslog. */
+static void main_peers_now(const progress *p)
+{
+    const sc_config *cfg = p->cfg;
+
+    if (p->report && cfg->mode == SC_OUT_JSON)
+        sc_json_write_peers(p->report);
+    else if (p->report && cfg->mode == SC_OUT_TEXT)
+        sc_text_write_peers(p->report);
+    if (p->json_syslog)
+        sc_json_write_peers(p->json_syslog);
+}
+
+/* The syslog counters on stderr (SIGUSR1, the end). */
+static void main_syslog_print(const progress *p)
+{
+    char line[512];
+
+    if (!p->syslog)
+        return;
+    sc_syslog_describe(p->syslog, line, sizeof line);
+    fputs("smtpscope: ", stderr);
+    sc_safe_fputs(stderr, (const uint8_t *)line, strlen(line));
+    fputc('\n', stderr);
+}
+
+/* --output FILE: opened for appending (a log file), created mode 0600
+ * (the report holds mail addresses and AUTH lines), never through a
+ * symbolic link, and made standard output so that every output writes
+ * there unchanged. Live, SIGHUP opens the name again: after logrotate has
+ * moved the file, a new one. -1 with errno. */
+static int main_output_open(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+    if (fd < 0)
+        return -1;
+    fflush(stdout);
+    if (dup2(fd, STDOUT_FILENO) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
 
 /* What the packet hook needs: the analyser's packet counter; and, from a
  * file, SIGUSR1's line. */
@@ -121,6 +190,8 @@ static void main_on_packet(void *ctx, const sc_packet *pkt)
     progress *p = ctx;
 
     sc_analyzer_count_packet(p->an, pkt);
+    if (p->syslog && (++p->packets & 255) == 0)   /* reconnect, send */
+        sc_syslog_pump(p->syslog);
     if (main_stats_wanted && !p->tui) {
         main_stats_wanted = 0;
         progress_clear(p);
@@ -129,6 +200,8 @@ static void main_on_packet(void *ctx, const sc_packet *pkt)
         fprintf(stderr, ": at frame %llu, %llu sessions, %llu findings so far\n",
                 (unsigned long long)pkt->frame, (unsigned long long)p->sessions,
                 (unsigned long long)p->findings);
+        main_syslog_print(p);
+        main_peers_now(p);
     }
 }
 
@@ -184,6 +257,30 @@ static void main_on_usr1(int sig)
 {
     (void)sig;
     main_stats_wanted = 1;
+}
+
+static void main_on_hup(int sig)
+{
+    (void)sig;
+    main_reopen_wanted = 1;
+}
+
+/* SIGHUP live: --output FILE opened again (logrotate moved it), the
+ * syslog connection made anew (the local daemon was restarted). -w is
+ * not touched: it rotates itself (-C, -G), as tcpdump's. */
+static void main_reopen(progress *p)
+{
+    const sc_config *cfg = p->cfg;
+
+    main_reopen_wanted = 0;
+    if (cfg->output_file) {
+        sc_write_check(stdout, cfg->output_file, "the report is incomplete");
+        if (main_output_open(cfg->output_file) < 0)
+            fprintf(stderr, "smtpscope: --output %s: %s; writing on to the file open "
+                    "before\n", cfg->output_file, strerror(errno));
+    }
+    if (p->syslog)
+        sc_syslog_reopen(p->syslog);
 }
 
 /* Without SA_RESTART: a signal must interrupt the blocked read. flags:
@@ -254,6 +351,10 @@ static int main_on_tick(void *ctx, const sc_pipeline_stats *st)
 {
     progress *p = ctx;
 
+    if (main_reopen_wanted)
+        main_reopen(p);
+    if (p->syslog)
+        sc_syslog_pump(p->syslog);
     if (p->tui) {
         int rc = sc_tui_poll(p->tui, 0);
         main_stats_wanted = 0;       /* the screen is the timeline's */
@@ -262,6 +363,17 @@ static int main_on_tick(void *ctx, const sc_pipeline_stats *st)
     if (main_stats_wanted) {
         main_stats_wanted = 0;
         main_live_stats_print(st, p, false);
+        main_syslog_print(p);
+        main_peers_now(p);
+    }
+    if (p->cfg->summary_interval) {
+        time_t now = time(NULL);
+        if (!p->peers_next) {
+            p->peers_next = now + p->cfg->summary_interval;
+        } else if (now >= p->peers_next) {
+            p->peers_next = now + p->cfg->summary_interval;
+            main_peers_now(p);
+        }
     }
     return 0;
 }
@@ -276,7 +388,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
     setvbuf(stdout, NULL, _IOLBF, 0);
     main_signal_set(SIGINT, main_on_stop);
     main_signal_set(SIGTERM, main_on_stop);
-    main_signal_set(SIGHUP, main_on_stop);
+    main_signal_set_flags(SIGHUP, main_on_hup, SA_RESTART);
     main_signal_set(SIGUSR1, main_on_usr1);
     hooks->progress = NULL;          /* no file to show progress through */
     hooks->tick = main_on_tick;
@@ -301,14 +413,14 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
 }
 
 /* Builds the outputs the options ask for. Returns the count, -1 on error. */
-static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, sc_sink **evidence,
-                            char *err, size_t errlen)
+static int main_sinks_build(const sc_config *cfg, sc_syslog *syslog, sc_sink **sinks,
+                            sc_sink **evidence, sc_sink **json_syslog, char *err, size_t errlen)
 {
     int n = 0;
 
     switch (cfg->mode) {
-    case SC_OUT_JSON:
-        sinks[n++] = sc_json_sink_new(cfg, stdout);
+    case SC_OUT_JSON:       /* --syslog: the same objects, from one sink */
+        sinks[n++] = sc_json_sink_new(cfg, stdout, syslog ? sc_syslog_send : NULL, syslog);
         break;
     case SC_OUT_TUI:
         /* `e` writes the selected session's bundle (src/app/ondemand.c) */
@@ -320,10 +432,13 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, sc_sink **evi
         sinks[n++] = sc_text_sink_new(cfg, stdout);
         break;
     }
-    if (!sinks[n - 1]) {
-        snprintf(err, errlen, "cannot set up the output");
-        return -1;
-    }
+    if (syslog && cfg->mode != SC_OUT_JSON)   /* JSON objects for syslog only */
+        *json_syslog = sinks[n++] = sc_json_sink_new(cfg, NULL, sc_syslog_send, syslog);
+    for (int i = 0; i < n; i++)
+        if (!sinks[i]) {
+            snprintf(err, errlen, "cannot set up the output");
+            return -1;
+        }
     /* Offline timeline: --evidence DIR is where `e` writes, on demand. */
     if (cfg->evidence_dir && !(cfg->mode == SC_OUT_TUI && !cfg->iface)) {
         sinks[n] = sc_evidence_sink_new(cfg, cfg->evidence_dir, err, errlen);
@@ -381,13 +496,35 @@ int main(int argc, char **argv)
         break;
     }
 
-    sc_sink *evidence = NULL;
-    int nsinks = main_sinks_build(&cfg, sinks, &evidence, err, sizeof err);
+    if (cfg.output_file && main_output_open(cfg.output_file) < 0) {
+        fprintf(stderr, "smtpscope: --output %s: %s\n", cfg.output_file, strerror(errno));
+        return 2;
+    }
+    sc_syslog *syslog = NULL;
+    if (cfg.syslog) {
+        char sensor[SC_SENSOR_MAX + 1];
+        sc_fmt_sensor(&cfg, sensor, sizeof sensor);
+        syslog = sc_syslog_open(cfg.syslog_dest, sensor, (size_t)cfg.syslog_queue_kib * 1024,
+                                err, sizeof err);
+        if (!syslog) {
+            fprintf(stderr, "smtpscope: %s\n", err);
+            return 2;
+        }
+        sc_syslog_pump(syslog);      /* connect now, before any packet */
+    }
+    sc_sink *evidence = NULL, *json_syslog = NULL;
+    int nsinks = main_sinks_build(&cfg, syslog, sinks, &evidence, &json_syslog, err, sizeof err);
     if (nsinks < 0) {
         for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
             if (sinks[i]->destroy)
                 sinks[i]->destroy(sinks[i]);
         fprintf(stderr, "smtpscope: %s\n", err);
+        sc_syslog_close(syslog);
+        return 2;
+    }
+    sc_peers *peers = sc_peers_new();
+    if (!peers) {
+        fprintf(stderr, "smtpscope: out of memory\n");
         return 2;
     }
     progress prog = { .sink = { .session_begin = progress_session,
@@ -396,7 +533,21 @@ int main(int argc, char **argv)
     prog.sink.priv = &prog;
     prog.evidence = cfg.iface ? evidence : NULL;
     prog.cfg = &cfg;
+    prog.syslog = syslog;
     sinks[nsinks++] = &prog.sink;
+    /* Per-peer summaries: counted by their sink, written by the report's
+     * sink and by the JSON sink of --syslog alone. */
+    sinks[nsinks++] = sc_peers_sink(peers);
+    if (cfg.mode != SC_OUT_TUI) {
+        prog.report = sinks[0];
+        if (cfg.mode == SC_OUT_JSON)
+            sc_json_set_peers(sinks[0], peers);
+        else
+            sc_text_set_peers(sinks[0], peers);
+    }
+    prog.json_syslog = json_syslog;
+    if (json_syslog)
+        sc_json_set_peers(json_syslog, peers);
 
     bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
     bool jobs = sc_jobs_usable(&cfg);          /* -j N */
@@ -465,7 +616,15 @@ int main(int argc, char **argv)
     }
 
     sc_totals totals;
+    if (syslog)
+        sc_analyzer_fanout(an)->totals.syslog = sc_syslog_counts(syslog);
     sc_analyzer_finish(an, &totals);
+    if (syslog) {       /* what is still queued: a few seconds to go */
+        sc_syslog_drain(syslog, SYSLOG_DRAIN_MS);
+        main_syslog_print(&prog);
+        totals.syslog = NULL;
+        sc_syslog_close(syslog);
+    }
     sc_analyzer_free(an);
     sc_streams_free(streams);
     /* Offline: the timeline opens now. Live: it was on screen during the
@@ -476,5 +635,7 @@ int main(int argc, char **argv)
         if (sc_tui_run(tui) < 0)
             status = 2;
     }
-    return main_end(&cfg, sinks, nsinks, status, &totals);
+    status = main_end(&cfg, sinks, nsinks, status, &totals);
+    sc_peers_free(peers);
+    return status;
 }

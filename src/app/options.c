@@ -29,7 +29,9 @@ enum {
     OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
-    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR
+    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
+    /* fleets: the report's file, syslog, periodic summaries */
+    OPT_OUTPUT, OPT_SYSLOG, OPT_SYSLOG_QUEUE, OPT_SUMMARY_INTERVAL
 };
 
 static const struct option long_options[] = {
@@ -44,6 +46,10 @@ static const struct option long_options[] = {
     { "enable",        required_argument, NULL, OPT_ENABLE },
     { "evidence",      required_argument, NULL, OPT_EVIDENCE },
     { "sensor",        required_argument, NULL, OPT_SENSOR },
+    { "output",        required_argument, NULL, OPT_OUTPUT },
+    { "syslog",        optional_argument, NULL, OPT_SYSLOG },
+    { "syslog-queue",  required_argument, NULL, OPT_SYSLOG_QUEUE },
+    { "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
     { "redact",        no_argument,       NULL, OPT_REDACT },
     { "profile",       required_argument, NULL, OPT_PROFILE },
     { "show-content",  no_argument,       NULL, OPT_SHOW_CONTENT },
@@ -259,6 +265,21 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
                 FAIL("--sensor: a name of 1 to %d bytes", SC_SENSOR_MAX);
             cfg->sensor = optarg;
             break;
+        case OPT_OUTPUT: cfg->output_file = optarg; break;
+        case OPT_SYSLOG:
+            cfg->syslog = true;
+            cfg->syslog_dest = optarg;
+            break;
+        case OPT_SYSLOG_QUEUE:
+            if (options_number_parse(optarg, 16, 1024 * 1024, &v) < 0)
+                FAIL("--syslog-queue: '%s' is not a size in KiB (16-1048576)", optarg);
+            cfg->syslog_queue_kib = (unsigned)v;
+            break;
+        case OPT_SUMMARY_INTERVAL:
+            if (options_number_parse(optarg, 1, 86400 * 366, &v) < 0)
+                FAIL("--summary-interval: '%s' is not a number of seconds", optarg);
+            cfg->summary_interval = (unsigned)v;
+            break;
         case OPT_REDACT: cfg->redact = true; break;
         case OPT_PROFILE:
             if (strcmp(optarg, "rfc5321") == 0)
@@ -358,6 +379,10 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         FAIL("-w applies to live capture (-i) only");
     if ((cfg->write_max_bytes || cfg->write_rotate) && !cfg->write_file)
         FAIL("-C and -G rotate the -w file: give -w FILE");
+    if (cfg->output_file && cfg->mode == SC_OUT_TUI)
+        FAIL("--output writes the report or the JSON: not with --tui");
+    if (cfg->summary_interval && !cfg->iface)
+        FAIL("--summary-interval applies to live capture (-i) only");
     if (cfg->redact && cfg->show_content)
         FAIL("--redact and --show-content cannot be used together");
     return 0;
@@ -408,6 +433,15 @@ void sc_options_usage(FILE *fp)
 "  --evidence DIR      write session-ID.pcap and session-ID.txt per session\n"
 "  --write-streams DIR write each session's reassembled byte streams\n"
 "  --sensor NAME       JSON: the name of this machine (default: host name)\n"
+"  --output FILE       the report (or JSON) appended to FILE, not standard\n"
+"                      output; live, reopened on SIGHUP (logrotate)\n"
+"  --syslog[=DEST]     also each JSON object as a syslog message, to DEST:\n"
+"                      unix:PATH (default unix:/dev/log), tcp://HOST:PORT,\n"
+"                      udp://HOST:PORT (RFC 5424; TCP octet counting)\n"
+"  --syslog-queue KIB  messages waiting for the collector (default 4096 KiB);\n"
+"                      past it they are dropped and counted\n"
+"  --summary-interval S  live: the per-peer summary every S seconds\n"
+
 "  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"
 "  -q                  no progress line\n"
 "  --rules             list the rule catalogue (--markdown: as Markdown)\n"

@@ -23,6 +23,7 @@ void sc_config_defaults(sc_config *cfg)
     cfg->jobs = 1;
     cfg->idle_timeout = 600;
     cfg->max_sessions = 100000;
+    cfg->syslog_queue_kib = SC_SYSLOG_QUEUE_KIB_DEFAULT;
 }
 
 bool sc_config_is_smtp_port(const sc_config *cfg, uint16_t port)

@@ -21,6 +21,9 @@ typedef enum sc_profile { SC_PROFILE_RFC5321, SC_PROFILE_RFC821 } sc_profile;
 #define SC_MAX_FINDINGS_LIMIT   1000000000u
 /* --sensor: as long as a DNS name may be */
 #define SC_SENSOR_MAX 253
+/* --syslog-queue default: minutes of a busy gateway's findings while the
+ * collector restarts, and little beside a capture buffer */
+#define SC_SYSLOG_QUEUE_KIB_DEFAULT 4096
 
 typedef struct sc_config {
     /* input */
@@ -64,6 +67,12 @@ typedef struct sc_config {
     int            jobs;           /* -j N */
     const char    *sensor;         /* --sensor NAME: names this machine in the
                                       JSON (NULL: the host name) */
+    const char    *output_file;    /* --output FILE: the report or JSON there,
+                                      appended, reopened on SIGHUP live */
+    bool           syslog;         /* --syslog[=DEST] */
+    const char    *syslog_dest;    /* its DEST (NULL: the local socket) */
+    unsigned       syslog_queue_kib;  /* --syslog-queue KIB */
+    unsigned       summary_interval;  /* --summary-interval S (live), 0 never */
 
     /* limits (live mode and hostile input) */
     unsigned       idle_timeout;   /* seconds, --idle-timeout */

@@ -92,6 +92,9 @@ typedef struct sc_range {
     uint64_t start, end;     /* [start, end) */
 } sc_range;
 
+/* The longest peer name kept (a DNS name is at most 253 bytes). */
+#define SC_PEER_NAME_MAX 255
+
 /* One mail transaction (MAIL FROM .. end of data or abort). */
 typedef enum sc_txn_result {
     SC_TXN_UNKNOWN = 0, SC_TXN_ACCEPTED, SC_TXN_REJECTED, SC_TXN_ABORTED
@@ -149,7 +152,27 @@ typedef struct sc_session_info {
     uint64_t        findings[3];   /* findings by severity, those past
                                       --max-findings included */
     const char     *capture_file;  /* file the session came from */
+    /* the names the peers gave (raw wire bytes, at most SC_PEER_NAME_MAX,
+     * len 0 when none): the client's first EHLO/HELO domain, the host
+     * in the server's 220 greeting */
+    sc_bytes        helo_name, greeting_name;
 } sc_session_info;
+
+/* --syslog: what became of the messages (src/output/syslog.h). Every
+ * message is sent, queued, dropped or lost: sent + queued + dropped +
+ * lost is the number of messages made. */
+typedef struct sc_delivery {
+    const char *dest;         /* "unix:/dev/log", "tcp://HOST:PORT", ... */
+    uint64_t sent;            /* handed whole to the kernel */
+    uint64_t queued;          /* waiting in the queue now */
+    uint64_t dropped;         /* never sent: the queue was full, a datagram
+                                 too large, or still queued at the end */
+    uint64_t lost;            /* sent, and refused by the collector's host
+                                 (UDP: port unreachable) */
+    uint64_t queue_bytes, queue_peak, queue_cap;  /* bytes queued: now,
+                                 the most ever, the cap */
+    uint64_t connects;        /* connections made */
+} sc_delivery;
 
 /* Totals handed to sink->finish. */
 typedef struct sc_totals {
@@ -166,6 +189,9 @@ typedef struct sc_totals {
      * the key log had no key for (keylog: the option was given) */
     bool     keylog;
     uint64_t tls_encrypted, tls_decrypted, tls_no_key;
+    /* --syslog: the delivery so far (NULL without the option); the
+     * summary is itself one more message, not yet counted in it */
+    const sc_delivery *syslog;
 } sc_totals;
 
 /* A session's part of the TLS totals, at its end. */

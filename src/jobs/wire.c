@@ -140,6 +140,8 @@ static const wire_field w_info[] = {
     F_U64(sc_session_info, findings[0]),
     F_U64(sc_session_info, findings[1]),
     F_U64(sc_session_info, findings[2]),
+    F_BYTES(sc_session_info, helo_name.p, helo_name.len),
+    F_BYTES(sc_session_info, greeting_name.p, greeting_name.len),
     F_END                       /* capture_file: the parent's */
 };
 

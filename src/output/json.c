@@ -6,12 +6,17 @@
  *            --max-findings, one per rule and side at the session's end,
  *            with "suppressed": the count and frame range of the rest,
  *   session  written when the session ends,
+ *   peer     per server and client address (peers.h), before the summary,
+ *            and on demand (sc_json_write_peers),
  *   summary  written last, with the schema version.
  * Each session and finding object stands alone (schema 2): it names its
  * flow (addresses and ports, Community ID), where it was seen (sensor,
  * capture file or interface) and carries a uid unique across runs: the
  * run's 64 random bits from the kernel, the capture file's place on the
  * command line and the session id (docs/json-schema.md).
+ * Each object is made in memory and then written whole, to the output
+ * and, with --syslog, to the tee (one message per object, the same
+ * bytes without the newline).
  * Strings go through sc_json_fputs, so every line is valid JSON whatever
  * bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
  * with microseconds. When the output is not a regular file, each line is
@@ -22,6 +27,7 @@
  * (src/common/wcheck.h).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +36,14 @@
 #include <unistd.h>
 
 #include "communityid.h"
+#include "peers.h"
 #include "common/frame.h"
 #include "outfmt.h"
 #include "output.h"
 #include "common/wcheck.h"
 #include "common/safeprint.h"
 
-#define SC_JSON_SCHEMA "2.0"
+#define SC_JSON_SCHEMA "2.1"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
@@ -45,11 +52,22 @@
 typedef struct json_sink {
     sc_sink          sink;
     const sc_config *cfg;
-    FILE            *out;
+    FILE            *out;      /* the line being made (a memory stream) */
+    char            *line;     /* its bytes, after fflush */
+    size_t           len;
+    FILE            *dest;     /* where lines go (NULL: only to the tee) */
+    sc_json_tee      tee;      /* --syslog */
+    void            *tee_ctx;
     bool             flush;
+    sc_peers        *peers;    /* per-peer summaries, or NULL */
     char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
     char             run[17];  /* 64 random bits, hex: this run in every uid */
 } json_sink;
+
+/* A finding's severity as syslog's (RFC 5424: err, warning, info). */
+static const int json_syslog_severity[3] = {
+    [SC_SEV_INFO] = SC_SYSLOG_INFO, [SC_SEV_WARNING] = 4, [SC_SEV_ERROR] = 3
+};
 
 static const char *const json_dir[2] = { [SC_DIR_C2S] = "C", [SC_DIR_S2C] = "S" };
 
@@ -100,10 +118,7 @@ static void json_addr(FILE *o, const sc_endpoint *ep)
 {
     char a[INET6_ADDRSTRLEN];
 
-    if (!inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, a, sizeof a))
-        fputs("null", o);
-    else
-        sc_json_fputstr(o, a);
+    sc_json_fputstr(o, sc_fmt_addr(ep, a, sizeof a));
 }
 
 /* Where the capture file is on the command line, from 1; 0 live. Files
@@ -145,11 +160,26 @@ static void json_origin(json_sink *j, const sc_session_info *info)
     sc_json_fputstr(o, sc_community_id(&info->client, &info->server, cid) == 0 ? cid : NULL);
 }
 
-static void json_line_end(json_sink *j)
+/* The object is complete: out to the destination and to the tee, each
+ * as one whole line; the memory stream is rewound for the next. type and
+ * severity (syslog's 0-7) are for the tee. */
+static void json_line_end(json_sink *j, const char *type, int severity)
 {
-    fputs("}\n", j->out);
-    if (j->flush)
-        sc_write_check(j->out, "standard output", "the report is incomplete");
+    putc('}', j->out);
+    if (fflush(j->out) != 0 || ferror(j->out)) {
+        sc_write_lost("JSON", ENOMEM, "an object is missing");
+        clearerr(j->out);
+    } else {
+        if (j->dest) {
+            fwrite(j->line, 1, j->len, j->dest);
+            putc('\n', j->dest);
+            if (j->flush)
+                sc_write_check(j->dest, "standard output", "the report is incomplete");
+        }
+        if (j->tee)
+            j->tee(j->tee_ctx, type, severity, j->line, j->len);
+    }
+    fseeko(j->out, 0, SEEK_SET);
 }
 
 static bool json_session_wanted(const json_sink *j, const sc_session_info *info)
@@ -196,7 +226,7 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
         json_frame(o, "last_frame", f->frame);
         putc('}', o);
     }
-    json_line_end(j);
+    json_line_end(j, "finding", json_syslog_severity[f->severity % 3]);
 }
 
 static void json_transactions(FILE *o, const sc_session_info *info)
@@ -288,7 +318,70 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     fprintf(o, ",\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
             ",\"info\":%" PRIu64 "}", info->findings[SC_SEV_ERROR],
             info->findings[SC_SEV_WARNING], info->findings[SC_SEV_INFO]);
-    json_line_end(j);
+    json_line_end(j, "session", SC_SYSLOG_INFO);
+}
+
+/* One "peer" object: a server or client address, the name it gave, its
+ * sessions and, per rule, the sessions that had it, their share and the
+ * findings. */
+static void json_peer(json_sink *j, const sc_peer *p, bool final)
+{
+    FILE *o = j->out;
+    bool first = true;
+
+    fputs("{\"type\":\"peer\",\"role\":", o);
+    sc_json_fputstr(o, sc_peer_role_name(p->role));
+    json_key(o, "ip");
+    json_addr(o, &p->addr);
+    json_key(o, "name");
+    json_bytes(o, (sc_bytes){ p->name_len ? p->name : NULL, p->name_len });
+    fprintf(o, ",\"other_names\":%" PRIu64, p->other_names);
+    json_key(o, "sensor");
+    sc_json_fputstr(o, j->sensor);
+    fprintf(o, ",\"run\":\"%s\",\"final\":%s,\"sessions\":%" PRIu64 ",\"rules\":[", j->run,
+            final ? "true" : "false", p->sessions);
+    for (unsigned i = 0; i < SC_RULE_COUNT; i++) {
+        if (!p->findings[i] && !p->with_rule[i])
+            continue;
+        fputs(first ? "{\"rule\":" : ",{\"rule\":", o);
+        sc_json_fputstr(o, sc_rules[i].name);
+        fprintf(o, ",\"sessions\":%" PRIu64 ",\"share\":%.4f,\"findings\":%" PRIu64 "}",
+                p->with_rule[i], p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0,
+                p->findings[i]);
+        first = false;
+    }
+    putc(']', o);
+    json_line_end(j, "peer", SC_SYSLOG_INFO);
+}
+
+static void json_peers(json_sink *j, bool final)
+{
+    for (int r = SC_PEER_SERVER; r <= SC_PEER_CLIENT; r++) {
+        const sc_peer *const *v;
+        size_t n = sc_peers_sorted(j->peers, (sc_peer_role)r, &v);
+        for (size_t i = 0; i < n; i++)
+            json_peer(j, v[i], final);
+    }
+}
+
+static size_t json_peer_count(json_sink *j, sc_peer_role role)
+{
+    const sc_peer *const *v;
+
+    return sc_peers_sorted(j->peers, role, &v);
+}
+
+void sc_json_set_peers(sc_sink *s, sc_peers *peers)
+{
+    ((json_sink *)s->priv)->peers = peers;
+}
+
+void sc_json_write_peers(sc_sink *s)
+{
+    json_sink *j = s->priv;
+
+    if (j->peers)
+        json_peers(j, false);
 }
 
 static void json_finish(sc_sink *s, const sc_totals *t)
@@ -297,6 +390,8 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     FILE *o = j->out;
     bool first = true;
 
+    if (j->peers)               /* the per-peer summaries, then the summary */
+        json_peers(j, true);
     fprintf(o, "{\"type\":\"summary\",\"schema\":\"%s\",\"version\":", SC_JSON_SCHEMA);
     sc_json_fputstr(o, SC_VERSION);
     json_key(o, "sensor");
@@ -319,6 +414,21 @@ static void json_finish(sc_sink *s, const sc_totals *t)
         fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
+    if (j->peers)               /* schema 2.1 */
+        fprintf(o, ",\"peers\":{\"server\":%zu,\"client\":%zu,\"beyond\":{\"server\":%"
+                PRIu64 ",\"client\":%" PRIu64 "}}", json_peer_count(j, SC_PEER_SERVER),
+                json_peer_count(j, SC_PEER_CLIENT), sc_peers_beyond(j->peers, SC_PEER_SERVER),
+                sc_peers_beyond(j->peers, SC_PEER_CLIENT));
+    if (t->syslog) {            /* --syslog (schema 2.1) */
+        const sc_delivery *d = t->syslog;
+        json_key(o, "syslog");
+        fputs("{\"dest\":", o);
+        sc_json_fputstr(o, d->dest);
+        fprintf(o, ",\"sent\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"dropped\":%" PRIu64
+                ",\"lost\":%" PRIu64 ",\"queue_peak\":%" PRIu64 ",\"queue_cap\":%" PRIu64
+                ",\"connects\":%" PRIu64 "}", d->sent, d->queued, d->dropped, d->lost,
+                d->queue_peak, d->queue_cap, d->connects);
+    }
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
         json_key(o, "live");
         fputs("{\"interface\":", o);
@@ -327,13 +437,18 @@ static void json_finish(sc_sink *s, const sc_totals *t)
                 ",\"dropped_interface\":%" PRIu64 "}", t->received, t->dropped_kernel,
                 t->dropped_iface);
     }
-    json_line_end(j);
-    sc_write_check(o, "standard output", "the report is incomplete");
+    json_line_end(j, "summary", SC_SYSLOG_INFO);
+    if (j->dest)
+        sc_write_check(j->dest, "standard output", "the report is incomplete");
 }
 
 static void json_destroy(sc_sink *s)
 {
-    free(s->priv);
+    json_sink *j = s->priv;
+
+    fclose(j->out);
+    free(j->line);
+    free(j);
 }
 
 /* The run's id: 64 bits from the kernel's random source, so that two
@@ -350,24 +465,22 @@ static int json_run_id(char run[17])
     return 0;
 }
 
-sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out)
+sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out, sc_json_tee tee, void *tee_ctx)
 {
     json_sink *j = calloc(1, sizeof *j);
 
     if (!j)
         return NULL;
-    if (json_run_id(j->run) < 0) {
+    if (json_run_id(j->run) < 0 || !(j->out = open_memstream(&j->line, &j->len))) {
         free(j);
         return NULL;
     }
-    if (cfg->sensor)
-        snprintf(j->sensor, sizeof j->sensor, "%s", cfg->sensor);
-    else if (gethostname(j->sensor, sizeof j->sensor) < 0)
-        snprintf(j->sensor, sizeof j->sensor, "unknown");
-    j->sensor[sizeof j->sensor - 1] = '\0';   /* a truncated host name */
+    sc_fmt_sensor(cfg, j->sensor, sizeof j->sensor);
     j->cfg = cfg;
-    j->out = out;
-    j->flush = sc_output_is_stream(out);
+    j->dest = out;
+    j->tee = tee;
+    j->tee_ctx = tee_ctx;
+    j->flush = out && sc_output_is_stream(out);
     j->sink = (sc_sink){ NULL, NULL, json_finding, json_session_end, json_finish,
                          json_destroy, j };
     return &j->sink;

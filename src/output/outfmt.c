@@ -1,9 +1,11 @@
 /*
  * outfmt.c - names and time formats shared by the outputs (outfmt.h).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "outfmt.h"
 
@@ -74,4 +76,19 @@ sc_bytes sc_fmt_path_arg(sc_bytes arg)
 uint64_t sc_fmt_findings_total(const sc_session_info *info)
 {
     return info->findings[0] + info->findings[1] + info->findings[2];
+}
+
+void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len)
+{
+    if (cfg->sensor)
+        snprintf(buf, len, "%s", cfg->sensor);
+    else if (gethostname(buf, len) < 0)
+        snprintf(buf, len, "unknown");
+    buf[len - 1] = '\0';   /* a truncated host name */
+}
+
+const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len)
+{
+    return inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, buf,
+                     (socklen_t)len);
 }

@@ -5,6 +5,7 @@
 #ifndef SC_OUTFMT_H
 #define SC_OUTFMT_H
 
+#include "common/config.h"
 #include "common/record.h"
 
 /* "2024-01-02T03:04:05.123456Z" (RFC 3339, UTC, microseconds); buf >= 32. */
@@ -23,5 +24,12 @@ sc_bytes sc_fmt_path_arg(sc_bytes arg);
 
 /* Findings of the session at or above every severity (sum of findings[]). */
 uint64_t sc_fmt_findings_total(const sc_session_info *info);
+
+/* An address without its port ("192.0.2.1", "2001:db8::1"); NULL when it
+ * cannot be written. */
+const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len);
+
+/* The sensor's name: --sensor, or the host name ("unknown" without one). */
+void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len);
 
 #endif

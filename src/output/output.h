@@ -15,8 +15,13 @@
  * sessions in order of start, totals per rule at the end. */
 sc_sink *sc_text_sink_new(const sc_config *cfg, FILE *out);
 
-/* JSON Lines: session, finding and summary records. */
-sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out);
+/* JSON Lines: session, finding, peer and summary records, to out (NULL:
+ * none) and each also to tee (NULL: none) when it is complete: the object
+ * without its newline, its "type" and a syslog severity (--syslog). */
+#define SC_SYSLOG_INFO 6
+typedef void (*sc_json_tee)(void *ctx, const char *type, int severity,
+                            const char *line, size_t len);
+sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out, sc_json_tee tee, void *tee_ctx);
 
 /* --evidence DIR: session-ID.pcap and session-ID.txt per reported session.
  * Returns NULL with a reason in err when DIR cannot be used. */
@@ -43,6 +48,16 @@ void sc_evidence_live_closed(sc_sink *ev, uint64_t conn_id);
  * the sink. */
 sc_sink *sc_evidence_one_new(const sc_config *cfg, const char *dir,
                              char *msg, size_t msglen);
+
+/* Per-peer summaries (peers.h): set_peers makes the text report end with
+ * their table (after the totals) and the JSON Lines with their "peer"
+ * objects (before the summary); write_peers writes them now (SIGUSR1,
+ * --summary-interval), "final":false in JSON. */
+typedef struct sc_peers sc_peers;
+void sc_text_set_peers(sc_sink *text, sc_peers *peers);
+void sc_text_write_peers(sc_sink *text);
+void sc_json_set_peers(sc_sink *json, sc_peers *peers);
+void sc_json_write_peers(sc_sink *json);
 
 /* Whether to colour: setting 1 always, 0 never, -1 when out is a terminal,
  * NO_COLOR is unset or empty and TERM is not "dumb". */

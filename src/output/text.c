@@ -9,7 +9,8 @@
  * for hours must not hold back the report of the others. --session keeps one
  * session, --only-findings drops the blocks of sessions without a finding
  * (findings were already filtered by --min-severity upstream). The report
- * ends with the run's totals and a table of findings per rule.
+ * ends with the run's totals, a table of findings per rule and, when set,
+ * the per-peer table (peers.h).
  *
  * Colour: cfg->color 1 always, 0 never, -1 when the output is a terminal,
  * NO_COLOR is unset or empty, and TERM is not "dumb".
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/idmap.h"
+#include "peers.h"
 #include "outfmt.h"
 #include "output.h"
 #include "common/wcheck.h"
@@ -45,6 +47,7 @@ typedef struct text_sink {
     sc_idmap      *live;          /* id -> text_entry, until session_end */
     text_entry    *qhead, *qtail; /* order of session start */
     uint64_t       shown;
+    sc_peers      *peers;         /* per-peer summaries, or NULL */
 } text_sink;
 
 bool sc_output_want_color(int setting, FILE *out)
@@ -215,6 +218,14 @@ static void text_totals(text_sink *t, const sc_totals *tot)
         fprintf(o, "tls: %" PRIu64 " session%s encrypted, %" PRIu64 " decrypted, %" PRIu64
                 " without a key in the key log\n", tot->tls_encrypted,
                 tot->tls_encrypted == 1 ? "" : "s", tot->tls_decrypted, tot->tls_no_key);
+    if (tot->syslog) {          /* --syslog: what became of the messages so far */
+        const sc_delivery *d = tot->syslog;
+        fputs("syslog: ", o);
+        sc_safe_fputs(o, (const uint8_t *)d->dest, strlen(d->dest));
+        fprintf(o, ": %" PRIu64 " sent, %" PRIu64 " queued, %" PRIu64 " dropped, %" PRIu64
+                " lost (queue peak %" PRIu64 " of %" PRIu64 " bytes)\n", d->sent, d->queued,
+                d->dropped, d->lost, d->queue_peak, d->queue_cap);
+    }
     if (tot->reasm_dropped)
         fprintf(o, "dropped by reassembly: %" PRIu64 " stream bytes (out of order beyond its "
                 "limits; not missing from the capture)\n", tot->reasm_dropped);
@@ -232,6 +243,59 @@ static void text_totals(text_sink *t, const sc_totals *tot)
                     sc_side_name(sc_rules[i].side), tot->by_rule[i], sc_rules[i].cite);
 }
 
+/* The per-peer table: each server, then each client, most sessions
+ * first, with the name it gave and, per rule, the sessions that had it,
+ * their share and the findings. Names are wire bytes: printed safely. */
+static void text_peers(text_sink *t)
+{
+    FILE *o = t->out;
+
+    for (int r = SC_PEER_SERVER; r <= SC_PEER_CLIENT; r++) {
+        const sc_peer *const *v;
+        size_t n = sc_peers_sorted(t->peers, (sc_peer_role)r, &v);
+        uint64_t beyond = sc_peers_beyond(t->peers, (sc_peer_role)r);
+        fprintf(o, "%ss: %zu (by address; name from the %s)\n", sc_peer_role_name((sc_peer_role)r),
+                n, r == SC_PEER_SERVER ? "greeting" : "EHLO/HELO");
+        for (size_t i = 0; i < n; i++) {
+            const sc_peer *p = v[i];
+            char a[64];
+            fprintf(o, "  %s ", sc_fmt_addr(&p->addr, a, sizeof a) ? a : "?");
+            if (p->name_len)
+                sc_safe_fputs(o, p->name, p->name_len);
+            else
+                fputs("(no name)", o);
+            if (p->other_names)
+                fprintf(o, " (another name in %" PRIu64 ")", p->other_names);
+            fprintf(o, ": %" PRIu64 " session%s\n", p->sessions, p->sessions == 1 ? "" : "s");
+            for (unsigned k = 0; k < SC_RULE_COUNT; k++)
+                if (p->findings[k] || p->with_rule[k])
+                    fprintf(o, "    %-26s %6" PRIu64 " session%s %5.1f%%  %" PRIu64 " finding%s\n",
+                            sc_rules[k].name, p->with_rule[k], p->with_rule[k] == 1 ? " " : "s",
+                            p->sessions ? 100.0 * (double)p->with_rule[k] / (double)p->sessions : 0.0,
+                            p->findings[k], p->findings[k] == 1 ? "" : "s");
+        }
+        if (beyond)
+            fprintf(o, "  %" PRIu64 " session%s of %ss beyond the first %d not counted by %s\n",
+                    beyond, beyond == 1 ? "" : "s", sc_peer_role_name((sc_peer_role)r),
+                    SC_PEERS_MAX, sc_peer_role_name((sc_peer_role)r));
+    }
+}
+
+void sc_text_set_peers(sc_sink *s, sc_peers *peers)
+{
+    ((text_sink *)s->priv)->peers = peers;
+}
+
+void sc_text_write_peers(sc_sink *s)
+{
+    text_sink *t = s->priv;
+
+    if (!t->peers)
+        return;
+    text_peers(t);
+    sc_write_check(t->out, "standard output", "the report is incomplete");
+}
+
 static void text_finish(sc_sink *s, const sc_totals *tot)
 {
     text_sink *t = s->priv;
@@ -244,6 +308,8 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
         }
     text_queue_drain(t);
     text_totals(t, tot);
+    if (t->peers)
+        text_peers(t);
     sc_write_check(t->out, "standard output", "the report is incomplete");
 }
 

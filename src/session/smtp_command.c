@@ -194,9 +194,27 @@ static void smtp_cmd_helo_domain(sc_smtp *s, const smtp_cmd_ctx *c)
               "%.4s without a domain or address literal", (const char *)t);
 }
 
+/* The name the client gave (its first EHLO/HELO), for the per-peer
+ * summaries. */
+static void smtp_cmd_helo_name(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    const uint8_t *a;
+    size_t an;
+
+    if (s->info.helo_name.len)
+        return;
+    sc_arg_after(c->l->text, c->l->kept, "", &a, &an);
+    an = sc_arg_word(a, an);
+    if (an > sizeof s->cmd.helo_name)
+        an = sizeof s->cmd.helo_name;
+    memcpy(s->cmd.helo_name, a, an);
+    s->info.helo_name = (sc_bytes){ s->cmd.helo_name, an };
+}
+
 static bool smtp_cmd_helo(sc_smtp *s, const smtp_cmd_ctx *c)
 {
     smtp_cmd_helo_domain(s, c);
+    smtp_cmd_helo_name(s, c);
     s->cmd.helo = true;
     s->cmd.mail = s->cmd.rcpt = false;
     return false;

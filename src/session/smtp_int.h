@@ -88,6 +88,7 @@ typedef struct smtp_cmd_state {          /* smtp_command.c */
     uint64_t      quit_frame;
     sc_verb       last_verb;
     bool          queue_full_shown;      /* the matcher's queue overflowed */
+    uint8_t       helo_name[SC_PEER_NAME_MAX];  /* info.helo_name */
 } smtp_cmd_state;
 
 typedef struct smtp_seq_state {          /* smtp_answer.c */
@@ -159,6 +160,7 @@ typedef struct smtp_reply_state {        /* smtp_reply.c */
     bool          greeted;
     bool          got_421;
     struct timeval last_ts;              /* the server's last complete reply */
+    uint8_t       greeting_name[SC_PEER_NAME_MAX];  /* info.greeting_name */
 } smtp_reply_state;
 
 typedef struct smtp_close_state {        /* smtp_close.c */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "smtp_int.h"
+#include "smtp/args.h"
 
 /* reply-unsolicited, the one place it fires: a reply no command waits
  * for, or (after_starttls) a plaintext reply after the 220 to STARTTLS,
@@ -139,6 +140,28 @@ void smtp_reply_line(void *ctx, const sc_rline *l, const sc_reply *r)
     smtp_ext_reply_line(s, l, r);
 }
 
+/* The host the greeting names ("220 mx.example.net ESMTP", or "220-"),
+ * for the per-peer summaries. */
+static void smtp_reply_greeting_name(sc_smtp *s, const sc_reply *r)
+{
+    const uint8_t *p = r->first;
+    size_t n = r->first_len;
+
+    if (!p || n <= 4)
+        return;
+    p += 4;
+    n -= 4;
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    n = sc_arg_word(p, n);
+    if (n > sizeof s->reply.greeting_name)
+        n = sizeof s->reply.greeting_name;
+    memcpy(s->reply.greeting_name, p, n);
+    s->info.greeting_name = (sc_bytes){ s->reply.greeting_name, n };
+}
+
 /* The first reply: the greeting (RFC 5321 §4.3.1). Returns true when the
  * reply was the greeting (or stands for it) and is not to be matched. */
 static bool smtp_reply_greeting(sc_smtp *s, const sc_reply *r)
@@ -153,6 +176,8 @@ static bool smtp_reply_greeting(sc_smtp *s, const sc_reply *r)
     s->reply.greeted = true;
     if (r->code == 421)
         s->reply.got_421 = true;
+    if (r->code == 220)
+        smtp_reply_greeting_name(s, r);
     if (r->code == 220 || r->code == 554 || r->code == 421)
         return true;
     /* No greeting at all: the client spoke first and this reply fits its

@@ -151,3 +151,12 @@ unsigned sc_arg_auth(const uint8_t *t, size_t n, const uint8_t **mech, size_t *m
             return sc_arg_mechs[k].bits;
     return 0;
 }
+
+size_t sc_arg_word(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && p[i] != ' ' && p[i] != '\t')
+        i++;
+    return i;
+}

@@ -11,7 +11,8 @@
  * MAIL/RCPT line; sc_arg_number() reads a decimal count; sc_arg_bdat()
  * reads "BDAT" SP chunk-size [ SP "LAST" ]; sc_arg_unadvertised() names
  * the MAIL/RCPT parameters whose EHLO keyword is missing; sc_arg_auth()
- * reads an AUTH mechanism and what the analyser knows about it.
+ * reads an AUTH mechanism and what the analyser knows about it;
+ * sc_arg_word() measures a word (the EHLO domain, a greeting's host).
  *
  * Diagnostics: none; a malformed argument is reported by the return value
  * (the server will answer it with 501, which is its business).
@@ -27,6 +28,9 @@
  * "" for none), leading spaces skipped. */
 void sc_arg_after(const uint8_t *t, size_t n, const char *prefix,
                   const uint8_t **ap, size_t *an);
+
+/* The length of the word at p (up to a space, a tab or n). */
+size_t sc_arg_word(const uint8_t *p, size_t n);
 
 /* The ESMTP parameter `name` ("SIZE=", "SMTPUTF8") of a MAIL/RCPT line,
  * after the path: its value (and length), or NULL. */

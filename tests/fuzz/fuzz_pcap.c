@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *jfp = open_memstream(&json, &jlen);
     if (!tfp || !jfp)
         abort();
-    sc_sink *sinks[2] = { sc_text_sink_new(&cfg, tfp), sc_json_sink_new(&cfg, jfp) };
+    sc_sink *sinks[2] = { sc_text_sink_new(&cfg, tfp), sc_json_sink_new(&cfg, jfp, NULL, NULL) };
     if (!sinks[0] || !sinks[1])
         abort();
     sc_analyzer *an = sc_analyzer_new(&cfg, sinks, 2);

@@ -409,7 +409,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!tfp || !jfp)
         abort();
     t->out[t->nout++] = sc_text_sink_new(&cfg, tfp);
-    t->out[t->nout++] = sc_json_sink_new(&cfg, jfp);
+    t->out[t->nout++] = sc_json_sink_new(&cfg, jfp, NULL, NULL);
     if (!t->out[0] || !t->out[1])
         abort();
     if (flags & 32) {
