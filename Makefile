@@ -4,7 +4,10 @@
 #   make check      sanitizer build (ASan+UBSan) and every test; ends with
 #                   "N passed, N failed"
 #   make demo       the seed 000 (FrontBridge pipelining) sample, analysed
-#   make install    PREFIX=/usr/local (binary and man page)
+#   make install    PREFIX=/usr/local: the binary, the man page, and in
+#                   share/doc/smtpscope the rule catalogue, the JSON schema
+#                   and the interface contract the man page points to
+#   make uninstall  removes what make install installed
 #   make fuzz       fuzz targets (clang, libFuzzer), bounded run
 #   make bench      the benchmark (see bench/README.md)
 #   make docs       docs/rules.md from src/common/rules.def and docs/rules-notes.md
@@ -32,7 +35,7 @@ TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 REL_OBJ := $(SRC_LIB:%.c=build/rel/%.o)
 SAN_OBJ := $(SRC_LIB:%.c=build/san/%.o)
 
-.PHONY: all check demo install clean fuzz bench tests-build docs
+.PHONY: all check demo install uninstall clean fuzz bench tests-build docs
 
 all: build/smtpscope
 
@@ -78,10 +81,20 @@ docs: build/smtpscope
 	{ ./build/smtpscope --rules --markdown && cat docs/rules-notes.md; } > docs/rules.md.tmp
 	mv docs/rules.md.tmp docs/rules.md
 
+DOCDIR  ?= $(PREFIX)/share/doc/smtpscope
+DOCS    := docs/rules.md docs/json-schema.md docs/smtpscope.schema.json docs/interface.md
+
 install: build/smtpscope
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 build/smtpscope $(DESTDIR)$(PREFIX)/bin/smtpscope
-	install -m 0644 docs/smtpscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	sed 's|@DOCDIR@|$(DOCDIR)|g' docs/smtpscope.1 > $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/smtpscope $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 fuzz:
 	@$(MAKE) -f tests/fuzz/Makefile run

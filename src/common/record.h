@@ -166,6 +166,11 @@ typedef struct sc_totals {
      * the key log had no key for (keylog: the option was given) */
     bool     keylog;
     uint64_t tls_encrypted, tls_decrypted, tls_no_key;
+    /* Inputs whose analysis ended early: a damaged capture (cut in the
+     * middle of a record, a corrupt record length), a -j worker that
+     * failed. The count, and the first one's reason (file and frame). */
+    uint64_t damaged;
+    char     damage[320];
 } sc_totals;
 
 /* A session's part of the TLS totals, at its end. */

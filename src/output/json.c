@@ -36,7 +36,7 @@
 #include "common/wcheck.h"
 #include "common/safeprint.h"
 
-#define SC_JSON_SCHEMA "2.0"
+#define SC_JSON_SCHEMA "2.1"
 
 #ifndef SC_VERSION
 #define SC_VERSION "0.0.0"
@@ -319,6 +319,11 @@ static void json_finish(sc_sink *s, const sc_totals *t)
         fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
+    if (t->damaged) {           /* schema 2.1: the analysis ended early */
+        fprintf(o, ",\"incomplete\":{\"inputs\":%" PRIu64 ",\"reason\":", t->damaged);
+        sc_json_fputstr(o, t->damage);
+        fputc('}', o);
+    }
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
         json_key(o, "live");
         fputs("{\"interface\":", o);

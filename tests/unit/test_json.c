@@ -36,7 +36,7 @@ static const char checker[] =
     "ok(t['mail_from'] == '<sender@example.org> SIZE=1000' and t['rcpt_to'] == ['<rcpt1@example.com>', '<rcpt2@example.com>'] and t['rcpt_total'] == 3, 'transaction paths')\n"
     "ok(t['result'] == 'accepted' and t['reply'] == '250 2.0.0 Ok: queued as 4Tq' and t['content_bytes'] == 2113, 'transaction result')\n"
     "ok(s['findings'] == 1 and s['findings_by_severity'] == {'error': 1, 'warning': 0, 'info': 0}, 'session findings')\n"
-    "ok(m['schema'] == '2.0' and m['files'] == 1 and m['packets'] == 60 and m['sessions'] == 1, 'summary counts')\n"
+    "ok(m['schema'] == '2.1' and m['files'] == 1 and m['packets'] == 60 and m['sessions'] == 1, 'summary counts')\n"
     "ok(m['findings'] == {'reply-lost': 1} and m['dropped'] == 2, 'summary per rule')\n"
     "import re, hashlib, base64, ipaddress\n"
     "def cid(a, ap, b, bp):\n"
@@ -111,7 +111,7 @@ int main(void)
             strstr(txt, "\\u00fe\\u00ff\"}"), "invalid bytes as \\u00HH");
     T_CHECK(strstr(txt, "\"close\":{\"by\":\"client\",\"how\":\"fin\",\"after\":\"quit\"}") != NULL,
             "close object");
-    T_CHECK(strstr(txt, "{\"type\":\"summary\",\"schema\":\"2.0\"") != NULL, "summary with schema");
+    T_CHECK(strstr(txt, "{\"type\":\"summary\",\"schema\":\"2.1\"") != NULL, "summary with schema");
     free(txt);
     fclose(out);
 
