@@ -4,10 +4,12 @@
 #   make check      sanitizer build (ASan+UBSan) and every test; ends with
 #                   "N passed, N failed"
 #   make demo       the seed 000 (FrontBridge pipelining) sample, analysed
-#   make install    PREFIX=/usr/local (binary, man page, and under
-#                   share/doc/smtpscope the JSON schema and the service
-#                   examples of docs/service: systemd unit, logrotate,
-#                   rsyslog; the unit names the installed binary)
+#   make install    PREFIX=/usr/local: the binary, the man page, and in
+#                   share/doc/smtpscope the rule catalogue, the JSON schema,
+#                   the interface contract the man page points to, and the
+#                   service examples of docs/service (systemd unit,
+#                   logrotate, rsyslog; the unit names the installed binary)
+#   make uninstall  removes what make install installed
 #   make fuzz       fuzz targets (clang, libFuzzer), bounded run
 #   make bench      the benchmark (see bench/README.md)
 #   make docs       docs/rules.md from src/common/rules.def and docs/rules-notes.md
@@ -38,7 +40,7 @@ TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 REL_OBJ := $(SRC_LIB:%.c=build/rel/%.o)
 SAN_OBJ := $(SRC_LIB:%.c=build/san/%.o)
 
-.PHONY: all check demo install clean fuzz bench tests-build docs
+.PHONY: all check demo install uninstall clean fuzz bench tests-build docs
 
 all: build/smtpscope
 
@@ -84,17 +86,27 @@ docs: build/smtpscope
 	{ ./build/smtpscope --rules --markdown && cat docs/rules-notes.md; } > docs/rules.md.tmp
 	mv docs/rules.md.tmp docs/rules.md
 
+DOCDIR  ?= $(PREFIX)/share/doc/smtpscope
+DOCS    := docs/rules.md docs/json-schema.md docs/smtpscope.schema.json docs/interface.md
+EXAMPLES := docs/service/smtpscope.logrotate docs/service/rsyslog-smtpscope.conf
+
 install: build/smtpscope
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 build/smtpscope $(DESTDIR)$(PREFIX)/bin/smtpscope
-	install -m 0644 docs/smtpscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
-	install -d $(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples
-	install -m 0644 docs/json-schema.md docs/smtpscope.schema.json $(DESTDIR)$(PREFIX)/share/doc/smtpscope/
+	sed 's|@DOCDIR@|$(DOCDIR)|g' docs/smtpscope.1 > $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/examples
 	sed 's|/usr/local/bin/smtpscope|$(PREFIX)/bin/smtpscope|' docs/service/smtpscope.service \
-	    >$(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples/smtpscope.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples/smtpscope.service
-	install -m 0644 docs/service/smtpscope.logrotate docs/service/rsyslog-smtpscope.conf \
-	    $(DESTDIR)$(PREFIX)/share/doc/smtpscope/examples/
+	    >$(DESTDIR)$(DOCDIR)/examples/smtpscope.service
+	chmod 0644 $(DESTDIR)$(DOCDIR)/examples/smtpscope.service
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/smtpscope $(DESTDIR)$(PREFIX)/share/man/man1/smtpscope.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	rm -f $(DESTDIR)$(DOCDIR)/examples/smtpscope.service $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 fuzz:
 	@$(MAKE) -f tests/fuzz/Makefile run

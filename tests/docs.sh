@@ -10,6 +10,8 @@
 #    script's comments is in that doc;
 #  - every option of src/app/options.c and of --help is in the man page,
 #    in --help and in docs/interface.md;
+#  - samples/README.md says of each sample only the rules it fires
+#    (tests/firstuse/samples_readme.py);
 #  - docs, tests and the README cite the repository's docs, never files
 #    outside it (../shared/spec);
 #  - when the upstream contract is present ($CORPUS/../spec, optional):
@@ -108,4 +110,11 @@ if [ -f "$spec/interface.md" ]; then
     check "every option of the upstream contract is in $iface${gone}" test -z "$gone"
 else
     echo "SKIP: upstream contract interface.md not found at $spec (optional)"
+fi
+
+# samples/README.md: each sample fires the rules it is said to fire
+if command -v python3 >/dev/null 2>&1; then
+    python3 tests/firstuse/samples_readme.py "$BIN"
+else
+    echo "SKIP: samples/README.md check: python3 not installed"
 fi

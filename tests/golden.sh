@@ -110,15 +110,17 @@ sys.exit(0 if ok else 1)
 EOF
 done
 
-# exit status 2: unreadable input, with a one-line reason naming the file
+# exit status 2: unreadable input, with a one-line reason naming the file,
+# and nothing on standard output (no all-zero summary)
 exit2() {  # label, file
     "$SMTPSCOPE" --json -q -r "$2" >"$tmp/out" 2>"$tmp/err"
     local rc=$? lines
     lines=$(grep -c . "$tmp/err")
-    if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF "$(basename "$2")" "$tmp/err"; then
+    if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF "$(basename "$2")" "$tmp/err" &&
+       [ ! -s "$tmp/out" ]; then
         echo "PASS: golden exit 2: $1: $(head -c 160 "$tmp/err")"
     else
-        echo "FAIL: golden exit 2: $1: status $rc, $lines stderr lines: $(head -n 3 "$tmp/err" | head -c 300)"
+        echo "FAIL: golden exit 2: $1: status $rc, $lines stderr lines: $(head -n 3 "$tmp/err" | head -c 300), $(wc -c <"$tmp/out") bytes on stdout"
         fail=1
     fi
 }

@@ -91,7 +91,8 @@ if command -v timeout >/dev/null; then
 fi
 
 # SIGUSR1: a line, and the run goes on (the 3 s of sleep, then the end).
-(cat "$sample"; sleep 3; cat "$sample") | "$bin" --json -r - >"$tmp/out" 2>"$tmp/err" &
+# The second copy without its file header: one capture, not a damaged one.
+(cat "$sample"; sleep 3; tail -c +25 "$sample") | "$bin" --json -r - >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 pids+=("$pid")
 sleep 1

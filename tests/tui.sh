@@ -257,6 +257,50 @@ else
     fail "seed 004: the screen did not open"
 fi
 
+# ---- 80x24: the key bar whole, a finding's detail view, resize ----
+start -r "$s004"
+T resize-window -t tui -x 80 -y 24 2>/dev/null
+if wait_for '^ smtpscope +[0-9]+ sessions?' 20; then
+    sleep 0.3
+    bar=$(status_line | sed 's/ *$//')
+    case "$bar" in
+        "q quit ?help Tab pane Enter open n/N finding /search s sort l ladder")
+            pass "80x24: the key bar fits whole ($bar)" ;;
+        *) fail "80x24: key bar '$bar'" ;;
+    esac
+    keys Tab; keys n; keys Enter
+    if wait_for '^What happened:' 3 && screen | grep -q '^Lines and frames:' &&
+       screen | grep -Eq '^(error|warning|info) [a-z-]+ \((client|server|either)\) at #[0-9]+'; then
+        pass "80x24: Enter on a finding opens its detail (message, lines, explanation)"
+    else
+        fail "80x24: no detail view"; screen | sed 's/^/    /'
+    fi
+    long=$(screen | awk 'length($0) > 80')
+    [ -z "$long" ] && pass "80x24: the detail view is wrapped to the width" ||
+        fail "80x24: detail wider than the screen: $long"
+    keys Down; keys Down; keys Down; keys Down; keys Down; keys Down; keys Down; keys Down
+    screen | grep -q '^What to tell the vendor:' && pass "80x24: the detail scrolls to the vendor text" ||
+        { fail "80x24: no vendor text after scrolling"; screen | sed 's/^/    /'; }
+    keys Down; keys Down; keys Down; keys Down; keys Down; keys Down; keys Down; keys Down
+    screen | grep -q '^What the standard says:' && pass "80x24: the detail ends with the RFC text" ||
+        { fail "80x24: no RFC text"; screen | sed 's/^/    /'; }
+    keys c
+    screen | grep -q '^What happened:' && fail "80x24: a key did not close the detail" ||
+        pass "80x24: any other key closes the detail"
+    keys G
+    before=$(cursor_row 7)
+    T resize-window -t tui -x 80 -y 12 2>/dev/null; sleep 0.5
+    after=$(cursor_row 7)
+    if [ -n "$before" ] && [ "$before" = "$after" ]; then
+        pass "resize to 80x12: the selected line stays in view"
+    else
+        fail "resize: selected line '$before' became '$after'"; screen | sed 's/^/    /'
+    fi
+    T resize-window -t tui -x 80 -y 24 2>/dev/null; sleep 0.3
+else
+    fail "80x24: the screen did not open"
+fi
+
 # ---- SIGINT restores the terminal ----
 keys C-c
 if wait_for '^EXIT=' 5; then

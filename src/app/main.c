@@ -4,8 +4,13 @@
  *
  * Exit status (docs/interface.md): 0 analysed and no finding at or above
  * --fail-on; 1 findings at or above it; 2 bad usage or unreadable input,
- * with one line on stderr naming the file and the reason; 3 an output
- * could not be written in full (src/common/wcheck.h), whatever else happened.
+ * with one line on stderr naming the file and the reason (when nothing
+ * could be analysed, nothing else is written: no empty report); 3 an
+ * output could not be written in full (src/common/wcheck.h), whatever
+ * else happened; 4 the analysis ended early (a damaged capture, a -j
+ * worker that failed): what came before is reported, and the totals say
+ * so; 5 --session named no session of the capture. Precedence: 3, 2, 4,
+ * 5, then 1 or 0.
  *
  * Live mode (-i): standard output is line-buffered, so each record is out
  * as soon as it is made, whatever the output is (a file followed with
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "common/config.h"
 #include "options.h"
@@ -55,13 +61,18 @@
 #include "ondemand.h"
 #include "jobs/jobs.h"
 #include "common/wcheck.h"
+#include "common/explain.h"
 
 #define SINKS_MAX 6
 /* The end of a run: how long the syslog queue may take to go out. */
 #define SYSLOG_DRAIN_MS 5000
 
+#define SC_EXIT_DAMAGED    4    /* the analysis ended early */
+#define SC_EXIT_NO_SESSION 5    /* --session ID: no such session */
+
 /* The progress line: bytes read of total, sessions, findings. Written to
- * stderr when it is a terminal, the input is a file and -q is not given. */
+ * stderr when it is a terminal, standard output a file (main_progress_fits),
+ * the input is a file and -q is not given. */
 typedef struct progress {
     sc_sink  sink;            /* counts sessions and findings */
     uint64_t sessions, findings;
@@ -123,11 +134,32 @@ static void progress_show(void *ctx, uint64_t done, uint64_t total)
     p->shown = true;
 }
 
+/* The progress line goes to stderr when it is a terminal and standard
+ * output is a file: not when the report goes to that terminal too (the
+ * line would mix with the session headers), nor into a pipe, whose reader
+ * (less, head) owns the screen and would have the line drawn over its own
+ * or left behind when it exits. */
+static bool main_progress_fits(void)
+{
+    struct stat st;
+
+    return isatty(STDERR_FILENO) && fstat(STDOUT_FILENO, &st) == 0 &&
+           (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(STDOUT_FILENO)));
+}
+
 static void progress_clear(progress *p)
 {
     if (p->shown)
         fputs("\r\033[K", stderr);
     p->shown = false;
+}
+
+/* "N:" of --session N:ID, for messages. */
+static const char *main_file_prefix(unsigned n)
+{
+    static char buf[16];
+    snprintf(buf, sizeof buf, "%u:", n);
+    return buf;
 }
 
 static volatile sig_atomic_t main_stop_signal;   /* what ended the capture */
@@ -461,6 +493,10 @@ static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
 
     if (sc_write_failed())
         return SC_EXIT_WRITE;
+    if (status == 2)
+        return status;
+    if (totals->damaged)
+        return SC_EXIT_DAMAGED;
     if (status)
         return status;
     for (int s = cfg->fail_on; s <= SC_SEV_ERROR; s++)
@@ -479,6 +515,7 @@ int main(int argc, char **argv)
 
     if (sc_options_parse(argc, argv, &cfg, &action, err, sizeof err) < 0) {
         fprintf(stderr, "smtpscope: %s\n", err);
+        free(cfg.bpf);
         return 2;
     }
     switch (action) {
@@ -491,6 +528,15 @@ int main(int argc, char **argv)
     case SC_ACTION_RULES:
     case SC_ACTION_RULES_MARKDOWN:
         sc_rules_print(stdout, action == SC_ACTION_RULES_MARKDOWN);
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
+    case SC_ACTION_EXPLAIN:
+        sc_explain_print(stdout, cfg.explain, 78);
+        return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
+    case SC_ACTION_INTERFACES:
+        if (sc_capture_list_interfaces(stdout, err, sizeof err) < 0) {
+            fprintf(stderr, "smtpscope: %s\n", err);
+            return 2;
+        }
         return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_RUN:
         break;
@@ -549,7 +595,7 @@ int main(int argc, char **argv)
     if (json_syslog)
         sc_json_set_peers(json_syslog, peers);
 
-    bool show_progress = !cfg.quiet && isatty(STDERR_FILENO) && cfg.mode != SC_OUT_TUI;
+    bool show_progress = !cfg.quiet && cfg.mode != SC_OUT_TUI && main_progress_fits();
     bool jobs = sc_jobs_usable(&cfg);          /* -j N */
     sc_analyzer *an = sc_analyzer_new(&cfg, sinks, (size_t)nsinks);
     if (!an) {
@@ -571,6 +617,7 @@ int main(int argc, char **argv)
         handler = sc_streams_handler(streams);
     }
     sc_sink *tui = cfg.mode == SC_OUT_TUI ? sinks[0] : NULL;
+    size_t analysed = 0;          /* inputs analysed, in full or in part */
     prog.tui = tui;
     sc_pipeline_hooks hooks = { .packet = main_on_packet,
                                 .progress = show_progress ? progress_show : NULL,
@@ -581,6 +628,8 @@ int main(int argc, char **argv)
 
     if (cfg.iface) {
         status = main_live(&cfg, an, handler, &prog, &hooks, &stats);
+        if (status == 0)
+            analysed++;
     } else {
         if (!jobs)              /* -j: the signals end parent and workers */
             main_file_signals();
@@ -589,12 +638,15 @@ int main(int argc, char **argv)
         size_t runs = cfg.merged ? 1 : cfg.nfiles;
         for (size_t i = 0; i < runs && !main_stop_signal; i++) {
             size_t nf = cfg.merged ? cfg.nfiles : 1;
+            if (cfg.only_file && runs > 1 && i + 1 != cfg.only_file)
+                continue;       /* --session N:ID: only the Nth file is read */
             prog.file = cfg.files[i];
             for (size_t k = 0; k < nf; k++)
                 sc_analyzer_set_file(an, cfg.files[i + k]);
             if (streams)    /* names as the evidence's: N-session-ID */
                 sc_streams_set_file(streams, runs > 1 ? (unsigned)(i + 1) : 0);
             memset(&stats, 0, sizeof stats);
+            uint64_t sessions_before = prog.sessions;
             int rc = jobs ? sc_jobs_file(&cfg, cfg.files[i], sc_analyzer_fanout(an), handler,
                                          &hooks, err, sizeof err)
                           : sc_pipeline_files(&cfg, cfg.files + i, nf, handler, &hooks,
@@ -608,17 +660,40 @@ int main(int argc, char **argv)
                         main_signal_name(main_stop_signal),
                         (unsigned long long)stats.packets,
                         i + 1 < runs ? ", the files after it are not read" : "");
-            } else if (rc < 0) {
+            } else if (rc != 0) {
                 fprintf(stderr, "smtpscope: %s\n", err);
-                status = 2;
+                /* ended early (1), or failed after sessions were
+                 * reported: the totals say the report is incomplete */
+                if (rc > 0 || prog.sessions > sessions_before)
+                    sc_analyzer_set_damaged(an, err);
+                if (rc < 0)
+                    status = 2;
             }
+            if (rc >= 0)
+                analysed++;
+            if (cfg.write_file && rc == 0)
+                fprintf(stderr, "smtpscope: %llu packets written to %s\n",
+                        (unsigned long long)stats.written, cfg.write_file);
+        }
+        /* --session ID that names no session: said, with its own status */
+        if (cfg.only_session && status == 0 && !main_stop_signal && prog.sessions == 0) {
+            fprintf(stderr, "smtpscope: --session %s%llu: no such SMTP session in the "
+                    "capture (the report without --session lists them)\n",
+                    cfg.only_file ? main_file_prefix(cfg.only_file) : "",
+                    (unsigned long long)cfg.only_session);
+            status = SC_EXIT_NO_SESSION;
         }
     }
 
     sc_totals totals;
     if (syslog)
         sc_analyzer_fanout(an)->totals.syslog = sc_syslog_counts(syslog);
-    sc_analyzer_finish(an, &totals);
+    /* Nothing could be analysed: the message said it all; no empty
+     * report, no all-zero summary. */
+    if (status == 2 && analysed == 0 && prog.sessions == 0)
+        memset(&totals, 0, sizeof totals);
+    else
+        sc_analyzer_finish(an, &totals);
     if (syslog) {       /* what is still queued: a few seconds to go */
         sc_syslog_drain(syslog, SYSLOG_DRAIN_MS);
         main_syslog_print(&prog);

@@ -9,7 +9,15 @@
  * Trailing arguments: after `-r FILE`, further arguments that name
  * existing files are more capture files (`-r a.pcap b.pcap`); the first one
  * that does not starts the BPF expression, which takes the rest (as tcpdump
- * joins its trailing words).
+ * joins its trailing words). A first word that names no file and does not
+ * compile as BPF either is said to be a missing file and a bad expression,
+ * naming that word, never the first file.
+ *
+ * tcpdump's habits: -n is accepted and changes nothing (smtpscope never
+ * resolves names), -h is --help, -D lists the interfaces, -c COUNT stops
+ * after COUNT frames, -F FILE reads the BPF expression from FILE, -v shows
+ * every session in full, -w FILE with -r writes the frames of the
+ * reported sessions.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "options.h"
+#include "capture/capture.h"
 
 enum {
     OPT_JSON = 256, OPT_TUI, OPT_SESSION, OPT_ONLY_FINDINGS, OPT_MIN_SEV,
@@ -31,7 +40,8 @@ enum {
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
     OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
     /* fleets: the report's file, syslog, periodic summaries */
-    OPT_OUTPUT, OPT_SYSLOG, OPT_SYSLOG_QUEUE, OPT_SUMMARY_INTERVAL
+    OPT_OUTPUT, OPT_SYSLOG, OPT_SYSLOG_QUEUE, OPT_SUMMARY_INTERVAL,
+    OPT_EXPLAIN
 };
 
 static const struct option long_options[] = {
@@ -63,11 +73,14 @@ static const struct option long_options[] = {
     { "idle-timeout",  required_argument, NULL, OPT_IDLE },
     { "max-sessions",  required_argument, NULL, OPT_MAX_SESSIONS },
     { "rules",         no_argument,       NULL, OPT_RULES },
+    { "explain",       required_argument, NULL, OPT_EXPLAIN },
     { "markdown",      no_argument,       NULL, OPT_MARKDOWN },
     { "version",       no_argument,       NULL, OPT_VERSION },
     { "help",          no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 }
 };
+
+#define PCAP_WHY_MAX 256
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -167,6 +180,61 @@ static bool options_looks_like_file(const char *w)
     return false;
 }
 
+/* --session ID or N:ID (the Nth -r file's session ID: how the timeline
+ * and evidence names number sessions of several files). */
+static int options_session_parse(sc_config *cfg, const char *arg, char *err, size_t errlen)
+{
+    unsigned long long v, n = 0;
+    const char *whole = arg, *colon = strchr(arg, ':');
+    char head[24];
+
+    if (colon) {
+        if ((size_t)(colon - arg) >= sizeof head)
+            FAIL("--session: '%s' is not a session (ID or FILE:ID)", whole);
+        memcpy(head, arg, (size_t)(colon - arg));
+        head[colon - arg] = '\0';
+        if (options_number_parse(head, 1, 1024, &n) < 0)
+            FAIL("--session: '%s' is not a session (ID or FILE:ID)", whole);
+        arg = colon + 1;
+    }
+    if (options_number_parse(arg, 1, UINT64_MAX, &v) < 0)
+        FAIL("--session: '%s' is not a session (ID or FILE:ID)", whole);
+    cfg->only_session = v;
+    cfg->only_file = (unsigned)n;
+    return 0;
+}
+
+/* -F FILE: the BPF expression in a file, newlines as spaces (as tcpdump
+ * reads it). At most 64 KiB. */
+static int options_bpf_file(sc_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    char *s;
+    size_t n;
+
+    if (!fp)
+        FAIL("-F %s: %s", path, strerror(errno));
+    s = calloc(1, 65537);
+    if (!s) {
+        fclose(fp);
+        FAIL("out of memory");
+    }
+    n = fread(s, 1, 65536, fp);
+    bool more = fgetc(fp) != EOF, bad = ferror(fp);
+    fclose(fp);
+    if (bad || more || memchr(s, '\0', n)) {
+        free(s);
+        FAIL("-F %s: %s", path, bad ? "read error" : more ? "longer than 64 KiB"
+                                                         : "not a text file");
+    }
+    for (size_t i = 0; i < n; i++)          /* comments are not BPF: none */
+        if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+            s[i] = ' ';
+    free(cfg->bpf);
+    cfg->bpf = s;
+    return 0;
+}
+
 /* Joins argv[from..argc) with spaces into a new string. */
 static char *options_join(int argc, char **argv, int from)
 {
@@ -191,13 +259,15 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
     size_t nfiles = 0;
     unsigned long long v;
     bool markdown = false;
-    int c;
+    const char *bpf_file = NULL;
+    int c, i;
 
     sc_config_defaults(cfg);
     *action = SC_ACTION_RUN;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+:r:i:p:Z:w:C:G:B:qj:", long_options, NULL)) != -1) {
+again:
+    while ((c = getopt_long(argc, argv, "+:r:i:p:Z:w:C:G:B:qj:c:F:nvDh", long_options, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (nfiles == sizeof files / sizeof files[0] - 1)
@@ -224,6 +294,18 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
             cfg->buffer_kib = (unsigned)v;
             break;
         case 'q': cfg->quiet = true; break;
+        case 'n': break;            /* tcpdump's "no names": never any */
+        case 'v': cfg->verbose = true; break;
+        case 'c':
+            if (options_number_parse(optarg, 1, UINT64_MAX, &v) < 0)
+                FAIL("-c: '%s' is not a number of packets", optarg);
+            cfg->max_packets = v;
+            break;
+        case 'F':
+            bpf_file = optarg;
+            break;
+        case 'D': *action = SC_ACTION_INTERFACES; return 0;
+        case 'h': *action = SC_ACTION_HELP; return 0;
         case 'p':
             if (options_ports_parse(cfg, optarg, err, errlen) < 0)
                 return -1;
@@ -236,9 +318,8 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         case OPT_JSON: cfg->mode = SC_OUT_JSON; break;
         case OPT_TUI: cfg->mode = SC_OUT_TUI; break;
         case OPT_SESSION:
-            if (options_number_parse(optarg, 1, UINT64_MAX, &v) < 0)
-                FAIL("--session: '%s' is not a session id", optarg);
-            cfg->only_session = v;
+            if (options_session_parse(cfg, optarg, err, errlen) < 0)
+                return -1;
             break;
         case OPT_ONLY_FINDINGS: cfg->only_findings = true; break;
         case OPT_MIN_SEV:
@@ -321,6 +402,11 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
             cfg->max_sessions = v;
             break;
         case OPT_RULES: *action = SC_ACTION_RULES; break;
+        case OPT_EXPLAIN:
+            if (!(cfg->explain = sc_rule_by_name(optarg)))
+                FAIL("--explain: unknown rule '%s' (see smtpscope --rules)", optarg);
+            *action = SC_ACTION_EXPLAIN;
+            return 0;
         case OPT_MARKDOWN: markdown = true; break;
         case OPT_VERSION: *action = SC_ACTION_VERSION; return 0;
         case OPT_HELP: *action = SC_ACTION_HELP; return 0;
@@ -336,29 +422,44 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
             FAIL("unknown option %s (see smtpscope --help)", argv[optind - 1]);
         }
     }
-    if (*action == SC_ACTION_RULES) {
-        if (markdown)
-            *action = SC_ACTION_RULES_MARKDOWN;
-        return 0;
-    }
-
     /* Trailing words: more files after -r, then the BPF expression. */
-    int i = optind;
+    i = optind;
     if (nfiles > 0)
         while (i < argc && options_is_file(argv[i])) {
             if (nfiles == sizeof files / sizeof files[0] - 1)
                 FAIL("-r: too many files");
             files[nfiles++] = argv[i++];
         }
+    /* Options may follow the files (-r a.pcap b.pcap --json): no BPF
+     * expression starts with '-'. */
+    if (i > optind && i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
+        optind = i;
+        goto again;
+    }
+    if (*action == SC_ACTION_RULES) {
+        if (markdown)
+            *action = SC_ACTION_RULES_MARKDOWN;
+        return 0;
+    }
     /* A word that names no file but looks like one is a file that is not
      * there, not a filter: said now, not as a BPF syntax error. */
     if (nfiles > 0 && i < argc && options_looks_like_file(argv[i]))
         FAIL("%s: %s", argv[i], access(argv[i], F_OK) == 0 ? "cannot be read as a capture file"
                                                           : "No such file or directory");
+    if (i < argc && bpf_file)
+        FAIL("-F %s and a BPF expression on the command line: give one", bpf_file);
+    if (bpf_file && options_bpf_file(cfg, bpf_file, err, errlen) < 0)
+        return -1;
     if (i < argc) {
+        char why[PCAP_WHY_MAX];
         cfg->bpf = options_join(argc, argv, i);
         if (!cfg->bpf)
             FAIL("out of memory");
+        /* one word that is neither: most likely a mistyped file name */
+        if (nfiles > 0 && i + 1 == argc && !strchr(argv[i], ' ') &&
+            !sc_capture_bpf_compiles(cfg->bpf, why, sizeof why))
+            FAIL("%s: no such capture file, and not a BPF expression either (%s)",
+                 argv[i], why);
     }
     files[nfiles] = NULL;
     cfg->files = files;
@@ -375,8 +476,15 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
         FAIL("-Z applies to live capture (-i) only");
     if (cfg->buffer_kib && !cfg->iface)
         FAIL("-B applies to live capture (-i) only");
-    if (cfg->write_file && !cfg->iface)
-        FAIL("-w applies to live capture (-i) only");
+    if (cfg->write_file && cfg->separate && nfiles > 1)
+        FAIL("-w writes one file: read the captures as one (without --separate)");
+    if (cfg->only_file > 1 && !(cfg->separate && nfiles > 1))
+        FAIL("--session %u:%llu: the FILE:ID form names a session of the Nth file "
+             "with --separate; here session ids are unique in the run",
+             cfg->only_file, (unsigned long long)cfg->only_session);
+    if (cfg->only_file > nfiles && nfiles > 0)
+        FAIL("--session %u:%llu: there are only %zu capture files", cfg->only_file,
+             (unsigned long long)cfg->only_session, nfiles);
     if ((cfg->write_max_bytes || cfg->write_rotate) && !cfg->write_file)
         FAIL("-C and -G rotate the -w file: give -w FILE");
     if (cfg->output_file && cfg->mode == SC_OUT_TUI)
@@ -393,18 +501,23 @@ void sc_options_usage(FILE *fp)
     fputs(
 "usage: smtpscope [options] -r FILE [FILE...] [BPF expression]\n"
 "       smtpscope [options] -i IFACE [BPF expression]\n"
-"       smtpscope --rules [--markdown]\n"
+"       smtpscope --rules [--markdown] | --explain RULE | -D\n"
 "\n"
 "Reads SMTP sessions from captures (pcap, pcapng, gzip; - for stdin) or a\n"
 "live interface and reports every way client and server broke the protocol.\n"
 "\n"
 "input:\n"
 "  -r FILE             read a capture file (several: one capture, in time order)\n"
+"  -c COUNT            stop after COUNT packets\n"
+"  -F FILE             read the BPF expression from FILE\n"
+"  -n                  accepted for tcpdump's sake: smtpscope resolves no names\n"
 "  --separate          several -r files: each its own capture\n"
 "  -i IFACE            sniff live (needs CAP_NET_RAW)\n"
+"  -D                  list the interfaces to sniff on\n"
 "  -Z USER             drop privileges to USER once the capture is open\n"
 "  -B SIZE             live: kernel capture buffer of SIZE KiB (default 16384)\n"
-"  -w FILE             live: also write the packets of SMTP sessions\n"
+"  -w FILE             also write the packets of the SMTP sessions (with -r:\n"
+"                      those reported)\n"
 "  -C SIZE             -w: a new file past SIZE million bytes (FILE1, ...)\n"
 "  -G SECONDS          -w: a new file every SECONDS (FILE: strftime pattern)\n"
 "  -p PORTS            server ports that are SMTP (default 25,465,587,2525)\n"
@@ -422,7 +535,8 @@ void sc_options_usage(FILE *fp)
 "  --json              JSON Lines instead of the text report\n"
 "  --tui               the interactive ncurses timeline\n"
 "  --ladder            text report transcript as a client/server ladder\n"
-"  --session ID        only session ID\n"
+"  --session ID        only session ID (FILE:ID: of the FILEth file, --separate)\n"
+"  -v                  every session in full (see --help's default below)\n"
 "  --only-findings     only sessions with findings\n"
 "  --min-severity S    info (default), warning or error\n"
 "  --fail-on S         exit 1 when a finding is at least S (default error)\n"
@@ -445,8 +559,10 @@ void sc_options_usage(FILE *fp)
 "  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"
 "  -q                  no progress line\n"
 "  --rules             list the rule catalogue (--markdown: as Markdown)\n"
-"  --version, --help\n"
+"  --explain RULE      what a rule's finding means and what to tell the vendor\n"
+"  --version, --help (-h)\n"
 "\n"
 "exit status: 0 no finding at or above --fail-on, 1 findings, 2 usage or\n"
-"input error. See smtpscope(1).\n", fp);
+"input error, 3 an output not written in full, 4 the analysis ended early\n"
+"(a damaged capture), 5 no such --session. See smtpscope(1).\n", fp);
 }

@@ -23,6 +23,9 @@
 #ifndef SC_CAPTURE_H
 #define SC_CAPTURE_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "common/frame.h"
 #include "common/sc_types.h"
 
@@ -58,6 +61,15 @@ sc_capture *sc_capture_open_files(const char *const *paths, size_t n, const char
  * kernel buffer of buffer_kib KiB (-B; 0: the default, 16 MiB). */
 sc_capture *sc_capture_open_live(const char *iface, const char *bpf, unsigned buffer_kib,
                                  char *err, size_t errlen);
+
+/* -D: the interfaces libpcap can capture on, one a line as tcpdump -D
+ * prints them ("1.eth0 [Up, Running]"). -1 with a reason in err when
+ * there is none or they cannot be listed. (ifaces.c) */
+int sc_capture_list_interfaces(FILE *out, char *err, size_t errlen);
+
+/* True when the BPF expression compiles (for Ethernet); otherwise false
+ * with libpcap's reason in why. (ifaces.c) */
+bool sc_capture_bpf_compiles(const char *bpf, char *why, size_t whylen);
 
 /* Where the packets of a live capture come from, for the outputs that
  * must say so (evidence headers): known once the capture is open. */

@@ -208,7 +208,7 @@ static int capture_filter_compile(sc_reader *cap, const char *bpf, char *err, si
     if (!bpf || !*bpf)
         return 0;
     if (pcap_compile(cap->pcap, &cap->filter, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-        snprintf(err, errlen, "%s: bad filter expression: %s", cap->name, pcap_geterr(cap->pcap));
+        snprintf(err, errlen, "bad BPF expression \"%s\": %s", bpf, pcap_geterr(cap->pcap));
         return -1;
     }
     cap->have_filter = true;

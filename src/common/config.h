@@ -39,7 +39,9 @@ typedef struct sc_config {
     bool           any_port;       /* --any-port */
     const char    *drop_user;      /* -Z USER */
     unsigned       buffer_kib;     /* -B SIZE: kernel capture buffer, KiB; 0 default */
-    const char    *write_file;     /* -w FILE (live) */
+    const char    *write_file;     /* -w FILE: live, or the frames of the
+                                      reported sessions of -r */
+    uint64_t       max_packets;    /* -c COUNT: stop after COUNT frames, 0 all */
     uint64_t       write_max_bytes;/* -C SIZE: rotate -w past SIZE million bytes, 0 never */
     unsigned       write_rotate;   /* -G SECONDS: rotate -w every SECONDS, 0 never */
     const char    *write_streams;  /* --write-streams DIR */
@@ -57,6 +59,9 @@ typedef struct sc_config {
     /* output */
     sc_output_mode mode;
     uint64_t       only_session;   /* --session ID, 0 = all */
+    unsigned       only_file;      /* --session N:ID: the Nth -r file, 0 = any */
+    bool           verbose;        /* -v: every session in full */
+    const struct sc_rule *explain; /* --explain RULE */
     bool           only_findings;
     bool           show_content;   /* --show-content */
     bool           ladder;         /* --ladder */

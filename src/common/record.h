@@ -192,6 +192,11 @@ typedef struct sc_totals {
     /* --syslog: the delivery so far (NULL without the option); the
      * summary is itself one more message, not yet counted in it */
     const sc_delivery *syslog;
+    /* Inputs whose analysis ended early: a damaged capture (cut in the
+     * middle of a record, a corrupt record length), a -j worker that
+     * failed. The count, and the first one's reason (file and frame). */
+    uint64_t damaged;
+    char     damage[320];
 } sc_totals;
 
 /* A session's part of the TLS totals, at its end. */

@@ -53,8 +53,9 @@ bool sc_jobs_usable(const sc_config *cfg)
     /* Several files read as one capture (cfg->merged) are one process:
      * the merge orders records by frame, and the frames of files that
      * overlap in time do not grow in the order they are read. */
+    /* -c and -w follow the packets in file order: one process too. */
     return cfg->jobs > 1 && !cfg->iface && cfg->nfiles > 0 && cfg->mode != SC_OUT_TUI &&
-           !cfg->write_streams && !cfg->merged;
+           !cfg->write_streams && !cfg->merged && !cfg->max_packets && !cfg->write_file;
 }
 
 /* Forks worker i of n, which writes to the pipe whose read end goes into
@@ -191,9 +192,11 @@ int sc_jobs_file(const sc_config *cfg, const char *path, sc_fanout *fan,
         failed = true;
     if (!failed)
         rc = jobs_result(m, n, cap, path, fan, hooks, err, errlen);
+    /* a worker that failed once records were merged: what was merged
+     * stands, and the analysis is incomplete (1, as a damaged capture) */
     if (!jobs_reap(pid, n, failed)) {
-        snprintf(err, errlen, "%s: -j: a worker failed", path);
-        rc = -1;
+        snprintf(err, errlen, "%s: -j: a worker failed; the analysis is incomplete", path);
+        rc = m ? 1 : -1;
     }
     jobs_merge_free(m);
     free(pid);

@@ -23,8 +23,10 @@ bool sc_jobs_usable(const sc_config *cfg);
  * read added to fan->totals. A plain file is analysed by cfg->jobs
  * worker processes; standard input and gzip files, which cannot be read
  * again as cheaply, by this process through h (the analyser's handler)
- * and hooks, exactly as without -j. Returns 0, or -1 with a one-line
- * reason in err (the caller exits 2). */
+ * and hooks, exactly as without -j. Returns 0; 1 for a damaged capture
+ * (sc_pipeline_file: what came before the damage is analysed, the reason
+ * in err); or -1 with a one-line reason in err (the caller exits 2): a
+ * worker that failed after records were merged leaves them in fan. */
 int sc_jobs_file(const sc_config *cfg, const char *path, sc_fanout *fan,
                  const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                  char *err, size_t errlen);

@@ -429,6 +429,11 @@ static void json_finish(sc_sink *s, const sc_totals *t)
                 ",\"connects\":%" PRIu64 "}", d->sent, d->queued, d->dropped, d->lost,
                 d->queue_peak, d->queue_cap, d->connects);
     }
+    if (t->damaged) {           /* schema 2.1: the analysis ended early */
+        fprintf(o, ",\"incomplete\":{\"inputs\":%" PRIu64 ",\"reason\":", t->damaged);
+        sc_json_fputstr(o, t->damage);
+        fputc('}', o);
+    }
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
         json_key(o, "live");
         fputs("{\"interface\":", o);

@@ -12,6 +12,12 @@
  * ends with the run's totals, a table of findings per rule and, when set,
  * the per-peer table (peers.h).
  *
+ * A large report: the first TEXT_FULL_SESSIONS sessions are shown in
+ * full; from then on a session without a finding is one line (a ticket
+ * wants the sessions with findings and the totals, not 35 000 clean
+ * transcripts), with a note before the first such line. -v (cfg->verbose)
+ * and --session show every session in full.
+ *
  * Colour: cfg->color 1 always, 0 never, -1 when the output is a terminal,
  * NO_COLOR is unset or empty, and TERM is not "dumb".
  *
@@ -31,8 +37,11 @@
 #include "common/safeprint.h"
 #include "textblock.h"
 
+#define TEXT_FULL_SESSIONS 50
+
 typedef struct text_entry {
     uint64_t           id;
+    uint64_t           nth;          /* in order of start, from 1 */
     sc_tb_block       *b;
     bool               done, show;
     struct text_entry *next, *prev;
@@ -48,6 +57,9 @@ typedef struct text_sink {
     text_entry    *qhead, *qtail; /* order of session start */
     uint64_t       shown;
     sc_peers      *peers;         /* per-peer summaries, or NULL */
+    uint64_t       begun;         /* sessions begun */
+    bool           noted;         /* the note before the first brief line */
+    uint64_t       brief;         /* sessions shown as one line */
 } text_sink;
 
 bool sc_output_want_color(int setting, FILE *out)
@@ -104,6 +116,7 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
     if (!(x = calloc(1, sizeof *x)))
         return;
     x->id = info->id;
+    x->nth = ++t->begun;
     if (!(x->b = sc_tb_block_new(t->e, info)) || sc_idmap_put(t->live, info->id, x) < 0) {
         sc_tb_block_free(t->e, x->b);
         free(x);
@@ -156,6 +169,14 @@ static void text_finding(sc_sink *s, const sc_session_info *info, const sc_findi
         sc_tb_block_finding(t->e, x->b, f);
 }
 
+/* One line for this session? (TEXT_FULL_SESSIONS above) */
+static bool text_brief(const text_sink *t, const text_entry *x, const sc_session_info *info)
+{
+    return x->nth > TEXT_FULL_SESSIONS && !t->cfg->verbose && !t->cfg->only_session &&
+           info->findings[SC_SEV_ERROR] + info->findings[SC_SEV_WARNING] +
+           info->findings[SC_SEV_INFO] == 0;
+}
+
 static void text_session_end(sc_sink *s, const sc_session_info *info)
 {
     text_sink *t = s->priv;
@@ -163,7 +184,14 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
 
     if (!x)
         return;
-    sc_tb_block_end(t->e, x->b, info);
+    if (text_brief(t, x, info)) {
+        sc_tb_block_end_brief(t->e, x->b, info, t->noted ? NULL :
+            "(from here on, a session without a finding is one line; -v shows each in full)");
+        t->noted = true;
+        t->brief++;
+    } else {
+        sc_tb_block_end(t->e, x->b, info);
+    }
     x->done = true;
     x->show = !t->cfg->only_findings || sc_tb_block_findings(x->b) > 0;
     if (t->cfg->iface) {
@@ -200,6 +228,17 @@ static void text_totals_live(text_sink *t, const sc_totals *tot)
             tot->sessions == 1 ? "" : "s", t->shown, t->color ? "\033[0m" : "");
 }
 
+/* ", N as one line" for the totals, or "" */
+static const char *text_brief_count(const text_sink *t)
+{
+    static char buf[48];
+
+    if (!t->brief)
+        return "";
+    snprintf(buf, sizeof buf, ", %" PRIu64 " as one line", t->brief);
+    return buf;
+}
+
 static void text_totals(text_sink *t, const sc_totals *tot)
 {
     FILE *o = t->out;
@@ -209,11 +248,19 @@ static void text_totals(text_sink *t, const sc_totals *tot)
         text_totals_live(t, tot);
     else
         fprintf(o, "%stotals: %" PRIu64 " file%s, %" PRIu64 " packets, %" PRIu64 " bytes, %"
-                PRIu64 " session%s (%" PRIu64 " shown), %" PRIu64 " dropped%s\n",
+                PRIu64 " session%s (%" PRIu64 " shown%s), %" PRIu64 " dropped%s\n",
                 t->color ? "\033[1m" : "", tot->files, tot->files == 1 ? "" : "s",
                 tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
-                t->shown, tot->dropped,
+                t->shown, text_brief_count(t), tot->dropped,
                 t->color ? "\033[0m" : "");
+    if (tot->damaged) {         /* the capture's bytes, printed safely */
+        char why[sizeof tot->damage * 4];
+        sc_safe_snprint(why, sizeof why, (const uint8_t *)tot->damage, strlen(tot->damage));
+        fprintf(o, "%sINCOMPLETE: %" PRIu64 " input%s ended early: %s%s; the report covers "
+                "what came before%s\n", t->color ? "\033[1;31m" : "", tot->damaged,
+                tot->damaged == 1 ? "" : "s", why, tot->damaged > 1 ? " (the first)" : "",
+                t->color ? "\033[0m" : "");
+    }
     if (tot->keylog)            /* --tls-keylog */
         fprintf(o, "tls: %" PRIu64 " session%s encrypted, %" PRIu64 " decrypted, %" PRIu64
                 " without a key in the key log\n", tot->tls_encrypted,

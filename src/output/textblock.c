@@ -17,6 +17,7 @@
  *   "#31    +0.5100                                           <──────────  552 too big"
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,9 @@
 #define TB_TAIL_DEFAULT  10
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
+#define TB_REP_CMP       512       /* bytes compared to call lines the same */
+#define TB_WIDTH         80        /* the session header is folded to this */
+#define TB_FOLD_INDENT   "  "
 
 #define TB_ESC_RESET "\033[0m"
 
@@ -62,6 +66,15 @@ struct sc_tb_block {
     uint64_t       nfindings;
     tb_ring_entry *ring;          /* allocated once past head_lines */
     unsigned       rfirst, rcount;
+    /* A run of identical lines is shown once, then counted (a bot's 500
+     * replies): the run's line, its repeats and their frames. */
+    uint8_t       *rep_text;      /* the line's first TB_REP_CMP bytes */
+    size_t         rep_len;
+    sc_dir         rep_dir;
+    sc_line_kind   rep_kind;
+    uint64_t       rep_count, rep_first, rep_last;
+    char          *rep_render;    /* the last repeat, shown when it is alone */
+    size_t         rep_rlen;
 };
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
@@ -233,12 +246,13 @@ static void tb_block_flush_ring(sc_tb_engine *e, sc_tb_block *b)
     }
 }
 
-void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+/* One rendered line into the block: the first head_lines lines, then the
+ * ring of the last tail_lines (kept for the next finding or the end). */
+static void tb_block_put(sc_tb_engine *e, sc_tb_block *b, const char *render, size_t n)
 {
-    size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
 
     if (b->nlines++ < e->o.head_lines) {
-        tb_block_emit(e, b, e->render, n);
+        tb_block_emit(e, b, render, n);
         return;
     }
     if (!b->ring && !(b->ring = calloc(e->o.tail_lines, sizeof *b->ring))) {
@@ -257,9 +271,68 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
         b->elided++;
         return;
     }
-    memcpy(r->text, e->render, n + 1);
+    memcpy(r->text, render, n);
+    r->text[n] = '\0';
     r->len = n;
     b->rcount++;
+}
+
+/* Is l the line of the run in progress? (Message content is never folded.) */
+static bool tb_rep_same(const sc_tb_block *b, const sc_line *l)
+{
+    size_t k = l->len < TB_REP_CMP ? l->len : TB_REP_CMP;
+
+    return b->rep_text && l->kind != SC_LINE_CONTENT && l->kind == b->rep_kind &&
+           l->dir == b->rep_dir && l->len == b->rep_len && (k == 0 || (l->text &&
+           memcmp(l->text, b->rep_text, k) == 0));
+}
+
+/* Ends the run: one repeat is shown as it is, more as one line that
+ * counts them. */
+static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
+{
+    char buf[FRAME_NAME_MAX * 2 + 96];
+
+    if (b->rep_count == 1 && b->rep_render) {
+        tb_block_put(e, b, b->rep_render, b->rep_rlen);
+    } else if (b->rep_count > 1) {
+        int n = snprintf(buf, sizeof buf, "       ... the same line %" PRIu64 " more times "
+                         "(%s", b->rep_count, sc_frame_name(b->rep_first));
+        if (b->rep_last != b->rep_first)
+            n += snprintf(buf + n, sizeof buf - (size_t)n, "-%s", sc_frame_name(b->rep_last));
+        snprintf(buf + n, sizeof buf - (size_t)n, ")");
+        tb_block_put(e, b, buf, strlen(buf));
+    }
+    b->rep_count = 0;
+}
+
+void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+{
+    size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
+
+    if (tb_rep_same(b, l)) {
+        if (b->rep_count++ == 0)
+            b->rep_first = l->frame;
+        b->rep_last = l->frame;
+        free(b->rep_render);
+        if ((b->rep_render = malloc(n + 1)) != NULL) {
+            memcpy(b->rep_render, e->render, n + 1);
+            b->rep_rlen = n;
+        }
+        return;
+    }
+    tb_rep_flush(e, b);
+    if (!b->rep_text)
+        b->rep_text = malloc(TB_REP_CMP);
+    if (b->rep_text) {
+        size_t k = l->len < TB_REP_CMP ? l->len : TB_REP_CMP;
+        if (k && l->text)
+            memcpy(b->rep_text, l->text, k);
+        b->rep_len = l->len;
+        b->rep_dir = l->dir;
+        b->rep_kind = l->kind;
+    }
+    tb_block_put(e, b, e->render, n);
 }
 
 void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
@@ -267,60 +340,122 @@ void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
     size_t n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
 
     b->nfindings++;
+    tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);          /* the lines before a finding are kept */
     tb_block_emit(e, b, e->render, n);
 }
 
+/* The header folded to fit TB_WIDTH columns: fields are never cut, a
+ * field that does not fit on the line starts the next one, indented.
+ * (A terminal that wraps a 300-column line cuts addresses and counts in
+ * two; a folded header reads and greps as it is.) */
+typedef struct tb_fold {
+    sc_spool *sp;
+    sc_chain *c;
+    size_t    col;
+    bool      fresh;        /* nothing on this line yet but the indent */
+} tb_fold;
+
+static void tb_fold_put(tb_fold *f, const char *sep, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (!f->fresh && f->col > 0 && f->col + strlen(sep) + n > TB_WIDTH) {
+        sc_chain_write(f->sp, f->c, "\n" TB_FOLD_INDENT, 1 + strlen(TB_FOLD_INDENT));
+        f->col = strlen(TB_FOLD_INDENT);
+    } else if (!f->fresh && f->col > 0) {
+        sc_chain_write(f->sp, f->c, sep, strlen(sep));
+        f->col += strlen(sep);
+    }
+    sc_chain_write(f->sp, f->c, text, n);
+    f->col += n;
+    f->fresh = false;
+}
+
+/* A field made with printf: "  " between fields on one line. */
+static void tb_fold_add(tb_fold *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void tb_fold_add(tb_fold *f, const char *fmt, ...)
+{
+    char buf[1200];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    tb_fold_put(f, "  ", buf);
+}
+
+/* The fields after this start a new line. */
+static void tb_fold_break(tb_fold *f)
+{
+    if (!f->fresh) {
+        sc_chain_write(f->sp, f->c, "\n" TB_FOLD_INDENT, 1 + strlen(TB_FOLD_INDENT));
+        f->col = strlen(TB_FOLD_INDENT);
+        f->fresh = true;
+    }
+}
+
 static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
 {
-    char c[64], s[64], t[40], esc[1024];
-    sc_spool *sp = e->sp;
-    sc_chain *h = &b->head;
+    char c[64], s[64], t[40], esc[1024], tls[256] = "";
+    tb_fold f = { e->sp, &b->head, 0, true };
 
     sc_endpoint_str(&info->client, c, sizeof c);
     sc_endpoint_str(&info->server, s, sizeof s);
     sc_fmt_rfc3339(&info->start, t, sizeof t);
-    sc_chain_printf(sp, h, "%ssession %" PRIu64 "  %s -> %s  start %s  duration %.4f s"
-                    "  frames %" PRIu64 " (%s-%s)",
-                    e->o.color ? "\033[1m" : "", info->id, c, s, t,
-                    sc_fmt_elapsed(&info->start, &info->end), info->frames,
-                    sc_frame_name(info->first_frame), sc_frame_name(info->last_frame));
-    if (info->close_by == SC_CLOSE_NONE && info->close_how == SC_HOW_CAPTURE_END)
-        sc_chain_printf(sp, h, "  closed: open at capture end");
-    else
-        sc_chain_printf(sp, h, "  closed: %s %s", sc_fmt_close_by(info->close_by),
-                        sc_fmt_close_how(info->close_how));
-    if (info->close_after) {
+    /* the first line in bold: the session and its peers */
+    tb_fold_add(&f, "%ssession %" PRIu64, e->o.color ? "\033[1m" : "", info->id);
+    tb_fold_add(&f, "%s -> %s%s", c, s, e->o.color ? TB_ESC_RESET : "");
+    tb_fold_break(&f);
+    tb_fold_add(&f, "start %s", t);
+    tb_fold_add(&f, "duration %.4f s", sc_fmt_elapsed(&info->start, &info->end));
+    tb_fold_add(&f, "frames %" PRIu64 " (%s-%s)", info->frames,
+                sc_frame_name(info->first_frame), sc_frame_name(info->last_frame));
+    esc[0] = '\0';
+    if (info->close_after)
         sc_safe_snprint(esc, sizeof esc, (const uint8_t *)info->close_after,
                         strlen(info->close_after));
-        sc_chain_printf(sp, h, " after %s", esc);
-    }
-    sc_chain_printf(sp, h, "  tls: %s", info->tls || info->tls_state ? "yes" : "no");
+    if (info->close_by == SC_CLOSE_NONE && info->close_how == SC_HOW_CAPTURE_END)
+        tb_fold_add(&f, "closed: open at capture end%s%s", esc[0] ? " after " : "", esc);
+    else
+        tb_fold_add(&f, "closed: %s %s%s%s", sc_fmt_close_by(info->close_by),
+                    sc_fmt_close_how(info->close_how), esc[0] ? " after " : "", esc);
     if (info->tls_state)        /* --tls-keylog */
-        sc_chain_printf(sp, h, " (%s%s%s%s%s)", info->tls_state,
-                        info->tls_version ? ", " : "", info->tls_version ? info->tls_version : "",
-                        info->tls_cipher ? " " : "", info->tls_cipher ? info->tls_cipher : "");
-    sc_chain_printf(sp, h, "%s%s", info->handshake_seen ? "" : "  mid-stream",
-                    info->seq_untrusted ? "  sequence numbers rewritten: capture order" : "");
+        snprintf(tls, sizeof tls, " (%s%s%s%s%s)", info->tls_state,
+                 info->tls_version ? ", " : "", info->tls_version ? info->tls_version : "",
+                 info->tls_cipher ? " " : "", info->tls_cipher ? info->tls_cipher : "");
+    tb_fold_add(&f, "tls: %s%s", info->tls || info->tls_state ? "yes" : "no", tls);
+    if (!info->handshake_seen)
+        tb_fold_add(&f, "mid-stream");
+    if (info->seq_untrusted)
+        tb_fold_add(&f, "sequence numbers rewritten: capture order");
     if (info->reasm_dropped)
-        sc_chain_printf(sp, h, "  dropped by reassembly: %" PRIu64 " bytes", info->reasm_dropped);
-    sc_chain_printf(sp, h, "  findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
-                    info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
-                    info->findings[SC_SEV_INFO]);
-    sc_chain_printf(sp, h, "  extensions:");
+        tb_fold_add(&f, "dropped by reassembly: %" PRIu64 " bytes", info->reasm_dropped);
+    tb_fold_add(&f, "findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
+                info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
+                info->findings[SC_SEV_INFO]);
+    tb_fold_break(&f);
     if (info->next == 0 || !info->extensions)
-        sc_chain_printf(sp, h, " none");
+        tb_fold_add(&f, "extensions: none");
     for (size_t i = 0; info->extensions && i < info->next && i < TB_EXT_SHOWN; i++) {
+        char item[1100];
+        bool last = i + 1 == info->next || i + 1 == TB_EXT_SHOWN;
         sc_safe_snprint(esc, sizeof esc, info->extensions[i].p, info->extensions[i].len);
-        sc_chain_printf(sp, h, "%s %s", i ? "," : "", esc);
+        snprintf(item, sizeof item, "%s%s%s", i ? "" : "extensions: ", esc, last ? "" : ",");
+        tb_fold_put(&f, i ? " " : "  ", item);
     }
-    if (info->next > TB_EXT_SHOWN)
-        sc_chain_printf(sp, h, " (+%zu more)", info->next - TB_EXT_SHOWN);
-    sc_chain_printf(sp, h, "%s\n", e->o.color ? TB_ESC_RESET : "");
+    if (info->next > TB_EXT_SHOWN) {
+        char more[40];
+        snprintf(more, sizeof more, "(+%zu more)", info->next - TB_EXT_SHOWN);
+        tb_fold_put(&f, " ", more);
+    }
+    sc_chain_write(e->sp, &b->head, "\n", 1);
     if (e->o.ladder) {
         char col[TB_LADDER_COL + 64];
         snprintf(col, sizeof col, "CLIENT %s", c);
-        sc_chain_printf(sp, h, "%-15s %-*s             SERVER %s\n", "", TB_LADDER_COL, col, s);
+        sc_chain_printf(e->sp, &b->head, "%-15s %-*s             SERVER %s\n", "",
+                        TB_LADDER_COL, col, s);
     }
 }
 
@@ -365,9 +500,29 @@ static void tb_block_summary(sc_tb_engine *e, sc_tb_block *b, const sc_session_i
 
 void sc_tb_block_end(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
 {
+    tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);
     tb_block_header(e, b, info);
     tb_block_summary(e, b, info);
+}
+
+void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info,
+                           const char *note)
+{
+    char c[64], s[64], t[40];
+    size_t n = info->ntxn;
+
+    sc_chain_release(e->sp, &b->body);
+    sc_chain_init(&b->body);
+    if (note)
+        sc_chain_printf(e->sp, &b->head, "%s\n", note);
+    sc_endpoint_str(&info->client, c, sizeof c);
+    sc_endpoint_str(&info->server, s, sizeof s);
+    sc_fmt_rfc3339(&info->start, t, sizeof t);
+    sc_chain_printf(e->sp, &b->head, "session %" PRIu64 "  %s -> %s  start %s  %.4f s  "
+                    "%" PRIu64 " frames  no finding, %zu transaction%s\n", info->id, c, s, t,
+                    sc_fmt_elapsed(&info->start, &info->end), info->frames, n,
+                    n == 1 ? "" : "s");
 }
 
 void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
@@ -404,5 +559,7 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
             free(b->ring[i].text);
         free(b->ring);
     }
+    free(b->rep_text);
+    free(b->rep_render);
     free(b);
 }

@@ -38,6 +38,11 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l);
 void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f);
 /* Renders the header and the summary from the final info. */
 void sc_tb_block_end(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info);
+/* Instead of sc_tb_block_end, for a session without a finding in a large
+ * report: one line (id, peers, start, duration, frames, transactions),
+ * the transcript dropped; note, if not NULL, is a line written before it. */
+void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info,
+                           const char *note);
 /* Moves what the block holds in RAM to disk (the block must wait). */
 void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b);
 /* Writes header, transcript and summary to out. */

@@ -56,7 +56,8 @@ typedef struct sc_pipeline {
     sc_reasm                 *reasm;
     sc_capture               *cap;
     sc_dumper                *dump;          /* live -w */
-    sc_flow_handler           inner;         /* live: the caller's handler */
+    sc_flow_handler           inner;         /* -w: the caller's handler */
+    sc_flow_handler           wrap;          /* -w of a file: inner, and the dumper */
     struct timeval            last_tick;
     int                       fd;            /* live: to poll(), or -1 */
     time_t                    last_expire;
@@ -64,6 +65,10 @@ typedef struct sc_pipeline {
     struct timeval            last_ts;
     char                      filter[2 * SC_PORTS_MAX * 24 + 544]; /* live: in force */
 } pipeline_run;
+
+static void pipeline_conn_open(void *ctx, sc_conn *conn);
+static void pipeline_conn_event(void *ctx, sc_conn *conn, const sc_flow_event *ev);
+static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt);
 
 /* (sc_pipeline is the file loop in pieces, for -j: src/pipeline/pipeline.h.) */
 
@@ -115,7 +120,11 @@ sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
     run->hooks = hooks;
     run->stats = stats;
     memset(stats, 0, sizeof *stats);
-    run->reasm = sc_reasm_new(cfg, h, err, errlen);
+    run->inner = *h;
+    run->wrap = (sc_flow_handler){ .open = pipeline_conn_open, .event = pipeline_conn_event,
+                                   .packet = pipeline_conn_packet, .ctx = run };
+    run->reasm = sc_reasm_new(cfg, cfg->write_file && !cfg->iface ? &run->wrap : h,
+                              err, errlen);
     if (!run->reasm) {
         free(run);
         return NULL;
@@ -151,7 +160,25 @@ void sc_pipeline_free(sc_pipeline *run)
     if (!run)
         return;
     sc_reasm_free(run->reasm);
+    sc_dumper_close(run->dump);
     free(run);
+}
+
+/* -c COUNT: the input ends after COUNT frames, as if the file did. */
+static bool pipeline_count_reached(const pipeline_run *run)
+{
+    return run->cfg->max_packets && run->stats->packets >= run->cfg->max_packets;
+}
+
+/* -w with a file: the reassembler has the caller's handler wrapped
+ * (sc_pipeline_new), as live, so that every frame of a followed
+ * connection is written (--session: of that session only). */
+static int pipeline_file_dump(pipeline_run *run, const sc_config *cfg,
+                              char *err, size_t errlen)
+{
+    run->dump = sc_dumper_open((pcap_t *)sc_capture_pcap(run->cap), cfg->write_file,
+                               cfg->write_max_bytes, cfg->write_rotate, err, errlen);
+    return run->dump ? 0 : -1;
 }
 
 int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, size_t errlen)
@@ -160,9 +187,8 @@ int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, s
         snprintf(err, errlen, "%s", reason);
         return -1;
     }
-    fprintf(stderr, "smtpscope: %s (analysed up to frame %s)\n", reason,
-            sc_frame_bare(last_frame));
-    return 0;
+    snprintf(err, errlen, "%s (analysed up to frame %s)", reason, sc_frame_bare(last_frame));
+    return 1;
 }
 
 int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_handler *h,
@@ -176,20 +202,31 @@ int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_han
     if (!run)
         return -1;
     run->cap = cap;
-    /* sc_pipeline_stop (a signal): the input ends here, as if the file
-     * did; the read it interrupted fails, and that is no read error. */
-    while (!pipeline_stopped && (rc = sc_capture_next(cap, &pkt)) == 1)
+    /* -w: the frames of the followed connections, as live */
+    if (cfg->write_file && pipeline_file_dump(run, cfg, err, errlen) < 0) {
+        sc_pipeline_free(run);
+        return -1;
+    }
+    while (!pipeline_stopped && !pipeline_count_reached(run) &&
+           (rc = sc_capture_next(cap, &pkt)) == 1)
         sc_pipeline_packet(run, &pkt);
-    if (pipeline_stopped)
+    /* sc_pipeline_stop (a signal): the input ends here, as if the file
+     * did; the read it interrupted fails, and that is no read error.
+     * -c COUNT: the input ends after the last packet read (rc 1). */
+    if (pipeline_stopped || rc == 1)
         rc = 0;
-    if (rc < 0 && sc_pipeline_read_error(sc_capture_error(cap), run->last_frame,
-                                         err, errlen) < 0) {
+    if (rc < 0 && (rc = sc_pipeline_read_error(sc_capture_error(cap), run->last_frame,
+                                               err, errlen)) < 0) {
         sc_pipeline_free(run);
         return -1;
     }
     sc_pipeline_end(run);
+    if (run->dump) {
+        stats->written = sc_dumper_packets(run->dump);
+        stats->files_written = sc_dumper_files(run->dump);
+    }
     sc_pipeline_free(run);
-    return 0;
+    return rc == 1 ? 1 : 0;
 }
 
 int sc_pipeline_file(const sc_config *cfg, const char *path,
@@ -257,7 +294,7 @@ static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
 {
     pipeline_run *run = ctx;
 
-    if (run->dump)
+    if (run->dump && (!run->cfg->only_session || conn->id == run->cfg->only_session))
         sc_dumper_write(run->dump, &pkt->ts, pkt->caplen, pkt->wirelen, pkt->data);
     if (run->hooks && run->hooks->conn_packet)
         run->hooks->conn_packet(run->hooks->ctx, conn, pkt);
@@ -433,7 +470,7 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
     pipeline_stopped = 0;
     pipeline_cap = run.cap;
     gettimeofday(&run.last_tick, NULL);
-    while (!pipeline_stopped) {
+    while (!pipeline_stopped && !pipeline_count_reached(&run)) {
         rc = sc_capture_next(run.cap, &pkt);
         if (rc == 1) {
             if (run.dump && pipeline_tcp_fragment(&pkt))

@@ -48,8 +48,10 @@ typedef struct sc_pipeline_hooks {
     void *ctx;
 } sc_pipeline_hooks;
 
-/* Analyses one capture file through h. Returns 0, or -1 with a one-line
- * reason naming the file in err (the caller exits 2). */
+/* Analyses one capture file through h. Returns 0; 1 when the capture is
+ * damaged (a read error after some frames: what came before is analysed,
+ * the reason and the last frame in err); or -1 with a one-line reason
+ * naming the file in err when nothing could be read (the caller exits 2). */
 int sc_pipeline_file(const sc_config *cfg, const char *path,
                      const sc_flow_handler *h, const sc_pipeline_hooks *hooks,
                      sc_pipeline_stats *stats, char *err, size_t errlen);
@@ -66,9 +68,8 @@ int sc_pipeline_capture(const sc_config *cfg, sc_capture *cap, const sc_flow_han
 
 /* A capture's input ended on a read error (reason) after frame
  * last_frame: when not a frame was read the file is unusable, -1 with
- * reason in err; otherwise what came before it is analysed, and the
- * warning "smtpscope: REASON (analysed up to frame N)" goes to stderr
- * (0). */
+ * reason in err; otherwise what came before it is analysed: 1, with
+ * "REASON (analysed up to frame N)" in err. */
 int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, size_t errlen);
 
 /* The file loop in pieces, for -j (src/jobs/), whose workers follow a

@@ -303,6 +303,14 @@ void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,
     a->fan.totals.dropped = dropped_kernel + dropped_iface;
 }
 
+void sc_analyzer_set_damaged(sc_analyzer *a, const char *reason)
+{
+    sc_totals *t = &a->fan.totals;
+
+    if (t->damaged++ == 0)
+        snprintf(t->damage, sizeof t->damage, "%s", reason);
+}
+
 sc_fanout *sc_analyzer_fanout(sc_analyzer *a)
 {
     return &a->fan;

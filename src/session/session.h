@@ -70,6 +70,9 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt);
  * analyser's finish. */
 void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,
                           uint64_t dropped_kernel, uint64_t dropped_iface);
+/* An input's analysis ended early (a damaged capture, a -j worker that
+ * failed): counted in the totals, the first reason kept. */
+void sc_analyzer_set_damaged(sc_analyzer *a, const char *reason);
 /* Calls finish on every sink with the run's totals. */
 void sc_analyzer_finish(sc_analyzer *a, sc_totals *out);
 void sc_analyzer_free(sc_analyzer *a);

@@ -141,9 +141,10 @@ void smtp_close_client_data(sc_smtp *s, uint64_t frame, size_t seglen)
     if (!smtp_once(s, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER))
         return;
     if (smtp_report_begin(s, &rep, R_HALF_CLOSE_WHILE_SENDING, SC_SIDE_SERVER, frame,
-                          "the server sent FIN (frame %s) while the client was still "
-                          "sending%s, and the client kept sending after it (from frame "
-                          "%s; the byte count closes the session): a FIN is not an abort",
+                          "the server closed its side of the connection (FIN, frame %s) "
+                          "while the client was still sending%s; the client kept sending "
+                          "(from frame %s), "
+                          "bytes the server will not read (the count closes the session)",
                           sc_frame_bare(s->close.frame[SC_DIR_S2C]),
                           s->client.mode == SC_CM_CONTENT ? " message content"
                           : s->client.mode == SC_CM_BDAT ? " a BDAT chunk" : "",

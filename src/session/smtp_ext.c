@@ -83,8 +83,9 @@ void smtp_ext_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r)
     }
     if (helo && r->nlines > 1 && s->ext.kw_ext_lines > 0 &&
         smtp_report_begin(s, &rep, R_HELO_EXTENDED_REPLY, SC_SIDE_SERVER, r->frame,
-                          "HELO (%s) got a multi-line reply listing %u extension keyword%s",
-                          sc_frame_name(p->frame), s->ext.kw_ext_lines,
+                          "HELO (%s) got the multi-line list of %u extension%s that "
+                          "belongs to EHLO only: a client that said HELO expects one "
+                          "250 line", sc_frame_name(p->frame), s->ext.kw_ext_lines,
                           s->ext.kw_ext_lines == 1 ? "" : "s")) {
         smtp_report_evidence(&rep, p->frame, SC_DIR_C2S, p->text, p->tlen);
         smtp_report_evidence(&rep, r->frame, SC_DIR_S2C, r->last, r->last_len);
@@ -110,10 +111,15 @@ void smtp_ext_command(sc_smtp *s, sc_verb v, const sc_cline *l, const uint8_t *t
         /* The specific rules replace the general one. */
         sc_rule_id id = v == SC_V_STARTTLS ? R_STARTTLS_UNADVERTISED
                       : v == SC_V_BDAT ? R_BDAT_UNADVERTISED : R_EXTENSION_UNADVERTISED;
+        /* BDAT's extension has another name: say which one is missing */
         smtp_find(s, id, SC_SIDE_CLIENT, l->frame, smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
-                  "%s used although the server %s", sc_cmd_get(v)->name,
+                  "%s%s used although the server %s%s", sc_cmd_get(v)->name,
+                  v == SC_V_BDAT ? " (the message sent in chunks)" : "",
                   s->ext.helo_session ? "was greeted with HELO (no extensions)"
-                                  : "did not list it in its EHLO reply");
+                                      : "did not list ",
+                  s->ext.helo_session ? "" : v == SC_V_BDAT
+                      ? "CHUNKING, the extension BDAT needs, in its EHLO reply"
+                      : "it in its EHLO reply");
         return;
     }
     if (v != SC_V_MAIL && v != SC_V_RCPT)

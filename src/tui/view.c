@@ -27,6 +27,7 @@
 #include "common/frame.h"
 #include "common/rules.h"
 #include "common/safeprint.h"
+#include "tui_detail.h"
 #include "tui_screen.h"
 #include "tui_store.h"
 
@@ -54,6 +55,10 @@ typedef struct tui_view {
     int        hscroll;
     view_focus focus;
     bool       ladder, abstime, help;
+    /* Enter on a finding: its detail view, scrolled to detail_top */
+    bool       detail_on;
+    tui_detail detail;
+    int        detail_top, detail_rows;
     /* search */
     char       search[VIEW_SEARCH_MAX];
     bool       search_on;
@@ -589,9 +594,21 @@ static void view_draw_status(tui_view *v)
                  v->search);
         msg = buf;
     }
-    if (!msg[0])
-        msg = "q quit  ? help  Tab pane  Enter timeline  n/N finding  / search  "
-              "f filter  s sort  l ladder  t time  e evidence";
+    /* the longest key bar that fits: a key is never cut in two */
+    static const char *const bars[] = {
+        "q quit  ? help  Tab pane  Enter timeline/detail  n/N finding  / search  "
+        "f filter  s sort  l ladder  t time  e evidence",
+        "q quit  ? help  Tab pane  Enter open  n/N finding  / search  f filter  "
+        "s sort  l ladder  e evid",
+        "q quit ?help Tab pane Enter open n/N finding /search s sort l ladder",
+        "q quit  ? help  Tab pane  Enter open",
+        "q quit  ? help",
+    };
+    if (v->detail_on)
+        msg = "Up/Down scroll  any other key closes the finding";
+    for (size_t i = 0; !msg[0] && i < sizeof bars / sizeof bars[0]; i++)
+        if ((int)strlen(bars[i]) <= v->cols || i + 1 == sizeof bars / sizeof bars[0])
+            msg = bars[i];
     move(v->rows - 1, 0);
     clrtoeol();
     attron(A_BOLD);
@@ -605,7 +622,8 @@ static const char *const view_help_lines[] = {
     "PgUp/PgDn, space  page up/down",
     "g/G, Home/End     first/last",
     "Left/Right, < >   scroll long lines sideways;  0: back to column 0",
-    "Enter             focus the timeline of the selected session",
+    "Enter             focus the timeline of the selected session;",
+    "                  on a finding: its detail (message, explanation)",
     "Tab               switch between session list and timeline",
     "n/N               next/previous finding, across sessions",
     "/                 search the lines (case-insensitive, as shown);",
@@ -650,6 +668,13 @@ static void view_draw(tui_view *v)
         return;
     }
     view_draw_title(v);
+    if (v->detail_on) {
+        v->detail_rows = tui_detail_draw(&v->detail, v->detail_top, 1, v->rows - 2, v->cols);
+        view_draw_status(v);
+        refresh();
+        v->dirty = false;
+        return;
+    }
     view_draw_list(v);
     view_draw_tl_title(v);
     view_draw_timeline(v);
@@ -831,6 +856,72 @@ static void view_evidence(tui_view *v)
              msg[0] ? msg : (rc < 0 ? "unknown error" : "written"));
 }
 
+/* Enter on a finding of the timeline: its detail view. False when the
+ * cursor is on no finding. */
+static bool view_detail_open(tui_view *v)
+{
+    tui_rec r;
+    char fbuf[64];
+    const tui_sess *s;
+    size_t idx = view_sel_store_index(v);
+
+    if (idx == SIZE_MAX || v->cur >= v->tl.n || tui_store_rec(v->t->st, &v->tl, v->cur, &r) < 0 ||
+        r.type != TUI_REC_FINDING)
+        return false;
+    s = &v->t->st->sess[idx];
+    tui_detail_clear(&v->detail);
+    v->detail.rule = r.rule < SC_RULE_COUNT ? &sc_rules[r.rule] : NULL;
+    v->detail.severity = r.severity;
+    v->detail.side = r.side;
+    snprintf(v->detail.frame, sizeof v->detail.frame, "%s", sc_frame_name(r.frame));
+    v->detail.message = strdup(view_escape(v, r.text, r.len));
+    /* the transcript lines just before it: the one that completed it and
+     * those that led there */
+    size_t from = v->cur >= TUI_DETAIL_CONTEXT ? v->cur - TUI_DETAIL_CONTEXT : 0;
+    for (size_t i = from; i < v->cur; i++) {
+        tui_rec l;
+        char tbuf[32], *line;
+        if (tui_store_rec(v->t->st, &v->tl, i, &l) < 0 || l.type == TUI_REC_FINDING)
+            continue;
+        view_time(v, s, l.ts, tbuf, sizeof tbuf);
+        const char *txt = view_escape(v, l.text, l.len);
+        size_t n = strlen(txt) + sizeof fbuf + sizeof tbuf;
+        if (!(line = malloc(n)))
+            continue;
+        snprintf(line, n, "%s %s %s %s", sc_frame_name(l.frame), tbuf,
+                 l.dir == SC_DIR_C2S ? "C>" : "S>", txt);
+        v->detail.context[v->detail.ncontext++] = line;
+    }
+    v->detail_on = true;
+    v->detail_top = 0;
+    return true;
+}
+
+/* A key in the detail view: arrows and pages scroll, q quits, any other
+ * key closes it. */
+static int view_detail_key(tui_view *v, int ch)
+{
+    int page = v->rows > 4 ? v->rows - 4 : 1, max = v->detail_rows - (v->rows - 2);
+
+    switch (ch) {
+    case KEY_UP: case 'k': v->detail_top -= 1; break;
+    case KEY_DOWN: case 'j': v->detail_top += 1; break;
+    case KEY_PPAGE: case 'b': v->detail_top -= page; break;
+    case KEY_NPAGE: case ' ': v->detail_top += page; break;
+    case KEY_RESIZE: break;
+    case 'q': return 1;
+    default:
+        v->detail_on = false;
+        tui_detail_clear(&v->detail);
+        return 0;
+    }
+    if (v->detail_top > max)
+        v->detail_top = max;
+    if (v->detail_top < 0)
+        v->detail_top = 0;
+    return 0;
+}
+
 /* Handles one key; returns 1 to quit. */
 static int view_key(tui_view *v, int ch)
 {
@@ -842,6 +933,8 @@ static int view_key(tui_view *v, int ch)
         v->help = false;
         return ch == 'q';
     }
+    if (v->detail_on)
+        return view_detail_key(v, ch);
     v->status[0] = 0;
     switch (ch) {
     case 'q':
@@ -875,6 +968,8 @@ static int view_key(tui_view *v, int ch)
         v->hscroll = 0;
         break;
     case '\n': case '\r': case KEY_ENTER:
+        if (tl && view_detail_open(v))
+            break;
         v->focus = VIEW_FOCUS_TIMELINE;
         break;
     case '\t':
@@ -920,7 +1015,11 @@ static int view_key(tui_view *v, int ch)
     case '?': case 'h': case KEY_F(1):
         v->help = true;
         break;
-    case KEY_RESIZE:
+    case KEY_RESIZE:            /* the selected line stays in view */
+        view_layout(v);
+        view_tl_reveal(v);
+        if (v->sel < v->top || (v->list_h > 0 && v->sel >= v->top + (size_t)v->list_h))
+            v->top = v->sel > (size_t)v->list_h / 2 ? v->sel - (size_t)v->list_h / 2 : 0;
         break;
     case KEY_MOUSE: {
         MEVENT me;
@@ -960,6 +1059,7 @@ static void view_free(tui_sink *t)
         return;
     tui_screen_close();
     tui_tl_free(&v->tl);
+    tui_detail_clear(&v->detail);
     free(v->order);
     free(v->esc);
     free(v);
