@@ -29,7 +29,8 @@ enum {
     OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
-    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR
+    OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
+    OPT_EVIDENCE_FORMAT
 };
 
 static const struct option long_options[] = {
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
     { "disable",       required_argument, NULL, OPT_DISABLE },
     { "enable",        required_argument, NULL, OPT_ENABLE },
     { "evidence",      required_argument, NULL, OPT_EVIDENCE },
+    { "evidence-format", required_argument, NULL, OPT_EVIDENCE_FORMAT },
     { "sensor",        required_argument, NULL, OPT_SENSOR },
     { "redact",        no_argument,       NULL, OPT_REDACT },
     { "profile",       required_argument, NULL, OPT_PROFILE },
@@ -254,6 +256,11 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
                 return -1;
             break;
         case OPT_EVIDENCE: cfg->evidence_dir = optarg; break;
+        case OPT_EVIDENCE_FORMAT:
+            if (strcmp(optarg, "pcapng") != 0 && strcmp(optarg, "pcap") != 0)
+                FAIL("--evidence-format: pcapng or pcap, not '%s'", optarg);
+            cfg->evidence_pcap = strcmp(optarg, "pcap") == 0;
+            break;
         case OPT_SENSOR:
             if (optarg[0] == '\0' || strlen(optarg) > SC_SENSOR_MAX)
                 FAIL("--sensor: a name of 1 to %d bytes", SC_SENSOR_MAX);
@@ -405,7 +412,8 @@ void sc_options_usage(FILE *fp)
 "                      rest counted (default 10; 0: all)\n"
 "  --show-content      print message content lines instead of a summary\n"
 "  --redact            mask message content and AUTH data everywhere\n"
-"  --evidence DIR      write session-ID.pcap and session-ID.txt per session\n"
+"  --evidence DIR      write session-ID.pcapng and session-ID.txt per session\n"
+"  --evidence-format F pcapng (default: findings as packet comments) or pcap\n"
 "  --write-streams DIR write each session's reassembled byte streams\n"
 "  --sensor NAME       JSON: the name of this machine (default: host name)\n"
 "  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"
