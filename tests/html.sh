@@ -54,6 +54,13 @@ JSON
         ! grep -q '<script\|<img' '$tmp/x/session-1.html'"
 fi
 
+# --html FILE: the run's report in one file, and no bundle.
+"$bin" -q --html "$tmp/run.html" -r "$s" >/dev/null 2>&1
+check "--html: one file with the index and the session's section" \
+    bash -c "grep -q 'href=\"#session-1\"' '$tmp/run.html' && grep -q '<section id=\"session-1\">' '$tmp/run.html' &&
+             [ \$(grep -c '<g class=\"arrow\">' '$tmp/run.html') = $nlines ] && [ \$(ls '$tmp' | grep -c pcapng) = 0 ]"
+check "--html: self-contained" bash -c "! grep -Eiq '<script|<link|<img|src=' '$tmp/run.html'"
+
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
     echo "SKIP: html: chromium not installed (scripts/setup.sh installs it)"

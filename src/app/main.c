@@ -44,7 +44,7 @@
 #include "jobs/jobs.h"
 #include "common/wcheck.h"
 
-#define SINKS_MAX 4
+#define SINKS_MAX 5
 
 /* The progress line: bytes read of total, sessions, findings. Written to
  * stderr when it is a terminal, the input is a file and -q is not given. */
@@ -331,6 +331,8 @@ static int main_sinks_build(const sc_config *cfg, sc_sink **sinks, sc_sink **evi
             return -1;
         *evidence = sinks[n++];
     }
+    if (cfg->html_file && !(sinks[n++] = sc_html_report_new(cfg, cfg->html_file, err, errlen)))
+        return -1;
     return n;
 }
 

@@ -30,7 +30,7 @@ enum {
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
     OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
-    OPT_EVIDENCE_FORMAT
+    OPT_EVIDENCE_FORMAT, OPT_HTML
 };
 
 static const struct option long_options[] = {
@@ -45,6 +45,7 @@ static const struct option long_options[] = {
     { "enable",        required_argument, NULL, OPT_ENABLE },
     { "evidence",      required_argument, NULL, OPT_EVIDENCE },
     { "evidence-format", required_argument, NULL, OPT_EVIDENCE_FORMAT },
+    { "html",          required_argument, NULL, OPT_HTML },
     { "sensor",        required_argument, NULL, OPT_SENSOR },
     { "redact",        no_argument,       NULL, OPT_REDACT },
     { "profile",       required_argument, NULL, OPT_PROFILE },
@@ -256,6 +257,7 @@ int sc_options_parse(int argc, char **argv, sc_config *cfg, sc_action *action,
                 return -1;
             break;
         case OPT_EVIDENCE: cfg->evidence_dir = optarg; break;
+        case OPT_HTML: cfg->html_file = optarg; break;
         case OPT_EVIDENCE_FORMAT:
             if (strcmp(optarg, "pcapng") != 0 && strcmp(optarg, "pcap") != 0)
                 FAIL("--evidence-format: pcapng or pcap, not '%s'", optarg);
@@ -414,6 +416,7 @@ void sc_options_usage(FILE *fp)
 "  --redact            mask message content and AUTH data everywhere\n"
 "  --evidence DIR      write session-ID.pcapng and session-ID.txt per session\n"
 "  --evidence-format F pcapng (default: findings as packet comments) or pcap\n"
+"  --html FILE         the run's HTML report (index and ladders) in one file\n"
 "  --write-streams DIR write each session's reassembled byte streams\n"
 "  --sensor NAME       JSON: the name of this machine (default: host name)\n"
 "  --color WHEN        auto (default), always, never (NO_COLOR honoured)\n"

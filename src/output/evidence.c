@@ -539,7 +539,7 @@ static void ev_html_write(evidence_sink *v, const sc_session_info *info, ev_live
         return;
     }
     bad = sc_html_sess_write(v->html, x->hs, info, v->cfg->redact, lp ? lp->map : NULL,
-                             lp && lp->written ? pkt : NULL, fp) < 0;
+                             lp && lp->written ? pkt : NULL, true, fp) < 0;
     errno = 0;
     bad |= ferror(fp);
     if (fclose(fp) != 0 || bad) {
@@ -1013,7 +1013,7 @@ static void ev_index_write(evidence_sink *v)
         free(path);
         return;
     }
-    bool bad = sc_html_index_write(v->html, fp) < 0;
+    bool bad = sc_html_index_write(v->html, true, fp) < 0;
     errno = 0;
     if (fclose(fp) != 0 || bad) {
         unlink(path);

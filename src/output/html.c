@@ -294,7 +294,7 @@ static void html_findings(FILE *out, FILE *recs, sc_framemap *map)
 }
 
 int sc_html_sess_write(sc_html *h, sc_html_sess *s, const sc_session_info *info, bool redact,
-                       sc_framemap *map, const char *pkt, FILE *out)
+                       sc_framemap *map, const char *pkt, bool whole, FILE *out)
 {
     char title[96];
     FILE *recs = tmpfile();
@@ -305,8 +305,10 @@ int sc_html_sess_write(sc_html *h, sc_html_sess *s, const sc_session_info *info,
         return -1;
     }
     snprintf(title, sizeof title, "smtpscope session %" PRIu64, info->id);
-    html_head(out, title);
-    fprintf(out, "<h1>smtpscope %s: session %" PRIu64 "</h1>\n", SC_VERSION, info->id);
+    if (whole)
+        html_head(out, title);
+    fprintf(out, "<section id=\"session-%" PRIu64 "\">\n<h1>smtpscope %s: session %" PRIu64
+            "</h1>\n", info->id, SC_VERSION, info->id);
     if (redact)
         fputs("<p>Redacted: message content and AUTH exchanges replaced by X.</p>\n", out);
     html_facts(out, info, pkt);
@@ -321,7 +323,9 @@ int sc_html_sess_write(sc_html *h, sc_html_sess *s, const sc_session_info *info,
     if (s->dropped)
         fprintf(out, "<p>%" PRIu64 " more lines and findings not drawn (a page draws at most %d; "
                 "the .txt has them).</p>\n", s->dropped, SC_HTML_LINES_MAX);
-    fputs("</body></html>\n", out);
+    fputs("</section>\n", out);
+    if (whole)
+        fputs("</body></html>\n", out);
     fclose(recs);
     return 0;
 }
@@ -348,13 +352,14 @@ static bool html_same_addr(const sc_endpoint *a, const sc_endpoint *b)
     return a->family == b->family && memcmp(a->addr, b->addr, sizeof a->addr) == 0;
 }
 
-int sc_html_index_write(sc_html *h, FILE *out)
+int sc_html_index_write(sc_html *h, bool whole, FILE *out)
 {
     char c[64], s[64];
     size_t nsrv = 0;
     struct { sc_endpoint ep; uint64_t sessions, findings[3]; } srv[HTML_INDEX_SERVERS];
 
     html_head(out, "smtpscope evidence");
+    (void)whole;
     fprintf(out, "<h1>smtpscope %s: sessions with findings</h1>\n", SC_VERSION);
     fputs("<h2>By server address</h2>\n<table>\n<tr><th>server</th><th>sessions</th>"
           "<th class=\"error\">error</th><th class=\"warning\">warning</th>"
@@ -402,6 +407,8 @@ int sc_html_index_write(sc_html *h, FILE *out)
         fprintf(out, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
                 r->findings[SC_SEV_ERROR], r->findings[SC_SEV_WARNING], r->findings[SC_SEV_INFO]);
     }
-    fputs("</table>\n</body></html>\n", out);
+    fputs("</table>\n", out);
+    if (whole)
+        fputs("</body></html>\n", out);
     return ferror(out) ? -1 : 0;
 }

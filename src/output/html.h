@@ -20,6 +20,7 @@
  *   sc_html_index_add/write   the run's index.html: the sessions with
  *                             findings, and per server address the
  *                             sessions and findings
+ * --html FILE (htmlreport.c) writes the index and every page as one file.
  */
 #ifndef SC_HTML_H
 #define SC_HTML_H
@@ -45,14 +46,18 @@ sc_html_sess *sc_html_sess_new(sc_html *h);
 void sc_html_sess_line(sc_html *h, sc_html_sess *s, const sc_line *l, bool redact);
 void sc_html_sess_finding(sc_html *h, sc_html_sess *s, const sc_finding *f);
 void sc_html_sess_park(sc_html *h, sc_html_sess *s);
-/* The page of a session; pkt: the packet file's name, or NULL. Returns 0,
- * or -1 when the kept records could not be read back. */
+/* The page of a session; pkt: the packet file's name, or NULL; whole:
+ * a page of its own, else its <section id="session-ID"> alone (for the
+ * one-file report of --html). Returns 0, or -1 when the kept records
+ * could not be read back. */
 int sc_html_sess_write(sc_html *h, sc_html_sess *s, const sc_session_info *info, bool redact,
-                       sc_framemap *map, const char *pkt, FILE *out);
+                       sc_framemap *map, const char *pkt, bool whole, FILE *out);
 void sc_html_sess_free(sc_html *h, sc_html_sess *s);
 
 /* A row of the index: a session with findings and its page. */
 void sc_html_index_add(sc_html *h, const sc_session_info *info, const char *page);
-int sc_html_index_write(sc_html *h, FILE *out);
+/* The head of the page and the index; whole: the page ends there, else
+ * the caller appends the sessions' sections and ends it. */
+int sc_html_index_write(sc_html *h, bool whole, FILE *out);
 
 #endif
