@@ -132,6 +132,7 @@ check "redact: original holds the secret" grep -aq SECRETWORD "$tmp/gen.pcap"
 check "redact: pcap written" test -s "$tmp/red/session-1.pcapng"
 check "redact: no secret in the pcap" bash -c "! grep -aq SECRETWORD '$tmp/red/session-1.pcapng'"
 check "redact: no secret in the report or the txt" bash -c "! grep -aq SECRETWORD '$tmp/red.txt' '$tmp/red/session-1.txt'"
+check "redact: no secret in the HTML page" bash -c "test -s '$tmp/red/session-1.html' && ! grep -aq SECRETWORD '$tmp/red/session-1.html'"
 lens() { tshark -r "$1" -T fields -e frame.cap_len -e frame.len 2>/dev/null | tr '\n' ' '; }
 check "redact: frames of the same lengths as unredacted" test "$(lens "$tmp/red/session-1.pcapng")" = "$(lens "$tmp/ev/session-1.pcapng")"
 if [ "$tshark_ok" = 1 ]; then
