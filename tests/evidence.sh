@@ -21,45 +21,16 @@ trap 'rm -rf "$tmp"' EXIT
 
 # A capture: one SMTP session on loopback, content with a secret word, a
 # command line carrying every byte value that breaks terminals.
-python3 - "$tmp/gen.pcap" <<'PY'
-import struct, sys
-def csum(b):
-    if len(b) % 2: b += b'\0'
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while s >> 16: s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-C, S = bytes([127, 0, 0, 1]), bytes([127, 0, 0, 2])
-pk = []
-seq = {0: 1000, 1: 9000}
-def tcp(d, flags, data=b''):
-    src, dst = (C, S) if d == 0 else (S, C)
-    sp, dp = (40001, 25) if d == 0 else (25, 40001)
-    ack = seq[1 - d]
-    h = struct.pack('!HHIIBBHHH', sp, dp, seq[d], ack, 0x50, flags, 65535, 0, 0)
-    ph = src + dst + struct.pack('!BBH', 0, 6, len(h) + len(data))
-    c = csum(ph + h + data)
-    h = h[:16] + struct.pack('!H', c) + h[18:]
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(h) + len(data), 1, 0, 64, 6, 0, src, dst)
-    ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-    pk.append(b'\0' * 6 + b'\0\0\0\0\0\1' + b'\x08\x00' + ip + h + data)
-    seq[d] = (seq[d] + len(data) + (1 if flags & 3 else 0)) & 0xffffffff
-tcp(0, 0x02); tcp(1, 0x12); tcp(0, 0x10)
-conv = [(1, b'220 mx.example ESMTP\r\n'), (0, b'EHLO client.example\r\n'),
-        (1, b'250-mx.example\r\n250 PIPELINING\r\n'),
-        (0, b'NOOP \x1b[2J\x1b]0;t\x07\x00\x7f\x80\x9b\xc2\x9b\xe2\x80\xae\xff\\\r\n'),
-        (1, b'250 ok\r\n'), (0, b'MAIL FROM:<a@example.org>\r\n'), (1, b'250 ok\r\n'),
-        (0, b'RCPT TO:<b@example.com>\r\n'), (1, b'250 ok\r\n'), (0, b'DATA\r\n'),
-        (1, b'354 go\r\n'), (0, b'Subject: SECRETWORD here\r\n\r\nbody SECRETWORD\r\n'),
-        (0, b'more SECRETWORD\r\n.\r\n'), (1, b'250 queued\r\n'), (0, b'QUIT\r\n'),
-        (1, b'221 bye\r\n')]
-for d, data in conv:
-    tcp(d, 0x18, data)
-tcp(1, 0x11); tcp(0, 0x11); tcp(1, 0x10)
-with open(sys.argv[1], 'wb') as f:
-    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i, p in enumerate(pk):
-        f.write(struct.pack('<IIII', 1700000000, i * 1000, len(p), len(p)) + p)
-PY
+python3 tests/smtpcap.py "$tmp/gen.pcap" 127.0.0.1 127.0.0.2 <<'JSON'
+[[1, "220 mx.example ESMTP\r\n"], [0, "EHLO client.example\r\n"],
+ [1, "250-mx.example\r\n250 PIPELINING\r\n"],
+ [0, "NOOP \u001b[2J\u001b]0;t\u0007\u0000\u007f\u0080\u009b\u00c2\u009b\u00e2\u0080\u00ae\u00ff\\\r\n"],
+ [1, "250 ok\r\n"], [0, "MAIL FROM:<a@example.org>\r\n"], [1, "250 ok\r\n"],
+ [0, "RCPT TO:<b@example.com>\r\n"], [1, "250 ok\r\n"], [0, "DATA\r\n"],
+ [1, "354 go\r\n"], [0, "Subject: SECRETWORD here\r\n\r\nbody SECRETWORD\r\n"],
+ [0, "more SECRETWORD\r\n.\r\n"], [1, "250 queued\r\n"], [0, "QUIT\r\n"],
+ [1, "221 bye\r\n"]]
+JSON
 
 # 1. Frames of each evidence pcap = the session's frames in the original.
 tshark_ok=1 FRAGS_SEEN=0
@@ -68,7 +39,7 @@ compare_frames() {        # orig.pcap dir
     local orig=$1 dir=$2 n=0 bad=0
     for txt in "$dir"/session-*.txt; do
         [ -e "$txt" ] || continue
-        local pcap=${txt%.txt}.pcap
+        local pcap=${txt%.txt}.pcapng
         [ -e "$pcap" ] || continue
         local range hdr a b c s
         range=$(sed -n 's/^frames: *#\([0-9]*\)-#\([0-9]*\) .*/\1 \2/p' "$txt")
@@ -103,10 +74,10 @@ compare_frames() {        # orig.pcap dir
 "$bin" -q --evidence "$tmp/ev" -r "$tmp/gen.pcap" >"$tmp/report.txt" 2>"$tmp/err.txt"
 rc=$?
 check "evidence: run exits 0 or 1 (rc $rc)" test "$rc" -le 1
-check "evidence: session-1.txt and session-1.pcap written" test -s "$tmp/ev/session-1.txt" -a -s "$tmp/ev/session-1.pcap"
+check "evidence: session-1.txt and session-1.pcapng written" test -s "$tmp/ev/session-1.txt" -a -s "$tmp/ev/session-1.pcapng"
 if [ "$tshark_ok" = 1 ]; then
     check "evidence: pcap frames equal the original's (generated)" compare_frames "$tmp/gen.pcap" "$tmp/ev"
-    n=$(tshark -r "$tmp/ev/session-1.pcap" 2>/dev/null | wc -l)
+    n=$(tshark -r "$tmp/ev/session-1.pcapng" 2>/dev/null | wc -l)
     check "evidence: all 22 frames of the session (got $n)" test "$n" -eq 22
 else
     echo "SKIP: evidence: tshark missing, frames not compared"
@@ -128,25 +99,54 @@ rc=$?
 check "evidence: existing bundle refused with exit 2 (rc $rc)" test "$rc" -eq 2
 check "evidence: refusal names the directory" grep -q "$tmp/ev" "$tmp/err2.txt"
 
+# 2b. The pcapng: a comment on each frame a finding rests on (tshark's
+# frame.comment), every packet's id its original frame number, the section
+# header naming the tool and the source capture's SHA-256; the .txt names
+# both numbers, hashes the pcapng and says how to open it at the first
+# finding. --evidence-format pcap still writes a pcap.
+if [ "$tshark_ok" = 1 ]; then
+    "$bin" -q --evidence "$tmp/ng" -r samples/seed000-frontbridge-pipelining.pcap >/dev/null 2>&1
+    ng=$tmp/ng/session-1.pcapng
+    cm=$(tshark -r "$ng" -Y frame.comment -T fields -e frame.number -e frame.packet_id -e frame.comment 2>/dev/null)
+    check "pcapng: finding comments on the finding's frame (tshark -Y frame.comment)" \
+        bash -c "[ \$(printf '%s\n' \"\$1\" | grep -c .) = 1 ] && printf '%s' \"\$1\" | grep -q '^10	10	smtpscope: error reply-lost (server): RCPT TO:.*\\[RFC 2920 §3.2 (1)\\]'" _ "$cm"
+    nrep=$(printf '%s' "$cm" | grep -o 'smtpscope: ' | wc -l)
+    nfind=$(grep -c '^ *!! ' "$tmp/ng/session-1.txt")
+    check "pcapng: one comment per finding ($nrep of $nfind)" test "$nrep" = "$nfind" -a "$nfind" -gt 0
+    ids=$(tshark -r "$ng" -T fields -e frame.packet_id 2>/dev/null | tr '\n' ' ')
+    check "pcapng: packet ids are the original frame numbers" test "$ids" = "1 2 3 4 5 6 7 8 9 10 11 12 13 14 "
+    sha=$(sha256sum samples/seed000-frontbridge-pipelining.pcap | cut -d' ' -f1)
+    check "pcapng: section header names tool, source and its SHA-256 (capinfos)" \
+        bash -c "capinfos '$ng' | grep -q 'Capture application: smtpscope ' && capinfos '$ng' | grep -q 'source SHA-256: $sha'"
+    check "txt: both frame numbers on each transcript line" grep -q '^#7 (7) *+0.2305  C> RSET' "$tmp/ng/session-1.txt"
+    check "txt: SHA-256 of the pcapng" grep -q "^bundle: *session-1.pcapng  SHA-256 $(sha256sum "$ng" | cut -d' ' -f1)" "$tmp/ng/session-1.txt"
+    check "txt: how to open at the first finding" grep -q '^open: *wireshark -r session-1.pcapng -g 10 .*-Y frame.comment' "$tmp/ng/session-1.txt"
+    "$bin" -q --evidence "$tmp/ng3" -r samples/seed000-frontbridge-pipelining.pcap --evidence-format pcap >/dev/null 2>&1
+    check "--evidence-format pcap: a pcap, no pcapng" bash -c "capinfos -t '$tmp/ng3/session-1.pcap' | grep -q 'Wireshark/tcpdump/... - pcap' && ! test -e '$tmp/ng3/session-1.pcapng'"
+    check "--evidence-format pcap: .txt names it" grep -q '^open: *wireshark -r session-1.pcap -g 10 ' "$tmp/ng3/session-1.txt"
+fi
+
 # 3. Redaction.
 "$bin" -q --redact --evidence "$tmp/red" -r "$tmp/gen.pcap" >"$tmp/red.txt" 2>&1
 check "redact: original holds the secret" grep -aq SECRETWORD "$tmp/gen.pcap"
-check "redact: pcap written" test -s "$tmp/red/session-1.pcap"
-check "redact: no secret in the pcap" bash -c "! grep -aq SECRETWORD '$tmp/red/session-1.pcap'"
+check "redact: pcap written" test -s "$tmp/red/session-1.pcapng"
+check "redact: no secret in the pcap" bash -c "! grep -aq SECRETWORD '$tmp/red/session-1.pcapng'"
 check "redact: no secret in the report or the txt" bash -c "! grep -aq SECRETWORD '$tmp/red.txt' '$tmp/red/session-1.txt'"
-check "redact: same size as the unredacted pcap" test "$(stat -c %s "$tmp/red/session-1.pcap")" -eq "$(stat -c %s "$tmp/ev/session-1.pcap")"
+check "redact: no secret in the HTML page" bash -c "test -s '$tmp/red/session-1.html' && ! grep -aq SECRETWORD '$tmp/red/session-1.html'"
+lens() { tshark -r "$1" -T fields -e frame.cap_len -e frame.len 2>/dev/null | tr '\n' ' '; }
+check "redact: frames of the same lengths as unredacted" test "$(lens "$tmp/red/session-1.pcapng")" = "$(lens "$tmp/ev/session-1.pcapng")"
 if [ "$tshark_ok" = 1 ]; then
-    badck=$(tshark -r "$tmp/red/session-1.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+    badck=$(tshark -r "$tmp/red/session-1.pcapng" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
             -Y 'tcp.checksum.status==0 or ip.checksum.status==0' 2>/dev/null | wc -l)
     check "redact: no bad checksum (tshark: $badck)" test "$badck" -eq 0
-    good=$(tshark -r "$tmp/red/session-1.pcap" -o tcp.check_checksum:TRUE \
+    good=$(tshark -r "$tmp/red/session-1.pcapng" -o tcp.check_checksum:TRUE \
             -Y 'tcp.checksum.status==1' 2>/dev/null | wc -l)
     check "redact: checksums verified good ($good frames)" test "$good" -eq 22
 fi
 
 # 4. Standard input: no pcap, said so.
 "$bin" -q --evidence "$tmp/in" -r - <"$tmp/gen.pcap" >/dev/null 2>&1
-check "stdin: txt explains, no pcap" bash -c "grep -q 'standard input cannot be read again' '$tmp/in/session-1.txt' && ! test -e '$tmp/in/session-1.pcap'"
+check "stdin: txt explains, no pcap" bash -c "grep -q 'standard input cannot be read again' '$tmp/in/session-1.txt' && ! test -e '$tmp/in/session-1.pcapng'"
 
 # 5. JSON parses whatever the bytes.
 "$bin" -q --json -r "$tmp/gen.pcap" >"$tmp/out.json" 2>/dev/null
@@ -161,10 +161,10 @@ assert any(o["type"] == "session" for o in objs)' "$tmp/out.json"
 # --write-streams alike). Without it they are one capture (tests/split.sh).
 "$bin" -q --separate --evidence "$tmp/two" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>"$tmp/err6.txt"
 check "two files: 1-session-1.* and 2-session-1.*, no clash" bash -c "
-    test -s '$tmp/two/1-session-1.txt' -a -s '$tmp/two/1-session-1.pcap' \
-         -a -s '$tmp/two/2-session-1.txt' -a -s '$tmp/two/2-session-1.pcap' \
+    test -s '$tmp/two/1-session-1.txt' -a -s '$tmp/two/1-session-1.pcapng' \
+         -a -s '$tmp/two/2-session-1.txt' -a -s '$tmp/two/2-session-1.pcapng' \
          -a ! -e '$tmp/two/session-1.txt' && ! grep -q 'File exists' '$tmp/err6.txt'"
-check "two files: each .txt names its own pcap" grep -q '^packets: *2-session-1.pcap ' "$tmp/two/2-session-1.txt"
+check "two files: each .txt names its own pcap" grep -q '^packets: *2-session-1.pcapng ' "$tmp/two/2-session-1.txt"
 mkdir -p "$tmp/streams1" "$tmp/streams2"
 "$bin" -q --write-streams "$tmp/streams1" -r "$tmp/gen.pcap" >/dev/null 2>&1
 "$bin" -q --separate --write-streams "$tmp/streams2" -r "$tmp/gen.pcap" "$tmp/gen.pcap" >/dev/null 2>&1
@@ -181,7 +181,7 @@ if [ "$tshark_ok" = 1 ] && ls samples/*.pcap >/dev/null 2>&1; then
     for s in samples/*.pcap; do
         i=$((i + 1))
         "$bin" -q --evidence "$tmp/s$i" -r "$s" >/dev/null 2>&1
-        ls "$tmp/s$i"/session-*.pcap >/dev/null 2>&1 || continue
+        ls "$tmp/s$i"/session-*.pcapng >/dev/null 2>&1 || continue
         compare_frames "$s" "$tmp/s$i" || { allok=0; echo "  sample $s"; }
     done
     check "samples: evidence pcap frames equal the original's ($i captures)" test "$allok" = 1

@@ -517,7 +517,7 @@ evl_drops=$(( $(drops "$tmp/evl.err") + \
     $(sed -n 's/^\([0-9]*\) packets\? dropped by kernel$/\1/p' "$tmp/evl.pcap.err" | head -n 1) + 0 ))
 [ "$evl_drops" = 0 ] || skip "--evidence live: $evl_drops frames dropped on lo under load: pcaps not compared with tcpdump's"
 while read -r id client server; do
-    p="$evd/session-$id.pcap"; t="$evd/session-$id.txt"
+    p="$evd/session-$id.pcapng"; t="$evd/session-$id.txt"
     if [ ! -s "$p" ] || [ ! -s "$t" ]; then ok=0; why="session $id: no pcap or txt"; break; fi
     ca=${client%:*}; cport=${client##*:}; sa=${server%:*}; sport=${server##*:}
     want=$(tcpdump -n -t -r "$tmp/evl.pcap" \
@@ -527,7 +527,7 @@ while read -r id client server; do
         ok=0; why="session $id: pcap differs from tcpdump's frames"; break
     fi
     sha=$(sha256sum "$p" | cut -d' ' -f1)
-    if ! grep -q "^SHA-256: *$sha (of session-$id.pcap" "$t" ||
+    if ! grep -q "^SHA-256: *$sha (of session-$id.pcapng" "$t" ||
        ! grep -q '^capture file:  none: captured live on interface lo$' "$t" ||
        ! grep -q "kernel filter \"net $REPLAY_NET\"" "$t" ||
        grep -q "standard input" "$t"; then
@@ -546,10 +546,10 @@ fi
 if grep -q "ERROR: AddressSanitizer\|runtime error\|LeakSanitizer" "$tmp/evl.err"; then
     fail "--evidence live: sanitizer report: $(grep -m1 "ERROR\|runtime error" "$tmp/evl.err")"
 fi
-if ls -A "$evd" | grep -qv '^session-[0-9]*\.\(txt\|pcap\)$'; then
+if ls -A "$evd" | grep -qv '^session-[0-9]*\.\(txt\|pcapng\)$'; then
     fail "--evidence live: left behind: $(ls -A "$evd" | grep -v '^session-' | head -3)"
 else
-    pass "--evidence live: only session-ID.txt/.pcap left in DIR (the spool is gone)"
+    pass "--evidence live: only session-ID.txt/.pcapng left in DIR (the spool is gone)"
 fi
 if tail -n 1 "$tmp/evl.out" | grep -q '"live":{"interface":"lo","received":[0-9]*,"dropped_kernel":[0-9]*,"dropped_interface":[0-9]*}'; then
     pass "live JSON summary: the interface and pcap_stats counts"
@@ -580,7 +580,7 @@ smtpc 127.77.0.6 2525 secret=SECRETWORD1234 size=2000
 sleep 1
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$LPID"/status)
 stop_live INT
-p1="$tmp/ev-red/session-1.pcap"; p2="$tmp/ev-red/session-2.pcap"
+p1="$tmp/ev-red/session-1.pcapng"; p2="$tmp/ev-red/session-2.pcapng"
 dropped=$(drops "$tmp/red.err")
 if [ -s "$p1" ] && [ -s "$p2" ] && ! grep -qa SECRETWORD "$p1" "$p2" &&
    grep -qa "XXXXXXXXXXXXXXXX" "$p2"; then
@@ -649,8 +649,8 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
     sleep 1
     kill -INT "$(ps -o pid= --ppid "$spid")" 2>/dev/null
     wait "$spid"
-    owner=$(stat -c %U "$evz" "$evz"/session-1.pcap 2>/dev/null | sort -u | tr '\n' ' ')
-    if [ -s "$evz/session-1.pcap" ] && [ -s "$evz/session-2.txt" ] && [ "$owner" = "nobody " ]; then
+    owner=$(stat -c %U "$evz" "$evz"/session-1.pcapng 2>/dev/null | sort -u | tr '\n' ' ')
+    if [ -s "$evz/session-1.pcapng" ] && [ -s "$evz/session-2.txt" ] && [ "$owner" = "nobody " ]; then
         pass "-Z nobody --evidence: DIR made for nobody, bundles written after the drop (owner: $owner)"
     else
         fail "-Z nobody --evidence: owner '$owner', files: $(ls -A "$evz" 2>/dev/null | tr '\n' ' ') $(tail -n 2 "$tmp/z.err")"
@@ -675,7 +675,7 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
         fail "files written elsewhere: $(echo "$outside" | head -5 | tr '\n' ' ') cwd: $(ls -A "$tmp/cwd") tmp: $(ls -A "$tmp/tmpdir")"
     fi
     names=$(ls -A "$evz" | tr '\n' ' ')
-    if ! ls -A "$evz" | grep -qv '^session-[0-9]*\.\(txt\|pcap\)$' &&
+    if ! ls -A "$evz" | grep -qv '^session-[0-9]*\.\(txt\|pcapng\)$' &&
        [ ! -e /tmp/evil-smtpscope ] && [ ! -e "$tmp/evil-smtpscope" ] &&
        grep -q 'EHLO ../../../../tmp/evil-smtpscope/ehlo' "$evz/session-1.txt"; then
         pass "evidence names from numbers only: $names(the hostile strings are in the report, not in names)"
@@ -775,7 +775,7 @@ print(n)' >"$tmp/http.got"
     spooled=$(grep -E '^[0-9]+ +writev\(' "$tmp/anyev.strace" | grep -o '= [0-9]*$' |
               awk '{s += $2} END {print s + 0}')
     if [ "$(cat "$tmp/http.got")" -ge 2000000 ] && [ "$spooled" -lt 400000 ] &&
-       [ -s "$tmp/ev-any/session-2.pcap" ] && [ ! -e "$tmp/ev-any/session-1.pcap" ]; then
+       [ -s "$tmp/ev-any/session-2.pcapng" ] && [ ! -e "$tmp/ev-any/session-1.pcapng" ]; then
         pass "--any-port --evidence: 2 MB of a non-SMTP connection, $spooled bytes spooled; the SMTP session's bundle written"
     else
         fail "--any-port --evidence: $spooled bytes spooled for $(cat "$tmp/http.got") received; $(ls "$tmp/ev-any" 2>/dev/null | tr '\n' ' ')"

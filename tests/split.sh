@@ -112,10 +112,10 @@ for s in samples:
         e1, e2 = os.path.join(tmp, "ev1-" + name), os.path.join(tmp, "ev2-" + name)
         subprocess.run([bin_, "-q", "--evidence", e1, "-r", s], capture_output=True)
         subprocess.run([bin_, "-q", "--evidence", e2, "-r"] + parts, capture_output=True)
-        ok = all(os.path.exists(os.path.join(e2, "session-%d.pcap" % i)) and
-                 packets(os.path.join(e1, "session-%d.pcap" % i)) ==
-                 packets(os.path.join(e2, "session-%d.pcap" % i)) for i in ids
-                 if os.path.exists(os.path.join(e1, "session-%d.pcap" % i)))
+        ok = all(os.path.exists(os.path.join(e2, "session-%d.pcapng" % i)) and
+                 packets(os.path.join(e1, "session-%d.pcapng" % i)) ==
+                 packets(os.path.join(e2, "session-%d.pcapng" % i)) for i in ids
+                 if os.path.exists(os.path.join(e1, "session-%d.pcapng" % i)))
         spans = [o for o in got if o.get("type") == "session" and
                  o["first_frame"].split("#")[0] != o["last_frame"].split("#")[0]]
         ev_sessions += len(spans)

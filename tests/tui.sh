@@ -153,9 +153,9 @@ sel=$(tl_title | sed -E 's/^ session ([0-9]+) .*/\1/')
 keys e
 wait_for '^evidence' 10
 st=$(status_line)
-pc="$tmp/ev/session-$sel.pcap" tx="$tmp/ev/session-$sel.txt"
+pc="$tmp/ev/session-$sel.pcapng" tx="$tmp/ev/session-$sel.txt"
 case "$st" in
-    "evidence: wrote "*"session-$sel.txt"*"session-$sel.pcap"*)
+    "evidence: wrote "*"session-$sel.txt"*"session-$sel.pcapng"*)
         if [ -s "$pc" ] && [ -s "$tx" ]; then
             pass "e: evidence of session $sel written and said so"
         else
@@ -186,8 +186,8 @@ fi
 keys e
 wait_for '^evidence' 10
 st=$(status_line)
-if echo "$st" | grep -q "session-$sel\.2\.txt" && [ -s "$tmp/ev/session-$sel.2.pcap" ] &&
-   cmp -s "$pc" "$tmp/ev/session-$sel.2.pcap"; then
+if echo "$st" | grep -q "session-$sel\.2\.txt" && [ -s "$tmp/ev/session-$sel.2.pcapng" ] &&
+   cmp -s "$pc" "$tmp/ev/session-$sel.2.pcapng"; then
     pass "e again: a second copy, the first left alone"
 else
     fail "e again: status '$st'; $(ls "$tmp/ev" 2>&1 | tr '\n' ' ')"

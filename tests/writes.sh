@@ -70,14 +70,14 @@ short=0
 for f in "$tmp"/ev/*; do
     [ -e "$f" ] || continue
     case $f in
-    *.pcap) "$bin" -q -r "$f" >/dev/null 2>&1 || [ $? -eq 1 ] || short=$((short + 1)) ;;
+    *.pcap|*.pcapng) "$bin" -q -r "$f" >/dev/null 2>&1 || [ $? -eq 1 ] || short=$((short + 1)) ;;
     esac
     [ -s "$f" ] || short=$((short + 1))
 done
 if [ "$short" -eq 0 ]; then ok "no evidence file cut short or empty"; else bad "$short evidence files cut short or empty"; fi
 "$bin" -q --fail-on info --evidence "$tmp/ev" -r "$big" >/dev/null 2>"$tmp/err"
 rc=$?
-if [ "$rc" -le 1 ] && ls "$tmp"/ev/*.pcap >/dev/null 2>&1; then
+if [ "$rc" -le 1 ] && ls "$tmp"/ev/*.pcapng >/dev/null 2>&1; then
     ok "a second run into the same evidence directory writes its bundles"
 else
     bad "second evidence run: exit $rc: $(head -c 300 "$tmp/err")"

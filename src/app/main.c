@@ -63,7 +63,7 @@
 #include "common/wcheck.h"
 #include "common/explain.h"
 
-#define SINKS_MAX 6
+#define SINKS_MAX 7
 /* The end of a run: how long the syslog queue may take to go out. */
 #define SYSLOG_DRAIN_MS 5000
 
@@ -478,6 +478,8 @@ static int main_sinks_build(const sc_config *cfg, sc_syslog *syslog, sc_sink **s
             return -1;
         *evidence = sinks[n++];
     }
+    if (cfg->html_file && !(sinks[n++] = sc_html_report_new(cfg, cfg->html_file, err, errlen)))
+        return -1;
     return n;
 }
 

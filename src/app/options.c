@@ -41,7 +41,7 @@ enum {
     OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
     /* fleets: the report's file, syslog, periodic summaries */
     OPT_OUTPUT, OPT_SYSLOG, OPT_SYSLOG_QUEUE, OPT_SUMMARY_INTERVAL,
-    OPT_EXPLAIN
+    OPT_EXPLAIN, OPT_EVIDENCE_FORMAT, OPT_HTML
 };
 
 static const struct option long_options[] = {
@@ -55,6 +55,8 @@ static const struct option long_options[] = {
     { "disable",       required_argument, NULL, OPT_DISABLE },
     { "enable",        required_argument, NULL, OPT_ENABLE },
     { "evidence",      required_argument, NULL, OPT_EVIDENCE },
+    { "evidence-format", required_argument, NULL, OPT_EVIDENCE_FORMAT },
+    { "html",          required_argument, NULL, OPT_HTML },
     { "sensor",        required_argument, NULL, OPT_SENSOR },
     { "output",        required_argument, NULL, OPT_OUTPUT },
     { "syslog",        optional_argument, NULL, OPT_SYSLOG },
@@ -341,6 +343,12 @@ again:
                 return -1;
             break;
         case OPT_EVIDENCE: cfg->evidence_dir = optarg; break;
+        case OPT_HTML: cfg->html_file = optarg; break;
+        case OPT_EVIDENCE_FORMAT:
+            if (strcmp(optarg, "pcapng") != 0 && strcmp(optarg, "pcap") != 0)
+                FAIL("--evidence-format: pcapng or pcap, not '%s'", optarg);
+            cfg->evidence_pcap = strcmp(optarg, "pcap") == 0;
+            break;
         case OPT_SENSOR:
             if (optarg[0] == '\0' || strlen(optarg) > SC_SENSOR_MAX)
                 FAIL("--sensor: a name of 1 to %d bytes", SC_SENSOR_MAX);
@@ -544,7 +552,9 @@ void sc_options_usage(FILE *fp)
 "                      rest counted (default 10; 0: all)\n"
 "  --show-content      print message content lines instead of a summary\n"
 "  --redact            mask message content and AUTH data everywhere\n"
-"  --evidence DIR      write session-ID.pcap and session-ID.txt per session\n"
+"  --evidence DIR      write session-ID.pcapng and session-ID.txt per session\n"
+"  --evidence-format F pcapng (default: findings as packet comments) or pcap\n"
+"  --html FILE         the run's HTML report (index and ladders) in one file\n"
 "  --write-streams DIR write each session's reassembled byte streams\n"
 "  --sensor NAME       JSON: the name of this machine (default: host name)\n"
 "  --output FILE       the report (or JSON) appended to FILE, not standard\n"

@@ -67,6 +67,8 @@ typedef struct sc_config {
     bool           ladder;         /* --ladder */
     bool           redact;         /* --redact */
     const char    *evidence_dir;   /* --evidence DIR */
+    bool           evidence_pcap;  /* --evidence-format pcap (else pcapng) */
+    const char    *html_file;      /* --html FILE */
     bool           quiet;          /* -q */
     int            color;          /* -1 auto, 0 never, 1 always */
     int            jobs;           /* -j N */

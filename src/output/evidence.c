@@ -56,6 +56,8 @@
 #include <unistd.h>
 
 #include "common/frame.h"
+#include "framemap.h"
+#include "html.h"
 #include "common/grow.h"
 #include "common/idmap.h"
 #include "livecut.h"
@@ -72,6 +74,8 @@
 #endif
 
 #define EV_FINDINGS_LISTED 100
+#define EV_NOTES_MAX       1000 /* pcapng comments of one session */
+#define EV_SHB_MAX         (2 * 8 + 4) /* section comments: files and hashes */
 #define EV_COPIES_MAX 999       /* sc_evidence_one_new: session-ID.999.txt */
 /* Live: packets kept for a connection that is not (yet) a session. A
  * session starts at its first stream bytes, so this is the handshake and
@@ -94,6 +98,9 @@ typedef struct ev_finding {
  * per rule and side, so few; kept apart so a long list never hides them). */
 typedef struct ev_live {
     sc_tb_block *b;
+    sc_html_sess *hs;             /* what its HTML page draws */
+    sc_cut_note *notes;           /* the pcapng's comments, one per finding */
+    size_t       nnotes, capnotes;
     size_t       nfind;
     uint64_t     nfind_total;     /* every finding, counted ones included */
     uint64_t     nfind_shown;     /* reported one by one (in the transcript) */
@@ -103,12 +110,20 @@ typedef struct ev_live {
     bool         cited[SC_RULE_COUNT];
 } ev_live;
 
+/* A session whose packets are still to cut from the capture file: its
+ * .txt is written once they are (its name is taken already), since the
+ * .txt names each frame in both numberings and hashes the packet file. */
 typedef struct ev_cut {
     sc_cut_target t;
     sc_range     *ranges;
     char         *file;
     char         *path;
-    char         *txt;      /* the .txt written with it (for the message) */
+    char         *txt;      /* the .txt, created empty at the session's end */
+    char          stem[96];
+    ev_live      *x;        /* its block (parked on disk) and findings */
+    sc_session_info info;   /* the scalars; no pointer but capture_file */
+    char         *shb[EV_SHB_MAX];  /* the pcapng's section comments */
+    size_t        nshb;
 } ev_cut;
 
 typedef struct evidence_sink {
@@ -116,9 +131,11 @@ typedef struct evidence_sink {
     const sc_config *cfg;
     char            *dir;
     sc_tb_engine    *e;
+    sc_html         *html;            /* the pages' store and index rows */
     sc_idmap        *live;
     ev_cut          *cuts;
     size_t           ncuts, capcuts;
+    const char      *ext;             /* "pcapng", or "pcap" (--evidence-format) */
     char            *hash_file;       /* file whose hash is cached */
     char            *rr_file;         /* file whose kind is known */
     bool             rr_regular;      /* it is a regular file */
@@ -134,12 +151,13 @@ typedef struct evidence_sink {
     struct timeval   live_start;
 } evidence_sink;
 
-/* A live session's pcap, as written at its end (for the .txt header). */
+/* A session's packet file as written (for the .txt header). */
 typedef struct ev_livepcap {
     bool          written;
     char          sha[80];
     sc_cut_target t;
     char          why[160];          /* not written: the reason */
+    sc_framemap  *map;               /* its frames in both numberings */
 } ev_livepcap;
 
 static bool ev_is_stdin(const char *file)
@@ -203,12 +221,15 @@ static bool ev_name_ours(const char *name)
 {
     const char *p = ev_digits(name);
 
+    if (strcmp(name, "index.html") == 0)
+        return true;
     p = p && *p == '-' ? p + 1 : name;
     if (strncmp(p, "session-", 8) != 0 || !(p = ev_digits(p + 8)))
         return false;
     if (*p == '.' && ev_digits(p + 1))
         p = ev_digits(p + 1);
-    return strcmp(p, ".txt") == 0 || strcmp(p, ".pcap") == 0;
+    return strcmp(p, ".txt") == 0 || strcmp(p, ".pcap") == 0 || strcmp(p, ".pcapng") == 0 ||
+           strcmp(p, ".html") == 0;
 }
 
 /* The position (from 1) of the session's capture file in -r when there are
@@ -287,6 +308,8 @@ static const char *ev_hash(evidence_sink *v, const char *file)
     return v->hash;
 }
 
+static void ev_live_free(evidence_sink *v, ev_live *x);
+
 static void ev_session_begin(sc_sink *s, const sc_session_info *info)
 {
     evidence_sink *v = s->priv;
@@ -296,10 +319,9 @@ static void ev_session_begin(sc_sink *s, const sc_session_info *info)
         return;
     if (!(x = calloc(1, sizeof *x)))
         return;
-    if (!(x->b = sc_tb_block_new(v->e, info)) || sc_idmap_put(v->live, info->id, x) < 0) {
-        sc_tb_block_free(v->e, x->b);
-        free(x);
-    }
+    if (!(x->b = sc_tb_block_new(v->e, info)) || !(x->hs = sc_html_sess_new(v->html)) ||
+        sc_idmap_put(v->live, info->id, x) < 0)
+        ev_live_free(v, x);
 }
 
 static void ev_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
@@ -307,8 +329,10 @@ static void ev_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
     evidence_sink *v = s->priv;
     ev_live *x = sc_idmap_get(v->live, info->id);
 
-    if (x)
+    if (x) {
         sc_tb_block_line(v->e, x->b, l);
+        sc_html_sess_line(v->html, x->hs, l, v->cfg->redact);
+    }
 }
 
 /* A count of findings past --max-findings, for the header; should the
@@ -324,6 +348,58 @@ static void ev_more_add(ev_live *x, const sc_finding *f)
                                       f->suppressed, f->suppressed_first };
 }
 
+/* The finding as a pcapng packet comment: the line the report gives it,
+ * without its indent ("smtpscope: error reply-lost (server): ... [RFC
+ * 2920 §3.2 (1)]"), so Wireshark's frame.comment and expert info say
+ * what the .txt says. Past EV_NOTES_MAX the rest are in the .txt only. */
+static void ev_note_add(evidence_sink *v, ev_live *x, const sc_finding *f)
+{
+    sc_tb_opts o = { .redact = v->cfg->redact };
+    char line[SC_MESSAGE_MAX * 4 + 256], *text;
+    sc_cut_note *n;
+    const char *p = line;
+
+    if (x->nnotes >= EV_NOTES_MAX ||
+        !(n = sc_grow(x->notes, &x->capnotes, x->nnotes, sizeof *n, 4)))
+        return;
+    x->notes = n;
+    sc_tb_format_finding(&o, f, line, sizeof line);
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "!! ", 3) == 0)
+        p += 3;
+    if (!(text = malloc(strlen(p) + 12)))
+        return;
+    sprintf(text, "smtpscope: %s", p);
+    x->notes[x->nnotes++] = (sc_cut_note){ f->frame, text };
+}
+
+static void ev_live_free(evidence_sink *v, ev_live *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->nnotes; i++)
+        free((char *)x->notes[i].text);
+    free(x->notes);
+    sc_tb_block_free(v->e, x->b);
+    sc_html_sess_free(v->html, x->hs);
+    free(x->more);
+    free(x);
+}
+
+/* Notes by frame, in finding order within a frame (an insertion sort:
+ * findings come nearly in frame order, and there are few). */
+static void ev_notes_sort(ev_live *x)
+{
+    for (size_t i = 1; i < x->nnotes; i++) {
+        sc_cut_note n = x->notes[i];
+        size_t j = i;
+        for (; j > 0 && x->notes[j - 1].frame > n.frame; j--)
+            x->notes[j] = x->notes[j - 1];
+        x->notes[j] = n;
+    }
+}
+
 static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
 {
     evidence_sink *v = s->priv;
@@ -332,6 +408,7 @@ static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding
     if (!x)
         return;
     sc_tb_block_finding(v->e, x->b, f);
+    sc_html_sess_finding(v->html, x->hs, f);
     x->nfind_total += sc_finding_count(f);
     if (f->suppressed)
         ev_more_add(x, f);
@@ -341,11 +418,30 @@ static void ev_finding(sc_sink *s, const sc_session_info *info, const sc_finding
         x->nfind_shown++;
     if (f->rule && (unsigned)f->rule->id < SC_RULE_COUNT)
         x->cited[f->rule->id] = true;
+    ev_note_add(v, x, f);
 }
 
-/* Where the session came from: a capture file. */
+/* The packets line and the numbering line, for a file or live. */
+static void ev_txt_packets(evidence_sink *v, FILE *fp, const char *stem, const ev_livepcap *lp,
+                           const char *what)
+{
+    if (!lp->written) {
+        fprintf(fp, "packets:       not written: %s\n", lp->why);
+        return;
+    }
+    fprintf(fp, "packets:       %s.%s (this session's %" PRIu64 " packets %s, original "
+            "timestamps", stem, v->ext, lp->t.written, what);
+    if (lp->t.pcapng)
+        fprintf(fp, "; %" PRIu64 " with a finding as a comment", lp->t.commented);
+    fprintf(fp, "%s%s)\n", v->cfg->redact ? "; payload masked, checksums recomputed" : "",
+            lp->t.frags_left_out ? "; IP fragments left out" : "");
+    fprintf(fp, "numbering:     each frame below is named by its number in the capture, "
+            "then in brackets its number in %s.%s: #22 (3)\n", stem, v->ext);
+}
+
+/* Where the session came from: a capture file. lp: the cut. */
 static void ev_txt_source_file(evidence_sink *v, FILE *fp, const sc_session_info *info,
-                               const char *stem)
+                               const char *stem, const ev_livepcap *lp)
 {
     char esc[4096];
     const char *file = info->capture_file ? info->capture_file : "-";
@@ -373,15 +469,14 @@ static void ev_txt_source_file(evidence_sink *v, FILE *fp, const sc_session_info
                 " frames of this session)\n", sc_frame_name(info->first_frame),
                 sc_frame_name(info->last_frame), info->frames);
     }
-    if (ev_unrereadable(v, file))
+    if (ev_unrereadable(v, file)) {
         fprintf(fp, "packets:       not written: %s "
                 "(save the capture to a file and run again)\n", ev_unrereadable(v, file));
-    else
-        fprintf(fp, "packets:       %s.pcap (this session's packets, "
-                "original frames and timestamps%s)\n", stem,
-                v->cfg->redact ? "; payload masked, checksums recomputed" : "");
-    fprintf(fp, "numbering:     frame numbers below are those of the capture file (as "
-            "Wireshark numbers it); the .pcap renumbers its frames from 1\n");
+        fprintf(fp, "numbering:     frame numbers below are those of the capture file (as "
+                "Wireshark numbers it)\n");
+    } else {
+        ev_txt_packets(v, fp, stem, lp, "cut from the capture");
+    }
 }
 
 /* Where the session came from: a live interface. There is no capture
@@ -399,37 +494,108 @@ static void ev_txt_source_live(evidence_sink *v, FILE *fp, const sc_session_info
     fprintf(fp, "capture file:  none: captured live on interface %s\n", iface);
     fprintf(fp, "capture:       started %s, kernel filter \"%s\"\n",
             sc_fmt_rfc3339(&v->live_start, t, sizeof t), filter);
-    if (lp->written) {
-        fprintf(fp, "SHA-256:       %s (of %s.pcap as written; there is no capture "
-                "file to hash)\n", lp->sha, stem);
-        fprintf(fp, "packets:       %s.pcap (this session's %" PRIu64 " packets as captured, "
-                "original timestamps%s%s)\n", stem, lp->t.written,
-                v->cfg->redact ? "; payload masked, checksums recomputed" : "",
-                lp->t.frags_left_out ? "; IP fragments left out" : "");
-    } else {
-        fprintf(fp, "SHA-256:       not available: no pcap written\n");
-        fprintf(fp, "packets:       not written: %s\n", lp->why);
-    }
+    if (lp->written)
+        fprintf(fp, "SHA-256:       %s (of %s.%s as written; there is no capture "
+                "file to hash)\n", lp->sha, stem, v->ext);
+    else
+        fprintf(fp, "SHA-256:       not available: no packet file written\n");
     fprintf(fp, "frames:        #%" PRIu64 "-#%" PRIu64 " counted from the start of the "
             "capture (%" PRIu64 " frames of this session)\n",
             info->first_frame, info->last_frame, info->frames);
-    fprintf(fp, "numbering:     frame numbers below count every frame the kernel filter "
-            "passed since the capture started; the .pcap numbers its frames from 1\n");
+    ev_txt_packets(v, fp, stem, lp, "as captured");
+}
+
+/* A page created once (never over a file or through a link), mode 0600;
+ * NULL when it cannot be (said). */
+static FILE *ev_create(evidence_sink *v, const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+    if (!fp) {
+        ev_say(v, "%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    return fp;
+}
+
+/* The session's HTML page, DIR/STEM.html; its SHA-256 in sha ("" when
+ * not written, said). A session with findings gets its row in the
+ * index. */
+static void ev_html_write(evidence_sink *v, const sc_session_info *info, ev_live *x,
+                          const char *stem, const ev_livepcap *lp, char sha[80])
+{
+    char *path = ev_path(v, stem, "html"), pkt[128], page[128];
+    FILE *fp;
+    bool bad;
+
+    sha[0] = 0;
+    if (!path)
+        return;
+    snprintf(pkt, sizeof pkt, "%s.%s", stem, v->ext);
+    if (!(fp = ev_create(v, path))) {
+        free(path);
+        return;
+    }
+    bad = sc_html_sess_write(v->html, x->hs, info, v->cfg->redact, lp ? lp->map : NULL,
+                             lp && lp->written ? pkt : NULL, true, fp) < 0;
+    errno = 0;
+    bad |= ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        unlink(path);
+        sc_write_lost(path, errno, "the session page is removed");
+    } else if (sc_sha256_file(path, sha) < 0) {
+        snprintf(sha, 80, "not available: %s", strerror(errno));
+    }
+    if (sha[0] && x->nfind_total) {
+        snprintf(page, sizeof page, "%s.html", stem);
+        sc_html_index_add(v->html, info, page);
+    }
+    free(path);
+}
+
+/* The bundle's files and their digests, and how to open the packets at
+ * the first finding (the .txt cannot hash itself). */
+static void ev_txt_bundle(evidence_sink *v, FILE *fp, const char *stem, ev_live *x,
+                          const ev_livepcap *lp, const char *html_sha)
+{
+    uint64_t first = 0, e;
+
+    if (html_sha[0])
+        fprintf(fp, "bundle:        %s.html  SHA-256 %s\n", stem, html_sha);
+    if (!lp || !lp->written)
+        return;
+    fprintf(fp, "bundle:        %s.%s  SHA-256 %s\n", stem, v->ext, lp->sha);
+    for (size_t i = 0; i < x->nnotes; i++)     /* sorted: the earliest */
+        if ((e = sc_framemap_lookup(lp->map, x->notes[i].frame)) != 0) {
+            first = e;
+            break;
+        }
+    if (first)
+        fprintf(fp, "open:          wireshark -r %s.%s -g %" PRIu64 "   (the first finding)%s%s%s\n",
+                stem, v->ext, first, lp->t.pcapng ? "; every finding: wireshark -r " : "",
+                lp->t.pcapng ? stem : "", lp->t.pcapng ? ".pcapng -Y frame.comment" : "");
 }
 
 static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *info, ev_live *x,
-                          const char *stem, const ev_livepcap *lp)
+                          const char *stem, const ev_livepcap *lp, bool live,
+                          const char *html_sha)
 {
+    char name[FRAME_NAME_MAX + 32], name2[FRAME_NAME_MAX + 32];
+    sc_framemap *map = lp ? lp->map : NULL;
+
     fprintf(fp, "smtpscope %s evidence: session %" PRIu64 "\n", SC_VERSION, info->id);
-    if (lp)
+    if (live)
         ev_txt_source_live(v, fp, info, stem, lp);
     else
-        ev_txt_source_file(v, fp, info, stem);
+        ev_txt_source_file(v, fp, info, stem, lp);
+    ev_txt_bundle(v, fp, stem, x, lp, html_sha);
     fprintf(fp, "redacted:      %s\n", v->cfg->redact ?
             "yes (message content and AUTH exchanges replaced by X)" : "no");
     fprintf(fp, "\nfindings: %" PRIu64 "\n", x->nfind_total);
     for (size_t i = 0; i < x->nfind; i++)
-        fprintf(fp, "  %-7s %-7s %s (%s)\n", sc_frame_name(x->find[i].frame),
+        fprintf(fp, "  %-13s %-7s %s (%s)\n", sc_framemap_name(map, x->find[i].frame, name, sizeof name),
                 sc_severity_name(x->find[i].severity),
                 x->find[i].rule ? x->find[i].rule->name : "?", sc_side_name(x->find[i].side));
     if (x->nfind_shown > x->nfind)
@@ -437,7 +603,9 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     for (size_t i = 0; i < x->nmore; i++)
         fprintf(fp, "  %s-%s %s %s (%s): %" PRIu64 " more, counted but "
                 "not shown one by one (--max-findings %" PRIu32 ")\n",
-                sc_frame_name(x->more[i].first), sc_frame_name(x->more[i].frame), sc_severity_name(x->more[i].severity),
+                sc_framemap_name(map, x->more[i].first, name, sizeof name),
+                sc_framemap_name(map, x->more[i].frame, name2, sizeof name2),
+                sc_severity_name(x->more[i].severity),
                 x->more[i].rule ? x->more[i].rule->name : "?", sc_side_name(x->more[i].side),
                 x->more[i].more, v->cfg->max_findings);
     if (x->nfind_total) {
@@ -449,40 +617,156 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     fputs("\n", fp);
 }
 
-static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char *stem,
-                       const char *txt)
+/* Writes the session's .txt on fd (closed here): the header, then the
+ * block with each frame in both numberings. Failures are said; a .txt
+ * cut short is removed. */
+static bool ev_txt_write(evidence_sink *v, int fd, const char *path, const sc_session_info *info,
+                         ev_live *x, const char *stem, const ev_livepcap *lp, bool live)
+{
+    FILE *fp, *tmp = tmpfile();
+    bool bad;
+    char html_sha[80];
+
+    ev_html_write(v, info, x, stem, lp, html_sha);
+    if (!tmp || !(fp = fdopen(fd, "w"))) {
+        ev_say(v, "%s: %s", tmp ? path : "temporary file", strerror(errno));
+        if (tmp)
+            fclose(tmp);
+        close(fd);
+        unlink(path);
+        return false;
+    }
+    ev_txt_header(v, fp, info, x, stem, lp, live, html_sha);
+    bad = sc_tb_block_write(v->e, x->b, tmp) < 0 || fflush(tmp) != 0 || ferror(tmp);
+    rewind(tmp);
+    bad |= sc_framemap_expand(lp ? lp->map : NULL, tmp, fp) < 0;
+    fclose(tmp);
+    errno = 0;
+    bad |= ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        int e = errno;
+        unlink(path);             /* an incomplete report would pass for one */
+        if (v->one)
+            ev_say(v, "%s: %s", path, e ? strerror(e) : "write error");
+        else
+            sc_write_lost(path, e, "the session report is removed");
+        return false;
+    }
+    v->txt_written++;
+    return true;
+}
+
+static void ev_cut_free(ev_cut *c, evidence_sink *v)
+{
+    free(c->ranges);
+    free(c->file);
+    free(c->path);
+    free(c->txt);
+    for (size_t i = 0; i < c->nshb; i++)
+        free(c->shb[i]);
+    ev_live_free(v, c->x);
+    memset(c, 0, sizeof *c);
+}
+
+/* The pcapng's section comments: what it is cut from. */
+static void ev_shb_add(ev_cut *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ev_shb_add(ev_cut *c, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[4600];
+
+    if (c->nshb >= EV_SHB_MAX)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if ((c->shb[c->nshb] = strdup(buf)))
+        c->nshb++;
+}
+
+static void ev_shb_fill(evidence_sink *v, ev_cut *c, const sc_session_info *info)
+{
+    char esc[4096];
+
+    ev_shb_add(c, "smtpscope %s evidence: session %" PRIu64 ", frames %s-%s; each packet's "
+               "id (frame.packet_id) is its frame number in the capture file", SC_VERSION,
+               info->id, sc_frame_name(info->first_frame), sc_frame_name(info->last_frame));
+    for (uint64_t k = SC_FRAME_FILE(info->first_frame);
+         sc_frame_named() && k <= SC_FRAME_FILE(info->last_frame) && c->nshb + 2 <= EV_SHB_MAX; k++) {
+        const char *part = sc_frame_path(k << SC_FRAME_FILE_SHIFT);
+        if (!part)
+            break;
+        sc_safe_snprint(esc, sizeof esc, (const uint8_t *)part, strlen(part));
+        ev_shb_add(c, "source capture: %s", esc);
+        ev_shb_add(c, "source SHA-256: %s", ev_hash(v, part));
+    }
+    if (!sc_frame_named()) {
+        sc_safe_snprint(esc, sizeof esc, (const uint8_t *)info->capture_file,
+                        strlen(info->capture_file));
+        ev_shb_add(c, "source capture: %s", esc);
+        ev_shb_add(c, "source SHA-256: %s", ev_hash(v, info->capture_file));
+    }
+    if (v->cfg->redact)
+        ev_shb_add(c, "redacted: message content and AUTH exchanges replaced by X, "
+                   "checksums recomputed");
+}
+
+/* What a cut target needs for the pcapng: the section header, the
+ * comments. */
+static void ev_target_ng(evidence_sink *v, sc_cut_target *t, ev_live *x, const char *const *shb,
+                         size_t nshb)
+{
+    t->pcapng = strcmp(v->ext, "pcapng") == 0;
+    t->ng_appl = "smtpscope " SC_VERSION;
+    t->ng_shb = shb;
+    t->ng_nshb = nshb;
+    t->notes = x->notes;
+    t->nnotes = x->nnotes;
+}
+
+/* Keeps the session until its packets are cut at finish (its .txt then
+ * written); false when it cannot be kept (out of memory, said). */
+static bool ev_cut_add(evidence_sink *v, const sc_session_info *info, const char *stem,
+                       const char *txt, ev_live *x)
 {
     ev_cut *c;
 
-    if (ev_unrereadable(v, info->capture_file))
-        return;
-    if (!(c = sc_grow(v->cuts, &v->capcuts, v->ncuts, sizeof *c, 16)))
-        return;
+    if (!(c = sc_grow(v->cuts, &v->capcuts, v->ncuts, sizeof *c, 16))) {
+        ev_say(v, "%s.txt: out of memory", stem);
+        return false;
+    }
     v->cuts = c;
     c = &v->cuts[v->ncuts];
     memset(c, 0, sizeof *c);
     c->file = strdup(info->capture_file);
-    c->path = ev_path(v, stem, "pcap");
+    c->path = ev_path(v, stem, v->ext);
     c->txt = strdup(txt);
     if (!c->file || !c->path || !c->txt) {
-        free(c->file);
-        free(c->path);
-        free(c->txt);
-        ev_say(v, "%s.pcap: out of memory", stem);
-        return;
+        ev_cut_free(c, v);
+        ev_say(v, "%s.txt: out of memory", stem);
+        return false;
     }
     if (v->cfg->redact && info->nredact && info->redact) {
         c->ranges = malloc(info->nredact * sizeof *c->ranges);
         if (!c->ranges) {
-            free(c->file);
-            free(c->path);
-            free(c->txt);
-            ev_say(v, "%s.pcap: out of memory", stem);
-            return;                /* never write an unmasked pcap */
+            ev_cut_free(c, v);
+            ev_say(v, "%s.%s: out of memory", stem, v->ext);
+            return false;          /* never write an unmasked pcap */
         }
         memcpy(c->ranges, info->redact, info->nredact * sizeof *c->ranges);
         c->t.nredact = info->nredact;
     }
+    snprintf(c->stem, sizeof c->stem, "%s", stem);
+    c->info = *info;
+    c->info.capture_file = c->file;
+    c->info.extensions = NULL;
+    c->info.next = 0;
+    c->info.txn = NULL;
+    c->info.ntxn_kept = 0;
+    c->info.redact = NULL;
+    c->info.close_after = NULL;
+    c->info.tls_state = c->info.tls_version = c->info.tls_cipher = NULL;
+    ev_shb_fill(v, c, info);
     c->t.id = info->id;
     c->t.client = info->client;
     c->t.server = info->server;
@@ -490,12 +774,15 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
     c->t.last_frame = info->last_frame;
     c->t.redact = c->ranges;
     c->t.path = c->path;
+    c->x = x;
     v->ncuts++;
+    return true;
 }
 
 /* Creates the session's .txt; its stem (the name without extension) in
  * stem. --evidence: the one name, O_EXCL. On demand: the first copy number
- * whose .txt and .pcap are both free. Returns the path or NULL (said). */
+ * whose .txt and packet file are both free. Returns the path or NULL
+ * (said). */
 static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *stem,
                          size_t stemlen, int *fdp)
 {
@@ -504,7 +791,7 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
         char *path, *pcap;
 
         ev_stem(v, info, copy, stem, stemlen);
-        if (!(path = ev_path(v, stem, "txt")) || !(pcap = ev_path(v, stem, "pcap"))) {
+        if (!(path = ev_path(v, stem, "txt")) || !(pcap = ev_path(v, stem, v->ext))) {
             free(path);
             ev_say(v, "%s.txt: out of memory", stem);
             return NULL;
@@ -526,18 +813,41 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
     return NULL;
 }
 
+/* After a cut: the packet file's hash, or why there is none. */
+static void ev_cut_done(evidence_sink *v, const char *path, ev_livepcap *lp, const char *none)
+{
+    if (lp->t.error) {
+        snprintf(lp->why, sizeof lp->why, "%s", strerror(lp->t.error));
+    } else if (!lp->t.written) {
+        snprintf(lp->why, sizeof lp->why, "%s", none);
+    } else if (sc_sha256_file(path, lp->sha) < 0) {
+        lp->written = true;
+        snprintf(lp->sha, sizeof lp->sha, "not available: %s", strerror(errno));
+    } else {
+        lp->written = true;
+    }
+    if (lp->t.map_failed) {
+        ev_say(v, "%s: the frame map could not be kept: evidence frame numbers are missing",
+               path);
+        sc_framemap_free(lp->map);
+        lp->map = NULL;
+    }
+}
+
 /* Live: the session's pcap, cut from the packets kept for its
  * connection (the same cut as from a capture file: only its 4-tuple,
  * masked under --redact), then hashed. The spool goes once the
  * connection ends (sc_evidence_live_closed). */
 static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const char *stem,
-                        ev_livepcap *lp)
+                        ev_live *x, ev_livepcap *lp)
 {
     char err[512];
     uint64_t frames;
     sc_livecut_lack lack;
     const char *spool = sc_livecut_take(v->lc, info->id, &frames, &lack);
-    char *path = ev_path(v, stem, "pcap");
+    char *path = ev_path(v, stem, v->ext);
+    char shb[600];
+    const char *shbp[1] = { shb };
 
     memset(lp, 0, sizeof *lp);
     if (!spool || !path) {
@@ -552,6 +862,9 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
         free(path);
         return;
     }
+    snprintf(shb, sizeof shb, "smtpscope %s evidence: session %" PRIu64 ", captured live; "
+             "each packet's id (frame.packet_id) is its frame number counted from the start "
+             "of the capture", SC_VERSION, info->id);
     lp->t.id = info->id;
     lp->t.client = info->client;
     lp->t.server = info->server;
@@ -562,19 +875,17 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
         lp->t.redact = info->redact;
         lp->t.nredact = info->nredact;
     }
+    ev_notes_sort(x);
+    ev_target_ng(v, &lp->t, x, shbp, 1);
+    lp->map = sc_framemap_new();
+    lp->t.framemap = sc_framemap_file(lp->map);
     if (sc_pcapcut(spool, &lp->t, 1, err, sizeof err) < 0) {
         ev_say(v, "%s", err);
         snprintf(lp->why, sizeof lp->why, "the kept packets could not be read back");
-    } else if (lp->t.error) {
-        ev_say(v, "%s: %s", path, strerror(lp->t.error));
-        snprintf(lp->why, sizeof lp->why, "%s", strerror(lp->t.error));
-    } else if (!lp->t.written) {
-        snprintf(lp->why, sizeof lp->why, "no packet of the session was kept");
-    } else if (sc_sha256_file(path, lp->sha) < 0) {
-        lp->written = true;
-        snprintf(lp->sha, sizeof lp->sha, "not available: %s", strerror(errno));
     } else {
-        lp->written = true;
+        if (lp->t.error)
+            ev_say(v, "%s: %s", path, strerror(lp->t.error));
+        ev_cut_done(v, path, lp, "no packet of the session was kept");
     }
     if (lp->written)
         v->pcaps_live++;
@@ -583,6 +894,9 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
                path, lp->t.frags_left_out);
     lp->t.path = NULL;
     lp->t.redact = NULL;
+    lp->t.ng_shb = NULL;
+    lp->t.notes = NULL;
+    lp->t.framemap = NULL;
     free(path);
 }
 
@@ -592,7 +906,6 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
     ev_live *x = sc_idmap_del(v->live, info->id);
     char *path, stem[96];
     int fd = -1;
-    FILE *fp;
 
     if (!x)
         return;
@@ -601,47 +914,117 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
     sc_tb_block_end(v->e, x->b, info);
     if (!(path = ev_txt_open(v, info, stem, sizeof stem, &fd)))
         goto done;
-    if (!(fp = fdopen(fd, "w"))) {
-        ev_say(v, "%s: %s", path, strerror(errno));
-        close(fd);
-        free(path);
-        goto done;
-    }
     if (v->lc) {
         ev_livepcap lp;
-        ev_live_cut(v, info, stem, &lp);
-        ev_txt_header(v, fp, info, x, stem, &lp);
-    } else {
-        ev_txt_header(v, fp, info, x, stem, NULL);
-    }
-    sc_tb_block_write(v->e, x->b, fp);
-    errno = 0;
-    bool bad = ferror(fp);
-    if (fclose(fp) != 0 || bad) {
-        int e = errno;
-        unlink(path);             /* an incomplete report would pass for one */
-        if (v->one)
-            ev_say(v, "%s: %s", path, e ? strerror(e) : "write error");
-        else
-            sc_write_lost(path, e, "the session report is removed");
-    } else {
-        v->txt_written++;
-        if (!v->lc)
-            ev_cut_add(v, info, stem, path);
-        if (v->one && ev_is_stdin(info->capture_file))
+        ev_live_cut(v, info, stem, x, &lp);
+        ev_txt_write(v, fd, path, info, x, stem, &lp, true);
+        sc_framemap_free(lp.map);
+    } else if (ev_unrereadable(v, info->capture_file)) {
+        if (ev_txt_write(v, fd, path, info, x, stem, NULL, false) && v->one)
             ev_say(v, "wrote %s (no pcap: standard input cannot be read again)", path);
+    } else {
+        /* the name is taken now; the text comes once the packets are cut */
+        close(fd);
+        ev_notes_sort(x);
+        sc_tb_block_park(v->e, x->b);
+        sc_html_sess_park(v->html, x->hs);
+        if (ev_cut_add(v, info, stem, path, x))
+            x = NULL;
+        else
+            unlink(path);
     }
     free(path);
 done:
-    sc_tb_block_free(v->e, x->b);
-    free(x->more);
-    free(x);
+    ev_live_free(v, x);
+}
+
+/* After the cut of c: its .txt, written where its name was taken. */
+static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t *pcaps)
+{
+    sc_cut_target *t = &lp->t;
+    int fd;
+
+    if (t->error && v->one)
+        ev_say(v, "%s: %s", c->path, strerror(t->error));
+    else if (t->error)
+        sc_write_lost(c->path, t->error, "no packet file for this session");
+    ev_cut_done(v, c->path, lp, "no packet of the session was found in the capture");
+    if (lp->written)
+        (*pcaps)++;
+    if (t->frags_left_out)
+        ev_say(v, "%s: %" PRIu64 " IP fragments left out (their payload cannot be masked)",
+               c->path, t->frags_left_out);
+    fd = open(c->txt, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        ev_say(v, "%s: %s", c->txt, strerror(errno));
+        unlink(c->txt);           /* an empty report would pass for one */
+        return;
+    }
+    if (ev_txt_write(v, fd, c->txt, &c->info, c->x, c->stem, lp, false) && v->one && !t->error)
+        ev_say(v, "wrote %s, %s (%" PRIu64 " packets%s)", c->txt, c->path, t->written,
+               t->frags_left_out ? "; IP fragments left out: their payload cannot be masked" : "");
+}
+
+/* Cuts cuts[i..j) from their capture (one pass per PCAPCUT-sized chunk,
+ * each target with its frame map), then writes their reports. */
+static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
+{
+    enum { EV_CHUNK = 64 };       /* frame maps open at once */
+    char err[512];
+    ev_livepcap lp[EV_CHUNK];
+    sc_cut_target t[EV_CHUNK];
+    const char *one = v->cuts[i].file;
+
+    for (size_t a = i; a < j; a += EV_CHUNK) {
+        size_t n = j - a < EV_CHUNK ? j - a : EV_CHUNK;
+        for (size_t k = 0; k < n; k++) {
+            ev_cut *c = &v->cuts[a + k];
+            memset(&lp[k], 0, sizeof lp[k]);
+            t[k] = c->t;
+            ev_target_ng(v, &t[k], c->x, (const char *const *)c->shb, c->nshb);
+            if ((lp[k].map = sc_framemap_new()))
+                t[k].framemap = sc_framemap_file(lp[k].map);
+            else
+                ev_say(v, "%s: temporary file: %s: evidence frame numbers are missing",
+                       c->path, strerror(errno));
+        }
+        if (sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one,
+                             v->cfg->merged ? v->cfg->nfiles : 1, t, n, err, sizeof err) < 0)
+            ev_say(v, "%s", err);
+        for (size_t k = 0; k < n; k++) {
+            lp[k].t = t[k];
+            ev_cut_report(v, &v->cuts[a + k], &lp[k], pcaps);
+            sc_framemap_free(lp[k].map);
+            ev_cut_free(&v->cuts[a + k], v);
+        }
+    }
+}
+
+/* DIR/index.html: the sessions with findings, by server and one by one,
+ * each linked to its page. */
+static void ev_index_write(evidence_sink *v)
+{
+    char *path = ev_path(v, "index", "html");
+    FILE *fp;
+
+    if (!path)
+        return;
+    if (!(fp = ev_create(v, path))) {
+        free(path);
+        return;
+    }
+    bool bad = sc_html_index_write(v->html, true, fp) < 0;
+    errno = 0;
+    if (fclose(fp) != 0 || bad) {
+        unlink(path);
+        sc_write_lost(path, errno, "the index page is removed");
+    }
+    free(path);
 }
 
 static void ev_finish(sc_sink *s, const sc_totals *tot)
 {
     evidence_sink *v = s->priv;
-    char err[512];
     uint64_t pcaps = 0;
 
     (void)tot;
@@ -652,55 +1035,30 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
         size_t j = i;
         while (j < v->ncuts && (v->cfg->merged || strcmp(v->cuts[j].file, v->cuts[i].file) == 0))
             j++;            /* several files as one capture: one pass over them all */
-        sc_cut_target *t = malloc((j - i) * sizeof *t);
-        if (t) {
-            for (size_t k = i; k < j; k++)
-                t[k - i] = v->cuts[k].t;
-            const char *one = v->cuts[i].file;
-            if (sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one,
-                                 v->cfg->merged ? v->cfg->nfiles : 1, t, j - i,
-                                 err, sizeof err) < 0)
-                ev_say(v, "%s", err);
-            for (size_t k = i; k < j; k++) {
-                if (t[k - i].error && v->one)
-                    ev_say(v, "%s: %s", v->cuts[k].path, strerror(t[k - i].error));
-                else if (t[k - i].error)
-                    sc_write_lost(v->cuts[k].path, t[k - i].error, "no pcap for this session");
-                else if (t[k - i].written)
-                    pcaps++;
-                if (v->one && !t[k - i].error)
-                    ev_say(v, "wrote %s, %s (%" PRIu64 " packets%s)", v->cuts[k].txt,
-                           v->cuts[k].path, t[k - i].written, t[k - i].frags_left_out ?
-                           "; IP fragments left out: their payload cannot be masked" : "");
-                else if (t[k - i].frags_left_out)
-                    ev_say(v, "%s: %" PRIu64 " IP fragments left out (their payload "
-                           "cannot be masked)", v->cuts[k].path, t[k - i].frags_left_out);
-            }
-            free(t);
-        }
+        ev_cut_run(v, i, j, &pcaps);
         i = j;
     }
+    v->ncuts = 0;
+    if (!v->one)
+        ev_index_write(v);
     if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps))
         fprintf(stderr, "smtpscope: evidence: %" PRIu64 " session reports and %" PRIu64
-                " pcap files in %s\n", v->txt_written, pcaps, v->dir);
+                " %s files in %s\n", v->txt_written, pcaps, v->ext, v->dir);
 }
 
 static void ev_destroy(sc_sink *s)
 {
     evidence_sink *v = s->priv;
 
-    for (size_t i = 0; i < v->ncuts; i++) {
-        free(v->cuts[i].ranges);
-        free(v->cuts[i].file);
-        free(v->cuts[i].path);
-        free(v->cuts[i].txt);
-    }
+    for (size_t i = 0; i < v->ncuts; i++)
+        ev_cut_free(&v->cuts[i], v);
     free(v->cuts);
     sc_livecut_free(v->lc);
     free(v->live_iface);
     free(v->live_filter);
     sc_idmap_free(v->live);     /* every session ended before finish */
     sc_tb_engine_free(v->e);
+    sc_html_free(v->html);
     free(v->hash_file);
     free(v->rr_file);
     free(v->dir);
@@ -729,12 +1087,14 @@ static evidence_sink *ev_new(const sc_config *cfg, const char *dir, char *err, s
 {
     evidence_sink *v;
     sc_tb_opts o = { .ladder = cfg->ladder, .show_content = cfg->show_content,
-                     .redact = cfg->redact };
+                     .redact = cfg->redact, .frame_marks = true };
 
     if (!(v = calloc(1, sizeof *v)) || !(v->dir = strdup(dir)) ||
-        !(v->e = sc_tb_engine_new(&o)) || !(v->live = sc_idmap_new())) {
+        !(v->e = sc_tb_engine_new(&o)) || !(v->live = sc_idmap_new()) ||
+        !(v->html = sc_html_new())) {
         snprintf(err, errlen, "--evidence %s: out of memory", dir);
         if (v) {
+            sc_idmap_free(v->live);
             sc_tb_engine_free(v->e);
             free(v->dir);
             free(v);
@@ -742,6 +1102,7 @@ static evidence_sink *ev_new(const sc_config *cfg, const char *dir, char *err, s
         return NULL;
     }
     v->cfg = cfg;
+    v->ext = cfg->evidence_pcap ? "pcap" : "pcapng";
     v->sink = (sc_sink){ ev_session_begin, ev_line, ev_finding, ev_session_end,
                          ev_finish, ev_destroy, v };
     return v;

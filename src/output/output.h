@@ -28,6 +28,11 @@ sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out, sc_json_tee tee, void
 sc_sink *sc_evidence_sink_new(const sc_config *cfg, const char *dir,
                               char *err, size_t errlen);
 
+/* --html FILE: the run's HTML report (index and every reported session's
+ * ladder) in one self-contained file, without the rest of the bundle.
+ * NULL with a reason in err when FILE cannot be created. */
+sc_sink *sc_html_report_new(const sc_config *cfg, const char *path, char *err, size_t errlen);
+
 /* Live capture (-i): there is no capture file to cut the pcaps from
  * afterwards, so the evidence sink keeps each connection's packets on disk
  * (a private spool under DIR, src/output/livecut.h) and writes the

@@ -3,9 +3,7 @@
  *
  * Packets come from src/capture/capture.h (which decodes the link layer); the
  * IP and TCP headers are decoded here, just enough for the 4-tuple, the
- * sequence number and the payload. Output pcaps are written by libpcap's
- * dumper on a descriptor opened with O_CREAT|O_EXCL, with the link type of
- * the source so that the frame bytes stay exactly as captured.
+ * sequence number and the payload. The files are written by cutout.c.
  *
  * Redaction: a direction's stream offset 0 is the byte after its SYN, or
  * on a capture without the SYN the first payload byte seen (the convention
@@ -25,10 +23,10 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "cutout.h"
 #include "pcapcut.h"
 
 #define PCAPCUT_BATCH 128
-#define PCAPCUT_SNAPLEN 262144
 
 #define CUT_FRAG_IDS 16
 
@@ -37,9 +35,7 @@ typedef struct cut_state {
     uint16_t       frag_id[CUT_FRAG_IDS];
     uint8_t        frag_dir[CUT_FRAG_IDS];
     unsigned       frag_next;
-    pcap_t        *dead;
-    pcap_dumper_t *dump;
-    bool           failed;
+    sc_cutout     *out;
     bool           have_base[2];
     uint32_t       base[2];
     uint64_t       last_off[2];
@@ -271,43 +267,6 @@ static uint64_t cut_redact(const sc_cut_target *t, cut_state *st, int dir,
     return n;
 }
 
-static int cut_open(sc_cut_target *t, cut_state *st, int linktype)
-{
-    int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    FILE *fp;
-
-    if (fd < 0) {
-        t->error = errno;
-        st->failed = true;
-        return -1;
-    }
-    if (!(fp = fdopen(fd, "wb")) ||
-        !(st->dead = pcap_open_dead(linktype, PCAPCUT_SNAPLEN)) ||
-        !(st->dump = pcap_dump_fopen(st->dead, fp))) {
-        t->error = errno ? errno : EIO;
-        st->failed = true;
-        if (fp)
-            fclose(fp);
-        else
-            close(fd);
-        return -1;
-    }
-    return 0;
-}
-
-static void cut_write(sc_cut_target *t, cut_state *st, const sc_packet *pkt, const uint8_t *data)
-{
-    struct pcap_pkthdr ph;
-
-    if (st->failed || (!st->dump && cut_open(t, st, pkt->linktype) < 0))
-        return;
-    ph.ts = pkt->ts;
-    ph.caplen = pkt->caplen;
-    ph.len = pkt->wirelen;
-    pcap_dump((u_char *)st->dump, &ph, data);
-    t->written++;
-}
-
 static int cut_batch(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
                      char *err, size_t errlen)
 {
@@ -371,28 +330,15 @@ static int cut_batch(const char *const *captures, size_t ncaptures, sc_cut_targe
                 }
                 data = copy;
             }
-            cut_write(&t[i], &st[i], &pkt, data);
+            sc_cutout_packet(&st[i].out, &t[i], &pkt, data);
         }
     }
     if (rc == -1) {
         snprintf(err, errlen, "%s", sc_capture_error(cap));
         ret = -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (st[i].dump) {
-            /* A pcap cut short (full disk) is worse than none: it would
-             * block the next run's O_EXCL and pass for complete. */
-            errno = 0;
-            if ((pcap_dump_flush(st[i].dump) < 0 || ferror(pcap_dump_file(st[i].dump))) &&
-                !t[i].error)
-                t[i].error = errno ? errno : EIO;
-            pcap_dump_close(st[i].dump);
-            if (t[i].error)
-                unlink(t[i].path);
-        }
-        if (st[i].dead)
-            pcap_close(st[i].dead);
-    }
+    for (size_t i = 0; i < n; i++)
+        sc_cutout_close(st[i].out, &t[i]);
     free(copy);
     sc_capture_close(cap);
     return ret;

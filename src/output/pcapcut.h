@@ -5,8 +5,8 @@
  * to PCAPCUT_BATCH sessions at a time) and each packet of a target session
  * (same TCP 4-tuple, either direction, frame number within the session's
  * [first_frame, last_frame]) is written unchanged (timestamps, link type,
- * frame bytes) to the target's pcap file, created with O_EXCL so an
- * existing file is never overwritten. With redaction ranges, the TCP
+ * frame bytes) to the target's pcap or pcapng file (cutout.h), created
+ * with O_EXCL so an existing file is never overwritten. With redaction ranges, the TCP
  * payload bytes that fall in a range are replaced by 'X' (CR and LF kept)
  * and the TCP checksum and IPv4 header checksum are recomputed. IPv4
  * fragments of a session are copied too (later fragments matched by the
@@ -19,7 +19,15 @@
 #ifndef SC_PCAPCUT_H
 #define SC_PCAPCUT_H
 
+#include <stdio.h>
+
 #include "common/record.h"
+
+/* A comment for the pcapng packet of one frame (a finding resting on it). */
+typedef struct sc_cut_note {
+    uint64_t    frame;
+    const char *text;
+} sc_cut_note;
 
 typedef struct sc_cut_target {
     uint64_t        id;
@@ -32,6 +40,21 @@ typedef struct sc_cut_target {
     uint64_t        masked;         /* out: payload bytes replaced */
     uint64_t        frags_left_out; /* out: IP fragments not written (redact) */
     int             error;          /* out: errno when the file failed */
+    /* pcapng instead of pcap (cutout.h): the section header's application
+     * and comments, a TLS key log for a Decryption Secrets Block, the
+     * comments per frame (sorted by frame) */
+    bool            pcapng;
+    const char     *ng_appl;
+    const char *const *ng_shb;
+    size_t          ng_nshb;
+    const char     *secrets;
+    size_t          secrets_len;
+    const sc_cut_note *notes;
+    size_t          nnotes;
+    uint64_t        commented;      /* out: packets written with a comment */
+    FILE           *framemap;       /* the original frame of each packet written
+                                       is appended (uint64_t), when not NULL */
+    bool            map_failed;     /* out: the frame map is incomplete */
 } sc_cut_target;
 
 /* Returns 0, or -1 with a one-line reason in err when the capture cannot

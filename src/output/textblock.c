@@ -162,7 +162,11 @@ size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
         snprintf(more, sizeof more, " [... %zu more bytes]", l->len - n);
 
     snprintf(tm, sizeof tm, "%+.4f", sc_fmt_elapsed(start, &l->ts));
-    snprintf(pre, sizeof pre, "%-6s %-8s ", sc_frame_name(l->frame), tm);
+    if (o->frame_marks)
+        snprintf(pre, sizeof pre, "%c%" PRIu64 "%c %-8s ", SC_TB_MARK_OPEN, l->frame,
+                 SC_TB_MARK_CLOSE, tm);
+    else
+        snprintf(pre, sizeof pre, "%-6s %-8s ", sc_frame_name(l->frame), tm);
     if (o->color)
         w = tb_put(buf, len, w, "\033[2m");
     w = tb_put(buf, len, w, pre);

@@ -23,9 +23,16 @@ typedef struct sc_tb_opts {
     bool     ladder;         /* two-column ladder instead of the transcript */
     bool     show_content;   /* content lines are real lines (mask under redact) */
     bool     redact;
+    bool     frame_marks;    /* the frame column as SC_TB_MARK_OPEN, the raw
+                                frame in decimal, SC_TB_MARK_CLOSE, for the
+                                evidence .txt to name it in two numberings
+                                (safeprint never lets these bytes through) */
     uint64_t head_lines;     /* 0 = default (20000) */
     unsigned tail_lines;     /* 0 = default (10) */
 } sc_tb_opts;
+
+#define SC_TB_MARK_OPEN  '\001'
+#define SC_TB_MARK_CLOSE '\002'
 
 typedef struct sc_tb_engine sc_tb_engine;
 typedef struct sc_tb_block sc_tb_block;

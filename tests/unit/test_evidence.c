@@ -187,7 +187,7 @@ int main(void)
 
     /* The .pcap: frames 1,2,4,5,6,8,9,10,11, byte for byte. */
     static const int want[] = { 1, 2, 4, 5, 6, 8, 9, 10, 11 };
-    snprintf(path, sizeof path, "%s/plain/sub/session-1.pcap", dir);
+    snprintf(path, sizeof path, "%s/plain/sub/session-1.pcapng", dir);
     pcap_t *pc = pcap_open_offline(path, err);
     int n = 0, same = 1;
     if (pc) {
@@ -217,7 +217,10 @@ int main(void)
             strstr(txt, "frames:        #1-#11 of the capture file") && strstr(txt, "in.pcap\n"),
             "txt header: version, file, frames");
     T_CHECK(txt && strstr(txt, sc_rule_by_name("reply-lost")->rests_on) &&
-            strstr(txt, "  #5      error   reply-lost (server)\n"), "txt: finding with full citation");
+            strstr(txt, "  #5 (4)        error   reply-lost (server)\n"), "txt: finding with full citation");
+    /* frames 3 and 7 are another session's: the pcapng's numbers differ */
+    T_CHECK(txt && strstr(txt, "\n#4 (3)        +") && strstr(txt, "\n#5 (4)        +"),
+            "txt: each line's frame in the capture and in the pcapng");
     int ctl = 0;
     for (size_t i = 0; txt && i < tl; i++)
         if (((unsigned char)txt[i] < 0x20 && txt[i] != '\n') || txt[i] == 0x7f)
@@ -240,7 +243,7 @@ int main(void)
     T_CHECK(k != NULL, "redacting sink");
     if (k)
         run_sink(k, cap, rg, 1);
-    snprintf(path, sizeof path, "%s/red/session-1.pcap", dir);
+    snprintf(path, sizeof path, "%s/red/session-1.pcapng", dir);
     size_t pl;
     char *pbytes = slurp_path(path, &pl);
     T_CHECK(pbytes && !memmem(pbytes, pl, "secret", 6) && memmem(pbytes, pl, "XXXXXXXXXXXXXXX\r\n", 17) &&
@@ -274,7 +277,7 @@ int main(void)
         run_sink(k, "-", NULL, 0);
     snprintf(path, sizeof path, "%s/stdin/session-1.txt", dir);
     txt = slurp_path(path, NULL);
-    snprintf(path, sizeof path, "%s/stdin/session-1.pcap", dir);
+    snprintf(path, sizeof path, "%s/stdin/session-1.pcapng", dir);
     T_CHECK(txt && strstr(txt, "standard input cannot be read again") && access(path, F_OK) != 0,
             "stdin: explained, no pcap");
     free(txt);

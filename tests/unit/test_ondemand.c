@@ -99,7 +99,7 @@ static void pair_same(const char *d1, const char *n1, const char *d2, const char
     char a[PATH_MAX], b[PATH_MAX];
 
     for (int k = 0; k < 2; k++) {
-        const char *ext = k ? "pcap" : "txt";
+        const char *ext = k ? "pcapng" : "txt";
         snprintf(a, sizeof a, "%s/%s.%s", d1, n1, ext);
         snprintf(b, sizeof b, "%s/%s.%s", d2, n2, ext);
         T_CHECK(same_file(a, b), "%s: %s.%s on demand = %s.%s of --evidence", what, n2, ext,
@@ -138,22 +138,22 @@ int main(void)
     cfg.evidence_dir = d[1];
     rc = sc_ondemand_evidence(&cfg, copy, 1, msg, sizeof msg);
     T_CHECK(rc == 0 && strncmp(msg, "wrote ", 6) == 0 && strstr(msg, "session-1.txt") &&
-            strstr(msg, "session-1.pcap") && strstr(msg, "(14 packets)"),
+            strstr(msg, "session-1.pcapng") && strstr(msg, "(14 packets)"),
             "ondemand: e writes session 1 and says so (rc %d, '%s')", rc, msg);
     pair_same(d[0], "session-1", d[1], "session-1", "one file");
 
     /* Again: a copy number, the first bundle untouched. */
     rc = sc_ondemand_evidence(&cfg, copy, 1, msg, sizeof msg);
-    T_CHECK(rc == 0 && strstr(msg, "session-1.2.txt") && strstr(msg, "session-1.2.pcap"),
+    T_CHECK(rc == 0 && strstr(msg, "session-1.2.txt") && strstr(msg, "session-1.2.pcapng"),
             "ondemand: e again writes session-1.2.* ('%s')", msg);
     char a[2 * PATH_MAX], b[2 * PATH_MAX];
-    snprintf(a, sizeof a, "%s/session-1.pcap", d[0]);
-    snprintf(b, sizeof b, "%s/session-1.2.pcap", d[1]);
-    T_CHECK(same_file(a, b), "ondemand: session-1.2.pcap = session-1.pcap of --evidence");
+    snprintf(a, sizeof a, "%s/session-1.pcapng", d[0]);
+    snprintf(b, sizeof b, "%s/session-1.2.pcapng", d[1]);
+    T_CHECK(same_file(a, b), "ondemand: session-1.2.pcapng = session-1.pcapng of --evidence");
     size_t n;
     snprintf(b, sizeof b, "%s/session-1.2.txt", d[1]);
     char *t2 = slurp(b, &n);
-    T_CHECK(t2 && strstr(t2, "\npackets:       session-1.2.pcap ("),
+    T_CHECK(t2 && strstr(t2, "\npackets:       session-1.2.pcapng ("),
             "ondemand: session-1.2.txt names its own pcap");
     free(t2);
     pair_same(d[0], "session-1", d[1], "session-1", "first copy kept");
@@ -174,7 +174,7 @@ int main(void)
         cfg.evidence_dir = NULL;
         rc = sc_ondemand_evidence(&cfg, copy, 1, msg, sizeof msg);
         T_CHECK(rc == 0 && exists(SC_ONDEMAND_DIR, "session-1.txt") &&
-                exists(SC_ONDEMAND_DIR, "session-1.pcap"),
+                exists(SC_ONDEMAND_DIR, "session-1.pcapng"),
                 "ondemand: default directory ./%s ('%s')", SC_ONDEMAND_DIR, msg);
         if (chdir(root) != 0)
             T_CHECK(0, "ondemand: chdir back");
@@ -185,8 +185,8 @@ int main(void)
     cfg.files = two;
     cfg.nfiles = 2;
     T_CHECK(bulk(&cfg, d[3]) == 0, "ondemand: --evidence over two files ran");
-    T_CHECK(exists(d[3], "1-session-1.txt") && exists(d[3], "1-session-1.pcap") &&
-            exists(d[3], "2-session-1.txt") && exists(d[3], "2-session-1.pcap") &&
+    T_CHECK(exists(d[3], "1-session-1.txt") && exists(d[3], "1-session-1.pcapng") &&
+            exists(d[3], "2-session-1.txt") && exists(d[3], "2-session-1.pcapng") &&
             !exists(d[3], "session-1.txt"),
             "ondemand: two files: 1-session-1.* and 2-session-1.*");
     cfg.evidence_dir = d[4];
@@ -214,8 +214,8 @@ int main(void)
     cfg.nfiles = 3;
     cfg.merged = true;
     cfg.evidence_dir = NULL;
-    T_CHECK(bulk(&cfg, d[6]) == 0 && exists(d[6], "session-1.pcap") &&
-            exists(d[6], "session-2.pcap") && !exists(d[6], "1-session-1.txt"),
+    T_CHECK(bulk(&cfg, d[6]) == 0 && exists(d[6], "session-1.pcapng") &&
+            exists(d[6], "session-2.pcapng") && !exists(d[6], "1-session-1.txt"),
             "ondemand: a chain as one capture: session-1.* and session-2.*");
     cfg.evidence_dir = d[7];
     char *copy3 = strdup(c1);

@@ -1,0 +1,117 @@
+/*
+ * framemap.c - original and evidence frame numbers (framemap.h).
+ *
+ * The map is the list of original frames in the order the cut wrote
+ * them: entry i (from 0) is evidence frame i + 1. A lookup scans forward
+ * from the entry after the previous hit, wrapping once, so lines in
+ * frame order cost one pass over the file in all; frames are not assumed
+ * sorted (several files read as one capture number theirs file by file).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/frame.h"
+#include "framemap.h"
+#include "textblock.h"
+
+#define FM_WIDTH 13              /* the frame column: "#12345 (678)" */
+
+struct sc_framemap {
+    FILE    *fp;
+    uint64_t n;                  /* entries (known after the cut) */
+    uint64_t hint;               /* next entry to look at */
+};
+
+sc_framemap *sc_framemap_new(void)
+{
+    sc_framemap *m = calloc(1, sizeof *m);
+
+    if (m && !(m->fp = tmpfile())) {
+        int e = errno;
+        free(m);
+        errno = e;
+        return NULL;
+    }
+    return m;
+}
+
+FILE *sc_framemap_file(sc_framemap *m)
+{
+    return m ? m->fp : NULL;
+}
+
+static int fm_at(sc_framemap *m, uint64_t i, uint64_t *frame)
+{
+    if (fseeko(m->fp, (off_t)(i * sizeof *frame), SEEK_SET) != 0)
+        return -1;
+    return fread(frame, sizeof *frame, 1, m->fp) == 1 ? 0 : -1;
+}
+
+uint64_t sc_framemap_lookup(sc_framemap *m, uint64_t frame)
+{
+    uint64_t f;
+
+    if (!m)
+        return 0;
+    if (!m->n) {
+        if (fflush(m->fp) != 0 || fseeko(m->fp, 0, SEEK_END) != 0)
+            return 0;
+        m->n = (uint64_t)ftello(m->fp) / sizeof f;
+    }
+    if (m->hint >= m->n)
+        m->hint = 0;
+    if (m->n == 0 || fm_at(m, m->hint, &f) < 0)
+        return 0;
+    for (uint64_t k = 0; k < m->n; k++) {
+        uint64_t i = (m->hint + k) % m->n;
+        if (i == 0 && k && fseeko(m->fp, 0, SEEK_SET) != 0)
+            return 0;
+        if (k && fread(&f, sizeof f, 1, m->fp) != 1)
+            return 0;
+        if (f == frame) {
+            m->hint = i;          /* several lines end in one frame */
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+const char *sc_framemap_name(sc_framemap *m, uint64_t frame, char *buf, size_t len)
+{
+    uint64_t e = sc_framemap_lookup(m, frame);
+
+    if (e)
+        snprintf(buf, len, "%s (%" PRIu64 ")", sc_frame_name(frame), e);
+    else
+        snprintf(buf, len, "%s", sc_frame_name(frame));
+    return buf;
+}
+
+int sc_framemap_expand(sc_framemap *m, FILE *in, FILE *out)
+{
+    char name[FRAME_NAME_MAX + 32];
+    int c;
+
+    while ((c = getc(in)) != EOF) {
+        if (c != SC_TB_MARK_OPEN) {
+            putc(c, out);
+            continue;
+        }
+        uint64_t f = 0;
+        while ((c = getc(in)) != EOF && c != SC_TB_MARK_CLOSE)
+            if (c >= '0' && c <= '9')
+                f = f * 10 + (uint64_t)(c - '0');
+        fprintf(out, "%-*s", FM_WIDTH, sc_framemap_name(m, f, name, sizeof name));
+    }
+    return ferror(in) ? -1 : 0;
+}
+
+void sc_framemap_free(sc_framemap *m)
+{
+    if (!m)
+        return;
+    fclose(m->fp);
+    free(m);
+}

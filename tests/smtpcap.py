@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+# tests/smtpcap.py - writes a pcap of one SMTP session for the tests: the
+# TCP handshake, one segment per conversation entry, the closing FINs,
+# valid checksums, one millisecond between frames.
+#   python3 tests/smtpcap.py OUT.pcap CLIENT_IP SERVER_IP < conversation
+# The conversation is JSON: a list of [direction, text], direction 0 for
+# the client and 1 for the server, text a string whose code points are
+# the bytes (latin-1), so that any byte can be sent.
+import json, socket, struct, sys
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def main():
+    out, cip, sip = sys.argv[1:4]
+    conv = [(d, t.encode('latin-1')) for d, t in json.load(sys.stdin)]
+    C, S = socket.inet_aton(cip), socket.inet_aton(sip)
+    pk, seq = [], {0: 1000, 1: 9000}
+
+    def tcp(d, flags, data=b''):
+        src, dst = (C, S) if d == 0 else (S, C)
+        sp, dp = (40001, 25) if d == 0 else (25, 40001)
+        h = struct.pack('!HHIIBBHHH', sp, dp, seq[d], seq[1 - d], 0x50, flags, 65535, 0, 0)
+        c = csum(src + dst + struct.pack('!BBH', 0, 6, len(h) + len(data)) + h + data)
+        h = h[:16] + struct.pack('!H', c) + h[18:]
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(h) + len(data), 1, 0, 64, 6, 0,
+                         src, dst)
+        ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+        pk.append(b'\0' * 6 + b'\0\0\0\0\0\1' + b'\x08\x00' + ip + h + data)
+        seq[d] = (seq[d] + len(data) + (1 if flags & 3 else 0)) & 0xffffffff
+
+    tcp(0, 0x02); tcp(1, 0x12); tcp(0, 0x10)
+    for d, data in conv:
+        tcp(d, 0x18, data)
+    tcp(1, 0x11); tcp(0, 0x11); tcp(1, 0x10)
+    with open(out, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, p in enumerate(pk):
+            f.write(struct.pack('<IIII', 1700000000, i * 1000, len(p), len(p)) + p)
+
+main()
