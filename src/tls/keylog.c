@@ -10,6 +10,10 @@
  * appends a session's lines just before its first records), at most once
  * per lookup, so an unchanged file costs one stat per miss.
  *
+ * Key log text can also come from elsewhere than a file
+ * (sc_keylog_add_text: a pcapng's Decryption Secrets Blocks), line by
+ * line as a file's.
+ *
  * The table is an open-addressing hash on the client random, doubled when
  * half full. Its size follows the key log's (a file the user chose), not
  * the capture's.
@@ -196,6 +200,24 @@ sc_keylog *sc_keylog_open(const char *const *files, size_t n, char *err, size_t 
         }
     }
     return kl;
+}
+
+size_t sc_keylog_add_text(sc_keylog *kl, const uint8_t *p, size_t n)
+{
+    char line[512];
+    size_t before = kl->n, i = 0;
+
+    while (i < n) {
+        const uint8_t *nl = memchr(p + i, '\n', n - i);
+        size_t l = (nl ? (size_t)(nl - p) : n) - i;
+        if (l < sizeof line) {   /* a longer line is no key log line */
+            memcpy(line, p + i, l);
+            line[l] = 0;
+            kl_line(kl, line);
+        }
+        i += l + 1;
+    }
+    return kl->n - before;
 }
 
 static const kl_entry *kl_get(const sc_keylog *kl, const uint8_t cr[32])

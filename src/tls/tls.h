@@ -48,11 +48,16 @@ typedef struct sc_keylog sc_keylog;
  * be opened. Lines that are not key log lines are skipped (comments,
  * labels not used here). */
 sc_keylog *sc_keylog_open(const char *const *files, size_t n, char *err, size_t errlen);
+/* (n may be 0: an empty key log that sc_keylog_add_text fills.) */
 /* The secret for client_random and label, or NULL (*len set when found).
  * On a miss the files are read on from where they ended, once. The
  * pointer is valid until the next lookup. */
 const uint8_t *sc_keylog_find(sc_keylog *kl, const uint8_t client_random[32],
                               sc_kl_label label, size_t *len);
+/* Key log lines held in memory (n bytes, lines ended by LF or CRLF, the
+ * last one may lack it), e.g. the secrets a pcapng carries; kept as a
+ * file's. Returns how many client randoms were new. */
+size_t sc_keylog_add_text(sc_keylog *kl, const uint8_t *p, size_t n);
 size_t sc_keylog_count(const sc_keylog *kl);   /* client randoms known */
 void sc_keylog_free(sc_keylog *kl);
 

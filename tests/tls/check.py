@@ -37,14 +37,14 @@ def check(cond, name, detail=""):
         print("FAIL: tls: %s%s" % (name, ": " + detail if detail else ""))
 
 
-def smtpscope_run(capfile, keylogs, extra=(), json_out=True):
+def smtpscope_run(capfile, keylogs, extra=(), json_out=True, stdin=None):
     args = [smtpscope, "-q", "-p", "%s,%s" % (port, port2), "-r", capfile]
     if json_out:
         args.append("--json")
     for k in keylogs:
         args += ["--tls-keylog", k]
     args += list(extra)
-    r = subprocess.run(args, capture_output=True)
+    r = subprocess.run(args, capture_output=True, input=stdin)
     if r.returncode not in (0, 1) or r.stderr:
         check(False, "smtpscope %s" % " ".join(args[1:]),
               "exit %d, stderr %s" % (r.returncode, r.stderr[-400:]))
@@ -140,10 +140,68 @@ check(d13.get("state") in ("handshake", "no-key") and sessions[13]["tls"] and no
       "session 13: the failed handshake is not read as a silent plaintext session",
       "%s %s" % (json.dumps(d13), serious(findings, 13)))
 
+
+
+def records(out):
+    """The JSON records, sorted, without what names the run or the file
+    (a random run id in uid and run; the capture's name)."""
+    recs = []
+    for l in out.splitlines():
+        if not l.strip():
+            continue
+        o = json.loads(l)
+        for k in ("uid", "run", "file"):
+            o.pop(k, None)
+        recs.append(json.dumps(o, sort_keys=True))
+    return sorted(recs)
+
+
 # ---- -j 2: the same records as one process
 one = smtpscope_run(cap, keys)
 two = smtpscope_run(cap, keys, ["-j", "2"])
-check(sorted(one.splitlines()) == sorted(two.splitlines()), "-j 2 gives the same records")
+check(records(one) == records(two), "-j 2 gives the same records")
+
+# ---- live, the key logs read again as they grew: every session as the
+# file run has it (state, version, suite, findings), frames aside
+def by_session(out):
+    ss, fs, _ = parse(out)
+    return ({i: ss[i].get("tls_decryption") for i in ss},
+            sorted((f["session"], f["rule"]) for f in fs))
+live = read(os.path.join(work, "live.json")).decode("utf-8", "replace")
+try:
+    got = by_session(live)
+except (ValueError, KeyError, IndexError) as e:
+    got = ("unreadable: %s" % e, live[-300:])
+check(got == by_session(one), "live, key logs growing while it ran: the file run's sessions",
+      "%s\n    file: %s" % (got, by_session(one)))
+
+# ---- the key log inside the capture: a pcapng with a Decryption Secrets
+# Block (editcap --inject-secrets), read without --tls-keylog, gives the
+# records of the pcap read with it; gzipped too, and with -j 2
+dsb = os.path.join(work, "dsb.pcapng")
+r = subprocess.run(["editcap", "--inject-secrets", "tls," + allkeys, cap, dsb], capture_output=True)
+if r.returncode != 0:
+    check(False, "editcap --inject-secrets", r.stderr.decode()[-300:])
+else:
+    subprocess.run("gzip -c '%s' > '%s.gz'" % (dsb, dsb), shell=True, check=True)
+    want = records(smtpscope_run(cap, [allkeys]))
+    check(records(smtpscope_run(dsb, [])) == want,
+          "pcapng with the secrets block, no --tls-keylog: the records of the run with it")
+    check(records(smtpscope_run(dsb + ".gz", [])) == want,
+          "gzipped pcapng with the secrets block: the same records")
+    check(records(smtpscope_run(dsb, [], ["-j", "2"])) == want,
+          "pcapng with the secrets block, -j 2: the same records")
+    # a pipe cannot be read twice: its secrets are not looked for
+    ds, _, _ = parse(smtpscope_run("-", [], stdin=read(dsb)))
+    check(len(ds) == n and all("tls_decryption" not in s for s in ds.values()),
+          "pcapng with the secrets block from a pipe: read, not decrypted")
+    # the secrets of session 1 only: the others have no key
+    one_dsb = os.path.join(work, "dsb1.pcapng")
+    subprocess.run(["editcap", "--inject-secrets", "tls," + keys[0], cap, one_dsb], check=True)
+    ds, _, _ = parse(smtpscope_run(one_dsb, []))
+    check(ds[1]["tls_decryption"]["state"] == "decrypted" and
+          all(ds[i]["tls_decryption"]["state"] == "no-key" for i in range(2, n + 1)),
+          "a secrets block with one session's keys: that session decrypted, the others no-key")
 
 # ---- the seeded violations, in the frames tshark shows
 lost = frames(5, 'smtp.req.parameter contains "lost@"')

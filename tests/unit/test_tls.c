@@ -3,7 +3,9 @@
  * against RFC 8448's trace, the key log reader (malformed lines skipped,
  * a file read on when it grew, a last line still being written), and the
  * record layer on hellos fed one byte at a time and on hostile headers,
- * and the bridge into a session: a handshake that fails after the keys
+ * key log lines held in memory and those of a pcapng's Decryption
+ * Secrets Blocks (before the first packet, of the TLS type, lengths
+ * checked), and the bridge into a session: a handshake that fails after the keys
  * were found leaves the session encrypted and unread (no finding about a
  * plaintext session that went silent). The decryption itself is tested
  * end to end by tests/tls.sh (tshark).
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
 #include "tls/tls_int.h"
 #include "common/config.h"
 #include "session/session.h"
@@ -227,10 +230,115 @@ static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t
     unlink(path);
 }
 
+static void test_keylog_text(void)
+{
+    static const char text[] =
+        "# secrets\r\n"
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET " RA " " SEC "\r\n"
+        "CLIENT_RANDOM " RA " 00\n"
+        "CLIENT_TRAFFIC_SECRET_0 " RB " " SEC;        /* no newline: complete */
+    uint8_t ra[32], rb[32], sec[32];
+    char err[64];
+    size_t len = 0;
+    sc_keylog *kl = sc_keylog_open(NULL, 0, err, sizeof err);
+
+    unhex(RA, ra);
+    unhex(RB, rb);
+    unhex(SEC, sec);
+    T_CHECK(kl && sc_keylog_count(kl) == 0, "an empty key log without files");
+    if (!kl)
+        return;
+    T_CHECK(sc_keylog_add_text(kl, (const uint8_t *)text, strlen(text)) == 2,
+            "key log text: two client randoms");
+    const uint8_t *p = sc_keylog_find(kl, ra, SC_KL_SHS, &len);
+    T_CHECK(p && len == 32 && memcmp(p, sec, 32) == 0, "key log text: a CRLF line");
+    T_CHECK(sc_keylog_find(kl, rb, SC_KL_CTS0, &len) != NULL,
+            "key log text: the last line without its newline is whole");
+    T_CHECK(!sc_keylog_find(kl, ra, SC_KL_MASTER, &len), "key log text: a short master skipped");
+    T_CHECK(sc_keylog_add_text(kl, (const uint8_t *)text, strlen(text)) == 0,
+            "key log text again: nothing new");
+    sc_keylog_free(kl);
+}
+
+/* pcapng blocks, little-endian: type, total length, body, total length. */
+static size_t png_block(uint8_t *out, uint32_t type, const void *body, size_t n)
+{
+    uint32_t len = (uint32_t)(12 + (n + 3) / 4 * 4);
+
+    memset(out, 0, len);
+    memcpy(out, &type, 4);
+    memcpy(out + 4, &len, 4);
+    memcpy(out + 8, body, n);
+    memcpy(out + len - 4, &len, 4);
+    return len;
+}
+
+static size_t png_dsb(uint8_t *out, uint32_t stype, const char *secrets, uint32_t claimed)
+{
+    uint8_t body[512];
+    size_t n = strlen(secrets);
+
+    memcpy(body, &stype, 4);
+    memcpy(body + 4, &claimed, 4);
+    memcpy(body + 8, secrets, n);
+    return png_block(out, 0x0A, body, 8 + n);
+}
+
+static void on_secrets(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)sc_keylog_add_text(ctx, p, n);
+}
+
+static void test_pcapng_secrets(void)
+{
+    static const uint8_t shb[] = { 0x4D, 0x3C, 0x2B, 0x1A, 1, 0, 0, 0,
+                                   0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    static const uint8_t idb[] = { 1, 0, 0, 0, 0xff, 0xff, 0, 0 };
+    static const char l1[] = "CLIENT_RANDOM " RA " " SEC "00112233445566778899aabbccddeeff\n";
+    static const char l2[] = "SERVER_TRAFFIC_SECRET_0 " RB " " SEC "\n";
+    uint8_t buf[4096], epb[20 + 4] = { 0 }, ra[32], rb[32];
+    size_t n = 0, len;
+    char path[] = "/tmp/test_tls_dsb.XXXXXX", err[64];
+    int fd = mkstemp(path);
+
+    unhex(RA, ra);
+    unhex(RB, rb);
+    epb[12] = epb[16] = 4;                       /* captured, original: 4 */
+    n += png_block(buf + n, 0x0A0D0D0A, shb, sizeof shb);
+    n += png_block(buf + n, 1, idb, sizeof idb);
+    n += png_dsb(buf + n, SC_SECRETS_TLS_KEYLOG, l1, sizeof l1 - 1);
+    n += png_dsb(buf + n, 0x57474b4c, l2, sizeof l2 - 1);          /* WireGuard */
+    n += png_dsb(buf + n, SC_SECRETS_TLS_KEYLOG, l2, 4000);        /* past its block */
+    n += png_block(buf + n, 6, epb, sizeof epb);
+    n += png_dsb(buf + n, SC_SECRETS_TLS_KEYLOG, l2, sizeof l2 - 1);  /* after a packet */
+    if (fd < 0 || write(fd, buf, n) != (ssize_t)n) {
+        T_CHECK(0, "temporary pcapng");
+        return;
+    }
+    close(fd);
+    sc_keylog *kl = sc_keylog_open(NULL, 0, err, sizeof err);
+    if (!kl)
+        return;
+    T_CHECK(sc_capture_pcapng_secrets(path, SC_SECRETS_TLS_KEYLOG, on_secrets, kl) == 1,
+            "pcapng: one TLS secrets block before the first packet");
+    T_CHECK(sc_keylog_find(kl, ra, SC_KL_MASTER, &len) && len == 48,
+            "pcapng: its key log line is kept");
+    T_CHECK(!sc_keylog_find(kl, rb, SC_KL_STS0, &len),
+            "pcapng: another secrets type, a length past the block, a block after a packet: "
+            "not read");
+    T_CHECK(sc_capture_pcapng_secrets("/nonexistent", SC_SECRETS_TLS_KEYLOG, on_secrets, kl) == 0 &&
+            sc_capture_pcapng_secrets("-", SC_SECRETS_TLS_KEYLOG, on_secrets, kl) == 0,
+            "pcapng secrets: a missing file and standard input give none");
+    sc_keylog_free(kl);
+    unlink(path);
+}
+
 int main(void)
 {
     test_rfc8448();
     test_keylog();
+    test_keylog_text();
+    test_pcapng_secrets();
     test_records();
     T_DONE();
 }
