@@ -10,6 +10,9 @@
  * appends a session's lines just before its first records), at most once
  * per lookup, so an unchanged file costs one stat per miss.
  *
+ * sc_keylog_lines() writes one client random's lines back out (the
+ * evidence of one session carries its own keys only).
+ *
  * Key log text can also come from elsewhere than a file
  * (sc_keylog_add_text: a pcapng's Decryption Secrets Blocks), line by
  * line as a file's.
@@ -245,6 +248,33 @@ const uint8_t *sc_keylog_find(sc_keylog *kl, const uint8_t client_random[32],
         return NULL;
     *len = en->len[label];
     return en->secret[label];
+}
+
+size_t sc_keylog_lines(const sc_keylog *kl, const uint8_t client_random[32],
+                       char *out, size_t outlen)
+{
+    const kl_entry *en = kl_get(kl, client_random);
+    size_t n = 0;
+
+    if (!en || outlen == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        sc_kl_label l = labels[i].label;
+        size_t need = strlen(labels[i].name) + 1 + 64 + 1 + 2 * (size_t)en->len[l] + 1;
+        if (!en->len[l])
+            continue;
+        if (n + need >= outlen)
+            return 0;
+        n += (size_t)sprintf(out + n, "%s ", labels[i].name);
+        for (int k = 0; k < 32; k++)
+            n += (size_t)sprintf(out + n, "%02x", en->cr[k]);
+        out[n++] = ' ';
+        for (size_t k = 0; k < en->len[l]; k++)
+            n += (size_t)sprintf(out + n, "%02x", en->secret[l][k]);
+        out[n++] = '\n';
+    }
+    out[n] = 0;
+    return n;
 }
 
 size_t sc_keylog_count(const sc_keylog *kl)

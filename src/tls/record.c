@@ -459,6 +459,11 @@ const char *sc_tls_cipher(const sc_tls *t)
     return t->suite ? t->suite->name : NULL;
 }
 
+const uint8_t *sc_tls_client_random(const sc_tls *t)
+{
+    return t->have_cr ? t->cr : NULL;
+}
+
 uint16_t sc_tls_cipher_id(const sc_tls *t)
 {
     return t->cipher;

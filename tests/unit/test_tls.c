@@ -1,14 +1,16 @@
 /*
  * test_tls.c - the TLS layer's parts (src/tls/): the TLS 1.3 key schedule
- * against RFC 8448's trace, the key log reader (malformed lines skipped,
- * a file read on when it grew, a last line still being written), and the
- * record layer on hellos fed one byte at a time and on hostile headers,
- * key log lines held in memory and those of a pcapng's Decryption
- * Secrets Blocks (before the first packet, of the TLS type, lengths
- * checked), and the bridge into a session: a handshake that fails after the keys
- * were found leaves the session encrypted and unread (no finding about a
- * plaintext session that went silent). The decryption itself is tested
- * end to end by tests/tls.sh (tshark).
+ * against RFC 8448's trace; the key log reader (malformed lines skipped,
+ * a file read on when it grew, a last line still being written), key log
+ * lines held in memory, one client random's lines written back, and those
+ * of a pcapng's Decryption Secrets Blocks (before the first packet, of
+ * the TLS type, lengths checked); the record layer on hellos fed one byte
+ * at a time and on hostile headers; and the bridge into a session: a
+ * handshake that fails after the keys were found leaves the session
+ * encrypted and unread (no finding about a plaintext session that went
+ * silent), and a TLS 1.2 session decrypted through it ends with its key
+ * log lines for the evidence, except under --redact. The decryption
+ * itself is tested end to end by tests/tls.sh (tshark).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +110,20 @@ out:
     unlink(path);
 }
 
-static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t shn);
+static void test_bridge(const uint8_t *chr, size_t chn, const uint8_t *sh, size_t shn);
+
+/* A ClientHello record (client random 09..09), and the SMTP up to
+ * STARTTLS's 220. */
+static const uint8_t ch[] = {
+    22, 3, 1, 0, 42, 1, 0, 0, 38, 3, 3,
+    9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
+    0, 0, 0, 0,
+};
+static const char *const dialogue[][2] = {
+    { "S", "220 mx ESMTP\r\n" }, { "C", "EHLO c\r\n" },
+    { "S", "250-mx\r\n250 STARTTLS\r\n" }, { "C", "STARTTLS\r\n" },
+    { "S", "220 go ahead\r\n" },
+};
 
 static int nnotes, nstates, ndata;
 static sc_tls_state last;
@@ -123,11 +138,6 @@ static const sc_tls_ops ops = { t_data, NULL, t_state, t_note };
 static void test_records(void)
 {
     /* a ClientHello and a TLS 1.3 ServerHello, as records */
-    static const uint8_t ch[] = {
-        22, 3, 1, 0, 42, 1, 0, 0, 38, 3, 3,
-        9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
-        0, 0, 0, 0,
-    };
     static const uint8_t sh[] = {
         22, 3, 3, 0, 50, 2, 0, 0, 46, 3, 3,
         7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
@@ -172,10 +182,16 @@ static void test_records(void)
 static unsigned bfind;
 static const char *bstate;
 static bool btls;
+static char bsecrets[SC_KL_LINES_MAX];
 static void b_finding(sc_sink *k, const sc_session_info *si, const sc_finding *f)
 { (void)k; (void)si; (void)f; bfind++; }
 static void b_end(sc_sink *k, const sc_session_info *si)
-{ (void)k; bstate = si->tls_state; btls = si->tls; }
+{
+    (void)k;
+    bstate = si->tls_state;
+    btls = si->tls;
+    snprintf(bsecrets, sizeof bsecrets, "%s", si->tls_secrets ? si->tls_secrets : "");
+}
 
 static void b_event(sc_tls_bridge **b, sc_keylog *kl, sc_smtp *s, sc_flow_kind kind, sc_dir d,
                     const void *p, size_t n, uint64_t frame)
@@ -186,16 +202,11 @@ static void b_event(sc_tls_bridge **b, sc_keylog *kl, sc_smtp *s, sc_flow_kind k
         sc_smtp_event(s, &ev);
 }
 
-static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t shn)
+static void test_bridge(const uint8_t *chr, size_t chn, const uint8_t *sh, size_t shn)
 {
     char path[] = "/tmp/test_tls_bridge.XXXXXX", err[256];
     int fd = mkstemp(path);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    static const char *const dialogue[][2] = {
-        { "S", "220 mx ESMTP\r\n" }, { "C", "EHLO c\r\n" },
-        { "S", "250-mx\r\n250 STARTTLS\r\n" }, { "C", "STARTTLS\r\n" },
-        { "S", "220 go ahead\r\n" },
-    };
 
     if (!f)
         return;
@@ -216,7 +227,7 @@ static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t
     for (size_t i = 0; i < sizeof dialogue / sizeof dialogue[0]; i++)
         b_event(&b, kl, s, SC_FLOW_DATA, dialogue[i][0][0] == 'C' ? SC_DIR_C2S : SC_DIR_S2C,
                 dialogue[i][1], strlen(dialogue[i][1]), fr++);
-    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, ch, chn, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, chr, chn, fr++);
     b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, sh, shn, fr++);
     b_event(&b, kl, s, SC_FLOW_FIN, SC_DIR_C2S, NULL, 0, fr++);   /* the client gives up */
     b_event(&b, kl, s, SC_FLOW_FIN, SC_DIR_S2C, NULL, 0, fr++);
@@ -228,6 +239,117 @@ static void test_bridge(const uint8_t *ch, size_t chn, const uint8_t *sh, size_t
     sc_smtp_free(s);
     sc_keylog_free(kl);
     unlink(path);
+}
+
+/* One TLS 1.2 AES-128-GCM record sealed with k (RFC 5288): header,
+ * explicit nonce, ciphertext, tag. Returns its length. */
+static size_t seal12(tls_keys *k, uint8_t type, const char *pt, uint8_t *out)
+{
+    size_t n = strlen(pt);
+    uint8_t nonce[12], aad[13];
+    int l = 0;
+    EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+
+    memcpy(nonce, k->iv, 4);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] = aad[i] = (uint8_t)(k->seq >> (56 - 8 * i));
+    aad[8] = type, aad[9] = 3, aad[10] = 3, aad[11] = (uint8_t)(n >> 8), aad[12] = (uint8_t)n;
+    out[0] = type, out[1] = 3, out[2] = 3;
+    out[3] = (uint8_t)((8 + n + 16) >> 8), out[4] = (uint8_t)(8 + n + 16);
+    memcpy(out + 5, nonce + 4, 8);
+    EVP_EncryptInit_ex(cx, EVP_aes_128_gcm(), NULL, k->key, nonce);
+    EVP_EncryptUpdate(cx, NULL, &l, aad, 13);
+    EVP_EncryptUpdate(cx, out + 13, &l, (const uint8_t *)pt, (int)n);
+    EVP_EncryptFinal_ex(cx, out + 13 + n, &l);
+    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_AEAD_GET_TAG, 16, out + 13 + n);
+    EVP_CIPHER_CTX_free(cx);
+    k->seq++;
+    return 13 + n + 16;
+}
+
+/* A STARTTLS session in TLS 1.2 decrypted through the bridge: its key
+ * log line reaches the session's end (for the evidence), not under
+ * --redact. */
+static void test_secrets(bool redact)
+{
+    static const uint8_t sh[] = {
+        22, 3, 3, 0, 42, 2, 0, 0, 38, 3, 3,
+        7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+        0, 0xC0, 0x2F, 0,
+    };
+    static const uint8_t ccs[] = { 20, 3, 3, 0, 1, 1 };
+    static const char line[] = "CLIENT_RANDOM "
+        "0909090909090909090909090909090909090909090909090909090909090909 " SEC
+        "00112233445566778899aabbccddeeff\n";
+    uint8_t cr[32], sr[32], master[48], rec[256];
+    tls_keys kc, ks;
+    char err[64];
+    sc_keylog *kl = sc_keylog_open(NULL, 0, err, sizeof err);
+    sc_config cfg;
+    sc_conn conn = { .id = 1, .handshake_seen = true, .first_frame = 1 };
+    sc_sink sink = { .finding = b_finding, .session_end = b_end };
+    sc_tls_bridge *b = NULL;
+    uint64_t fr = 1;
+
+    if (!kl)
+        return;
+    sc_keylog_add_text(kl, (const uint8_t *)line, sizeof line - 1);
+    memset(cr, 9, 32);
+    memset(sr, 7, 32);
+    unhex(SEC "00112233445566778899aabbccddeeff", master);
+    if (!tls12_key_block(tls_suite_find(0xC02F), master, cr, sr, &kc, &ks))
+        T_CHECK(0, "TLS 1.2 key block");
+    conn.server.port = 25;
+    sc_config_defaults(&cfg);
+    cfg.redact = redact;
+    sc_smtp *s = sc_smtp_new(&cfg, &conn, &sink, "secrets");
+    for (size_t i = 0; i < sizeof dialogue / sizeof dialogue[0]; i++)
+        b_event(&b, kl, s, SC_FLOW_DATA, dialogue[i][0][0] == 'C' ? SC_DIR_C2S : SC_DIR_S2C,
+                dialogue[i][1], strlen(dialogue[i][1]), fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, ch, sizeof ch, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, sh, sizeof sh, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, ccs, sizeof ccs, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, rec, seal12(&kc, 22, "finished", rec), fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, ccs, sizeof ccs, fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, rec, seal12(&ks, 22, "finished", rec), fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_C2S, rec, seal12(&kc, 23, "EHLO c\r\n", rec), fr++);
+    b_event(&b, kl, s, SC_FLOW_DATA, SC_DIR_S2C, rec, seal12(&ks, 23, "250 mx\r\n", rec), fr++);
+    b_event(&b, kl, s, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, fr++);
+    T_CHECK(bstate && strcmp(bstate, "decrypted") == 0,
+            "a TLS 1.2 session through the bridge is decrypted (%s)", bstate ? bstate : "-");
+    if (redact)
+        T_CHECK(bsecrets[0] == 0, "--redact: the session's key log lines are left out");
+    else
+        T_CHECK(strcmp(bsecrets, line) == 0,
+                "the session's end carries its key log line for the evidence");
+    sc_tls_bridge_free(b);
+    sc_smtp_free(s);
+    sc_keylog_free(kl);
+}
+
+static void test_keylog_lines(void)
+{
+    static const char text[] =
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET " RA " " SEC "\n"
+        "SERVER_TRAFFIC_SECRET_0 " RA " " SEC "\n"
+        "CLIENT_TRAFFIC_SECRET_0 " RB " " SEC "\n";
+    static const char want[] =
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET " RA " " SEC "\n"
+        "SERVER_TRAFFIC_SECRET_0 " RA " " SEC "\n";
+    char out[SC_KL_LINES_MAX], err[64];
+    uint8_t ra[32], rc[32];
+    sc_keylog *kl = sc_keylog_open(NULL, 0, err, sizeof err);
+
+    if (!kl)
+        return;
+    unhex(RA, ra);
+    memset(rc, 0x33, sizeof rc);
+    sc_keylog_add_text(kl, (const uint8_t *)text, sizeof text - 1);
+    T_CHECK(sc_keylog_lines(kl, ra, out, sizeof out) == sizeof want - 1 && strcmp(out, want) == 0,
+            "one client random's key log lines, and only its own");
+    T_CHECK(sc_keylog_lines(kl, rc, out, sizeof out) == 0, "an unknown client random: none");
+    T_CHECK(sc_keylog_lines(kl, ra, out, sizeof want - 1) == 0, "a buffer too short: none");
+    sc_keylog_free(kl);
 }
 
 static void test_keylog_text(void)
@@ -338,7 +460,10 @@ int main(void)
     test_rfc8448();
     test_keylog();
     test_keylog_text();
+    test_keylog_lines();
     test_pcapng_secrets();
+    test_secrets(false);
+    test_secrets(true);
     test_records();
     T_DONE();
 }
