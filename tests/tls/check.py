@@ -14,6 +14,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oracle import Tshark  # noqa: E402
+
 smtpscope, work, port, port2, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 cap = os.path.join(work, "cap.pcap")
 keys = [os.path.join(work, "k%d.log" % i) for i in range(1, n + 1)]
@@ -64,34 +67,8 @@ def serious(findings, sid=None):
             and (sid is None or f["session"] == sid)]
 
 
-def tshark(*args, keylog=allkeys):
-    base = ["tshark", "-r", cap, "-o", "tls.keylog_file:" + keylog,
-            "-d", "tcp.port==%s,smtp" % port, "-d", "tcp.port==%s,tls" % port2]
-    return subprocess.run(base + list(args), capture_output=True, text=True).stdout
-
-
-def follow(stream):
-    """tshark's follow,tls: (client bytes, server bytes)."""
-    out = tshark("-q", "-z", "follow,tls,raw,%d" % stream)
-    node0, node1 = bytearray(), bytearray()
-    m = re.search(r"^Node 0: .*:(\d+)$", out, re.M)
-    body = out.split("Node 1:", 1)[-1].split("\n", 1)[-1]
-    for line in body.splitlines():
-        if line.startswith("====") or not line.strip():
-            continue
-        if line.startswith("\t"):
-            node1 += bytes.fromhex(line.strip())
-        else:
-            node0 += bytes.fromhex(line.strip())
-    # node 0 is the endpoint whose decrypted bytes came first
-    if m and m.group(1) in (port, port2):
-        return bytes(node1), bytes(node0)
-    return bytes(node0), bytes(node1)
-
-
-def frames(stream, filt):
-    out = tshark("-Y", "tcp.stream==%d && (%s)" % (stream, filt), "-T", "fields", "-e", "frame.number")
-    return [int(x) for x in out.split()]
+oracle = Tshark(cap, allkeys, port, port2)
+tshark, follow, frames = oracle.run, oracle.follow, oracle.frames
 
 
 def read(path):
