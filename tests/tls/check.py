@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from oracle import Tshark  # noqa: E402
+from oracle import Checks, Tshark, read  # noqa: E402
 
 smtpscope, work, port, port2, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 cap = os.path.join(work, "cap.pcap")
@@ -24,20 +24,11 @@ allkeys = os.path.join(work, "all.log")
 with open(allkeys, "w") as out:
     for k in keys:
         out.write(open(k).read())
-failed = False
+check = Checks("tls")
 
 TLS12 = {2, 3, 7}
 CLEAN = {1, 2, 3, 4, 5, 9, 10, 12}
 SUITE = {3: "CHACHA20", 9: "TLS_CHACHA20_POLY1305_SHA256", 10: "TLS_AES_128_GCM_SHA256"}
-
-
-def check(cond, name, detail=""):
-    global failed
-    if cond:
-        print("PASS: tls: %s" % name)
-    else:
-        failed = True
-        print("FAIL: tls: %s%s" % (name, ": " + detail if detail else ""))
 
 
 def smtpscope_run(capfile, keylogs, extra=(), json_out=True, stdin=None):
@@ -69,13 +60,6 @@ def serious(findings, sid=None):
 
 oracle = Tshark(cap, allkeys, port, port2)
 tshark, follow, frames = oracle.run, oracle.follow, oracle.frames
-
-
-def read(path):
-    try:
-        return open(path, "rb").read()
-    except FileNotFoundError:
-        return b""
 
 
 # ---- all keys: every session decrypted, streams equal tshark's
@@ -292,4 +276,4 @@ text = smtpscope_run(bad, keys, ["--session", "1"], json_out=False)
 check(re.search(r"^#%d\s.*fails its authentication tag \(damaged\)" % (mail[0] if mail else -1), text, re.M)
       is not None, "damaged record: the note names frame %s" % mail)
 
-sys.exit(1 if failed else 0)
+sys.exit(1 if check.failed else 0)

@@ -14,31 +14,15 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from oracle import Tshark  # noqa: E402
+from oracle import Checks, Tshark, read  # noqa: E402
 
 smtpscope, work, port, port2, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 cap = os.path.join(work, "cap.pcap")
 keys = os.path.join(work, "spool", "keys.log")
 oracle = Tshark(cap, keys, port, port2)
-failed = False
+check = Checks("tls_exim")
 VERSION = {1: "TLS 1.3", 2: "TLS 1.2", 3: "TLS 1.3", 4: "TLS 1.3"}
 CLEAN = {1, 2, 3}
-
-
-def check(cond, name, detail=""):
-    global failed
-    if cond:
-        print("PASS: tls_exim: %s" % name)
-    else:
-        failed = True
-        print("FAIL: tls_exim: %s%s" % (name, ": " + detail if detail else ""))
-
-
-def read(path):
-    try:
-        return open(path, "rb").read()
-    except FileNotFoundError:
-        return b""
 
 
 streams = os.path.join(work, "streams")
@@ -76,4 +60,4 @@ hn = [f for f in findings if f["session"] == 4 and f["rule"] == "helo-no-domain"
 check(len(bare) == 1 and len(hn) == 1 and hn[0]["frame"] == bare[0],
       "session 4: helo-no-domain inside TLS at frame %s" % bare, json.dumps(hn))
 check(serious(4) == ["helo-no-domain"], "session 4: nothing else", str(serious(4)))
-sys.exit(1 if failed else 0)
+sys.exit(1 if check.failed else 0)

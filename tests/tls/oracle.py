@@ -1,8 +1,8 @@
-"""tests/tls/oracle.py - tshark as the oracle of the TLS tests
-(tests/tls/check.py, tests/tls/exim_check.py): the decrypted streams
-(`follow,tls`) and the frames of a display filter, with a key log, on a
-capture where one port carries SMTP with STARTTLS and another implicit
-TLS."""
+"""tests/tls/oracle.py - what the TLS tests (tests/tls/check.py,
+tests/tls/exim_check.py) share: tshark as the oracle (the decrypted
+streams of `follow,tls` and the frames of a display filter, with a key
+log, on a capture where one port carries SMTP with STARTTLS and another
+implicit TLS), the PASS:/FAIL: lines, a file read whole."""
 import re
 import subprocess
 
@@ -38,3 +38,24 @@ class Tshark:
         out = self.run("-Y", "tcp.stream==%d && (%s)" % (stream, filt),
                        "-T", "fields", "-e", "frame.number")
         return [int(x) for x in out.split()]
+
+
+class Checks:
+    """check(cond, name, detail) prints PASS:/FAIL: suite: name; failed
+    says whether any failed."""
+    def __init__(self, suite):
+        self.suite, self.failed = suite, False
+
+    def __call__(self, cond, name, detail=""):
+        if cond:
+            print("PASS: %s: %s" % (self.suite, name))
+        else:
+            self.failed = True
+            print("FAIL: %s: %s%s" % (self.suite, name, ": " + detail if detail else ""))
+
+
+def read(path):
+    try:
+        return open(path, "rb").read()
+    except FileNotFoundError:
+        return b""
