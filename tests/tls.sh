@@ -9,7 +9,7 @@
 #   2 clean, TLS 1.2 AES-128-GCM   6 lose-rcpt: a pipelined RCPT unanswered
 #   3 clean, TLS 1.2 ChaCha20      7 reply-in-data (TLS 1.2)
 #   4 a 60 kB message, TLS 1.3     8 no-221: closed after QUIT, no reply
-#   9 openssl s_client, TLS 1.3 ChaCha20-Poly1305, a KeyUpdate inside
+#   9 openssl s_client, TLS 1.3 ChaCha20-Poly1305, a KeyUpdate each way
 #  10 openssl s_client, TLS 1.3 AES-128-GCM
 #  11 pipe-unadvertised: the EHLO inside TLS, not the one before, counts
 #  12 AUTH PLAIN inside TLS (no auth-plaintext, the credentials never shown)
