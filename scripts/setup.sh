@@ -5,12 +5,18 @@
 #
 #   scripts/setup.sh          build dependencies, test oracles and the
 #                             fuzzing toolchain (clang, libFuzzer), then `make`
+#
+# Exim (tests/tls_exim.sh) conflicts as a Debian package with Postfix
+# (tests/realmail.sh): its packages are downloaded and unpacked into a
+# private root, EXIM_ROOT (default /opt/smtpscope-exim), never installed;
+# what the binary needs from the system is installed (libidn12) or made
+# (the Debian-exim user it is built to run as).
 set -eu
 cd "$(dirname "$0")/.."
 
 PKGS="gcc make libc6-dev pkg-config libpcap-dev libnids-dev libncurses-dev libssl-dev
       zlib1g-dev python3 python3-jsonschema tshark tcpdump tcpreplay tmux time rsyslog
-      clang libclang-rt-14-dev valgrind chromium"
+      clang libclang-rt-14-dev valgrind chromium swaks libidn12"
 
 missing=""
 for p in $PKGS; do
@@ -27,5 +33,16 @@ if [ -n "$missing" ]; then
     # tshark asks whether non-root users may capture: answer no.
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+EXIM_ROOT=${EXIM_ROOT:-/opt/smtpscope-exim}
+if [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ] && [ "$(id -u)" -eq 0 ]; then
+    echo "setup: unpacking exim4 into $EXIM_ROOT"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -qq exim4-daemon-light exim4-base exim4-config) &&
+        for d in "$tmp"/*.deb; do dpkg -x "$d" "$EXIM_ROOT"; done
+    rm -rf "$tmp"
+fi
+if [ "$(id -u)" -eq 0 ] && ! id Debian-exim >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin Debian-exim
 fi
 make -j"$(nproc)" all

@@ -9,7 +9,7 @@
 #   2 clean, TLS 1.2 AES-128-GCM   6 lose-rcpt: a pipelined RCPT unanswered
 #   3 clean, TLS 1.2 ChaCha20      7 reply-in-data (TLS 1.2)
 #   4 a 60 kB message, TLS 1.3     8 no-221: closed after QUIT, no reply
-#   9 openssl s_client, TLS 1.3 ChaCha20-Poly1305, a KeyUpdate inside
+#   9 openssl s_client, TLS 1.3 ChaCha20-Poly1305, a KeyUpdate each way
 #  10 openssl s_client, TLS 1.3 AES-128-GCM
 #  11 pipe-unadvertised: the EHLO inside TLS, not the one before, counts
 #  12 AUTH PLAIN inside TLS (no auth-plaintext, the credentials never shown)
@@ -17,7 +17,11 @@
 # Then tests/tls/check.py: every decrypted stream equals tshark's
 # `follow,tls` byte for byte (-o tls.keylog_file), the seeded violations are
 # found in the frames tshark shows for them, the clean sessions have no
-# finding of warning or error; and without the option, with an empty key
+# finding of warning or error; the live run (smtpscope -i lo started
+# before the sessions with their key logs still empty: read again as they
+# grow) decrypts every session as the file run does; the capture with
+# the key logs injected (editcap --inject-secrets) is decrypted without the
+# option; and without the option, with an empty key
 # log, with another session's key, with a wrong key and with a damaged
 # record, the stated note and no false finding.
 #
@@ -37,9 +41,10 @@ python3 -c 'import ssl; ssl.SSLContext().keylog_filename' >/dev/null 2>&1 \
     || skip "python3 ssl without keylog_filename"
 
 work=$(mktemp -d /tmp/smtpscope-tls.XXXXXX)
-tcpdump_pid=
+tcpdump_pid= live_pid=
 cleanup() {
     [ -n "$tcpdump_pid" ] && kill "$tcpdump_pid" 2>/dev/null
+    [ -n "$live_pid" ] && kill "$live_pid" 2>/dev/null
     [ "${KEEP:-0}" = 1 ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,6 +57,17 @@ chmod 755 "$work"
 tcpdump -i lo -U -s 0 -B 16384 -w "$work/cap.pcap" "host 127.0.0.1 and (tcp port $port or tcp port $port2)" \
     >"$work/tcpdump.log" 2>&1 &
 tcpdump_pid=$!
+# Live: the key logs exist, empty, when smtpscope starts; each session's
+# lines are appended while it runs (Python's ssl and s_client append).
+NSESSIONS=13
+live_keys=()
+for i in $(seq 1 $NSESSIONS); do
+    : >"$work/k$i.log"
+    live_keys+=(--tls-keylog "$work/k$i.log")
+done
+"$SMTPSCOPE" -i lo -q --json -p "$port,$port2" "${live_keys[@]}" \
+    "host 127.0.0.1 and (tcp port $port or tcp port $port2)" >"$work/live.json" 2>"$work/live.err" &
+live_pid=$!
 sleep 1.5
 
 H=(python3 tests/tls/harness.py --cert "$work/cert.pem" --key "$work/key.pem")
@@ -82,5 +98,10 @@ session auth13     --scenario auth
 session badcert13  --scenario bad-cert
 sleep 1
 kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null; tcpdump_pid=
+kill -INT "$live_pid"; wait "$live_pid"; live_rc=$? live_pid=
+[ "$n" -eq "$NSESSIONS" ] || echo "FAIL: tls: $n sessions run, NSESSIONS says $NSESSIONS"
+# (standard error: the capture's statistics and the run's summary only)
+[ "$live_rc" -le 1 ] && ! grep -v -e "packets captured" -e " sessions (" "$work/live.err" | grep -q . ||
+    echo "FAIL: tls: live run: exit $live_rc, $(head -c 300 "$work/live.err")"
 
 python3 tests/tls/check.py "$SMTPSCOPE" "$work" "$port" "$port2" "$n"

@@ -128,6 +128,9 @@ int sc_ondemand_evidence(void *ctx, const char *capture_file, uint64_t session_i
 
     ondemand_quiet_begin(&q);
     sc_analyzer_set_file(an, file);
+    for (size_t i = 0; cfg->merged && i < cfg->nfiles; i++)
+        if (cfg->files[i] != file)      /* their secrets too */
+            sc_analyzer_set_file(an, cfg->files[i]);
     rc = sc_pipeline_files(&one, cfg->merged ? cfg->files : &file, cfg->merged ? cfg->nfiles : 1,
                            sc_analyzer_handler(an), NULL, &stats, err, sizeof err);
     sc_analyzer_finish(an, NULL);

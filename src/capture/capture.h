@@ -110,6 +110,14 @@ bool sc_capture_same_file(const sc_capture *a, const sc_capture *b);
 
 void sc_capture_close(sc_capture *cap);
 
+/* pcapng Decryption Secrets Blocks (ifsplit.c): fn gets the secrets of
+ * each block of secrets type type (SC_SECRETS_TLS_KEYLOG: NSS key log
+ * lines) that a regular pcapng file (gzip too) carries before its first
+ * packet. Returns how many; 0 for any other file or input. */
+#define SC_SECRETS_TLS_KEYLOG 0x544c534bu
+typedef void (*sc_secrets_fn)(void *ctx, const uint8_t *p, size_t n);
+int sc_capture_pcapng_secrets(const char *path, uint32_t type, sc_secrets_fn fn, void *ctx);
+
 /* Decodes the link layer of one frame: sets pkt->l3, l3_len and ipver
  * (0 when the frame carries no IP). Exposed for tests. */
 void sc_link_decode(int linktype, sc_packet *pkt);

@@ -25,6 +25,14 @@
  * stream is at most a block ahead of the packets it has returned, and the
  * queue of frame numbers stays short (bounded by IFSPLIT_QUEUE anyway).
  *
+ * The same walk over the blocks before the first packet finds the
+ * Decryption Secrets Blocks (pcapng type 0x0000000A) that editcap
+ * --inject-secrets and Wireshark write there, which libpcap skips:
+ * sc_capture_pcapng_secrets() hands their secrets to the caller. Only a
+ * regular file is walked (a pipe cannot be read twice); secrets written
+ * after the first packet are not looked for (the walk would cost a second
+ * read of the whole file).
+ *
  * Diagnostics: a block that is not pcapng (length not a multiple of 4,
  * under 12 or over IFSPLIT_BLOCK_MAX octets), more than IFSPLIT_IFACES
  * interfaces in a section, or a full queue end the stream with a read
@@ -38,6 +46,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "capture.h"
 #include "ifsplit.h"
 
 #define IFSPLIT_SHB        0x0A0D0D0Au
@@ -45,6 +54,7 @@
 #define IFSPLIT_PB         2u     /* obsolete packet block */
 #define IFSPLIT_SPB        3u
 #define IFSPLIT_EPB        6u
+#define IFSPLIT_DSB        0x0Au
 #define IFSPLIT_BLOCK_MAX  (16u * 1024 * 1024)   /* libpcap's own limit */
 #define IFSPLIT_IFACES     1024
 #define IFSPLIT_QUEUE      1024
@@ -280,6 +290,32 @@ int sc_ifsplit_scan(const char *path, int *types, char *err, size_t errlen)
             break;
         }
         types[n++] = lt;
+    }
+    ifsplit_free(s);
+    return n;
+}
+
+int sc_capture_pcapng_secrets(const char *path, uint32_t type, sc_secrets_fn fn, void *ctx)
+{
+    struct stat st;
+    sc_ifsplit *s;
+    int n = 0;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(s = ifsplit_new(path, -1)))
+        return 0;
+    for (int blocks = 0; blocks < IFSPLIT_SCAN_MAX && ifsplit_block(s) == 1; blocks++) {
+        uint32_t bt = ifsplit_u32(s, s->blk);
+        if (bt == IFSPLIT_EPB || bt == IFSPLIT_PB || bt == IFSPLIT_SPB)
+            break;
+        /* type, total length, secrets type, secrets length, secrets
+         * (padded to 4 octets), options, total length */
+        if (bt != IFSPLIT_DSB || s->blklen < 20 || ifsplit_u32(s, s->blk + 8) != type)
+            continue;
+        uint32_t len = ifsplit_u32(s, s->blk + 12);
+        if (len > s->blklen - 20)
+            continue;                /* a secrets length past the block */
+        fn(ctx, s->blk + 16, len);
+        n++;
     }
     ifsplit_free(s);
     return n;

@@ -135,6 +135,10 @@ typedef struct sc_session_info {
      * and the notes (records that failed their tag, ...) */
     const char     *tls_state, *tls_version, *tls_cipher;
     uint64_t        tls_notes;
+    /* The key log lines of this session once decrypted (NSS format, for
+     * the evidence pcapng's Decryption Secrets Block); NULL otherwise and
+     * always under --redact */
+    const char     *tls_secrets;
     bool            seq_untrusted; /* TCP sequence numbers rewritten: bytes
                                       followed in capture order */
     uint64_t        reasm_dropped; /* bytes dropped by a reassembly limit

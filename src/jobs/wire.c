@@ -129,6 +129,7 @@ static const wire_field w_info[] = {
     F_STR(sc_session_info, tls_state),
     F_STR(sc_session_info, tls_version),
     F_STR(sc_session_info, tls_cipher),
+    F_STR(sc_session_info, tls_secrets),
     F_U64(sc_session_info, tls_notes),
     F_ARRAY(sc_session_info, extensions, next, sc_bytes, w_bytes),
     F_INT(sc_session_info, close_by, sc_close_by, SC_CLOSE_SERVER),

@@ -23,12 +23,16 @@
  *   (src/session/tls_bridge.c) before the session: with --tls-keylog the records
  *   after STARTTLS (or of implicit TLS) become plaintext events. The key
  *   log is read once here; --write-streams DIR also receives the
- *   plaintext (session-ID.c2s.tls, .s2c.tls).
+ *   plaintext (session-ID.c2s.tls, .s2c.tls). A pcapng capture file that
+ *   carries TLS key log lines in Decryption Secrets Blocks adds them to
+ *   the key log (one is made when --tls-keylog is not given): each file
+ *   is looked at as the run names it (sc_analyzer_set_file).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/capture.h"
 #include "common/frame.h"
 #include "session.h"
 #include "tls_bridge.h"
@@ -281,10 +285,22 @@ const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a)
     return &a->h;
 }
 
+static void an_secrets(void *ctx, const uint8_t *p, size_t n)
+{
+    sc_analyzer *a = ctx;
+    char err[64];
+
+    if (!a->keylog && !(a->keylog = sc_keylog_open(NULL, 0, err, sizeof err)))
+        return;
+    a->fan.totals.keylog = true;
+    (void)sc_keylog_add_text(a->keylog, p, n);
+}
+
 void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file)
 {
     a->file = capture_file;
     a->fan.totals.files++;
+    (void)sc_capture_pcapng_secrets(capture_file, SC_SECRETS_TLS_KEYLOG, an_secrets, a);
 }
 
 void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)

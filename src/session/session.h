@@ -53,6 +53,9 @@ void sc_smtp_tls_implicit(sc_smtp *s, uint64_t frame);
  * false after true: decryption stopped, the rest is counted. */
 void sc_smtp_tls_state(sc_smtp *s, const char *state, const char *version,
                        const char *cipher, bool decrypted, uint64_t frame);
+/* The key log lines of the session's keys (sc_keylog_lines), kept as
+ * info.tls_secrets unless --redact. */
+void sc_smtp_tls_secrets(sc_smtp *s, const char *lines);
 /* A note of the TLS layer, as a transcript line at frame. */
 void sc_smtp_tls_note(sc_smtp *s, sc_dir dir, uint64_t frame, const char *msg);
 

@@ -170,6 +170,7 @@ void sc_smtp_free(sc_smtp *s)
     sc_server_free(&s->server);
     sc_matcher_free(&s->m);
     free(s->smug.shadow);
+    free(s->tls.secrets);
     smtp_txn_free(s);
     free(s->emit.capped);
     free(s);

@@ -115,6 +115,7 @@ typedef struct smtp_ext_state {          /* smtp_ext.c */
 typedef struct smtp_tls_state {          /* smtp_starttls.c */
     bool          pending;               /* STARTTLS sent, its reply not yet seen */
     bool          probe;                 /* 220 seen with injected commands pending */
+    char         *secrets;               /* smtp_tls.c: info.tls_secrets */
 } smtp_tls_state;
 
 typedef struct smtp_auth_state {         /* smtp_auth.c */

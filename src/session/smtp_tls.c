@@ -12,8 +12,14 @@
  * discovered late, bytes missing from the capture) the session goes back
  * to counting: nothing pending is judged on bytes it cannot read.
  *
+ * Once decrypted, the session keeps its key log lines for the evidence
+ * (info.tls_secrets), never under --redact.
+ *
  * Diagnostics: transcript event lines "[TLS: ...]" with their frame.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "smtp_int.h"
 
 bool sc_smtp_tls_started(const sc_smtp *s)
@@ -78,6 +84,15 @@ void sc_smtp_tls_state(sc_smtp *s, const char *state, const char *version,
     } else if (!decrypted && was) {
         smtp_tls_opaque(s);
     }
+}
+
+void sc_smtp_tls_secrets(sc_smtp *s, const char *lines)
+{
+    /* --redact: the keys would open every masked byte of the evidence */
+    if (s->cfg->redact || !lines || !*lines)
+        return;
+    free(s->tls.secrets);
+    s->info.tls_secrets = s->tls.secrets = strdup(lines);
 }
 
 void sc_smtp_tls_note(sc_smtp *s, sc_dir dir, uint64_t frame, const char *msg)

@@ -13,7 +13,8 @@
  * carried it, so every rule of the client and server machines applies
  * inside TLS. A record lost to a failed tag reaches the session as a gap
  * (it resynchronises at the next line); the TLS layer's notes become
- * transcript lines.
+ * transcript lines. When the session reads plaintext it gets its key log
+ * lines (sc_smtp_tls_secrets) for the evidence.
  *
  * dump_dir: the plaintext streams written for inspection (the tests
  * compare them with tshark's), opened and closed at each write like
@@ -28,6 +29,7 @@
 
 struct sc_tls_bridge {
     sc_tls     *t;
+    sc_keylog  *kl;
     sc_smtp    *s;
     bool        c2s_seen, s2c_seen;
     bool        live;       /* the session reads the plaintext */
@@ -55,11 +57,17 @@ static void br_dump(sc_tls_bridge *b, sc_dir dir, const uint8_t *p, size_t n)
  * encrypted and unread, not as a plaintext session that went silent. */
 static void br_live(sc_tls_bridge *b, uint64_t frame)
 {
+    char lines[SC_KL_LINES_MAX];
+    const uint8_t *cr;
+
     if (b->live)
         return;
     b->live = true;
     sc_smtp_tls_state(b->s, sc_tls_state_name(SC_TLS_DECRYPTED), sc_tls_version(b->t),
                       sc_tls_cipher(b->t), true, frame);
+    if (b->kl && (cr = sc_tls_client_random(b->t)) &&
+        sc_keylog_lines(b->kl, cr, lines, sizeof lines))
+        sc_smtp_tls_secrets(b->s, lines);
 }
 
 static void br_data(void *ctx, sc_dir dir, const uint8_t *p, size_t n,
@@ -137,6 +145,7 @@ bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
     if (!b->t) {
         if (!(b->t = sc_tls_new(kl, &br_ops, b)))
             return false;
+        b->kl = kl;
         sc_smtp_tls_state(s, sc_tls_state_name(SC_TLS_PENDING), NULL, NULL, false, ev->frame);
     }
     switch (ev->kind) {

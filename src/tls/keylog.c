@@ -10,6 +10,13 @@
  * appends a session's lines just before its first records), at most once
  * per lookup, so an unchanged file costs one stat per miss.
  *
+ * sc_keylog_lines() writes one client random's lines back out (the
+ * evidence of one session carries its own keys only).
+ *
+ * Key log text can also come from elsewhere than a file
+ * (sc_keylog_add_text: a pcapng's Decryption Secrets Blocks), line by
+ * line as a file's.
+ *
  * The table is an open-addressing hash on the client random, doubled when
  * half full. Its size follows the key log's (a file the user chose), not
  * the capture's.
@@ -198,6 +205,24 @@ sc_keylog *sc_keylog_open(const char *const *files, size_t n, char *err, size_t 
     return kl;
 }
 
+size_t sc_keylog_add_text(sc_keylog *kl, const uint8_t *p, size_t n)
+{
+    char line[512];
+    size_t before = kl->n, i = 0;
+
+    while (i < n) {
+        const uint8_t *nl = memchr(p + i, '\n', n - i);
+        size_t l = (nl ? (size_t)(nl - p) : n) - i;
+        if (l < sizeof line) {   /* a longer line is no key log line */
+            memcpy(line, p + i, l);
+            line[l] = 0;
+            kl_line(kl, line);
+        }
+        i += l + 1;
+    }
+    return kl->n - before;
+}
+
 static const kl_entry *kl_get(const sc_keylog *kl, const uint8_t cr[32])
 {
     if (!kl->cap)
@@ -223,6 +248,33 @@ const uint8_t *sc_keylog_find(sc_keylog *kl, const uint8_t client_random[32],
         return NULL;
     *len = en->len[label];
     return en->secret[label];
+}
+
+size_t sc_keylog_lines(const sc_keylog *kl, const uint8_t client_random[32],
+                       char *out, size_t outlen)
+{
+    const kl_entry *en = kl_get(kl, client_random);
+    size_t n = 0;
+
+    if (!en || outlen == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        sc_kl_label l = labels[i].label;
+        size_t need = strlen(labels[i].name) + 1 + 64 + 1 + 2 * (size_t)en->len[l] + 1;
+        if (!en->len[l])
+            continue;
+        if (n + need >= outlen)
+            return 0;
+        n += (size_t)sprintf(out + n, "%s ", labels[i].name);
+        for (int k = 0; k < 32; k++)
+            n += (size_t)sprintf(out + n, "%02x", en->cr[k]);
+        out[n++] = ' ';
+        for (size_t k = 0; k < en->len[l]; k++)
+            n += (size_t)sprintf(out + n, "%02x", en->secret[l][k]);
+        out[n++] = '\n';
+    }
+    out[n] = 0;
+    return n;
 }
 
 size_t sc_keylog_count(const sc_keylog *kl)

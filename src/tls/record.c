@@ -359,7 +359,10 @@ static void tls_record(sc_tls *t, sc_dir dir)
         return;
     }
     if (d->enc) {
-        if (type != CT_HANDSHAKE && type != CT_APPDATA && type != CT_ALERT)
+        /* Every record after the ChangeCipherSpec is protected and takes
+         * a sequence number, whatever its type (a heartbeat too): skipping
+         * one unopened would put every later nonce and tag off by one. */
+        if (type == CT_CCS)
             return;
         if (!(pt = tls_open(t, dir, &n)))
             return;
@@ -457,6 +460,11 @@ const char *sc_tls_version(const sc_tls *t)
 const char *sc_tls_cipher(const sc_tls *t)
 {
     return t->suite ? t->suite->name : NULL;
+}
+
+const uint8_t *sc_tls_client_random(const sc_tls *t)
+{
+    return t->have_cr ? t->cr : NULL;
 }
 
 uint16_t sc_tls_cipher_id(const sc_tls *t)

@@ -48,12 +48,27 @@ typedef struct sc_keylog sc_keylog;
  * be opened. Lines that are not key log lines are skipped (comments,
  * labels not used here). */
 sc_keylog *sc_keylog_open(const char *const *files, size_t n, char *err, size_t errlen);
+/* (n may be 0: an empty key log that sc_keylog_add_text fills.) */
 /* The secret for client_random and label, or NULL (*len set when found).
  * On a miss the files are read on from where they ended, once. The
  * pointer is valid until the next lookup. */
 const uint8_t *sc_keylog_find(sc_keylog *kl, const uint8_t client_random[32],
                               sc_kl_label label, size_t *len);
+/* Key log lines held in memory (n bytes, lines ended by LF or CRLF, the
+ * last one may lack it), e.g. the secrets a pcapng carries; kept as a
+ * file's. Returns how many client randoms were new. */
+size_t sc_keylog_add_text(sc_keylog *kl, const uint8_t *p, size_t n);
 size_t sc_keylog_count(const sc_keylog *kl);   /* client randoms known */
+/* The key log lines known for client_random, in the NSS format (one
+ * "LABEL <random> <secret>\n" a secret, in sc_kl_label order): one
+ * session's keys, for an evidence file that carries them (a pcapng
+ * Decryption Secrets Block) so that Wireshark opens it decrypted. Writes a
+ * NUL-terminated string into out and returns its length; 0 when none is
+ * known or outlen is short (SC_KL_LINES_MAX always suffices). Whoever
+ * writes them decides whether it may: under --redact they are left out. */
+#define SC_KL_LINES_MAX (SC_KL_COUNT * (31 + 1 + 64 + 1 + 2 * SC_TLS_SECRET_MAX + 1) + 1)
+size_t sc_keylog_lines(const sc_keylog *kl, const uint8_t client_random[32],
+                       char *out, size_t outlen);
 void sc_keylog_free(sc_keylog *kl);
 
 /* ---- one connection's TLS ---- */
@@ -100,6 +115,8 @@ const char *sc_tls_version(const sc_tls *t);
 /* IANA name of the suite ("TLS_AES_128_GCM_SHA256"), NULL before. */
 const char *sc_tls_cipher(const sc_tls *t);
 uint16_t sc_tls_cipher_id(const sc_tls *t);
+/* The ClientHello's random (the key log's index), NULL before it. */
+const uint8_t *sc_tls_client_random(const sc_tls *t);
 void sc_tls_free(sc_tls *t);
 
 /* True when p (n >= 6 bytes) starts a TLS handshake record holding a

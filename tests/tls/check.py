@@ -14,6 +14,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oracle import Checks, Tshark, read  # noqa: E402
+
 smtpscope, work, port, port2, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 cap = os.path.join(work, "cap.pcap")
 keys = [os.path.join(work, "k%d.log" % i) for i in range(1, n + 1)]
@@ -21,30 +24,21 @@ allkeys = os.path.join(work, "all.log")
 with open(allkeys, "w") as out:
     for k in keys:
         out.write(open(k).read())
-failed = False
+check = Checks("tls")
 
 TLS12 = {2, 3, 7}
 CLEAN = {1, 2, 3, 4, 5, 9, 10, 12}
 SUITE = {3: "CHACHA20", 9: "TLS_CHACHA20_POLY1305_SHA256", 10: "TLS_AES_128_GCM_SHA256"}
 
 
-def check(cond, name, detail=""):
-    global failed
-    if cond:
-        print("PASS: tls: %s" % name)
-    else:
-        failed = True
-        print("FAIL: tls: %s%s" % (name, ": " + detail if detail else ""))
-
-
-def smtpscope_run(capfile, keylogs, extra=(), json_out=True):
+def smtpscope_run(capfile, keylogs, extra=(), json_out=True, stdin=None):
     args = [smtpscope, "-q", "-p", "%s,%s" % (port, port2), "-r", capfile]
     if json_out:
         args.append("--json")
     for k in keylogs:
         args += ["--tls-keylog", k]
     args += list(extra)
-    r = subprocess.run(args, capture_output=True)
+    r = subprocess.run(args, capture_output=True, input=stdin)
     if r.returncode not in (0, 1) or r.stderr:
         check(False, "smtpscope %s" % " ".join(args[1:]),
               "exit %d, stderr %s" % (r.returncode, r.stderr[-400:]))
@@ -64,41 +58,8 @@ def serious(findings, sid=None):
             and (sid is None or f["session"] == sid)]
 
 
-def tshark(*args, keylog=allkeys):
-    base = ["tshark", "-r", cap, "-o", "tls.keylog_file:" + keylog,
-            "-d", "tcp.port==%s,smtp" % port, "-d", "tcp.port==%s,tls" % port2]
-    return subprocess.run(base + list(args), capture_output=True, text=True).stdout
-
-
-def follow(stream):
-    """tshark's follow,tls: (client bytes, server bytes)."""
-    out = tshark("-q", "-z", "follow,tls,raw,%d" % stream)
-    node0, node1 = bytearray(), bytearray()
-    m = re.search(r"^Node 0: .*:(\d+)$", out, re.M)
-    body = out.split("Node 1:", 1)[-1].split("\n", 1)[-1]
-    for line in body.splitlines():
-        if line.startswith("====") or not line.strip():
-            continue
-        if line.startswith("\t"):
-            node1 += bytes.fromhex(line.strip())
-        else:
-            node0 += bytes.fromhex(line.strip())
-    # node 0 is the endpoint whose decrypted bytes came first
-    if m and m.group(1) in (port, port2):
-        return bytes(node1), bytes(node0)
-    return bytes(node0), bytes(node1)
-
-
-def frames(stream, filt):
-    out = tshark("-Y", "tcp.stream==%d && (%s)" % (stream, filt), "-T", "fields", "-e", "frame.number")
-    return [int(x) for x in out.split()]
-
-
-def read(path):
-    try:
-        return open(path, "rb").read()
-    except FileNotFoundError:
-        return b""
+oracle = Tshark(cap, allkeys, port, port2)
+tshark, follow, frames = oracle.run, oracle.follow, oracle.frames
 
 
 # ---- all keys: every session decrypted, streams equal tshark's
@@ -124,8 +85,10 @@ for sid in range(1, n + 1):
 for sid, suite in SUITE.items():
     check(suite in sessions.get(sid, {}).get("tls_decryption", {}).get("cipher", ""),
           "session %d: %s" % (sid, suite))
-check(len(frames(8, "tls.handshake.type == 24")) == 1,
-      "session 9 carries a KeyUpdate (tshark), and its plaintext after it was equal")
+ku = oracle.run("-Y", "tcp.stream==8 && tls.handshake.type == 24", "-T", "fields", "-e", "tcp.srcport").split()
+check(len(ku) == 2 and len(set(ku)) == 2,
+      "session 9 carries a KeyUpdate each way (tshark: from ports %s), and its plaintext "
+      "after them was equal" % ku)
 for sid in sorted(CLEAN):
     check(not serious(findings, sid), "session %d: no warning or error" % sid,
           str(serious(findings, sid)))
@@ -140,20 +103,68 @@ check(d13.get("state") in ("handshake", "no-key") and sessions[13]["tls"] and no
       "session 13: the failed handshake is not read as a silent plaintext session",
       "%s %s" % (json.dumps(d13), serious(findings, 13)))
 
+
+
+def records(out):
+    """The JSON records, sorted, without what names the run or the file
+    (a random run id in uid and run; the capture's name)."""
+    recs = []
+    for l in out.splitlines():
+        if not l.strip():
+            continue
+        o = json.loads(l)
+        for k in ("uid", "run", "file"):
+            o.pop(k, None)
+        recs.append(json.dumps(o, sort_keys=True))
+    return sorted(recs)
+
+
 # ---- -j 2: the same records as one process
 one = smtpscope_run(cap, keys)
 two = smtpscope_run(cap, keys, ["-j", "2"])
-def records(out):
-    """The JSON records, sorted, without the run's random id (uid, run)."""
-    recs = []
-    for l in out.splitlines():
-        if l.strip():
-            o = json.loads(l)
-            o.pop("uid", None)
-            o.pop("run", None)
-            recs.append(json.dumps(o, sort_keys=True))
-    return sorted(recs)
 check(records(one) == records(two), "-j 2 gives the same records")
+
+# ---- live, the key logs read again as they grew: every session as the
+# file run has it (state, version, suite, findings), frames aside
+def by_session(out):
+    ss, fs, _ = parse(out)
+    return ({i: ss[i].get("tls_decryption") for i in ss},
+            sorted((f["session"], f["rule"]) for f in fs))
+live = read(os.path.join(work, "live.json")).decode("utf-8", "replace")
+try:
+    got = by_session(live)
+except (ValueError, KeyError, IndexError) as e:
+    got = ("unreadable: %s" % e, live[-300:])
+check(got == by_session(one), "live, key logs growing while it ran: the file run's sessions",
+      "%s\n    file: %s" % (got, by_session(one)))
+
+# ---- the key log inside the capture: a pcapng with a Decryption Secrets
+# Block (editcap --inject-secrets), read without --tls-keylog, gives the
+# records of the pcap read with it; gzipped too, and with -j 2
+dsb = os.path.join(work, "dsb.pcapng")
+r = subprocess.run(["editcap", "--inject-secrets", "tls," + allkeys, cap, dsb], capture_output=True)
+if r.returncode != 0:
+    check(False, "editcap --inject-secrets", r.stderr.decode()[-300:])
+else:
+    subprocess.run("gzip -c '%s' > '%s.gz'" % (dsb, dsb), shell=True, check=True)
+    want = records(smtpscope_run(cap, [allkeys]))
+    check(records(smtpscope_run(dsb, [])) == want,
+          "pcapng with the secrets block, no --tls-keylog: the records of the run with it")
+    check(records(smtpscope_run(dsb + ".gz", [])) == want,
+          "gzipped pcapng with the secrets block: the same records")
+    check(records(smtpscope_run(dsb, [], ["-j", "2"])) == want,
+          "pcapng with the secrets block, -j 2: the same records")
+    # a pipe cannot be read twice: its secrets are not looked for
+    ds, _, _ = parse(smtpscope_run("-", [], stdin=read(dsb)))
+    check(len(ds) == n and all("tls_decryption" not in s for s in ds.values()),
+          "pcapng with the secrets block from a pipe: read, not decrypted")
+    # the secrets of session 1 only: the others have no key
+    one_dsb = os.path.join(work, "dsb1.pcapng")
+    subprocess.run(["editcap", "--inject-secrets", "tls," + keys[0], cap, one_dsb], check=True)
+    ds, _, _ = parse(smtpscope_run(one_dsb, []))
+    check(ds[1]["tls_decryption"]["state"] == "decrypted" and
+          all(ds[i]["tls_decryption"]["state"] == "no-key" for i in range(2, n + 1)),
+          "a secrets block with one session's keys: that session decrypted, the others no-key")
 
 # ---- the seeded violations, in the frames tshark shows
 lost = frames(5, 'smtp.req.parameter contains "lost@"')
@@ -267,4 +278,4 @@ text = smtpscope_run(bad, keys, ["--session", "1"], json_out=False)
 check(re.search(r"^#%d\s.*fails its authentication tag \(damaged\)" % (mail[0] if mail else -1), text, re.M)
       is not None, "damaged record: the note names frame %s" % mail)
 
-sys.exit(1 if failed else 0)
+sys.exit(1 if check.failed else 0)

@@ -27,8 +27,9 @@ no STARTTLS (the same dialogue in the clear, for measuring the cost of
 decryption).
 --s-client: the client is `openssl s_client -starttls smtp` with that
 TLS 1.3 suite and its -keylogfile (Python's ssl cannot choose TLS 1.3
-suites); --keyupdate: it sends a KeyUpdate after the EHLO inside TLS (its
-"k" command). Commands are sent in lower case: s_client reads a line
+suites); --keyupdate: it sends a KeyUpdate that requests the server's
+after the EHLO inside TLS (its "K" command), so both directions change
+keys. Commands are sent in lower case: s_client reads a line
 starting with Q or R as its own command. Scenario clean only.
 Exit status 0 when the session ran as scripted.
 """
@@ -210,7 +211,7 @@ def s_client(a):
             "-crlf", "-tls1_3", "-ciphersuites", a.s_client, "-keylogfile", a.keylog]
     p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    lines = ["EHLO client.example"] + (["k"] if a.keyupdate else []) + [
+    lines = ["EHLO client.example"] + (["K"] if a.keyupdate else []) + [
         "mail FROM:<a@example.com>", "rcpt TO:<b@example.com>", "data",
         "Subject: test", "", "hello inside TLS", ".", "quit"]
     time.sleep(0.5)
