@@ -115,8 +115,10 @@ void sc_smtp_packet(sc_smtp *s, const sc_packet *pkt)
 
 static void smtp_data(sc_smtp *s, const sc_flow_event *ev)
 {
+    smtp_capture_encrypted(s, ev);
     if (ev->dir == SC_DIR_C2S) {
         s->info.bytes_c2s += ev->len;
+        smtp_capture_client_data(s, ev->len);
         sc_client_feed(&s->client, ev->data, ev->len, ev->frame);
         smtp_close_client_data(s, ev->frame, ev->len);
         if (sc_client_partial(&s->client))

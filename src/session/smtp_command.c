@@ -118,7 +118,7 @@ static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t
         }
         return;
     }
-    if (!(s->ext.bits & SC_EXT_PIPELINING) &&
+    if (!(s->ext.bits & SC_EXT_PIPELINING) && !smtp_capture_ext_unseen(s) &&
         smtp_once(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT)) {
         smtp_find(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),

@@ -181,6 +181,8 @@ typedef struct smtp_capture_state {      /* smtp_capture.c */
     bool          blind;                 /* matching unreliable (gap, mid-stream) */
     bool          srv_spoke;             /* server bytes were lost (a gap) */
     bool          srv_gap_last;          /* the server's latest bytes are missing */
+    bool          cli_gap, cli_gap_last; /* the same for the client's */
+    bool          at_greeting;           /* mid-stream, but from the server's greeting */
 } smtp_capture_state;
 
 typedef struct smtp_txn_state {          /* smtp_txn.c */
@@ -388,6 +390,9 @@ void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);
 void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev);
 void smtp_capture_not_analysed(sc_smtp *s);
 void smtp_capture_server_data(sc_smtp *s, size_t len);
+void smtp_capture_client_data(sc_smtp *s, size_t len);
+bool smtp_capture_encrypted(sc_smtp *s, const sc_flow_event *ev);
+bool smtp_capture_ext_unseen(const sc_smtp *s);
 void smtp_capture_in_step(sc_smtp *s);
 void smtp_capture_truncated(sc_smtp *s, const sc_flow_event *ev, const char *after);
 
