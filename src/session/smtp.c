@@ -76,6 +76,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.redact = s->txn.redact;
     s->info.close_after = "greeting";
     s->txn.cur = -1;
+    s->txn.last = -1;
     s->close.first = -1;
     s->seq.known = conn->handshake_seen;
     s->ts = conn->first_ts;
