@@ -1555,19 +1555,19 @@ def resync_sendmail():
 
 @sample
 def midstream_greeting():
-    """The capture starts at the server's greeting (the SYN was missed):
-    EHLO, then MAIL, RCPT, DATA and the content pipelined to a server that
-    does not list PIPELINING."""
+    """The capture starts at the server's greeting (the handshake was
+    missed): EHLO and MAIL in one segment, then RCPT, DATA and the content
+    pipelined to a server that does not list PIPELINING."""
     cap = Capture("midstream-greeting.pcap", T0 + 2440)
     conn = Conn(cap, client="192.0.2.143", cport=41090)
     conn.open()
     del cap.frames[:], cap.notes[:]
     conn.s(lines("220 mx.example.net ESMTP"), dt=0.0025)
-    conn.c(lines("EHLO client.example.org"))
-    conn.s(ehlo_reply("mx.example.net", "SIZE 10240000", "8BITMIME"))
-    conn.c(lines("MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.net>", "DATA") +
+    conn.c(lines("EHLO client.example.org", "MAIL FROM:<alice@example.org>"))
+    conn.s(ehlo_reply("mx.example.net", "SIZE 10240000", "8BITMIME") + lines("250 2.1.0 Ok"))
+    conn.c(lines("RCPT TO:<bob@example.net>", "DATA") +
            message("alice@example.org", "bob@example.net", "greeting", BODY))
-    conn.s(lines("250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+    conn.s(lines("250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
                  "250 2.0.0 Ok: queued as 5G"))
     quit_close(conn)
     return cap

@@ -22,7 +22,8 @@
  * smtp_capture_in_step() when a reply answers a command seen in full;
  * smtp_capture_truncated() at the session's end;
  * smtp_capture_encrypted() for each data event before the machines read
- * it; smtp_capture_ext_unseen() says whether the EHLO reply may have gone
+ * it; smtp_capture_client_line() and smtp_capture_greeting() read a
+ * mid-stream capture that begins at the greeting as a whole session; smtp_capture_ext_unseen() says whether the EHLO reply may have gone
  * by uncaptured.
  *
  * Diagnostics: a transcript event "[gap: N bytes]" ("... dropped by
@@ -101,6 +102,35 @@ bool smtp_capture_encrypted(sc_smtp *s, const sc_flow_event *ev)
     return true;
 }
 
+/* A client line of a mid-stream session: until the server's first reply,
+ * only EHLO or HELO leave the session readable as a whole from there. */
+void smtp_capture_client_line(sc_smtp *s, sc_verb v)
+{
+    if (v != SC_V_EHLO && v != SC_V_HELO)
+        s->cap.cli_other = true;
+}
+
+/* The first reply of a mid-stream session is a 220 in the server's first
+ * segment, and the client has sent nothing but EHLO or HELO: the capture
+ * began at the greeting (only the handshake is missing), so the session is
+ * read as a whole, the 220 as its greeting (RFC 5321 §4.3.1). Returns true
+ * when it is. */
+bool smtp_capture_greeting(sc_smtp *s, const sc_reply *r)
+{
+    const sc_pending *head = sc_matcher_at(&s->m, 0);
+
+    if (!s->cap.midstream || r->code != 220 || s->cap.cli_other || s->cap.srv_spoke ||
+        s->cap.cli_gap || s->cap.srv_segs != 1 || s->m.n > 1 || s->m.untracked ||
+        (head && head->verb != SC_V_EHLO && head->verb != SC_V_HELO))
+        return false;
+    s->cap.at_greeting = true;
+    s->cap.blind = false;
+    if (head)
+        sc_matcher_at(&s->m, 0)->flags &= ~(unsigned)SC_PF_BLIND;
+    smtp_seq_reset(s, SMTP_SEQ_KNOWN);
+    return true;
+}
+
 /* The server's EHLO reply may have gone by without being captured: the
  * capture began after the greeting, or bytes of either side are missing
  * (the EHLO or its reply among them). Rules that need that reply are not
@@ -149,8 +179,11 @@ void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev)
 /* Server bytes arrived: its latest bytes are no longer missing. */
 void smtp_capture_server_data(sc_smtp *s, size_t len)
 {
-    if (len > 0)
+    if (len > 0) {
         s->cap.srv_gap_last = false;
+        if (s->cap.srv_segs < 2)
+            s->cap.srv_segs++;
+    }
 }
 
 /* The same for the client. */

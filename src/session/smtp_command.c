@@ -314,6 +314,7 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
     smtp_capture_midstream(s, l->frame, "the first complete command line");
+    smtp_capture_client_line(s, v);
     s->cmd.last_verb = v;
 
     smtp_command_pregreet(s, l->frame, txt, tn);

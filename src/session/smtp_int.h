@@ -186,6 +186,8 @@ typedef struct smtp_capture_state {      /* smtp_capture.c */
     bool          srv_gap_last;          /* the server's latest bytes are missing */
     bool          cli_gap, cli_gap_last; /* the same for the client's */
     bool          at_greeting;           /* mid-stream, but from the server's greeting */
+    bool          cli_other;             /* a client line other than EHLO/HELO */
+    uint32_t      srv_segs;              /* server segments with bytes (counted to 2) */
 } smtp_capture_state;
 
 typedef struct smtp_txn_state {          /* smtp_txn.c */
@@ -399,6 +401,8 @@ void smtp_capture_server_data(sc_smtp *s, size_t len);
 void smtp_capture_client_data(sc_smtp *s, size_t len);
 bool smtp_capture_encrypted(sc_smtp *s, const sc_flow_event *ev);
 bool smtp_capture_ext_unseen(const sc_smtp *s);
+void smtp_capture_client_line(sc_smtp *s, sc_verb v);
+bool smtp_capture_greeting(sc_smtp *s, const sc_reply *r);
 void smtp_capture_in_step(sc_smtp *s);
 void smtp_capture_truncated(sc_smtp *s, const sc_flow_event *ev, const char *after);
 
