@@ -797,6 +797,22 @@ def tls_server_hello(seed):
     return rec[:1] + struct.pack("!H", 0x0303) + rec[3:]
 
 
+def tls_handshake(conn, tag):
+    """ClientHello, ServerHello, ChangeCipherSpec and Finished each way."""
+    conn.c(tls_client_hello(tag + "-ch"))
+    conn.s(tls_server_hello(tag + "-sh") + tls_record(20, b"\x01"))
+    conn.c(tls_record(20, b"\x01") + tls_record(22, prng(tag + "-fin-c", 40)))
+    conn.s(tls_record(22, prng(tag + "-fin-s", 40)))
+
+
+def starttls_start(conn, tag):
+    """EHLO with STARTTLS, STARTTLS, 220 and the TLS handshake."""
+    esmtp_start(conn, ehlo=("PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME"))
+    conn.c(lines("STARTTLS"))
+    conn.s(lines("220 2.0.0 Ready to start TLS"))
+    tls_handshake(conn, tag)
+
+
 @sample
 def starttls_injection():
     """Plaintext RSET pipelined after STARTTLS (CVE-2011-0411 class); the
@@ -806,10 +822,7 @@ def starttls_injection():
     esmtp_start(conn, ehlo=("PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME"))
     conn.c(lines("STARTTLS", "RSET"))
     conn.s(lines("220 2.0.0 Ready to start TLS"))
-    conn.c(tls_client_hello("inj-ch"))
-    conn.s(tls_server_hello("inj-sh") + tls_record(20, b"\x01"))
-    conn.c(tls_record(20, b"\x01") + tls_record(22, prng("inj-fin-c", 40)))
-    conn.s(tls_record(22, prng("inj-fin-s", 40)))
+    tls_handshake(conn, "inj")
     conn.c(tls_record(23, prng("inj-app-c", 90)))
     conn.s(tls_record(23, prng("inj-app-s", 60)))
     conn.c(tls_record(21, prng("inj-alert", 26)))
@@ -822,13 +835,7 @@ def starttls_clean():
     """A correct STARTTLS: then only TLS records, nothing analysed."""
     cap = Capture("starttls-clean.pcap", T0 + 790)
     conn = Conn(cap, client="192.0.2.89", server="198.51.100.25", cport=40101)
-    esmtp_start(conn, ehlo=("PIPELINING", "SIZE 10240000", "STARTTLS", "8BITMIME"))
-    conn.c(lines("STARTTLS"))
-    conn.s(lines("220 2.0.0 Ready to start TLS"))
-    conn.c(tls_client_hello("cl-ch"))
-    conn.s(tls_server_hello("cl-sh") + tls_record(20, b"\x01"))
-    conn.c(tls_record(20, b"\x01") + tls_record(22, prng("cl-fin-c", 40)))
-    conn.s(tls_record(22, prng("cl-fin-s", 40)))
+    starttls_start(conn, "cl")
     conn.c(tls_record(23, prng("cl-app-c", 300)))
     conn.s(tls_record(23, prng("cl-app-s", 120)))
     conn.close("c")
@@ -1454,6 +1461,137 @@ def reasm_zero_seq_sample():
     conn = Conn(cap, client="192.0.2.132", cport=41050)
     clean_session(conn)
     cap.frames = [(t, d, reasm_zero_seq(p)) for t, d, p in cap.frames]
+    return cap
+
+
+# ------------------------------------------- mid-stream, one-sided, re-sync
+
+
+@sample
+def midstream_tls():
+    """A STARTTLS session whose start the capture missed: it begins with
+    TLS application data in both directions, one record larger than a
+    segment (so segments also start in the middle of a record)."""
+    cap = Capture("midstream-tls.pcap", T0 + 2400)
+    conn = Conn(cap, client="192.0.2.140", cport=41060)
+    starttls_start(conn, "mt")
+    del cap.frames[:], cap.notes[:]
+    conn.c(tls_record(23, prng("mt-app-c1", 60)), dt=0.5)
+    conn.s(tls_record(23, prng("mt-app-s1", 120)))
+    conn.c(tls_record(23, prng("mt-app-c2", 4000)))
+    conn.s(tls_record(23, prng("mt-app-s2", 40)))
+    conn.c(tls_record(21, prng("mt-alert", 26)))
+    conn.close("c")
+    return cap
+
+
+@sample
+def one_sided():
+    """Asymmetric routing: the capture holds only one direction of each
+    session. Session 1: the client's packets only (pipelined MAIL, RCPT,
+    DATA after an EHLO whose reply is not in the capture); session 2: the
+    server's packets only."""
+    cap = Capture("one-sided.pcap", T0 + 2410)
+    for k, keep in enumerate(("c", "s")):
+        first = len(cap.frames)
+        conn = Conn(cap, client="192.0.2.141", cport=41070 + k)
+        esmtp_start(conn)
+        conn.c(lines("MAIL FROM:<alice@example.org>", "RCPT TO:<bob@example.net>", "DATA"))
+        conn.s(lines("250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>"))
+        conn.c(message("alice@example.org", "bob@example.net", "one side", BODY))
+        conn.s(lines("250 2.0.0 Ok: queued as 7A%d" % k))
+        quit_close(conn)
+        kept = [(f, n) for f, n in zip(cap.frames[first:], cap.notes[first:]) if f[1] == keep]
+        cap.frames[first:] = [f for f, _n in kept]
+        cap.notes[first:] = [n for _f, n in kept]
+        cap.t += 1.0
+    return cap
+
+
+def resync_session(cap, k, payload, replies):
+    """A message whose content holds an ambiguous end-of-data sequence and
+    no <CRLF>.<CRLF>, all in one segment; the server (a real MTA that
+    reads the sequence as the end) answers what it read after it, then
+    closes."""
+    conn = Conn(cap, client="192.0.2.142", cport=41080 + k)
+    content_session(conn, [], "")      # up to the 354; the message is payload
+    conn.c(payload)
+    conn.s(replies)
+    conn.close("s")
+    return conn
+
+
+@sample
+def resync_postfix():
+    """Postfix (smtpd_forbid_bare_newline=no) and a client that ends its
+    lines with a bare LF: the message ends with <LF>.<LF>, then a second
+    transaction (MAIL, RCPT, DATA, its message, <LF>.<LF>) and QUIT, all
+    with bare LF; Postfix answers each, 221, and closes."""
+    cap = Capture("resync-postfix.pcap", T0 + 2420)
+    payload = (b"From: <alice@example.org>\nSubject: first\n\nHello.\n.\n"
+               b"MAIL FROM:<ceo@example.net>\nRCPT TO:<carol@example.net>\nDATA\n"
+               b"From: <ceo@example.net>\nSubject: second\n\nPay now.\n.\nQUIT\n")
+    resync_session(cap, 0, payload,
+                   lines("250 2.0.0 Ok: queued as 4Q1", "250 2.1.0 Ok", "250 2.1.5 Ok",
+                         "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as 4Q2",
+                         "221 2.0.0 Bye"))
+    return cap
+
+
+@sample
+def resync_sendmail():
+    """Sendmail reads <CR><LF>.<LF> as the end of data; the empty line
+    after it is a command to it (500), then QUIT: all in one segment, the
+    replies after it, 221, close."""
+    cap = Capture("resync-sendmail.pcap", T0 + 2430)
+    payload = lines("From: <alice@example.org>", "Subject: first", "", "Hello.") + \
+        b".\n\r\nQUIT\r\n"
+    resync_session(cap, 1, payload,
+                   lines("250 2.0.0 5A1 Message accepted for delivery",
+                         "500 5.5.1 Command unrecognized: \"\"",
+                         "221 2.0.0 sendmail.example.net closing connection"))
+    return cap
+
+
+@sample
+def midstream_greeting():
+    """The capture starts at the server's greeting (the handshake was
+    missed): EHLO and MAIL in one segment, then RCPT, DATA and the content
+    pipelined to a server that does not list PIPELINING."""
+    cap = Capture("midstream-greeting.pcap", T0 + 2440)
+    conn = Conn(cap, client="192.0.2.143", cport=41090)
+    conn.open()
+    del cap.frames[:], cap.notes[:]
+    conn.s(lines("220 mx.example.net ESMTP"), dt=0.0025)
+    conn.c(lines("EHLO client.example.org", "MAIL FROM:<alice@example.org>"))
+    conn.s(ehlo_reply("mx.example.net", "SIZE 10240000", "8BITMIME") + lines("250 2.1.0 Ok"))
+    conn.c(lines("RCPT TO:<bob@example.net>", "DATA") +
+           message("alice@example.org", "bob@example.net", "greeting", BODY))
+    conn.s(lines("250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+                 "250 2.0.0 Ok: queued as 5G"))
+    quit_close(conn)
+    return cap
+
+
+@sample
+def any_port_ftp():
+    """FTP on port 21 (read with --any-port): a 220 greeting, then USER and
+    PASS with a made-up password; not SMTP."""
+    cap = Capture("any-port-ftp.pcap", T0 + 2450)
+    conn = Conn(cap, client="192.0.2.144", cport=41100, sport=21)
+    conn.open()
+    conn.s(lines("220 ProFTPD Server (ftp.example.net) [198.51.100.25]"), dt=0.0025)
+    conn.c(lines("USER anonymous"))
+    conn.s(lines("331 Password required for anonymous"))
+    conn.c(lines("PASS s3cr3t-ftp-PASSWORD"))
+    conn.s(lines("230 User anonymous logged in"))
+    conn.c(lines("SYST"))
+    conn.s(lines("215 UNIX Type: L8"))
+    conn.c(lines("PWD"))
+    conn.s(lines("257 \"/\" is the current directory"))
+    conn.c(lines("QUIT"))
+    conn.s(lines("221 Goodbye."))
+    conn.close("s")
     return cap
 
 

@@ -76,6 +76,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.redact = s->txn.redact;
     s->info.close_after = "greeting";
     s->txn.cur = -1;
+    s->txn.last = -1;
     s->close.first = -1;
     s->seq.known = conn->handshake_seen;
     s->ts = conn->first_ts;
@@ -115,8 +116,10 @@ void sc_smtp_packet(sc_smtp *s, const sc_packet *pkt)
 
 static void smtp_data(sc_smtp *s, const sc_flow_event *ev)
 {
+    smtp_capture_encrypted(s, ev);
     if (ev->dir == SC_DIR_C2S) {
         s->info.bytes_c2s += ev->len;
+        smtp_capture_client_data(s, ev->len);
         sc_client_feed(&s->client, ev->data, ev->len, ev->frame);
         smtp_close_client_data(s, ev->frame, ev->len);
         if (sc_client_partial(&s->client))

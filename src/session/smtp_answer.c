@@ -266,7 +266,7 @@ static void smtp_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r)
     if (p->flags & SC_PF_SMUGGLED) {
         /* Commands only a lenient server saw: answered, and judged by the
          * finding that revealed them. */
-        smtp_smuggle_answer(s, p, r->code);
+        smtp_smuggle_answer(s, p, r);
         return;
     }
     if (!(p->flags & SC_PF_BLIND))

@@ -114,8 +114,11 @@ static void smtp_close_server(sc_smtp *s, uint64_t frame, bool rst)
      * its own timeout it may close without a word. */
     bool timed_out = !s->reply.got_421 && !client_gone && !s->seq.quit_answered &&
                      smtp_close_timeout(s, frame, rst ? "reset" : "closed");
+    /* A QUIT the capture lost (the client's latest bytes missing, as in a
+     * capture of the server's side only) is not judged either. */
     if (!s->seq.quit_answered && !s->reply.got_421 && !client_gone && !timed_out &&
-        !(s->cap.midstream && !s->cmd.quit_sent && s->cap.blind)) {
+        !(s->cap.midstream && !s->cmd.quit_sent && s->cap.blind) &&
+        !(s->cap.cli_gap_last && !s->cmd.quit_sent)) {
         smtp_find(s, R_SERVER_CLOSE_UNANNOUNCED, SC_SIDE_SERVER, frame, NULL,
                   "the server %s the connection (frame %s) %s and without a 421",
                   rst ? "reset" : "closed", sc_frame_bare(frame),

@@ -15,7 +15,8 @@
  * and smtp_close.c); smtp_command_partial() queues a last line cut by the
  * client's close; smtp_pending_fill() and smtp_push() build and queue a
  * pending command; smtp_command_txn_over() and smtp_command_helo_refused()
- * are how replies change the client's sequence state.
+ * are how replies change the client's sequence state; smtp_command_quit()
+ * records a QUIT a lenient server read in message content.
  *
  * The client's sequence (c_helo, c_mail, c_rcpt) is what the client knew
  * when it sent a command: RFC 2920 lets it send ahead of the replies, so
@@ -118,7 +119,7 @@ static void smtp_command_pipelining(sc_smtp *s, const sc_cline *l, const uint8_t
         }
         return;
     }
-    if (!(s->ext.bits & SC_EXT_PIPELINING) &&
+    if (!(s->ext.bits & SC_EXT_PIPELINING) && !smtp_capture_ext_unseen(s) &&
         smtp_once(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT)) {
         smtp_find(s, R_PIPELINING_UNADVERTISED, SC_SIDE_CLIENT, l->frame,
                   smtp_ev(&e, l->frame, SC_DIR_C2S, txt, tn),
@@ -267,12 +268,19 @@ static bool smtp_cmd_etrn(sc_smtp *s, const smtp_cmd_ctx *c)
     return false;
 }
 
-static bool smtp_cmd_quit(sc_smtp *s, const smtp_cmd_ctx *c)
+/* QUIT sent: by a command line, or read by a lenient server in message
+ * content (smtp_smuggle.c) and answered. */
+void smtp_command_quit(sc_smtp *s, uint64_t frame)
 {
     if (!s->cmd.quit_sent) {
         s->cmd.quit_sent = true;
-        s->cmd.quit_frame = c->l->frame;
+        s->cmd.quit_frame = frame;
     }
+}
+
+static bool smtp_cmd_quit(sc_smtp *s, const smtp_cmd_ctx *c)
+{
+    smtp_command_quit(s, c->l->frame);
     return false;
 }
 
@@ -324,6 +332,7 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
     smtp_capture_midstream(s, l->frame, "the first complete command line");
+    smtp_capture_client_line(s, v);
     s->cmd.last_verb = v;
 
     smtp_command_pregreet(s, l->frame, txt, tn);

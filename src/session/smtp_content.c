@@ -307,7 +307,7 @@ void smtp_content_eod(void *ctx, const sc_cline *dot)
         /* The lenient server already closed this message; the real dot
          * ends the smuggled one, if any. */
         p.flags |= SC_PF_SMUGGLED;
-        if (!s->smug.has_data)
+        if (!s->smug.has_data || s->smug.data_ended)
             p.flags |= SC_PF_OPTIONAL;
     }
     if (s->cap.blind)
@@ -398,6 +398,7 @@ smtp_route smtp_content_reply(sc_smtp *s, const sc_reply *r)
             /* That server ended the message at the ambiguous sequence. */
             smtp_txn_end(s, r->code < 400 ? SC_TXN_ACCEPTED : SC_TXN_REJECTED,
                          r->last, r->last_len);
+            smtp_txn_last_bytes(s, s->smug.amb_bytes);
             smtp_seq_reset(s, SMTP_SEQ_KEEP);
             return SMTP_ROUTE_DONE;
         }

@@ -27,7 +27,7 @@
 #define SC_EXT_KEEP     14
 #define SC_EXT_LEN      32
 #define SC_REDACT_KEEP  8
-#define SC_SHADOW_KEEP  4
+#define SC_SHADOW_KEEP  8
 
 /* A command read from message content after an ambiguous end-of-data
  * sequence: what a lenient server saw. */
@@ -148,10 +148,13 @@ typedef struct smtp_smuggle_state {      /* smtp_smuggle.c, per message */
     bool          ambiguous;
     uint64_t      amb_off, amb_frame;
     const char   *amb_what;
+    uint64_t      amb_bytes;             /* content bytes before the sequence */
+    uint64_t      data_bytes;            /* content of the smuggled message */
     /* commands a lenient server would read in content */
     smtp_shadow  *shadow;                /* SC_SHADOW_KEEP, allocated at the first */
     unsigned      nshadow;
     bool          on, in_data, has_data;
+    bool          data_ended;            /* the smuggled message ended in content */
     bool          armed, live;
     bool          data_answered;
     uint64_t      data_frame;
@@ -184,11 +187,16 @@ typedef struct smtp_capture_state {      /* smtp_capture.c */
     bool          blind;                 /* matching unreliable (gap, mid-stream) */
     bool          srv_spoke;             /* server bytes were lost (a gap) */
     bool          srv_gap_last;          /* the server's latest bytes are missing */
+    bool          cli_gap, cli_gap_last; /* the same for the client's */
+    bool          at_greeting;           /* mid-stream, but from the server's greeting */
+    bool          cli_other;             /* a client line other than EHLO/HELO */
+    uint32_t      srv_segs;              /* server segments with bytes (counted to 2) */
 } smtp_capture_state;
 
 typedef struct smtp_txn_state {          /* smtp_txn.c */
     smtp_store   *store;                 /* allocated at the first keyword or MAIL */
     int           cur;                   /* index in store->txn[] of the open one, or -1 */
+    int           last;                  /* the kept one that ended last, or -1 */
     bool          open;                  /* a transaction is open (kept or not) */
     sc_txn_result last_result;           /* of the last one that ended (kept or not) */
     sc_range      redact[SC_REDACT_KEEP];
@@ -280,6 +288,7 @@ void smtp_txn_begin(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len);
 void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t len);
 void smtp_txn_content(sc_smtp *s, uint64_t octets);
+void smtp_txn_last_bytes(sc_smtp *s, uint64_t octets);
 void smtp_txn_free(sc_smtp *s);
 uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i);
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end);
@@ -291,6 +300,7 @@ void smtp_command_after_quit(sc_smtp *s, uint64_t frame, const uint8_t *txt, siz
 void smtp_command_partial(sc_smtp *s, uint64_t frame);
 void smtp_command_txn_over(sc_smtp *s);
 void smtp_command_helo_refused(sc_smtp *s);
+void smtp_command_quit(sc_smtp *s, uint64_t frame);
 void smtp_pending_fill(sc_pending *p, sc_verb v, uint64_t frame, const uint8_t *t, size_t n);
 void smtp_push(sc_smtp *s, const sc_pending *p);
 
@@ -360,7 +370,7 @@ void smtp_smuggle_reset(sc_smtp *s);
 void smtp_smuggle_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t frame);
 void smtp_smuggle_line(sc_smtp *s, const sc_cline *l);
 void smtp_smuggle_eod_answered(sc_smtp *s);
-void smtp_smuggle_answer(sc_smtp *s, const sc_pending *p, int code);
+void smtp_smuggle_answer(sc_smtp *s, const sc_pending *p, const sc_reply *r);
 bool smtp_smuggle_check(sc_smtp *s, const sc_reply *r, bool during);
 
 /* smtp_reply.c */
@@ -391,6 +401,11 @@ void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);
 void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev);
 void smtp_capture_not_analysed(sc_smtp *s);
 void smtp_capture_server_data(sc_smtp *s, size_t len);
+void smtp_capture_client_data(sc_smtp *s, size_t len);
+bool smtp_capture_encrypted(sc_smtp *s, const sc_flow_event *ev);
+bool smtp_capture_ext_unseen(const sc_smtp *s);
+void smtp_capture_client_line(sc_smtp *s, sc_verb v);
+bool smtp_capture_greeting(sc_smtp *s, const sc_reply *r);
 void smtp_capture_in_step(sc_smtp *s);
 void smtp_capture_truncated(sc_smtp *s, const sc_flow_event *ev, const char *after);
 

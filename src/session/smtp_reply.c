@@ -170,6 +170,8 @@ static bool smtp_reply_greeting(sc_smtp *s, const sc_reply *r)
 
     if (s->cap.midstream) {
         s->reply.greeted = true;
+        if (smtp_capture_greeting(s, r))
+            return true;                         /* the capture began at it */
         return r->code == 220 && s->m.n == 0;   /* the greeting, seen after all */
     }
     sc_pending *head = sc_matcher_at(&s->m, 0);

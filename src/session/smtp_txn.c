@@ -8,7 +8,8 @@
  * masking too much is safe, masking too little is not.
  *
  * Rules: none (records only). Interface: smtp_txn_begin/_rcpt/_content/
- * _end as the transaction goes; smtp_txn_kw_slot() for a keyword's bytes;
+ * _end as the transaction goes; smtp_txn_last_bytes() when the last one
+ * turns out to have ended earlier in its content (smtp_smuggle.c); smtp_txn_kw_slot() for a keyword's bytes;
  * smtp_redact() for a range; smtp_txn_free() at the end. Diagnostics:
  * none; without memory a transaction is counted, not kept.
  */
@@ -116,6 +117,7 @@ void smtp_txn_end(sc_smtp *s, sc_txn_result res, const uint8_t *reply, size_t le
             t->reply.len = txn_copy(keep, reply, len);
     }
     s->txn.last_result = res;
+    s->txn.last = s->txn.cur;
     s->txn.cur = -1;
     s->txn.open = false;
 }
@@ -126,6 +128,15 @@ void smtp_txn_content(sc_smtp *s, uint64_t octets)
 
     if (t)
         t->content_bytes += octets;
+}
+
+/* The content of the transaction that ended last is octets long: a
+ * lenient server ended it at an ambiguous end-of-data sequence, and what
+ * followed was commands and another message to it. */
+void smtp_txn_last_bytes(sc_smtp *s, uint64_t octets)
+{
+    if (s->txn.last >= 0)
+        s->txn.store->txn[s->txn.last].content_bytes = octets;
 }
 
 uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i)
