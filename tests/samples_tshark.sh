@@ -24,7 +24,11 @@
 # it put in order (250 221 per session) and reads QUIT as content; in
 # zero-seq.pcap (every sequence number 0) each later segment looks like a
 # retransmission of the first, so only EHLO and 220 are read. smtpscope
-# reads both whole (tests/golden.sh).
+# reads both whole (tests/golden.sh). midstream-tls.pcap holds only TLS
+# records (no SMTP line to read); in midstream-greeting.pcap, without the
+# handshake, RCPT and DATA pipelined behind MAIL are read as the rest of
+# its segment; in the resync samples the second transaction and QUIT, sent
+# with bare LFs in one segment after DATA, are content to the dissector.
 #
 # Prints PASS/FAIL per check; SKIPs when tshark or python3 is missing.
 set -u
@@ -90,6 +94,11 @@ rotated-chain.pcap2|DATA QUIT|250 354 250 221
 ack-ahead.pcap|EHLO MAIL RCPT DATA EHLO MAIL RCPT DATA|250 221 250 221
 retrans-after-56k.pcap.gz|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250 221
 zero-seq.pcap|EHLO|220
+midstream-greeting.pcap|EHLO MAIL QUIT|220 250 250 250 354 250 221
+midstream-tls.pcap||
+one-sided.pcap|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250 221
+resync-postfix.pcap|EHLO MAIL RCPT DATA|220 250 250 250 354 250 250 250 354 250 221
+resync-sendmail.pcap|EHLO MAIL RCPT DATA|220 250 250 250 354 250 500 221
 two-link-types.pcapng|EHLO EHLO MAIL MAIL RCPT RCPT QUIT DATA QUIT|220 220 250 250 250 250 250 250 221 354 250 221
 EOF
 }
