@@ -9,9 +9,10 @@
  * Files given together are one capture (interface.md): each is opened
  * once at the start to read its first packet (the first that passes the
  * BPF filter), and they are ordered by that packet's time stamp, ties by
- * their order on the command line. Then packet by packet the capture
- * hands over the earliest of the files' next packets (ties again by the
- * command line), so a chain cut by tcpdump -C/-G, editcap or smtpscope's
+ * name (merge_cmp), then by their order on the command line. Then packet
+ * by packet the capture hands over the earliest of the files' next
+ * packets (ties by that order: a packet stamped like the last one of the
+ * file before stays after it, whatever the command line), so a chain cut by tcpdump -C/-G, editcap or smtpscope's
  * own -w -C/-G reads as the unsplit file did, and files that overlap in
  * time (two hosts, two interfaces) interleave. A file is opened when its
  * first packet is the earliest left and closed at its end, so a long
@@ -142,18 +143,27 @@ static bool merge_before(struct timeval ta, const cap_file *a, struct timeval tb
         return ta.tv_sec < tb.tv_sec;
     if (ta.tv_usec != tb.tv_usec)
         return ta.tv_usec < tb.tv_usec;
-    return a->arg < b->arg;
+    return a->order < b->order;
 }
 
+/* Time order of the files: by first packet; files that begin at the same
+ * time by name in version order (a chain of tcpdump -C is cap, cap1, cap2,
+ * ..., one of -G or editcap names by time or number), so a chain given in
+ * any order on the command line reads the same; then the command line. */
 static int merge_cmp(const void *pa, const void *pb)
 {
     const cap_file *a = pa, *b = pb;
+    int c;
 
     if (a->empty != b->empty)
         return a->empty ? 1 : -1;
-    if (merge_before(a->first, a, b->first, b))
-        return -1;
-    return merge_before(b->first, b, a->first, a) ? 1 : 0;
+    if (a->first.tv_sec != b->first.tv_sec)
+        return a->first.tv_sec < b->first.tv_sec ? -1 : 1;
+    if (a->first.tv_usec != b->first.tv_usec)
+        return a->first.tv_usec < b->first.tv_usec ? -1 : 1;
+    if ((c = strverscmp(a->path, b->path)) != 0)
+        return c;
+    return a->arg < b->arg ? -1 : a->arg > b->arg;
 }
 
 /* Opens every file once: its link types, its first packet. Standard
