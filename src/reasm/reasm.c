@@ -11,7 +11,11 @@
  * and how it is covered here:
  *
  *  - IPv4 only: IPv6 flows get synthetic addresses from 240.0.0.0/4 (a
- *    pair per connection); sc_conn carries the real ones. IPv6 fragments
+ *    pair per connection, from a counter: unique among the last 2^27
+ *    connections); sc_conn carries the real ones. Real IPv4 packets from
+ *    or to 240.0.0.0/4 (reserved, but captures have them) get a synthetic
+ *    pair too, never their own addresses, so no IPv4 flow can take an
+ *    IPv6 connection's place in libnids' table. IPv6 fragments
  *    are not reassembled (TCP over IPv6 relies on path MTU discovery, so
  *    they do not occur in practice): they are counted and dropped, and
  *    their bytes come out as a gap once the peer acknowledges them.
@@ -113,6 +117,8 @@
 #define REASM_NIDS_BUDGET (4u << 20)  /* libnids receive buffers kept, in all */
 #define REASM_NIDS_STREAMS 65536      /* connections followed without --max-sessions */
 #define REASM_NIDS_MAX    (1u << 22)  /* and at most, whatever --max-sessions says */
+#define REASM_TOMB_SLOTS  4096        /* connections remembered after their end */
+#define REASM_TOMB_SECS   120         /* for twice the maximum segment lifetime */
 
 /* A segment held back from libnids (see "Order" in the header comment):
  * its TCP header and payload, copied. */
@@ -164,6 +170,7 @@ struct reasm_conn {
     uint32_t            fin_at[2];             /* its sequence number */
     uint32_t            fin_seq[2];
     uint64_t            fin_frame[2];
+    uint32_t            fin_ack[2];            /* that FIN's acknowledgement number */
     struct timeval      fin_ts[2];
     struct timeval      last_ts;
     bool                dead;
@@ -171,8 +178,20 @@ struct reasm_conn {
     sc_dir              rst_dir;
 };
 
+/* A connection that ended by FIN or RST, remembered for a while so that a
+ * retransmission of its bytes captured after the end (a peer that did not
+ * get the last ACK, a span port's late copy) is not a new mid-stream
+ * session; a segment that carries bytes beyond the end is one. */
+typedef struct reasm_tomb {
+    bool                used;
+    sc_endpoint         ep[2];                 /* client, server */
+    uint32_t            end[2];                /* after the last byte, FIN included */
+    time_t              at;
+} reasm_tomb;
+
 struct sc_reasm {
     const sc_config    *cfg;
+    reasm_tomb         *tombs;                 /* REASM_TOMB_SLOTS, made at the first end */
     sc_flow_handler     h;
     pcap_t             *dead_pcap;
     reasm_conn        **buckets;
@@ -268,14 +287,31 @@ static void reasm_bytes_deliver(sc_reasm *r, reasm_conn *c, int d, const uint8_t
     }
 }
 
-/* A FIN is reported when everything its sender sent before it is out. */
+/* A FIN is reported when everything its sender sent before it is out.
+ * When both are ready at once, the one that acknowledges the other's came
+ * after it, whatever the capture's order (an ACK captured ahead of what it
+ * acknowledges); otherwise the first captured goes first. */
 static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
 {
+    bool ready[2], acks[2];
+    int first;
+
     for (int d = 0; d < 2; d++)
-        if (c->fin_seen[d] && !c->fin_done[d] && !seq_before(reasm_exp(c, d), c->fin_seq[d])) {
+        ready[d] = c->fin_seen[d] && !c->fin_done[d] && !seq_before(reasm_exp(c, d), c->fin_seq[d]);
+    for (int d = 0; d < 2; d++)
+        acks[d] = ready[!d] && c->fin_ack[d] == c->fin_seq[!d] + 1;
+    if (ready[0] && ready[1] && acks[0] != acks[1])
+        first = acks[0] ? 1 : 0;
+    else
+        first = ready[1] && (!ready[0] || c->fin_frame[1] < c->fin_frame[0]);
+    for (int k = 0; k < 2; k++) {
+        int d = k ? !first : first;
+
+        if (ready[d]) {
             c->fin_done[d] = true;
             reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, c->fin_frame[d], c->fin_ts[d]);
         }
+    }
 }
 
 /* ---- libnids' receive buffers ------------------------------------------ */
@@ -474,9 +510,61 @@ static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
     free(c);
 }
 
+static size_t reasm_tomb_slot(int family, const uint8_t *a, uint16_t pa,
+                              const uint8_t *b, uint16_t pb)
+{
+    return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (REASM_TOMB_SLOTS - 1);
+}
+
+static void reasm_tomb_keep(sc_reasm *r, const reasm_conn *c, sc_flow_end end, struct timeval ts)
+{
+    reasm_tomb *t;
+
+    if ((end != SC_END_RESET && end != SC_END_CLOSED) || !c->est || c->pub.seq_untrusted)
+        return;
+    if (!r->tombs && !(r->tombs = calloc(REASM_TOMB_SLOTS, sizeof *r->tombs)))
+        return;                  /* a late retransmission may then open a session */
+    t = &r->tombs[reasm_tomb_slot(c->pub.client.family, c->pub.client.addr, c->pub.client.port,
+                                  c->pub.server.addr, c->pub.server.port)];
+    t->used = true;
+    t->ep[0] = c->pub.client;
+    t->ep[1] = c->pub.server;
+    for (int d = 0; d < 2; d++) {
+        t->end[d] = reasm_exp(c, d);
+        if (c->hi_valid[d] && seq_after(c->hi[d], t->end[d]))
+            t->end[d] = c->hi[d];
+        if (c->fin_known[d] && seq_after(c->fin_at[d] + 1, t->end[d]))
+            t->end[d] = c->fin_at[d] + 1;
+    }
+    t->at = ts.tv_sec;
+}
+
+/* Whether s only repeats bytes of a connection that ended lately. */
+static bool reasm_tomb_repeat(const sc_reasm *r, const seg *s, time_t now)
+{
+    const reasm_tomb *t;
+    int d;
+
+    if (!r->tombs)
+        return false;
+    t = &r->tombs[reasm_tomb_slot(s->family, s->src, s->sport, s->dst, s->dport)];
+    if (!t->used || now - t->at > REASM_TOMB_SECS || now < t->at)
+        return false;
+    if (reasm_ep_is(&t->ep[0], s->family, s->src, s->sport) &&
+        reasm_ep_is(&t->ep[1], s->family, s->dst, s->dport))
+        d = 0;
+    else if (reasm_ep_is(&t->ep[1], s->family, s->src, s->sport) &&
+             reasm_ep_is(&t->ep[0], s->family, s->dst, s->dport))
+        d = 1;
+    else
+        return false;
+    return !seq_after(s->seq + s->len + ((s->flags & SEG_FIN) != 0), t->end[d]);
+}
+
 static void reasm_conn_end(sc_reasm *r, reasm_conn *c, sc_flow_end end,
                            uint64_t frame, struct timeval ts)
 {
+    reasm_tomb_keep(r, c, end, ts);
     c->end = end;
     reasm_event_emit(r, c, SC_FLOW_CLOSE, SC_DIR_C2S, NULL, 0, frame, ts);
     reasm_conn_free(r, c);
@@ -655,6 +743,7 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp
         c->fin_seq[d] = end;
         c->fin_frame[d] = frame;
         c->fin_ts[d] = ts;
+        c->fin_ack[d] = flags & SEG_ACK ? ack : seq;   /* seq: acknowledges no FIN */
     }
     rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
     rcv->ack_seq = reasm_exp(c, d);
@@ -917,10 +1006,10 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
         reasm_ep_set(&c->pub.client, s->family, s->dst, s->dport);
         reasm_ep_set(&c->pub.server, s->family, s->src, s->sport);
     }
-    if (s->family == AF_INET) {
+    if (s->family == AF_INET && (s->src[0] & 0xf0) != 0xf0 && (s->dst[0] & 0xf0) != 0xf0) {
         memcpy(&c->v4[0], c->pub.client.addr, 4);
         memcpy(&c->v4[1], c->pub.server.addr, 4);
-    } else {
+    } else {                    /* IPv6, or IPv4 from 240.0.0.0/4 itself */
         uint32_t base = REASM_V6_NET | ((r->v6_pairs++ * 2u) & 0x0ffffffeu);
         c->v4[0] = htonl(base);
         c->v4[1] = htonl(base + 1);
@@ -1238,6 +1327,8 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
 
         if (s.flags & SEG_RST)
             return;
+        if (!(s.flags & SEG_SYN) && reasm_tomb_repeat(r, &s, pkt->ts.tv_sec))
+            return;          /* a late retransmission of a connection that ended */
         if ((s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN)
             src_client = true;
         else if (s.flags & SEG_SYN)
@@ -1386,6 +1477,7 @@ void sc_reasm_free(sc_reasm *r)
     nids_exit();
     reasm_live = NULL;
     pcap_close(r->dead_pcap);
+    free(r->tombs);
     free(r->buckets);
     free(r);
 }

@@ -94,7 +94,8 @@ void smtp_auth_line(void *ctx, const sc_cline *l)
 /* After a gap or a mid-stream start the state is unknown: an AUTH
  * exchange may be running, its 334 lost, so a client line that is no
  * command may be a credential. It is masked before anything shows it
- * (transcript, JSON, evidence). */
+ * (transcript, JSON, evidence .txt) and its bytes are a --redact range
+ * (the evidence pcap). */
 bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
                             size_t *mn)
 {
@@ -102,5 +103,6 @@ bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *m
         return false;
     *mn = (size_t)snprintf((char *)masked, SC_LINE_KEEP, "[redacted, %llu bytes]",
                            (unsigned long long)l->len);
+    smtp_redact(s, SC_DIR_C2S, l->off, l->off + l->len);
     return true;
 }

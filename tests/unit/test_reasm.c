@@ -424,6 +424,65 @@ static void test_ipv6(void)
     free(t);
 }
 
+/* An IPv6 connection is given to libnids under synthetic addresses from
+ * 240.0.0.0/4; a real IPv4 flow with those very addresses and ports must
+ * not take its place. */
+static void test_v6_beside_240(void)
+{
+    tb *t = tb_new();
+    const char *c6 = "2001:db8::1", *s6 = "2001:db8::25";
+    const char *c4 = "240.0.0.0", *s4 = "240.0.0.1";
+
+    tb_tcp(t, c6, CP, s6, SP, 1000, 0, SYN, "", 0, NULL);
+    tb_tcp(t, s6, SP, c6, CP, 5000, 1001, SYN | ACK, "", 0, NULL);
+    tb_tcp(t, c6, CP, s6, SP, 1001, 5001, ACK, "", 0, NULL);
+    tb_tcp(t, c4, CP, s4, SP, 7000, 0, SYN, "", 0, NULL);
+    tb_tcp(t, s4, SP, c4, CP, 9000, 7001, SYN | ACK, "", 0, NULL);
+    tb_tcp(t, c4, CP, s4, SP, 7001, 9001, ACK, "", 0, NULL);
+    tb_tcp(t, s6, SP, c6, CP, 5001, 1001, ACK, "220 six\r\n", 9, NULL);
+    tb_tcp(t, s4, SP, c4, CP, 9001, 7001, ACK, "220 four\r\n", 10, NULL);
+    tb_tcp(t, c6, CP, s6, SP, 1001, 5010, ACK, "QUIT six\r\n", 10, NULL);
+    tb_tcp(t, c4, CP, s4, SP, 7001, 9011, ACK, "QUIT four\r\n", 11, NULL);
+    tb_end(t);
+    expect_log(t, "O1h O2h D1:220 six\r\n220 four\r\n D0:QUIT six\r\nQUIT four\r\n C3 C3",
+               "a real IPv4 flow in 240.0.0.0/4 beside an IPv6 connection: both whole");
+    free(t);
+}
+
+/* A retransmission captured after the connection ended (a span port's
+ * late copy) repeats bytes already delivered: not a new session. New
+ * bytes on the same ports are one. */
+static void test_late_retransmission(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "221 bye\r\n", NULL);
+    c2s(t, 1001, 5010, RST | ACK, "", NULL);
+    s2c(t, 5001, 1001, ACK, "221 bye\r\n", NULL);
+    expect_log(t, "O1h D1:221 bye\r\n R0@5 C1", "a retransmission after the RST opens no session");
+    s2c(t, 5010, 1001, ACK, "more\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D1:221 bye\r\n R0@5 C1 O2m D1:more\r\n C3", "new bytes after the RST: a new session");
+    free(t);
+}
+
+/* Both FINs ready at once (the client's FIN captured ahead of the reply it
+ * acknowledges): the one that acknowledges the other's came second. */
+static void test_fin_order_by_ack(void)
+{
+    tb *t = tb_new();
+
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "QUIT\r\n", NULL);
+    c2s(t, 1007, 5011, FIN | ACK, "", NULL);      /* acknowledges 221 and the server's FIN */
+    s2c(t, 5001, 1007, ACK, "221 bye\r\n", NULL);
+    s2c(t, 5010, 1007, FIN | ACK, "", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:QUIT\r\n D1:221 bye\r\n F1@7 F0@5 C0", "the server's FIN first: the client's acknowledges it");
+    free(t);
+}
+
 static void test_rst(void)
 {
     tb *t = tb_new();
@@ -825,6 +884,9 @@ int main(void)
     test_bad_checksums();
     test_mid_stream();
     test_ipv6();
+    test_v6_beside_240();
+    test_late_retransmission();
+    test_fin_order_by_ack();
     test_rst();
     test_gap();
     test_urgent();
