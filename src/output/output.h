@@ -48,8 +48,9 @@ sc_sink *sc_evidence_one_new(const sc_config *cfg, const char *dir,
  * NO_COLOR is unset or empty and TERM is not "dumb". */
 bool sc_output_want_color(int setting, FILE *out);
 
-/* True when out is not a regular file (terminal, pipe, socket): outputs
- * then flush after each record so that live mode reads them at once. */
+/* True when out is not a regular file (terminal, pipe, socket) nor the
+ * null device: outputs then flush after each record so that live mode
+ * reads them at once. */
 bool sc_output_is_stream(FILE *out);
 
 #endif
