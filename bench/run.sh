@@ -17,6 +17,8 @@
 #   smtpscope-j2    build/smtpscope -q -j 2 --json -r F > /dev/null
 #                   (CPU of the parent and its workers; wall time shown)
 #   floor           build/bench/floor F       libpcap + libnids, empty callback
+#   floor-table     build/bench/floor --streams 133397 F   the same with the
+#                   libnids table smtpscope sets up for --max-sessions 100000
 #   floor-buf       build/bench/floor --buffer 1M F   the same, the file read
 #                   through a 1 MB stdio buffer instead of libpcap's 4 KB
 #   read            build/bench/floor --read F  libpcap alone
@@ -50,7 +52,7 @@ cd "$(dirname "$0")/.."
 sizes=${BENCH_SIZE:-1G}
 gw_sizes=${BENCH_GATEWAY_SIZE:-300M}
 mixes=${BENCH_MIXES:-bulk,gateway}
-tools="smtpscope,smtpscope-findings,smtpscope-json,smtpscope-j2,floor,floor-buf,read,read-buf,tcpdump,tshark"
+tools="smtpscope,smtpscope-findings,smtpscope-json,smtpscope-j2,floor,floor-table,floor-buf,read,read-buf,tcpdump,tshark"
 tshark_slice=${BENCH_TSHARK_SLICE:-100M}
 runs=${BENCH_RUNS:-3}
 seed=${BENCH_SEED:-1}
@@ -211,6 +213,8 @@ for mix in ${mixes//,/ }; do
             "$smtpscope" -q -j 2 --json -r "$f"
     fi
     want floor && one floor "floor (libpcap+libnids)" "bench/floor F" build/bench/floor "$f"
+    want floor-table && one floortable "floor, smtpscope's libnids table" \
+        "bench/floor --streams 133397 F" build/bench/floor --streams 133397 "$f"
     want floor-buf && one floorbuf "floor, 1 MB buffer" "bench/floor --buffer 1M F" \
         build/bench/floor --buffer 1M "$f"
     want read && one read "libpcap read" "bench/floor --read F" build/bench/floor --read "$f"
@@ -252,6 +256,9 @@ for mix in ${mixes//,/ }; do
         [ -n "${wall_of[j2,$key]:-}" ] && [ -n "${wall_of[json,$key]:-}" ] &&
             awk -v a="${wall_of[json,$key]}" -v b="${wall_of[j2,$key]}" \
                 'BEGIN { printf "- -j 2 speed-up in wall time (--json): %.2f (wall times depend on the load)\n", a / b }'
+        ratio "smtpscope --json / floor with smtpscope's libnids table" json floortable
+        ratio "smtpscope --only-findings / floor with smtpscope's libnids table" findings floortable
+        ratio "smtpscope, full text report / floor with smtpscope's libnids table" smtpscope floortable
         ratio "smtpscope --json / floor with a 1 MB buffer" json floorbuf
         ratio "floor / libpcap read" floor read
         if [ -n "$tshark_bytes" ] && [ "$tshark_bytes" != "$bytes" ]; then
