@@ -1,8 +1,17 @@
 /*
  * gen.c - writes a large synthetic SMTP capture for the benchmark.
  *
- *   gen -o FILE [--bytes SIZE] [--sessions N] [--seed S]
+ *   gen -o FILE [--bytes SIZE] [--sessions N] [--seed S] [--mix MIX]
  *       [--violations FRACTION] [--max-message SIZE] [--summary]
+ *
+ * --mix chooses what kind of traffic: "bulk" (the default: every session
+ * delivers, messages of 1 KB to 8 MB, 80 % of the bytes message content)
+ * or "gateway" (an internet-facing MX: probes that connect and leave,
+ * sessions that end without a message, all recipients rejected at RCPT,
+ * messages of 1-256 KB from a log-normal distribution), optionally
+ * followed by overrides: gateway,probe=0.3,reject=0.2,nomail=0.1,
+ * median=8K,sigma=1.2 (shares of sessions, the message size's median and
+ * the log-normal's sigma). bench/README.md says what the mix rests on.
  *
  * Output: classic pcap (microsecond timestamps, Ethernet), IPv4/TCP with
  * correct IP and TCP checksums, TCP timestamps and window scaling, MSS 1448.
@@ -248,10 +257,29 @@ static struct {
     uint64_t packets, bytes, sessions, tx, msgs, msg_bytes, rcpts, rejected;
     uint64_t tls, helo, bdat, auth, nopipe, port587;
     uint64_t viol[V_COUNT];
+    uint64_t kind[4];             /* sessions of each enum skind (--mix) */
 } st;
 
 static double vfrac = 0.02;
 static uint64_t max_msg = 8ull << 20;
+
+/* The traffic mix (--mix). Shares of sessions of each kind; the rest
+ * deliver one to three messages. median == 0: the bulk size table of
+ * msg_size_pick, else a log-normal of that median and sigma, cut to
+ * [1 KB, max_msg] by drawing again. The bulk mix draws nothing more than
+ * before it existed, so its files keep their bytes. */
+enum skind { K_DELIVER, K_PROBE, K_NOMAIL, K_REJECT };
+typedef struct mixdef {
+    const char *name;
+    double probe, nomail, reject;
+    double median, sigma;
+    uint64_t max_msg;
+} mixdef;
+static const mixdef mixes[] = {
+    { "bulk",    0,    0,    0,    0,        0,   8ull << 20 },
+    { "gateway", 0.22, 0.13, 0.30, 6 * 1024, 1.1, 256ull << 10 },
+};
+static mixdef mix = { "bulk", 0, 0, 0, 0, 0, 8ull << 20 };
 
 static piece arena_printf(sess *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -361,8 +389,26 @@ static void queue_id(char *buf)
     buf[12] = 0;
 }
 
+/* log-normal of the mix's median and sigma (Box-Muller), in [1 KB, max_msg] */
+static uint64_t msg_size_lognormal(void)
+{
+    double x = 0;
+    for (int tries = 0; tries < 16; tries++) {
+        double u1 = rnd_unit(), u2 = rnd_unit();
+        if (u1 <= 0) continue;
+        double z = sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+        x = mix.median * exp(mix.sigma * z);
+        if (x >= 1024 && x <= (double)max_msg) break;
+    }
+    if (x < 1024) x = 1024;
+    if (x > (double)max_msg) x = (double)max_msg;
+    return (uint64_t)x;
+}
+
 static uint64_t msg_size_pick(void)
 {
+    if (mix.median > 0)
+        return msg_size_lognormal();
     double r = rnd_unit();
     uint64_t sz;
     if (r < 0.70)      sz = rnd_log(1024, 64 * 1024);
@@ -453,6 +499,7 @@ static void close_normal(sess *s)
 
 typedef struct feats {
     int esmtp, pipelining, chunking, starttls, size, auth, eightbit;
+    int rejall;                   /* every recipient refused (K_REJECT) */
 } feats;
 
 /* One transaction. Returns 0 when the session is over (a violation ended it). */
@@ -464,7 +511,7 @@ static int sess_transaction(sess *s, const feats *f, int viol, int last, uint64_
     snprintf(from, sizeof from, "%s@%s", PICK(first_names), s->cdomain);
     for (int i = 0; i < nrcpt; i++) {
         snprintf(rcpt[i], sizeof rcpt[i], "%s%d@%s", PICK(first_names), (int)rnd_below(100), s->sdomain);
-        rej[i] = chance(0.05);
+        rej[i] = f->rejall || chance(0.05);
         ok += !rej[i];
         st.rcpts++; st.rejected += (uint64_t)rej[i];
     }
@@ -676,7 +723,15 @@ static void sess_build(sess *s, uint64_t now)
     f.size = f.esmtp && !chance(0.05);
     f.eightbit = f.esmtp;
     f.auth = f.esmtp && sub;
-    int viol = chance(vfrac) ? (int)rnd_range(1, V_COUNT - 1) : V_NONE;
+    int kind = K_DELIVER;
+    if (mix.probe + mix.nomail + mix.reject > 0) {
+        double k = rnd_unit();
+        kind = k < mix.probe ? K_PROBE : k < mix.probe + mix.nomail ? K_NOMAIL
+             : k < mix.probe + mix.nomail + mix.reject ? K_REJECT : K_DELIVER;
+        st.kind[kind]++;
+        if (kind == K_REJECT) f.rejall = 1;
+    }
+    int viol = kind == K_DELIVER && chance(vfrac) ? (int)rnd_range(1, V_COUNT - 1) : V_NONE;
     if (viol == V_REPLY_LOST && !f.pipelining) f.esmtp = f.pipelining = f.eightbit = 1;
     if (viol) f.starttls = 0;
     st.viol[viol]++;
@@ -689,6 +744,20 @@ static void sess_build(sess *s, uint64_t now)
     char line[512];
     snprintf(line, sizeof line, "220 %s ESMTP Postfix (Debian/GNU)\r\n", s->sname);
     say(s, S2C, ms(1 + rnd_unit() * 40), line);
+    if (kind == K_PROBE) {
+        /* a scanner or a monitor: reads the greeting, then either says
+         * QUIT or just closes */
+        if (chance(0.5)) {
+            say(s, C2S, s->rtt / 2 + ms(0.3), "QUIT\r\n");
+            say(s, S2C, s->rtt / 2 + ms(0.3), "221 2.0.0 Bye\r\n");
+            close_normal(s);
+        } else {
+            unit_add(s, U_FIN, C2S, s->rtt / 2 + ms(1));
+            unit_add(s, U_FIN, S2C, s->rtt / 2 + ms(1));
+            unit_add(s, U_ACK, C2S, s->rtt / 2);
+        }
+        goto planned;
+    }
     snprintf(line, sizeof line, "%s %s\r\n", f.esmtp ? "EHLO" : "HELO", s->cname);
     say(s, C2S, s->rtt / 2 + ms(0.3), line);
     if (f.esmtp) {
@@ -713,7 +782,28 @@ static void sess_build(sess *s, uint64_t now)
         say(s, C2S, s->rtt / 2 + ms(0.3), "AUTH PLAIN AHVzZXJAZXhhbXBsZS5jb20Ac2VjcmV0cGFzc3dvcmQ=\r\n");
         say(s, S2C, s->rtt / 2 + ms(2 + rnd_unit() * 50), "235 2.7.0 Authentication successful\r\n");
     }
-    int ntx = chance(0.2) ? (chance(0.3) ? 3 : 2) : 1;
+    if (kind == K_NOMAIL) {
+        /* no message: half are sender-verification callouts (MAIL
+         * FROM:<>, one RCPT, then QUIT), half say EHLO and leave */
+        if (chance(0.5)) {
+            char c[256];
+            snprintf(c, sizeof c, "RCPT TO:<%s%d@%s>\r\n", PICK(first_names),
+                     (int)rnd_below(100), s->sdomain);
+            if (f.pipelining) {
+                sbuf cb = {0};
+                sb_add(&cb, "MAIL FROM:<>\r\n%s", c);
+                say(s, C2S, s->rtt / 2 + ms(0.3), cb.b);
+                say(s, S2C, s->rtt / 2 + ms(1 + rnd_unit() * 20), "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n");
+            } else {
+                say(s, C2S, s->rtt / 2 + ms(0.3), "MAIL FROM:<>\r\n");
+                say(s, S2C, s->rtt / 2 + ms(0.5), "250 2.1.0 Ok\r\n");
+                say(s, C2S, s->rtt / 2 + ms(0.3), c);
+                say(s, S2C, s->rtt / 2 + ms(1 + rnd_unit() * 20), "250 2.1.5 Ok\r\n");
+            }
+        }
+        goto quit;
+    }
+    int ntx = kind == K_REJECT ? 1 : chance(0.2) ? (chance(0.3) ? 3 : 2) : 1;
     for (int t = 0; t < ntx; t++) {
         if (t && chance(0.5)) {
             say(s, C2S, s->rtt / 2 + ms(0.3), "RSET\r\n");
@@ -729,6 +819,7 @@ static void sess_build(sess *s, uint64_t now)
         unit_add(s, U_ACK, C2S, s->rtt / 2);
         goto planned;
     }
+quit:
     say(s, C2S, s->rtt / 2 + ms(0.3), "QUIT\r\n");
     say(s, S2C, s->rtt / 2 + ms(0.3), "221 2.0.0 Bye\r\n");
     close_normal(s);
@@ -967,9 +1058,40 @@ static int parse_size(const char *s, uint64_t *v)
     return 0;
 }
 
+/* --mix NAME[,KEY=VALUE...]: a preset of mixes[], then overrides. */
+static int mix_parse(const char *arg)
+{
+    char buf[256], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *name = strtok_r(buf, ",", &save);
+    size_t i;
+    for (i = 0; name && i < sizeof mixes / sizeof mixes[0]; i++)
+        if (!strcmp(name, mixes[i].name)) break;
+    if (!name || i == sizeof mixes / sizeof mixes[0]) return -1;
+    mix = mixes[i];
+    for (char *kv; (kv = strtok_r(NULL, ",", &save)); ) {
+        char *eq = strchr(kv, '=');
+        if (!eq) return -1;
+        *eq++ = 0;
+        uint64_t sz;
+        double d = strtod(eq, NULL);
+        if (!strcmp(kv, "probe")) mix.probe = d;
+        else if (!strcmp(kv, "nomail")) mix.nomail = d;
+        else if (!strcmp(kv, "reject")) mix.reject = d;
+        else if (!strcmp(kv, "sigma")) mix.sigma = d;
+        else if (!strcmp(kv, "median") && !parse_size(eq, &sz)) mix.median = (double)sz;
+        else return -1;
+    }
+    if (mix.probe < 0 || mix.nomail < 0 || mix.reject < 0 ||
+        mix.probe + mix.nomail + mix.reject > 1 || mix.sigma < 0)
+        return -1;
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: gen -o FILE [--bytes SIZE] [--sessions N] [--seed S]\n"
+                    "           [--mix bulk|gateway[,KEY=VALUE...]]\n"
                     "           [--violations FRACTION] [--max-message SIZE] [--summary]\n");
     exit(2);
 }
@@ -978,7 +1100,7 @@ int main(int argc, char **argv)
 {
     uint64_t budget = 100ull << 20, seed = 1, conc = 300;
     const char *file = NULL;
-    int summary = 0;
+    int summary = 0, max_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--summary")) { summary = 1; continue; }
@@ -988,7 +1110,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--bytes")) { if (parse_size(v, &budget)) usage(); }
         else if (!strcmp(a, "--max-message")) {
             if (parse_size(v, &max_msg) || max_msg < 2048) usage();
+            max_given = 1;
         }
+        else if (!strcmp(a, "--mix")) { if (mix_parse(v)) usage(); }
         else if (!strcmp(a, "--sessions")) { conc = strtoull(v, NULL, 10); if (!conc || conc > 100000) usage(); }
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 0);
         else if (!strcmp(a, "--violations")) {
@@ -998,6 +1122,7 @@ int main(int argc, char **argv)
         else usage();
     }
     if (!file) usage();
+    if (!max_given) max_msg = mix.max_msg;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
@@ -1055,6 +1180,7 @@ int main(int argc, char **argv)
             "file %s: %llu bytes, %llu packets, %.1f s of traffic\n"
             "sessions %llu (port 587: %llu, HELO: %llu, no PIPELINING: %llu, TLS: %llu, AUTH: %llu)\n"
             "transactions %llu, recipients %llu (rejected %llu), messages %llu (%llu bytes, BDAT %llu)\n"
+            "mix %s: probes %llu, without a message %llu, rejected at RCPT %llu, delivering %llu\n"
             "violations:",
             file, (unsigned long long)st.bytes, (unsigned long long)st.packets, (double)now / 1e6,
             (unsigned long long)st.sessions, (unsigned long long)st.port587,
@@ -1062,7 +1188,10 @@ int main(int argc, char **argv)
             (unsigned long long)st.tls, (unsigned long long)st.auth,
             (unsigned long long)st.tx, (unsigned long long)st.rcpts,
             (unsigned long long)st.rejected, (unsigned long long)st.msgs,
-            (unsigned long long)st.msg_bytes, (unsigned long long)st.bdat);
+            (unsigned long long)st.msg_bytes, (unsigned long long)st.bdat,
+            mix.name, (unsigned long long)st.kind[K_PROBE], (unsigned long long)st.kind[K_NOMAIL],
+            (unsigned long long)st.kind[K_REJECT],
+            (unsigned long long)(st.sessions - st.kind[K_PROBE] - st.kind[K_NOMAIL] - st.kind[K_REJECT]));
         for (int v = 1; v < V_COUNT; v++)
             fprintf(stderr, " %s %llu", vnames[v], (unsigned long long)st.viol[v]);
         fprintf(stderr, "\ngenerated in %.2f s (%.0f MB/s)\n", secs, (double)st.bytes / 1e6 / secs);

@@ -3,8 +3,9 @@
 # Debian 12 machine (run as root), then builds. Packages already present
 # are not touched; nothing is downloaded but Debian packages.
 #
-#   scripts/setup.sh          build dependencies, test oracles and the
-#                             fuzzing toolchain (clang, libFuzzer), then `make`
+#   scripts/setup.sh          build dependencies, test oracles, the
+#                             fuzzing toolchain (clang, libFuzzer) and the
+#                             profiler (perf, docs/performance.md), then `make`
 #
 # Exim (tests/tls_exim.sh) conflicts as a Debian package with Postfix
 # (tests/realmail.sh): its packages are downloaded and unpacked into a
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="gcc make libc6-dev pkg-config libpcap-dev libnids-dev libncurses-dev libssl-dev
       zlib1g-dev python3 python3-jsonschema tshark tcpdump tcpreplay tmux time rsyslog
-      clang libclang-rt-14-dev valgrind chromium swaks libidn12"
+      clang libclang-rt-14-dev valgrind chromium swaks libidn12 linux-perf"
 
 missing=""
 for p in $PKGS; do

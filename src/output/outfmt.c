@@ -9,10 +9,55 @@
 
 #include "outfmt.h"
 
+/* Writes v as exactly n decimal digits (zero padded) at p. */
+static char *fmt_digits(char *p, unsigned long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* The time of day and the civil date from days since 1970-01-01 (the
+ * proleptic Gregorian calendar, as gmtime), without gmtime_r and snprintf:
+ * JSON writes three times a session, the text report one. Years 1970-9999;
+ * anything else takes the general path below, which prints the same. */
+static bool fmt_rfc3339_fast(const struct timeval *tv, char *buf, size_t len)
+{
+    if (tv->tv_sec < 0 || tv->tv_sec > 253402300799 || len < 28)
+        return false;
+    long days = (long)(tv->tv_sec / 86400), sod = (long)(tv->tv_sec % 86400);
+    long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    long y = yoe + era * 400 + (m <= 2);
+    char *p = buf;
+
+    p = fmt_digits(p, (unsigned long)y, 4);
+    *p++ = '-';
+    p = fmt_digits(p, (unsigned long)m, 2);
+    *p++ = '-';
+    p = fmt_digits(p, (unsigned long)d, 2);
+    *p++ = 'T';
+    p = fmt_digits(p, (unsigned long)(sod / 3600), 2);
+    *p++ = ':';
+    p = fmt_digits(p, (unsigned long)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = fmt_digits(p, (unsigned long)(sod % 60), 2);
+    *p++ = '.';
+    p = fmt_digits(p, (unsigned long)(tv->tv_usec >= 0 && tv->tv_usec < 1000000 ? tv->tv_usec : 0), 6);
+    *p++ = 'Z';
+    *p = '\0';
+    return true;
+}
+
 const char *sc_fmt_rfc3339(const struct timeval *tv, char *buf, size_t len)
 {
     struct tm tm;
     time_t t = tv->tv_sec;
+
+    if (fmt_rfc3339_fast(tv, buf, len))
+        return buf;
 
     if (!gmtime_r(&t, &tm)) {
         snprintf(buf, len, "1970-01-01T00:00:00.000000Z");

@@ -68,8 +68,9 @@ void sc_json_write_peers(sc_sink *json);
  * NO_COLOR is unset or empty and TERM is not "dumb". */
 bool sc_output_want_color(int setting, FILE *out);
 
-/* True when out is not a regular file (terminal, pipe, socket): outputs
- * then flush after each record so that live mode reads them at once. */
+/* True when out is not a regular file (terminal, pipe, socket) nor the
+ * null device: outputs then flush after each record so that live mode
+ * reads them at once. */
 bool sc_output_is_stream(FILE *out);
 
 #endif

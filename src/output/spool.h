@@ -28,6 +28,7 @@ typedef struct sc_chain {
     uint64_t lost;           /* bytes that could not be spilled */
     char    *buf;            /* RAM part, allocated lazily, grown up to SC_SPOOL_BUF */
     size_t   len, cap;
+    size_t   held;           /* parked in RAM: cap counted in the spool's budget */
 } sc_chain;
 
 sc_spool *sc_spool_new(void);
@@ -37,7 +38,8 @@ void sc_chain_init(sc_chain *c);
 void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n);
 void sc_chain_printf(sc_spool *sp, sc_chain *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Moves the RAM part to disk and frees it (a block that must wait). */
+/* A block that must wait: keeps its RAM part while the spool's budget
+ * for parked chains allows, else moves it to disk and frees it. */
 void sc_chain_park(sc_spool *sp, sc_chain *c);
 /* Copies the chain to out; returns 0 or -1 on a read error. */
 int sc_chain_copy(sc_spool *sp, const sc_chain *c, FILE *out);

@@ -71,7 +71,9 @@ typedef struct an_conn {
     uint64_t  npkt;            /* packets before the session existed */
     sc_packet first, last;     /* (frame and time only) */
     unsigned  nearly;          /* FIN/RST events before the first bytes */
-    sc_flow_event early[AN_EARLY_MAX];
+    sc_flow_event *early;      /* AN_EARLY_MAX, allocated at the first such
+                                * event and freed when the session starts:
+                                * 350 bytes most connections never use */
     an_lookbehind *lb;         /* --any-port, until the server speaks */
     sc_tls_bridge *tls;        /* at the first event of the session */
     char           name[48];   /* --write-streams name, for the plaintext */
@@ -217,14 +219,18 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
     }
     if (ac->state == AN_ANALYSE && !ac->s) {
         if (ev->kind == SC_FLOW_FIN || ev->kind == SC_FLOW_RST) {
-            if (ac->nearly < AN_EARLY_MAX)
+            if (!ac->early)
+                ac->early = calloc(AN_EARLY_MAX, sizeof *ac->early);
+            if (ac->early && ac->nearly < AN_EARLY_MAX)
                 ac->early[ac->nearly++] = *ev;    /* no data pointer in these */
             return;
         }
         if (ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) {
             an_session_start(a, conn, ac);
-            for (unsigned i = 0; ac->s && i < ac->nearly; i++)
+            for (unsigned i = 0; ac->s && ac->early && i < ac->nearly; i++)
                 sc_smtp_event(ac->s, &ac->early[i]);
+            free(ac->early);
+            ac->early = NULL;
         }
     }
     if (ac->state == AN_WAIT_GREETING && ev->kind != SC_FLOW_CLOSE &&
@@ -237,6 +243,7 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
         if (ac->s)
             sc_smtp_free(ac->s);
         free(ac->lb);
+        free(ac->early);
         free(ac);
         conn->user = NULL;
     }

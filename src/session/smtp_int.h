@@ -40,7 +40,10 @@ typedef struct smtp_shadow {
 typedef struct smtp_txn_bytes {
     sc_bytes         rcpt_b[SC_RCPT_KEEP];
     uint8_t          mail_s[SC_ADDR_KEEP];
-    uint8_t          rcpt_s[SC_RCPT_KEEP][SC_ADDR_KEEP];
+    /* recipients' bytes, grown 1, 2, 4, 8 addresses as they come (most
+     * transactions have one: 448 bytes a session less than a fixed array) */
+    uint8_t        (*rcpt_s)[SC_ADDR_KEEP];
+    unsigned         rcpt_cap;
     uint8_t          reply_s[SC_ADDR_KEEP];
 } smtp_txn_bytes;
 

@@ -49,7 +49,7 @@ static bool txn_room(smtp_store *st, size_t i)
         st->txn_cap = cap;
     }
     if (!st->tb[i])
-        st->tb[i] = malloc(sizeof *st->tb[i]);
+        st->tb[i] = calloc(1, sizeof *st->tb[i]);
     return st->tb[i] != NULL;
 }
 
@@ -83,8 +83,11 @@ void smtp_txn_free(sc_smtp *s)
 {
     if (!s->txn.store)
         return;
-    for (size_t i = 0; i < SC_TXN_KEEP; i++)
+    for (size_t i = 0; i < SC_TXN_KEEP; i++) {
+        if (s->txn.store->tb[i])
+            free(s->txn.store->tb[i]->rcpt_s);
         free(s->txn.store->tb[i]);
+    }
     free(s->txn.store->txn);
     free(s->txn.store);
     s->txn.store = NULL;
@@ -98,7 +101,20 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
         return;
     if (t->nrcpt_kept < SC_RCPT_KEEP) {
         smtp_txn_bytes *tb = s->txn.store->tb[s->txn.cur];   /* since smtp_txn_begin */
-        size_t k = t->nrcpt_kept++;
+        size_t k = t->nrcpt_kept;
+        if (k >= tb->rcpt_cap) {        /* grow; the kept ones move with it */
+            unsigned cap = tb->rcpt_cap ? tb->rcpt_cap * 2 : 1;
+            uint8_t (*r)[SC_ADDR_KEEP] = realloc(tb->rcpt_s, cap * sizeof *r);
+            if (!r) {                   /* without memory: counted, not kept */
+                t->nrcpt++;
+                return;
+            }
+            tb->rcpt_s = r;
+            tb->rcpt_cap = cap;
+            for (size_t j = 0; j < k; j++)
+                tb->rcpt_b[j].p = tb->rcpt_s[j];
+        }
+        t->nrcpt_kept++;
         tb->rcpt_b[k].p = tb->rcpt_s[k];
         tb->rcpt_b[k].len = txn_copy(tb->rcpt_s[k], arg, len);
     }
