@@ -67,7 +67,7 @@ while IFS=$'\t' read -r kind f; do
         editcap -F pcap "$f" "$tmp/moved/in.pcap" >/dev/null 2>&1 || continue
         # a sample smtpscope refuses on purpose (an unsupported link
         # type: exit 2, tests/capture.sh) has no streams to compare
-        "$BIN" -q -r "$tmp/moved/in.pcap" >/dev/null 2>&1; [ $? -ge 2 ] && continue
+        "$BIN" -q -r "$tmp/moved/in.pcap" >/dev/null 2>&1; rc=$?; [ "$rc" -ge 2 ] && [ "$rc" -ne 4 ] && continue
         python3 tests/ack_ahead.py "$t" "$tmp/moved/in.pcap" "$out" >/dev/null 2>&1 || continue
         printf '%s\t%s\t%s\n' "$base [ACKs ahead: $t]" "$out" "$man" >> "$tmp/files"
     done
@@ -83,7 +83,9 @@ while IFS=$'\t' read -r name f man; do
     rm -rf "$out"; mkdir -p "$out"
     "$BIN" -q --json --write-streams "$out" -r "$f" > "$tmp/json" 2> "$tmp/stderr"
     rc=$?
-    if [ "$rc" -ge 2 ]; then
+    # 4: a damaged capture, analysed up to the damage (the streams so
+    # far are compared; tshark stops there too)
+    if [ "$rc" -ge 2 ] && [ "$rc" -ne 4 ]; then
         echo "FAIL: $name: smtpscope exited $rc: $(head -c 200 "$tmp/stderr")"; fail=$((fail + 1)); continue
     fi
     # The TCP streams, by tshark's numbering, followed in one pass. The
