@@ -500,7 +500,9 @@ def follow(files, tmp, bound):
 
 def analyse(binary, files):
     p = subprocess.run([binary, "--json", "-q", "-r"] + files, capture_output=True)
-    if p.returncode > 1:
+    # 4: a damaged capture, analysed up to the damage (what came before it
+    # is compared; a rewritten copy holds no more than that)
+    if p.returncode > 1 and p.returncode != 4:
         return None, p.stderr.decode("utf-8", "replace")[:300]
     sessions = {}
     for line in p.stdout.decode("utf-8").splitlines():
@@ -591,6 +593,9 @@ def main():
         lines = []
         conv = os.path.join(work, "in.pcap")
         base, err = analyse(binary, [path])
+        if base is None and "unsupported link type" in err:
+            # refused on purpose (tests/capture.sh checks the message)
+            return ["SKIP: metamorphic: %s: not read by smtpscope: %s" % (name, err.strip())], {}
         if base is None:
             return ["FAIL: metamorphic: %s: smtpscope failed on the original: %s" % (name, err)], {}
         r = subprocess.run(["editcap", "-F", "pcap", path, conv], capture_output=True)

@@ -166,6 +166,7 @@ struct reasm_conn {
     unsigned            held_n;
     bool                fin_seen[2], fin_done[2];
     uint32_t            cap_next[2];           /* seq_untrusted: next byte, capture order */
+    uint64_t            cap_dup[2][2];         /* seq_untrusted: hashes of the last two data packets */
     bool                fin_known[2];          /* a FIN arrived, maybe held */
     uint32_t            fin_at[2];             /* its sequence number */
     uint32_t            fin_seq[2];
@@ -1039,15 +1040,19 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
  * number both 0: one chance in 2^64 on a real connection). Such a
  * connection is followed in capture order: each segment's bytes follow
  * the ones before it, each ACK acknowledges all that was seen, a FIN comes
- * after every byte. Retransmissions are then delivered again; nothing is
- * dropped. */
-static void reasm_seq_untrusted(reasm_conn *c, int d, seg *s)
+ * after every byte. A packet identical to one of the last two data
+ * packets of its direction, IP header included (same IPv4 identification,
+ * same TCP timestamp), is the same packet captured twice or retransmitted
+ * unchanged: it is left out (returns true). A retransmission that differs
+ * in its headers cannot be told from new data without sequence numbers
+ * and is delivered again; nothing is dropped. */
+static bool reasm_seq_untrusted(reasm_conn *c, int d, seg *s, const sc_packet *pkt)
 {
     static const uint32_t base[2] = { 0x10000000u, 0x20000000u };
 
     if (!c->pub.seq_untrusted) {
         if (!(s->flags & SEG_ACK) || s->seq != 0 || s->ack != 0)
-            return;
+            return false;
         c->pub.seq_untrusted = true;
         for (int k = 0; k < 2; k++)
             c->cap_next[k] = c->known[k] ? reasm_exp(c, k) : base[k];
@@ -1055,14 +1060,30 @@ static void reasm_seq_untrusted(reasm_conn *c, int d, seg *s)
     if (s->flags & SEG_SYN) {
         s->seq = c->cap_next[d] - 1;
         s->ack = c->cap_next[!d];
-        return;
+        return false;
+    }
+    if (s->len && pkt->l3) {
+        /* FNV-1a over the IP packet: a duplicate check, not a digest
+         * anyone relies on for integrity. The TTL is left out (a copy
+         * seen on two hops of a path differs there only). */
+        uint64_t h = 14695981039346656037ull;
+        for (uint32_t i = 0; i < pkt->l3_len; i++) {
+            bool ttl = pkt->ipver == 4 ? i == 8 || i == 10 || i == 11 : i == 7;
+            h = (h ^ (ttl ? 0 : pkt->l3[i])) * 1099511628211ull;
+        }
+        h |= 1;             /* 0: no packet yet */
+        if (h == c->cap_dup[d][0] || h == c->cap_dup[d][1])
+            return true;
+        c->cap_dup[d][1] = c->cap_dup[d][0];
+        c->cap_dup[d][0] = h;
     }
     s->seq = c->cap_next[d];
     s->ack = c->cap_next[!d] + (c->fin_known[!d] && c->fin_at[!d] == c->cap_next[!d]);
     s->flags |= SEG_ACK;
     if (s->flags & SEG_RST)
-        return;
+        return false;
     c->cap_next[d] += s->len;
+    return false;
 }
 
 /* Sequence numbers learnt from a packet of direction d. */
@@ -1350,7 +1371,8 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     if (r->h.packet)
         r->h.packet(r->h.ctx, &c->pub, pkt);
 
-    reasm_seq_untrusted(c, dir, &s);
+    if (reasm_seq_untrusted(c, dir, &s, pkt))
+        return;          /* the same packet again, sequence numbers untrusted */
     reasm_seqs_learn(c, dir, &s);
     if (!c->est && c->known[0] && c->known[1])
         reasm_handshake_inject(r, c);
