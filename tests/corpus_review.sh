@@ -27,11 +27,13 @@ if ! command -v python3 >/dev/null 2>&1; then echo "SKIP: corpus_review: python3
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-: >"$tmp/found.jsonl"
+: >"$tmp/list"
 fail=0
+i=0
 while IFS= read -r -d '' f; do
+    i=$((i + 1))
     rel=${f#"$CORPUS"/}
-    "$SMTPSCOPE" --json -q -r "$f" >"$tmp/out" 2>"$tmp/err"
+    "$SMTPSCOPE" --json -q -r "$f" >"$tmp/$i.json" 2>"$tmp/err"
     rc=$?
     # 0 clean, 1 findings, 4 a damaged capture analysed up to the damage
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && [ "$rc" -ne 4 ]; then
@@ -39,24 +41,19 @@ while IFS= read -r -d '' f; do
         fail=1
         continue
     fi
-    python3 - "$rel" "$tmp/out" >>"$tmp/found.jsonl" <<'EOF' || { echo "FAIL: corpus_review $rel: output is not JSON Lines"; fail=1; }
-import json, sys
-rel, out = sys.argv[1], sys.argv[2]
-for line in open(out, encoding="utf-8"):
-    o = json.loads(line)
-    if o.get("type") == "finding" and o.get("severity") in ("warning", "error"):
-        # a finding past --max-findings stands for that many
-        n = (o.get("suppressed") or {}).get("count", 1)
-        print(json.dumps([rel, o["rule"], o["severity"], n]))
-EOF
+    printf '%s\t%s\n' "$tmp/$i.json" "$rel" >>"$tmp/list"
 done < <(find "$CORPUS" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.gz' \) -print0 | sort -z)
 
-python3 - "$tmp/found.jsonl" "$DOC" <<'EOF' || fail=1
+python3 - "$tmp/list" "$DOC" <<'EOF' || fail=1
 import collections, json, re, sys
 found = collections.Counter()
-for line in open(sys.argv[1]):
-    rel, rule, sev, n = json.loads(line)
-    found[(rel, rule, sev)] += n
+for entry in open(sys.argv[1], encoding="utf-8"):
+    out, rel = entry.rstrip("\n").split("\t", 1)
+    for line in open(out, encoding="utf-8"):
+        o = json.loads(line)
+        if o.get("type") == "finding" and o.get("severity") in ("warning", "error"):
+            # a finding past --max-findings stands for that many
+            found[(rel, o["rule"], o["severity"])] += (o.get("suppressed") or {}).get("count", 1)
 text = open(sys.argv[2], encoding="utf-8").read()
 m = re.search(r"^```review\n(.*?)^```$", text, re.M | re.S)
 bad = 0
