@@ -212,6 +212,8 @@ static void worker_read(worker *w, sc_pipeline *p, const sc_config *cfg, const s
             ip_frame = pkt.frame;
         eos->packets++;
         eos->bytes += pkt.caplen;
+        if (to == SC_ROUTE_NONE && sc_reasm_chain_long(&pkt))
+            eos->chain_dropped++;
         if (to == idx || to == SC_ROUTE_ALL)
             sc_pipeline_packet(p, &pkt);
         else if (tick)

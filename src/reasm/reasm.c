@@ -1416,6 +1416,13 @@ int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n)
     return reasm_seg_followed(cfg, &s) ? reasm_seg_shard(&s, n) : SC_ROUTE_NONE;
 }
 
+bool sc_reasm_chain_long(const sc_packet *pkt)
+{
+    seg s;
+
+    return pkt->ipver == 6 && seg_parse(pkt, &s) == SEG_V6_CHAIN_LONG;
+}
+
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)
 {
     r->cur_frame = ip_frame;
