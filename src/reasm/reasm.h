@@ -100,6 +100,11 @@ int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n);
  * expired before the next packet close at that frame, as they would in a
  * single process. */
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame);
+/* Feeds the clock idle expiry goes by with a packet's time (every packet
+ * read, followed or not) and returns its time: the packet's, unless the
+ * packet is far from the capture's time and no second packet confirmed
+ * the jump yet (clock.c). */
+struct timeval sc_reasm_clock(sc_reasm *r, struct timeval ts);
 /* Closes connections idle since before now - cfg->idle_timeout. */
 void sc_reasm_expire(sc_reasm *r, struct timeval now);
 /* Input ended: every open connection gets SC_FLOW_CLOSE(CAPTURE_END). */
