@@ -43,4 +43,5 @@ def main():
         for i, p in enumerate(pk):
             f.write(struct.pack('<IIII', 1700000000, i * 1000, len(p), len(p)) + p)
 
-main()
+if __name__ == '__main__':
+    main()

@@ -20,8 +20,8 @@
  * which the filter counts (every packet block, as Wireshark numbers them)
  * and queues for its reader.
  *
- * The filter is a stdio stream made with fopencookie() over zlib (gzread
- * passes plain files through), serving one block per read: libpcap's
+ * The filter is a stdio stream made with fopencookie() over gzstream.c
+ * (plain files pass through; damaged gzip is a read error), serving one block per read: libpcap's
  * stream is at most a block ahead of the packets it has returned, and the
  * queue of frame numbers stays short (bounded by IFSPLIT_QUEUE anyway).
  *
@@ -44,9 +44,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "capture.h"
+#include "gzstream.h"
 #include "ifsplit.h"
 
 #define IFSPLIT_SHB        0x0A0D0D0Au
@@ -61,7 +64,7 @@
 #define IFSPLIT_SCAN_MAX   4096   /* blocks looked at before the first packet */
 
 struct sc_ifsplit {
-    gzFile    gz;
+    sc_gzstream *gz;
     int       linktype;            /* the type this stream keeps (-1: scan) */
     bool      shb_seen;
     bool      big;                 /* the section's byte order */
@@ -105,12 +108,14 @@ static void ifsplit_put16(const sc_ifsplit *s, uint8_t *p, uint16_t v)
 static int ifsplit_block(sc_ifsplit *s)
 {
     uint8_t h[12];
-    int got = gzread(s->gz, h, sizeof h);
+    ssize_t got = sc_gzstream_read_full(s->gz, h, sizeof h);
     uint32_t type, len;
 
     if (got <= 0)
-        return got == 0 ? 0 : (snprintf(s->err, sizeof s->err, "cannot read"), -1);
-    if (got < (int)sizeof h) {
+        return got == 0 ? 0 : (snprintf(s->err, sizeof s->err, "%s", sc_gzstream_error(s->gz)), -1);
+    if (got < (ssize_t)sizeof h) {
+        if (*sc_gzstream_error(s->gz))
+            snprintf(s->err, sizeof s->err, "%s", sc_gzstream_error(s->gz));
         memcpy(s->blk, h, (size_t)got);      /* blkcap >= 12 */
         s->blklen = (size_t)got;
         return 2;
@@ -141,11 +146,13 @@ static int ifsplit_block(sc_ifsplit *s)
         s->blkcap = len;
     }
     memcpy(s->blk, h, sizeof h);
-    got = len > 12 ? gzread(s->gz, s->blk + 12, len - 12) : 0;
+    got = len > 12 ? sc_gzstream_read_full(s->gz, s->blk + 12, len - 12) : 0;
     if (got < 0) {
-        snprintf(s->err, sizeof s->err, "cannot read");
+        snprintf(s->err, sizeof s->err, "%s", sc_gzstream_error(s->gz));
         return -1;
     }
+    if ((size_t)got < len - 12 && *sc_gzstream_error(s->gz))
+        snprintf(s->err, sizeof s->err, "%s", sc_gzstream_error(s->gz));
     s->blklen = 12 + (size_t)got;
     return s->blklen < len ? 2 : 1;
 }
@@ -227,8 +234,7 @@ static ssize_t ifsplit_read(void *cookie, char *buf, size_t size)
 
 static void ifsplit_free(sc_ifsplit *s)
 {
-    if (s->gz)
-        gzclose(s->gz);
+    sc_gzstream_close(s->gz);
     free(s->blk);
     free(s);
 }
@@ -242,13 +248,15 @@ static int ifsplit_close(void *cookie)
 static sc_ifsplit *ifsplit_new(const char *path, int linktype)
 {
     sc_ifsplit *s = calloc(1, sizeof *s);
+    int fd;
 
     if (!s)
         return NULL;
     s->linktype = linktype;
     s->blkcap = 4096;
     s->blk = malloc(s->blkcap);
-    s->gz = gzopen(path, "rb");
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    s->gz = fd >= 0 ? sc_gzstream_new(fd) : NULL;
     if (!s->blk || !s->gz) {
         ifsplit_free(s);
         return NULL;

@@ -12,10 +12,10 @@
  * calls cost more than the reassembly they feed (docs/performance.md). A
  * regular file that does not start with the gzip magic is handed to
  * libpcap as a plain stream; gzip files and pipes (standard input, which
- * cannot be peeked at) are read through zlib, whose gzread() passes data
+ * cannot be peeked at) are read through gzstream.c, which passes data
  * that is not gzip through unchanged, behind a stream made with
- * fopencookie() that has the same large buffer (gzread then fills it
- * directly).
+ * fopencookie() that has the same large buffer (gzstream.c: what decodes
+ * before damage in a gzip file is analysed, the damage is a read error).
  *
  * A BPF filter on a file is not installed with pcap_setfilter(): every
  * frame is read and numbered, and the filter is applied here with
@@ -38,8 +38,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "gzstream.h"
 #include "ifsplit.h"
 #include "reader.h"
 #include "link.h"
@@ -67,7 +67,7 @@ struct sc_reader {
     bool                 live;
     bool                 have_filter;    /* files: filter applied by hand */
     struct bpf_program   filter;
-    gzFile               gz;             /* files: owned by the cookie stream */
+    sc_gzstream         *gz;             /* files: owned by the cookie stream */
     FILE                *fp;             /* files: the stream, owned by pcap */
     char                *iobuf;          /* its buffer, freed after pcap_close */
     uint64_t             total;          /* file size, 0 when unknown */
@@ -81,23 +81,16 @@ struct sc_reader {
     char                 err[PCAP_ERRBUF_SIZE + 300];
 };
 
-/* ---- the zlib-backed stdio stream ------------------------------------ */
+/* ---- the gunzipping stdio stream - ------------------------------------ */
 
 static ssize_t capture_gz_read(void *cookie, char *buf, size_t size)
 {
-    unsigned n = size > (1u << 30) ? (1u << 30) : (unsigned)size;
-    int got = gzread((gzFile)cookie, buf, n);
-
-    if (got < 0) {
-        errno = EIO;
-        return -1;
-    }
-    return got;
+    return sc_gzstream_read(cookie, buf, size);
 }
 
 static int capture_gz_close(void *cookie)
 {
-    return gzclose((gzFile)cookie) == Z_OK ? 0 : EOF;
+    return sc_gzstream_close(cookie);
 }
 
 /* The stream's buffer: glibc ignores the size given to setvbuf() without
@@ -133,17 +126,15 @@ static FILE *capture_gz_stream(sc_reader *cap, int fd, const char *path, char *e
     };
     FILE *fp;
 
-    cap->gz = gzdopen(fd, "rb");
+    cap->gz = sc_gzstream_new(fd);
     if (!cap->gz) {
         snprintf(err, errlen, "%s: cannot read (out of memory)", path);
-        close(fd);
         return NULL;
     }
-    gzbuffer(cap->gz, 128 * 1024);
     fp = fopencookie(cap->gz, "r", io);
     if (!fp) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        gzclose(cap->gz);
+        sc_gzstream_close(cap->gz);
         cap->gz = NULL;
     }
     return fp;
@@ -241,8 +232,9 @@ sc_reader *sc_reader_open_file(const char *path, const char *bpf, int split,
     }
     cap->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (!cap->pcap) {
-        /* gzread of a truncated gzip member also lands here. */
-        snprintf(err, errlen, "%s: not a capture file (%s)", cap->name, perr);
+        /* a gzip file damaged before the capture header also lands here */
+        snprintf(err, errlen, "%s: not a capture file (%s)", cap->name,
+                 cap->gz && *sc_gzstream_error(cap->gz) ? sc_gzstream_error(cap->gz) : perr);
         fclose(fp);
         free(cap->iobuf);
         free(cap);
@@ -325,8 +317,11 @@ int sc_reader_next(sc_reader *cap, sc_packet *pkt)
         if (rc == PCAP_ERROR_BREAK)
             return cap->live ? -2 : 0;       /* files: end of input */
         if (rc < 0) {
+            /* the damage itself, rather than what libpcap made of it */
             const char *why = cap->split && *sc_ifsplit_error(cap->split)
-                            ? sc_ifsplit_error(cap->split) : pcap_geterr(cap->pcap);
+                            ? sc_ifsplit_error(cap->split)
+                            : cap->gz && *sc_gzstream_error(cap->gz)
+                            ? sc_gzstream_error(cap->gz) : pcap_geterr(cap->pcap);
             snprintf(cap->err, sizeof cap->err, "%s: %s", cap->name, why);
             return -1;
         }
@@ -353,8 +348,8 @@ void *sc_reader_pcap(sc_reader *cap) { return cap->pcap; }
 
 void sc_reader_progress(const sc_reader *cap, uint64_t *done, uint64_t *total)
 {
-    /* gzoffset: the compressed bytes read, as total counts them */
-    off_t off = cap->gz ? (off_t)gzoffset(cap->gz) : cap->fp ? ftello(cap->fp) : -1;
+    /* gzip: the compressed bytes read, as total counts them */
+    off_t off = cap->gz ? (off_t)sc_gzstream_offset(cap->gz) : cap->fp ? ftello(cap->fp) : -1;
 
     *done = off > 0 ? (uint64_t)off : 0;
     *total = cap->total;

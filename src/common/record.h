@@ -182,6 +182,8 @@ typedef struct sc_delivery {
 typedef struct sc_totals {
     uint64_t files, packets, bytes, sessions, dropped;
     uint64_t reasm_dropped;   /* stream bytes dropped by reassembly limits */
+    uint64_t chain_dropped;   /* IPv6 packets not analysed: extension header
+                                 chain longer than followed (reasm.h) */
     /* Live capture: the interface (NULL when reading files) and what
      * pcap_stats said: received by the filter, dropped by the kernel and
      * by the interface (dropped is the sum of the two). */

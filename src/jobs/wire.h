@@ -38,6 +38,7 @@ typedef struct wire_mark {
 
 typedef struct wire_eos {
     uint64_t packets, bytes, last_frame;
+    uint64_t chain_dropped;          /* sc_reasm_chain_long packets */
     uint64_t failed;                 /* the reading ended on an error: err */
     char     err[512];
 } wire_eos;

@@ -13,11 +13,12 @@
  * begin, transcript line, finding, session end) to the parent, plus two
  * records of its own: a connection opened, a connection closed (wire.h).
  *
- * The clock. Idle expiry runs at every packet whose second differs from
- * the previous packet's, and the connections it closes end at the frame
+ * The clock. Idle expiry runs at every packet whose second on the clock
+ * expiry goes by (packet time that a lone outlier does not move,
+ * src/reasm/clock.c) differs from the previous packet's, and the connections it closes end at the frame
  * of the latest IP packet; the open connections close at the last frame
  * and time of the file. For a frame another worker follows, the worker
- * advances its clock when the frame's second is new
+ * feeds the clock and expires when its second is new
  * (sc_pipeline_elsewhere), and at the end it stands at the file's last
  * frame and time: every worker expires at the same packets, with the
  * same frames, as one process.
@@ -195,6 +196,7 @@ static void worker_read(worker *w, sc_pipeline *p, const sc_config *cfg, const s
     sc_packet pkt, last;
     uint64_t ip_frame = 0;
     time_t sec = 0;
+    struct timeval now;
     int rc;
 
     if (!cap || !sc_capture_same_file(orig, cap)) {
@@ -205,17 +207,19 @@ static void worker_read(worker *w, sc_pipeline *p, const sc_config *cfg, const s
     memset(&last, 0, sizeof last);
     while (!w->failed && (rc = sc_capture_next(cap, &pkt)) == 1) {
         int to = sc_reasm_route(cfg, &pkt, n);
-        bool tick = pkt.ts.tv_sec != sec;
 
-        sec = pkt.ts.tv_sec;
         if (pkt.l3)
             ip_frame = pkt.frame;
         eos->packets++;
         eos->bytes += pkt.caplen;
+        if (to == SC_ROUTE_NONE && sc_reasm_chain_long(&pkt))
+            eos->chain_dropped++;
+        /* the clock idle expiry goes by, not pkt.ts (src/reasm/clock.c) */
         if (to == idx || to == SC_ROUTE_ALL)
-            sc_pipeline_packet(p, &pkt);
-        else if (tick)
+            now = sc_pipeline_packet(p, &pkt);
+        else if ((now = sc_pipeline_clock(p, pkt.ts)).tv_sec != sec)
             worker_elsewhere(w, p, &pkt, ip_frame);
+        sec = now.tv_sec;
         last = pkt;
         if (eos->packets % JOBS_MARK_EVERY == 0)
             worker_mark(w, cap, pkt.frame);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "common/idmap.h"
+#include "reasm/reasm.h"
 #include "peers.h"
 #include "outfmt.h"
 #include "output.h"
@@ -288,6 +289,10 @@ static void text_totals(text_sink *t, const sc_totals *tot)
     if (tot->reasm_dropped)
         fprintf(o, "dropped by reassembly: %" PRIu64 " stream bytes (out of order beyond its "
                 "limits; not missing from the capture)\n", tot->reasm_dropped);
+    if (tot->chain_dropped)
+        fprintf(o, "dropped: %" PRIu64 " IPv6 packet%s with more than %d extension headers "
+                "(not analysed)\n", tot->chain_dropped, tot->chain_dropped == 1 ? "" : "s",
+                SC_REASM_V6_MAX_EXT);
     if (nf == 0) {
         fprintf(o, "findings: none\n");
         return;

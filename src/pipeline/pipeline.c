@@ -4,7 +4,8 @@
  *
  * Interface: src/pipeline/pipeline.h.
  *
- * Idle connections are expired against packet time (files) or the clock
+ * Idle connections are expired against packet time (files: a time that
+ * one stray timestamp does not move, src/reasm/clock.c) or the clock
  * (live) about once a second, so a long capture or a flood keeps memory
  * bounded. Live mode narrows the kernel filter to SMTP when no BPF
  * expression is given, writes the frames of SMTP connections to
@@ -63,6 +64,7 @@ typedef struct sc_pipeline {
     time_t                    last_expire;
     uint64_t                  last_frame;
     struct timeval            last_ts;
+    struct timeval            clock;         /* sc_reasm_clock after the packet */
     char                      filter[2 * SC_PORTS_MAX * 24 + 544]; /* live: in force */
 } pipeline_run;
 
@@ -96,6 +98,7 @@ static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
     run->stats->bytes += pkt->caplen;
     run->last_frame = pkt->frame;
     run->last_ts = pkt->ts;
+    run->clock = sc_reasm_clock(run->reasm, pkt->ts);
     if (run->hooks && run->hooks->packet)
         run->hooks->packet(run->hooks->ctx, pkt);
     if (pkt->l3)
@@ -132,10 +135,16 @@ sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
     return run;
 }
 
-void sc_pipeline_packet(sc_pipeline *run, const sc_packet *pkt)
+struct timeval sc_pipeline_packet(sc_pipeline *run, const sc_packet *pkt)
 {
     pipeline_packet(run, pkt);
-    pipeline_expire(run, pkt->ts);
+    pipeline_expire(run, run->clock);     /* not pkt->ts: clock.c */
+    return run->clock;
+}
+
+struct timeval sc_pipeline_clock(sc_pipeline *run, struct timeval ts)
+{
+    return run->clock = sc_reasm_clock(run->reasm, ts);
 }
 
 void sc_pipeline_elsewhere(sc_pipeline *run, uint64_t frame, uint64_t ip_frame,
@@ -144,7 +153,7 @@ void sc_pipeline_elsewhere(sc_pipeline *run, uint64_t frame, uint64_t ip_frame,
     run->last_frame = frame;
     run->last_ts = ts;
     sc_reasm_seen(run->reasm, ip_frame);
-    pipeline_expire(run, ts);
+    pipeline_expire(run, run->clock);     /* sc_pipeline_clock's */
 }
 
 void sc_pipeline_end(sc_pipeline *run)

@@ -82,7 +82,11 @@ typedef struct sc_pipeline sc_pipeline;
 sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
                              const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
                              char *err, size_t errlen);
-void sc_pipeline_packet(sc_pipeline *p, const sc_packet *pkt);
+/* Returns the time of the clock idle expiry goes by (sc_reasm_clock). */
+struct timeval sc_pipeline_packet(sc_pipeline *p, const sc_packet *pkt);
+/* -j: a packet another process follows was read at ts: feeds that clock
+ * and returns its time; sc_pipeline_elsewhere expires against it. */
+struct timeval sc_pipeline_clock(sc_pipeline *p, struct timeval ts);
 void sc_pipeline_elsewhere(sc_pipeline *p, uint64_t frame, uint64_t ip_frame,
                            struct timeval ts);
 /* The input has ended: hooks->input_end, then the open connections close. */

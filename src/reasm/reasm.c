@@ -97,6 +97,7 @@
  * Diagnostics: sc_reasm_new fails with a reason when libnids cannot start.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <nids.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -104,6 +105,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "reasm.h"
 #include "segment.h"
 
@@ -192,6 +194,7 @@ typedef struct reasm_tomb {
 
 struct sc_reasm {
     const sc_config    *cfg;
+    sc_clock            clock;                 /* idle expiry's time (clock.c) */
     reasm_tomb         *tombs;                 /* REASM_TOMB_SLOTS, made at the first end */
     sc_flow_handler     h;
     pcap_t             *dead_pcap;
@@ -978,6 +981,20 @@ static void reasm_ep_set(sc_endpoint *ep, int family, const uint8_t *a, uint16_t
     ep->port = port;
 }
 
+/* A connection's time for idle expiry: its packet's, except that a packet
+ * stamped far behind the clock (sc_reasm_clock) counts at the clock's
+ * time, so that it does not expire its connection at once. One stamped
+ * far ahead keeps its own: it may be the first of a real jump (clock.c);
+ * if it stays alone, sc_reasm_expire restamps its connection. */
+static struct timeval reasm_idle_ts(const sc_reasm *r, const sc_packet *pkt)
+{
+    unsigned idle = r->cfg->idle_timeout;
+
+    if (idle && r->clock.set && pkt->ts.tv_sec < r->clock.now.tv_sec - (time_t)idle)
+        return r->clock.now;
+    return pkt->ts;
+}
+
 /* The client of a connection seen without its SYN: the peer whose port is
  * not an SMTP port; when both or neither are, the higher (ephemeral) port. */
 static bool reasm_src_is_client(const sc_reasm *r, const seg *s)
@@ -1019,7 +1036,7 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
     c->pub.id = ++r->next_id;
     c->pub.first_frame = pkt->frame;
     c->pub.first_ts = pkt->ts;
-    c->last_ts = pkt->ts;
+    c->last_ts = reasm_idle_ts(r, pkt);
     if (r->count >= r->nbuckets)
         reasm_table_grow(r);
     b = reasm_conn_bucket(r, c);
@@ -1364,7 +1381,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         dir = src_client ? SC_DIR_C2S : SC_DIR_S2C;
     }
     r->cur_dir = dir;
-    c->last_ts = pkt->ts;
+    c->last_ts = reasm_idle_ts(r, pkt);
     c->pub.last_frame = pkt->frame;
     reasm_lru_unlink(r, c);
     reasm_lru_append(r, c);
@@ -1438,6 +1455,18 @@ int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n)
     return reasm_seg_followed(cfg, &s) ? reasm_seg_shard(&s, n) : SC_ROUTE_NONE;
 }
 
+struct timeval sc_reasm_clock(sc_reasm *r, struct timeval ts)
+{
+    return sc_clock_feed(&r->clock, ts, r->cfg->idle_timeout ? r->cfg->idle_timeout : UINT_MAX);
+}
+
+bool sc_reasm_chain_long(const sc_packet *pkt)
+{
+    seg s;
+
+    return pkt->ipver == 6 && seg_parse(pkt, &s) == SEG_V6_CHAIN_LONG;
+}
+
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)
 {
     r->cur_frame = ip_frame;
@@ -1451,9 +1480,20 @@ void sc_reasm_expire(sc_reasm *r, struct timeval now)
         return;
     limit = now.tv_sec - (time_t)r->cfg->idle_timeout;
     r->cur_ts = now;
-    while (r->lru_head && r->lru_head->last_ts.tv_sec < limit) {
+    while (r->lru_head) {
         reasm_conn *c = r->lru_head;
 
+        if (c->last_ts.tv_sec > now.tv_sec + (time_t)r->cfg->idle_timeout) {
+            /* last touched by a packet stamped far ahead that no other
+             * confirmed (clock.c): idle from now on, not until then (it
+             * would hold every connection behind it in the LRU) */
+            c->last_ts = now;
+            reasm_lru_unlink(r, c);
+            reasm_lru_append(r, c);
+            continue;
+        }
+        if (c->last_ts.tv_sec >= limit)
+            break;
         reasm_flush(r, c);
         reasm_dead_report(r);
         if (r->lru_head == c)

@@ -100,11 +100,21 @@ int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n);
  * expired before the next packet close at that frame, as they would in a
  * single process. */
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame);
+/* Feeds the clock idle expiry goes by with a packet's time (every packet
+ * read, followed or not) and returns its time: the packet's, unless the
+ * packet is far from the capture's time and no second packet confirmed
+ * the jump yet (clock.c). */
+struct timeval sc_reasm_clock(sc_reasm *r, struct timeval ts);
 /* Closes connections idle since before now - cfg->idle_timeout. */
 void sc_reasm_expire(sc_reasm *r, struct timeval now);
 /* Input ended: every open connection gets SC_FLOW_CLOSE(CAPTURE_END). */
 void sc_reasm_finish(sc_reasm *r, uint64_t last_frame, struct timeval ts);
 uint64_t sc_reasm_open_count(const sc_reasm *r);
+/* Whether pkt is an IPv6 packet whose extension header chain is longer
+ * than SC_REASM_V6_MAX_EXT headers: not followed, so not analysed; the
+ * totals count such packets (ipv6_chain_dropped). */
+#define SC_REASM_V6_MAX_EXT 32
+bool sc_reasm_chain_long(const sc_packet *pkt);
 void sc_reasm_free(sc_reasm *r);
 
 #endif

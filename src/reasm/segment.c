@@ -16,9 +16,14 @@
  * are the packet (seg_v4_len). Such segments can be larger than an IPv4
  * packet can be; reasm.c splits them for libnids.
  * IPv6: hop-by-hop, routing, destination options and AH headers are
- * skipped (at most SEG_V6_MAX_EXT of them); a fragment header makes the
- * packet SEG_V6_FRAGMENT; ESP, "no next header" and anything else is
- * SEG_NOT_TCP. Nothing is read beyond pkt->l3_len.
+ * skipped; a fragment header makes the packet SEG_V6_FRAGMENT; ESP, "no
+ * next header" and anything else is SEG_NOT_TCP. Nothing is read beyond
+ * pkt->l3_len. The chain is followed for at most SEG_V6_MAX_EXT headers:
+ * RFC 8200 §4.1 allows each kind once (destination options twice), so a
+ * packet a stack sends has fewer than 10, but receivers accept more and
+ * a sender may pile them up to slip past a monitor; 32 covers that and
+ * bounds the work per packet. A longer chain is SEG_V6_CHAIN_LONG, which
+ * the totals count (sc_reasm_chain_long), never dropped in silence.
  *
  * seg_build_v4() writes the packets handed to libnids: a fresh 20-byte
  * IPv4 header (options dropped, checksum correct, so libnids' mandatory IP
@@ -32,9 +37,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "reasm.h"
 #include "segment.h"
 
-#define SEG_V6_MAX_EXT 8
+#define SEG_V6_MAX_EXT SC_REASM_V6_MAX_EXT
 
 static uint16_t seg_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t seg_be32(const uint8_t *p)
@@ -140,7 +146,7 @@ static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
             return SEG_NOT_TCP;
         }
     }
-    return SEG_NOT_TCP;
+    return SEG_V6_CHAIN_LONG;
 }
 
 seg_kind seg_parse(const sc_packet *pkt, seg *s)

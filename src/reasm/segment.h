@@ -19,7 +19,8 @@ typedef enum seg_kind {
     SEG_NOT_TCP,        /* another protocol, or IPv6 header chain we do not follow */
     SEG_MALFORMED,      /* header lengths that do not fit */
     SEG_V4_FRAGMENT,    /* IPv4 fragment: libnids reassembles it */
-    SEG_V6_FRAGMENT     /* IPv6 fragment: not reassembled (see reasm.c) */
+    SEG_V6_FRAGMENT,    /* IPv6 fragment: not reassembled (see reasm.c) */
+    SEG_V6_CHAIN_LONG   /* IPv6 extension headers beyond those followed */
 } seg_kind;
 
 typedef struct seg {

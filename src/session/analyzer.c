@@ -314,6 +314,8 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
 {
     a->fan.totals.packets++;
     a->fan.totals.bytes += pkt->caplen;
+    if (sc_reasm_chain_long(pkt))
+        a->fan.totals.chain_dropped++;
 }
 
 void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,

@@ -1,0 +1,22 @@
+/*
+ * clock.h - the capture's clock for idle expiry: packet time that does
+ * not jump on one outlier (see clock.c).
+ */
+#ifndef SC_REASM_CLOCK_H
+#define SC_REASM_CLOCK_H
+
+#include <stdbool.h>
+#include <sys/time.h>
+
+typedef struct sc_clock {
+    struct timeval now;        /* the time trusted so far */
+    struct timeval cand;       /* a jump not confirmed yet */
+    bool           set, has_cand;
+} sc_clock;
+
+/* Feeds one packet's time; jump: the distance in seconds (ahead or
+ * behind) beyond which one packet alone does not move the clock. Returns
+ * the clock's time after it. */
+struct timeval sc_clock_feed(sc_clock *k, struct timeval ts, unsigned jump);
+
+#endif
