@@ -86,6 +86,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     if (!conn->handshake_seen) {
         s->cap.midstream = true;
         s->cap.blind = true;
+        smtp_auth_uncertain(s);
         sc_server_resync(&s->server);
     }
     if (conn->server.port == 465) {

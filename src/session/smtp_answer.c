@@ -287,6 +287,8 @@ void smtp_answer_at(sc_smtp *s, unsigned i, const sc_reply *r)
         sc_client_set_mode(&s->client, SC_CM_AUTH);
         return;                  /* AUTH stays pending: 334 is intermediate */
     }
+    if (p.verb == SC_V_AUTH)
+        smtp_auth_ended(s);
     if (p.verb == SC_V_RESIDUE && p.count > 1) {
         sc_matcher_at(&s->m, 0)->count--;
         return;

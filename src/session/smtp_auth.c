@@ -7,10 +7,21 @@
  * TLS), once per session, whether the credentials come as the initial
  * response or as a later line of the exchange.
  *
+ * While an AUTH exchange may be running, a client line is a credential:
+ * after AUTH until a reply that ends it (smtp_auth_ended()), and, since
+ * a lost 334 or a lost AUTH leaves no trace, from a gap or a mid-stream
+ * start (smtp_auth_uncertain()) until the client sends a line that is
+ * clearly a command (a known verb, then a space or the end of the line:
+ * base64 has no space, and the client sends commands only once it holds
+ * the exchange over). Every credential goes through smtp_auth_mask(), so
+ * the transcript, the JSON, the evidence and --redact see one masked line.
+ *
  * Interface: smtp_auth_command() masks an AUTH command line and says
  * whether it may end a pipelined group early; smtp_auth_line() is the
  * client machine's callback for the lines of the exchange (after a 334);
- * smtp_auth_encrypted() when the session's TLS is decrypted.
+ * smtp_auth_unknown_line() takes a command-mode line that may be a
+ * credential; smtp_auth_partial() the same for a line cut by the client's
+ * close; smtp_auth_encrypted() when the session's TLS is decrypted.
  *
  * Diagnostics: the transcript shows "[redacted, N bytes]" in place of
  * every credential.
@@ -59,6 +70,7 @@ bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *m
     unsigned bits = sc_arg_auth(l->text, l->kept, &mech, &mlen, &keep);
 
     s->auth.cred = bits & SC_AUTH_CREDENTIALS;
+    s->auth.running = true;
     if (keep == l->kept) {
         *mn = keep;
         memcpy(masked, l->text, keep);
@@ -73,36 +85,97 @@ bool smtp_auth_command(sc_smtp *s, const sc_cline *l, uint8_t *masked, size_t *m
     return bits & SC_AUTH_ONE_ROUND;
 }
 
+/* A line that is clearly a command: a known verb followed by a space or
+ * the end of the line. No base64 credential has a space; one that spells
+ * a bare verb ("QUIT") is taken as the command it reads as. */
+static bool smtp_auth_is_command(const uint8_t *text, size_t kept, sc_verb v)
+{
+    if (v == SC_V_UNKNOWN)
+        return false;
+    size_t n = strlen(sc_cmd_get(v)->name);
+
+    return kept == n || (kept > n && text[n] == ' ');
+}
+
+/* The one place a credential line is shown: "[redacted, N bytes]", its
+ * octets a --redact range, auth-plaintext when the mechanism sends
+ * credentials in the clear. */
+static void smtp_auth_mask(sc_smtp *s, uint64_t frame, uint64_t off, uint64_t len)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "[redacted, %llu bytes]", (unsigned long long)len);
+
+    smtp_line(s, SC_DIR_C2S, SC_LINE_AUTH, frame, (const uint8_t *)buf, (size_t)n);
+    smtp_redact(s, SC_DIR_C2S, off, off + len);
+    if (len > 0)
+        smtp_auth_plaintext(s, frame, (const uint8_t *)buf, (size_t)n, NULL, 0);
+}
+
+/* A client line may be a credential: an AUTH is running, or the state is
+ * unknown. A clear command ends the uncertainty. */
+static bool smtp_auth_maybe(sc_smtp *s, const uint8_t *text, size_t kept, sc_verb v)
+{
+    if (!s->auth.running && !s->auth.unknown)
+        return false;
+    if (smtp_auth_is_command(text, kept, v)) {
+        s->auth.unknown = false;
+        return false;
+    }
+    /* "*" cancels the exchange (RFC 4954 §4); "." ends data: neither is
+     * a credential, both are shown. */
+    return !(kept == 1 && (text[0] == '*' || text[0] == '.'));
+}
+
 void smtp_auth_line(void *ctx, const sc_cline *l)
 {
     sc_smtp *s = ctx;
-    char buf[64];
-    int n;
 
     sc_client_set_mode(&s->client, SC_CM_COMMAND);
+    /* After a gap the 334 that put the client machine here may be stale:
+     * the reply that ended the exchange may be lost. */
+    if (s->auth.unknown && smtp_auth_is_command(l->text, l->kept, sc_cmd_parse(l->text, l->kept))) {
+        s->auth.unknown = s->auth.running = false;
+        smtp_command_line(s, l);
+        return;
+    }
     if (l->kept == 1 && l->text[0] == '*') {
         smtp_line(s, SC_DIR_C2S, SC_LINE_AUTH, l->frame, l->text, 1);
         return;
     }
-    n = snprintf(buf, sizeof buf, "[redacted, %llu bytes]", (unsigned long long)l->len);
-    smtp_line(s, SC_DIR_C2S, SC_LINE_AUTH, l->frame, (const uint8_t *)buf, (size_t)n);
-    smtp_redact(s, SC_DIR_C2S, l->off, l->off + l->len);
-    if (l->len > 0)
-        smtp_auth_plaintext(s, l->frame, (const uint8_t *)buf, (size_t)n, NULL, 0);
+    smtp_auth_mask(s, l->frame, l->off, l->len);
 }
 
-/* After a gap or a mid-stream start the state is unknown: an AUTH
- * exchange may be running, its 334 lost, so a client line that is no
- * command may be a credential. It is masked before anything shows it
- * (transcript, JSON, evidence .txt) and its bytes are a --redact range
- * (the evidence pcap). */
-bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
-                            size_t *mn)
+/* A command-mode line while an AUTH exchange may be running: a credential
+ * unless it is clearly a command. Returns true when it was masked (and
+ * shown): the caller reads no more of it. */
+bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v)
 {
-    if (!s->cap.blind || v != SC_V_UNKNOWN || (l->kept == 1 && l->text[0] == '.'))
+    if (!smtp_auth_maybe(s, l->text, l->kept, v))
         return false;
-    *mn = (size_t)snprintf((char *)masked, SC_LINE_KEEP, "[redacted, %llu bytes]",
-                           (unsigned long long)l->len);
-    smtp_redact(s, SC_DIR_C2S, l->off, l->off + l->len);
+    smtp_auth_mask(s, l->frame, l->off, l->len);
     return true;
+}
+
+/* The client closed inside a line: the same test on what was kept. */
+bool smtp_auth_partial(sc_smtp *s, uint64_t frame, const uint8_t *text, size_t kept,
+                       uint64_t off, uint64_t len)
+{
+    if (!smtp_auth_maybe(s, text, kept, sc_cmd_parse(text, kept)))
+        return false;
+    smtp_auth_mask(s, frame, off, len);
+    return true;
+}
+
+/* A gap or a mid-stream start: an AUTH may be running unseen. */
+void smtp_auth_uncertain(sc_smtp *s)
+{
+    s->auth.unknown = true;
+}
+
+/* A reply that ends the exchange (not 334): client lines are commands. */
+void smtp_auth_ended(sc_smtp *s)
+{
+    s->auth.running = s->auth.unknown = false;
+    if (s->client.mode == SC_CM_AUTH)
+        sc_client_set_mode(&s->client, SC_CM_COMMAND);
 }

@@ -125,6 +125,7 @@ bool smtp_capture_greeting(sc_smtp *s, const sc_reply *r)
         return false;
     s->cap.at_greeting = true;
     s->cap.blind = false;
+    smtp_auth_ended(s);          /* no AUTH before the greeting */
     if (head)
         sc_matcher_at(&s->m, 0)->flags &= ~(unsigned)SC_PF_BLIND;
     smtp_seq_reset(s, SMTP_SEQ_KNOWN);
@@ -170,6 +171,7 @@ void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev)
     }
     if (!s->info.tls) {
         s->cap.blind = true;
+        smtp_auth_uncertain(s);
         smtp_seq_blind(s);
         for (unsigned i = 0; i < s->m.n; i++)
             sc_matcher_at(&s->m, i)->flags |= SC_PF_BLIND;

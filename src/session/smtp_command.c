@@ -324,10 +324,14 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     sc_pending p;
     bool one_round = false;
 
+    if (smtp_auth_unknown_line(s, l, v)) {
+        /* A possible credential: shown masked, never read as a command. */
+        smtp_capture_midstream(s, l->frame, "the first complete command line");
+        smtp_capture_client_line(s, v);
+        return;
+    }
     if (v == SC_V_AUTH) {
         one_round = smtp_auth_command(s, l, masked, &tn);
-        txt = masked;
-    } else if (smtp_auth_unknown_line(s, l, v, masked, &tn)) {
         txt = masked;
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
@@ -379,6 +383,8 @@ void smtp_command_partial(sc_smtp *s, uint64_t frame)
     sc_pending p;
 
     if (s->info.tls || c->mode != SC_CM_COMMAND || !c->in_line || c->len == 0 || c->resync)
+        return;
+    if (smtp_auth_partial(s, frame, c->buf, c->kept, c->start, c->len))
         return;
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, c->buf, c->kept);
     smtp_pending_fill(&p, sc_cmd_parse(c->buf, c->kept), frame, c->buf, c->kept);

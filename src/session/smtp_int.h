@@ -123,6 +123,9 @@ typedef struct smtp_tls_state {          /* smtp_starttls.c */
 
 typedef struct smtp_auth_state {         /* smtp_auth.c */
     bool          cred;                  /* the mechanism sends credentials (PLAIN, LOGIN) */
+    bool          running;               /* AUTH sent, no reply that ends it seen yet */
+    bool          unknown;               /* after a gap or a mid-stream start, until a
+                                          * command or the end of an AUTH is seen */
 } smtp_auth_state;
 
 typedef struct smtp_lines_state {        /* smtp_lines.c, per message */
@@ -324,8 +327,11 @@ void smtp_auth_line(void *ctx, const sc_cline *l);
 /* The session went into TLS that is read: credentials from now on are not
  * plaintext (auth-plaintext, once per session, is taken as said). */
 void smtp_auth_encrypted(sc_smtp *s);
-bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked,
-                            size_t *mn);
+void smtp_auth_uncertain(sc_smtp *s);
+void smtp_auth_ended(sc_smtp *s);
+bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v);
+bool smtp_auth_partial(sc_smtp *s, uint64_t frame, const uint8_t *text, size_t kept,
+                       uint64_t off, uint64_t len);
 
 /* smtp_lines.c */
 void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn);
