@@ -257,6 +257,32 @@ else
     fail "seed 004: the screen did not open"
 fi
 
+# ---- seed 001: a run of identical replies shown once, then counted ----
+s001=$(ls "$SAMPLES"/seed001-spambot-blast*.pcap 2>/dev/null | head -n 1)
+if [ -z "$s001" ]; then
+    skip "seed 001 not found: the run of 500 replies not checked"
+else
+    start -r "$s001"
+    if wait_for '^ smtpscope' 20; then
+        keys Tab; keys G
+        n500=$(screen | grep -c 'S> 500 5.5.2 Error: command not recognized')
+        if [ "$n500" = 1 ] && screen | grep -Eq '^#10 .* S> \.\.\. the same line 9 more times \(#10\)$'; then
+            pass "transcript: ten identical 500 replies shown once, then counted"
+        else
+            fail "transcript: run of 500 replies ($n500 shown)"; screen | sed 's/^/    /'
+        fi
+        keys l
+        n500=$(screen | grep -c '500 5.5.2 Error: command not recognized')
+        if [ "$n500" = 1 ] && screen | grep -q '\.\.\. the same line 9 more times (#10)'; then
+            pass "ladder: the run of 500 replies counted too"
+        else
+            fail "ladder: run of 500 replies ($n500 shown)"; screen | sed 's/^/    /'
+        fi
+    else
+        fail "seed 001: the screen did not open"
+    fi
+fi
+
 # ---- 80x24: the key bar whole, a finding's detail view, resize ----
 start -r "$s004"
 T resize-window -t tui -x 80 -y 24 2>/dev/null

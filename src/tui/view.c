@@ -200,6 +200,23 @@ static const char *view_escape(tui_view *v, const uint8_t *p, size_t n)
     return v->esc;
 }
 
+/* The text of a line record as shown: the line escaped, or for an entry
+ * that stands for a run of repeats, their count and frames (in the words
+ * of the text report). */
+static const char *view_line_text(tui_view *v, const tui_rec *r)
+{
+    if (!(r->flags & TUI_F_RUN) || r->run_count < 2)
+        return view_escape(v, r->text, r->len);
+    if (r->run_first == r->run_last)
+        snprintf(v->esc, VIEW_ESC_MAX, "... the same line %llu more times (%s)",
+                 (unsigned long long)r->run_count, sc_frame_name(r->run_first));
+    else
+        snprintf(v->esc, VIEW_ESC_MAX, "... the same line %llu more times (%s-%s)",
+                 (unsigned long long)r->run_count, sc_frame_name(r->run_first),
+                 sc_frame_name(r->run_last));
+    return v->esc;
+}
+
 /* Writes at most w columns of s (ASCII) at (y, x). */
 static void view_put(int y, int x, const char *s, int w)
 {
@@ -460,7 +477,7 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     } else {
         snprintf(pre, sizeof pre, "%-7s %s %s ", sc_frame_name(r->frame), tbuf,
                  r->dir == SC_DIR_C2S ? "C>" : "S>");
-        text = view_escape(v, r->text, r->len);
+        text = view_line_text(v, r);
         if (r->dir == SC_DIR_S2C)
             attr = COLOR_PAIR(TUI_C_SERVER);
     }
@@ -515,7 +532,7 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
         attroff(fattr);
         return;
     }
-    const char *text = view_hcut(v, view_escape(v, r->text, r->len));
+    const char *text = view_hcut(v, view_line_text(v, r));
     int tlen = (int)strlen(text);
     int room = w - 4;                  /* text plus at least 2 of shaft and the head */
     if (tlen > room)
@@ -720,7 +737,7 @@ static bool view_rec_matches(tui_view *v, size_t i)
         view_finding_text(v, &r, fbuf, sizeof fbuf);
         return view_matches(fbuf, v->search);
     }
-    return view_matches(view_escape(v, r.text, r.len), v->search);
+    return view_matches(view_line_text(v, &r), v->search);
 }
 
 static size_t view_tl_find_match(tui_view *v, size_t from, int dir)
@@ -884,7 +901,7 @@ static bool view_detail_open(tui_view *v)
         if (tui_store_rec(v->t->st, &v->tl, i, &l) < 0 || l.type == TUI_REC_FINDING)
             continue;
         view_time(v, s, l.ts, tbuf, sizeof tbuf);
-        const char *txt = view_escape(v, l.text, l.len);
+        const char *txt = view_line_text(v, &l);
         size_t n = strlen(txt) + sizeof fbuf + sizeof tbuf;
         if (!(line = malloc(n)))
             continue;
