@@ -250,6 +250,14 @@ if wait_for '^ smtpscope' 20; then
     else
         fail "ladder: DATA lane: 354 row '$l354'"; screen | sed 's/^/    /'
     fi
+    # a finding wraps in its lane: the whole message, its citation last,
+    # every row of it between the two lanes
+    if screen | grep -q '┃ !! error reply-during-data (server): the server replied 552' &&
+       screen | grep -Eq '┃ .*\[RFC 5321 §4\.1\.1\.4\] +│$'; then
+        pass "ladder: a finding wraps in its lane, its citation shown"
+    else
+        fail "ladder: the finding is not wrapped in its lane"; screen | sed 's/^/    /'
+    fi
     keys l
     tl_title | grep -q transcript && pass "l toggles back to the transcript" ||
         fail "l: '$(tl_title)'"

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/explain.h"
 #include "common/frame.h"
 #include "common/rules.h"
 #include "common/safeprint.h"
@@ -34,6 +35,7 @@
 #define VIEW_ESC_MAX   (TUI_TEXT_MAX * 4 + 64)
 #define VIEW_SEARCH_MAX 128
 #define VIEW_HSTEP     8
+#define VIEW_WRAP_ROWS 5        /* rows of a finding wrapped in the ladder, at most */
 
 typedef enum view_sort { VIEW_SORT_ID, VIEW_SORT_START, VIEW_SORT_FINDINGS } view_sort;
 typedef enum view_focus { VIEW_FOCUS_LIST, VIEW_FOCUS_TIMELINE } view_focus;
@@ -492,11 +494,54 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     attroff(attr);
 }
 
+/* The ladder's columns on a finding's rows: the client lane at *xc
+ * (after the blank frame and time of view_draw_ladder_row), the server
+ * lane at *xs. */
+static void view_ladder_lanes(const tui_view *v, int *xc, int *xs)
+{
+    *xc = 7 + 1 + (v->abstime ? 15 : 9) + 1;    /* "%-7s %s " of view_time() */
+    *xs = v->cols - 2;
+}
+
+/* The rows a finding takes in the ladder: its text wrapped in the room
+ * between the lanes, at most VIEW_WRAP_ROWS (Enter shows the rest);
+ * one for a line, and for anything in the transcript. */
+static int view_finding_rows(const char *text, int width)
+{
+    int rows = 0;
+
+    if (width < 10)
+        return 1;
+    while (*text && rows < VIEW_WRAP_ROWS) {
+        text += sc_wrap_len(text, (size_t)width);
+        while (*text == ' ')
+            text++;
+        rows++;
+    }
+    return rows ? rows : 1;
+}
+
+static int view_rec_rows(tui_view *v, size_t i)
+{
+    tui_rec r;
+    char fbuf[SC_MESSAGE_MAX * 4 + 256];
+    int xc, xs;
+
+    if (!v->ladder || i >= v->tl.n || !(v->tl.flags[i] & TUI_F_FINDING) ||
+        tui_store_rec(v->t->st, &v->tl, i, &r) < 0)
+        return 1;
+    view_finding_text(v, &r, fbuf, sizeof fbuf);
+    view_ladder_lanes(v, &xc, &xs);
+    return view_finding_rows(fbuf, xs - xc - 3);
+}
+
 /* One ladder row: client lane at the left, server lane at the right, the
  * line as an arrow between them. A lane drawn thick marks the client
- * inside DATA content; a reply arrow drawn double and red crosses it. */
+ * inside DATA content; a reply arrow drawn double and red crosses it. A
+ * finding is wrapped in the lane over up to nrows rows, its last row
+ * ending in "..." when the text goes on. */
 static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
-                                 const tui_rec *r, int base)
+                                 const tui_rec *r, int base, int nrows)
 {
     bool utf8 = tui_screen_utf8();
     const char *lane = utf8 ? "\u2502" : "|", *lane_data = utf8 ? "\u2503" : "#";
@@ -517,18 +562,34 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
     if (w < 4)
         return;
     bool in_data = r->flags & TUI_F_IN_DATA;
-    if (in_data)
-        attron(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
-    mvaddstr(y, xc, in_data ? lane_data : lane);
-    if (in_data)
-        attroff(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
-    mvaddstr(y, xs, lane);
+    for (int k = 0; k < nrows; k++) {
+        if (in_data)
+            attron(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
+        mvaddstr(y + k, xc, in_data ? lane_data : lane);
+        if (in_data)
+            attroff(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
+        mvaddstr(y + k, xs, lane);
+    }
 
     if (r->type == TUI_REC_FINDING) {
         view_finding_text(v, r, fbuf, sizeof fbuf);
         int fattr = view_row_attr(view_sev_attr(r->severity), base);
+        const char *t = fbuf;
         attron(fattr);
-        view_put(y, xc + 2, view_hcut(v, fbuf), w - 2);
+        for (int k = 0; k < nrows && *t; k++) {
+            size_t n = w - 2 >= 10 ? sc_wrap_len(t, (size_t)(w - 2)) : strlen(t);
+            const char *next = t + n;
+            while (*next == ' ')
+                next++;
+            if (k == nrows - 1 && *next && w - 2 >= 10) {     /* cut: say so */
+                n = n + 3 > (size_t)(w - 2) ? (size_t)(w - 2) - 3 : n;
+                mvaddnstr(y + k, xc + 2, t, (int)n);
+                addstr("...");
+            } else {
+                view_put(y + k, xc + 2, t, (int)n < w - 2 ? (int)n : w - 2);
+            }
+            t = next;
+        }
         attroff(fattr);
         return;
     }
@@ -574,29 +635,62 @@ static void view_draw_timeline(tui_view *v)
 
     if (v->cur < v->tltop)
         v->tltop = v->cur;
-    if (v->tl_h > 0 && v->cur >= v->tltop + (size_t)v->tl_h)
-        v->tltop = v->cur - (size_t)v->tl_h + 1;
-    for (int row = 0; row < v->tl_h; row++) {
+    /* the cursor's record whole on screen: the records from the top to it
+     * fit, counted back from it (a wrapped finding takes several rows) */
+    if (v->tl_h > 0 && v->cur < v->tl.n) {
+        size_t t = v->cur;
+        int used = view_rec_rows(v, t);
+        while (t > v->tltop && used + view_rec_rows(v, t - 1) <= v->tl_h)
+            used += view_rec_rows(v, --t);
+        if (t > v->tltop)
+            v->tltop = t;
+    }
+    size_t i = v->tltop;
+    for (int row = 0; row < v->tl_h; i++) {
         int y = v->tl_y + row;
-        size_t i = v->tltop + (size_t)row;
         tui_rec r;
         move(y, 0);
         clrtoeol();
-        if (!s || i >= v->tl.n || tui_store_rec(v->t->st, &v->tl, i, &r) < 0)
+        if (!s || i >= v->tl.n || tui_store_rec(v->t->st, &v->tl, i, &r) < 0) {
+            row++;
             continue;
+        }
+        int nrows = view_rec_rows(v, i);
+        if (nrows > v->tl_h - row)
+            nrows = v->tl_h - row;
+        tui_store_rec(v->t->st, &v->tl, i, &r);          /* view_rec_rows read another */
         int base = 0;
         if (i == v->cur)
             base = v->focus == VIEW_FOCUS_TIMELINE ? A_REVERSE : A_UNDERLINE;
+        for (int k = 1; k < nrows; k++) {
+            move(y + k, 0);
+            clrtoeol();
+        }
         if (base == A_REVERSE) {
             attron(A_REVERSE);
-            mvhline(y, 0, ' ' | A_REVERSE, v->cols);
+            for (int k = 0; k < nrows; k++)
+                mvhline(y + k, 0, ' ' | A_REVERSE, v->cols);
             attroff(A_REVERSE);
         }
         if (v->ladder)
-            view_draw_ladder_row(v, y, s, &r, base);
+            view_draw_ladder_row(v, y, s, &r, base, nrows);
         else
             view_draw_transcript_row(v, y, s, &r, base);
+        row += nrows;
     }
+}
+
+/* The record drawn at screen row y of the timeline, or SIZE_MAX. */
+static size_t view_tl_at(tui_view *v, int y)
+{
+    int row = v->tl_y;
+
+    for (size_t i = v->tltop; i < v->tl.n && row < v->tl_y + v->tl_h; i++) {
+        row += view_rec_rows(v, i);
+        if (y < row)
+            return i;
+    }
+    return SIZE_MAX;
 }
 
 static void view_draw_status(tui_view *v)
@@ -1052,9 +1146,9 @@ static int view_key(tui_view *v, int ch)
                 v->focus = VIEW_FOCUS_LIST;
                 view_select(v, v->top + (size_t)(me.y - v->list_y));
             } else if (me.y >= v->tl_y && me.y < v->tl_y + v->tl_h &&
-                       v->tltop + (size_t)(me.y - v->tl_y) < v->tl.n) {
+                       view_tl_at(v, me.y) != SIZE_MAX) {
                 v->focus = VIEW_FOCUS_TIMELINE;
-                v->cur = v->tltop + (size_t)(me.y - v->tl_y);
+                v->cur = view_tl_at(v, me.y);
             }
         }
         break;
