@@ -335,6 +335,20 @@ else
     fail "80x24: the screen did not open"
 fi
 
+# ---- the screenshots in docs/screenshots are what the program shows ----
+if SMTPSCOPE="$BIN" scripts/tui-screenshots.sh "$tmp/shots" >/dev/null 2>&1; then
+    for f in timeline-80x24.txt finding-detail-80x24.txt ladder-80x24.txt repeats-80x24.txt; do
+        if cmp -s "$tmp/shots/$f" "docs/screenshots/$f"; then
+            pass "docs/screenshots/$f is what the timeline shows"
+        else
+            fail "docs/screenshots/$f differs from the timeline (make it again: scripts/tui-screenshots.sh)"
+            diff "docs/screenshots/$f" "$tmp/shots/$f" | head -n 10 | sed 's/^/    /'
+        fi
+    done
+else
+    fail "scripts/tui-screenshots.sh failed"
+fi
+
 # ---- SIGINT restores the terminal ----
 keys C-c
 if wait_for '^EXIT=' 5; then
