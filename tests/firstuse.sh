@@ -218,6 +218,13 @@ NO_COLOR=1 "$bin" -q -r samples/seed004-reply-mid-data.pcap >"$tmp/out" 2>/dev/n
 check "half-close-while-sending in plain words" \
     grep -q 'half-close-while-sending.*closed its side of the connection.*will not read' "$tmp/out"
 
+# the ladder: findings wrapped to 80 columns, the rest indented under them
+NO_COLOR=1 "$bin" -q --ladder -r samples/seed004-reply-mid-data.pcap >"$tmp/out" 2>/dev/null
+wide=$(LC_ALL=C.UTF-8 awk '/^       !! / && length($0) > 80' "$tmp/out" | wc -l)
+check "--ladder: no finding wider than 80 columns ($wide)" test "$wide" = 0
+check "--ladder: a finding's message goes on, indented" \
+    grep -q '^          end-of-data dot yet) \[RFC 5321 §4\.1\.1\.4\]$' "$tmp/out"
+
 # a run of identical lines: once, then counted
 NO_COLOR=1 "$bin" -q -r samples/seed001-spambot-blast.pcap >"$tmp/out" 2>/dev/null
 check "identical lines: counted" grep -q '^       \.\.\. the same line [0-9]* more times (#[0-9]*\(-#[0-9]*\)\{0,1\})$' "$tmp/out"

@@ -26,6 +26,8 @@ check "self-contained: no script, no link, no external URL" \
 check "index links the session page" grep -q 'href="session-1.html"' "$tmp/ev/index.html"
 check "index: per server address" grep -q '<td>198.51.100.25</td><td>1</td><td>3</td>' "$tmp/ev/index.html"
 check "findings with their RFC text" grep -q 'MUST NOT flush or otherwise lose the contents' "$page"
+check "findings explained in plain words (what to tell the vendor)" \
+    grep -q '<dt>What to tell the vendor</dt><dd>' "$page"
 check "txt hashes the page" grep -q "^bundle: *session-1.html  SHA-256 $(sha256sum "$page" | cut -d' ' -f1)" "$tmp/ev/session-1.txt"
 nlines=$(grep -cE '^#[0-9]+ \([0-9]+\) +\+[0-9.]+ +[CS]>' "$tmp/ev/session-1.txt")
 narrows=$(grep -c '<g class="arrow">' "$page")

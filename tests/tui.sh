@@ -250,11 +250,45 @@ if wait_for '^ smtpscope' 20; then
     else
         fail "ladder: DATA lane: 354 row '$l354'"; screen | sed 's/^/    /'
     fi
+    # a finding wraps in its lane: the whole message, its citation last,
+    # every row of it between the two lanes
+    if screen | grep -q '┃ !! error reply-during-data (server): the server replied 552' &&
+       screen | grep -Eq '┃ .*\[RFC 5321 §4\.1\.1\.4\] +│$'; then
+        pass "ladder: a finding wraps in its lane, its citation shown"
+    else
+        fail "ladder: the finding is not wrapped in its lane"; screen | sed 's/^/    /'
+    fi
     keys l
     tl_title | grep -q transcript && pass "l toggles back to the transcript" ||
         fail "l: '$(tl_title)'"
 else
     fail "seed 004: the screen did not open"
+fi
+
+# ---- seed 001: a run of identical replies shown once, then counted ----
+s001=$(ls "$SAMPLES"/seed001-spambot-blast*.pcap 2>/dev/null | head -n 1)
+if [ -z "$s001" ]; then
+    skip "seed 001 not found: the run of 500 replies not checked"
+else
+    start -r "$s001"
+    if wait_for '^ smtpscope' 20; then
+        keys Tab; keys G
+        n500=$(screen | grep -c 'S> 500 5.5.2 Error: command not recognized')
+        if [ "$n500" = 1 ] && screen | grep -Eq '^#10 .* S> \.\.\. the same line 9 more times \(#10\)$'; then
+            pass "transcript: ten identical 500 replies shown once, then counted"
+        else
+            fail "transcript: run of 500 replies ($n500 shown)"; screen | sed 's/^/    /'
+        fi
+        keys l
+        n500=$(screen | grep -c '500 5.5.2 Error: command not recognized')
+        if [ "$n500" = 1 ] && screen | grep -q '\.\.\. the same line 9 more times (#10)'; then
+            pass "ladder: the run of 500 replies counted too"
+        else
+            fail "ladder: run of 500 replies ($n500 shown)"; screen | sed 's/^/    /'
+        fi
+    else
+        fail "seed 001: the screen did not open"
+    fi
 fi
 
 # ---- 80x24: the key bar whole, a finding's detail view, resize ----
@@ -299,6 +333,20 @@ if wait_for '^ smtpscope +[0-9]+ sessions?' 20; then
     T resize-window -t tui -x 80 -y 24 2>/dev/null; sleep 0.3
 else
     fail "80x24: the screen did not open"
+fi
+
+# ---- the screenshots in docs/screenshots are what the program shows ----
+if SMTPSCOPE="$BIN" scripts/tui-screenshots.sh "$tmp/shots" >/dev/null 2>&1; then
+    for f in timeline-80x24.txt finding-detail-80x24.txt ladder-80x24.txt repeats-80x24.txt; do
+        if cmp -s "$tmp/shots/$f" "docs/screenshots/$f"; then
+            pass "docs/screenshots/$f is what the timeline shows"
+        else
+            fail "docs/screenshots/$f differs from the timeline (make it again: scripts/tui-screenshots.sh)"
+            diff "docs/screenshots/$f" "$tmp/shots/$f" | head -n 10 | sed 's/^/    /'
+        fi
+    done
+else
+    fail "scripts/tui-screenshots.sh failed"
 fi
 
 # ---- SIGINT restores the terminal ----

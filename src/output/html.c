@@ -9,6 +9,10 @@
  * writes & < > " ' as character references; everything the pages print
  * goes through it.
  *
+ * A cited rule is explained in plain words (common/explain.h: what
+ * happened, why it matters, the usual cause, what to tell the vendor)
+ * before the RFC text it rests on.
+ *
  * Records: a session's lines and findings are written to its spool chain
  * as html_rec headers followed by their text, up to SC_HTML_LINES_MAX;
  * they are read back from a temporary file when the page is written.
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/explain.h"
 #include "common/frame.h"
 #include "common/grow.h"
 #include "common/safeprint.h"
@@ -287,7 +292,17 @@ static void html_findings(FILE *out, FILE *recs, sc_framemap *map)
         sc_html_str(out, sc_rules[i].name);
         fputs("</b>: ", out);
         sc_html_str(out, sc_rules[i].trigger);
-        fputs("</p>\n<blockquote>", out);
+        fputs("</p>\n<dl>", out);
+        /* the rule in plain words, as --explain and the timeline say it;
+         * the last part is the RFC text, quoted below */
+        for (int n = 0; n + 1 < SC_EXPLAIN_PARTS; n++) {
+            fputs("<dt>", out);
+            sc_html_str(out, sc_explain_heading(n));
+            fputs("</dt><dd>", out);
+            sc_html_str(out, sc_explain_part(&sc_rules[i], n));
+            fputs("</dd>", out);
+        }
+        fputs("</dl>\n<blockquote>", out);
         sc_html_str(out, sc_rules[i].rests_on);
         fputs("</blockquote>\n", out);
     }

@@ -15,6 +15,9 @@
  * left, so that a reply between two client content lines stands out:
  *   "#30    +0.5000  [message content...]                      ──────────>"
  *   "#31    +0.5100                                           <──────────  552 too big"
+ * and there a finding is wrapped to TB_WIDTH columns, its next lines
+ * indented by TB_FIND_INDENT (the transcript keeps one line a finding,
+ * for grep).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -37,6 +40,7 @@
 #define TB_REP_CMP       512       /* bytes compared to call lines the same */
 #define TB_WIDTH         80        /* the session header is folded to this */
 #define TB_FOLD_INDENT   "  "
+#define TB_FIND_INDENT   "          "   /* a ladder finding's next lines */
 
 #define TB_ESC_RESET "\033[0m"
 
@@ -386,6 +390,52 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
     tb_block_put(e, b, e->render, n);
 }
 
+/* The bytes of s (n bytes) that fit in width columns, cut after the last
+ * space past column from when the line goes on (at width when it has
+ * none): colour sequences take no column, nor do the bytes that continue
+ * a UTF-8 character. */
+static size_t tb_wrap_cut(const char *s, size_t n, size_t width, size_t from)
+{
+    size_t col = 0, cut = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\033') {                       /* ESC [ ... m */
+            while (i < n && s[i] != 'm')
+                i++;
+            continue;
+        }
+        if (((unsigned char)s[i] & 0xc0) == 0x80)
+            continue;
+        if (col == width)
+            return cut ? cut : i;
+        if (s[i] == ' ' && col >= from)
+            cut = i;
+        col++;
+    }
+    return n;
+}
+
+/* A finding of the ladder: wrapped to TB_WIDTH columns, the rest of its
+ * message indented under it, as the ladder's lanes are (a finding one
+ * line long is shown as it is). */
+static void tb_block_emit_wrapped(sc_tb_engine *e, sc_tb_block *b, const char *s, size_t n)
+{
+    bool first = true;
+
+    while (n > 0) {
+        size_t room = first ? TB_WIDTH : TB_WIDTH - strlen(TB_FIND_INDENT);
+        size_t k = tb_wrap_cut(s, n, room, first ? strlen(TB_FIND_INDENT) : 1);
+        if (!first)
+            sc_chain_write(e->sp, &b->body, TB_FIND_INDENT, strlen(TB_FIND_INDENT));
+        tb_block_emit(e, b, s, k);
+        s += k;
+        n -= k;
+        while (n > 0 && *s == ' ')
+            s++, n--;
+        first = false;
+    }
+}
+
 void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
 {
     size_t n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
@@ -393,7 +443,10 @@ void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
     b->nfindings++;
     tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);          /* the lines before a finding are kept */
-    tb_block_emit(e, b, e->render, n);
+    if (e->o.ladder)
+        tb_block_emit_wrapped(e, b, e->render, n);
+    else
+        tb_block_emit(e, b, e->render, n);
 }
 
 /* The header folded to fit TB_WIDTH columns: fields are never cut, a

@@ -471,8 +471,63 @@ static int tl_push(tui_tl *tl, uint64_t off, uint8_t flags)
     return 0;
 }
 
+/* The run state of a load: is the record at t the line loaded last? */
+typedef struct tl_run_state {
+    bool     have;            /* tl->last holds a line */
+    uint8_t  dir, kind;
+} tl_run_state;
+
+static bool tl_run_same(const tui_tl *tl, const tl_run_state *rs, const rec_hdr *r,
+                        const uint8_t *t)
+{
+    return rs->have && r->type == TUI_REC_LINE && r->b != SC_LINE_CONTENT &&
+           r->a == rs->dir && r->b == rs->kind && r->len == tl->lastlen &&
+           (r->len == 0 || memcmp(t, tl->last, r->len) == 0);
+}
+
+/* Folds line r (text t) into the run after the last line loaded, or
+ * starts a new one: 1 when r was folded, 0 when it is to be pushed,
+ * -1 out of memory. */
+static int tl_run_step(tui_tl *tl, tl_run_state *rs, const rec_hdr *r, const uint8_t *t,
+                       uint8_t fl)
+{
+    if (tl_run_same(tl, rs, r, t)) {
+        tui_run *last = tl->nruns ? &tl->runs[tl->nruns - 1] : NULL;
+        if (last && last->i + 1 == tl->n && (tl->flags[last->i] & TUI_F_RUN)) {
+            last->count++;
+            last->last = r->frame;
+            tl->flags[last->i] |= fl & (TUI_F_IN_DATA | TUI_F_CROSSES);
+            return 1;
+        }
+        tui_run *nr = sc_grow(tl->runs, &tl->capruns, tl->nruns, sizeof *nr, 16);
+        if (!nr)
+            return -1;
+        tl->runs = nr;
+        tl->runs[tl->nruns++] = (tui_run){ tl->n, 1, r->frame, r->frame };
+        return 0;             /* pushed next, flagged TUI_F_RUN */
+    }
+    rs->have = false;
+    if (r->type != TUI_REC_LINE || r->b == SC_LINE_CONTENT)
+        return 0;             /* a finding or content ends the run */
+    if (r->len > tl->lastcap) {
+        uint8_t *nl = realloc(tl->last, r->len);
+        if (!nl)
+            return 0;         /* no run this time; the line is still shown */
+        tl->last = nl;
+        tl->lastcap = r->len;
+    }
+    if (r->len)
+        memcpy(tl->last, t, r->len);
+    tl->lastlen = r->len;
+    rs->dir = r->a;
+    rs->kind = r->b;
+    rs->have = true;
+    return 0;
+}
+
 int tui_store_load(tui_store *st, tui_tl *tl, size_t idx)
 {
+    tl_run_state rs = { false, 0, 0 };
     tui_sess *s;
     uint64_t *chain = NULL, off;
     size_t nchain = 0, capchain = 0;
@@ -489,6 +544,7 @@ int tui_store_load(tui_store *st, tui_tl *tl, size_t idx)
     store_sess_flush(st, s);
     tl->sess = idx;
     tl->n = 0;
+    tl->nruns = 0;
     tl->nrec_loaded = UINT32_MAX;         /* until the load succeeds */
     /* Walk the chain back; a chain longer than the record count means a
      * corrupted file, not a reason to loop. */
@@ -526,10 +582,17 @@ int tui_store_load(tui_store *st, tui_tl *tl, size_t idx)
             memcpy(&r, buf + p, sizeof r);
             if (r.len > h.nbytes - p - sizeof r)
                 goto out;
-            uint8_t fl = tl_data_step(&ds, &r, buf + p + sizeof r);
+            const uint8_t *t = buf + p + sizeof r;
+            uint8_t fl = tl_data_step(&ds, &r, t);
+            size_t nruns = tl->nruns;
             if (r.type == TUI_REC_FINDING)
                 fl |= TUI_F_FINDING;
-            if (tl_push(tl, off + sizeof h + p, fl) < 0)
+            int folded = tl_run_step(tl, &rs, &r, t, fl);
+            if (folded < 0)
+                goto out;
+            if (tl->nruns > nruns)
+                fl |= TUI_F_RUN;
+            if (!folded && tl_push(tl, off + sizeof h + p, fl) < 0)
                 goto out;
             p += sizeof r + r.len;
         }
@@ -562,7 +625,7 @@ int tui_store_rec(tui_store *st, const tui_tl *tl, size_t i, tui_rec *rec)
     st->rbuf[h.len] = 0;
     memset(rec, 0, sizeof *rec);
     rec->type = (tui_rec_type)h.type;
-    rec->flags = h.flags | (tl->flags[i] & (TUI_F_IN_DATA | TUI_F_CROSSES));
+    rec->flags = h.flags | (tl->flags[i] & (TUI_F_IN_DATA | TUI_F_CROSSES | TUI_F_RUN));
     rec->frame = h.frame;
     rec->ts.tv_sec = (time_t)h.sec;
     rec->ts.tv_usec = h.usec;
@@ -576,6 +639,21 @@ int tui_store_rec(tui_store *st, const tui_tl *tl, size_t i, tui_rec *rec)
         rec->side = (sc_side)h.b;
         rec->rule = h.rule;
     }
+    if (tl->flags[i] & TUI_F_RUN) {       /* its run: a binary search */
+        size_t lo = 0, hi = tl->nruns;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (tl->runs[mid].i < i)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < tl->nruns && tl->runs[lo].i == i) {
+            rec->run_count = tl->runs[lo].count;
+            rec->run_first = tl->runs[lo].first;
+            rec->run_last = tl->runs[lo].last;
+        }
+    }
     return 0;
 }
 
@@ -583,6 +661,8 @@ void tui_tl_free(tui_tl *tl)
 {
     free(tl->off);
     free(tl->flags);
+    free(tl->runs);
+    free(tl->last);
     memset(tl, 0, sizeof *tl);
     tl->sess = SIZE_MAX;
 }

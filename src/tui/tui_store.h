@@ -14,6 +14,12 @@
  * viewed an array of record offsets (tui_tl). Records of any size are
  * accepted: text beyond TUI_TEXT_MAX bytes is cut and flagged.
  *
+ * A run of identical lines (same direction, kind and bytes, message
+ * content aside, no finding between them: a bot's 500 replies) is loaded
+ * as its first line and one entry that counts the repeats (TUI_F_RUN,
+ * tui_rec.run_count and run_first/run_last frames), as the text report
+ * shows it; a run of one repeat shows that line as it is.
+ *
  * Diagnostics: a failed write to the spill file sets store->spill_error
  * (errno text in store->spill_msg); later records of all sessions are
  * dropped, the index keeps counting.
@@ -43,6 +49,8 @@ typedef enum tui_rec_type { TUI_REC_LINE = 1, TUI_REC_FINDING = 2 } tui_rec_type
 #define TUI_F_FINDING   0x08    /* in tui_tl.flags: the record is a finding */
 #define TUI_F_MORE      0x10    /* a finding record that counts the findings
                                    past --max-findings (sc_finding.suppressed) */
+#define TUI_F_RUN       0x20    /* in tui_tl.flags: a line entry that stands
+                                   for a run of repeats of the line before */
 
 /* One record as read back. text points into the reader's buffer. */
 typedef struct tui_rec {
@@ -57,6 +65,8 @@ typedef struct tui_rec {
     struct timeval ts;
     const uint8_t *text;         /* raw wire bytes (lines) or message */
     size_t         len;
+    uint64_t       run_count;    /* TUI_F_RUN: repeats it stands for */
+    uint64_t       run_first, run_last;   /* TUI_F_RUN: their frames */
 } tui_rec;
 
 typedef enum tui_sess_state { TUI_SESS_OPEN, TUI_SESS_CLOSED } tui_sess_state;
@@ -78,13 +88,23 @@ typedef struct tui_sess {
     bool            tls;
 } tui_sess;
 
+/* A run of repeats folded into the entry at index i of a tui_tl. */
+typedef struct tui_run {
+    size_t   i;
+    uint64_t count, first, last;
+} tui_run;
+
 /* The records of the session being viewed: offsets into the spill file. */
 typedef struct tui_tl {
     size_t    sess;                    /* index in store, SIZE_MAX: none */
     uint32_t  nrec_loaded;             /* sess->nrec when loaded */
     uint64_t *off;
-    uint8_t  *flags;                   /* TUI_F_IN_DATA, TUI_F_CROSSES */
+    uint8_t  *flags;                   /* TUI_F_IN_DATA, TUI_F_CROSSES, ... */
     size_t    n, cap;
+    tui_run  *runs;                    /* by entry index, ascending */
+    size_t    nruns, capruns;
+    uint8_t  *last;                    /* the last line loaded (runs) */
+    size_t    lastlen, lastcap;
 } tui_tl;
 
 typedef struct tui_store {

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/explain.h"
 #include "common/frame.h"
 #include "common/rules.h"
 #include "common/safeprint.h"
@@ -34,6 +35,7 @@
 #define VIEW_ESC_MAX   (TUI_TEXT_MAX * 4 + 64)
 #define VIEW_SEARCH_MAX 128
 #define VIEW_HSTEP     8
+#define VIEW_WRAP_ROWS 5        /* rows of a finding wrapped in the ladder, at most */
 
 typedef enum view_sort { VIEW_SORT_ID, VIEW_SORT_START, VIEW_SORT_FINDINGS } view_sort;
 typedef enum view_focus { VIEW_FOCUS_LIST, VIEW_FOCUS_TIMELINE } view_focus;
@@ -197,6 +199,23 @@ static void view_layout(tui_view *v)
 static const char *view_escape(tui_view *v, const uint8_t *p, size_t n)
 {
     sc_safe_snprint(v->esc, VIEW_ESC_MAX, p, n);
+    return v->esc;
+}
+
+/* The text of a line record as shown: the line escaped, or for an entry
+ * that stands for a run of repeats, their count and frames (in the words
+ * of the text report). */
+static const char *view_line_text(tui_view *v, const tui_rec *r)
+{
+    if (!(r->flags & TUI_F_RUN) || r->run_count < 2)
+        return view_escape(v, r->text, r->len);
+    if (r->run_first == r->run_last)
+        snprintf(v->esc, VIEW_ESC_MAX, "... the same line %llu more times (%s)",
+                 (unsigned long long)r->run_count, sc_frame_name(r->run_first));
+    else
+        snprintf(v->esc, VIEW_ESC_MAX, "... the same line %llu more times (%s-%s)",
+                 (unsigned long long)r->run_count, sc_frame_name(r->run_first),
+                 sc_frame_name(r->run_last));
     return v->esc;
 }
 
@@ -460,7 +479,7 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     } else {
         snprintf(pre, sizeof pre, "%-7s %s %s ", sc_frame_name(r->frame), tbuf,
                  r->dir == SC_DIR_C2S ? "C>" : "S>");
-        text = view_escape(v, r->text, r->len);
+        text = view_line_text(v, r);
         if (r->dir == SC_DIR_S2C)
             attr = COLOR_PAIR(TUI_C_SERVER);
     }
@@ -475,11 +494,54 @@ static void view_draw_transcript_row(tui_view *v, int y, const tui_sess *s,
     attroff(attr);
 }
 
+/* The ladder's columns on a finding's rows: the client lane at *xc
+ * (after the blank frame and time of view_draw_ladder_row), the server
+ * lane at *xs. */
+static void view_ladder_lanes(const tui_view *v, int *xc, int *xs)
+{
+    *xc = 7 + 1 + (v->abstime ? 15 : 9) + 1;    /* "%-7s %s " of view_time() */
+    *xs = v->cols - 2;
+}
+
+/* The rows a finding takes in the ladder: its text wrapped in the room
+ * between the lanes, at most VIEW_WRAP_ROWS (Enter shows the rest);
+ * one for a line, and for anything in the transcript. */
+static int view_finding_rows(const char *text, int width)
+{
+    int rows = 0;
+
+    if (width < 10)
+        return 1;
+    while (*text && rows < VIEW_WRAP_ROWS) {
+        text += sc_wrap_len(text, (size_t)width);
+        while (*text == ' ')
+            text++;
+        rows++;
+    }
+    return rows ? rows : 1;
+}
+
+static int view_rec_rows(tui_view *v, size_t i)
+{
+    tui_rec r;
+    char fbuf[SC_MESSAGE_MAX * 4 + 256];
+    int xc, xs;
+
+    if (!v->ladder || i >= v->tl.n || !(v->tl.flags[i] & TUI_F_FINDING) ||
+        tui_store_rec(v->t->st, &v->tl, i, &r) < 0)
+        return 1;
+    view_finding_text(v, &r, fbuf, sizeof fbuf);
+    view_ladder_lanes(v, &xc, &xs);
+    return view_finding_rows(fbuf, xs - xc - 3);
+}
+
 /* One ladder row: client lane at the left, server lane at the right, the
  * line as an arrow between them. A lane drawn thick marks the client
- * inside DATA content; a reply arrow drawn double and red crosses it. */
+ * inside DATA content; a reply arrow drawn double and red crosses it. A
+ * finding is wrapped in the lane over up to nrows rows, its last row
+ * ending in "..." when the text goes on. */
 static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
-                                 const tui_rec *r, int base)
+                                 const tui_rec *r, int base, int nrows)
 {
     bool utf8 = tui_screen_utf8();
     const char *lane = utf8 ? "\u2502" : "|", *lane_data = utf8 ? "\u2503" : "#";
@@ -500,22 +562,38 @@ static void view_draw_ladder_row(tui_view *v, int y, const tui_sess *s,
     if (w < 4)
         return;
     bool in_data = r->flags & TUI_F_IN_DATA;
-    if (in_data)
-        attron(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
-    mvaddstr(y, xc, in_data ? lane_data : lane);
-    if (in_data)
-        attroff(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
-    mvaddstr(y, xs, lane);
+    for (int k = 0; k < nrows; k++) {
+        if (in_data)
+            attron(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
+        mvaddstr(y + k, xc, in_data ? lane_data : lane);
+        if (in_data)
+            attroff(COLOR_PAIR(TUI_C_DATA) | A_BOLD);
+        mvaddstr(y + k, xs, lane);
+    }
 
     if (r->type == TUI_REC_FINDING) {
         view_finding_text(v, r, fbuf, sizeof fbuf);
         int fattr = view_row_attr(view_sev_attr(r->severity), base);
+        const char *t = fbuf;
         attron(fattr);
-        view_put(y, xc + 2, view_hcut(v, fbuf), w - 2);
+        for (int k = 0; k < nrows && *t; k++) {
+            size_t n = w - 2 >= 10 ? sc_wrap_len(t, (size_t)(w - 2)) : strlen(t);
+            const char *next = t + n;
+            while (*next == ' ')
+                next++;
+            if (k == nrows - 1 && *next && w - 2 >= 10) {     /* cut: say so */
+                n = n + 3 > (size_t)(w - 2) ? (size_t)(w - 2) - 3 : n;
+                mvaddnstr(y + k, xc + 2, t, (int)n);
+                addstr("...");
+            } else {
+                view_put(y + k, xc + 2, t, (int)n < w - 2 ? (int)n : w - 2);
+            }
+            t = next;
+        }
         attroff(fattr);
         return;
     }
-    const char *text = view_hcut(v, view_escape(v, r->text, r->len));
+    const char *text = view_hcut(v, view_line_text(v, r));
     int tlen = (int)strlen(text);
     int room = w - 4;                  /* text plus at least 2 of shaft and the head */
     if (tlen > room)
@@ -557,29 +635,62 @@ static void view_draw_timeline(tui_view *v)
 
     if (v->cur < v->tltop)
         v->tltop = v->cur;
-    if (v->tl_h > 0 && v->cur >= v->tltop + (size_t)v->tl_h)
-        v->tltop = v->cur - (size_t)v->tl_h + 1;
-    for (int row = 0; row < v->tl_h; row++) {
+    /* the cursor's record whole on screen: the records from the top to it
+     * fit, counted back from it (a wrapped finding takes several rows) */
+    if (v->tl_h > 0 && v->cur < v->tl.n) {
+        size_t t = v->cur;
+        int used = view_rec_rows(v, t);
+        while (t > v->tltop && used + view_rec_rows(v, t - 1) <= v->tl_h)
+            used += view_rec_rows(v, --t);
+        if (t > v->tltop)
+            v->tltop = t;
+    }
+    size_t i = v->tltop;
+    for (int row = 0; row < v->tl_h; i++) {
         int y = v->tl_y + row;
-        size_t i = v->tltop + (size_t)row;
         tui_rec r;
         move(y, 0);
         clrtoeol();
-        if (!s || i >= v->tl.n || tui_store_rec(v->t->st, &v->tl, i, &r) < 0)
+        if (!s || i >= v->tl.n || tui_store_rec(v->t->st, &v->tl, i, &r) < 0) {
+            row++;
             continue;
+        }
+        int nrows = view_rec_rows(v, i);
+        if (nrows > v->tl_h - row)
+            nrows = v->tl_h - row;
+        tui_store_rec(v->t->st, &v->tl, i, &r);          /* view_rec_rows read another */
         int base = 0;
         if (i == v->cur)
             base = v->focus == VIEW_FOCUS_TIMELINE ? A_REVERSE : A_UNDERLINE;
+        for (int k = 1; k < nrows; k++) {
+            move(y + k, 0);
+            clrtoeol();
+        }
         if (base == A_REVERSE) {
             attron(A_REVERSE);
-            mvhline(y, 0, ' ' | A_REVERSE, v->cols);
+            for (int k = 0; k < nrows; k++)
+                mvhline(y + k, 0, ' ' | A_REVERSE, v->cols);
             attroff(A_REVERSE);
         }
         if (v->ladder)
-            view_draw_ladder_row(v, y, s, &r, base);
+            view_draw_ladder_row(v, y, s, &r, base, nrows);
         else
             view_draw_transcript_row(v, y, s, &r, base);
+        row += nrows;
     }
+}
+
+/* The record drawn at screen row y of the timeline, or SIZE_MAX. */
+static size_t view_tl_at(tui_view *v, int y)
+{
+    int row = v->tl_y;
+
+    for (size_t i = v->tltop; i < v->tl.n && row < v->tl_y + v->tl_h; i++) {
+        row += view_rec_rows(v, i);
+        if (y < row)
+            return i;
+    }
+    return SIZE_MAX;
 }
 
 static void view_draw_status(tui_view *v)
@@ -720,7 +831,7 @@ static bool view_rec_matches(tui_view *v, size_t i)
         view_finding_text(v, &r, fbuf, sizeof fbuf);
         return view_matches(fbuf, v->search);
     }
-    return view_matches(view_escape(v, r.text, r.len), v->search);
+    return view_matches(view_line_text(v, &r), v->search);
 }
 
 static size_t view_tl_find_match(tui_view *v, size_t from, int dir)
@@ -884,7 +995,7 @@ static bool view_detail_open(tui_view *v)
         if (tui_store_rec(v->t->st, &v->tl, i, &l) < 0 || l.type == TUI_REC_FINDING)
             continue;
         view_time(v, s, l.ts, tbuf, sizeof tbuf);
-        const char *txt = view_escape(v, l.text, l.len);
+        const char *txt = view_line_text(v, &l);
         size_t n = strlen(txt) + sizeof fbuf + sizeof tbuf;
         if (!(line = malloc(n)))
             continue;
@@ -1035,9 +1146,9 @@ static int view_key(tui_view *v, int ch)
                 v->focus = VIEW_FOCUS_LIST;
                 view_select(v, v->top + (size_t)(me.y - v->list_y));
             } else if (me.y >= v->tl_y && me.y < v->tl_y + v->tl_h &&
-                       v->tltop + (size_t)(me.y - v->tl_y) < v->tl.n) {
+                       view_tl_at(v, me.y) != SIZE_MAX) {
                 v->focus = VIEW_FOCUS_TIMELINE;
-                v->cur = v->tltop + (size_t)(me.y - v->tl_y);
+                v->cur = view_tl_at(v, me.y);
             }
         }
         break;

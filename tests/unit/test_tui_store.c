@@ -3,7 +3,7 @@
  * terminal: interleaved sessions spilled and read back in order, findings
  * counted by severity (a count past --max-findings at its value), long
  * lines cut, the DATA-crossing flags of the
- * ladder, live refresh, and an index of 100 000 sessions.
+ * ladder, runs of identical lines folded into a counted entry, live refresh, and an index of 100 000 sessions.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -306,6 +306,52 @@ static void test_data_crossing(void)
     k->destroy(k);
 }
 
+/* A run of identical lines: its first line, then one entry counting the
+ * repeats with their frames; a finding ends a run, message content and a
+ * line of the other direction are never folded, one repeat stays a line. */
+static void test_runs(void)
+{
+    sc_config cfg;
+    sc_config_defaults(&cfg);
+    sc_sink *k = sc_tui_sink_new(&cfg);
+    tui_sink *t = k->priv;
+    sc_session_info a = mk_info(5);
+    tui_tl tl = { .sess = SIZE_MAX };
+    tui_rec r;
+    uint64_t f = 1;
+
+    put_line(k, &a, f++, SC_DIR_C2S, SC_LINE_COMMAND, "FOO");
+    for (int i = 0; i < 10; i++)                                  /* frames 2-11 */
+        put_line(k, &a, f++, SC_DIR_S2C, SC_LINE_REPLY, "500 unknown");
+    put_finding(k, &a, f - 1, R_REPLY_LOST, SC_SEV_ERROR, "rests on the last 500");
+    put_line(k, &a, f++, SC_DIR_S2C, SC_LINE_REPLY, "500 unknown");    /* 12 */
+    put_line(k, &a, f++, SC_DIR_S2C, SC_LINE_REPLY, "500 unknown");    /* 13 */
+    put_line(k, &a, f++, SC_DIR_C2S, SC_LINE_REPLY, "500 unknown");    /* 14 */
+    for (int i = 0; i < 3; i++)                                   /* 15-17 */
+        put_line(k, &a, f++, SC_DIR_C2S, SC_LINE_CONTENT, "same content");
+    put_line(k, &a, f++, SC_DIR_C2S, SC_LINE_COMMAND, "QUIT");         /* 18 */
+    T_CHECK(tui_store_load(t->st, &tl, 0) == 0 && tl.n == 11,
+            "runs: 18 lines and a finding load as 11 entries (%zu)", tl.n);
+    T_CHECK(rec_is(t->st, &tl, 1, "500 unknown") && tui_store_rec(t->st, &tl, 1, &r) == 0 &&
+            r.frame == 2 && !(r.flags & TUI_F_RUN), "runs: the run's first line as it is");
+    T_CHECK(tui_store_rec(t->st, &tl, 2, &r) == 0 && (r.flags & TUI_F_RUN) &&
+            r.run_count == 9 && r.run_first == 3 && r.run_last == 11,
+            "runs: then 9 repeats counted, frames 3-11 (%llu, %llu-%llu)",
+            (unsigned long long)r.run_count, (unsigned long long)r.run_first,
+            (unsigned long long)r.run_last);
+    T_CHECK(tui_store_rec(t->st, &tl, 3, &r) == 0 && r.type == TUI_REC_FINDING && r.frame == 11,
+            "runs: the finding keeps its frame and ends the run");
+    T_CHECK(tui_store_rec(t->st, &tl, 5, &r) == 0 && (r.flags & TUI_F_RUN) && r.run_count == 1 &&
+            r.frame == 13 && rec_is(t->st, &tl, 5, "500 unknown"),
+            "runs: one repeat is an entry of its own line");
+    T_CHECK(rec_is(t->st, &tl, 6, "500 unknown") && tui_store_rec(t->st, &tl, 6, &r) == 0 &&
+            r.dir == SC_DIR_C2S && !(r.flags & TUI_F_RUN), "runs: the other direction is not folded");
+    T_CHECK(rec_is(t->st, &tl, 9, "same content") && rec_is(t->st, &tl, 10, "QUIT"),
+            "runs: message content is never folded");
+    tui_tl_free(&tl);
+    k->destroy(k);
+}
+
 static void test_many_sessions(void)
 {
     sc_config cfg;
@@ -392,6 +438,7 @@ int main(void)
     test_files_merged();
     test_long_lines();
     test_data_crossing();
+    test_runs();
     test_many_sessions();
     T_DONE();
 }
