@@ -191,3 +191,35 @@ if [ "$tshark_ok" = 1 ] && ls samples/*.pcap >/dev/null 2>&1; then
 else
     echo "SKIP: samples: no samples/*.pcap or no tshark"
 fi
+
+# 8. A nanosecond capture: its session pcap keeps the nanoseconds (magic
+# and every record's fraction), a microsecond one stays in microseconds.
+python3 - "$tmp/gen.pcap" "$tmp/nano.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out = bytearray(struct.pack('<I', 0xa1b23c4d) + d[4:24])
+i, k = 24, 0
+while i + 16 <= len(d):
+    s, us, cl, wl = struct.unpack('<IIII', d[i:i + 16])
+    out += struct.pack('<IIII', s, us * 1000 + 123 + k, cl, wl) + d[i + 16:i + 16 + cl]
+    i += 16 + cl
+    k += 1
+open(sys.argv[2], 'wb').write(out)
+PY
+"$bin" -q --evidence "$tmp/nano" -r "$tmp/nano.pcap" >/dev/null 2>&1
+check "nanosecond capture: the session pcap keeps every nanosecond" python3 - "$tmp/nano.pcap" "$tmp/nano/session-1.pcap" "$tmp/ev/session-1.pcap" <<'PY'
+import struct, sys
+def recs(p):
+    d = open(p, 'rb').read()
+    magic, i, r = struct.unpack('<I', d[:4])[0], 24, []
+    while i + 16 <= len(d):
+        s, f, cl, wl = struct.unpack('<IIII', d[i:i + 16])
+        r.append((s, f, d[i + 16:i + 16 + cl]))
+        i += 16 + cl
+    return magic, r
+m0, a = recs(sys.argv[1])
+m1, b = recs(sys.argv[2])
+m2, _ = recs(sys.argv[3])
+assert m1 == 0xa1b23c4d and m2 == 0xa1b2c3d4, (hex(m1), hex(m2))
+assert b and all(x in a for x in b) and all(f % 1000 for _, f, _ in b), b[:2]
+PY

@@ -471,8 +471,9 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
         ev_say(v, "%s.pcap: out of memory", stem);
         return;
     }
-    if (v->cfg->redact && info->nredact && info->redact) {
-        c->ranges = malloc(info->nredact * sizeof *c->ranges);
+    sc_pcapcut_target(&c->t, info, v->cfg->redact);
+    if (c->t.nredact) {
+        c->ranges = malloc(c->t.nredact * sizeof *c->ranges);
         if (!c->ranges) {
             free(c->file);
             free(c->path);
@@ -480,15 +481,9 @@ static void ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
             ev_say(v, "%s.pcap: out of memory", stem);
             return;                /* never write an unmasked pcap */
         }
-        memcpy(c->ranges, info->redact, info->nredact * sizeof *c->ranges);
-        c->t.nredact = info->nredact;
+        memcpy(c->ranges, info->redact, c->t.nredact * sizeof *c->ranges);
+        c->t.redact = c->ranges;
     }
-    c->t.id = info->id;
-    c->t.client = info->client;
-    c->t.server = info->server;
-    c->t.first_frame = info->first_frame;
-    c->t.last_frame = info->last_frame;
-    c->t.redact = c->ranges;
     c->t.path = c->path;
     v->ncuts++;
 }
@@ -552,16 +547,10 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
         free(path);
         return;
     }
-    lp->t.id = info->id;
-    lp->t.client = info->client;
-    lp->t.server = info->server;
+    sc_pcapcut_target(&lp->t, info, v->cfg->redact);
     lp->t.first_frame = 1;
     lp->t.last_frame = UINT64_MAX;
     lp->t.path = path;
-    if (v->cfg->redact && info->nredact && info->redact) {
-        lp->t.redact = info->redact;
-        lp->t.nredact = info->nredact;
-    }
     if (sc_pcapcut(spool, &lp->t, 1, err, sizeof err) < 0) {
         ev_say(v, "%s", err);
         snprintf(lp->why, sizeof lp->why, "the kept packets could not be read back");
