@@ -89,17 +89,27 @@ static void progress_session_end(sc_sink *s, const sc_session_info *si)
         p->evicted++;
 }
 
+/* A message that may carry a file name, through the safe printer. */
+static void say_err(const char *what, const char *err)
+{
+    fprintf(stderr, "smtpscope: %s", what);
+    sc_safe_fputstr(stderr, err);
+    fputc('\n', stderr);
+}
+
 static void progress_show(void *ctx, uint64_t done, uint64_t total)
 {
     progress *p = ctx;
 
+    fputc('\r', stderr);
+    sc_safe_fputstr(stderr, p->file);
     if (total)
-        fprintf(stderr, "\r%s: %3d%% (%.1f of %.1f MB), %llu sessions, %llu findings ",
-                p->file, (int)(done * 100 / total), done / 1e6, total / 1e6,
+        fprintf(stderr, ": %3d%% (%.1f of %.1f MB), %llu sessions, %llu findings ",
+                (int)(done * 100 / total), done / 1e6, total / 1e6,
                 (unsigned long long)p->sessions, (unsigned long long)p->findings);
     else
-        fprintf(stderr, "\r%s: %.1f MB, %llu sessions, %llu findings ",
-                p->file, done / 1e6, (unsigned long long)p->sessions,
+        fprintf(stderr, ": %.1f MB, %llu sessions, %llu findings ",
+                done / 1e6, (unsigned long long)p->sessions,
                 (unsigned long long)p->findings);
     p->shown = true;
 }
@@ -290,7 +300,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
         if (prog->tui)
             sc_tui_stop(prog->tui);
         sc_analyzer_set_live(an, cfg->iface, 0, 0, 0);
-        fprintf(stderr, "smtpscope: %s\n", err);
+        say_err("", err);
         return 2;
     }
     if (prog->tui)
@@ -363,7 +373,7 @@ int main(int argc, char **argv)
     int status = 0;
 
     if (sc_options_parse(argc, argv, &cfg, &action, err, sizeof err) < 0) {
-        fprintf(stderr, "smtpscope: %s\n", err);
+        say_err("", err);
         return 2;
     }
     switch (action) {
@@ -387,7 +397,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
             if (sinks[i]->destroy)
                 sinks[i]->destroy(sinks[i]);
-        fprintf(stderr, "smtpscope: %s\n", err);
+        say_err("", err);
         return 2;
     }
     progress prog = { .sink = { .session_begin = progress_session,
@@ -412,7 +422,7 @@ int main(int argc, char **argv)
         streams = sc_streams_new(cfg.write_streams, handler, err, sizeof err);
         if (!streams) {
             sc_totals none;
-            fprintf(stderr, "smtpscope: --write-streams: %s\n", err);
+            say_err("--write-streams: ", err);
             memset(&none, 0, sizeof none);
             sc_analyzer_free(an);
             return main_end(&cfg, sinks, nsinks, 2, &none);
@@ -458,7 +468,7 @@ int main(int argc, char **argv)
                         (unsigned long long)stats.packets,
                         i + 1 < runs ? ", the files after it are not read" : "");
             } else if (rc < 0) {
-                fprintf(stderr, "smtpscope: %s\n", err);
+                say_err("", err);
                 status = 2;
             }
         }

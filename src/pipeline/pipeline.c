@@ -33,6 +33,7 @@
 
 #include "dumper.h"
 #include "common/frame.h"
+#include "common/safeprint.h"
 #include "pipeline.h"
 
 #define PIPELINE_PROGRESS_EVERY 4096   /* packets between progress calls */
@@ -160,8 +161,9 @@ int sc_pipeline_read_error(const char *reason, uint64_t last_frame, char *err, s
         snprintf(err, errlen, "%s", reason);
         return -1;
     }
-    fprintf(stderr, "smtpscope: %s (analysed up to frame %s)\n", reason,
-            sc_frame_bare(last_frame));
+    fputs("smtpscope: ", stderr);
+    sc_safe_fputstr(stderr, reason);
+    fprintf(stderr, " (analysed up to frame %s)\n", sc_frame_bare(last_frame));
     return 0;
 }
 
