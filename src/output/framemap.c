@@ -6,11 +6,20 @@
  * from the entry after the previous hit, wrapping once, so lines in
  * frame order cost one pass over the file in all; frames are not assumed
  * sorted (several files read as one capture number theirs file by file).
+ *
+ * The list is a temporary file of its own, created 0600 with O_EXCL by
+ * mkstemp in $TMPDIR (else /tmp) at the first entry and removed by
+ * sc_framemap_free. It has a name, not tmpfile()'s anonymous one, so that
+ * the cut can close it with the session's evidence file when it has too
+ * many open (sc_framemap_suspend) and open it again to append.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/frame.h"
 #include "framemap.h"
@@ -19,27 +28,73 @@
 #define FM_WIDTH 13              /* the frame column: "#12345 (678)" */
 
 struct sc_framemap {
-    FILE    *fp;
+    FILE    *fp;                 /* NULL: suspended, or no entry yet */
+    char    *path;               /* the temporary file, once made */
+    bool     failed;             /* an entry was lost */
     uint64_t n;                  /* entries (known after the cut) */
     uint64_t hint;               /* next entry to look at */
 };
 
 sc_framemap *sc_framemap_new(void)
 {
-    sc_framemap *m = calloc(1, sizeof *m);
-
-    if (m && !(m->fp = tmpfile())) {
-        int e = errno;
-        free(m);
-        errno = e;
-        return NULL;
-    }
-    return m;
+    return calloc(1, sizeof(sc_framemap));
 }
 
-FILE *sc_framemap_file(sc_framemap *m)
+/* The file, open to append and read: made at the first entry. */
+static FILE *fm_file(sc_framemap *m)
 {
-    return m ? m->fp : NULL;
+    int fd;
+
+    if (m->fp || m->failed)
+        return m->fp;
+    if (!m->path) {
+        const char *dir = getenv("TMPDIR");
+        size_t len;
+        if (!dir || !*dir)
+            dir = "/tmp";
+        len = strlen(dir) + sizeof "/smtpscope-frames-XXXXXX";
+        if (!(m->path = malloc(len)))
+            goto fail;
+        snprintf(m->path, len, "%s/smtpscope-frames-XXXXXX", dir);
+        if ((fd = mkstemp(m->path)) < 0) {
+            free(m->path);
+            m->path = NULL;
+            goto fail;
+        }
+        close(fd);
+    }
+    if ((fd = open(m->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        goto fail;
+    if (!(m->fp = fdopen(fd, "a+b"))) {
+        close(fd);
+        goto fail;
+    }
+    return m->fp;
+fail:
+    m->failed = true;
+    return NULL;
+}
+
+int sc_framemap_add(sc_framemap *m, uint64_t frame)
+{
+    FILE *fp = fm_file(m);
+
+    if (!fp || fwrite(&frame, sizeof frame, 1, fp) != 1) {
+        m->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+int sc_framemap_suspend(sc_framemap *m)
+{
+    if (m->fp) {
+        bool bad = ferror(m->fp) != 0;
+        if (fclose(m->fp) != 0 || bad)
+            m->failed = true;
+        m->fp = NULL;
+    }
+    return m->failed ? -1 : 0;
 }
 
 static int fm_at(sc_framemap *m, uint64_t i, uint64_t *frame)
@@ -53,7 +108,7 @@ uint64_t sc_framemap_lookup(sc_framemap *m, uint64_t frame)
 {
     uint64_t f;
 
-    if (!m)
+    if (!m || !m->path || !fm_file(m))
         return 0;
     if (!m->n) {
         if (fflush(m->fp) != 0 || fseeko(m->fp, 0, SEEK_END) != 0)
@@ -112,6 +167,10 @@ void sc_framemap_free(sc_framemap *m)
 {
     if (!m)
         return;
-    fclose(m->fp);
+    if (m->fp)
+        fclose(m->fp);
+    if (m->path)
+        unlink(m->path);
+    free(m->path);
     free(m);
 }

@@ -314,11 +314,18 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     const uint8_t *txt = l->text;
     size_t tn = l->kept;
     sc_pending p;
+    sc_cline ml;
     bool one_round = false;
 
     if (v == SC_V_AUTH) {
         one_round = smtp_auth_command(s, l, masked, &tn);
         txt = masked;
+    } else if (smtp_mask_line(s, l, v, masked, &tn)) {
+        /* --redact, maybe content: every rule reads the masked line */
+        ml = *l;
+        ml.text = txt = masked;
+        ml.kept = tn;
+        l = &ml;
     } else if (smtp_auth_unknown_line(s, l, v, masked, &tn)) {
         txt = masked;
     }
