@@ -62,8 +62,6 @@ static void cutout_shut(sc_cutout *o, sc_cut_target *t)
             e = errno ? errno : EIO;
         o->ng_open = false;
     }
-    if (t->framemap && sc_framemap_suspend(t->framemap) < 0)
-        t->map_failed = true;
     if (e) {
         if (!t->error)
             t->error = e;

@@ -7,7 +7,7 @@
  * Interface: sc_cutout_packet opens the file at the first packet (so a
  * session none of whose packets is found leaves no file), writes the
  * packet and, with a frame map, appends the packet's original frame;
- * sc_cutout_suspend closes the file (and the frame map's) keeping what
+ * sc_cutout_suspend closes the file keeping what
  * the next packet needs to append to it (pcapcut keeps a bounded number
  * open); sc_cutout_is_open says whether it is open now; sc_cutout_close
  * flushes, closes and removes a file cut short.

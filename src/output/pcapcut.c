@@ -31,8 +31,7 @@
 #include "cutout.h"
 #include "pcapcut.h"
 
-#define PCAPCUT_OPEN_MAX 64      /* session files open at once (each with
-                                    its frame map: two descriptors) */
+#define PCAPCUT_OPEN_MAX 64      /* session files open at once */
 #define CUT_FRAGS 256            /* fragmented datagrams followed at once */
 #define CUT_NONE SIZE_MAX
 
