@@ -191,3 +191,73 @@ if [ "$tshark_ok" = 1 ] && ls samples/*.pcap >/dev/null 2>&1; then
 else
     echo "SKIP: samples: no samples/*.pcap or no tshark"
 fi
+
+# 8. A nanosecond capture: its session pcap keeps the nanoseconds (magic
+# and every record's fraction), a microsecond one stays in microseconds;
+# its pcapng says if_tsresol 9 and holds the same nanoseconds, a
+# microsecond one has no if_tsresol (microseconds) and the source's times.
+python3 - "$tmp/gen.pcap" "$tmp/nano.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+out = bytearray(struct.pack('<I', 0xa1b23c4d) + d[4:24])
+i, k = 24, 0
+while i + 16 <= len(d):
+    s, us, cl, wl = struct.unpack('<IIII', d[i:i + 16])
+    out += struct.pack('<IIII', s, us * 1000 + 123 + k, cl, wl) + d[i + 16:i + 16 + cl]
+    i += 16 + cl
+    k += 1
+open(sys.argv[2], 'wb').write(out)
+PY
+"$bin" -q --evidence "$tmp/nano" --evidence-format pcap -r "$tmp/nano.pcap" >/dev/null 2>&1
+"$bin" -q --evidence "$tmp/micro" --evidence-format pcap -r "$tmp/gen.pcap" >/dev/null 2>&1
+"$bin" -q --evidence "$tmp/nanong" -r "$tmp/nano.pcap" >/dev/null 2>&1
+check "nanosecond capture: the session pcap keeps every nanosecond" python3 - "$tmp/nano.pcap" "$tmp/nano/session-1.pcap" "$tmp/micro/session-1.pcap" <<'PY'
+import struct, sys
+def recs(p):
+    d = open(p, 'rb').read()
+    magic, i, r = struct.unpack('<I', d[:4])[0], 24, []
+    while i + 16 <= len(d):
+        s, f, cl, wl = struct.unpack('<IIII', d[i:i + 16])
+        r.append((s, f, d[i + 16:i + 16 + cl]))
+        i += 16 + cl
+    return magic, r
+m0, a = recs(sys.argv[1])
+m1, b = recs(sys.argv[2])
+m2, _ = recs(sys.argv[3])
+assert m1 == 0xa1b23c4d and m2 == 0xa1b2c3d4, (hex(m1), hex(m2))
+assert b and all(x in a for x in b) and all(f % 1000 for _, f, _ in b), b[:2]
+PY
+check "nanosecond capture: the pcapng says if_tsresol 9 and keeps every nanosecond" \
+    python3 tests/evidence/pcapcheck.py times "$tmp/nano.pcap" "$tmp/nanong/session-1.pcapng" \
+        "$tmp/gen.pcap" "$tmp/ev/session-1.pcapng"
+
+# 9. More sessions with evidence at once than files the cut keeps open
+# (64): 80 interleaved sessions, each file closed and re-opened to
+# append. Every pcapng holds one section header, one interface and
+# exactly its session's frames with their ids and finding comments
+# (tests/evidence/pcapcheck.py), and tshark reads it; the same for pcaps.
+python3 tests/evidence/interleave.py "$tmp/many.pcap" 80
+"$bin" -q --evidence "$tmp/many" -r "$tmp/many.pcap" >/dev/null 2>"$tmp/many.err"
+"$bin" -q --evidence "$tmp/manyp" --evidence-format pcap -r "$tmp/many.pcap" >/dev/null 2>>"$tmp/many.err"
+check "80 sessions at once: every pcapng whole, its frames, ids and comments" \
+    python3 tests/evidence/pcapcheck.py many "$tmp/many.pcap" "$tmp/many" 80
+check "80 sessions at once: every pcap whole, its frames" \
+    python3 tests/evidence/pcapcheck.py many "$tmp/many.pcap" "$tmp/manyp" 80
+check "80 sessions at once: nothing said on standard error" test ! -s "$tmp/many.err"
+if [ "$tshark_ok" = 1 ]; then
+    bad=0 n=0
+    for f in "$tmp/many"/session-*.pcapng; do
+        n=$((n + 1))
+        txt=${f%.pcapng}.txt
+        got=$(tshark -r "$f" -T fields -e frame.packet_id 2>/dev/null | tr '\n' ' ')
+        ncm=$(tshark -r "$f" -Y frame.comment -T fields -e frame.comment 2>/dev/null | grep -o 'smtpscope: ' | wc -l)
+        nfind=$(grep -c '^ *!! ' "$txt")
+        # the session's frames: its first, then every 80th
+        first=$(sed -n 's/^.*frames [0-9]* (#\([0-9]*\)-#.*/\1/p' "$txt" | head -1)
+        want=$(seq "$first" 80 1520 | tr '\n' ' ')
+        [ "$got" = "$want" ] && [ "$ncm" = "$nfind" ] && [ "$nfind" -gt 0 ] ||
+            { bad=$((bad + 1)); echo "  $f: ids '$got' want '$want', $ncm comments of $nfind findings"; }
+    done
+    check "80 sessions at once: tshark reads each pcapng, ids and comments ($n files)" test "$bad" -eq 0 -a "$n" -eq 80
+    check "80 sessions at once: capinfos reads every pcapng" capinfos "$tmp/many"/session-*.pcapng >/dev/null 2>&1
+fi

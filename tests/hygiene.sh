@@ -80,3 +80,16 @@ for case in allbytes escapes overlap; do
         echo "FAIL: hygiene/$case/evidence: no session-*.txt written"
     fi
 done
+
+# A capture file name is the operator's text, not the wire's, but may hold
+# any byte too (a file someone else named): on standard error it is escaped.
+bad="$tmp/bad$(printf '\033')[2J$(printf '\342\200\256')name.pcap"
+printf 'not a capture' >"$bad"
+"$bin" -r "$bad" >/dev/null 2>"$tmp/name.err"
+if grep -q "$(printf '\033')" "$tmp/name.err" || grep -q "$(printf '\342\200\256')" "$tmp/name.err"; then
+    echo "FAIL: hygiene/file-name: raw escape or bidi control on standard error"
+elif ! grep -qF 'bad\x1b[2J\xe2\x80\xaename.pcap' "$tmp/name.err"; then
+    echo "FAIL: hygiene/file-name: the escaped name is missing: $(head -c 200 "$tmp/name.err")"
+else
+    echo "PASS: hygiene/file-name: escaped on standard error"
+fi

@@ -5,7 +5,8 @@
 #   python3 tests/smtpcap.py OUT.pcap CLIENT_IP SERVER_IP < conversation
 # The conversation is JSON: a list of [direction, text], direction 0 for
 # the client and 1 for the server, text a string whose code points are
-# the bytes (latin-1), so that any byte can be sent.
+# the bytes (latin-1), so that any byte can be sent. Other generators
+# import packets() and write().
 import json, socket, struct, sys
 
 def csum(b):
@@ -16,15 +17,14 @@ def csum(b):
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
 
-def main():
-    out, cip, sip = sys.argv[1:4]
-    conv = [(d, t.encode('latin-1')) for d, t in json.load(sys.stdin)]
-    C, S = socket.inet_aton(cip), socket.inet_aton(sip)
-    pk, seq = [], {0: 1000, 1: 9000}
+def packets(C, S, conv, cport=40001, cseq=1000, sseq=9000):
+    """The frames of one session (C, S: packed IPv4 addresses; conv: a
+    list of (direction, bytes)), for this script and other generators."""
+    pk, seq = [], {0: cseq, 1: sseq}
 
     def tcp(d, flags, data=b''):
         src, dst = (C, S) if d == 0 else (S, C)
-        sp, dp = (40001, 25) if d == 0 else (25, 40001)
+        sp, dp = (cport, 25) if d == 0 else (25, cport)
         h = struct.pack('!HHIIBBHHH', sp, dp, seq[d], seq[1 - d], 0x50, flags, 65535, 0, 0)
         c = csum(src + dst + struct.pack('!BBH', 0, 6, len(h) + len(data)) + h + data)
         h = h[:16] + struct.pack('!H', c) + h[18:]
@@ -38,10 +38,20 @@ def main():
     for d, data in conv:
         tcp(d, 0x18, data)
     tcp(1, 0x11); tcp(0, 0x11); tcp(1, 0x10)
-    with open(out, 'wb') as f:
+    return pk
+
+def write(path, pk, ts):
+    """A microsecond pcap of frames pk; ts(i): (seconds, microseconds)."""
+    with open(path, 'wb') as f:
         f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for i, p in enumerate(pk):
-            f.write(struct.pack('<IIII', 1700000000, i * 1000, len(p), len(p)) + p)
+            f.write(struct.pack('<IIII', *ts(i), len(p), len(p)) + p)
+
+def main():
+    out, cip, sip = sys.argv[1:4]
+    conv = [(d, t.encode('latin-1')) for d, t in json.load(sys.stdin)]
+    pk = packets(socket.inet_aton(cip), socket.inet_aton(sip), conv)
+    write(out, pk, lambda i: (1700000000, i * 1000))
 
 if __name__ == '__main__':
     main()

@@ -119,17 +119,27 @@ static void progress_session_end(sc_sink *s, const sc_session_info *si)
         p->evicted++;
 }
 
+/* A message that may carry a file name, through the safe printer. */
+static void say_err(const char *what, const char *err)
+{
+    fprintf(stderr, "smtpscope: %s", what);
+    sc_safe_fputstr(stderr, err);
+    fputc('\n', stderr);
+}
+
 static void progress_show(void *ctx, uint64_t done, uint64_t total)
 {
     progress *p = ctx;
 
+    fputc('\r', stderr);
+    sc_safe_fputstr(stderr, p->file);
     if (total)
-        fprintf(stderr, "\r%s: %3d%% (%.1f of %.1f MB), %llu sessions, %llu findings ",
-                p->file, (int)(done * 100 / total), done / 1e6, total / 1e6,
+        fprintf(stderr, ": %3d%% (%.1f of %.1f MB), %llu sessions, %llu findings ",
+                (int)(done * 100 / total), done / 1e6, total / 1e6,
                 (unsigned long long)p->sessions, (unsigned long long)p->findings);
     else
-        fprintf(stderr, "\r%s: %.1f MB, %llu sessions, %llu findings ",
-                p->file, done / 1e6, (unsigned long long)p->sessions,
+        fprintf(stderr, ": %.1f MB, %llu sessions, %llu findings ",
+                done / 1e6, (unsigned long long)p->sessions,
                 (unsigned long long)p->findings);
     p->shown = true;
 }
@@ -307,9 +317,12 @@ static void main_reopen(progress *p)
     main_reopen_wanted = 0;
     if (cfg->output_file) {
         sc_write_check(stdout, cfg->output_file, "the report is incomplete");
-        if (main_output_open(cfg->output_file) < 0)
-            fprintf(stderr, "smtpscope: --output %s: %s; writing on to the file open "
-                    "before\n", cfg->output_file, strerror(errno));
+        if (main_output_open(cfg->output_file) < 0) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s: %s; writing on to the file open before",
+                     cfg->output_file, strerror(errno));
+            say_err("--output ", msg);
+        }
     }
     if (p->syslog)
         sc_syslog_reopen(p->syslog);
@@ -434,7 +447,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
         if (prog->tui)
             sc_tui_stop(prog->tui);
         sc_analyzer_set_live(an, cfg->iface, 0, 0, 0);
-        fprintf(stderr, "smtpscope: %s\n", err);
+        say_err("", err);
         return 2;
     }
     if (prog->tui)
@@ -516,7 +529,7 @@ int main(int argc, char **argv)
     int status = 0;
 
     if (sc_options_parse(argc, argv, &cfg, &action, err, sizeof err) < 0) {
-        fprintf(stderr, "smtpscope: %s\n", err);
+        say_err("", err);
         free(cfg.bpf);
         return 2;
     }
@@ -536,7 +549,7 @@ int main(int argc, char **argv)
         return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
     case SC_ACTION_INTERFACES:
         if (sc_capture_list_interfaces(stdout, err, sizeof err) < 0) {
-            fprintf(stderr, "smtpscope: %s\n", err);
+            say_err("", err);
             return 2;
         }
         return sc_write_check(stdout, "standard output", "") < 0 ? SC_EXIT_WRITE : 0;
@@ -545,7 +558,8 @@ int main(int argc, char **argv)
     }
 
     if (cfg.output_file && main_output_open(cfg.output_file) < 0) {
-        fprintf(stderr, "smtpscope: --output %s: %s\n", cfg.output_file, strerror(errno));
+        snprintf(err, sizeof err, "%s: %s", cfg.output_file, strerror(errno));
+        say_err("--output ", err);
         return 2;
     }
     sc_syslog *syslog = NULL;
@@ -555,7 +569,7 @@ int main(int argc, char **argv)
         syslog = sc_syslog_open(cfg.syslog_dest, sensor, (size_t)cfg.syslog_queue_kib * 1024,
                                 err, sizeof err);
         if (!syslog) {
-            fprintf(stderr, "smtpscope: %s\n", err);
+            say_err("", err);
             return 2;
         }
         sc_syslog_pump(syslog);      /* connect now, before any packet */
@@ -566,7 +580,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < SINKS_MAX && sinks[i]; i++)
             if (sinks[i]->destroy)
                 sinks[i]->destroy(sinks[i]);
-        fprintf(stderr, "smtpscope: %s\n", err);
+        say_err("", err);
         sc_syslog_close(syslog);
         return 2;
     }
@@ -611,7 +625,7 @@ int main(int argc, char **argv)
         streams = sc_streams_new(cfg.write_streams, handler, err, sizeof err);
         if (!streams) {
             sc_totals none;
-            fprintf(stderr, "smtpscope: --write-streams: %s\n", err);
+            say_err("--write-streams: ", err);
             memset(&none, 0, sizeof none);
             sc_analyzer_free(an);
             return main_end(&cfg, sinks, nsinks, 2, &none);
@@ -663,7 +677,7 @@ int main(int argc, char **argv)
                         (unsigned long long)stats.packets,
                         i + 1 < runs ? ", the files after it are not read" : "");
             } else if (rc != 0) {
-                fprintf(stderr, "smtpscope: %s\n", err);
+                say_err("", err);
                 /* ended early (1), or failed after sessions were
                  * reported: the totals say the report is incomplete */
                 if (rc > 0 || prog.sessions > sessions_before)
@@ -673,9 +687,12 @@ int main(int argc, char **argv)
             }
             if (rc >= 0)
                 analysed++;
-            if (cfg.write_file && rc == 0)
-                fprintf(stderr, "smtpscope: %llu packets written to %s\n",
-                        (unsigned long long)stats.written, cfg.write_file);
+            if (cfg.write_file && rc == 0) {
+                char what[64];
+                snprintf(what, sizeof what, "%llu packets written to ",
+                         (unsigned long long)stats.written);
+                say_err(what, cfg.write_file);
+            }
         }
         /* --session ID that names no session: said, with its own status */
         if (cfg.only_session && status == 0 && !main_stop_signal && prog.sessions == 0) {

@@ -32,6 +32,9 @@
 typedef struct sc_packet {
     uint64_t        frame;       /* 1-based frame number (file in the high bits) */
     struct timeval  ts;
+    uint32_t        ts_nsec;     /* the fraction of a second of ts, in ns as
+                                    the capture file holds it (files are read
+                                    at nanosecond precision) */
     uint32_t        caplen;      /* bytes captured of the frame */
     uint32_t        wirelen;     /* bytes on the wire */
     int             linktype;    /* DLT_* of the source */

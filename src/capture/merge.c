@@ -44,6 +44,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "common/safeprint.h"
 #include "ifsplit.h"
 #include "reader.h"
 
@@ -284,9 +285,12 @@ static void merge_file_end(sc_capture *cap, size_t k, int rc)
 {
     cap_file *f = &cap->f[cap->act[k]];
 
-    if (rc < 0)
-        fprintf(stderr, "smtpscope: %s (analysed up to frame %llu of that file)\n",
-                cap->err, (unsigned long long)f->last_frame);
+    if (rc < 0) {
+        fputs("smtpscope: ", stderr);
+        sc_safe_fputstr(stderr, cap->err);
+        fprintf(stderr, " (analysed up to frame %llu of that file)\n",
+                (unsigned long long)f->last_frame);
+    }
     cap->done_bytes += f->size;
     file_close(f);
     cap->act[k] = cap->act[--cap->nact];

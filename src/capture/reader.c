@@ -230,7 +230,9 @@ sc_reader *sc_reader_open_file(const char *path, const char *bpf, int split,
         free(cap);
         return NULL;
     }
-    cap->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    /* Nanoseconds, as a nanosecond capture holds them: an evidence pcap
+     * keeps them (pkt->ts_nsec); everything else reads microseconds. */
+    cap->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (!cap->pcap) {
         /* a gzip file damaged before the capture header also lands here */
         snprintf(err, errlen, "%s: not a capture file (%s)", cap->name,
@@ -331,6 +333,12 @@ int sc_reader_next(sc_reader *cap, sc_packet *pkt)
         memset(pkt, 0, sizeof *pkt);
         pkt->frame = cap->frame;
         pkt->ts = hdr->ts;
+        if (cap->live) {
+            pkt->ts_nsec = (uint32_t)hdr->ts.tv_usec * 1000u;
+        } else {
+            pkt->ts_nsec = (uint32_t)hdr->ts.tv_usec;
+            pkt->ts.tv_usec = hdr->ts.tv_usec / 1000;
+        }
         pkt->caplen = hdr->caplen;
         pkt->wirelen = hdr->len;
         pkt->linktype = cap->linktype;

@@ -151,6 +151,13 @@ typedef struct sc_session_info {
     size_t          ntxn;          /* transactions seen */
     size_t          ntxn_kept;
     const sc_txn   *txn;
+    /* The streams as the analysis read them (client, server), so that the
+     * evidence cutter places sc_range offsets as the analysis did: the
+     * sequence number of offset 0 (sc_conn.stream_base) and the end of
+     * what was read, data and gaps (UINT64_MAX once TLS is decrypted:
+     * the offsets are then the plaintext's). */
+    uint64_t        stream_base[2];
+    uint64_t        stream_end[2];
     size_t          nredact;       /* stream ranges to mask under --redact */
     const sc_range *redact;        /* (message content, AUTH exchanges) */
     uint64_t        findings[3];   /* findings by severity, those past

@@ -29,13 +29,23 @@
 /* Code points that are valid but must not reach a reader raw. */
 static const struct { uint32_t lo, hi; } safeprint_hidden[] = {
     { 0x0080, 0x009F },     /* C1 controls (CSI 0x9B acts like ESC [) */
+    { 0x00AD, 0x00AD },     /* soft hyphen: shown by no terminal */
+    { 0x034F, 0x034F },     /* combining grapheme joiner */
     { 0x061C, 0x061C },     /* Arabic letter mark */
+    { 0x115F, 0x1160 },     /* Hangul choseong and jungseong fillers */
+    { 0x17B4, 0x17B5 },     /* Khmer inherent vowels (invisible) */
+    { 0x180B, 0x180F },     /* Mongolian variation selectors, vowel separator */
     { 0x200B, 0x200F },     /* zero width space/joiners, LRM, RLM */
     { 0x2028, 0x202E },     /* line/paragraph separators, bidi embed/override */
     { 0x2060, 0x206F },     /* word joiner, invisible operators, bidi isolates */
+    { 0x3164, 0x3164 },     /* Hangul filler */
+    { 0xFE00, 0xFE0F },     /* variation selectors */
     { 0xFEFF, 0xFEFF },     /* zero width no-break space (BOM) */
+    { 0xFFA0, 0xFFA0 },     /* halfwidth Hangul filler */
     { 0xFFF9, 0xFFFB },     /* interlinear annotation */
+    { 0x1D173, 0x1D17A },   /* musical symbol formatting (begin beam, ...) */
     { 0xE0000, 0xE007F },   /* tag characters */
+    { 0xE0100, 0xE01EF },   /* variation selectors supplement */
 };
 
 static int safeprint_cp_hidden(uint32_t cp)
@@ -252,4 +262,9 @@ void sc_json_fputstr(FILE *fp, const char *s)
         return;
     }
     sc_json_fputs(fp, (const uint8_t *)s, strlen(s));
+}
+
+void sc_safe_fputstr(FILE *fp, const char *s)
+{
+    sc_safe_fputs(fp, (const uint8_t *)s, strlen(s));
 }

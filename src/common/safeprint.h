@@ -17,6 +17,9 @@
 
 /* Escapes n bytes of p to fp for a terminal or text file. */
 void sc_safe_fputs(FILE *fp, const uint8_t *p, size_t n);
+/* The same for a NUL-terminated string (a file name, a message carrying
+ * one): what the operator typed may hold any byte too. */
+void sc_safe_fputstr(FILE *fp, const char *s);
 
 /* Escapes into buf (always NUL-terminated); returns bytes written
  * (without the NUL). Truncates on a whole escape boundary. */

@@ -1,14 +1,26 @@
 /*
  * cutout.c - the file a session is cut into (cutout.h).
  *
- * A pcap goes through libpcap's dumper with the link type of the source,
- * so the frame bytes stay exactly as captured. A pcapng (pcapng.h) also
- * carries, per packet, its original frame number as the packet id and
- * the comments of the findings that rest on that frame (target->notes,
- * sorted by frame, found by binary search: a session's packets need not
- * come in frame order when several files are read as one capture).
- * Files are created with O_EXCL|O_NOFOLLOW, mode 0600: never over an
- * existing file, and they hold mail.
+ * A pcap: libpcap writes the file header (its link type numbering, the
+ * source's link type, the magic of microsecond or nanosecond timestamps),
+ * the records that follow are written here in the same host order, so
+ * that the file can be closed and appended to later; the frame bytes stay
+ * exactly as captured. A pcapng (pcapng.h) also carries, per packet, its
+ * original frame number as the packet id and the comments of the findings
+ * that rest on that frame (target->notes, sorted by frame, found by
+ * binary search: a session's packets need not come in frame order when
+ * several files are read as one capture); from a nanosecond source its
+ * interfaces say if_tsresol 9 and the timestamps are the source's own
+ * nanoseconds, otherwise microseconds as before.
+ *
+ * Suspended, a file is closed; the pcapng writer keeps its state (the
+ * interfaces it described), so the section header and the secrets block
+ * are written once and the next packet goes on with the same interface
+ * ids. Files are created with O_EXCL|O_NOFOLLOW, mode 0600 (never over
+ * an existing file, and they hold mail) and re-opened with
+ * O_APPEND|O_NOFOLLOW. A file cut short (a failed write, a failed close)
+ * is removed by sc_cutout_close: it would block the next run's O_EXCL
+ * and pass for complete.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,53 +31,101 @@
 
 #include "common/frame.h"
 #include "cutout.h"
+#include "framemap.h"
 #include "pcapng.h"
 
 #define CUTOUT_SNAPLEN 262144
 #define CUTOUT_COMMENTS_MAX 32      /* comments on one frame */
 
 struct sc_cutout {
+    bool           created;         /* the file exists (remove it if cut short) */
     bool           failed;
-    pcap_t        *dead;            /* pcap */
-    pcap_dumper_t *dump;
-    sc_pcapng     *ng;              /* pcapng */
+    bool           nano;            /* timestamps in nanoseconds */
+    FILE          *fp;              /* pcap, while open */
+    sc_pcapng     *ng;              /* pcapng: the writer, open or suspended */
+    bool           ng_open;
 };
 
-static int cutout_open(sc_cutout *o, sc_cut_target *t, int linktype)
+static void cutout_shut(sc_cutout *o, sc_cut_target *t)
+{
+    int e = 0;
+
+    errno = 0;
+    if (o->fp) {
+        bool bad = ferror(o->fp) != 0;
+        if (fclose(o->fp) != 0 || bad)
+            e = errno ? errno : EIO;
+        o->fp = NULL;
+    }
+    if (o->ng_open) {
+        if (sc_pcapng_suspend(o->ng) < 0)
+            e = errno ? errno : EIO;
+        o->ng_open = false;
+    }
+    if (e) {
+        if (!t->error)
+            t->error = e;
+        o->failed = true;
+    }
+}
+
+static int cutout_fail(sc_cutout *o, sc_cut_target *t)
+{
+    if (!t->error)
+        t->error = errno ? errno : EIO;
+    o->failed = true;
+    cutout_shut(o, t);
+    return -1;
+}
+
+static int cutout_create(sc_cutout *o, sc_cut_target *t, int linktype)
 {
     int fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    FILE *fp = NULL;
+    pcap_t *dead;
 
     if (fd < 0)
-        goto fail;
+        return cutout_fail(o, t);
+    o->created = true;
     if (t->pcapng) {
-        if (!(o->ng = sc_pcapng_open(fd, t->ng_appl, t->ng_shb, t->ng_nshb)))
-            goto fail_made;
+        if (!(o->ng = sc_pcapng_open(fd, t->ng_appl, t->ng_shb, t->ng_nshb, o->nano)))
+            return cutout_fail(o, t);
+        o->ng_open = true;
         if (t->secrets_len &&
             sc_pcapng_secrets(o->ng, SC_PCAPNG_SECRETS_TLS, t->secrets, t->secrets_len) < 0)
-            goto fail_made;
+            return cutout_fail(o, t);
         return 0;
     }
-    if (!(fp = fdopen(fd, "wb")) || !(o->dead = pcap_open_dead(linktype, CUTOUT_SNAPLEN)) ||
-        !(o->dump = pcap_dump_fopen(o->dead, fp))) {
-        if (fp)
-            fclose(fp);
-        else
-            close(fd);
-        goto fail_made;
+    if (!(o->fp = fdopen(fd, "wb"))) {
+        close(fd);
+        return cutout_fail(o, t);
+    }
+    dead = pcap_open_dead_with_tstamp_precision(linktype, CUTOUT_SNAPLEN,
+               o->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+    /* The dumper is the stream itself: never closed as a dumper. */
+    if (!dead || !pcap_dump_fopen(dead, o->fp)) {
+        if (dead)
+            pcap_close(dead);
+        return cutout_fail(o, t);
+    }
+    pcap_close(dead);
+    return 0;
+}
+
+static int cutout_resume(sc_cutout *o, sc_cut_target *t)
+{
+    int fd = open(t->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return cutout_fail(o, t);
+    if (t->pcapng) {
+        if (sc_pcapng_resume(o->ng, fd) < 0)
+            return cutout_fail(o, t);
+        o->ng_open = true;
+    } else if (!(o->fp = fdopen(fd, "ab"))) {
+        close(fd);
+        return cutout_fail(o, t);
     }
     return 0;
-fail_made:
-    t->error = errno ? errno : EIO;
-    o->failed = true;
-    sc_pcapng_close(o->ng);
-    o->ng = NULL;
-    unlink(t->path);
-    return -1;
-fail:
-    t->error = errno ? errno : EIO;
-    o->failed = true;
-    return -1;
 }
 
 /* The comments of the findings on frame (notes sorted by frame). */
@@ -85,8 +145,31 @@ static size_t cutout_notes(const sc_cut_target *t, uint64_t frame, const char **
     return n;
 }
 
+static int cutout_write(sc_cutout *o, sc_cut_target *t, const sc_packet *pkt,
+                        const uint8_t *data)
+{
+    if (o->ng) {
+        const char *c[CUTOUT_COMMENTS_MAX];
+        sc_pcapng_pkt p = { pkt->linktype, pkt->ts, pkt->ts_nsec, pkt->caplen, pkt->wirelen,
+                            data, SC_FRAME_NUMBER(pkt->frame), c,
+                            cutout_notes(t, pkt->frame, c) };
+        if (sc_pcapng_packet(o->ng, &p) < 0)
+            return -1;
+        t->commented += p.ncomments > 0;
+        return 0;
+    }
+    uint32_t rec[4] = { (uint32_t)pkt->ts.tv_sec,
+                        o->nano ? pkt->ts_nsec : (uint32_t)pkt->ts.tv_usec,
+                        pkt->caplen, pkt->wirelen };
+    errno = 0;
+    if (fwrite(rec, sizeof rec, 1, o->fp) != 1 ||
+        fwrite(data, 1, pkt->caplen, o->fp) != pkt->caplen)
+        return -1;
+    return 0;
+}
+
 void sc_cutout_packet(sc_cutout **out, sc_cut_target *t, const sc_packet *pkt,
-                      const uint8_t *data)
+                      const uint8_t *data, bool nano)
 {
     sc_cutout *o = *out;
 
@@ -95,48 +178,42 @@ void sc_cutout_packet(sc_cutout **out, sc_cut_target *t, const sc_packet *pkt,
             t->error = ENOMEM;
             return;
         }
-        errno = 0;
-        cutout_open(o, t, pkt->linktype);
+        o->nano = nano;
     }
     if (o->failed)
         return;
-    if (o->ng) {
-        const char *c[CUTOUT_COMMENTS_MAX];
-        sc_pcapng_pkt p = { pkt->linktype, pkt->ts, pkt->caplen, pkt->wirelen, data,
-                            SC_FRAME_NUMBER(pkt->frame), c, cutout_notes(t, pkt->frame, c) };
-        if (sc_pcapng_packet(o->ng, &p) < 0) {
-            t->error = errno ? errno : EIO;
-            o->failed = true;
-            return;
-        }
-        t->commented += p.ncomments > 0;
-    } else {
-        struct pcap_pkthdr ph = { .ts = pkt->ts, .caplen = pkt->caplen, .len = pkt->wirelen };
-        pcap_dump((u_char *)o->dump, &ph, data);
+    errno = 0;
+    if (!sc_cutout_is_open(o) &&
+        (o->created ? cutout_resume(o, t) : cutout_create(o, t, pkt->linktype)) < 0)
+        return;
+    if (cutout_write(o, t, pkt, data) < 0) {
+        cutout_fail(o, t);
+        return;
     }
     t->written++;
-    if (t->framemap && fwrite(&pkt->frame, sizeof pkt->frame, 1, t->framemap) != 1)
+    if (t->framemap && sc_framemap_add(t->framemap, pkt->frame) < 0)
         t->map_failed = true;
+}
+
+bool sc_cutout_is_open(const sc_cutout *o)
+{
+    return o && (o->fp || o->ng_open);
+}
+
+void sc_cutout_suspend(sc_cutout *o, sc_cut_target *t)
+{
+    if (o)
+        cutout_shut(o, t);
 }
 
 void sc_cutout_close(sc_cutout *o, sc_cut_target *t)
 {
     if (!o)
         return;
-    if (o->ng) {
-        if (sc_pcapng_close(o->ng) < 0 && !t->error)
-            t->error = errno ? errno : EIO;
-    } else if (o->dump) {
-        /* A pcap cut short (full disk) is worse than none: it would
-         * block the next run's O_EXCL and pass for complete. */
-        errno = 0;
-        if ((pcap_dump_flush(o->dump) < 0 || ferror(pcap_dump_file(o->dump))) && !t->error)
-            t->error = errno ? errno : EIO;
-        pcap_dump_close(o->dump);
-    }
-    if (o->dead)
-        pcap_close(o->dead);
-    if (t->error && (o->ng || o->dump))
+    cutout_shut(o, t);
+    if (o->ng && sc_pcapng_close(o->ng) < 0 && !t->error)
+        t->error = errno ? errno : EIO;
+    if (t->error && o->created)
         unlink(t->path);
     free(o);
 }

@@ -746,15 +746,16 @@ static bool ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
         ev_say(v, "%s.txt: out of memory", stem);
         return false;
     }
-    if (v->cfg->redact && info->nredact && info->redact) {
-        c->ranges = malloc(info->nredact * sizeof *c->ranges);
+    sc_pcapcut_target(&c->t, info, v->cfg->redact);
+    if (c->t.nredact) {
+        c->ranges = malloc(c->t.nredact * sizeof *c->ranges);
         if (!c->ranges) {
             ev_cut_free(c, v);
             ev_say(v, "%s.%s: out of memory", stem, v->ext);
             return false;          /* never write an unmasked pcap */
         }
-        memcpy(c->ranges, info->redact, info->nredact * sizeof *c->ranges);
-        c->t.nredact = info->nredact;
+        memcpy(c->ranges, info->redact, c->t.nredact * sizeof *c->ranges);
+        c->t.redact = c->ranges;
     }
     snprintf(c->stem, sizeof c->stem, "%s", stem);
     c->info = *info;
@@ -767,12 +768,6 @@ static bool ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
     c->info.close_after = NULL;
     c->info.tls_state = c->info.tls_version = c->info.tls_cipher = NULL;
     ev_shb_fill(v, c, info);
-    c->t.id = info->id;
-    c->t.client = info->client;
-    c->t.server = info->server;
-    c->t.first_frame = info->first_frame;
-    c->t.last_frame = info->last_frame;
-    c->t.redact = c->ranges;
     c->t.path = c->path;
     c->x = x;
     v->ncuts++;
@@ -865,20 +860,14 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
     snprintf(shb, sizeof shb, "smtpscope %s evidence: session %" PRIu64 ", captured live; "
              "each packet's id (frame.packet_id) is its frame number counted from the start "
              "of the capture", SC_VERSION, info->id);
-    lp->t.id = info->id;
-    lp->t.client = info->client;
-    lp->t.server = info->server;
+    sc_pcapcut_target(&lp->t, info, v->cfg->redact);
     lp->t.first_frame = 1;
     lp->t.last_frame = UINT64_MAX;
     lp->t.path = path;
-    if (v->cfg->redact && info->nredact && info->redact) {
-        lp->t.redact = info->redact;
-        lp->t.nredact = info->nredact;
-    }
     ev_notes_sort(x);
     ev_target_ng(v, &lp->t, x, shbp, 1);
     lp->map = sc_framemap_new();
-    lp->t.framemap = sc_framemap_file(lp->map);
+    lp->t.framemap = lp->map;
     if (sc_pcapcut(spool, &lp->t, 1, err, sizeof err) < 0) {
         ev_say(v, "%s", err);
         snprintf(lp->why, sizeof lp->why, "the kept packets could not be read back");
@@ -965,39 +954,42 @@ static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t
                t->frags_left_out ? "; IP fragments left out: their payload cannot be masked" : "");
 }
 
-/* Cuts cuts[i..j) from their capture (one pass per PCAPCUT-sized chunk,
- * each target with its frame map), then writes their reports. */
+/* Cuts cuts[i..j) from their capture in one pass (pcapcut.h keeps a
+ * bounded number of files open, each target with its frame map), then
+ * writes their reports. Out of memory for the targets: one pass each. */
 static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
 {
-    enum { EV_CHUNK = 64 };       /* frame maps open at once */
     char err[512];
-    ev_livepcap lp[EV_CHUNK];
-    sc_cut_target t[EV_CHUNK];
+    sc_cut_target one_t, *t = calloc(j - i, sizeof *t);
+    size_t chunk = t ? j - i : 1;
     const char *one = v->cuts[i].file;
 
-    for (size_t a = i; a < j; a += EV_CHUNK) {
-        size_t n = j - a < EV_CHUNK ? j - a : EV_CHUNK;
+    if (!t)
+        t = &one_t;
+    for (size_t a = i; a < j; a += chunk) {
+        size_t n = j - a < chunk ? j - a : chunk;
         for (size_t k = 0; k < n; k++) {
             ev_cut *c = &v->cuts[a + k];
-            memset(&lp[k], 0, sizeof lp[k]);
             t[k] = c->t;
             ev_target_ng(v, &t[k], c->x, (const char *const *)c->shb, c->nshb);
-            if ((lp[k].map = sc_framemap_new()))
-                t[k].framemap = sc_framemap_file(lp[k].map);
-            else
-                ev_say(v, "%s: temporary file: %s: evidence frame numbers are missing",
-                       c->path, strerror(errno));
+            if (!(t[k].framemap = sc_framemap_new()))
+                ev_say(v, "%s: out of memory: evidence frame numbers are missing", c->path);
         }
         if (sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one,
                              v->cfg->merged ? v->cfg->nfiles : 1, t, n, err, sizeof err) < 0)
             ev_say(v, "%s", err);
         for (size_t k = 0; k < n; k++) {
-            lp[k].t = t[k];
-            ev_cut_report(v, &v->cuts[a + k], &lp[k], pcaps);
-            sc_framemap_free(lp[k].map);
+            ev_livepcap lp;
+            memset(&lp, 0, sizeof lp);
+            lp.t = t[k];
+            lp.map = t[k].framemap;
+            ev_cut_report(v, &v->cuts[a + k], &lp, pcaps);
+            sc_framemap_free(lp.map);
             ev_cut_free(&v->cuts[a + k], v);
         }
     }
+    if (t != &one_t)
+        free(t);
 }
 
 /* DIR/index.html: the sessions with findings, by server and one by one,

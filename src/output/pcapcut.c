@@ -3,133 +3,77 @@
  *
  * Packets come from src/capture/capture.h (which decodes the link layer); the
  * IP and TCP headers are decoded here, just enough for the 4-tuple, the
- * sequence number and the payload. The files are written by cutout.c.
+ * sequence number and the payload. The files are written by cutout.c
+ * (pcap or pcapng, with the link type of the source so that the frame
+ * bytes stay exactly as captured); this file keeps at most
+ * PCAPCUT_OPEN_MAX of them open, suspending the least recently written.
  *
- * Redaction: a direction's stream offset 0 is the byte after its SYN, or
- * on a capture without the SYN the first payload byte seen (the convention
- * of sc_range in record.h). Offsets wrap at 2^32 like sequence numbers;
- * sc_pcapcut_unwrap picks the offset nearest the last one seen.
+ * Packets are read as the reassembler reads them (sc_reasm_segment: the
+ * same payload lengths for offloaded segments whose IP length is 0 or
+ * wrapped), and a direction's stream offsets count from the sequence
+ * number the analysis took for offset 0 (sc_session_info.stream_base),
+ * never re-derived here from a SYN or the first byte seen. Offsets wrap at
+ * 2^32 like sequence numbers; sc_pcapcut_unwrap picks the offset nearest
+ * the last one seen.
  *
  * Diagnostics: sc_pcapcut returns -1 with a reason naming the capture;
  * a target whose file cannot be created gets its errno in ->error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <zlib.h>
 
 #include "capture/capture.h"
+#include "reasm/reasm.h"
 #include "cutout.h"
 #include "pcapcut.h"
 
-#define PCAPCUT_BATCH 128
+#define PCAPCUT_OPEN_MAX 64      /* session files open at once */
+#define CUT_FRAGS 256            /* fragmented datagrams followed at once */
+#define CUT_NONE SIZE_MAX
 
-#define CUT_FRAG_IDS 16
-
+/* Per target: where its file stands, and where its streams are. */
 typedef struct cut_state {
-    bool           frag_used[CUT_FRAG_IDS];
-    uint16_t       frag_id[CUT_FRAG_IDS];
-    uint8_t        frag_dir[CUT_FRAG_IDS];
-    unsigned       frag_next;
-    sc_cutout     *out;
-    bool           have_base[2];
-    uint32_t       base[2];
+    sc_cutout     *out;            /* the file (cutout.h) */
+    bool           open;           /* in the list of open files */
+    size_t         prev, next;     /* open files, least recently written first */
+    size_t         hnext;          /* hash chain */
     uint64_t       last_off[2];
 } cut_state;
 
-/* What the IP and TCP headers say. */
-typedef struct cut_tcp {
-    int            family;
-    const uint8_t *src, *dst;       /* addresses inside the packet */
-    uint16_t       sport, dport;
-    uint32_t       seq;
-    uint8_t        flags;
-    size_t         tcp_off;         /* TCP header, from l3 */
-    size_t         payload_off;     /* from l3 */
-    size_t         payload_len;     /* captured payload bytes */
-    bool           frag;            /* part of a fragmented IPv4 datagram */
-    bool           frag_later;      /* ... not the first part: no TCP header */
+/* The first fragment of a datagram was a target's: its later fragments
+ * are matched by datagram id and addresses. */
+typedef struct cut_frag {
+    bool           used;
     uint16_t       ipid;
-} cut_tcp;
+    uint8_t        src[4], dst[4];
+    uint8_t        dir;
+    size_t         target;
+} cut_frag;
+
+/* One pass over the capture for every target: targets are found by a
+ * hash of their 4-tuple, at most PCAPCUT_OPEN_MAX files are open (the
+ * least recently written is closed and opened again to append). */
+typedef struct cut_run {
+    sc_cut_target *t;
+    cut_state     *st;
+    size_t         n;
+    size_t        *bucket;
+    size_t         nbuckets;
+    size_t         lru_head, lru_tail, nopen;
+    cut_frag       frags[CUT_FRAGS];
+    unsigned       frag_next;
+    bool           nano;           /* the capture has nanosecond timestamps */
+    uint8_t       *copy;           /* a packet being masked */
+    size_t         copycap;
+} cut_run;
 
 #define TCP_SYN 0x02
 
 static uint16_t cut_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t cut_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* IPv6 extension headers that may precede TCP (fragments are not followed). */
-static int cut_ip6_ext(uint8_t nh)
-{
-    return nh == 0 || nh == 43 || nh == 60 || nh == 51;
-}
-
-static int cut_tcp_decode(const sc_packet *pkt, cut_tcp *t)
-{
-    const uint8_t *p = pkt->l3;
-    size_t len = pkt->l3_len, off, end;
-    uint8_t proto;
-
-    if (!p)
-        return -1;
-    if (pkt->ipver == 4) {
-        if (len < 20 || (p[0] >> 4) != 4)
-            return -1;
-        off = (size_t)(p[0] & 15) * 4;
-        end = cut_be16(p + 2);
-        if (off < 20)
-            return -1;
-        proto = p[9];
-        t->family = AF_INET;
-        t->src = p + 12;
-        t->dst = p + 16;
-        t->ipid = cut_be16(p + 4);
-        t->frag = (cut_be16(p + 6) & 0x3FFF) != 0;
-        t->frag_later = (cut_be16(p + 6) & 0x1FFF) != 0;
-        if (t->frag_later)
-            return proto == 6 ? 0 : -1;   /* matched by its datagram id */
-    } else if (pkt->ipver == 6) {
-        t->frag = t->frag_later = false;
-        if (len < 40 || (p[0] >> 4) != 6)
-            return -1;
-        proto = p[6];
-        off = 40;
-        end = 40 + (size_t)cut_be16(p + 4);
-        while (cut_ip6_ext(proto)) {
-            if (len < off + 8)
-                return -1;
-            size_t hl = proto == 51 ? ((size_t)p[off + 1] + 2) * 4 : ((size_t)p[off + 1] + 1) * 8;
-            proto = p[off];
-            off += hl;
-        }
-        t->family = AF_INET6;
-        t->src = p + 8;
-        t->dst = p + 24;
-    } else {
-        return -1;
-    }
-    if (proto != 6 || len < off + 20 || end < off + 20)
-        return -1;
-    size_t doff = (size_t)(p[off + 12] >> 4) * 4;
-    if (doff < 20 || end < off + doff)
-        return -1;
-    t->sport = cut_be16(p + off);
-    t->dport = cut_be16(p + off + 2);
-    t->seq = cut_be32(p + off + 4);
-    t->flags = p[off + 13];
-    t->tcp_off = off;
-    t->payload_off = off + doff;
-    if (end > len)
-        end = len;                       /* captured part only */
-    t->payload_len = end > t->payload_off ? end - t->payload_off : 0;
-    return 0;
-}
 
 static bool cut_ep_is(const sc_endpoint *ep, int family, const uint8_t *addr, uint16_t port)
 {
@@ -137,24 +81,9 @@ static bool cut_ep_is(const sc_endpoint *ep, int family, const uint8_t *addr, ui
            memcmp(ep->addr, addr, family == AF_INET ? 4 : 16) == 0;
 }
 
-/* -1: not this session; else the direction of the packet. A fragment
- * after the first is matched by addresses and by the datagram id of a
- * first fragment already matched (st->frag_ids). */
-static int cut_match(const sc_cut_target *t, cut_state *st, const cut_tcp *h)
+/* -1: not this session; else the direction of the packet. */
+static int cut_dir(const sc_cut_target *t, const sc_tcpseg *h)
 {
-    if (h->frag_later) {
-        for (unsigned i = 0; i < CUT_FRAG_IDS; i++) {
-            if (!st->frag_used[i] || st->frag_id[i] != h->ipid)
-                continue;
-            int d = st->frag_dir[i];
-            const sc_endpoint *src = d == SC_DIR_C2S ? &t->client : &t->server;
-            const sc_endpoint *dst = d == SC_DIR_C2S ? &t->server : &t->client;
-            if (h->family == src->family && memcmp(src->addr, h->src, 4) == 0 &&
-                memcmp(dst->addr, h->dst, 4) == 0)
-                return d;
-        }
-        return -1;
-    }
     if (cut_ep_is(&t->client, h->family, h->src, h->sport) &&
         cut_ep_is(&t->server, h->family, h->dst, h->dport))
         return SC_DIR_C2S;
@@ -162,6 +91,25 @@ static int cut_match(const sc_cut_target *t, cut_state *st, const cut_tcp *h)
         cut_ep_is(&t->client, h->family, h->dst, h->dport))
         return SC_DIR_S2C;
     return -1;
+}
+
+/* The same for both directions of a connection. */
+static size_t cut_hash_ep(int family, const uint8_t *addr, uint16_t port)
+{
+    size_t h = (size_t)port * 2654435761u;
+
+    for (int i = 0; i < (family == AF_INET ? 4 : 16); i++)
+        h = h * 31 + addr[i];
+    return h;
+}
+
+static size_t cut_hash(const cut_run *r, int family, const uint8_t *a, uint16_t ap,
+                       const uint8_t *b, uint16_t bp)
+{
+    size_t h = cut_hash_ep(family, a, ap) ^ cut_hash_ep(family, b, bp);
+
+    h ^= h >> 17;
+    return (h * 0x9E3779B1u) & (r->nbuckets - 1);
 }
 
 uint64_t sc_pcapcut_unwrap(uint32_t rel, uint64_t near)
@@ -194,94 +142,293 @@ static uint16_t cut_fold(uint32_t sum)
 int sc_pcapcut_fix_checksums(uint8_t *l3, size_t len)
 {
     sc_packet pkt = { .l3 = l3, .l3_len = (uint32_t)len, .ipver = len ? l3[0] >> 4 : 0 };
-    cut_tcp h;
-    size_t tcp_off, seglen;
+    sc_tcpseg h;
+    size_t seglen;
     uint32_t sum;
     uint8_t pseudo[40];
 
-    if (cut_tcp_decode(&pkt, &h) < 0)
+    if (sc_reasm_segment(&pkt, &h) < 0 || h.frag || h.payload_off + h.payload_len > len)
         return -1;
+    seglen = h.payload_off + h.payload_len - h.tcp_off;
     if (pkt.ipver == 4) {
         size_t ihl = (size_t)(l3[0] & 15) * 4, total = cut_be16(l3 + 2);
-        if (total > len)
-            return -1;                  /* not all captured: leave it */
+        /* Cut by the snap length: the checksum cannot be made right. An
+         * offloaded segment (total 0, or wrapped) is whole as captured. */
+        if (total && total <= 65535 && total > len)
+            return -1;
         l3[10] = l3[11] = 0;
         uint16_t c = cut_fold(cut_sum(0, l3, ihl));
         l3[10] = (uint8_t)(c >> 8); l3[11] = (uint8_t)c;
-        tcp_off = ihl;
-        seglen = total - ihl;
         memcpy(pseudo, l3 + 12, 8);
-        pseudo[8] = 0; pseudo[9] = 6;
-        pseudo[10] = (uint8_t)(seglen >> 8); pseudo[11] = (uint8_t)seglen;
-        sum = cut_sum(0, pseudo, 12);
+        sum = cut_sum(0, pseudo, 8) + 6;
     } else {
-        size_t end = 40 + (size_t)cut_be16(l3 + 4);
-        if (end > len)
+        size_t plen = cut_be16(l3 + 4);
+        if (plen && 40 + plen > len)
             return -1;
-        tcp_off = h.tcp_off;
-        seglen = end - tcp_off;
         memcpy(pseudo, l3 + 8, 32);
-        sum = cut_sum(0, pseudo, 32);
-        sum += (uint32_t)(seglen >> 16) + (uint32_t)(seglen & 0xFFFF) + 6;
+        sum = cut_sum(0, pseudo, 32) + 6;
     }
-    l3[tcp_off + 16] = l3[tcp_off + 17] = 0;
-    uint16_t c = cut_fold(cut_sum(sum, l3 + tcp_off, seglen));
-    l3[tcp_off + 16] = (uint8_t)(c >> 8); l3[tcp_off + 17] = (uint8_t)c;
+    sum += (uint32_t)(seglen >> 16) + (uint32_t)(seglen & 0xFFFF);
+    l3[h.tcp_off + 16] = l3[h.tcp_off + 17] = 0;
+    uint16_t c = cut_fold(cut_sum(sum, l3 + h.tcp_off, seglen));
+    l3[h.tcp_off + 16] = (uint8_t)(c >> 8); l3[h.tcp_off + 17] = (uint8_t)c;
     return 0;
 }
 
-/* Masks the payload bytes of pkt that fall in t's ranges; returns the
- * count masked (0: the packet is left as it was). */
+/* Masks payload bytes [a, b) of the packet (CR and LF kept); the count. */
+static uint64_t cut_mask(uint8_t *p, uint64_t a, uint64_t b)
+{
+    uint64_t n = 0;
+
+    for (uint64_t i = a; i < b; i++)
+        if (p[i] != '\r' && p[i] != '\n' && p[i] != 'X') {
+            p[i] = 'X';
+            n++;
+        }
+    return n;
+}
+
+/* Masks the payload bytes of pkt that the analysis did not read as
+ * protocol: those in t's ranges (content, AUTH data), those beyond what
+ * it read of the direction or before its start (never classified), and,
+ * when the sequence numbers were rewritten, every client byte (they
+ * cannot be placed). Offsets count from the analysis's own stream base,
+ * never from a SYN seen here: a stray SYN|ACK must not move them.
+ * Returns the count masked (0: the packet is left as it was). */
 static uint64_t cut_redact(const sc_cut_target *t, cut_state *st, int dir,
-                           const cut_tcp *h, uint8_t *l3)
+                           const sc_tcpseg *h, uint8_t *l3)
 {
     uint32_t seq = h->seq + ((h->flags & TCP_SYN) ? 1 : 0);
-    uint64_t off, n = 0;
+    uint8_t *p = l3 + h->payload_off;
+    uint64_t off, len = h->payload_len, n = 0;
 
-    if (h->flags & TCP_SYN) {
-        st->base[dir] = h->seq + 1;
-        st->have_base[dir] = true;
-    }
-    if (h->payload_len == 0)
+    if (len == 0)
         return 0;
-    if (!st->have_base[dir]) {
-        st->base[dir] = seq;
-        st->have_base[dir] = true;
-    }
-    off = sc_pcapcut_unwrap(seq - st->base[dir], st->last_off[dir]);
-    st->last_off[dir] = off;
+    if (t->seq_untrusted)
+        return dir == SC_DIR_C2S ? cut_mask(p, 0, len) : 0;
+    off = sc_pcapcut_unwrap(seq - t->base[dir], st->last_off[dir]);
+    if (off <= t->end[dir])
+        st->last_off[dir] = off;   /* a byte before the base does not move it */
+    if (off + len > t->end[dir])
+        n += cut_mask(p, t->end[dir] > off ? t->end[dir] - off : 0, len);
     for (size_t r = 0; r < t->nredact; r++) {
         const sc_range *rg = &t->redact[r];
-        if ((int)rg->dir != dir || rg->end <= off || rg->start >= off + h->payload_len)
+        if ((int)rg->dir != dir || rg->end <= off || rg->start >= off + len)
             continue;
-        uint64_t a = rg->start > off ? rg->start - off : 0;
-        uint64_t b = rg->end < off + h->payload_len ? rg->end - off : h->payload_len;
-        for (uint64_t i = a; i < b; i++) {
-            uint8_t *c = l3 + h->payload_off + i;
-            if (*c != '\r' && *c != '\n' && *c != 'X') {
-                *c = 'X';
-                n++;
-            }
-        }
+        n += cut_mask(p, rg->start > off ? rg->start - off : 0,
+                      rg->end < off + len ? rg->end - off : len);
     }
     return n;
 }
 
-static int cut_batch(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
+void sc_pcapcut_target(sc_cut_target *t, const sc_session_info *info, bool redact)
+{
+    t->id = info->id;
+    t->client = info->client;
+    t->server = info->server;
+    t->first_frame = info->first_frame;
+    t->last_frame = info->last_frame;
+    t->redacting = redact;
+    if (!redact)
+        return;
+    t->redact = info->redact;
+    t->nredact = info->redact ? info->nredact : 0;
+    t->seq_untrusted = info->seq_untrusted;
+    for (int d = 0; d < 2; d++) {
+        t->base[d] = (uint32_t)info->stream_base[d];
+        t->end[d] = info->stream_end[d];
+    }
+}
+
+/* Least recently written first: out of the list, back at its end. */
+static void cut_lru_unlink(cut_run *r, size_t i)
+{
+    cut_state *st = &r->st[i];
+
+    if (st->prev != CUT_NONE) r->st[st->prev].next = st->next; else r->lru_head = st->next;
+    if (st->next != CUT_NONE) r->st[st->next].prev = st->prev; else r->lru_tail = st->prev;
+    st->prev = st->next = CUT_NONE;
+}
+
+static void cut_lru_append(cut_run *r, size_t i)
+{
+    cut_state *st = &r->st[i];
+
+    st->prev = r->lru_tail;
+    st->next = CUT_NONE;
+    if (r->lru_tail != CUT_NONE) r->st[r->lru_tail].next = i; else r->lru_head = i;
+    r->lru_tail = i;
+}
+
+/* Closes target i's file until its next packet (cutout.h). */
+static void cut_suspend(cut_run *r, size_t i)
+{
+    cut_state *st = &r->st[i];
+
+    if (!st->open)
+        return;
+    cut_lru_unlink(r, i);
+    r->nopen--;
+    st->open = false;
+    sc_cutout_suspend(st->out, &r->t[i]);
+}
+
+/* Writes a packet to target i's file: the least recently written of the
+ * open files is suspended first when PCAPCUT_OPEN_MAX are open. */
+static void cut_write(cut_run *r, size_t i, const sc_packet *pkt, const uint8_t *data)
+{
+    cut_state *st = &r->st[i];
+
+    if (st->open) {
+        cut_lru_unlink(r, i);
+        cut_lru_append(r, i);
+    } else if (r->nopen >= PCAPCUT_OPEN_MAX) {
+        cut_suspend(r, r->lru_head);
+    }
+    sc_cutout_packet(&st->out, &r->t[i], pkt, data, r->nano);
+    if (!st->open && sc_cutout_is_open(st->out)) {
+        st->open = true;
+        r->nopen++;
+        cut_lru_append(r, i);
+    } else if (st->open && !sc_cutout_is_open(st->out)) {
+        cut_lru_unlink(r, i);         /* failed: closed by cutout */
+        r->nopen--;
+        st->open = false;
+    }
+}
+
+/* One packet of target i, direction dir: masked when redacting, written. */
+static void cut_packet(cut_run *r, size_t i, int dir, const sc_packet *pkt,
+                       const sc_tcpseg *h)
+{
+    sc_cut_target *t = &r->t[i];
+
+    if (!t->redacting) {
+        cut_write(r, i, pkt, pkt->data);
+        return;
+    }
+    if (h->frag) {
+        /* A fragment's payload cannot be masked with its checksum made
+         * right (the TCP checksum covers the whole datagram): left out
+         * rather than written unmasked. */
+        t->frags_left_out++;
+        return;
+    }
+    if (r->copycap < pkt->caplen) {
+        free(r->copy);
+        r->copycap = pkt->caplen;
+        if (!(r->copy = malloc(r->copycap))) {
+            r->copycap = 0;
+            t->error = ENOMEM;          /* never write the unmasked bytes */
+            return;
+        }
+    }
+    memcpy(r->copy, pkt->data, pkt->caplen);
+    uint8_t *l3 = r->copy + (pkt->l3 - pkt->data);
+    uint64_t m = cut_redact(t, &r->st[i], dir, h, l3);
+    if (m) {
+        sc_pcapcut_fix_checksums(l3, pkt->l3_len);
+        t->masked += m;
+    }
+    cut_write(r, i, pkt, r->copy);
+}
+
+/* Every target a packet belongs to (the same file given twice in -r
+ * makes two targets of one connection). */
+static void cut_dispatch(cut_run *r, const sc_packet *pkt, const sc_tcpseg *h)
+{
+    if (h->frag_later) {
+        for (unsigned k = 0; k < CUT_FRAGS; k++) {
+            const cut_frag *f = &r->frags[k];
+            if (f->used && f->ipid == h->ipid && h->family == AF_INET &&
+                memcmp(f->src, h->src, 4) == 0 && memcmp(f->dst, h->dst, 4) == 0 &&
+                pkt->frame >= r->t[f->target].first_frame &&
+                pkt->frame <= r->t[f->target].last_frame)
+                cut_packet(r, f->target, f->dir, pkt, h);
+        }
+        return;
+    }
+    for (size_t i = r->bucket[cut_hash(r, h->family, h->src, h->sport, h->dst, h->dport)];
+         i != CUT_NONE; i = r->st[i].hnext) {
+        const sc_cut_target *t = &r->t[i];
+        int dir;
+        if (pkt->frame < t->first_frame || pkt->frame > t->last_frame ||
+            (dir = cut_dir(t, h)) < 0)
+            continue;
+        if (h->frag && h->family == AF_INET) {
+            cut_frag *f = &r->frags[r->frag_next++ % CUT_FRAGS];
+            *f = (cut_frag){ true, h->ipid, {0}, {0}, (uint8_t)dir, i };
+            memcpy(f->src, h->src, 4);
+            memcpy(f->dst, h->dst, 4);
+        }
+        cut_packet(r, i, dir, pkt, h);
+    }
+}
+
+/* A pcap file of nanosecond timestamps (its magic, gzip or not): its
+ * session files keep them (a pcapng says if_tsresol 9). pcapng (a
+ * resolution per interface) and microsecond files give microseconds. */
+static bool cut_nano(const char *path)
+{
+    uint8_t m[4];
+    gzFile gz = gzopen(path, "rb");
+    bool nano = false;
+
+    if (!gz)
+        return false;
+    if (gzread(gz, m, 4) == 4)
+        nano = (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0x3c && m[3] == 0x4d) ||
+               (m[0] == 0x4d && m[1] == 0x3c && m[2] == 0xb2 && m[3] == 0xa1);
+    gzclose(gz);
+    return nano;
+}
+
+static int cut_run_init(cut_run *r, sc_cut_target *t, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    r->t = t;
+    r->n = n;
+    r->lru_head = r->lru_tail = CUT_NONE;
+    for (r->nbuckets = 64; r->nbuckets < 2 * n; r->nbuckets *= 2)
+        ;
+    if (!(r->st = calloc(n ? n : 1, sizeof *r->st)) ||
+        !(r->bucket = malloc(r->nbuckets * sizeof *r->bucket))) {
+        free(r->st);
+        return -1;
+    }
+    for (size_t b = 0; b < r->nbuckets; b++)
+        r->bucket[b] = CUT_NONE;
+    /* Chains in target order, latest first: lookups check frame ranges. */
+    for (size_t i = 0; i < n; i++) {
+        size_t b = cut_hash(r, t[i].client.family, t[i].client.addr, t[i].client.port,
+                            t[i].server.addr, t[i].server.port);
+        r->st[i].prev = r->st[i].next = CUT_NONE;
+        r->st[i].hnext = r->bucket[b];
+        r->bucket[b] = i;
+    }
+    return 0;
+}
+
+int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
                      char *err, size_t errlen)
 {
-    cut_state st[PCAPCUT_BATCH];
+    cut_run r;
     uint64_t lo = UINT64_MAX, hi = 0;
-    uint8_t *copy = NULL;
-    size_t copycap = 0;
     sc_packet pkt;
-    cut_tcp h;
+    sc_tcpseg h;
     int rc, ret = 0;
-    sc_capture *cap = sc_capture_open_files(captures, ncaptures, NULL, err, errlen);
+    sc_capture *cap;
 
-    if (!cap)
+    if (n == 0)
+        return 0;
+    if (!(cap = sc_capture_open_files(captures, ncaptures, NULL, err, errlen)))
         return -1;
-    memset(st, 0, sizeof st);
+    if (cut_run_init(&r, t, n) < 0) {
+        snprintf(err, errlen, "cutting session pcaps: out of memory");
+        sc_capture_close(cap);
+        return -1;
+    }
+    r.nano = cut_nano(captures[0]);
     for (size_t i = 0; i < n; i++) {
         lo = t[i].first_frame < lo ? t[i].first_frame : lo;
         hi = t[i].last_frame > hi ? t[i].last_frame : hi;
@@ -291,55 +438,18 @@ static int cut_batch(const char *const *captures, size_t ncaptures, sc_cut_targe
             continue;
         if (pkt.frame > hi && ncaptures == 1)
             break;          /* several files: frames grow file by file, not in time */
-        if (pkt.frame < lo || cut_tcp_decode(&pkt, &h) < 0)
-            continue;
-        for (size_t i = 0; i < n; i++) {
-            int dir;
-            if (pkt.frame < t[i].first_frame || pkt.frame > t[i].last_frame ||
-                (dir = cut_match(&t[i], &st[i], &h)) < 0)
-                continue;
-            if (h.frag && !h.frag_later) {
-                unsigned f = st[i].frag_next++ % CUT_FRAG_IDS;
-                st[i].frag_used[f] = true;
-                st[i].frag_id[f] = h.ipid;
-                st[i].frag_dir[f] = (uint8_t)dir;
-            }
-            const uint8_t *data = pkt.data;
-            if (t[i].redact && h.frag) {
-                /* A fragment's payload cannot be masked with its checksum
-                 * made right (the TCP checksum covers the whole datagram):
-                 * left out rather than written unmasked. */
-                t[i].frags_left_out++;
-                continue;
-            }
-            if (t[i].redact && t[i].nredact) {
-                if (copycap < pkt.caplen) {
-                    free(copy);
-                    copycap = pkt.caplen;
-                    if (!(copy = malloc(copycap))) {
-                        copycap = 0;
-                        continue;         /* never write the unmasked bytes */
-                    }
-                }
-                memcpy(copy, pkt.data, pkt.caplen);
-                uint8_t *l3 = copy + (pkt.l3 - pkt.data);
-                uint64_t m = cut_redact(&t[i], &st[i], dir, &h, l3);
-                if (m) {
-                    sc_pcapcut_fix_checksums(l3, pkt.l3_len);
-                    t[i].masked += m;
-                }
-                data = copy;
-            }
-            sc_cutout_packet(&st[i].out, &t[i], &pkt, data);
-        }
+        if (pkt.frame >= lo && sc_reasm_segment(&pkt, &h) == 0)
+            cut_dispatch(&r, &pkt, &h);
     }
     if (rc == -1) {
         snprintf(err, errlen, "%s", sc_capture_error(cap));
         ret = -1;
     }
     for (size_t i = 0; i < n; i++)
-        sc_cutout_close(st[i].out, &t[i]);
-    free(copy);
+        sc_cutout_close(r.st[i].out, &t[i]);   /* removes a file cut short */
+    free(r.copy);
+    free(r.st);
+    free(r.bucket);
     sc_capture_close(cap);
     return ret;
 }
@@ -347,15 +457,4 @@ static int cut_batch(const char *const *captures, size_t ncaptures, sc_cut_targe
 int sc_pcapcut(const char *capture, sc_cut_target *t, size_t n, char *err, size_t errlen)
 {
     return sc_pcapcut_files(&capture, 1, t, n, err, errlen);
-}
-
-int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_target *t, size_t n,
-                     char *err, size_t errlen)
-{
-    for (size_t i = 0; i < n; i += PCAPCUT_BATCH) {
-        size_t k = n - i < PCAPCUT_BATCH ? n - i : PCAPCUT_BATCH;
-        if (cut_batch(captures, ncaptures, t + i, k, err, errlen) < 0)
-            return -1;
-    }
-    return 0;
 }

@@ -1,14 +1,22 @@
 /*
- * pcapcut.h - cuts sessions out of a capture file into pcap files.
+ * pcapcut.h - cuts sessions out of a capture file into pcap or pcapng files.
  *
- * For an evidence bundle: the capture file is read again (one pass for up
- * to PCAPCUT_BATCH sessions at a time) and each packet of a target session
- * (same TCP 4-tuple, either direction, frame number within the session's
- * [first_frame, last_frame]) is written unchanged (timestamps, link type,
- * frame bytes) to the target's pcap or pcapng file (cutout.h), created
- * with O_EXCL so an existing file is never overwritten. With redaction ranges, the TCP
- * payload bytes that fall in a range are replaced by 'X' (CR and LF kept)
- * and the TCP checksum and IPv4 header checksum are recomputed. IPv4
+ * For an evidence bundle: the capture file is read again, once for all the
+ * targets (found by a hash of their 4-tuple; at most PCAPCUT_OPEN_MAX
+ * files open at once, the least recently written suspended and appended
+ * to later, cutout.h), and each packet of a target session (same TCP
+ * 4-tuple, either direction, frame number within the session's
+ * [first_frame, last_frame]) is written unchanged (timestamps,
+ * nanoseconds for a nanosecond pcap, link type, frame bytes) to the
+ * target's pcap or pcapng file (cutout.h), created with O_EXCL so an
+ * existing file is never overwritten. Memory: a hash bucket and a few
+ * words per target (a pcapng's interface list), one packet copy.
+ * Redacting, the TCP payload bytes the
+ * analysis did not read as protocol are replaced by 'X' (CR and LF kept):
+ * those in a range (content, AUTH data), those outside what it read of
+ * the stream, every client byte when the sequence numbers were rewritten;
+ * the TCP checksum and IPv4 header checksum are recomputed. Offsets count
+ * from the analysis's stream bases (sc_session_info.stream_base). IPv4
  * fragments of a session are copied too (later fragments matched by the
  * datagram id of the first); under redaction they are left out and
  * counted, since their payload cannot be masked with valid checksums.
@@ -19,9 +27,8 @@
 #ifndef SC_PCAPCUT_H
 #define SC_PCAPCUT_H
 
-#include <stdio.h>
-
 #include "common/record.h"
+#include "framemap.h"
 
 /* A comment for the pcapng packet of one frame (a finding resting on it). */
 typedef struct sc_cut_note {
@@ -33,9 +40,13 @@ typedef struct sc_cut_target {
     uint64_t        id;
     sc_endpoint     client, server;
     uint64_t        first_frame, last_frame;
-    const sc_range *redact;         /* NULL: copy the packets as they are */
+    bool            redacting;      /* false: copy the packets as they are */
+    const sc_range *redact;         /* ranges to mask */
     size_t          nredact;
-    const char     *path;           /* pcap file to create */
+    bool            seq_untrusted;  /* offsets cannot be placed: mask client bytes */
+    uint32_t        base[2];        /* sequence number of offset 0 (stream_base) */
+    uint64_t        end[2];         /* offsets read by the analysis (stream_end) */
+    const char     *path;           /* pcap or pcapng file to create */
     uint64_t        written;        /* out: packets written */
     uint64_t        masked;         /* out: payload bytes replaced */
     uint64_t        frags_left_out; /* out: IP fragments not written (redact) */
@@ -52,10 +63,15 @@ typedef struct sc_cut_target {
     const sc_cut_note *notes;
     size_t          nnotes;
     uint64_t        commented;      /* out: packets written with a comment */
-    FILE           *framemap;       /* the original frame of each packet written
-                                       is appended (uint64_t), when not NULL */
+    sc_framemap    *framemap;       /* the original frame of each packet written
+                                       is appended (framemap.h), when not NULL */
     bool            map_failed;     /* out: the frame map is incomplete */
 } sc_cut_target;
+
+/* Fills t from the session as the analysis read it: id, endpoints, frame
+ * range and, redacting, its stream bases, the end of what it read and its
+ * ranges (the pointer is info's: a caller that keeps t copies them). */
+void sc_pcapcut_target(sc_cut_target *t, const sc_session_info *info, bool redact);
 
 /* Returns 0, or -1 with a one-line reason in err when the capture cannot
  * be read (per-target failures are in target->error). */

@@ -2,11 +2,18 @@
  * pcapng.c - a pcapng writer (pcapng.h), after the pcapng specification
  * (draft-ietf-opsawg-pcapng): blocks in host byte order, as the byte-order
  * magic of the section header tells readers; each block and option padded
- * to 32 bits; timestamps in microseconds (the default if_tsresol), as
- * libpcap gives them.
+ * to 32 bits; timestamps in microseconds (the default if_tsresol), or
+ * in nanoseconds with if_tsresol 9 in every interface when the source
+ * capture holds nanoseconds (sc_pcapng_open's nano): never rounded, never
+ * padded with invented digits.
  *
  * libpcap writes no pcapng, hence this file. Options are bounded: a
  * comment longer than PCAPNG_OPT_MAX is cut (an option length is 16 bits).
+ *
+ * A writer can be suspended (its file closed, what it has described kept:
+ * the interfaces per link type, whether packets were written) and resumed
+ * on a descriptor opened to append: the section header and the secrets
+ * block are written once, at the open.
  *
  * Diagnostics: the first failed write is remembered (errno) and every
  * later call fails; sc_pcapng_close reports it.
@@ -30,6 +37,8 @@
 #define OPT_COMMENT  1
 #define SHB_USERAPPL 4
 #define IF_SNAPLEN   262144u
+#define IF_TSRESOL   9              /* option code */
+#define TSRESOL_NANO 9              /* its value: 10^-9 s */
 #define EPB_PACKETID 5
 
 #define PCAPNG_OPT_MAX 65000u
@@ -39,6 +48,7 @@ struct sc_pcapng {
     FILE    *fp;
     int      err;
     bool     packets;               /* a packet was written */
+    bool     nano;                  /* timestamps in nanoseconds */
     int      iflink[PCAPNG_IFS_MAX];
     unsigned nifs;
 };
@@ -96,7 +106,7 @@ static void ng_strs(sc_pcapng *w, uint16_t code, const char *const *s, size_t n)
 static void ng_end_opts(sc_pcapng *w) { ng_opt(w, OPT_END, NULL, 0); }
 
 sc_pcapng *sc_pcapng_open(int fd, const char *userappl, const char *const *comments,
-                          size_t ncomments)
+                          size_t ncomments, bool nano)
 {
     sc_pcapng *w = calloc(1, sizeof *w);
     size_t opts = ng_strs_size(comments, ncomments) +
@@ -112,6 +122,7 @@ sc_pcapng *sc_pcapng_open(int fd, const char *userappl, const char *const *comme
         errno = e;
         return NULL;
     }
+    w->nano = nano;
     ng_u32(w, PCAPNG_SHB);
     ng_u32(w, len);
     ng_u32(w, PCAPNG_MAGIC);
@@ -163,8 +174,9 @@ int sc_pcapng_secrets(sc_pcapng *w, uint32_t type, const char *data, size_t len)
 /* The interface of a link type, described at its first packet. */
 static int ng_iface(sc_pcapng *w, int linktype)
 {
-    uint32_t snap = IF_SNAPLEN, len = 20 + 4;
+    uint32_t snap = IF_SNAPLEN, len = 20 + 4 + (w->nano ? ng_opt_size(1) : 0);
     uint16_t lt[2] = { (uint16_t)linktype, 0 };
+    uint8_t resol = TSRESOL_NANO;
 
     for (unsigned i = 0; i < w->nifs; i++)
         if (w->iflink[i] == linktype)
@@ -177,6 +189,8 @@ static int ng_iface(sc_pcapng *w, int linktype)
     ng_u32(w, len);
     ng_put(w, lt, 4);
     ng_u32(w, snap);
+    if (w->nano)
+        ng_opt(w, IF_TSRESOL, &resol, 1);
     ng_end_opts(w);
     ng_u32(w, len);
     w->iflink[w->nifs] = linktype;
@@ -191,7 +205,8 @@ int sc_pcapng_packet(sc_pcapng *w, const sc_pcapng_pkt *p)
         return ng_fail(w);
     if ((ifid = ng_iface(w, p->linktype)) < 0)
         return -1;
-    uint64_t us = (uint64_t)p->ts.tv_sec * 1000000u + (uint64_t)p->ts.tv_usec;
+    uint64_t us = w->nano ? (uint64_t)p->ts.tv_sec * 1000000000u + p->ts_nsec
+                          : (uint64_t)p->ts.tv_sec * 1000000u + (uint64_t)p->ts.tv_usec;
     size_t opts = ng_strs_size(p->comments, p->ncomments) + (p->packet_id ? ng_opt_size(8) : 0);
     if (opts)
         opts += 4;
@@ -217,17 +232,39 @@ int sc_pcapng_packet(sc_pcapng *w, const sc_pcapng_pkt *p)
     return w->err ? ng_fail(w) : 0;
 }
 
+int sc_pcapng_suspend(sc_pcapng *w)
+{
+    errno = 0;
+    if (fflush(w->fp) != 0 && !w->err)
+        w->err = errno ? errno : EIO;
+    if (fclose(w->fp) != 0 && !w->err)
+        w->err = errno ? errno : EIO;
+    w->fp = NULL;
+    return w->err ? ng_fail(w) : 0;
+}
+
+int sc_pcapng_resume(sc_pcapng *w, int fd)
+{
+    if (w->err) {
+        close(fd);
+        return ng_fail(w);
+    }
+    if (!(w->fp = fdopen(fd, "ab"))) {
+        w->err = errno ? errno : EIO;
+        close(fd);
+        return ng_fail(w);
+    }
+    return 0;
+}
+
 int sc_pcapng_close(sc_pcapng *w)
 {
     int e;
 
     if (!w)
         return 0;
-    errno = 0;
-    if (fflush(w->fp) != 0 && !w->err)
-        w->err = errno ? errno : EIO;
-    if (fclose(w->fp) != 0 && !w->err)
-        w->err = errno ? errno : EIO;
+    if (w->fp)
+        sc_pcapng_suspend(w);
     e = w->err;
     free(w);
     errno = e;

@@ -34,6 +34,7 @@
 
 #include "dumper.h"
 #include "common/frame.h"
+#include "common/safeprint.h"
 #include "pipeline.h"
 
 #define PIPELINE_PROGRESS_EVERY 4096   /* packets between progress calls */

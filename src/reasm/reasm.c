@@ -622,6 +622,8 @@ static void reasm_handshake_inject(sc_reasm *r, reasm_conn *c)
     uint32_t cn = c->next[SC_DIR_C2S], sn = c->next[SC_DIR_S2C];
 
     c->est = true;
+    c->pub.stream_base[SC_DIR_C2S] = cn;
+    c->pub.stream_base[SC_DIR_S2C] = sn;
     r->est_conn = c;
     reasm_inject_seg(r, c, SC_DIR_C2S, syn_hdr, 24, cn - 1, 0, SEG_SYN, NULL, 0);
     reasm_inject_seg(r, c, SC_DIR_S2C, syn_hdr, 24, sn - 1, cn, SEG_SYN | SEG_ACK, NULL, 0);

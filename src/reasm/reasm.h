@@ -61,6 +61,11 @@ typedef struct sc_flow_event {
 
 typedef struct sc_conn {
     uint64_t        id;            /* 1-based, order of first packet */
+    /* Stream offset 0 of each direction (client, server): the sequence
+     * number of the byte after the SYN, or on a mid-stream capture the
+     * first one seen or acknowledged; set once, before the first event.
+     * The offsets of flow events and of sc_range count from here. */
+    uint32_t        stream_base[2];
     sc_endpoint     client, server;
     bool            handshake_seen;
     bool            seq_untrusted; /* sequence numbers rewritten (all 0):
@@ -83,6 +88,29 @@ typedef struct sc_flow_handler {
 } sc_flow_handler;
 
 typedef struct sc_reasm sc_reasm;
+
+/* One TCP segment read as the reassembler reads it (src/reasm/segment.c):
+ * offloaded IPv4 packets with a total length of 0 or wrapped, IPv6 with a
+ * payload length of 0 and the extension headers it follows. Whoever reads
+ * a capture again (the evidence cutter) sees the same payload bytes the
+ * analysis saw. Offsets are from pkt->l3. */
+typedef struct sc_tcpseg {
+    int             family;        /* AF_INET or AF_INET6 */
+    const uint8_t  *src, *dst;     /* addresses inside the packet */
+    uint16_t        sport, dport;
+    uint32_t        seq;
+    uint8_t         flags;
+    size_t          tcp_off, payload_off;
+    size_t          payload_len;   /* payload bytes the capture holds */
+    bool            frag;          /* part of a fragmented IPv4 datagram */
+    bool            frag_later;    /* ... not its first part: no TCP header */
+    uint16_t        ipid;
+} sc_tcpseg;
+
+/* 0: a TCP segment, or (frag set) an IPv4 fragment of a TCP datagram,
+ * whose first part carries the ports and the sequence number; -1: not
+ * TCP, malformed, or a header chain the reassembler does not follow. */
+int sc_reasm_segment(const sc_packet *pkt, sc_tcpseg *out);
 
 sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h,
                        char *err, size_t errlen);

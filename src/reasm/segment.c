@@ -158,6 +158,46 @@ seg_kind seg_parse(const sc_packet *pkt, seg *s)
          : pkt->ipver == 6 ? seg_v6_parse(pkt, s) : SEG_NOT_TCP;
 }
 
+int sc_reasm_segment(const sc_packet *pkt, sc_tcpseg *t)
+{
+    seg s;
+    seg_kind k = seg_parse(pkt, &s);
+    const uint8_t *ip = pkt->l3;
+
+    memset(t, 0, sizeof *t);
+    if (k != SEG_TCP && k != SEG_V4_FRAGMENT)
+        return -1;
+    t->family = s.family;
+    t->src = ip + (s.family == AF_INET ? 12 : 8);
+    t->dst = ip + (s.family == AF_INET ? 16 : 24);
+    if (k == SEG_V4_FRAGMENT) {
+        unsigned ihl = (unsigned)(ip[0] & 0x0f) * 4;
+        uint16_t frag = seg_be16(ip + 6);
+        t->frag = true;
+        t->frag_later = (frag & 0x1fff) != 0;
+        t->ipid = seg_be16(ip + 4);
+        if (t->frag_later)
+            return 0;
+        /* The first part: its TCP header names the connection. */
+        if (pkt->l3_len < ihl + 20)
+            return -1;
+        t->sport = seg_be16(ip + ihl);
+        t->dport = seg_be16(ip + ihl + 2);
+        t->seq = seg_be32(ip + ihl + 4);
+        t->flags = ip[ihl + 13];
+        t->tcp_off = ihl;
+        return 0;
+    }
+    t->sport = s.sport;
+    t->dport = s.dport;
+    t->seq = s.seq;
+    t->flags = s.flags;
+    t->tcp_off = (size_t)(s.tcp - ip);
+    t->payload_off = (size_t)(s.payload - ip);
+    t->payload_len = s.len;
+    return 0;
+}
+
 uint16_t seg_cksum(const uint8_t *p, size_t len)
 {
     uint32_t sum = 0;

@@ -74,6 +74,8 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->info.capture_file = capture_file;
     s->info.extensions = s->ext.list;
     s->info.redact = s->txn.redact;
+    s->info.stream_base[SC_DIR_C2S] = conn->stream_base[SC_DIR_C2S];
+    s->info.stream_base[SC_DIR_S2C] = conn->stream_base[SC_DIR_S2C];
     s->info.close_after = "greeting";
     s->txn.cur = -1;
     s->txn.last = -1;
@@ -144,6 +146,9 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             s->info.last_frame = ev->frame;
         s->info.end = ev->ts;
     }
+    if ((ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) && (unsigned)ev->dir < 2 &&
+        s->info.stream_end[ev->dir] != UINT64_MAX)
+        s->info.stream_end[ev->dir] += ev->kind == SC_FLOW_DATA ? ev->len : ev->gap;
     switch (ev->kind) {
     case SC_FLOW_DATA:
         smtp_data(s, ev);

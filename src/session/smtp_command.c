@@ -322,6 +322,7 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     const uint8_t *txt = l->text;
     size_t tn = l->kept;
     sc_pending p;
+    sc_cline ml;
     bool one_round = false;
 
     if (smtp_auth_unknown_line(s, l, v)) {
@@ -333,6 +334,12 @@ void smtp_command_line(void *ctx, const sc_cline *l)
     if (v == SC_V_AUTH) {
         one_round = smtp_auth_command(s, l, masked, &tn);
         txt = masked;
+    } else if (smtp_mask_line(s, l, v, masked, &tn)) {
+        /* --redact, maybe content: every rule reads the masked line */
+        ml = *l;
+        ml.text = txt = masked;
+        ml.kept = tn;
+        l = &ml;
     }
     smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, l->frame, txt, tn);
     smtp_capture_midstream(s, l->frame, "the first complete command line");

@@ -199,6 +199,10 @@ typedef struct smtp_capture_state {      /* smtp_capture.c */
     uint32_t      srv_segs;              /* server segments with bytes (counted to 2) */
 } smtp_capture_state;
 
+typedef struct smtp_mask_state {         /* smtp_mask.c */
+    bool          unsure;                /* --redact: client lines may be content */
+} smtp_mask_state;
+
 typedef struct smtp_txn_state {          /* smtp_txn.c */
     smtp_store   *store;                 /* allocated at the first keyword or MAIL */
     int           cur;                   /* index in store->txn[] of the open one, or -1 */
@@ -230,6 +234,7 @@ struct sc_smtp {
     smtp_smuggle_state smug;
     smtp_reply_state   reply;
     smtp_close_state   close;
+    smtp_mask_state    mask;
     smtp_capture_state cap;
     smtp_txn_state     txn;
 };
@@ -332,6 +337,9 @@ void smtp_auth_ended(sc_smtp *s);
 bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v);
 bool smtp_auth_partial(sc_smtp *s, uint64_t frame, const uint8_t *text, size_t kept,
                        uint64_t off, uint64_t len);
+
+/* smtp_mask.c */
+bool smtp_mask_line(sc_smtp *s, const sc_cline *l, sc_verb v, uint8_t *masked, size_t *mn);
 
 /* smtp_lines.c */
 void smtp_lines_command(sc_smtp *s, const sc_cline *l, const uint8_t *txt, size_t tn);

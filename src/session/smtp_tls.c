@@ -77,6 +77,10 @@ void sc_smtp_tls_state(sc_smtp *s, const char *state, const char *version,
     s->info.tls_version = version;
     s->info.tls_cipher = cipher;
     if (decrypted && !was) {
+        /* From here events carry plaintext: their offsets are no longer
+         * the wire's, so the evidence cutter may not bound the wire
+         * stream by them (smtp_redact masks nothing of it either). */
+        s->info.stream_end[SC_DIR_C2S] = s->info.stream_end[SC_DIR_S2C] = UINT64_MAX;
         smtp_tls_plaintext(s);
         smtp_line_str(s, SC_DIR_S2C, SC_LINE_EVENT, frame,
                       "[TLS: decrypted with the key log (%s, %s)]",

@@ -107,6 +107,10 @@ static char *slurp_path(const char *path, size_t *len)
     return s;
 }
 
+/* The streams of session 1 as the analysis read them (sequence numbers of
+ * offset 0, bytes read): the cut places its ranges from these. */
+static const uint64_t sess_base[2] = { 1001, 5001 }, sess_end[2] = { 38, 30 };
+
 /* Runs session 1 (client port 40001) through an evidence sink. */
 static void run_sink(sc_sink *k, const char *capfile, const sc_range *ranges, size_t nr)
 {
@@ -120,6 +124,10 @@ static void run_sink(sc_sink *k, const char *capfile, const sc_range *ranges, si
     s.info.frames = 9;
     s.info.redact = ranges;
     s.info.nredact = nr;
+    for (int d = 0; d < 2; d++) {
+        s.info.stream_base[d] = sess_base[d];
+        s.info.stream_end[d] = sess_end[d];
+    }
     k->session_begin(k, &s.info);
     fx_send_line(k, &s, 4, 1000, SC_DIR_S2C, SC_LINE_REPLY, "220 mx ESMTP");
     sc_line l = fx_line(&s, 5, 2000, SC_DIR_C2S, SC_LINE_UNPARSED, all, sizeof all);

@@ -156,6 +156,14 @@ int main(void)
         { "\xe2\x80\xa8", "\\xe2\\x80\\xa8", "\"\\u2028\"", "LINE SEPARATOR" },
         { "\xf3\xa0\x81\x81", "\\xf3\\xa0\\x81\\x81", "\"\\udb40\\udc41\"", "tag character" },
         { "\xff\xfe", "\\xff\\xfe", "\"\\u00ff\\u00fe\"", "bytes never in UTF-8" },
+        { "a\xc2\xad" "b", "a\\xc2\\xadb", "\"a\\u00adb\"", "SOFT HYPHEN" },
+        { "\xcd\x8f", "\\xcd\\x8f", "\"\\u034f\"", "COMBINING GRAPHEME JOINER" },
+        { "\xe1\x85\x9f", "\\xe1\\x85\\x9f", "\"\\u115f\"", "HANGUL CHOSEONG FILLER" },
+        { "\xe1\xa0\x8e", "\\xe1\\xa0\\x8e", "\"\\u180e\"", "MONGOLIAN VOWEL SEPARATOR" },
+        { "\xe3\x85\xa4", "\\xe3\\x85\\xa4", "\"\\u3164\"", "HANGUL FILLER" },
+        { "\xef\xb8\x8f", "\\xef\\xb8\\x8f", "\"\\ufe0f\"", "VARIATION SELECTOR-16" },
+        { "\xf0\x9d\x85\xb3", "\\xf0\\x9d\\x85\\xb3", "\"\\ud834\\udd73\"",
+          "MUSICAL SYMBOL BEGIN BEAM" },
     };
     for (size_t i = 0; i < sizeof u8 / sizeof u8[0]; i++) {
         T_CHECK(strcmp(text_of(u8[i].in, strlen(u8[i].in)), u8[i].text) == 0,
