@@ -457,6 +457,8 @@ static void json_finish(sc_sink *s, const sc_totals *t)
         fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
+    if (j->cfg->any_port)       /* schema 2.1, optional: flows dropped as not SMTP */
+        fprintf(o, ",\"not_smtp\":%" PRIu64, t->not_smtp);
     if (j->peers)               /* schema 2.1 */
         fprintf(o, ",\"peers\":{\"server\":%zu,\"client\":%zu,\"beyond\":{\"server\":%"
                 PRIu64 ",\"client\":%" PRIu64 "}}", json_peer_count(j, SC_PEER_SERVER),
