@@ -13,6 +13,8 @@ Usage: any_port.py OUTDIR
                    FTP with USER/PASS, POP3, an IMAP login after a 220-like
                    banner, a banner grab (a 220 and the client says
                    nothing; its one line names the secret)
+  other-25.pcap    the same five on port 25, an SMTP port: sessions, whose
+                   login lines (PASS, IMAP LOGIN) are masked
 """
 import importlib.util
 import os
@@ -59,8 +61,8 @@ def smtp_sessions(cap, port):
     c.close()
 
 
-def other(cap):
-    c = ms.Conn(cap, client="192.0.2.160", cport=41300, sport=21)
+def other(cap, port=None):
+    c = ms.Conn(cap, client="192.0.2.160", cport=41300, sport=port or 21)
     c.open()
     c.s(L("220 FTP server ready"), dt=0.002)
     c.c(L("AUTH TLS"))
@@ -68,7 +70,7 @@ def other(cap):
     c.c(L("USER anonymous", "PASS " + SECRET))
     c.s(L("331 Password required", "230 Logged in"))
     c.close()
-    c = ms.Conn(cap, client="192.0.2.161", cport=41301, sport=2121)
+    c = ms.Conn(cap, client="192.0.2.161", cport=41301, sport=port or 2121)
     c.open()
     c.s(L("220 ProFTPD Server (ftp.example.net)"), dt=0.002)
     c.c(L("USER anonymous"))
@@ -78,7 +80,7 @@ def other(cap):
     c.c(L("QUIT"))
     c.s(L("221 Goodbye."))
     c.close("s")
-    c = ms.Conn(cap, client="192.0.2.162", cport=41302, sport=110)
+    c = ms.Conn(cap, client="192.0.2.162", cport=41302, sport=port or 110)
     c.open()
     c.s(L("+OK POP3 ready"), dt=0.002)
     c.c(L("USER alice"))
@@ -86,13 +88,13 @@ def other(cap):
     c.c(L("PASS " + SECRET))
     c.s(L("+OK logged in"))
     c.close()
-    c = ms.Conn(cap, client="192.0.2.163", cport=41303, sport=1143)
+    c = ms.Conn(cap, client="192.0.2.163", cport=41303, sport=port or 1143)
     c.open()
     c.s(L("220 imap.example.net ready"), dt=0.002)
     c.c(L("a1 LOGIN alice " + SECRET))
     c.s(L("a1 OK LOGIN completed"))
     c.close()
-    c = ms.Conn(cap, client="192.0.2.164", cport=41304, sport=8025)
+    c = ms.Conn(cap, client="192.0.2.164", cport=41304, sport=port or 8025)
     c.open()
     c.s(L("220 banner " + SECRET), dt=0.002)
     c.close()
@@ -102,7 +104,8 @@ def main():
     out = sys.argv[1]
     for name, fill in (("smtp-25.pcap", lambda cap: smtp_sessions(cap, 25)),
                        ("smtp-2526.pcap", lambda cap: smtp_sessions(cap, 2526)),
-                       ("other.pcap", other)):
+                       ("other.pcap", other),
+                       ("other-25.pcap", lambda cap: other(cap, 25))):
         cap = ms.Capture(name, ms.T0 + 3000)
         fill(cap)
         ms.write_capture(cap, out)

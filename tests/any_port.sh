@@ -10,6 +10,8 @@
 #    FTP with AUTH TLS, FTP on 2121, POP3, an IMAP login after a 220
 #    banner, a banner grab): none is a session, none prints the secret,
 #    five counted;
+#  - the same five on port 25 stay sessions, but their login lines (FTP and
+#    POP3 PASS, IMAP LOGIN) are masked in text, JSON and evidence;
 #  - SMTP on port 2526 is still analysed: the report equals that of the
 #    same sessions on port 25 (pipelining-unadvertised, and pregreeting
 #    from a client that talks before the greeting), with -j 2 too;
@@ -25,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 ok()  { echo "PASS: any_port: $1"; }
 bad() { echo "FAIL: any_port: $1"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-nowhere() { ! grep -rqa -- "$1" "${@:2}"; }
+nowhere() { grep -rqa -- "$1" "${@:2}"; [ $? = 1 ]; }   # 1: read all, not found
 
 ftp=samples/any-port-ftp.pcap
 pw=s3cr3t-ftp-PASSWORD
@@ -73,6 +75,18 @@ objs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 sys.exit(0 if [o["type"] for o in objs] == ["summary"] and objs[-1]["not_smtp"] == 5 else 1)
 PY
 check "the five: the secret is in no output" nowhere "$secret" "$tmp/o.txt" "$tmp/o.json" "$tmp/ev2"
+# on port 25 they stay sessions (the SMTP ports keep their rules), but a
+# login line of another protocol is a credential: masked in every output
+"$bin" --color never -v --show-content --any-port -r "$tmp/other-25.pcap" >"$tmp/o25.txt" 2>&1
+"$bin" --json --any-port -r "$tmp/other-25.pcap" >"$tmp/o25.json" 2>&1
+"$bin" -q --evidence "$tmp/ev3" -r "$tmp/other-25.pcap" >/dev/null 2>&1
+check "the five on port 25: sessions, FTP/POP3 PASS and IMAP LOGIN lines masked" \
+    test "$(grep -c '^session ' "$tmp/o25.txt")" = 5 -a "$(grep -c 'C> \[redacted, ' "$tmp/o25.txt")" = 4
+check "the five on port 25: the secret only in the banner's server line" \
+    test "$(grep -c "$secret" "$tmp/o25.txt")" = 1 -a -n "$(grep "S> 220 banner $secret" "$tmp/o25.txt")"
+grep -v '"src_port":41304' "$tmp/o25.json" >"$tmp/o25-logins.json"   # all but the banner
+check "the five on port 25: no login secret in JSON or evidence .txt/.html" \
+    nowhere "$secret" "$tmp/o25-logins.json" $(ls "$tmp"/ev3/session-[1-4].txt "$tmp"/ev3/session-[1-4].html)
 
 "$bin" --color never -r "$tmp/smtp-25.pcap" | sed 's/:25$/:2526/' >"$tmp/s25.txt"
 "$bin" --color never --any-port -r "$tmp/smtp-2526.pcap" >"$tmp/s2526.txt"
