@@ -1573,6 +1573,28 @@ def midstream_greeting():
     return cap
 
 
+@sample
+def any_port_ftp():
+    """FTP on port 21 (read with --any-port): a 220 greeting, then USER and
+    PASS with a made-up password; not SMTP."""
+    cap = Capture("any-port-ftp.pcap", T0 + 2450)
+    conn = Conn(cap, client="192.0.2.144", cport=41100, sport=21)
+    conn.open()
+    conn.s(lines("220 ProFTPD Server (ftp.example.net) [198.51.100.25]"), dt=0.0025)
+    conn.c(lines("USER anonymous"))
+    conn.s(lines("331 Password required for anonymous"))
+    conn.c(lines("PASS s3cr3t-ftp-PASSWORD"))
+    conn.s(lines("230 User anonymous logged in"))
+    conn.c(lines("SYST"))
+    conn.s(lines("215 UNIX Type: L8"))
+    conn.c(lines("PWD"))
+    conn.s(lines("257 \"/\" is the current directory"))
+    conn.c(lines("QUIT"))
+    conn.s(lines("221 Goodbye."))
+    conn.close("s")
+    return cap
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))

@@ -28,7 +28,8 @@
 # records (no SMTP line to read); in midstream-greeting.pcap, without the
 # handshake, RCPT and DATA pipelined behind MAIL are read as the rest of
 # its segment; in the resync samples the second transaction and QUIT, sent
-# with bare LFs in one segment after DATA, are content to the dissector.
+# with bare LFs in one segment after DATA, are content to the dissector;
+# any-port-ftp.pcap is FTP, read by tshark's FTP dissector (no SMTP).
 #
 # Prints PASS/FAIL per check; SKIPs when tshark or python3 is missing.
 set -u
@@ -99,6 +100,7 @@ midstream-tls.pcap||
 one-sided.pcap|EHLO MAIL RCPT DATA QUIT|220 250 250 250 354 250 221
 resync-postfix.pcap|EHLO MAIL RCPT DATA|220 250 250 250 354 250 250 250 354 250 221
 resync-sendmail.pcap|EHLO MAIL RCPT DATA|220 250 250 250 354 250 500 221
+any-port-ftp.pcap||
 two-link-types.pcapng|EHLO EHLO MAIL MAIL RCPT RCPT QUIT DATA QUIT|220 220 250 250 250 250 250 250 221 354 250 221
 EOF
 }

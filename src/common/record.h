@@ -210,6 +210,9 @@ typedef struct sc_totals {
      * failed. The count, and the first one's reason (file and frame). */
     uint64_t damaged;
     char     damage[320];
+    /* --any-port: connections on other ports that carried bytes but were
+     * not SMTP (src/session/anyport.c), not analysed */
+    uint64_t not_smtp;
 } sc_totals;
 
 /* A session's part of the TLS totals, at its end. */

@@ -133,6 +133,8 @@ static int jobs_result(jobs_merge *m, int n, const sc_capture *cap, const char *
             snprintf(err, errlen, "%s: -j: the file changed while it was read", path);
             return -1;
         }
+    for (int i = 0; i < n; i++)   /* each worker's share of the connections */
+        fan->totals.not_smtp += jobs_merge_eos(m, i)->not_smtp;
     fan->totals.packets += rd->packets;
     fan->totals.bytes += rd->bytes;
     fan->totals.chain_dropped += rd->chain_dropped;

@@ -198,6 +198,7 @@ static const wire_field w_eos[] = {
     F_U64(wire_eos, last_frame),
     F_U64(wire_eos, chain_dropped),
     F_U64(wire_eos, failed),
+    F_U64(wire_eos, not_smtp),
     F_CHARS(wire_eos, err),
     F_END
 };

@@ -272,8 +272,10 @@ _Noreturn void jobs_worker_main(const sc_config *cfg, const char *path, const sc
         _exit(3);
     sc_pipeline_end(p);
     sc_pipeline_free(p);
-    sc_analyzer_finish(an, NULL);
+    sc_totals tot;
+    sc_analyzer_finish(an, &tot);
     sc_analyzer_free(an);
+    eos.not_smtp = tot.not_smtp;
 
     w.drive = w.sub = UINT64_MAX;
     w.rec.eos = eos;

@@ -459,6 +459,8 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
     if (t->chain_dropped)       /* schema 2.1 */
         fprintf(o, ",\"ipv6_chain_dropped\":%" PRIu64, t->chain_dropped);
+    if (j->cfg->any_port)       /* schema 2.1, optional: flows dropped as not SMTP */
+        fprintf(o, ",\"not_smtp\":%" PRIu64, t->not_smtp);
     if (j->peers)               /* schema 2.1 */
         fprintf(o, ",\"peers\":{\"server\":%zu,\"client\":%zu,\"beyond\":{\"server\":%"
                 PRIu64 ",\"client\":%" PRIu64 "}}", json_peer_count(j, SC_PEER_SERVER),

@@ -266,6 +266,10 @@ static void text_totals(text_sink *t, const sc_totals *tot)
                 tot->packets, tot->bytes, tot->sessions, tot->sessions == 1 ? "" : "s",
                 t->shown, text_brief_count(t), tot->dropped,
                 t->color ? "\033[0m" : "");
+    if (tot->not_smtp)          /* --any-port: what was left out, nothing of its bytes */
+        fprintf(o, "not SMTP: %" PRIu64 " flow%s on other ports (no greeting with an SMTP "
+                "command); not analysed, none of %s bytes shown\n", tot->not_smtp,
+                tot->not_smtp == 1 ? "" : "s", tot->not_smtp == 1 ? "its" : "their");
     if (tot->damaged) {         /* the capture's bytes, printed safely */
         char why[sizeof tot->damage * 4];
         sc_safe_snprint(why, sizeof why, (const uint8_t *)tot->damage, strlen(tot->damage));

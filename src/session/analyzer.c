@@ -11,14 +11,12 @@
  *   (sc_smtp does this from the server port), unless --tls-keylog has its
  *   key; the same when the client's first bytes are a TLS ClientHello.
  * - --any-port: a connection to a port that is not an SMTP port becomes a
- *   session only when the server's first bytes read as a greeting
- *   ("220", or "554"/"421" refusing, then SP, "-" or CRLF). What the
- *   client sent before that is kept in a bounded look-behind (the first
- *   AN_LOOKBEHIND bytes, in at most AN_LOOKBEHIND_CHUNKS deliveries, with
- *   their frames) and replayed into the session ahead of the greeting, so
- *   that a client talking first (pregreeting) is seen on any port; bytes
- *   beyond the bound reach the session as a gap. A connection whose server
- *   answers with something else is dropped with its look-behind.
+ *   session only when both sides speak SMTP (anyport.c: a greeting, and
+ *   a client line with an SMTP verb); its events until then are held and
+ *   replayed into the session, so that a client talking first
+ *   (pregreeting) is seen on any port. One that is not SMTP is dropped
+ *   with what was held, never printed, and counted in the totals
+ *   (not_smtp) when it carried bytes.
  * - TLS: every event goes through the connection's TLS bridge
  *   (src/session/tls_bridge.c) before the session: with --tls-keylog the records
  *   after STARTTLS (or of implicit TLS) become plaintext events. The key
@@ -34,10 +32,11 @@
 
 #include "capture/capture.h"
 #include "common/frame.h"
+#include "anyport.h"
 #include "session.h"
 #include "tls_bridge.h"
 
-typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
+typedef enum an_state { AN_ANALYSE, AN_WAIT_VERDICT, AN_SKIP } an_state;
 
 /* Per connection. The session itself is created at the first stream
  * bytes (data or a gap), so that a connection that never carries data (a
@@ -48,23 +47,6 @@ typedef enum an_state { AN_ANALYSE, AN_WAIT_GREETING, AN_SKIP } an_state;
  * starts. */
 #define AN_EARLY_MAX 4
 
-/* --any-port: client bytes before the server's first bytes. */
-#define AN_LOOKBEHIND        2048
-#define AN_LOOKBEHIND_CHUNKS 8
-typedef struct an_lookbehind {
-    uint8_t        buf[AN_LOOKBEHIND];
-    size_t         len;
-    unsigned       nchunks;
-    struct {
-        size_t         off, len;
-        uint64_t       frame;
-        struct timeval ts;
-    } chunk[AN_LOOKBEHIND_CHUNKS];
-    uint64_t       beyond;          /* bytes not kept */
-    uint64_t       beyond_frame;    /* the frame of the last of them */
-    struct timeval beyond_ts;
-} an_lookbehind;
-
 typedef struct an_conn {
     an_state  state;
     sc_smtp  *s;
@@ -74,7 +56,7 @@ typedef struct an_conn {
     sc_flow_event *early;      /* AN_EARLY_MAX, allocated at the first such
                                 * event and freed when the session starts:
                                 * 350 bytes most connections never use */
-    an_lookbehind *lb;         /* --any-port, until the server speaks */
+    sc_anyport    *ap;         /* --any-port, until the verdict */
     sc_tls_bridge *tls;        /* at the first event of the session */
     char           name[48];   /* --write-streams name, for the plaintext */
 } an_conn;
@@ -115,73 +97,10 @@ static void an_open(void *ctx, sc_conn *conn)
         return;
     }
     if (a->cfg->any_port && !sc_config_is_smtp_port(a->cfg, conn->server.port)) {
-        ac->state = AN_WAIT_GREETING;
+        ac->state = AN_WAIT_VERDICT;
         return;
     }
     ac->state = AN_ANALYSE;
-}
-
-/* A server greeting: "220", "554" or "421", then SP, "-" or CR/LF. */
-static bool an_is_greeting(const uint8_t *p, size_t n)
-{
-    if (n < 4)
-        return false;
-    if (memcmp(p, "220", 3) != 0 && memcmp(p, "554", 3) != 0 && memcmp(p, "421", 3) != 0)
-        return false;
-    return p[3] == ' ' || p[3] == '-' || p[3] == '\r' || p[3] == '\n';
-}
-
-/* Keeps client bytes that came before the server's first bytes: as many
- * as fit, the rest counted. Allocated at the first such bytes only. */
-static void an_lookbehind_keep(an_conn *ac, const sc_flow_event *ev)
-{
-    an_lookbehind *lb = ac->lb;
-    size_t n;
-
-    if (!lb && !(lb = ac->lb = calloc(1, sizeof *lb)))
-        return;
-    n = AN_LOOKBEHIND - lb->len;
-    if (lb->beyond || lb->nchunks == AN_LOOKBEHIND_CHUNKS)
-        n = 0;                 /* once bytes are lost, keep none after them */
-    if (n > ev->len)
-        n = ev->len;
-    if (n) {
-        memcpy(lb->buf + lb->len, ev->data, n);
-        lb->chunk[lb->nchunks].off = lb->len;
-        lb->chunk[lb->nchunks].len = n;
-        lb->chunk[lb->nchunks].frame = ev->frame;
-        lb->chunk[lb->nchunks].ts = ev->ts;
-        lb->nchunks++;
-        lb->len += n;
-    }
-    if (n < ev->len) {
-        lb->beyond += ev->len - n;
-        lb->beyond_frame = ev->frame;
-        lb->beyond_ts = ev->ts;
-    }
-}
-
-/* The greeting came: the kept client bytes go first, in their frames. */
-static void an_lookbehind_replay(sc_analyzer *a, sc_conn *conn, an_conn *ac)
-{
-    an_lookbehind *lb = ac->lb;
-
-    if (!lb)
-        return;
-    an_session_start(a, conn, ac);
-    for (unsigned i = 0; ac->s && i < lb->nchunks; i++) {
-        sc_flow_event ev = { .kind = SC_FLOW_DATA, .dir = SC_DIR_C2S,
-                             .data = lb->buf + lb->chunk[i].off, .len = lb->chunk[i].len,
-                             .frame = lb->chunk[i].frame, .ts = lb->chunk[i].ts };
-        sc_smtp_event(ac->s, &ev);
-    }
-    if (ac->s && lb->beyond) {
-        sc_flow_event ev = { .kind = SC_FLOW_GAP, .dir = SC_DIR_C2S, .gap = lb->beyond,
-                             .frame = lb->beyond_frame, .ts = lb->beyond_ts };
-        sc_smtp_event(ac->s, &ev);
-    }
-    free(lb);
-    ac->lb = NULL;
 }
 
 /* The TLS layer between the stream and the session: true when it took
@@ -199,6 +118,57 @@ static bool an_tls(sc_analyzer *a, const sc_conn *conn, an_conn *ac, const sc_fl
                                ac->name);
 }
 
+typedef struct an_replay {
+    sc_analyzer *a;
+    sc_conn     *conn;
+    an_conn     *ac;
+} an_replay;
+
+/* A held event, into the session as if it came now. */
+static void an_feed(void *ctx, const sc_flow_event *ev)
+{
+    an_replay *r = ctx;
+
+    if (r->ac->s && !an_tls(r->a, r->conn, r->ac, ev))
+        sc_smtp_event(r->ac->s, ev);
+}
+
+/* --any-port, an undecided connection: the event goes to the verdict;
+ * true when it is to go on to the session (the verdict SMTP with the
+ * event not held). */
+static bool an_any_port(sc_analyzer *a, sc_conn *conn, an_conn *ac, const sc_flow_event *ev)
+{
+    bool held;
+    sc_anyport_verdict v = sc_anyport_event(&ac->ap, ev, &held);
+
+    if (v == SC_ANYPORT_WAIT)
+        return false;
+    if (v == SC_ANYPORT_NOT) {
+        if (sc_anyport_had_bytes(ac->ap))
+            a->fan.totals.not_smtp++;
+        ac->state = AN_SKIP;
+    } else {
+        ac->state = AN_ANALYSE;
+        an_replay r = { a, conn, ac };
+        an_session_start(a, conn, ac);
+        sc_anyport_replay(ac->ap, an_feed, &r);
+    }
+    sc_anyport_free(ac->ap);
+    ac->ap = NULL;
+    return v == SC_ANYPORT_SMTP && !held && ac->s;
+}
+
+static void an_conn_free(sc_conn *conn, an_conn *ac)
+{
+    sc_tls_bridge_free(ac->tls);
+    if (ac->s)
+        sc_smtp_free(ac->s);
+    sc_anyport_free(ac->ap);
+    free(ac->early);
+    free(ac);
+    conn->user = NULL;
+}
+
 static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
 {
     sc_analyzer *a = ctx;
@@ -206,16 +176,10 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
 
     if (!ac)
         return;
-    if (ac->state == AN_WAIT_GREETING && ev->kind == SC_FLOW_DATA && ev->dir == SC_DIR_C2S) {
-        an_lookbehind_keep(ac, ev);
+    if (ac->state == AN_WAIT_VERDICT && !an_any_port(a, conn, ac, ev)) {
+        if (ev->kind == SC_FLOW_CLOSE)
+            an_conn_free(conn, ac);
         return;
-    }
-    if (ac->state == AN_WAIT_GREETING && ev->kind == SC_FLOW_DATA && ev->dir == SC_DIR_S2C) {
-        ac->state = an_is_greeting(ev->data, ev->len) ? AN_ANALYSE : AN_SKIP;
-        if (ac->state == AN_ANALYSE)
-            an_lookbehind_replay(a, conn, ac);
-        free(ac->lb);
-        ac->lb = NULL;
     }
     if (ac->state == AN_ANALYSE && !ac->s) {
         if (ev->kind == SC_FLOW_FIN || ev->kind == SC_FLOW_RST) {
@@ -233,20 +197,10 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
             ac->early = NULL;
         }
     }
-    if (ac->state == AN_WAIT_GREETING && ev->kind != SC_FLOW_CLOSE &&
-        ev->kind != SC_FLOW_DATA)
-        ac->state = AN_SKIP;     /* closed or broken before any greeting */
     if (ac->s && !an_tls(a, conn, ac, ev))
         sc_smtp_event(ac->s, ev);
-    if (ev->kind == SC_FLOW_CLOSE) {
-        sc_tls_bridge_free(ac->tls);
-        if (ac->s)
-            sc_smtp_free(ac->s);
-        free(ac->lb);
-        free(ac->early);
-        free(ac);
-        conn->user = NULL;
-    }
+    if (ev->kind == SC_FLOW_CLOSE)
+        an_conn_free(conn, ac);
 }
 
 static void an_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)

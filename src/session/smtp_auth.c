@@ -24,10 +24,12 @@
  * close; smtp_auth_encrypted() when the session's TLS is decrypted.
  *
  * Diagnostics: the transcript shows "[redacted, N bytes]" in place of
- * every credential.
+ * every credential, other protocols' login lines (FTP and POP3 PASS, an
+ * IMAP LOGIN) included.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "smtp_int.h"
 #include "smtp/args.h"
@@ -145,12 +147,45 @@ void smtp_auth_line(void *ctx, const sc_cline *l)
     smtp_auth_mask(s, l->frame, l->off, l->len);
 }
 
+/* The login lines of other protocols a capture on an SMTP port may hold
+ * (FTP or POP3 on port 25, a client that took the wrong port): the first
+ * word (PASS), or the second after an IMAP tag (LOGIN). */
+static const struct { const char *word; bool tagged; } smtp_auth_foreign[] = {
+    { "PASS", false }, { "APOP", false }, { "LOGIN", true }, { "AUTHENTICATE", true },
+};
+
+static bool smtp_auth_word_is(const uint8_t *p, size_t n, const char *w)
+{
+    size_t wn = strlen(w);
+
+    return n >= wn && strncasecmp((const char *)p, w, wn) == 0 && (n == wn || p[wn] == ' ');
+}
+
+/* A line that carries another protocol's credential. */
+static bool smtp_auth_foreign_line(const uint8_t *p, size_t n)
+{
+    const uint8_t *sp = memchr(p, ' ', n);
+
+    for (size_t i = 0; i < sizeof smtp_auth_foreign / sizeof smtp_auth_foreign[0]; i++) {
+        if (!smtp_auth_foreign[i].tagged && smtp_auth_word_is(p, n, smtp_auth_foreign[i].word))
+            return true;
+        if (smtp_auth_foreign[i].tagged && sp &&
+            smtp_auth_word_is(sp + 1, n - (size_t)(sp + 1 - p), smtp_auth_foreign[i].word))
+            return true;
+    }
+    return false;
+}
+
 /* A command-mode line while an AUTH exchange may be running: a credential
- * unless it is clearly a command. Returns true when it was masked (and
- * shown): the caller reads no more of it. */
+ * unless it is clearly a command; and a line of another protocol's login
+ * (PASS, an IMAP LOGIN) is one, whatever the state. Masked before anything
+ * shows it (transcript, JSON, evidence .txt) and its bytes are a --redact
+ * range (the evidence pcap). Returns true when it was masked (and shown):
+ * the caller reads no more of it. */
 bool smtp_auth_unknown_line(sc_smtp *s, const sc_cline *l, sc_verb v)
 {
-    if (!smtp_auth_maybe(s, l->text, l->kept, v))
+    if (!smtp_auth_maybe(s, l->text, l->kept, v) &&
+        !(v == SC_V_UNKNOWN && smtp_auth_foreign_line(l->text, l->kept)))
         return false;
     smtp_auth_mask(s, l->frame, l->off, l->len);
     return true;

@@ -308,6 +308,12 @@ static const char *smtp_close_after(const sc_smtp *s)
         return "quit";
     if (s->client.mode == SC_CM_CONTENT || s->client.mode == SC_CM_BDAT)
         return "data";
+    /* DATA, its content and the end of data were sent, and the DATA was
+     * not refused: the session ended after the end of data (its reply in
+     * the transaction), not in the middle of the message */
+    if (s->cmd.last_verb == SC_V_DATA && !s->content.data_pending &&
+        !s->content.data_rejected && !s->content.residue_mode)
+        return "end-of-data";
     if (!s->reply.greeted && s->emit.nlines == 0)
         return "greeting";
     return names[s->cmd.last_verb] ? names[s->cmd.last_verb] : "unknown";
