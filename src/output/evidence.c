@@ -119,6 +119,7 @@ typedef struct ev_cut {
     char         *file;
     char         *path;
     char         *txt;      /* the .txt, created empty at the session's end */
+    char         *secrets;  /* the session's TLS key log lines (pcapng only) */
     char          stem[96];
     ev_live      *x;        /* its block (parked on disk) and findings */
     sc_session_info info;   /* the scalars; no pointer but capture_file */
@@ -593,6 +594,15 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     ev_txt_bundle(v, fp, stem, x, lp, html_sha);
     fprintf(fp, "redacted:      %s\n", v->cfg->redact ?
             "yes (message content and AUTH exchanges replaced by X)" : "no");
+    if (lp && lp->written && lp->t.secrets_len)
+        fprintf(fp, "tls keys:      in %s.pcapng (a Decryption Secrets Block): Wireshark "
+                "shows the session decrypted, no key file needed\n", stem);
+    else if (lp && lp->t.secrets_withheld)
+        fprintf(fp, "tls keys:      left out (--redact: they would decrypt the masked "
+                "content); give Wireshark the key log to see it decrypted\n");
+    else if (lp && lp->written && info->tls_state && strcmp(info->tls_state, "decrypted") == 0)
+        fprintf(fp, "tls keys:      not in the %s file (only a pcapng carries them); "
+                "give Wireshark the key log to see it decrypted\n", v->ext);
     fprintf(fp, "\nfindings: %" PRIu64 "\n", x->nfind_total);
     for (size_t i = 0; i < x->nfind; i++)
         fprintf(fp, "  %-13s %-7s %s (%s)\n", sc_framemap_name(map, x->find[i].frame, name, sizeof name),
@@ -662,6 +672,7 @@ static void ev_cut_free(ev_cut *c, evidence_sink *v)
     free(c->file);
     free(c->path);
     free(c->txt);
+    free(c->secrets);
     for (size_t i = 0; i < c->nshb; i++)
         free(c->shb[i]);
     ev_live_free(v, c->x);
@@ -757,8 +768,24 @@ static bool ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
         memcpy(c->ranges, info->redact, c->t.nredact * sizeof *c->ranges);
         c->t.redact = c->ranges;
     }
+    /* A decrypted session's keys travel with its pcapng (a Decryption
+     * Secrets Block: the vendor's Wireshark shows it decrypted); the
+     * analysis hands none under --redact, where they would undo the
+     * masking of the content. */
+    if (info->tls_secrets && strcmp(v->ext, "pcapng") == 0) {
+        if (!(c->secrets = strdup(info->tls_secrets))) {
+            ev_cut_free(c, v);
+            ev_say(v, "%s.%s: out of memory", stem, v->ext);
+            return false;
+        }
+        c->t.secrets = c->secrets;
+        c->t.secrets_len = strlen(c->secrets);
+    }
+    c->t.secrets_withheld = v->cfg->redact && info->tls_state &&
+                            strcmp(info->tls_state, "decrypted") == 0;
     snprintf(c->stem, sizeof c->stem, "%s", stem);
     c->info = *info;
+    c->info.tls_secrets = NULL;
     c->info.capture_file = c->file;
     c->info.extensions = NULL;
     c->info.next = 0;

@@ -60,6 +60,7 @@ typedef struct sc_cut_target {
     size_t          ng_nshb;
     const char     *secrets;
     size_t          secrets_len;
+    bool            secrets_withheld;  /* decrypted, but --redact: left out */
     const sc_cut_note *notes;
     size_t          nnotes;
     uint64_t        commented;      /* out: packets written with a comment */

@@ -278,4 +278,25 @@ text = smtpscope_run(bad, keys, ["--session", "1"], json_out=False)
 check(re.search(r"^#%d\s.*fails its authentication tag \(damaged\)" % (mail[0] if mail else -1), text, re.M)
       is not None, "damaged record: the note names frame %s" % mail)
 
+# ---- evidence: session 1's pcapng carries its keys (a Decryption Secrets
+# Block), so tshark without any key log reads its SMTP inside TLS; under
+# --redact the keys are left out and the .txt says why
+def evidence_commands(extra):
+    ev = os.path.join(work, "ev" + "".join(extra).replace("-", ""))
+    smtpscope_run(cap, keys, ["--evidence", ev, "--session", "1"] + extra, json_out=False)
+    pc = os.path.join(ev, "session-1.pcapng")
+    out = subprocess.run(["tshark", "-r", pc, "-o", "tls.keylog_file:", "-d", "tcp.port==%s,smtp" % port,
+                          "-d", "tcp.port==%s,tls" % port2, "-T", "fields", "-e", "smtp.req.command"],
+                         capture_output=True, text=True).stdout.split()
+    txt = read(os.path.join(ev, "session-1.txt")).decode("utf-8", "replace") \
+        if os.path.exists(os.path.join(ev, "session-1.txt")) else ""
+    return out, txt
+cmds, txt = evidence_commands([])
+check("MAIL" in cmds and "tls keys:      in session-1.pcapng" in txt,
+      "evidence pcapng with the session's keys: tshark without a key log reads MAIL inside TLS",
+      "%s / %s" % (cmds, txt[:300]))
+cmds, txt = evidence_commands(["--redact"])
+check("MAIL" not in cmds and "tls keys:      left out (--redact" in txt,
+      "evidence under --redact: no keys in the pcapng, the .txt says why", "%s / %s" % (cmds, txt[:300]))
+
 sys.exit(1 if check.failed else 0)
