@@ -143,6 +143,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
             s->info.last_frame = ev->frame;
         s->info.end = ev->ts;
     }
+    if (ev->untaken)
+        smtp_capture_untaken(s, ev);
     switch (ev->kind) {
     case SC_FLOW_DATA:
         smtp_data(s, ev);
