@@ -86,9 +86,13 @@
  *    own frame); a later segment of the same direction that brings other
  *    bytes for any of its sequence numbers cuts it there, and its bytes
  *    from there on are not taken: counted in conn->untaken (the session
- *    says so), never delivered. A later copy with the same bytes is a
- *    retransmission: what it covers from the tentative segment's start
- *    goes out at once, with the first copy's frame; what nobody
+ *    says so), never delivered (the segments of that direction held
+ *    out of order when it comes are later copies too). A later copy
+ *    with the same bytes within the MSS is a retransmission: what it
+ *    covers from the tentative segment's start goes out at once, with
+ *    the first copy's frame; the oversize packet itself captured again
+ *    says nothing and its bytes are left out (only its ACK counts); what
+ *    nobody
  *    acknowledged or contradicted goes out at
  *    flush (RST, idle expiry, capture end, hold limits) as the first copy,
  *    as before. Segments within the MSS, and every segment of a
@@ -180,6 +184,7 @@ struct reasm_conn {
     uint16_t            mss[2];                /* from each side's SYN; 0: none seen */
     reasm_held         *tent[2];               /* a segment held as tentative (Overlap) */
     uint64_t            untaken_new[2];        /* not taken, not yet reported */
+    uint32_t            tent_seq[2], tent_len[2], tent_sum[2];  /* the last one, as captured */
     uint32_t            next[2];               /* sequence number of the first data byte */
     uint64_t            delivered[2];          /* bytes out, gap filler included */
     uint64_t            filler[2];             /* filler bytes injected, not yet out */
@@ -867,6 +872,33 @@ static bool reasm_tent_wanted(const reasm_conn *c, int d, const seg *s)
            !c->pub.seq_untrusted && !(s->flags & (SEG_FIN | SEG_RST));
 }
 
+static uint32_t reasm_tent_hash(const uint8_t *p, uint32_t n)
+{
+    uint32_t h = 2166136261u;                /* FNV-1a: a duplicate check only */
+
+    while (n--)
+        h = (h ^ *p++) * 16777619u;
+    return h;
+}
+
+/* The last segment held as tentative captured again (a capture's
+ * duplicate, a retransmission of the same oversize packet): it says
+ * nothing about what the receiver took, and its bytes are left out. */
+static bool reasm_tent_again(reasm_conn *c, int d, const seg *s)
+{
+    return s->len && c->tent_len[d] == s->len && c->tent_seq[d] == s->seq &&
+           c->tent_sum[d] == reasm_tent_hash(s->payload, s->len);
+}
+
+static void reasm_tent_start(reasm_conn *c, int d, reasm_held *h)
+{
+    h->tent = true;
+    c->tent[d] = h;
+    c->tent_seq[d] = h->seq;
+    c->tent_len[d] = h->len;
+    c->tent_sum[d] = reasm_tent_hash(h->bytes + h->tcp_len, h->len);
+}
+
 /* Shortens the tentative segment of d to its first keep bytes. */
 static void reasm_tent_cut(sc_reasm *r, reasm_conn *c, int d, uint32_t keep)
 {
@@ -919,24 +951,27 @@ static void reasm_tent_ack(sc_reasm *r, reasm_conn *c, int d, const seg *s)
         reasm_tent_take(r, c, !d, s->ack);
 }
 
-/* A later segment of d that brings other bytes for sequence numbers of
- * d's tentative segment: from there on, the later copy is what the
- * receiver took; the rest of the tentative one is counted, not taken. */
-static void reasm_tent_clash(sc_reasm *r, reasm_conn *c, int d, const seg *s)
+/* Another segment of d (seq, len bytes at p) that brings other bytes for
+ * sequence numbers of d's tentative segment: from there on, that copy is
+ * what the receiver took; the rest of the tentative one is counted, not
+ * taken. */
+static void reasm_tent_clash(sc_reasm *r, reasm_conn *c, int d, uint32_t seq,
+                             const uint8_t *p, uint32_t len)
 {
     reasm_held *t = c->tent[d];
     uint32_t lo, hi;
 
-    if (!t || !s->len)
+    if (!t || t->len == 0 || !len)
         return;
-    lo = seq_after(s->seq, t->seq) ? s->seq : t->seq;
-    hi = seq_before(s->seq + s->len, t->seq + t->len) ? s->seq + s->len : t->seq + t->len;
+    lo = seq_after(seq, t->seq) ? seq : t->seq;
+    hi = seq_before(seq + len, t->seq + t->len) ? seq + len : t->seq + t->len;
     if (!seq_before(lo, hi))
         return;
-    if (!memcmp(s->payload + (lo - s->seq), t->bytes + t->tcp_len + (lo - t->seq), hi - lo)) {
-        /* The same bytes again (a retransmission): from the start, they
-         * are what was sent; they go out with the first copy's frame. */
-        if (lo == t->seq)
+    if (!memcmp(p + (lo - seq), t->bytes + t->tcp_len + (lo - t->seq), hi - lo)) {
+        /* The same bytes again in a segment within the MSS (a real
+         * retransmission, not the same oversize packet twice): from the
+         * start, they are what was sent; out with the first copy's frame. */
+        if (lo == t->seq && len <= c->mss[!d])
             reasm_tent_take(r, c, d, hi);
         return;
     }
@@ -1550,7 +1585,9 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
                            pkt->frame, pkt->ts);
     } else {
         reasm_tent_ack(r, c, dir, &s);
-        reasm_tent_clash(r, c, dir, &s);
+        if (reasm_tent_again(c, dir, &s))
+            s.len = 0;                   /* only its ACK counts */
+        reasm_tent_clash(r, c, dir, s.seq, s.payload, s.len);
         reasm_stream_note(c, dir, &s);
         reasm_ack_note(c, dir, &s);
         if (reasm_block_of(c, dir, s.seq, s.ack, s.flags, s.len) != BLOCK_NONE)
@@ -1558,8 +1595,11 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         else if (reasm_tent_wanted(c, dir, &s)) {
             reasm_held *h = reasm_held_hold(r, c, pkt, dir, &s);
             if (h) {
-                h->tent = true;
-                c->tent[dir] = h;
+                reasm_tent_start(c, dir, h);
+                /* segments of dir held beyond it came earlier: later copies */
+                for (reasm_held *o = c->held_head; o && c->tent[dir]; o = o->next)
+                    if (o != h && o->dir == (int)dir)
+                        reasm_tent_clash(r, c, dir, o->seq, o->bytes + o->tcp_len, o->len);
             }
         } else
             reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,

@@ -941,6 +941,23 @@ static void test_overlap_later_copy(void)
     T_CHECK(t->untaken[0] == 20, "first copy's 20 bytes counted (got %llu)",
             (unsigned long long)t->untaken[0]);
     free(t);
+
+    /* The same, with a later copy captured before the oversize segment
+     * (swapped), and the oversize segment captured twice (the same packet
+     * again says nothing about what the receiver took). */
+    t = tb_new();
+    handshake_mss(t);
+    c2s(t, 1011, 5001, ACK, "abcdefghij", NULL);
+    c2s(t, 1001, 5001, ACK, "0123456789XXXXXXXXXXXXXXXXXXXX", NULL);
+    c2s(t, 1001, 5001, ACK, "0123456789XXXXXXXXXXXXXXXXXXXX", NULL);
+    c2s(t, 1021, 5001, ACK, "klmnopqrst", NULL);
+    s2c(t, 5001, 1011, ACK, "", NULL);
+    s2c(t, 5001, 1031, ACK, "", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:0123456789abcdefghijklmnopqrst C3", "a later copy captured first");
+    T_CHECK(t->untaken[0] == 20, "first copy's 20 bytes counted once (got %llu)",
+            (unsigned long long)t->untaken[0]);
+    free(t);
 }
 
 /* What the rule leaves alone: a segment beyond the MSS acknowledged whole,
