@@ -143,6 +143,8 @@ typedef struct sc_session_info {
                                       followed in capture order */
     uint64_t        reasm_dropped; /* bytes dropped by a reassembly limit
                                       (not missing from the capture) */
+    uint64_t        reasm_untaken; /* bytes of a first copy the receiver did
+                                      not take (a later copy replaced them) */
     size_t          next;          /* EHLO keywords kept */
     const sc_bytes *extensions;    /* each as the server sent it: "SIZE 10240000" */
     sc_close_by     close_by;

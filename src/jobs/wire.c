@@ -125,6 +125,7 @@ static const wire_field w_info[] = {
     F_BOOL(sc_session_info, handshake_seen),
     F_BOOL(sc_session_info, seq_untrusted),
     F_U64(sc_session_info, reasm_dropped),
+    F_U64(sc_session_info, reasm_untaken),
     F_BOOL(sc_session_info, tls),
     F_STR(sc_session_info, tls_state),
     F_STR(sc_session_info, tls_version),

@@ -338,6 +338,8 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     }
     json_bool(o, ",\"seq_untrusted\":", info->seq_untrusted);
     json_u64(o, ",\"reasm_dropped\":", info->reasm_dropped);
+    if (info->reasm_untaken)       /* rare: only when there is one */
+        json_u64(o, ",\"reasm_untaken\":", info->reasm_untaken);
     json_key(o, "extensions");
     putc('[', o);
     for (size_t i = 0; info->extensions && i < info->next; i++) {

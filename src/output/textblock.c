@@ -536,6 +536,9 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
         tb_fold_add(&f, "sequence numbers rewritten: capture order");
     if (info->reasm_dropped)
         tb_fold_add(&f, "dropped by reassembly: %" PRIu64 " bytes", info->reasm_dropped);
+    if (info->reasm_untaken)
+        tb_fold_add(&f, "not taken (a later copy replaced them): %" PRIu64 " bytes",
+                    info->reasm_untaken);
     tb_fold_add(&f, "findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
                 info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
                 info->findings[SC_SEV_INFO]);

@@ -67,6 +67,38 @@
  *    in the other stream the acknowledging packet began). One sequence
  *    number acknowledged beyond all that was seen is taken for a FIN the
  *    capture lacks, not a gap.
+ *  - Overlap: libnids keeps the first copy of a byte; a later segment
+ *    over the same sequence numbers is a retransmission to it. That is
+ *    what a receiver does with bytes it took, not with bytes it did not.
+ *    Crafted captures (and broken stacks) send a segment larger than the
+ *    receiver's MSS, the receiver acknowledges only its start, and later
+ *    segments bring other bytes for the rest: the receiver took those
+ *    (its ACKs then follow them piece by piece). The window does not tell
+ *    these apart (such segments lie within it: 5 002 and 6 458 octets
+ *    against windows of 65 535 in the captures that showed it), the MSS
+ *    and the ACKs do: RFC 9293 §3.7.1 forbids a segment larger than the
+ *    MSS the receiver announced in its SYN, and by §3.10.7.4 a receiver
+ *    acknowledges RCV.NXT, the end of the bytes it took in order. So,
+ *    with both SYNs captured with an MSS option
+ *    and sequence numbers trusted, an in-order segment (no FIN, no RST)
+ *    beyond the receiver's MSS is held as tentative: what the receiver
+ *    acknowledges of it goes to libnids at that ACK (with the segment's
+ *    own frame); a later segment of the same direction that brings other
+ *    bytes for any of its sequence numbers cuts it there, and its bytes
+ *    from there on are not taken: counted in conn->untaken (the session
+ *    says so), never delivered (the segments of that direction held
+ *    out of order when it comes are later copies too). A later copy
+ *    with the same bytes within the MSS is a retransmission: what it
+ *    covers from the tentative segment's start goes out at once, with
+ *    the first copy's frame; the oversize packet itself captured again
+ *    says nothing and its bytes are left out (only its ACK counts); what
+ *    nobody
+ *    acknowledged or contradicted goes out at
+ *    flush (RST, idle expiry, capture end, hold limits) as the first copy,
+ *    as before. Segments within the MSS, and every segment of a
+ *    connection whose SYNs lack the option, are not touched; the large
+ *    segments of an offload capture are acknowledged whole and go out
+ *    whole, at their ACK.
  *  - Sequence numbers rewritten (an anonymiser set them all to 0): the
  *    connection is followed in capture order (reasm_seq_untrusted) and
  *    says so (conn->seq_untrusted).
@@ -132,6 +164,7 @@ struct reasm_held {
     int                 dir;
     uint32_t            seq, ack, len;
     uint8_t             flags;
+    bool                tent;                  /* beyond the receiver's MSS: see Overlap */
     unsigned            tcp_len;
     uint8_t             bytes[];               /* TCP header, then payload */
 };
@@ -150,6 +183,10 @@ struct reasm_conn {
     struct tcp_stream  *nids;
     bool                est;                   /* handshake given to libnids */
     bool                known[2];
+    uint16_t            mss[2];                /* from each side's SYN; 0: none seen */
+    reasm_held         *tent[2];               /* a segment held as tentative (Overlap) */
+    uint64_t            untaken_new[2];        /* not taken, not yet reported */
+    uint32_t            tent_seq[2], tent_len[2], tent_sum[2];  /* the last one, as captured */
     uint32_t            next[2];               /* sequence number of the first data byte */
     uint64_t            delivered[2];          /* bytes out, gap filler included */
     uint64_t            filler[2];             /* filler bytes injected, not yet out */
@@ -225,6 +262,12 @@ static struct nids_chksum_ctl reasm_no_chksum[1];
 static void reasm_event_send(sc_reasm *r, reasm_conn *c, sc_flow_event *ev)
 {
     ev->end = c->end;
+    if (ev->kind == SC_FLOW_DATA) {
+        ev->untaken = c->untaken_new[ev->dir];
+        c->untaken_new[ev->dir] = 0;
+    } else if (ev->kind == SC_FLOW_CLOSE) {
+        ev->untaken = c->untaken_new[0] + c->untaken_new[1];
+    }
     if ((ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) && ev->frame > c->frame_out)
         c->frame_out = ev->frame;
     r->h.event(r->h.ctx, &c->pub, ev);
@@ -684,13 +727,15 @@ static reasm_block reasm_block_of(const reasm_conn *c, int d, uint32_t seq, uint
     return BLOCK_NONE;
 }
 
-static void reasm_held_hold(sc_reasm *r, reasm_conn *c, const sc_packet *pkt, int d, const seg *s)
+static reasm_held *reasm_held_hold(sc_reasm *r, reasm_conn *c, const sc_packet *pkt, int d,
+                                   const seg *s)
 {
     reasm_held *h = malloc(sizeof *h + s->tcp_len + s->len);
 
     if (!h)
-        return;                  /* its bytes come out as a gap */
+        return NULL;             /* its bytes come out as a gap */
     h->next = NULL;
+    h->tent = false;
     h->frame = pkt->frame;
     h->ts = pkt->ts;
     h->dir = d;
@@ -706,6 +751,7 @@ static void reasm_held_hold(sc_reasm *r, reasm_conn *c, const sc_packet *pkt, in
     c->held_n++;
     c->held_bytes += s->len + s->tcp_len;
     r->held_bytes += s->len + s->tcp_len;
+    return h;
 }
 
 static void reasm_held_unlink(sc_reasm *r, reasm_conn *c, reasm_held **pp, reasm_held *prev)
@@ -715,6 +761,8 @@ static void reasm_held_unlink(sc_reasm *r, reasm_conn *c, reasm_held **pp, reasm
     *pp = h->next;
     if (c->held_tail == h)
         c->held_tail = prev;
+    if (c->tent[h->dir] == h)
+        c->tent[h->dir] = NULL;
     c->held_n--;
     c->held_bytes -= h->len + h->tcp_len;
     r->held_bytes -= h->len + h->tcp_len;
@@ -785,7 +833,7 @@ static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
         again = false;
         for (; (h = *pp) != NULL; prev = h, pp = &h->next) {
             reasm_block b = reasm_block_of(c, h->dir, h->seq, h->ack, h->flags, h->len);
-            if (b == BLOCK_SEQ || (b == BLOCK_ACK && !force))
+            if (b == BLOCK_SEQ || ((b == BLOCK_ACK || h->tent) && !force))
                 continue;
             reasm_held_unlink(r, c, pp, prev);
             reasm_held_clock(r, c, h);
@@ -798,6 +846,145 @@ static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
     }
     r->cur_frame = frame;
     r->cur_ts = ts;
+}
+
+/* ---- overlapping copies (see Overlap in the header comment) ----------- */
+
+/* The MSS option of a SYN; 0 without one. */
+static uint16_t reasm_syn_mss(const seg *s)
+{
+    const uint8_t *o = s->tcp + 20, *end = s->tcp + s->tcp_len;
+
+    while (o < end && *o != 0) {
+        if (*o == 1) {                       /* NOP */
+            o++;
+            continue;
+        }
+        if (end - o < 2 || o[1] < 2 || o[1] > end - o)
+            return 0;
+        if (o[0] == 2 && o[1] == 4)
+            return (uint16_t)(o[2] << 8 | o[3]);
+        o += o[1];
+    }
+    return 0;
+}
+
+/* A segment of d that the receiver's MSS says no receiver was sent as
+ * one piece, in order, with both SYNs seen: held as tentative. */
+static bool reasm_tent_wanted(const reasm_conn *c, int d, const seg *s)
+{
+    return c->mss[0] && c->mss[1] && s->len > c->mss[!d] && !c->tent[d] &&
+           !c->pub.seq_untrusted && !(s->flags & (SEG_FIN | SEG_RST));
+}
+
+static uint32_t reasm_tent_hash(const uint8_t *p, uint32_t n)
+{
+    uint32_t h = 2166136261u;                /* FNV-1a: a duplicate check only */
+
+    while (n--)
+        h = (h ^ *p++) * 16777619u;
+    return h;
+}
+
+/* The last segment held as tentative captured again (a capture's
+ * duplicate, a retransmission of the same oversize packet): it says
+ * nothing about what the receiver took, and its bytes are left out. */
+static bool reasm_tent_again(reasm_conn *c, int d, const seg *s)
+{
+    return s->len && c->tent_len[d] == s->len && c->tent_seq[d] == s->seq &&
+           c->tent_sum[d] == reasm_tent_hash(s->payload, s->len);
+}
+
+static void reasm_tent_start(reasm_conn *c, int d, reasm_held *h)
+{
+    h->tent = true;
+    c->tent[d] = h;
+    c->tent_seq[d] = h->seq;
+    c->tent_len[d] = h->len;
+    c->tent_sum[d] = reasm_tent_hash(h->bytes + h->tcp_len, h->len);
+}
+
+/* Shortens the tentative segment of d to its first keep bytes. */
+static void reasm_tent_cut(sc_reasm *r, reasm_conn *c, int d, uint32_t keep)
+{
+    reasm_held *t = c->tent[d];
+    uint32_t n = t->len - keep;
+
+    t->len = keep;
+    c->held_bytes -= n;
+    r->held_bytes -= n;
+    if (!keep) {
+        reasm_held **pp = &c->held_head, *prev = NULL;
+
+        while (*pp != t) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        reasm_held_unlink(r, c, pp, prev);
+        free(t);
+    }
+}
+
+/* The bytes of o's tentative segment up to upto go to libnids now. */
+static void reasm_tent_take(sc_reasm *r, reasm_conn *c, int o, uint32_t upto)
+{
+    reasm_held *t = c->tent[o];
+    uint64_t frame = r->cur_frame;
+    struct timeval ts = r->cur_ts;
+    uint32_t n;
+
+    if (!t || !seq_after(upto, t->seq))
+        return;
+    n = seq_before(upto, t->seq + t->len) ? upto - t->seq : t->len;
+    reasm_held_clock(r, c, t);
+    reasm_seg_feed(r, c, o, t->bytes, t->tcp_len, t->seq, t->ack, t->flags & SEG_ACK,
+                   t->bytes + t->tcp_len, n, t->frame, t->ts);
+    r->cur_frame = frame;
+    r->cur_ts = ts;
+    if (c->tent[o] != t)
+        return;                              /* libnids ended the connection */
+    memmove(t->bytes + t->tcp_len, t->bytes + t->tcp_len + n, t->len - n);
+    t->seq += n;
+    reasm_tent_cut(r, c, o, t->len - n);
+}
+
+/* The receiver's ACK: what it acknowledges of the other direction's
+ * tentative segment is what it took. */
+static void reasm_tent_ack(sc_reasm *r, reasm_conn *c, int d, const seg *s)
+{
+    if (s->flags & SEG_ACK)
+        reasm_tent_take(r, c, !d, s->ack);
+}
+
+/* Another segment of d (seq, len bytes at p) that brings other bytes for
+ * sequence numbers of d's tentative segment: from there on, that copy is
+ * what the receiver took; the rest of the tentative one is counted, not
+ * taken. */
+static void reasm_tent_clash(sc_reasm *r, reasm_conn *c, int d, uint32_t seq,
+                             const uint8_t *p, uint32_t len)
+{
+    reasm_held *t = c->tent[d];
+    uint32_t lo, hi;
+
+    if (!t || t->len == 0 || !len)
+        return;
+    lo = seq_after(seq, t->seq) ? seq : t->seq;
+    hi = seq_before(seq + len, t->seq + t->len) ? seq + len : t->seq + t->len;
+    if (!seq_before(lo, hi))
+        return;
+    if (!memcmp(p + (lo - seq), t->bytes + t->tcp_len + (lo - t->seq), hi - lo)) {
+        /* The same bytes again in a segment within the MSS (a real
+         * retransmission, not the same oversize packet twice): from the
+         * start, they are what was sent; out with the first copy's frame. */
+        if (lo == t->seq && len <= c->mss[!d])
+            reasm_tent_take(r, c, d, hi);
+        return;
+    }
+    c->pub.untaken[d] += t->seq + t->len - lo;
+    c->untaken_new[d] += t->seq + t->len - lo;
+    if (c->hi_valid[d] && c->hi[d] == t->seq + t->len)
+        c->hi[d] = lo;
+    reasm_tent_cut(r, c, d, lo - t->seq);
 }
 
 /* Where filling direction d from exp must stop: the first held byte of d
@@ -1110,6 +1297,7 @@ static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
 {
     if ((s->flags & (SEG_SYN | SEG_ACK)) == SEG_SYN) {
         if (d == SC_DIR_C2S && !c->est) {
+            c->mss[0] = reasm_syn_mss(s);
             c->next[0] = s->seq + 1;
             c->known[0] = true;
             c->pub.handshake_seen = true;
@@ -1118,6 +1306,7 @@ static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
     }
     if (s->flags & SEG_SYN) {                  /* SYN/ACK */
         if (d == SC_DIR_S2C && !c->est) {
+            c->mss[1] = reasm_syn_mss(s);
             c->next[1] = s->seq + 1;
             c->known[1] = true;
             c->next[0] = s->ack;
@@ -1414,11 +1603,24 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
             reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
                            pkt->frame, pkt->ts);
     } else {
+        reasm_tent_ack(r, c, dir, &s);
+        if (reasm_tent_again(c, dir, &s))
+            s.len = 0;                   /* only its ACK counts */
+        reasm_tent_clash(r, c, dir, s.seq, s.payload, s.len);
         reasm_stream_note(c, dir, &s);
         reasm_ack_note(c, dir, &s);
         if (reasm_block_of(c, dir, s.seq, s.ack, s.flags, s.len) != BLOCK_NONE)
             reasm_held_hold(r, c, pkt, dir, &s);
-        else
+        else if (reasm_tent_wanted(c, dir, &s)) {
+            reasm_held *h = reasm_held_hold(r, c, pkt, dir, &s);
+            if (h) {
+                reasm_tent_start(c, dir, h);
+                /* segments of dir held beyond it came earlier: later copies */
+                for (reasm_held *o = c->held_head; o && c->tent[dir]; o = o->next)
+                    if (o != h && o->dir == (int)dir)
+                        reasm_tent_clash(r, c, dir, o->seq, o->bytes + o->tcp_len, o->len);
+            }
+        } else
             reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
                            pkt->frame, pkt->ts);
         reasm_held_release(r, c, false);

@@ -50,6 +50,9 @@ typedef struct sc_flow_event {
     const uint8_t  *data;
     size_t          len;
     uint64_t        gap;
+    uint64_t        untaken;   /* DATA, CLOSE: bytes of a first copy of dir
+                                * found not taken since the last event
+                                * (see Overlap in reasm.c) */
     bool            limit;     /* GAP: dropped by reassembly, not missing */
     uint64_t        peer_at;   /* GAP: the bytes were sent before this offset
                                 * of the other direction's stream (its peer
@@ -73,6 +76,9 @@ typedef struct sc_conn {
     uint64_t        first_frame;
     struct timeval  first_ts;
     uint64_t        last_frame;    /* frame of its latest packet */
+    uint64_t        untaken[2];    /* bytes of a first copy the receiver did
+                                    * not take: a later copy replaced them
+                                    * (see Overlap in reasm.c), per dir */
     void           *user;          /* the handler's per-connection state */
 } sc_conn;
 

@@ -149,6 +149,8 @@ void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev)
     if ((ev->kind == SC_FLOW_DATA || ev->kind == SC_FLOW_GAP) && (unsigned)ev->dir < 2 &&
         s->info.stream_end[ev->dir] != UINT64_MAX)
         s->info.stream_end[ev->dir] += ev->kind == SC_FLOW_DATA ? ev->len : ev->gap;
+    if (ev->untaken)
+        smtp_capture_untaken(s, ev);
     switch (ev->kind) {
     case SC_FLOW_DATA:
         smtp_data(s, ev);

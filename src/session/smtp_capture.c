@@ -28,7 +28,9 @@
  *
  * Diagnostics: a transcript event "[gap: N bytes]" ("... dropped by
  * reassembly" for a hole the reassembler gave up on, counted in
- * info.reasm_dropped).
+ * info.reasm_dropped); "[overlap: N bytes of a first copy not taken ...]"
+ * (smtp_capture_untaken: the reassembler kept a later copy of the same
+ * sequence numbers, counted in info.reasm_untaken).
  */
 #include "smtp_int.h"
 
@@ -140,6 +142,17 @@ bool smtp_capture_ext_unseen(const sc_smtp *s)
 {
     return !s->ext.known &&
            ((s->cap.midstream && !s->cap.at_greeting) || s->cap.srv_spoke || s->cap.cli_gap);
+}
+
+/* Bytes of a first copy that the receiver's ACKs show it did not take (a
+ * later copy of the same sequence numbers replaced them): never analysed,
+ * so said where it happened and counted. */
+void smtp_capture_untaken(sc_smtp *s, const sc_flow_event *ev)
+{
+    smtp_line_str(s, ev->dir, SC_LINE_EVENT, ev->frame,
+                  "[overlap: %llu bytes of a first copy not taken; the receiver took a later copy]",
+                  (unsigned long long)ev->untaken);
+    s->info.reasm_untaken += ev->untaken;
 }
 
 void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev)

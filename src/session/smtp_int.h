@@ -416,6 +416,7 @@ bool smtp_close_client_gave_up(const sc_smtp *s, int code);
 /* smtp_capture.c */
 void smtp_capture_midstream(sc_smtp *s, uint64_t frame, const char *where);
 void smtp_capture_gap(sc_smtp *s, const sc_flow_event *ev);
+void smtp_capture_untaken(sc_smtp *s, const sc_flow_event *ev);
 void smtp_capture_not_analysed(sc_smtp *s);
 void smtp_capture_server_data(sc_smtp *s, size_t len);
 void smtp_capture_client_data(sc_smtp *s, size_t len);

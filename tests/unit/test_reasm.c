@@ -41,6 +41,7 @@ typedef struct tb {
     uint32_t    hash[2];          /* FNV-1a of every data byte, by direction */
     bool        quiet;            /* count only, do not log data */
     bool        seq_untrusted;    /* a data event's connection said so */
+    uint64_t    untaken[2];       /* the connection's count at its close */
 } tb;
 
 /* What the IPv4 total length field says (offloaded captures lie). */
@@ -52,6 +53,7 @@ typedef struct popt {
     uint8_t extra_flags;
     totlen tot;
     unsigned pad;                 /* link-layer padding captured after the packet */
+    unsigned mss;                 /* an MSS option with this value (SYNs) */
 } popt;
 
 #define BIG_MAX 140000            /* largest payload tb_tcp builds */
@@ -112,7 +114,11 @@ static void h_event(void *ctx, sc_conn *c, const sc_flow_event *ev)
         break;
     case SC_FLOW_FIN: tb_log(t, " F%d@%llu", ev->dir, (unsigned long long)ev->frame); break;
     case SC_FLOW_RST: tb_log(t, " R%d@%llu", ev->dir, (unsigned long long)ev->frame); break;
-    case SC_FLOW_CLOSE: tb_log(t, " C%d", ev->end); break;
+    case SC_FLOW_CLOSE:
+        tb_log(t, " C%d", ev->end);
+        t->untaken[0] = c->untaken[0];
+        t->untaken[1] = c->untaken[1];
+        break;
     }
     t->last_kind = ev->kind;
     t->last_dir = ev->dir;
@@ -176,7 +182,7 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
     static uint8_t buf[BIG_MAX + 200];
     popt none = { 0 };
     bool v6 = strchr(src, ':') != NULL;
-    size_t ipl = v6 ? 40 : 20, ext = 0, tcpoff;
+    size_t ipl = v6 ? 40 : 20, ext = 0, tcpoff, thl;
     uint8_t *tcp;
     sc_packet pkt;
 
@@ -187,19 +193,25 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
         ext = 8;
     tcpoff = ipl + ext;
     tcp = buf + tcpoff;
+    thl = o->mss ? 24 : 20;
+    if (o->mss) {
+        tcp[20] = 2;
+        tcp[21] = 4;
+        put16(tcp + 22, o->mss);
+    }
     put16(tcp, sport);
     put16(tcp + 2, dport);
     put32(tcp + 4, seq);
     put32(tcp + 8, ack);
-    tcp[12] = 5 << 4;
+    tcp[12] = (uint8_t)(thl / 4) << 4;
     tcp[13] = flags | o->extra_flags;
     put16(tcp + 14, 8192);
     if (o->extra_flags & URG)
         put16(tcp + 18, 1);
-    memcpy(tcp + 20, data, len);
+    memcpy(tcp + thl, data, len);
     if (v6) {
         buf[0] = 0x60;
-        put16(buf + 4, (unsigned)(ext + 20 + len));
+        put16(buf + 4, (unsigned)(ext + thl + len));
         buf[6] = ext ? 0 : 6;
         buf[7] = 64;
         inet_pton(AF_INET6, src, buf + 8);
@@ -212,14 +224,14 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
             uint32_t sum = 0;
             uint8_t ph[40];
             memcpy(ph, buf + 8, 32);
-            put32(ph + 32, (uint32_t)(20 + len));
+            put32(ph + 32, (uint32_t)(thl + len));
             put32(ph + 36, 6);
             for (int i = 0; i < 40; i += 2) sum += (uint32_t)(ph[i] << 8 | ph[i + 1]);
-            put16(tcp + 16, cksum(tcp, 20 + len, sum));
+            put16(tcp + 16, cksum(tcp, thl + len, sum));
         }
     } else {
         buf[0] = 0x45;
-        put16(buf + 2, (unsigned)(20 + 20 + len));
+        put16(buf + 2, (unsigned)(20 + thl + len));
         buf[8] = 64;
         buf[9] = 6;
         inet_pton(AF_INET, src, buf + 12);
@@ -228,13 +240,13 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
         {
             uint32_t sum = 0;
             for (int i = 12; i < 20; i += 2) sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
-            sum += 6 + (uint32_t)(20 + len);
-            put16(tcp + 16, cksum(tcp, 20 + len, sum));
+            sum += 6 + (uint32_t)(thl + len);
+            put16(tcp + 16, cksum(tcp, thl + len, sum));
         }
         if (o->tot != TOT_TRUE) {
             /* The length field as segmentation offload leaves it; the IP
              * checksum is left as computed (offload leaves it wrong too). */
-            put16(buf + 2, o->tot == TOT_ZERO ? 0 : (unsigned)((40 + len) & 0xffff));
+            put16(buf + 2, o->tot == TOT_ZERO ? 0 : (unsigned)((20 + thl + len) & 0xffff));
         }
         if (o->bad_ipsum)
             buf[10] ^= 0x55;
@@ -248,7 +260,7 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
     pkt.ts.tv_usec = t->usec % 1000000;
     pkt.data = buf;
     pkt.l3 = buf;
-    pkt.l3_len = (uint32_t)(tcpoff + 20 + len);
+    pkt.l3_len = (uint32_t)(tcpoff + thl + len);
     if (o->pad) {
         memset(buf + pkt.l3_len, 'P', o->pad);
         pkt.l3_len += o->pad;
@@ -260,7 +272,7 @@ static void tb_tcp(tb *t, const char *src, unsigned sport, const char *dst, unsi
     if (o->fragment && !v6) {
         /* Two IPv4 fragments: 24 bytes of the TCP segment, then the rest. */
         static uint8_t f2[BIG_MAX + 200];
-        size_t rest = 20 + len - 24;
+        size_t rest = thl + len - 24;
         memcpy(f2, buf, 20);
         memcpy(f2 + 20, buf + 20 + 24, rest);
         put16(f2 + 2, (unsigned)(20 + rest));
@@ -876,6 +888,105 @@ static void test_padding(void)
     free(t);
 }
 
+/* Both SYNs with an MSS of 10 bytes. */
+static void handshake_mss(tb *t)
+{
+    popt m = { .mss = 10 };
+
+    c2s(t, 1000, 0, SYN, "", &m);
+    s2c(t, 5000, 1001, SYN | ACK, "", &m);
+    c2s(t, 1001, 5001, ACK, "", NULL);
+}
+
+/* A greeting segment of 24 bytes (beyond an MSS of 10) whose receiver
+ * acknowledges 8, then the real reply over the rest. */
+static void crafted_greeting(tb *t)
+{
+    s2c(t, 5001, 1001, ACK | PSH, "220 hi\r\nAAAAAAAAAAAAAAAA", NULL);
+    c2s(t, 1001, 5009, ACK | PSH, "EHLO x\r\n", NULL);
+    s2c(t, 5009, 1009, ACK | PSH, "250 ok\r\n", NULL);
+}
+
+/* The later copies come before the ACK (a content segment 3 times the
+ * MSS, then the real segments): what the ACK covers of the first copy is
+ * taken up to where a later copy begins. swapped: a later copy captured
+ * before the oversize segment, and the oversize segment captured twice
+ * (the same packet again says nothing about what the receiver took). */
+static void later_copies(bool swapped)
+{
+    static const char big[] = "0123456789XXXXXXXXXXXXXXXXXXXX";
+    tb *t = tb_new();
+
+    handshake_mss(t);
+    if (swapped)
+        c2s(t, 1011, 5001, ACK, "abcdefghij", NULL);
+    c2s(t, 1001, 5001, ACK, big, NULL);
+    c2s(t, swapped ? 1001 : 1011, 5001, ACK, swapped ? big : "abcdefghij", NULL);
+    c2s(t, 1021, 5001, ACK, "klmnopqrst", NULL);
+    s2c(t, 5001, 1011, ACK, "", NULL);
+    s2c(t, 5001, 1031, ACK, "", NULL);
+    tb_end(t);
+    T_CHECK(strcmp(t->log, "O1h D0:0123456789abcdefghijklmnopqrst C3") == 0,
+            "later copies%s: taken (got \"%s\")", swapped ? ", one captured first" : "",
+            shown(t->log));
+    T_CHECK(t->untaken[0] == 20, "later copies%s: the first copy's 20 bytes counted once (got %llu)",
+            swapped ? ", one captured first" : "", (unsigned long long)t->untaken[0]);
+    free(t);
+}
+
+/* A segment beyond the receiver's MSS, acknowledged only in part, whose
+ * unacknowledged part later segments cover with other bytes: the later
+ * copy is what the receiver took (the shape of a crafted greeting). */
+static void test_overlap_later_copy(void)
+{
+    tb *t = tb_new();
+
+    handshake_mss(t);
+    crafted_greeting(t);
+    c2s(t, 1009, 5017, ACK | PSH, "QUIT\r\n", NULL);
+    s2c(t, 5017, 1015, ACK | PSH, "221 by\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D1:220 hi\r\n D0:EHLO x\r\n D1:250 ok\r\n D0:QUIT\r\n D1:221 by\r\n C3",
+               "the later copy of bytes acknowledged only in part is taken");
+    T_CHECK(t->untaken[1] == 16 && t->untaken[0] == 0,
+            "the 16 bytes of the first copy not taken are counted (got %llu)",
+            (unsigned long long)t->untaken[1]);
+    free(t);
+
+    later_copies(false);
+    later_copies(true);
+}
+
+/* What the rule leaves alone: a segment beyond the MSS acknowledged whole,
+ * one whose later copy brings the same bytes (an ordinary retransmission),
+ * one nobody acknowledges or contradicts (first copy, as libnids), and a
+ * large segment without MSS options (offload captures). */
+static void test_overlap_unchanged(void)
+{
+    static const char *const want =
+        "O1h D1:220 hi\r\n250 ok\r\n D0:EHLO x\r\n D1:221 by\r\n and more C3";
+    tb *t = tb_new();
+
+    handshake_mss(t);
+    s2c(t, 5001, 1001, ACK | PSH, "220 hi\r\n250 ok\r\n", NULL);
+    s2c(t, 5009, 1001, ACK | PSH, "250 ok\r\n", NULL);                  /* same bytes */
+    c2s(t, 1001, 5017, ACK | PSH, "EHLO x\r\n", NULL);
+    s2c(t, 5017, 1009, ACK | PSH, "221 by\r\n and more", NULL);        /* never acknowledged */
+    tb_end(t);
+    expect_log(t, want, "segments beyond the MSS without a different later copy");
+    T_CHECK(t->untaken[0] == 0 && t->untaken[1] == 0, "nothing counted");
+    free(t);
+
+    t = tb_new();
+    handshake(t);
+    crafted_greeting(t);
+    tb_end(t);
+    expect_log(t, "O1h D1:220 hi\r\nAAAAAAAAAAAAAAAA D0:EHLO x\r\n C3",
+               "no MSS known: the first copy is kept");
+    T_CHECK(t->untaken[1] == 0, "nothing counted without MSS");
+    free(t);
+}
+
 int main(void)
 {
     test_in_order();
@@ -901,5 +1012,7 @@ int main(void)
     test_hold_limit();
     test_large_segments();
     test_padding();
+    test_overlap_later_copy();
+    test_overlap_unchanged();
     T_DONE();
 }
