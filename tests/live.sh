@@ -546,10 +546,10 @@ fi
 if grep -q "ERROR: AddressSanitizer\|runtime error\|LeakSanitizer" "$tmp/evl.err"; then
     fail "--evidence live: sanitizer report: $(grep -m1 "ERROR\|runtime error" "$tmp/evl.err")"
 fi
-if ls -A "$evd" | grep -qv '^session-[0-9]*\.\(txt\|pcapng\)$'; then
-    fail "--evidence live: left behind: $(ls -A "$evd" | grep -v '^session-' | head -3)"
+if ls -A "$evd" | grep -qv '^\(session-[0-9]*\.\(txt\|pcapng\|html\)\|index\.html\)$'; then
+    fail "--evidence live: left behind: $(ls -A "$evd" | grep -v '^session-\|^index\.html$' | head -3)"
 else
-    pass "--evidence live: only session-ID.txt/.pcapng left in DIR (the spool is gone)"
+    pass "--evidence live: only the bundles (session-ID.txt/.pcapng/.html, index.html) left in DIR (the spool is gone)"
 fi
 if tail -n 1 "$tmp/evl.out" | grep -q '"live":{"interface":"lo","received":[0-9]*,"dropped_kernel":[0-9]*,"dropped_interface":[0-9]*}'; then
     pass "live JSON summary: the interface and pcap_stats counts"
@@ -675,7 +675,7 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
         fail "files written elsewhere: $(echo "$outside" | head -5 | tr '\n' ' ') cwd: $(ls -A "$tmp/cwd") tmp: $(ls -A "$tmp/tmpdir")"
     fi
     names=$(ls -A "$evz" | tr '\n' ' ')
-    if ! ls -A "$evz" | grep -qv '^session-[0-9]*\.\(txt\|pcapng\)$' &&
+    if ! ls -A "$evz" | grep -qv '^\(session-[0-9]*\.\(txt\|pcapng\|html\)\|index\.html\)$' &&
        [ ! -e /tmp/evil-smtpscope ] && [ ! -e "$tmp/evil-smtpscope" ] &&
        grep -q 'EHLO ../../../../tmp/evil-smtpscope/ehlo' "$evz/session-1.txt"; then
         pass "evidence names from numbers only: $names(the hostile strings are in the report, not in names)"

@@ -152,7 +152,8 @@ for sid, n in ref.items():
     txt = open('%s/session-%d.txt' % (sys.argv[1], sid), encoding='utf-8').read()
     m = re.search(r'^findings: (\d+)$', txt, re.M)
     assert m and int(m.group(1)) == n, (sid, m and m.group(1), n)
-    counted += len(re.findall(r'^  #\d+-#\d+ \w+ [a-z-]+ \(\w+\): \d+ more, counted but not '
+    # each frame as in the capture, then (N) as numbered in the bundle's pcap
+    counted += len(re.findall(r'^  #\d+(?: \(\d+\))?-#\d+(?: \(\d+\))? \w+ [a-z-]+ \(\w+\): \d+ more, counted but not '
                               r'shown one by one \(--max-findings 10\)$', txt, re.M))
 assert counted == 6, counted
 EOF

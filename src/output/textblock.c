@@ -74,6 +74,7 @@ struct sc_tb_block {
     /* A run of identical lines is shown once, then counted (a bot's 500
      * replies): the run's line, its repeats and their frames. */
     uint8_t       *rep_text;      /* the line's first TB_REP_CMP bytes */
+    size_t         rep_cap;       /* bytes allocated there: as the lines need */
     size_t         rep_len;
     sc_dir         rep_dir;
     sc_line_kind   rep_kind;
@@ -377,10 +378,23 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
         return;
     }
     tb_rep_flush(e, b);
-    if (!b->rep_text)
-        b->rep_text = malloc(TB_REP_CMP);
+    /* The line kept for the comparison: as long as it is (most are a few
+     * dozen bytes; a block per open session holds one), at most
+     * TB_REP_CMP. */
+    size_t k = l->len < TB_REP_CMP ? l->len : TB_REP_CMP;
+    if (!b->rep_text || k > b->rep_cap) {
+        size_t cap = k < 64 ? 64 : k;
+        uint8_t *t = realloc(b->rep_text, cap);
+        if (t) {
+            b->rep_text = t;
+            b->rep_cap = cap;
+        } else {                /* no run detection for this line */
+            free(b->rep_text);
+            b->rep_text = NULL;
+            b->rep_cap = 0;
+        }
+    }
     if (b->rep_text) {
-        size_t k = l->len < TB_REP_CMP ? l->len : TB_REP_CMP;
         if (k && l->text)
             memcpy(b->rep_text, l->text, k);
         b->rep_len = l->len;
