@@ -40,6 +40,7 @@ struct sc_gzstream {
     int           fd;
     enum gzs_mode mode;
     bool          eof;              /* read(2) said end of input */
+    bool          intr;             /* a read interrupted by a stop signal */
     bool          zinit;
     z_stream      z;
     uint64_t      consumed;         /* input bytes given to inflate or passed */
@@ -77,8 +78,13 @@ static int gzs_fill(sc_gzstream *gs, size_t want)
     gs->z.next_in = gs->in;
     while (!gs->eof && gs->z.avail_in < want) {
         ssize_t n = read(gs->fd, gs->in + gs->z.avail_in, sizeof gs->in - gs->z.avail_in);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) {
+            /* Only the stop signals interrupt a read (the others are
+             * installed with SA_RESTART): handed up as EINTR, not damage,
+             * so that the run ends as the signal asks. */
+            gs->intr = true;
+            return -1;
+        }
         if (n < 0) {
             gzs_fail(gs, "read error", strerror(errno));
             return -1;
@@ -130,8 +136,10 @@ static size_t gzs_plain(sc_gzstream *gs, unsigned char *buf, size_t size)
     }
     while (got < size && !gs->eof) {
         ssize_t n = read(gs->fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) {
+            gs->intr = got == 0;    /* a stop signal: see gzs_fill */
+            break;
+        }
         if (n < 0) {
             gzs_fail(gs, "read error", strerror(errno));
             break;
@@ -183,11 +191,17 @@ ssize_t sc_gzstream_read(sc_gzstream *gs, void *buf, size_t size)
     size_t got = 0;
 
     if (gs->mode == GZS_START && gzs_member(gs) < 0)
-        gs->mode = GZS_FAILED;
+        gs->mode = gs->intr ? GZS_START : GZS_FAILED;
     if (gs->mode == GZS_PLAIN)
         got = gzs_plain(gs, buf, size);
     else if (gs->mode == GZS_GZIP)
         got = gzs_inflate(gs, buf, size);
+    if (got == 0 && gs->intr) {
+        gs->intr = false;
+        errno = EINTR;
+        return -1;
+    }
+    gs->intr = false;
     if (got > 0 || gs->mode != GZS_FAILED)
         return (ssize_t)got;
     errno = EIO;
