@@ -628,7 +628,10 @@ int main(int argc, char **argv)
             say_err("--write-streams: ", err);
             memset(&none, 0, sizeof none);
             sc_analyzer_free(an);
-            return main_end(&cfg, sinks, nsinks, 2, &none);
+            int rc = main_end(&cfg, sinks, nsinks, 2, &none);
+            sc_peers_free(peers);
+            sc_syslog_close(syslog);
+            return rc;
         }
         handler = sc_streams_handler(streams);
     }
