@@ -30,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 # The matrix runs the optimised build when there is one (hundreds of runs);
 # the sanitizer build reads the generated capture and the cases below.
 python3 - "${SMTPSCOPE_REL:-$SMTPSCOPE}" "$tmp" <<'EOF'
-import glob, json, os, re, struct, subprocess, sys
+import glob, json, os, re, subprocess, sys
 bin_, tmp = sys.argv[1], sys.argv[2]
 fails = 0
 
@@ -61,26 +61,18 @@ def run(args):
     objs = [json.loads(l) for l in p.stdout.decode("utf-8").splitlines() if l]
     return p.returncode, objs, p.stderr.decode("utf-8", "replace")
 
+sys.path.insert(0, "tests/evidence")
+from pcapcheck import ng_packets, ng_read, pcap_read  # noqa: E402
+
+
 def packets(path):
-    """The packets of an evidence file: (timestamp, original length, bytes)
-    of each, in order. pcapng's section header (source files and their
-    hashes) and packet options (the frame's name in its own file) differ
-    between the whole capture and its parts on purpose, so only packets
-    are compared; a classic pcap's records after its header."""
-    data = open(path, "rb").read()
-    if data[:4] != b"\x0a\x0d\x0d\x0a":
-        return data[24:]
-    bo = "<" if data[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
-    out, i = [], 0
-    while i + 12 <= len(data):
-        btype, blen = struct.unpack(bo + "II", data[i:i + 8])
-        if blen < 12:
-            break
-        if btype == 6:
-            _ifc, hi, lo, cap, orig = struct.unpack(bo + "IIIII", data[i + 8:i + 28])
-            out.append(((hi << 32) | lo, orig, data[i + 28:i + 28 + cap]))
-        i += blen
-    return out
+    """The packets of an evidence file: (timestamp, bytes) of each, in
+    order. pcapng's section header (source files and their hashes) and
+    packet options (the frame's name in its own file) differ between the
+    whole capture and its parts on purpose, so only packets are compared."""
+    if open(path, "rb").read(4) == b"\x0a\x0d\x0d\x0a":
+        return [(p[1], p[2]) for p in ng_packets(ng_read(path))]
+    return pcap_read(path)[1]
 
 def cut(src, n, k, outdir):
     per = max(1, -(-n // k))
