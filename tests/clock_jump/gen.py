@@ -10,7 +10,7 @@ Prints the number of frames."""
 import os, struct, sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
-from smtpcap import csum                      # noqa: E402
+from smtpcap import packets                   # noqa: E402
 
 YEAR = 365 * 86400
 S = bytes([192, 0, 2, 25])
@@ -21,24 +21,11 @@ CONV = [(1, '220 mx.example.com ESMTP\r\n'), (0, 'EHLO c.example.org\r\n'),
         (1, '250 queued\r\n'), (0, 'QUIT\r\n'), (1, '221 bye\r\n')]
 
 def session(k, whole=True):
-    """The packets (IP bytes) of session k, client 198.51.100.k:40000+k."""
-    C, port, pk, seq = bytes([198, 51, 100, k]), 40000 + k, [], {0: 1000, 1: 9000}
-    def tcp(d, flags, data=b''):
-        src, dst = (C, S) if d == 0 else (S, C)
-        sp, dp = (port, 25) if d == 0 else (25, port)
-        h = struct.pack('!HHIIBBHHH', sp, dp, seq[d], seq[1 - d], 0x50, flags, 65535, 0, 0)
-        c = csum(src + dst + struct.pack('!BBH', 0, 6, len(h) + len(data)) + h + data)
-        h = h[:16] + struct.pack('!H', c) + h[18:]
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(h) + len(data), 1, 0, 64, 6, 0,
-                         src, dst)
-        pk.append(ip[:10] + struct.pack('!H', csum(ip)) + ip[12:] + h + data)
-        seq[d] = (seq[d] + len(data) + (1 if flags & 3 else 0)) & 0xffffffff
-    tcp(0, 0x02); tcp(1, 0x12); tcp(0, 0x10)
-    for d, t in (CONV if whole else CONV[:3]):
-        tcp(d, 0x18, t.encode())
-    if whole:
-        tcp(1, 0x11); tcp(0, 0x11); tcp(1, 0x10)
-    return pk
+    """The packets (IP bytes) of session k, client 198.51.100.k:40000+k;
+    not whole: the greeting and EHLO exchange only, never closed."""
+    conv = [(d, t.encode()) for d, t in (CONV if whole else CONV[:3])]
+    pk = [f[14:] for f in packets(bytes([198, 51, 100, k]), S, conv, cport=40000 + k)]
+    return pk if whole else pk[:-3]       # without the closing FINs
 
 def interleave(lists):
     out = []
