@@ -230,3 +230,18 @@ NO_COLOR=1 "$bin" -q -r samples/seed001-spambot-blast.pcap >"$tmp/out" 2>/dev/nu
 check "identical lines: counted" grep -q '^       \.\.\. the same line [0-9]* more times (#[0-9]*\(-#[0-9]*\)\{0,1\})$' "$tmp/out"
 n500=$(grep -c 'S> 500 ' "$tmp/out")
 check "identical lines: fewer 500 lines shown than sent ($n500)" test "$n500" -lt 10
+# long lines are compared whole: alike for their first 600 bytes, they differ after
+python3 - "$tmp/long.pcap" <<'PY'
+import socket, subprocess, sys, json
+a, b = 'X' * 600 + 'a' * 100, 'X' * 600 + 'b' * 100
+conv = [[1, '220 mx.example ESMTP\r\n'], [0, 'EHLO c.example\r\n'], [1, '250 mx.example\r\n']]
+conv += [[0, t + '\r\n'] for t in (a, b, a, a, a)] + [[1, '500 5.5.2 unknown\r\n']] * 5
+conv += [[0, 'QUIT\r\n'], [1, '221 bye\r\n']]
+subprocess.run(['python3', 'tests/smtpcap.py', sys.argv[1], '127.0.0.1', '127.0.0.2'],
+               input=json.dumps(conv).encode(), check=True)
+PY
+NO_COLOR=1 "$bin" -q -r "$tmp/long.pcap" >"$tmp/out" 2>/dev/null
+nl=$(grep -c '^ *#[0-9]* .* C> XXXX' "$tmp/out")
+check "long lines alike for 600 bytes are not the same line (3 shown: $nl)" test "$nl" = 3
+check "three whole identical long lines fold: once, then 2 more" \
+    grep -q 'the same line 2 more times' "$tmp/out"

@@ -37,7 +37,7 @@
 #define TB_TAIL_DEFAULT  10
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
-#define TB_REP_CMP       512       /* bytes compared to call lines the same */
+#define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
 #define TB_WIDTH         80        /* the session header is folded to this */
 #define TB_FOLD_INDENT   "  "
 #define TB_FIND_INDENT   "          "   /* a ladder finding's next lines */
@@ -73,7 +73,7 @@ struct sc_tb_block {
     unsigned       rfirst, rcount;
     /* A run of identical lines is shown once, then counted (a bot's 500
      * replies): the run's line, its repeats and their frames. */
-    uint8_t       *rep_text;      /* the line's first TB_REP_CMP bytes */
+    uint8_t       *rep_text;      /* the line, whole (at most TB_REP_MAX) */
     size_t         rep_cap;       /* bytes allocated there: as the lines need */
     size_t         rep_len;
     sc_dir         rep_dir;
@@ -333,14 +333,13 @@ static void tb_block_put(sc_tb_engine *e, sc_tb_block *b, const char *render, si
     b->rcount++;
 }
 
-/* Is l the line of the run in progress? (Message content is never folded.) */
+/* Is l the line of the run in progress? (Message content is never folded;
+ * lines are compared whole, as the TUI compares them.) */
 static bool tb_rep_same(const sc_tb_block *b, const sc_line *l)
 {
-    size_t k = l->len < TB_REP_CMP ? l->len : TB_REP_CMP;
-
-    return b->rep_text && l->kind != SC_LINE_CONTENT && l->kind == b->rep_kind &&
-           l->dir == b->rep_dir && l->len == b->rep_len && (k == 0 || (l->text &&
-           memcmp(l->text, b->rep_text, k) == 0));
+    return b->rep_text && l->kind != SC_LINE_CONTENT && l->len <= TB_REP_MAX &&
+           l->kind == b->rep_kind && l->dir == b->rep_dir && l->len == b->rep_len &&
+           (l->len == 0 || (l->text && memcmp(l->text, b->rep_text, l->len) == 0));
 }
 
 /* Ends the run: one repeat is shown as it is, more as one line that
@@ -379,9 +378,14 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
     }
     tb_rep_flush(e, b);
     /* The line kept for the comparison: as long as it is (most are a few
-     * dozen bytes; a block per open session holds one), at most
-     * TB_REP_CMP. */
-    size_t k = l->len < TB_REP_CMP ? l->len : TB_REP_CMP;
+     * dozen bytes; a block per open session holds one); a line longer than
+     * TB_REP_MAX starts no run. */
+    size_t k = l->len;
+    if (k > TB_REP_MAX || (k && !l->text)) {
+        b->rep_len = SIZE_MAX;                  /* matches no line */
+        tb_block_put(e, b, e->render, n);
+        return;
+    }
     if (!b->rep_text || k > b->rep_cap) {
         size_t cap = k < 64 ? 64 : k;
         uint8_t *t = realloc(b->rep_text, cap);
@@ -395,7 +399,7 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
         }
     }
     if (b->rep_text) {
-        if (k && l->text)
+        if (k)
             memcpy(b->rep_text, l->text, k);
         b->rep_len = l->len;
         b->rep_dir = l->dir;
