@@ -323,6 +323,12 @@ class Conn:
             dt = self.rtt / 2 + 0.0015
         self.send("s", data, dt, mss)
 
+    def chat(self, *pairs):
+        """Each (command, reply): the client's line, then the server's."""
+        for cmd, rep in pairs:
+            self.c(lines(cmd))
+            self.s(lines(rep))
+
     def fin(self, d, dt=None):
         return self.seg(d, FIN | ACK, dt=dt)
 
@@ -369,6 +375,16 @@ BODY = ["Hello,", "", "this is a test message of the smtpscope samples.",
 T0 = 1709287200.0    # 2024-03-01 10:00:00 UTC
 
 
+def to_data(conn, frm, to):
+    """MAIL, RCPT and DATA one at a time, as Postfix answers them."""
+    conn.c(lines("MAIL FROM:<%s>" % frm))
+    conn.s(lines("250 2.1.0 Ok"))
+    conn.c(lines("RCPT TO:<%s>" % to))
+    conn.s(lines("250 2.1.5 Ok"))
+    conn.c(lines("DATA"))
+    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+
+
 def clean_session(conn, client="client.example.org", server="mx.example.net",
                   ehlo=POSTFIX_EHLO, frm="alice@example.org", to="bob@example.net",
                   close_first="c"):
@@ -377,12 +393,7 @@ def clean_session(conn, client="client.example.org", server="mx.example.net",
     conn.s(b"220 %s ESMTP Postfix\r\n" % server.encode(), dt=0.0025)
     conn.c(b"EHLO %s\r\n" % client.encode())
     conn.s(ehlo_reply(server, *ehlo))
-    conn.c(lines("MAIL FROM:<%s>" % frm))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<%s>" % to))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, frm, to)
     conn.c(message(frm, to, "test", BODY))
     conn.s(lines("250 2.0.0 Ok: queued as 4TmQ5x0Zk2z9sWl"))
     conn.c(lines("QUIT"))
@@ -485,12 +496,7 @@ def seed001_start(conn):
     conn.s(lines("220 mail.example.net ESMTP ready"), dt=0.003)
     conn.c(lines("EHLO relay.example.org"))
     conn.s(ehlo_reply("mail.example.net", "PIPELINING", "SIZE 20000000", "8BITMIME"))
-    conn.c(lines("MAIL FROM:<list@example.org>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<hsantos@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, "list@example.org", "hsantos@example.net")
 
 
 @sample
@@ -562,12 +568,9 @@ def seed002_rset_503():
     conn = Conn(cap, client="192.0.2.20", server="198.51.100.50", cport=1031, rtt=0.040)
     conn.open()
     conn.s(lines(SEED002_GREET), dt=0.003)
-    conn.c(lines("EHLO wcsmtp.example.org"))
-    conn.s(lines("500 Syntax error, command unrecognized"))
-    conn.c(lines("RSET"))
-    conn.s(lines("503 Bad sequence of commands"))
-    conn.c(lines("QUIT"))
-    conn.s(lines("221 Service closing connection"))
+    conn.chat(("EHLO wcsmtp.example.org", "500 Syntax error, command unrecognized"),
+              ("RSET", "503 Bad sequence of commands"),
+              ("QUIT", "221 Service closing connection"))
     conn.close("s")
     return cap
 
@@ -579,18 +582,12 @@ def seed002_rset_fallback_ok():
     conn = Conn(cap, client="192.0.2.20", server="198.51.100.50", cport=1032, rtt=0.040)
     conn.open()
     conn.s(lines(SEED002_GREET), dt=0.003)
-    conn.c(lines("EHLO wcsmtp.example.org"))
-    conn.s(lines("500 Syntax error, command unrecognized"))
-    conn.c(lines("RSET"))
-    conn.s(lines("250 Reset state"))
-    conn.c(lines("HELO wcsmtp.example.org"))
-    conn.s(lines("250 appliance.example.net"))
-    conn.c(lines("MAIL FROM:<support@example.org>"))
-    conn.s(lines("250 Sender ok"))
-    conn.c(lines("RCPT TO:<customer@example.net>"))
-    conn.s(lines("250 Recipient ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 Start mail input; end with <CRLF>.<CRLF>"))
+    conn.chat(("EHLO wcsmtp.example.org", "500 Syntax error, command unrecognized"),
+              ("RSET", "250 Reset state"),
+              ("HELO wcsmtp.example.org", "250 appliance.example.net"),
+              ("MAIL FROM:<support@example.org>", "250 Sender ok"),
+              ("RCPT TO:<customer@example.net>", "250 Recipient ok"),
+              ("DATA", "354 Start mail input; end with <CRLF>.<CRLF>"))
     conn.c(message("support@example.org", "customer@example.net", "fallback", BODY))
     conn.s(lines("250 Message accepted for delivery"))
     conn.c(lines("QUIT"))
@@ -608,12 +605,9 @@ def seed002_helo_extended():
     conn.s(lines("220 appliance.example.net SMTP ready"), dt=0.003)
     conn.c(lines("HELO legacy.example.org"))
     conn.s(ehlo_reply("appliance.example.net", "PIPELINING", "SIZE 10240000", "8BITMIME"))
-    conn.c(lines("MAIL FROM:<legacy@example.org>"))
-    conn.s(lines("250 Sender ok"))
-    conn.c(lines("RCPT TO:<user@example.net>"))
-    conn.s(lines("250 Recipient ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 Start mail input; end with <CRLF>.<CRLF>"))
+    conn.chat(("MAIL FROM:<legacy@example.org>", "250 Sender ok"),
+              ("RCPT TO:<user@example.net>", "250 Recipient ok"),
+              ("DATA", "354 Start mail input; end with <CRLF>.<CRLF>"))
     conn.c(message("legacy@example.org", "user@example.net", "HELO session", BODY))
     conn.s(lines("250 Message accepted for delivery"))
     conn.c(lines("QUIT"))
@@ -656,14 +650,10 @@ def seed003_etrn_in_transaction():
     conn.s(lines("220 mx.example.net ESMTP"), dt=0.003)
     conn.c(lines("EHLO backup-mx.example.org"))
     conn.s(ehlo_reply("mx.example.net", "SIZE 10240000", "ETRN", "8BITMIME"))
-    conn.c(lines("MAIL FROM:<postmaster@example.org>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("ETRN example.org"))
-    conn.s(lines("250 Queuing started"))
-    conn.c(lines("RCPT TO:<postmaster@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    conn.chat(("MAIL FROM:<postmaster@example.org>", "250 2.1.0 Ok"),
+              ("ETRN example.org", "250 Queuing started"),
+              ("RCPT TO:<postmaster@example.net>", "250 2.1.5 Ok"),
+              ("DATA", "354 End data with <CR><LF>.<CR><LF>"))
     conn.c(message("postmaster@example.org", "postmaster@example.net", "queue run", BODY))
     conn.s(lines("250 2.0.0 Ok: queued as 3F2A1B"))
     conn.c(lines("QUIT"))
@@ -679,14 +669,10 @@ def seed004_reply_mid_data():
     conn = Conn(cap, client="192.0.2.40", server="198.51.100.60", cport=1042, rtt=0.020)
     conn.open()
     conn.s(lines("220 tin.pan.alley.com SMTP service ready"), dt=0.003)
-    conn.c(lines("HELO cartoonville.com"))
-    conn.s(lines("250 tin.pan.alley.com says hello to cartoonville.com"))
-    conn.c(lines("MAIL FROM: <clem@cartoonville.com>"))
-    conn.s(lines("250 sender OK"))
-    conn.c(lines("RCPT TO: <ditty@tin.pan.alley.com>"))
-    conn.s(lines("250 Recipient OK"))
-    conn.c(lines("DATA"))
-    conn.s(lines('354 Enter mail, end with "." on a line by itself'))
+    conn.chat(("HELO cartoonville.com", "250 tin.pan.alley.com says hello to cartoonville.com"),
+              ("MAIL FROM: <clem@cartoonville.com>", "250 sender OK"),
+              ("RCPT TO: <ditty@tin.pan.alley.com>", "250 Recipient OK"),
+              ("DATA", '354 Enter mail, end with "." on a line by itself'))
     body = ["From: clem@cartoonville.com", "To: ditty@tin.pan.alley.com",
             "Subject: quarterly report", ""] + \
         ["%04d the report continues, line after line, with no end in sight." % i
@@ -732,12 +718,7 @@ def smtp_smuggling():
     conn = Conn(cap, client="192.0.2.77", server="198.51.100.25", cport=40001)
     esmtp_start(conn, ehlo=("PIPELINING", "SIZE 10240000", "8BITMIME"), server="lenient.example.net",
                 client="attacker.example.com")
-    conn.c(lines("MAIL FROM:<user@attacker.example.com>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<victim@lenient.example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, "user@attacker.example.com", "victim@lenient.example.net")
     first = lines("From: <user@attacker.example.com>", "To: <victim@lenient.example.net>",
                   "Subject: hello", "", "An innocent message.") + \
         b"\n.\n" + lines("MAIL FROM:<ceo@lenient.example.net>",
@@ -760,12 +741,7 @@ def smtp_smuggling_rejected():
     conn = Conn(cap, client="192.0.2.77", server="198.51.100.26", cport=40002)
     esmtp_start(conn, ehlo=("PIPELINING", "SIZE 10240000", "8BITMIME"), server="strict.example.net",
                 client="attacker.example.com")
-    conn.c(lines("MAIL FROM:<user@attacker.example.com>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<victim@strict.example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, "user@attacker.example.com", "victim@strict.example.net")
     conn.c(lines("From: <user@attacker.example.com>", "To: <victim@strict.example.net>",
                  "Subject: hello", "", "An innocent message.") +
            b"\n.\n" + lines("MAIL FROM:<ceo@strict.example.net>",
@@ -852,12 +828,7 @@ def auth_plaintext():
     # "\0alice\0not-a-real-password", base64
     conn.c(lines("AUTH PLAIN AGFsaWNlAG5vdC1hLXJlYWwtcGFzc3dvcmQ="))
     conn.s(lines("235 2.7.0 Authentication successful"))
-    conn.c(lines("MAIL FROM:<alice@example.org>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<bob@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, "alice@example.org", "bob@example.net")
     conn.c(message("alice@example.org", "bob@example.net", "submitted", BODY))
     conn.s(lines("250 2.0.0 Ok: queued as 9A8B7C"))
     quit_close(conn)
@@ -933,12 +904,7 @@ def reset_after_quit():
     cap = Capture("reset-after-quit.pcap", T0 + 1020)
     conn = Conn(cap, client="192.0.2.94", cport=40400)
     esmtp_start(conn)
-    conn.c(lines("MAIL FROM:<alice@example.org>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<bob@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, "alice@example.org", "bob@example.net")
     conn.c(message("alice@example.org", "bob@example.net", "reset", BODY))
     conn.s(lines("250 2.0.0 Ok: queued as 2B3C4D"))
     conn.c(lines("QUIT"))
@@ -1077,10 +1043,8 @@ def e_midstream():
     del cap.frames[:], cap.notes[:]
     conn.c(lines("MAIL FROM:<alice@example.org>"), dt=0.5)
     conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<bob@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    conn.chat(("RCPT TO:<bob@example.net>", "250 2.1.5 Ok"),
+              ("DATA", "354 End data with <CR><LF>.<CR><LF>"))
     conn.c(message("alice@example.org", "bob@example.net", "midstream", BODY))
     conn.s(lines("250 2.0.0 Ok: queued as 5E"))
     quit_close(conn)
@@ -1089,12 +1053,7 @@ def e_midstream():
 
 def content_session(conn, body_lines, subject):
     esmtp_start(conn)
-    conn.c(lines("MAIL FROM:<alice@example.org>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<bob@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    to_data(conn, "alice@example.org", "bob@example.net")
     return message("alice@example.org", "bob@example.net", subject, body_lines)
 
 
@@ -1112,10 +1071,8 @@ def e_retransmission():
     conn.c(lines("MAIL FROM:<alice@example.org>"))
     conn.seg("c", ACK | PSH, lines("MAIL FROM:<alice@example.org>"), seq=seq, dt=0.2)
     conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<bob@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
-    conn.c(lines("DATA"))
-    conn.s(lines("354 End data with <CR><LF>.<CR><LF>"))
+    conn.chat(("RCPT TO:<bob@example.net>", "250 2.1.5 Ok"),
+              ("DATA", "354 End data with <CR><LF>.<CR><LF>"))
     text = message("alice@example.org", "bob@example.net", "retransmitted", LONG_BODY)
     seq = conn.nxt["c"]
     conn.seg("c", ACK, text[:1460], dt=0.001)
@@ -1252,10 +1209,8 @@ def e_truncated():
     cap = Capture("truncated.pcap", T0 + 2180)
     conn = Conn(cap, client="192.0.2.119", cport=41019)
     esmtp_start(conn)
-    conn.c(lines("MAIL FROM:<alice@example.org>"))
-    conn.s(lines("250 2.1.0 Ok"))
-    conn.c(lines("RCPT TO:<bob@example.net>"))
-    conn.s(lines("250 2.1.5 Ok"))
+    conn.chat(("MAIL FROM:<alice@example.org>", "250 2.1.0 Ok"),
+              ("RCPT TO:<bob@example.net>", "250 2.1.5 Ok"))
     return cap
 
 
@@ -1581,16 +1536,11 @@ def any_port_ftp():
     conn = Conn(cap, client="192.0.2.144", cport=41100, sport=21)
     conn.open()
     conn.s(lines("220 ProFTPD Server (ftp.example.net) [198.51.100.25]"), dt=0.0025)
-    conn.c(lines("USER anonymous"))
-    conn.s(lines("331 Password required for anonymous"))
-    conn.c(lines("PASS s3cr3t-ftp-PASSWORD"))
-    conn.s(lines("230 User anonymous logged in"))
-    conn.c(lines("SYST"))
-    conn.s(lines("215 UNIX Type: L8"))
-    conn.c(lines("PWD"))
-    conn.s(lines("257 \"/\" is the current directory"))
-    conn.c(lines("QUIT"))
-    conn.s(lines("221 Goodbye."))
+    conn.chat(("USER anonymous", "331 Password required for anonymous"),
+              ("PASS s3cr3t-ftp-PASSWORD", "230 User anonymous logged in"),
+              ("SYST", "215 UNIX Type: L8"),
+              ("PWD", "257 \"/\" is the current directory"),
+              ("QUIT", "221 Goodbye."))
     conn.close("s")
     return cap
 
