@@ -17,17 +17,7 @@
 #    from a client that talks before the greeting), with -j 2 too;
 #  - a mid-stream capture on port 25 (samples/midstream-greeting.pcap) is
 #    still a session with --any-port: the SMTP ports keep their rules.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-[ -x "$bin" ] || { echo "SKIP: any_port: $bin not built"; exit 0; }
-command -v python3 >/dev/null || { echo "SKIP: any_port: python3 not installed"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok()  { echo "PASS: any_port: $1"; }
-bad() { echo "FAIL: any_port: $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-nowhere() { grep -rqa -- "$1" "${@:2}"; [ $? = 1 ]; }   # 1: read all, not found
+cd "$(dirname "$0")/.." && . tests/lib.sh any_port python3
 
 ftp=samples/any-port-ftp.pcap
 pw=s3cr3t-ftp-PASSWORD

@@ -14,16 +14,7 @@
 #    the first to start ends last;
 #  - a close in the middle of the content stays "after data"
 #    (samples/seed004-reply-mid-data.pcap).
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-[ -x "$bin" ] || { echo "SKIP: close_facts: $bin not built"; exit 0; }
-command -v python3 >/dev/null || { echo "SKIP: close_facts: python3 not installed"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok()  { echo "PASS: close_facts: $1"; }
-bad() { echo "FAIL: close_facts: $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+cd "$(dirname "$0")/.." && . tests/lib.sh close_facts python3
 
 python3 tests/close_facts.py "$tmp" || bad "tests/close_facts.py failed"
 cap=$tmp/close.pcap

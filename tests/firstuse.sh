@@ -7,15 +7,7 @@
 #  - the session header folded to 80 columns, no field cut;
 #  - a large report: past the 50th session a clean session is one line,
 #    counted in the totals; -v shows all in full.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-[ -x "$bin" ] || { echo "SKIP: firstuse: $bin not built"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok()  { echo "PASS: firstuse: $1"; }
-bad() { echo "FAIL: firstuse: $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+cd "$(dirname "$0")/.." && . tests/lib.sh firstuse
 s=samples/seed000-dot-quit.pcap       # 13 frames, one clean session
 run() { "$bin" -q "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
 rc() { cat "$tmp/rc"; }

@@ -2,7 +2,8 @@
 # tests/run.sh - runs every test of smtpscope and counts them.
 #
 # Test programs (build/san/tests/*, from tests/unit/*.c) and test scripts
-# (tests/*.sh, except this one) print one line per check:
+# (tests/*.sh, except this one and tests/lib.sh, the preamble they
+# source) print one line per check:
 #   PASS: name | FAIL: name: reason | SKIP: name: reason
 # A program or script that exits non-zero without printing FAIL counts as
 # one failure. The last line is "N passed, N failed, N skipped".
@@ -37,7 +38,7 @@ for t in build/san/tests/*; do
     run_one "$(basename "$t")" "$t"
 done
 for t in tests/*.sh; do
-    [ "$t" = tests/run.sh ] && continue
+    [ "$t" = tests/run.sh ] || [ "$t" = tests/lib.sh ] && continue
     [ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
     run_one "$(basename "$t")" bash "$t"
 done
