@@ -285,8 +285,11 @@ static void ev_say(evidence_sink *v, const char *fmt, ...)
 
     va_start(ap, fmt);
     if (!v->one) {
+        char line[8192];
+        /* the message names files: through the safe printer */
+        vsnprintf(line, sizeof line, fmt, ap);
         fputs("smtpscope: --evidence: ", stderr);
-        vfprintf(stderr, fmt, ap);
+        sc_safe_fputstr(stderr, line);
         fputc('\n', stderr);
     } else if (v->msg && v->msglen && !v->msg[0]) {
         vsnprintf(v->msg, v->msglen, fmt, ap);
@@ -1060,9 +1063,12 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
     v->ncuts = 0;
     if (!v->one)
         ev_index_write(v);
-    if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps))
+    if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps)) {
         fprintf(stderr, "smtpscope: evidence: %" PRIu64 " session reports and %" PRIu64
-                " %s files in %s\n", v->txt_written, pcaps, v->ext, v->dir);
+                " %s files in ", v->txt_written, pcaps, v->ext);
+        sc_safe_fputstr(stderr, v->dir);
+        fputc('\n', stderr);
+    }
 }
 
 static void ev_destroy(sc_sink *s)

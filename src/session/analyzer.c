@@ -33,6 +33,7 @@
 #include "capture/capture.h"
 #include "common/frame.h"
 #include "anyport.h"
+#include "common/safeprint.h"
 #include "session.h"
 #include "tls_bridge.h"
 
@@ -235,8 +236,11 @@ sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsink
         char err[512];
         a->fan.totals.keylog = true;
         a->keylog = sc_keylog_open(cfg->tls_keylogs, cfg->ntls_keylogs, err, sizeof err);
-        if (!a->keylog)
-            fprintf(stderr, "smtpscope: %s: TLS is not decrypted\n", err);
+        if (!a->keylog) {
+            fputs("smtpscope: ", stderr);
+            sc_safe_fputstr(stderr, err);   /* names the key log file */
+            fputs(": TLS is not decrypted\n", stderr);
+        }
     }
     return a;
 }
