@@ -83,6 +83,55 @@ else
     bad "second evidence run: exit $rc: $(head -c 300 "$tmp/err")"
 fi
 
+# Temporary files of --evidence (a frame map past 32 packets, the .txt's
+# transcript) are made in TMPDIR and unlinked as soon as they are made: no
+# name is ever reopened, so nothing stays behind whatever ends the process
+# (SIGKILL included). Traced with strace on a session of 71 packets.
+if command -v strace >/dev/null; then
+    python3 - "$tmp/m.pcap" <<'PY'
+import socket, sys
+sys.path.insert(0, 'tests')
+import smtpcap
+conv = [(1, b'220 mx ESMTP\r\n'), (0, b'EHLO c\r\n'), (1, b'250 mx\r\n')]
+conv += [(0, b'NOOP\r\n'), (1, b'250 ok\r\n')] * 30 + [(0, b'QUIT\r\n'), (1, b'221 bye\r\n')]
+f = smtpcap.packets(socket.inet_aton('10.1.0.1'), socket.inet_aton('10.0.0.2'), conv, 40000, 1000, 9000)
+smtpcap.write(sys.argv[1], f, lambda k: (1700000000, k * 1000))
+PY
+    mkdir "$tmp/mt"
+    TMPDIR="$tmp/mt" strace -f -e trace=open,openat,unlink,unlinkat -o "$tmp/strace" \
+        "$bin" -q --evidence "$tmp/evm" -r "$tmp/m.pcap" >/dev/null 2>&1
+    verdict=$(python3 - "$tmp/strace" "$tmp/mt/" <<'PY'
+import re, sys
+last, made = {}, 0
+for line in open(sys.argv[1]):
+    m = re.search(r'"(' + re.escape(sys.argv[2]) + r'[^"]*)"', line)
+    if not m:
+        continue
+    p = m.group(1)
+    if 'unlink' in line:
+        last.pop(p, None)
+    elif p in last:
+        print('reopened by name: ' + p)
+        sys.exit()
+    else:
+        last[p] = line
+        made += 1
+print('left with a name: %s' % list(last) if last else 'ok %d' % made)
+PY
+)
+    case $verdict in
+    "ok 0") bad "evidence temporary files: none traced in TMPDIR" ;;
+    ok*) if grep -q '^#60 (60) ' "$tmp"/evm/session-1.txt && [ -z "$(ls -A "$tmp/mt")" ]; then
+             ok "evidence temporary files: in TMPDIR, unlinked as soon as made (${verdict#ok } files)"
+         else
+             bad "evidence temporary files: frame map numbering or TMPDIR: $(ls -A "$tmp/mt")"
+         fi ;;
+    *) bad "evidence temporary files: $verdict" ;;
+    esac
+else
+    echo "SKIP: writes: evidence temporary files: no strace"
+fi
+
 # Evidence holds mail and AUTH data: private whatever the umask.
 mkdir "$tmp/ev0"
 (umask 000; "$bin" -q --fail-on info --evidence "$tmp/ev0" -r samples/auth-plain-plaintext.pcap >/dev/null 2>&1)

@@ -35,7 +35,12 @@
  *                         the caller's buffer.
  * Either way nothing is ever overwritten: files are opened with O_EXCL. A
  * capture read from standard input cannot be read again: the .txt says so
- * and no .pcap is written.
+ * and no .pcap is written. Nor is one cut from a capture file that changed
+ * since the analysis read it (capture.h, sc_capture_changed: one line on
+ * stderr, exit status 3, each .txt says why); the hash is taken from a
+ * descriptor whose file is compared the same way. A session the cut found
+ * fewer packets of than the analysis counted gets a "missing:" line in its
+ * .txt, and a line on stderr counts them.
  *
  * Memory: the sessions still to cut are kept (endpoints, frame range and,
  * under --redact, their ranges) until finish; bounded by the sessions
@@ -55,6 +60,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
 #include "common/frame.h"
 #include "framemap.h"
 #include "html.h"
@@ -157,8 +163,9 @@ typedef struct ev_livepcap {
     bool          written;
     char          sha[80];
     sc_cut_target t;
-    char          why[160];          /* not written: the reason */
+    char          why[700];          /* not written: the reason */
     sc_framemap  *map;               /* its frames in both numberings */
+    uint64_t      counted;           /* packets the analysis counted (file cut) */
 } ev_livepcap;
 
 static bool ev_is_stdin(const char *file)
@@ -307,8 +314,23 @@ static const char *ev_hash(evidence_sink *v, const char *file)
         return v->hash;
     free(v->hash_file);
     v->hash_file = strdup(file);
-    if (sc_sha256_file(file, v->hash) < 0)
+    /* Hashed from a descriptor whose file is compared with the one the
+     * analysis read: a name given to another file since is not hashed as
+     * if it were the capture. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    FILE *fp = NULL;
+    if (fd < 0 || fstat(fd, &st) < 0 || !(fp = fdopen(fd, "rb"))) {
         snprintf(v->hash, sizeof v->hash, "not available: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    } else if (sc_capture_check_stat(file, &st, NULL, 0)) {
+        fclose(fp);
+        snprintf(v->hash, sizeof v->hash, "not available: the capture file changed "
+                 "during the run");
+    } else if (sc_sha256_stream(fp, v->hash) < 0) {
+        snprintf(v->hash, sizeof v->hash, "not available: %s", strerror(errno));
+    }
     return v->hash;
 }
 
@@ -439,6 +461,10 @@ static void ev_txt_packets(evidence_sink *v, FILE *fp, const char *stem, const e
         fprintf(fp, "; %" PRIu64 " with a finding as a comment", lp->t.commented);
     fprintf(fp, "%s%s)\n", v->cfg->redact ? "; payload masked, checksums recomputed" : "",
             lp->t.frags_left_out ? "; IP fragments left out" : "");
+    if (lp->counted > lp->t.written + lp->t.frags_left_out)
+        fprintf(fp, "missing:       %" PRIu64 " of the %" PRIu64 " packets the analysis "
+                "counted for this session were not found in the capture file\n",
+                lp->counted - lp->t.written - lp->t.frags_left_out, lp->counted);
     fprintf(fp, "numbering:     each frame below is named by its number in the capture, "
             "then in brackets its number in %s.%s: #22 (3)\n", stem, v->ext);
 }
@@ -636,7 +662,7 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
 static bool ev_txt_write(evidence_sink *v, int fd, const char *path, const sc_session_info *info,
                          ev_live *x, const char *stem, const ev_livepcap *lp, bool live)
 {
-    FILE *fp, *tmp = tmpfile();
+    FILE *fp, *tmp = sc_tmpfile();    /* TMPDIR honoured */
     bool bad;
     char html_sha[80];
 
@@ -957,8 +983,10 @@ done:
     ev_live_free(v, x);
 }
 
-/* After the cut of c: its .txt, written where its name was taken. */
-static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t *pcaps)
+/* After the cut of c: its .txt, written where its name was taken.
+ * nocut: why nothing was cut from its capture (NULL: it was). */
+static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t *pcaps,
+                          const char *nocut)
 {
     sc_cut_target *t = &lp->t;
     int fd;
@@ -967,7 +995,10 @@ static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t
         ev_say(v, "%s: %s", c->path, strerror(t->error));
     else if (t->error)
         sc_write_lost(c->path, t->error, "no packet file for this session");
-    ev_cut_done(v, c->path, lp, "no packet of the session was found in the capture");
+    if (nocut)
+        snprintf(lp->why, sizeof lp->why, "%s", nocut);
+    else
+        ev_cut_done(v, c->path, lp, "no packet of the session was found in the capture");
     if (lp->written)
         (*pcaps)++;
     if (t->frags_left_out)
@@ -992,7 +1023,9 @@ static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
     char err[512];
     sc_cut_target one_t, *t = calloc(j - i, sizeof *t);
     size_t chunk = t ? j - i : 1;
-    const char *one = v->cuts[i].file;
+    char *one = v->cuts[i].file;    /* kept here: the cuts are freed one by one */
+
+    v->cuts[i].file = NULL;
 
     if (!t)
         t = &one_t;
@@ -1005,21 +1038,67 @@ static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
             if (!(t[k].framemap = sc_framemap_new()))
                 ev_say(v, "%s: out of memory: evidence frame numbers are missing", c->path);
         }
-        if (sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one,
-                             v->cfg->merged ? v->cfg->nfiles : 1, t, n, err, sizeof err) < 0)
+        const char *one_c = one;
+        int rc = sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one_c,
+                                  v->cfg->merged ? v->cfg->nfiles : 1, t, n, err, sizeof err);
+        char nocut[sizeof err + 128];
+        if (rc == -2) {
+            /* one line for the file, and each .txt says why it has no
+             * packet file (the .txt names the file: the reason alone) */
+            const char *changed = v->cfg->merged ? v->cfg->files[0] : one, *reason = err;
+            for (size_t f = 0; f < (v->cfg->merged ? v->cfg->nfiles : 1); f++) {
+                size_t fl = strlen(v->cfg->merged ? v->cfg->files[f] : one);
+                if (strncmp(err, v->cfg->merged ? v->cfg->files[f] : one, fl) == 0 &&
+                    err[fl] == ':') {
+                    changed = v->cfg->merged ? v->cfg->files[f] : one;
+                    reason = err + fl + 2;
+                }
+            }
+            snprintf(nocut, sizeof nocut, "%s; its packets were not cut (they would not "
+                     "be this session's)", reason);
+            if (v->one) {
+                ev_say(v, "%s", err);
+            } else {
+                char why[sizeof err + 128];
+                snprintf(why, sizeof why, "%s; no %s file is cut from it (%zu sessions), "
+                         "their .txt say why", reason, v->ext, n);
+                sc_write_incomplete(changed, why);
+            }
+        } else if (rc < 0) {
             ev_say(v, "%s", err);
+        }
+        /* sessions the cut found fewer packets of than the analysis counted */
+        uint64_t short_sessions = 0, short_packets = 0, counted = 0;
+        char first_short[128] = "";
         for (size_t k = 0; k < n; k++) {
             ev_livepcap lp;
+            ev_cut *c = &v->cuts[a + k];
             memset(&lp, 0, sizeof lp);
             lp.t = t[k];
             lp.map = t[k].framemap;
-            ev_cut_report(v, &v->cuts[a + k], &lp, pcaps);
+            lp.counted = rc == 0 ? c->info.frames : 0;
+            if (lp.counted > t[k].written + t[k].frags_left_out && !t[k].error) {
+                short_sessions++;
+                short_packets += lp.counted - t[k].written - t[k].frags_left_out;
+                counted += lp.counted;
+                if (!first_short[0])
+                    snprintf(first_short, sizeof first_short, "%s.%s", c->stem, v->ext);
+            }
+            ev_cut_report(v, c, &lp, pcaps, rc == -2 ? nocut : NULL);
             sc_framemap_free(lp.map);
-            ev_cut_free(&v->cuts[a + k], v);
+            ev_cut_free(c, v);
         }
+        if (short_sessions)
+            ev_say(v, "%s: %" PRIu64 " session%s miss packets in their %s file (%" PRIu64
+                   " of %" PRIu64 " packets the analysis counted were not found in the "
+                   "capture; the first: %s), their .txt say how many",
+                   v->cfg->merged ? "the capture files" : one, short_sessions,
+                   short_sessions == 1 ? "" : "s", v->ext, short_packets, counted,
+                   first_short);
     }
     if (t != &one_t)
         free(t);
+    free(one);
 }
 
 /* DIR/index.html: the sessions with findings, by server and one by one,
