@@ -47,7 +47,7 @@ fi
 # A capture file changed between the analysis and the cut. -r FILE -r FIFO
 # (--separate): FILE is analysed whole before the FIFO is opened, so the
 # writer of the FIFO knows when to change FILE; the cut comes after both.
-# change_during NAME HOW: HOW changes $tmp/c/a.pcap once the analysis is
+# change_during HOW: the function HOW changes $tmp/c/a.pcap once the analysis is
 # in the FIFO; the run's exit status, stderr and evidence are left in
 # $tmp/c.
 change_during() {
@@ -57,17 +57,36 @@ change_during() {
     timeout 60 "$bin" -q --separate --evidence "$tmp/c/ev" -r "$tmp/c/a.pcap" -r "$tmp/c/fifo" \
         >/dev/null 2>"$tmp/c/err" &
     local pid=$!
-    exec 3>"$tmp/c/fifo"        # returns once the analysis opened the FIFO
-    "$@"
-    cat samples/clean.pcap.gz >&3
-    exec 3>&-
+    # Once smtpscope waits in the FIFO's open (a writer may then open it
+    # without blocking): change FILE, then feed the FIFO. A run that died
+    # before must not leave the writer waiting.
+    export -f "$1"; export tmp sample
+    python3 - "$tmp/c/fifo" "$pid" "$1" samples/clean.pcap.gz <<'PY' || kill "$pid" 2>/dev/null
+import errno, os, subprocess, sys, time
+fifo, pid, how, data = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+for _ in range(600):
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        break
+    except OSError as e:
+        if e.errno != errno.ENXIO:
+            raise
+        os.kill(pid, 0)
+        time.sleep(0.1)
+else:
+    sys.exit(1)
+subprocess.run(['bash', '-c', how], check=True)
+os.set_blocking(fd, True)
+with os.fdopen(fd, 'wb') as f:
+    f.write(open(data, 'rb').read())
+PY
     wait "$pid"
     echo $? >"$tmp/c/rc"
 }
 replaced() { cp samples/clean.pcap.gz "$tmp/c/new"; mv "$tmp/c/new" "$tmp/c/a.pcap"; }
 appended() { tail -c +25 "$sample" >>"$tmp/c/a.pcap"; }
 for how in replaced appended; do
-    change_during "$how" "$how"
+    change_during "$how"
     rc=$(cat "$tmp/c/rc")
     if [ "$rc" -ne 3 ]; then
         bad "capture $how during the run: exit $rc, expected 3: $(head -c 300 "$tmp/c/err")"

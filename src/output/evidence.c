@@ -47,7 +47,12 @@
  * reported, each of which also costs two files.
  *
  * Diagnostics: creation errors in err (the caller exits 2); file errors
- * on standard error, one line each naming the file.
+ * on standard error, one line each naming the file, the first
+ * EV_LOST_SAID of them (a full disk fails every file after it), the rest
+ * counted in one line; exit status 3 (wcheck.h). A session's bundle is
+ * whole or removed: when its .txt or its packet file cannot be written,
+ * its other files go too, so a run into DIR once there is room is not
+ * refused for half bundles.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -83,6 +88,9 @@
 #define EV_NOTES_MAX       1000 /* pcapng comments of one session */
 #define EV_SHB_MAX         (2 * 8 + 4) /* section comments: files and hashes */
 #define EV_COPIES_MAX 999       /* sc_evidence_one_new: session-ID.999.txt */
+#define EV_LOST_SAID  10        /* files not written named one by one (a full
+                                   disk fails every file after it: the rest
+                                   are counted in one line) */
 /* Live: packets kept for a connection that is not (yet) a session. A
  * session starts at its first stream bytes, so this is the handshake and
  * one delivery; more means a connection --any-port follows but the
@@ -152,6 +160,9 @@ typedef struct evidence_sink {
     char            *msg;             /* one: the outcome, for the status line */
     size_t           msglen;
     uint64_t         pcaps_live;      /* live: session pcaps written */
+    uint64_t         nlost;           /* files not written (ev_lost) */
+    FILE            *txt_tmp;         /* ev_txt_tmp */
+    int              lost_err;        /* the last one's errno */
     sc_livecut      *lc;              /* live: each connection's packets */
     char            *live_iface;      /* live: where they come from */
     char            *live_filter;
@@ -302,6 +313,20 @@ static void ev_say(evidence_sink *v, const char *fmt, ...)
         vsnprintf(v->msg, v->msglen, fmt, ap);
     }
     va_end(ap);
+}
+
+/* A file that could not be written (err: errno), removed; lost says what
+ * is missing. The first EV_LOST_SAID are named, the rest counted for one
+ * line at finish; either way the exit status says so (wcheck.h). */
+static void ev_lost(evidence_sink *v, const char *path, int err, const char *lost)
+{
+    if (v->one) {
+        ev_say(v, "%s: %s", path, err ? strerror(err) : "write error");
+        return;
+    }
+    if (++v->nlost <= EV_LOST_SAID)
+        sc_write_lost(path, err, lost);
+    v->lost_err = err;
 }
 
 static const char *ev_hash(evidence_sink *v, const char *file)
@@ -543,7 +568,7 @@ static FILE *ev_create(evidence_sink *v, const char *path)
     FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 
     if (!fp) {
-        ev_say(v, "%s: %s", path, strerror(errno));
+        ev_lost(v, path, errno, "not written");
         if (fd >= 0)
             close(fd);
     }
@@ -551,12 +576,12 @@ static FILE *ev_create(evidence_sink *v, const char *path)
 }
 
 /* The session's HTML page, DIR/STEM.html; its SHA-256 in sha ("" when
- * not written, said). A session with findings gets its row in the
- * index. */
+ * not written, said). A session with findings gets its row in the index
+ * once its .txt is written (ev_txt_write). */
 static void ev_html_write(evidence_sink *v, const sc_session_info *info, ev_live *x,
                           const char *stem, const ev_livepcap *lp, char sha[80])
 {
-    char *path = ev_path(v, stem, "html"), pkt[128], page[128];
+    char *path = ev_path(v, stem, "html"), pkt[128];
     FILE *fp;
     bool bad;
 
@@ -574,13 +599,9 @@ static void ev_html_write(evidence_sink *v, const sc_session_info *info, ev_live
     bad |= ferror(fp);
     if (fclose(fp) != 0 || bad) {
         unlink(path);
-        sc_write_lost(path, errno, "the session page is removed");
+        ev_lost(v, path, errno, "the session page is removed");
     } else if (sc_sha256_file(path, sha) < 0) {
         snprintf(sha, 80, "not available: %s", strerror(errno));
-    }
-    if (sha[0] && x->nfind_total) {
-        snprintf(page, sizeof page, "%s.html", stem);
-        sc_html_index_add(v->html, info, page);
     }
     free(path);
 }
@@ -656,40 +677,72 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     fputs("\n", fp);
 }
 
+/* A session whose .txt could not be written: its packet file and page go
+ * too. They would be half a bundle, which a reader cannot trust, and
+ * their names would make the next run into DIR refuse it. */
+static void ev_bundle_remove(evidence_sink *v, const char *stem)
+{
+    const char *ext[] = { v->ext, "html" };
+
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        char *p = ev_path(v, stem, ext[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+}
+
+/* The .txt's transcript goes through one temporary file for the run (in
+ * TMPDIR, unlinked at once), emptied for each session: made once, not
+ * per session. NULL with errno when it cannot be made or emptied. */
+static FILE *ev_txt_tmp(evidence_sink *v)
+{
+    if (v->txt_tmp) {
+        rewind(v->txt_tmp);
+        clearerr(v->txt_tmp);
+        if (ftruncate(fileno(v->txt_tmp), 0) == 0)
+            return v->txt_tmp;
+        fclose(v->txt_tmp);
+    }
+    return v->txt_tmp = sc_tmpfile();
+}
+
 /* Writes the session's .txt on fd (closed here): the header, then the
  * block with each frame in both numberings. Failures are said; a .txt
  * cut short is removed. */
 static bool ev_txt_write(evidence_sink *v, int fd, const char *path, const sc_session_info *info,
                          ev_live *x, const char *stem, const ev_livepcap *lp, bool live)
 {
-    FILE *fp, *tmp = sc_tmpfile();    /* TMPDIR honoured */
+    FILE *fp, *tmp = ev_txt_tmp(v);
     bool bad;
     char html_sha[80];
 
     ev_html_write(v, info, x, stem, lp, html_sha);
     if (!tmp || !(fp = fdopen(fd, "w"))) {
-        ev_say(v, "%s: %s", tmp ? path : "temporary file", strerror(errno));
-        if (tmp)
-            fclose(tmp);
+        ev_lost(v, tmp ? path : "temporary file of the session report (TMPDIR)", errno,
+                "the session report is removed");
         close(fd);
         unlink(path);
+        ev_bundle_remove(v, stem);
         return false;
     }
     ev_txt_header(v, fp, info, x, stem, lp, live, html_sha);
     bad = sc_tb_block_write(v->e, x->b, tmp) < 0 || fflush(tmp) != 0 || ferror(tmp);
     rewind(tmp);
     bad |= sc_framemap_expand(lp ? lp->map : NULL, tmp, fp) < 0;
-    fclose(tmp);
     errno = 0;
     bad |= ferror(fp);
     if (fclose(fp) != 0 || bad) {
         int e = errno;
         unlink(path);             /* an incomplete report would pass for one */
-        if (v->one)
-            ev_say(v, "%s: %s", path, e ? strerror(e) : "write error");
-        else
-            sc_write_lost(path, e, "the session report is removed");
+        ev_lost(v, path, e, "the session report is removed, with its packet file and page");
+        ev_bundle_remove(v, stem);
         return false;
+    }
+    if (html_sha[0] && x->nfind_total) {
+        char page[128];
+        snprintf(page, sizeof page, "%s.html", stem);
+        sc_html_index_add(v->html, info, page);
     }
     v->txt_written++;
     return true;
@@ -853,7 +906,7 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
             if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
                 return path;
             if (!v->one || errno != EEXIST) {
-                ev_say(v, "%s: %s", path, strerror(errno));
+                ev_lost(v, path, errno, "no evidence for this session");
                 free(path);
                 return NULL;
             }
@@ -929,7 +982,7 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
         snprintf(lp->why, sizeof lp->why, "the kept packets could not be read back");
     } else {
         if (lp->t.error)
-            ev_say(v, "%s: %s", path, strerror(lp->t.error));
+            ev_lost(v, path, lp->t.error, "the session's bundle is removed");
         ev_cut_done(v, path, lp, "no packet of the session was kept");
     }
     if (lp->written)
@@ -962,7 +1015,13 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
     if (v->lc) {
         ev_livepcap lp;
         ev_live_cut(v, info, stem, x, &lp);
-        ev_txt_write(v, fd, path, info, x, stem, &lp, true);
+        if (lp.t.error) {         /* whole bundles only, as from a file */
+            close(fd);
+            unlink(path);
+            ev_bundle_remove(v, stem);
+        } else {
+            ev_txt_write(v, fd, path, info, x, stem, &lp, true);
+        }
         sc_framemap_free(lp.map);
     } else if (ev_unrereadable(v, info->capture_file)) {
         if (ev_txt_write(v, fd, path, info, x, stem, NULL, false) && v->one)
@@ -991,10 +1050,15 @@ static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t
     sc_cut_target *t = &lp->t;
     int fd;
 
-    if (t->error && v->one)
-        ev_say(v, "%s: %s", c->path, strerror(t->error));
-    else if (t->error)
-        sc_write_lost(c->path, t->error, "no packet file for this session");
+    if (t->error) {
+        /* the packet file failed (a full disk): the bundle is whole or
+         * not at all, so that a run into DIR once there is room is not
+         * refused for half bundles */
+        ev_lost(v, c->path, t->error, "the session's bundle is removed");
+        unlink(c->txt);
+        ev_bundle_remove(v, c->stem);
+        return;
+    }
     if (nocut)
         snprintf(lp->why, sizeof lp->why, "%s", nocut);
     else
@@ -1006,8 +1070,9 @@ static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t
                c->path, t->frags_left_out);
     fd = open(c->txt, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        ev_say(v, "%s: %s", c->txt, strerror(errno));
+        ev_lost(v, c->txt, errno, "the session report is removed, with its packet file");
         unlink(c->txt);           /* an empty report would pass for one */
+        ev_bundle_remove(v, c->stem);
         return;
     }
     if (ev_txt_write(v, fd, c->txt, &c->info, c->x, c->stem, lp, false) && v->one && !t->error)
@@ -1060,8 +1125,9 @@ static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
                 ev_say(v, "%s", err);
             } else {
                 char why[sizeof err + 128];
-                snprintf(why, sizeof why, "%s; no %s file is cut from it (%zu sessions), "
-                         "their .txt say why", reason, v->ext, n);
+                snprintf(why, sizeof why, "%s; no %s file is cut from it (%zu session%s), "
+                         "%s", reason, v->ext, n, n == 1 ? "" : "s",
+                         n == 1 ? "its .txt says why" : "their .txt say why");
                 sc_write_incomplete(changed, why);
             }
         } else if (rc < 0) {
@@ -1118,7 +1184,7 @@ static void ev_index_write(evidence_sink *v)
     errno = 0;
     if (fclose(fp) != 0 || bad) {
         unlink(path);
-        sc_write_lost(path, errno, "the index page is removed");
+        ev_lost(v, path, errno, "the index page is removed");
     }
     free(path);
 }
@@ -1140,8 +1206,15 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
         i = j;
     }
     v->ncuts = 0;
-    if (!v->one)
+    if (!v->one && v->txt_written)      /* no bundle: nothing to index */
         ev_index_write(v);
+    if (v->nlost > EV_LOST_SAID) {
+        char why[256];
+        snprintf(why, sizeof why, "%" PRIu64 " more evidence files not written (%s), "
+                 "not named one by one; what was cut short is removed",
+                 v->nlost - EV_LOST_SAID, v->lost_err ? strerror(v->lost_err) : "write error");
+        sc_write_incomplete(v->dir, why);
+    }
     if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps)) {
         fprintf(stderr, "smtpscope: evidence: %" PRIu64 " session reports and %" PRIu64
                 " %s files in ", v->txt_written, pcaps, v->ext);
@@ -1158,6 +1231,8 @@ static void ev_destroy(sc_sink *s)
         ev_cut_free(&v->cuts[i], v);
     free(v->cuts);
     sc_livecut_free(v->lc);
+    if (v->txt_tmp)
+        fclose(v->txt_tmp);
     free(v->live_iface);
     free(v->live_filter);
     sc_idmap_free(v->live);     /* every session ended before finish */
