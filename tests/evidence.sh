@@ -230,6 +230,25 @@ PY
 check "nanosecond capture: the pcapng says if_tsresol 9 and keeps every nanosecond" \
     python3 tests/evidence/pcapcheck.py times "$tmp/nano.pcap" "$tmp/nanong/session-1.pcapng" \
         "$tmp/gen.pcap" "$tmp/ev/session-1.pcapng"
+# The same packets as a pcapng of nanosecond resolution (editcap writes
+# if_tsresol 9): its evidence keeps the nanoseconds too, pcapng (tshark
+# reads the same times as in the source) and pcap (nanosecond magic).
+if command -v editcap >/dev/null && command -v tshark >/dev/null &&
+   editcap -F pcapng "$tmp/nano.pcap" "$tmp/nano.pcapng" 2>/dev/null; then
+    "$bin" -q --evidence "$tmp/nanong2" -r "$tmp/nano.pcapng" >/dev/null 2>&1
+    "$bin" -q --evidence "$tmp/nanong2p" --evidence-format pcap -r "$tmp/nano.pcapng" >/dev/null 2>&1
+    check "nanosecond pcapng: its pcapng evidence says if_tsresol 9 and keeps every nanosecond" \
+        python3 tests/evidence/pcapcheck.py times "$tmp/nano.pcap" "$tmp/nanong2/session-1.pcapng" \
+            "$tmp/gen.pcap" "$tmp/ev/session-1.pcapng"
+    tshark -r "$tmp/nano.pcapng" -T fields -e frame.time_epoch >"$tmp/ns.src" 2>/dev/null
+    tshark -r "$tmp/nanong2/session-1.pcapng" -T fields -e frame.time_epoch >"$tmp/ns.ev" 2>/dev/null
+    tshark -r "$tmp/nanong2p/session-1.pcap" -T fields -e frame.time_epoch >"$tmp/ns.evp" 2>/dev/null
+    check "nanosecond pcapng: tshark reads the source's nanoseconds in both evidence formats" \
+        sh -c 'test -s "$1" && grep -q "\.[0-9]\{6\}[1-9]" "$1" && cmp -s "$1" "$2" && cmp -s "$1" "$3"' \
+        sh "$tmp/ns.src" "$tmp/ns.ev" "$tmp/ns.evp"
+else
+    echo "SKIP: evidence: nanosecond pcapng: no editcap or tshark"
+fi
 
 # 9. More sessions with evidence at once than files the cut keeps open
 # (64): 80 interleaved sessions, each file closed and re-opened to

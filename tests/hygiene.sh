@@ -93,3 +93,25 @@ elif ! grep -qF 'bad\x1b[2J\xe2\x80\xaename.pcap' "$tmp/name.err"; then
 else
     echo "PASS: hygiene/file-name: escaped on standard error"
 fi
+
+# Every other message naming a file the operator gave: a capture, a key
+# log and an evidence directory named with OSC 0 (title) ended by BEL and
+# CSI 2J; the evidence run is cut by a file-size limit, so its files fail
+# one by one (each said, naming the file). No raw ESC or BEL on standard
+# error, and the names appear escaped.
+osc="$(printf '\033')]0;x$(printf '\a')$(printf '\033')[2J"
+cp samples/auth-plain-plaintext.pcap "$tmp/cap${osc}.pcap"
+printf '# no keys\n' >"$tmp/keys${osc}.log"
+for cut in none size; do
+    mkdir -p "$tmp/ev-$cut"
+    sh -c 'trap "" XFSZ; [ "$4" = size ] && ulimit -f 1; "$0" --fail-on info --tls-keylog "$2" --evidence "$3" -r "$1" >/dev/null' \
+        "$bin" "$tmp/cap${osc}.pcap" "$tmp/keys${osc}.log" "$tmp/ev-$cut/dir${osc}" "$cut" \
+        2>"$tmp/names.err"
+    if grep -q "$(printf '\033')\|$(printf '\a')" "$tmp/names.err"; then
+        echo "FAIL: hygiene/file-names/$cut: raw ESC or BEL on standard error: $(head -c 300 "$tmp/names.err" | cat -v)"
+    elif ! grep -qF 'dir\x1b]0;x\x07\x1b[2J' "$tmp/names.err"; then
+        echo "FAIL: hygiene/file-names/$cut: the evidence directory's escaped name is missing: $(head -c 300 "$tmp/names.err")"
+    else
+        echo "PASS: hygiene/file-names/$cut: capture, key log and evidence names escaped on standard error"
+    fi
+done

@@ -83,6 +83,110 @@ else
     bad "second evidence run: exit $rc: $(head -c 300 "$tmp/err")"
 fi
 
+# --evidence on a really full disk: a tmpfs of 4 KiB, then of 256 KiB, in
+# a private mount namespace (root only), 200 sessions. Bundles are whole
+# or removed (a .txt with its packet file), no file is empty, the failures
+# take at most a dozen lines (the rest counted in one), exit 3; when no
+# bundle fitted nothing is left, and a run into the same DIR once there is
+# room works.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+    python3 tests/evidence/interleave.py "$tmp/many.pcap" 200
+    for size in 4k 256k; do
+        mkdir -p "$tmp/fs-$size"
+        unshare -m sh -c '
+            mount -t tmpfs -o size=$3 tmpfs "$2/fs-$3" || exit 9
+            mkdir "$2/fs-$3/ev"
+            "$1" -q --fail-on info --evidence "$2/fs-$3/ev" -r "$2/many.pcap" >/dev/null 2>"$2/err1-$3"
+            echo $? >"$2/rc1-$3"
+            ls -A "$2/fs-$3/ev" >"$2/left-$3"
+            find "$2/fs-$3/ev" -size 0 >"$2/empty-$3"
+            for f in "$2/fs-$3"/ev/*.txt; do
+                [ -e "$f" ] && [ ! -e "${f%.txt}.pcapng" ] && echo "$f" >>"$2/half-$3"
+            done
+            for f in "$2/fs-$3"/ev/*.pcapng; do
+                [ -e "$f" ] || continue
+                [ -e "${f%.pcapng}.txt" ] || echo "$f" >>"$2/half-$3"
+                "$1" -q -r "$f" >/dev/null 2>&1 || [ $? -eq 1 ] || echo "$f" >>"$2/half-$3"
+            done
+            mount -o remount,size=16m "$2/fs-$3"
+            "$1" -q --fail-on info --evidence "$2/fs-$3/ev" -r "$2/many.pcap" >/dev/null 2>"$2/err2-$3"
+            echo $? >"$2/rc2-$3"
+            ls "$2/fs-$3/ev" | grep -c "\.pcapng$" >"$2/n2-$3"
+            umount "$2/fs-$3"' sh "$bin" "$tmp" "$size"
+        rc1=$(cat "$tmp/rc1-$size" 2>/dev/null)
+        if [ "$rc1" != 3 ]; then
+            bad "full disk $size: exit $rc1, expected 3: $(head -c 300 "$tmp/err1-$size" 2>/dev/null)"
+        elif [ "$(wc -l <"$tmp/err1-$size")" -gt 12 ] ||
+             ! grep -q 'more evidence files not written (No space left on device)' "$tmp/err1-$size"; then
+            bad "full disk $size: $(wc -l <"$tmp/err1-$size") lines on stderr: $(tail -n 2 "$tmp/err1-$size")"
+        elif [ -s "$tmp/empty-$size" ] || [ -s "$tmp/half-$size" ]; then
+            bad "full disk $size: empty or half bundles left: $(cat "$tmp/empty-$size" "$tmp/half-$size" 2>/dev/null | head -3)"
+        else
+            ok "full disk $size: exit 3, a dozen lines, only whole bundles left ($(grep -c 'pcapng$' "$tmp/left-$size") of 200)"
+        fi
+        if [ "$size" = 4k ]; then
+            if [ -s "$tmp/left-$size" ]; then
+                bad "full disk 4k: left in DIR: $(head -3 "$tmp/left-$size" | tr '\n' ' ')"
+            elif [ "$(cat "$tmp/rc2-$size")" -gt 1 ] || [ "$(cat "$tmp/n2-$size")" != 200 ]; then
+                bad "full disk 4k: the next run into DIR: exit $(cat "$tmp/rc2-$size"), $(cat "$tmp/n2-$size") pcapngs: $(head -c 200 "$tmp/err2-$size")"
+            else
+                ok "full disk 4k: nothing left, the next run into the same DIR writes every bundle"
+            fi
+        fi
+    done
+else
+    echo "SKIP: writes: full disk: not root, or no mount namespace"
+fi
+
+# Temporary files of --evidence (a frame map past 32 packets, the .txt's
+# transcript) are made in TMPDIR and unlinked as soon as they are made: no
+# name is ever reopened, so nothing stays behind whatever ends the process
+# (SIGKILL included). Traced with strace on a session of 71 packets.
+if command -v strace >/dev/null; then
+    python3 - "$tmp/m.pcap" <<'PY'
+import socket, sys
+sys.path.insert(0, 'tests')
+import smtpcap
+conv = [(1, b'220 mx ESMTP\r\n'), (0, b'EHLO c\r\n'), (1, b'250 mx\r\n')]
+conv += [(0, b'NOOP\r\n'), (1, b'250 ok\r\n')] * 30 + [(0, b'QUIT\r\n'), (1, b'221 bye\r\n')]
+f = smtpcap.packets(socket.inet_aton('10.1.0.1'), socket.inet_aton('10.0.0.2'), conv, 40000, 1000, 9000)
+smtpcap.write(sys.argv[1], f, lambda k: (1700000000, k * 1000))
+PY
+    mkdir "$tmp/mt"
+    TMPDIR="$tmp/mt" strace -f -e trace=open,openat,unlink,unlinkat -o "$tmp/strace" \
+        "$bin" -q --evidence "$tmp/evm" -r "$tmp/m.pcap" >/dev/null 2>&1
+    verdict=$(python3 - "$tmp/strace" "$tmp/mt/" <<'PY'
+import re, sys
+last, made = {}, 0
+for line in open(sys.argv[1]):
+    m = re.search(r'"(' + re.escape(sys.argv[2]) + r'[^"]*)"', line)
+    if not m:
+        continue
+    p = m.group(1)
+    if 'unlink' in line:
+        last.pop(p, None)
+    elif p in last:
+        print('reopened by name: ' + p)
+        sys.exit()
+    else:
+        last[p] = line
+        made += 1
+print('left with a name: %s' % list(last) if last else 'ok %d' % made)
+PY
+)
+    case $verdict in
+    "ok 0") bad "evidence temporary files: none traced in TMPDIR" ;;
+    ok*) if grep -q '^#60 (60) ' "$tmp"/evm/session-1.txt && [ -z "$(ls -A "$tmp/mt")" ]; then
+             ok "evidence temporary files: in TMPDIR, unlinked as soon as made (${verdict#ok } files)"
+         else
+             bad "evidence temporary files: frame map numbering or TMPDIR: $(ls -A "$tmp/mt")"
+         fi ;;
+    *) bad "evidence temporary files: $verdict" ;;
+    esac
+else
+    echo "SKIP: writes: evidence temporary files: no strace"
+fi
+
 # Evidence holds mail and AUTH data: private whatever the umask.
 mkdir "$tmp/ev0"
 (umask 000; "$bin" -q --fail-on info --evidence "$tmp/ev0" -r samples/auth-plain-plaintext.pcap >/dev/null 2>&1)

@@ -46,6 +46,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "capture/capture.h"
 #include "common/config.h"
 #include "options.h"
 #include "output/output.h"
@@ -655,6 +656,8 @@ int main(int argc, char **argv)
         /* Several files are one capture, read once in time order; with
          * --separate each is its own, one after the other. */
         size_t runs = cfg.merged ? 1 : cfg.nfiles;
+        /* read again later (evidence): each file compared with this reading */
+        sc_capture_watch(cfg.files, cfg.nfiles);
         for (size_t i = 0; i < runs && !main_stop_signal; i++) {
             size_t nf = cfg.merged ? cfg.nfiles : 1;
             if (cfg.only_file && runs > 1 && i + 1 != cfg.only_file)

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/wcheck.h"
 #include "ondemand.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
@@ -42,7 +43,7 @@ static void ondemand_quiet_begin(ondemand_quiet *q)
 {
     fflush(stderr);
     q->saved = -1;
-    if (!(q->tmp = tmpfile()))
+    if (!(q->tmp = sc_tmpfile()))
         return;
     q->saved = dup(STDERR_FILENO);
     if (q->saved < 0 || dup2(fileno(q->tmp), STDERR_FILENO) < 0) {

@@ -113,6 +113,18 @@ bool sc_capture_same_file(const sc_capture *a, const sc_capture *b);
 
 void sc_capture_close(sc_capture *cap);
 
+/* The files of -r, watched (ident.c): the first opening of each keeps the
+ * device, inode, size and modification time of the descriptor it reads
+ * (fstat); every later opening compares its own. paths must stay valid.
+ * sc_capture_changed: true when a later opening found the name on another
+ * file or the file changed, with what differs in why ("inode 12 -> 34").
+ * sc_capture_check_stat: the same for st, fstat of a descriptor the
+ * caller opened on path itself (to hash it). */
+struct stat;
+void sc_capture_watch(const char *const *paths, size_t n);
+bool sc_capture_changed(const char *path, char *why, size_t len);
+bool sc_capture_check_stat(const char *path, const struct stat *st, char *why, size_t len);
+
 /* pcapng Decryption Secrets Blocks (ifsplit.c): fn gets the secrets of
  * each block of secrets type type (SC_SECRETS_TLS_KEYLOG: NSS key log
  * lines) that a regular pcapng file (gzip too) carries before its first
@@ -120,6 +132,12 @@ void sc_capture_close(sc_capture *cap);
 #define SC_SECRETS_TLS_KEYLOG 0x544c534bu
 typedef void (*sc_secrets_fn)(void *ctx, const uint8_t *p, size_t n);
 int sc_capture_pcapng_secrets(const char *path, uint32_t type, sc_secrets_fn fn, void *ctx);
+
+/* True when a regular capture file (gzip too) holds timestamps finer than
+ * microseconds: a pcap of nanosecond magic, or a pcapng one of whose
+ * interfaces described before the first packet has an if_tsresol finer
+ * than 10^-6 (ifsplit.c). Its packets' ts_nsec are then the file's own. */
+bool sc_capture_nanosecond(const char *path);
 
 /* Decodes the link layer of one frame: sets pkt->l3, l3_len and ipver
  * (0 when the frame carries no IP). Exposed for tests. */

@@ -31,7 +31,9 @@
  * sc_capture_pcapng_secrets() hands their secrets to the caller. Only a
  * regular file is walked (a pipe cannot be read twice); secrets written
  * after the first packet are not looked for (the walk would cost a second
- * read of the whole file).
+ * read of the whole file). The same walk tells whether an interface's
+ * if_tsresol is finer than a microsecond (sc_capture_nanosecond), so
+ * that evidence cut from the file keeps its nanoseconds.
  *
  * Diagnostics: a block that is not pcapng (length not a multiple of 4,
  * under 12 or over IFSPLIT_BLOCK_MAX octets), more than IFSPLIT_IFACES
@@ -367,4 +369,54 @@ uint64_t sc_ifsplit_frame(sc_ifsplit *s)
 const char *sc_ifsplit_error(const sc_ifsplit *s)
 {
     return s->err;
+}
+
+/* An interface's if_tsresol (option 9, one octet): finer than a
+ * microsecond? 10^-v (high bit clear) or 2^-v (high bit set). */
+static bool ifsplit_idb_nano(const sc_ifsplit *s)
+{
+    size_t at = 16, end = s->blklen - 4;     /* options, then the length */
+
+    while (at + 4 <= end) {
+        uint16_t code = ifsplit_u16(s, s->blk + at), len = ifsplit_u16(s, s->blk + at + 2);
+        if (code == 0 || at + 4 + len > end)
+            break;
+        if (code == 9 && len >= 1) {
+            uint8_t v = s->blk[at + 4];
+            return (v & 0x80) ? (v & 0x7F) > 19 : v > 6;
+        }
+        at += 4 + (((size_t)len + 3) & ~(size_t)3);
+    }
+    return false;                            /* the default: microseconds */
+}
+
+bool sc_capture_nanosecond(const char *path)
+{
+    struct stat st;
+    sc_ifsplit *s;
+    uint8_t m[4];
+    bool nano = false, ng;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(s = ifsplit_new(path, -1)))
+        return false;
+    if (sc_gzstream_read_full(s->gz, m, sizeof m) != (ssize_t)sizeof m) {
+        ifsplit_free(s);
+        return false;
+    }
+    nano = (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0x3c && m[3] == 0x4d) ||
+           (m[0] == 0x4d && m[1] == 0x3c && m[2] == 0xb2 && m[3] == 0xa1);
+    ng = m[0] == 0x0a && m[1] == 0x0d && m[2] == 0x0d && m[3] == 0x0a;
+    ifsplit_free(s);
+    if (!ng || !(s = ifsplit_new(path, -1)))
+        return nano;
+    /* the interfaces described before the first packet */
+    for (int blocks = 0; blocks < IFSPLIT_SCAN_MAX && !nano && ifsplit_block(s) == 1; blocks++) {
+        uint32_t bt = ifsplit_u32(s, s->blk);
+        if (bt == IFSPLIT_EPB || bt == IFSPLIT_PB || bt == IFSPLIT_SPB)
+            break;
+        if (bt == IFSPLIT_IDB && s->blklen >= 20)
+            nano = ifsplit_idb_nano(s);
+    }
+    ifsplit_free(s);
+    return nano;
 }

@@ -161,8 +161,11 @@ static FILE *capture_stream(sc_reader *cap, const char *path, char *err, size_t 
         close(fd);
         return NULL;
     }
-    if (S_ISREG(st.st_mode))
+    if (S_ISREG(st.st_mode)) {
         cap->total = (uint64_t)st.st_size;
+        if (strcmp(path, "-") != 0)
+            sc_capture_ident_seen(path, &st);
+    }
     if (!capture_is_plain_file(fd, &st))
         fp = capture_gz_stream(cap, fd, path, err, errlen);
     else if (!(fp = fdopen(fd, "rb"))) {

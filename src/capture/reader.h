@@ -30,4 +30,8 @@ bool sc_reader_rereadable(const sc_reader *rd);
 bool sc_reader_same_file(const sc_reader *a, const sc_reader *b);
 void sc_reader_close(sc_reader *rd);
 
+/* A regular file was opened by name, st its descriptor's fstat (ident.c). */
+struct stat;
+void sc_capture_ident_seen(const char *path, const struct stat *st);
+
 #endif

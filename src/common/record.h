@@ -193,6 +193,8 @@ typedef struct sc_totals {
     uint64_t reasm_dropped;   /* stream bytes dropped by reassembly limits */
     uint64_t chain_dropped;   /* IPv6 packets not analysed: extension header
                                  chain longer than followed (reasm.h) */
+    uint64_t v6frag_dropped;  /* IPv6 fragments, not reassembled */
+    uint64_t malformed_dropped; /* IP packets whose header lengths do not fit */
     /* Live capture: the interface (NULL when reading files) and what
      * pcap_stats said: received by the filter, dropped by the kernel and
      * by the interface (dropped is the sum of the two). */

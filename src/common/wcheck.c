@@ -45,6 +45,16 @@ void sc_write_lost(const char *what, int err, const char *lost)
             lost && *lost ? "; " : "", lost ? lost : "");
 }
 
+void sc_write_incomplete(const char *what, const char *why)
+{
+    wcheck_failed = true;
+    fputs("smtpscope: ", stderr);
+    sc_safe_fputstr(stderr, what);
+    fputs(": ", stderr);
+    sc_safe_fputstr(stderr, why);
+    fputc('\n', stderr);
+}
+
 bool sc_write_failed(void)
 {
     return wcheck_failed;

@@ -23,6 +23,11 @@
  * counted. */
 void sc_write_lost(const char *what, int err, const char *lost);
 
+/* An output left incomplete for another reason than a failed write (why
+ * says what happened and what is missing): said the same way, one line,
+ * and the exit status is the same. */
+void sc_write_incomplete(const char *what, const char *why);
+
 /* True once any write failed. */
 bool sc_write_failed(void);
 

@@ -138,6 +138,8 @@ static int jobs_result(jobs_merge *m, int n, const sc_capture *cap, const char *
     fan->totals.packets += rd->packets;
     fan->totals.bytes += rd->bytes;
     fan->totals.chain_dropped += rd->chain_dropped;
+    fan->totals.v6frag_dropped += rd->v6frag_dropped;
+    fan->totals.malformed_dropped += rd->malformed_dropped;
     if (hooks && hooks->progress) {
         uint64_t done, total;
 

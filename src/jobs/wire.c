@@ -198,6 +198,8 @@ static const wire_field w_eos[] = {
     F_U64(wire_eos, bytes),
     F_U64(wire_eos, last_frame),
     F_U64(wire_eos, chain_dropped),
+    F_U64(wire_eos, v6frag_dropped),
+    F_U64(wire_eos, malformed_dropped),
     F_U64(wire_eos, failed),
     F_U64(wire_eos, not_smtp),
     F_CHARS(wire_eos, err),

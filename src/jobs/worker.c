@@ -212,8 +212,14 @@ static void worker_read(worker *w, sc_pipeline *p, const sc_config *cfg, const s
             ip_frame = pkt.frame;
         eos->packets++;
         eos->bytes += pkt.caplen;
-        if (to == SC_ROUTE_NONE && sc_reasm_chain_long(&pkt))
-            eos->chain_dropped++;
+        if (to == SC_ROUTE_NONE) {
+            switch (sc_reasm_unanalysed(&pkt)) {
+            case SC_UNANALYSED_V6_CHAIN:    eos->chain_dropped++; break;
+            case SC_UNANALYSED_V6_FRAGMENT: eos->v6frag_dropped++; break;
+            case SC_UNANALYSED_MALFORMED:   eos->malformed_dropped++; break;
+            case SC_UNANALYSED_NONE:        break;
+            }
+        }
         /* the clock idle expiry goes by, not pkt.ts (src/reasm/clock.c) */
         if (to == idx || to == SC_ROUTE_ALL)
             now = sc_pipeline_packet(p, &pkt);

@@ -35,14 +35,24 @@
  *                         the caller's buffer.
  * Either way nothing is ever overwritten: files are opened with O_EXCL. A
  * capture read from standard input cannot be read again: the .txt says so
- * and no .pcap is written.
+ * and no .pcap is written. Nor is one cut from a capture file that changed
+ * since the analysis read it (capture.h, sc_capture_changed: one line on
+ * stderr, exit status 3, each .txt says why); the hash is taken from a
+ * descriptor whose file is compared the same way. A session the cut found
+ * fewer packets of than the analysis counted gets a "missing:" line in its
+ * .txt, and a line on stderr counts them.
  *
  * Memory: the sessions still to cut are kept (endpoints, frame range and,
  * under --redact, their ranges) until finish; bounded by the sessions
  * reported, each of which also costs two files.
  *
  * Diagnostics: creation errors in err (the caller exits 2); file errors
- * on standard error, one line each naming the file.
+ * on standard error, one line each naming the file, the first
+ * EV_LOST_SAID of them (a full disk fails every file after it), the rest
+ * counted in one line; exit status 3 (wcheck.h). A session's bundle is
+ * whole or removed: when its .txt or its packet file cannot be written,
+ * its other files go too, so a run into DIR once there is room is not
+ * refused for half bundles.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,6 +65,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
 #include "common/frame.h"
 #include "framemap.h"
 #include "html.h"
@@ -77,6 +88,9 @@
 #define EV_NOTES_MAX       1000 /* pcapng comments of one session */
 #define EV_SHB_MAX         (2 * 8 + 4) /* section comments: files and hashes */
 #define EV_COPIES_MAX 999       /* sc_evidence_one_new: session-ID.999.txt */
+#define EV_LOST_SAID  10        /* files not written named one by one (a full
+                                   disk fails every file after it: the rest
+                                   are counted in one line) */
 /* Live: packets kept for a connection that is not (yet) a session. A
  * session starts at its first stream bytes, so this is the handshake and
  * one delivery; more means a connection --any-port follows but the
@@ -146,6 +160,9 @@ typedef struct evidence_sink {
     char            *msg;             /* one: the outcome, for the status line */
     size_t           msglen;
     uint64_t         pcaps_live;      /* live: session pcaps written */
+    uint64_t         nlost;           /* files not written (ev_lost) */
+    FILE            *txt_tmp;         /* ev_txt_tmp */
+    int              lost_err;        /* the last one's errno */
     sc_livecut      *lc;              /* live: each connection's packets */
     char            *live_iface;      /* live: where they come from */
     char            *live_filter;
@@ -157,8 +174,9 @@ typedef struct ev_livepcap {
     bool          written;
     char          sha[80];
     sc_cut_target t;
-    char          why[160];          /* not written: the reason */
+    char          why[700];          /* not written: the reason */
     sc_framemap  *map;               /* its frames in both numberings */
+    uint64_t      counted;           /* packets the analysis counted (file cut) */
 } ev_livepcap;
 
 static bool ev_is_stdin(const char *file)
@@ -285,13 +303,30 @@ static void ev_say(evidence_sink *v, const char *fmt, ...)
 
     va_start(ap, fmt);
     if (!v->one) {
+        char line[8192];
+        /* the message names files: through the safe printer */
+        vsnprintf(line, sizeof line, fmt, ap);
         fputs("smtpscope: --evidence: ", stderr);
-        vfprintf(stderr, fmt, ap);
+        sc_safe_fputstr(stderr, line);
         fputc('\n', stderr);
     } else if (v->msg && v->msglen && !v->msg[0]) {
         vsnprintf(v->msg, v->msglen, fmt, ap);
     }
     va_end(ap);
+}
+
+/* A file that could not be written (err: errno), removed; lost says what
+ * is missing. The first EV_LOST_SAID are named, the rest counted for one
+ * line at finish; either way the exit status says so (wcheck.h). */
+static void ev_lost(evidence_sink *v, const char *path, int err, const char *lost)
+{
+    if (v->one) {
+        ev_say(v, "%s: %s", path, err ? strerror(err) : "write error");
+        return;
+    }
+    if (++v->nlost <= EV_LOST_SAID)
+        sc_write_lost(path, err, lost);
+    v->lost_err = err;
 }
 
 static const char *ev_hash(evidence_sink *v, const char *file)
@@ -304,8 +339,23 @@ static const char *ev_hash(evidence_sink *v, const char *file)
         return v->hash;
     free(v->hash_file);
     v->hash_file = strdup(file);
-    if (sc_sha256_file(file, v->hash) < 0)
+    /* Hashed from a descriptor whose file is compared with the one the
+     * analysis read: a name given to another file since is not hashed as
+     * if it were the capture. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    FILE *fp = NULL;
+    if (fd < 0 || fstat(fd, &st) < 0 || !(fp = fdopen(fd, "rb"))) {
         snprintf(v->hash, sizeof v->hash, "not available: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    } else if (sc_capture_check_stat(file, &st, NULL, 0)) {
+        fclose(fp);
+        snprintf(v->hash, sizeof v->hash, "not available: the capture file changed "
+                 "during the run");
+    } else if (sc_sha256_stream(fp, v->hash) < 0) {
+        snprintf(v->hash, sizeof v->hash, "not available: %s", strerror(errno));
+    }
     return v->hash;
 }
 
@@ -436,6 +486,10 @@ static void ev_txt_packets(evidence_sink *v, FILE *fp, const char *stem, const e
         fprintf(fp, "; %" PRIu64 " with a finding as a comment", lp->t.commented);
     fprintf(fp, "%s%s)\n", v->cfg->redact ? "; payload masked, checksums recomputed" : "",
             lp->t.frags_left_out ? "; IP fragments left out" : "");
+    if (lp->counted > lp->t.written + lp->t.frags_left_out)
+        fprintf(fp, "missing:       %" PRIu64 " of the %" PRIu64 " packets the analysis "
+                "counted for this session were not found in the capture file\n",
+                lp->counted - lp->t.written - lp->t.frags_left_out, lp->counted);
     fprintf(fp, "numbering:     each frame below is named by its number in the capture, "
             "then in brackets its number in %s.%s: #22 (3)\n", stem, v->ext);
 }
@@ -514,7 +568,7 @@ static FILE *ev_create(evidence_sink *v, const char *path)
     FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
 
     if (!fp) {
-        ev_say(v, "%s: %s", path, strerror(errno));
+        ev_lost(v, path, errno, "not written");
         if (fd >= 0)
             close(fd);
     }
@@ -522,12 +576,12 @@ static FILE *ev_create(evidence_sink *v, const char *path)
 }
 
 /* The session's HTML page, DIR/STEM.html; its SHA-256 in sha ("" when
- * not written, said). A session with findings gets its row in the
- * index. */
+ * not written, said). A session with findings gets its row in the index
+ * once its .txt is written (ev_txt_write). */
 static void ev_html_write(evidence_sink *v, const sc_session_info *info, ev_live *x,
                           const char *stem, const ev_livepcap *lp, char sha[80])
 {
-    char *path = ev_path(v, stem, "html"), pkt[128], page[128];
+    char *path = ev_path(v, stem, "html"), pkt[128];
     FILE *fp;
     bool bad;
 
@@ -545,13 +599,9 @@ static void ev_html_write(evidence_sink *v, const sc_session_info *info, ev_live
     bad |= ferror(fp);
     if (fclose(fp) != 0 || bad) {
         unlink(path);
-        sc_write_lost(path, errno, "the session page is removed");
+        ev_lost(v, path, errno, "the session page is removed");
     } else if (sc_sha256_file(path, sha) < 0) {
         snprintf(sha, 80, "not available: %s", strerror(errno));
-    }
-    if (sha[0] && x->nfind_total) {
-        snprintf(page, sizeof page, "%s.html", stem);
-        sc_html_index_add(v->html, info, page);
     }
     free(path);
 }
@@ -627,40 +677,72 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     fputs("\n", fp);
 }
 
+/* A session whose .txt could not be written: its packet file and page go
+ * too. They would be half a bundle, which a reader cannot trust, and
+ * their names would make the next run into DIR refuse it. */
+static void ev_bundle_remove(evidence_sink *v, const char *stem)
+{
+    const char *ext[] = { v->ext, "html" };
+
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        char *p = ev_path(v, stem, ext[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+}
+
+/* The .txt's transcript goes through one temporary file for the run (in
+ * TMPDIR, unlinked at once), emptied for each session: made once, not
+ * per session. NULL with errno when it cannot be made or emptied. */
+static FILE *ev_txt_tmp(evidence_sink *v)
+{
+    if (v->txt_tmp) {
+        rewind(v->txt_tmp);
+        clearerr(v->txt_tmp);
+        if (ftruncate(fileno(v->txt_tmp), 0) == 0)
+            return v->txt_tmp;
+        fclose(v->txt_tmp);
+    }
+    return v->txt_tmp = sc_tmpfile();
+}
+
 /* Writes the session's .txt on fd (closed here): the header, then the
  * block with each frame in both numberings. Failures are said; a .txt
  * cut short is removed. */
 static bool ev_txt_write(evidence_sink *v, int fd, const char *path, const sc_session_info *info,
                          ev_live *x, const char *stem, const ev_livepcap *lp, bool live)
 {
-    FILE *fp, *tmp = tmpfile();
+    FILE *fp, *tmp = ev_txt_tmp(v);
     bool bad;
     char html_sha[80];
 
     ev_html_write(v, info, x, stem, lp, html_sha);
     if (!tmp || !(fp = fdopen(fd, "w"))) {
-        ev_say(v, "%s: %s", tmp ? path : "temporary file", strerror(errno));
-        if (tmp)
-            fclose(tmp);
+        ev_lost(v, tmp ? path : "temporary file of the session report (TMPDIR)", errno,
+                "the session report is removed");
         close(fd);
         unlink(path);
+        ev_bundle_remove(v, stem);
         return false;
     }
     ev_txt_header(v, fp, info, x, stem, lp, live, html_sha);
     bad = sc_tb_block_write(v->e, x->b, tmp) < 0 || fflush(tmp) != 0 || ferror(tmp);
     rewind(tmp);
     bad |= sc_framemap_expand(lp ? lp->map : NULL, tmp, fp) < 0;
-    fclose(tmp);
     errno = 0;
     bad |= ferror(fp);
     if (fclose(fp) != 0 || bad) {
         int e = errno;
         unlink(path);             /* an incomplete report would pass for one */
-        if (v->one)
-            ev_say(v, "%s: %s", path, e ? strerror(e) : "write error");
-        else
-            sc_write_lost(path, e, "the session report is removed");
+        ev_lost(v, path, e, "the session report is removed, with its packet file and page");
+        ev_bundle_remove(v, stem);
         return false;
+    }
+    if (html_sha[0] && x->nfind_total) {
+        char page[128];
+        snprintf(page, sizeof page, "%s.html", stem);
+        sc_html_index_add(v->html, info, page);
     }
     v->txt_written++;
     return true;
@@ -824,7 +906,7 @@ static char *ev_txt_open(evidence_sink *v, const sc_session_info *info, char *st
             if ((*fdp = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0)
                 return path;
             if (!v->one || errno != EEXIST) {
-                ev_say(v, "%s: %s", path, strerror(errno));
+                ev_lost(v, path, errno, "no evidence for this session");
                 free(path);
                 return NULL;
             }
@@ -900,7 +982,7 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
         snprintf(lp->why, sizeof lp->why, "the kept packets could not be read back");
     } else {
         if (lp->t.error)
-            ev_say(v, "%s: %s", path, strerror(lp->t.error));
+            ev_lost(v, path, lp->t.error, "the session's bundle is removed");
         ev_cut_done(v, path, lp, "no packet of the session was kept");
     }
     if (lp->written)
@@ -933,7 +1015,13 @@ static void ev_session_end(sc_sink *s, const sc_session_info *info)
     if (v->lc) {
         ev_livepcap lp;
         ev_live_cut(v, info, stem, x, &lp);
-        ev_txt_write(v, fd, path, info, x, stem, &lp, true);
+        if (lp.t.error) {         /* whole bundles only, as from a file */
+            close(fd);
+            unlink(path);
+            ev_bundle_remove(v, stem);
+        } else {
+            ev_txt_write(v, fd, path, info, x, stem, &lp, true);
+        }
         sc_framemap_free(lp.map);
     } else if (ev_unrereadable(v, info->capture_file)) {
         if (ev_txt_write(v, fd, path, info, x, stem, NULL, false) && v->one)
@@ -954,17 +1042,27 @@ done:
     ev_live_free(v, x);
 }
 
-/* After the cut of c: its .txt, written where its name was taken. */
-static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t *pcaps)
+/* After the cut of c: its .txt, written where its name was taken.
+ * nocut: why nothing was cut from its capture (NULL: it was). */
+static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t *pcaps,
+                          const char *nocut)
 {
     sc_cut_target *t = &lp->t;
     int fd;
 
-    if (t->error && v->one)
-        ev_say(v, "%s: %s", c->path, strerror(t->error));
-    else if (t->error)
-        sc_write_lost(c->path, t->error, "no packet file for this session");
-    ev_cut_done(v, c->path, lp, "no packet of the session was found in the capture");
+    if (t->error) {
+        /* the packet file failed (a full disk): the bundle is whole or
+         * not at all, so that a run into DIR once there is room is not
+         * refused for half bundles */
+        ev_lost(v, c->path, t->error, "the session's bundle is removed");
+        unlink(c->txt);
+        ev_bundle_remove(v, c->stem);
+        return;
+    }
+    if (nocut)
+        snprintf(lp->why, sizeof lp->why, "%s", nocut);
+    else
+        ev_cut_done(v, c->path, lp, "no packet of the session was found in the capture");
     if (lp->written)
         (*pcaps)++;
     if (t->frags_left_out)
@@ -972,8 +1070,9 @@ static void ev_cut_report(evidence_sink *v, ev_cut *c, ev_livepcap *lp, uint64_t
                c->path, t->frags_left_out);
     fd = open(c->txt, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
-        ev_say(v, "%s: %s", c->txt, strerror(errno));
+        ev_lost(v, c->txt, errno, "the session report is removed, with its packet file");
         unlink(c->txt);           /* an empty report would pass for one */
+        ev_bundle_remove(v, c->stem);
         return;
     }
     if (ev_txt_write(v, fd, c->txt, &c->info, c->x, c->stem, lp, false) && v->one && !t->error)
@@ -989,7 +1088,9 @@ static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
     char err[512];
     sc_cut_target one_t, *t = calloc(j - i, sizeof *t);
     size_t chunk = t ? j - i : 1;
-    const char *one = v->cuts[i].file;
+    char *one = v->cuts[i].file;    /* kept here: the cuts are freed one by one */
+
+    v->cuts[i].file = NULL;
 
     if (!t)
         t = &one_t;
@@ -1002,21 +1103,68 @@ static void ev_cut_run(evidence_sink *v, size_t i, size_t j, uint64_t *pcaps)
             if (!(t[k].framemap = sc_framemap_new()))
                 ev_say(v, "%s: out of memory: evidence frame numbers are missing", c->path);
         }
-        if (sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one,
-                             v->cfg->merged ? v->cfg->nfiles : 1, t, n, err, sizeof err) < 0)
+        const char *one_c = one;
+        int rc = sc_pcapcut_files(v->cfg->merged ? v->cfg->files : &one_c,
+                                  v->cfg->merged ? v->cfg->nfiles : 1, t, n, err, sizeof err);
+        char nocut[sizeof err + 128];
+        if (rc == -2) {
+            /* one line for the file, and each .txt says why it has no
+             * packet file (the .txt names the file: the reason alone) */
+            const char *changed = v->cfg->merged ? v->cfg->files[0] : one, *reason = err;
+            for (size_t f = 0; f < (v->cfg->merged ? v->cfg->nfiles : 1); f++) {
+                size_t fl = strlen(v->cfg->merged ? v->cfg->files[f] : one);
+                if (strncmp(err, v->cfg->merged ? v->cfg->files[f] : one, fl) == 0 &&
+                    err[fl] == ':') {
+                    changed = v->cfg->merged ? v->cfg->files[f] : one;
+                    reason = err + fl + 2;
+                }
+            }
+            snprintf(nocut, sizeof nocut, "%s; its packets were not cut (they would not "
+                     "be this session's)", reason);
+            if (v->one) {
+                ev_say(v, "%s", err);
+            } else {
+                char why[sizeof err + 128];
+                snprintf(why, sizeof why, "%s; no %s file is cut from it (%zu session%s), "
+                         "%s", reason, v->ext, n, n == 1 ? "" : "s",
+                         n == 1 ? "its .txt says why" : "their .txt say why");
+                sc_write_incomplete(changed, why);
+            }
+        } else if (rc < 0) {
             ev_say(v, "%s", err);
+        }
+        /* sessions the cut found fewer packets of than the analysis counted */
+        uint64_t short_sessions = 0, short_packets = 0, counted = 0;
+        char first_short[128] = "";
         for (size_t k = 0; k < n; k++) {
             ev_livepcap lp;
+            ev_cut *c = &v->cuts[a + k];
             memset(&lp, 0, sizeof lp);
             lp.t = t[k];
             lp.map = t[k].framemap;
-            ev_cut_report(v, &v->cuts[a + k], &lp, pcaps);
+            lp.counted = rc == 0 ? c->info.frames : 0;
+            if (lp.counted > t[k].written + t[k].frags_left_out && !t[k].error) {
+                short_sessions++;
+                short_packets += lp.counted - t[k].written - t[k].frags_left_out;
+                counted += lp.counted;
+                if (!first_short[0])
+                    snprintf(first_short, sizeof first_short, "%s.%s", c->stem, v->ext);
+            }
+            ev_cut_report(v, c, &lp, pcaps, rc == -2 ? nocut : NULL);
             sc_framemap_free(lp.map);
-            ev_cut_free(&v->cuts[a + k], v);
+            ev_cut_free(c, v);
         }
+        if (short_sessions)
+            ev_say(v, "%s: %" PRIu64 " session%s miss packets in their %s file (%" PRIu64
+                   " of %" PRIu64 " packets the analysis counted were not found in the "
+                   "capture; the first: %s), their .txt say how many",
+                   v->cfg->merged ? "the capture files" : one, short_sessions,
+                   short_sessions == 1 ? "" : "s", v->ext, short_packets, counted,
+                   first_short);
     }
     if (t != &one_t)
         free(t);
+    free(one);
 }
 
 /* DIR/index.html: the sessions with findings, by server and one by one,
@@ -1036,7 +1184,7 @@ static void ev_index_write(evidence_sink *v)
     errno = 0;
     if (fclose(fp) != 0 || bad) {
         unlink(path);
-        sc_write_lost(path, errno, "the index page is removed");
+        ev_lost(v, path, errno, "the index page is removed");
     }
     free(path);
 }
@@ -1058,11 +1206,21 @@ static void ev_finish(sc_sink *s, const sc_totals *tot)
         i = j;
     }
     v->ncuts = 0;
-    if (!v->one)
+    if (!v->one && v->txt_written)      /* no bundle: nothing to index */
         ev_index_write(v);
-    if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps))
+    if (v->nlost > EV_LOST_SAID) {
+        char why[256];
+        snprintf(why, sizeof why, "%" PRIu64 " more evidence files not written (%s), "
+                 "not named one by one; what was cut short is removed",
+                 v->nlost - EV_LOST_SAID, v->lost_err ? strerror(v->lost_err) : "write error");
+        sc_write_incomplete(v->dir, why);
+    }
+    if (!v->one && !v->cfg->quiet && (v->txt_written || pcaps)) {
         fprintf(stderr, "smtpscope: evidence: %" PRIu64 " session reports and %" PRIu64
-                " %s files in %s\n", v->txt_written, pcaps, v->ext, v->dir);
+                " %s files in ", v->txt_written, pcaps, v->ext);
+        sc_safe_fputstr(stderr, v->dir);
+        fputc('\n', stderr);
+    }
 }
 
 static void ev_destroy(sc_sink *s)
@@ -1073,6 +1231,8 @@ static void ev_destroy(sc_sink *s)
         ev_cut_free(&v->cuts[i], v);
     free(v->cuts);
     sc_livecut_free(v->lc);
+    if (v->txt_tmp)
+        fclose(v->txt_tmp);
     free(v->live_iface);
     free(v->live_filter);
     sc_idmap_free(v->live);     /* every session ended before finish */

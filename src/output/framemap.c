@@ -8,14 +8,17 @@
  * sorted (several files read as one capture number theirs file by file).
  *
  * The first FM_BUF entries stay in memory: most sessions never touch the
- * disk for their map. Past them, the list goes to a temporary file of
- * its own, created 0600 with O_EXCL by mkstemp in $TMPDIR (else /tmp)
- * and removed by sc_framemap_free, FM_BUF entries at a time; it is open
- * only while it is written (a cut of many sessions at once holds no
- * descriptor for their maps), then for the lookups after the cut.
+ * disk for their map. Past them, the entries go FM_BUF at a time, as one
+ * chunk, to a temporary file all the maps of the process share: made by
+ * sc_tmpfile (in $TMPDIR, else /tmp, mode 0600) and unlinked at once, so
+ * nothing is left behind whatever ends the process, even SIGKILL, and a
+ * cut of many sessions at once holds one descriptor for all their maps.
+ * A map's chunks are a list in that file (each names the next), so a map
+ * keeps only its first and last chunk and the one it reads; the file is
+ * closed when the last map is freed. Not for a process that forks with
+ * maps alive (the children would share the file's end): none does.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -23,91 +26,130 @@
 #include <unistd.h>
 
 #include "common/frame.h"
+#include "common/wcheck.h"
 #include "framemap.h"
 #include "textblock.h"
 
 #define FM_WIDTH 13              /* the frame column: "#12345 (678)" */
 
-#define FM_BUF 32                /* entries kept before the file is written */
+#define FM_BUF 32                /* entries kept before a chunk is written */
+#define FM_NONE UINT64_MAX
+
+/* A chunk as written: the offset of the map's next chunk (FM_NONE: the
+ * last), how many entries it holds (FM_BUF but in the last), the entries. */
+typedef struct fm_chunk {
+    uint64_t next;
+    uint64_t count;
+    uint64_t e[FM_BUF];
+} fm_chunk;
+
+/* The file the maps share, while any map lives. */
+static FILE    *fm_fp;
+static uint64_t fm_end;          /* where the next chunk goes */
+static size_t   fm_users;
 
 struct sc_framemap {
-    uint64_t buf[FM_BUF];        /* the latest entries, not in the file yet */
+    uint64_t buf[FM_BUF];        /* entries not written yet; after the cut,
+                                    the chunk being read */
     unsigned nbuf;
-    char    *path;               /* the temporary file, once made */
-    FILE    *fp;                 /* open for lookups, after the cut */
     bool     failed;             /* an entry was lost */
-    uint64_t n;                  /* entries in the file (known after the cut) */
+    bool     sealed;             /* cut over: every entry is in the file */
+    uint64_t first, last;        /* its chunks (FM_NONE: none yet) */
+    uint64_t n;                  /* entries in all */
+    uint64_t cur, cur_next;      /* the chunk in buf, and the one after it */
+    uint64_t cur_base;           /* the entry number of buf[0] */
     uint64_t hint;               /* next entry to look at */
 };
 
 sc_framemap *sc_framemap_new(void)
 {
-    return calloc(1, sizeof(sc_framemap));
+    sc_framemap *m = calloc(1, sizeof *m);
+
+    if (m) {
+        m->first = m->last = m->cur = FM_NONE;
+        fm_users++;
+    }
+    return m;
 }
 
-/* Appends the kept entries to the file (made the first time), which is
- * open only while it is written. */
-static int fm_flush(sc_framemap *m)
+static int fm_pwrite(const void *p, size_t n, uint64_t off)
 {
-    size_t len = m->nbuf * sizeof m->buf[0];
-    ssize_t w;
-    int fd;
+    ssize_t w = pwrite(fileno(fm_fp), p, n, (off_t)off);
 
-    if (!m->path) {
-        const char *dir = getenv("TMPDIR");
-        size_t plen;
-        if (!dir || !*dir)
-            dir = "/tmp";
-        plen = strlen(dir) + sizeof "/smtpscope-frames-XXXXXX";
-        if (!(m->path = malloc(plen)))
-            return -1;
-        snprintf(m->path, plen, "%s/smtpscope-frames-XXXXXX", dir);
-        if ((fd = mkstemp(m->path)) < 0) {
-            free(m->path);
-            m->path = NULL;
-            return -1;
-        }
-    } else if ((fd = open(m->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+    if (w != (ssize_t)n) {
+        if (w >= 0)
+            errno = ENOSPC;
         return -1;
     }
-    w = write(fd, m->buf, len);
-    if (close(fd) != 0 || w != (ssize_t)len)
+    return 0;
+}
+
+/* The kept entries as the map's next chunk, linked from its last. */
+static int fm_flush(sc_framemap *m)
+{
+    fm_chunk c = { FM_NONE, m->nbuf, { 0 } };
+    uint64_t at;
+
+    if (!fm_fp && !(fm_fp = sc_tmpfile()))
         return -1;
+    at = fm_end;
+    memcpy(c.e, m->buf, m->nbuf * sizeof m->buf[0]);
+    if (fm_pwrite(&c, sizeof c, at) < 0 ||
+        (m->last != FM_NONE && fm_pwrite(&at, sizeof at, m->last) < 0))
+        return -1;
+    fm_end += sizeof c;
+    if (m->first == FM_NONE)
+        m->first = at;
+    m->last = at;
     m->nbuf = 0;
     return 0;
 }
 
 int sc_framemap_add(sc_framemap *m, uint64_t frame)
 {
-    if (m->failed || (m->nbuf == FM_BUF && fm_flush(m) < 0)) {
+    if (m->failed || m->sealed || (m->nbuf == FM_BUF && fm_flush(m) < 0)) {
         m->failed = true;
         return -1;
     }
     m->buf[m->nbuf++] = frame;
+    m->n++;
     return 0;
 }
 
-/* After the cut: the file with every entry, open to read (NULL: the map
- * is in buf alone, or the file cannot be read). */
-static FILE *fm_file(sc_framemap *m)
+/* Reads the chunk at off into buf (base: its first entry's number). */
+static int fm_load(sc_framemap *m, uint64_t off, uint64_t base)
 {
-    int fd;
+    fm_chunk c;
 
-    if (m->fp || !m->path || m->failed)
-        return m->fp;
-    if ((m->nbuf && fm_flush(m) < 0) ||
-        (fd = open(m->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-        m->failed = true;
-        return NULL;
-    }
-    if (!(m->fp = fdopen(fd, "rb"))) {
-        close(fd);
-        m->failed = true;
-    }
-    return m->fp;
+    if (pread(fileno(fm_fp), &c, sizeof c, (off_t)off) != (ssize_t)sizeof c ||
+        c.count > FM_BUF)
+        return -1;
+    memcpy(m->buf, c.e, sizeof c.e);
+    m->nbuf = (unsigned)c.count;
+    m->cur = off;
+    m->cur_next = c.next;
+    m->cur_base = base;
+    return 0;
 }
 
-/* A short map: entries in memory. */
+/* After the cut: every entry in the file (false: the map is in buf
+ * alone, or cannot be read). */
+static bool fm_on_disk(sc_framemap *m)
+{
+    if (m->first == FM_NONE || m->failed)
+        return false;
+    if (!m->sealed) {
+        if (m->nbuf && fm_flush(m) < 0) {
+            m->failed = true;
+            return false;
+        }
+        m->sealed = true;
+        m->cur = FM_NONE;
+    }
+    return true;
+}
+
+/* Entries in memory only: a short map. */
 static uint64_t fm_lookup_buf(sc_framemap *m, uint64_t frame)
 {
     for (unsigned k = 0; k < m->nbuf; k++) {
@@ -120,39 +162,41 @@ static uint64_t fm_lookup_buf(sc_framemap *m, uint64_t frame)
     return 0;
 }
 
-static int fm_at(sc_framemap *m, uint64_t i, uint64_t *frame)
-{
-    if (fseeko(m->fp, (off_t)(i * sizeof *frame), SEEK_SET) != 0)
-        return -1;
-    return fread(frame, sizeof *frame, 1, m->fp) == 1 ? 0 : -1;
-}
-
 uint64_t sc_framemap_lookup(sc_framemap *m, uint64_t frame)
 {
-    uint64_t f;
-
-    if (!m)
+    if (!m || m->failed)
         return 0;
-    if (!m->path)
-        return fm_lookup_buf(m, frame);
-    if (!fm_file(m))
+    if (!fm_on_disk(m))
+        return m->first == FM_NONE ? fm_lookup_buf(m, frame) : 0;
+    if (m->n == 0)
         return 0;
-    if (!m->n) {
-        if (fseeko(m->fp, 0, SEEK_END) != 0)
-            return 0;
-        m->n = (uint64_t)ftello(m->fp) / sizeof f;
-    }
     if (m->hint >= m->n)
         m->hint = 0;
-    if (m->n == 0 || fm_at(m, m->hint, &f) < 0)
-        return 0;
+    /* chunks are full but the last: entry i is in chunk i / FM_BUF */
+    if (m->cur == FM_NONE || m->hint < m->cur_base || m->hint >= m->cur_base + m->nbuf) {
+        uint64_t off = m->first, base = 0;
+        if (m->cur != FM_NONE && m->hint >= m->cur_base + m->nbuf &&
+            m->hint < m->cur_base + m->nbuf + FM_BUF && m->cur_next != FM_NONE) {
+            off = m->cur_next;         /* the next chunk: the usual case */
+            base = m->cur_base + m->nbuf;
+        }
+        for (;;) {
+            if (fm_load(m, off, base) < 0)
+                return 0;
+            if (m->hint < base + m->nbuf || m->cur_next == FM_NONE)
+                break;
+            off = m->cur_next;
+            base += m->nbuf;
+        }
+    }
     for (uint64_t k = 0; k < m->n; k++) {
-        uint64_t i = (m->hint + k) % m->n;
-        if (i == 0 && k && fseeko(m->fp, 0, SEEK_SET) != 0)
-            return 0;
-        if (k && fread(&f, sizeof f, 1, m->fp) != 1)
-            return 0;
-        if (f == frame) {
+        uint64_t i = m->hint + k < m->n ? m->hint + k : m->hint + k - m->n;
+        if (i < m->cur_base || i >= m->cur_base + m->nbuf) {
+            if (i == 0 ? fm_load(m, m->first, 0) < 0
+                       : m->cur_next == FM_NONE || fm_load(m, m->cur_next, m->cur_base + m->nbuf) < 0)
+                return 0;
+        }
+        if (m->buf[i - m->cur_base] == frame) {
             m->hint = i;          /* several lines end in one frame */
             return i + 1;
         }
@@ -194,10 +238,10 @@ void sc_framemap_free(sc_framemap *m)
 {
     if (!m)
         return;
-    if (m->fp)
-        fclose(m->fp);
-    if (m->path)
-        unlink(m->path);
-    free(m->path);
     free(m);
+    if (--fm_users == 0 && fm_fp) {
+        fclose(fm_fp);             /* unlinked already: its space goes */
+        fm_fp = NULL;
+        fm_end = 0;
+    }
 }

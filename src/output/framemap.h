@@ -5,7 +5,7 @@
  *
  * The cut (pcapcut.h, target->framemap) appends the original frame of
  * each packet it writes to the map (a few entries in memory, then a
- * temporary file open only while it is written), so memory stays
+ * temporary file all maps share, unlinked at once), so memory stays
  * constant whatever the session's size; a lookup reads the file from
  * where the last one stopped (transcript lines come in frame order, so a
  * whole report reads the map about once).

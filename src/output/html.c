@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/wcheck.h"
 #include "common/explain.h"
 #include "common/frame.h"
 #include "common/grow.h"
@@ -312,7 +313,7 @@ int sc_html_sess_write(sc_html *h, sc_html_sess *s, const sc_session_info *info,
                        sc_framemap *map, const char *pkt, bool whole, FILE *out)
 {
     char title[96];
-    FILE *recs = tmpfile();
+    FILE *recs = sc_tmpfile();
 
     if (!recs || sc_chain_copy(h->sp, &s->chain, recs) < 0 || fflush(recs) != 0) {
         if (recs)

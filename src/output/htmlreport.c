@@ -137,7 +137,7 @@ sc_sink *sc_html_report_new(const sc_config *cfg, const char *path, char *err, s
     int fd;
 
     if (!r || !(r->html = sc_html_new()) || !(r->live = sc_idmap_new()) ||
-        !(r->path = strdup(path)) || !(r->sections = tmpfile())) {
+        !(r->path = strdup(path)) || !(r->sections = sc_tmpfile())) {
         snprintf(err, errlen, "--html %s: %s", path, strerror(errno ? errno : ENOMEM));
         goto fail;
     }

@@ -461,6 +461,10 @@ static void json_finish(sc_sink *s, const sc_totals *t)
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
     if (t->chain_dropped)       /* schema 2.1 */
         fprintf(o, ",\"ipv6_chain_dropped\":%" PRIu64, t->chain_dropped);
+    if (t->v6frag_dropped)
+        fprintf(o, ",\"ipv6_fragments_dropped\":%" PRIu64, t->v6frag_dropped);
+    if (t->malformed_dropped)
+        fprintf(o, ",\"malformed_dropped\":%" PRIu64, t->malformed_dropped);
     if (j->cfg->any_port)       /* schema 2.1, optional: flows dropped as not SMTP */
         fprintf(o, ",\"not_smtp\":%" PRIu64, t->not_smtp);
     if (j->peers)               /* schema 2.1 */

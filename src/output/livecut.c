@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/idmap.h"
+#include "common/safeprint.h"
 #include "livecut.h"
 
 #define LIVECUT_PATH_MAX 4096
@@ -108,8 +109,10 @@ static void lc_fail(sc_livecut *lc, lc_conn *c, const char *what, int err)
     c->nhead = 0;
     if (!lc->warned) {
         lc_path(lc, c->id, path, sizeof path);
-        fprintf(stderr, "smtpscope: --evidence: %s: %s: %s (the session's packets are "
-                "not kept)\n", path, what, strerror(err));
+        fputs("smtpscope: --evidence: ", stderr);
+        sc_safe_fputstr(stderr, path);
+        fprintf(stderr, ": %s: %s (the session's packets are not kept)\n", what,
+                strerror(err));
         lc->warned = true;
     }
 }

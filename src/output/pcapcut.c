@@ -16,7 +16,9 @@
  * 2^32 like sequence numbers; sc_pcapcut_unwrap picks the offset nearest
  * the last one seen.
  *
- * Diagnostics: sc_pcapcut returns -1 with a reason naming the capture;
+ * Diagnostics: sc_pcapcut returns -1 with a reason naming the capture,
+ * -2 when a capture file is not the one the analysis read (capture.h,
+ * sc_capture_changed: nothing is cut);
  * a target whose file cannot be created gets its errno in ->error.
  */
 #include <arpa/inet.h>
@@ -24,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <zlib.h>
 
 #include "capture/capture.h"
 #include "reasm/reasm.h"
@@ -365,24 +366,6 @@ static void cut_dispatch(cut_run *r, const sc_packet *pkt, const sc_tcpseg *h)
     }
 }
 
-/* A pcap file of nanosecond timestamps (its magic, gzip or not): its
- * session files keep them (a pcapng says if_tsresol 9). pcapng (a
- * resolution per interface) and microsecond files give microseconds. */
-static bool cut_nano(const char *path)
-{
-    uint8_t m[4];
-    gzFile gz = gzopen(path, "rb");
-    bool nano = false;
-
-    if (!gz)
-        return false;
-    if (gzread(gz, m, 4) == 4)
-        nano = (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0x3c && m[3] == 0x4d) ||
-               (m[0] == 0x4d && m[1] == 0x3c && m[2] == 0xb2 && m[3] == 0xa1);
-    gzclose(gz);
-    return nano;
-}
-
 static int cut_run_init(cut_run *r, sc_cut_target *t, size_t n)
 {
     memset(r, 0, sizeof *r);
@@ -423,12 +406,24 @@ int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_targe
         return 0;
     if (!(cap = sc_capture_open_files(captures, ncaptures, NULL, err, errlen)))
         return -1;
+    /* Opened again, each file compared with what the analysis read: a name
+     * now on another file, or a file written since, would give other
+     * packets under the same frame numbers. Nothing is cut from it. */
+    for (size_t k = 0; k < ncaptures; k++) {
+        char why[160];
+        if (sc_capture_changed(captures[k], why, sizeof why)) {
+            snprintf(err, errlen, "%s: the capture file changed during the run (%s)",
+                     captures[k], why);
+            sc_capture_close(cap);
+            return -2;
+        }
+    }
     if (cut_run_init(&r, t, n) < 0) {
         snprintf(err, errlen, "cutting session pcaps: out of memory");
         sc_capture_close(cap);
         return -1;
     }
-    r.nano = cut_nano(captures[0]);
+    r.nano = sc_capture_nanosecond(captures[0]);   /* kept in the files cut */
     for (size_t i = 0; i < n; i++) {
         lo = t[i].first_frame < lo ? t[i].first_frame : lo;
         hi = t[i].last_frame > hi ? t[i].last_frame : hi;

@@ -7,7 +7,8 @@
  * to later, cutout.h), and each packet of a target session (same TCP
  * 4-tuple, either direction, frame number within the session's
  * [first_frame, last_frame]) is written unchanged (timestamps,
- * nanoseconds for a nanosecond pcap, link type, frame bytes) to the
+ * nanoseconds for a nanosecond pcap or a pcapng whose interfaces say
+ * so, sc_capture_nanosecond; link type, frame bytes) to the
  * target's pcap or pcapng file (cutout.h), created with O_EXCL so an
  * existing file is never overwritten. Memory: a hash bucket and a few
  * words per target (a pcapng's interface list), one packet copy.
@@ -75,7 +76,9 @@ typedef struct sc_cut_target {
 void sc_pcapcut_target(sc_cut_target *t, const sc_session_info *info, bool redact);
 
 /* Returns 0, or -1 with a one-line reason in err when the capture cannot
- * be read (per-target failures are in target->error). */
+ * be read (per-target failures are in target->error), or -2 when a
+ * capture file changed since the analysis read it (the reason in err;
+ * nothing is cut). */
 int sc_pcapcut(const char *capture, sc_cut_target *t, size_t n, char *err, size_t errlen);
 /* The same for files read as one capture (src/capture/capture.h: frames
  * carry their file's position in time order). */

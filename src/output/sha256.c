@@ -61,10 +61,14 @@ void sc_sha256_hex(const uint8_t digest[32], char hex[65])
 
 int sc_sha256_file(const char *path, char hex[65])
 {
+    return sc_sha256_stream(fopen(path, "rb"), hex);
+}
+
+int sc_sha256_stream(FILE *fp, char hex[65])
+{
     uint8_t buf[65536], d[32];
     sc_sha256 c;
     size_t n;
-    FILE *fp = fopen(path, "rb");
 
     if (!fp)
         return -1;

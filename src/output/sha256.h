@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct sc_sha256 {
     void *ctx;               /* EVP_MD_CTX, owned until final */
@@ -25,6 +26,8 @@ int  sc_sha256_final(sc_sha256 *c, uint8_t digest[32]);
 
 /* Hex digest of a whole file, read in blocks: 0, or -1 (errno set). */
 int sc_sha256_file(const char *path, char hex[65]);
+/* The same for the rest of an open stream, closed here (NULL: -1). */
+int sc_sha256_stream(FILE *fp, char hex[65]);
 
 /* Hex form of a digest (65 bytes with the NUL). */
 void sc_sha256_hex(const uint8_t digest[32], char hex[65]);

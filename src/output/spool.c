@@ -15,7 +15,7 @@
 #include "common/wcheck.h"
 
 struct sc_spool {
-    FILE    *fp;             /* tmpfile(), NULL until needed or when failed */
+    FILE    *fp;             /* sc_tmpfile(), NULL until needed or when failed */
     int      fd;
     int      failed;
     uint64_t end;            /* append offset */

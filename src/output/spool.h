@@ -4,7 +4,7 @@
  * The text report prints sessions in order of start while they end in any
  * order, so finished blocks wait; a block is built while its session runs.
  * Each block is a chain: a small RAM buffer that spills into chunks of a
- * shared temporary file (tmpfile()), so memory stays bounded by the number
+ * shared temporary file (sc_tmpfile(), in TMPDIR), so memory stays bounded by the number
  * of concurrent sessions whatever their size. When no chain holds a chunk
  * the file is truncated back to empty.
  *

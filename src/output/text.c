@@ -297,6 +297,13 @@ static void text_totals(text_sink *t, const sc_totals *tot)
         fprintf(o, "dropped: %" PRIu64 " IPv6 packet%s with more than %d extension headers "
                 "(not analysed)\n", tot->chain_dropped, tot->chain_dropped == 1 ? "" : "s",
                 SC_REASM_V6_MAX_EXT);
+    if (tot->v6frag_dropped)
+        fprintf(o, "dropped: %" PRIu64 " IPv6 fragment%s (not reassembled, not analysed)\n",
+                tot->v6frag_dropped, tot->v6frag_dropped == 1 ? "" : "s");
+    if (tot->malformed_dropped)
+        fprintf(o, "dropped: %" PRIu64 " malformed IP packet%s (header lengths that do not "
+                "fit the packet; not analysed)\n", tot->malformed_dropped,
+                tot->malformed_dropped == 1 ? "" : "s");
     if (nf == 0) {
         fprintf(o, "findings: none\n");
         return;

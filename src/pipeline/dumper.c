@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "dumper.h"
+#include "common/safeprint.h"
 #include "common/wcheck.h"
 
 #define DUMPER_NAME_MAX 4096
@@ -142,8 +143,11 @@ static void dumper_rotate(sc_dumper *d, time_t now, bool new_interval)
     } else {
         d->seq++;
     }
-    if (dumper_file_open(d, now, err, sizeof err) < 0)
-        fprintf(stderr, "smtpscope: -w: %s; no more packets are written\n", err);
+    if (dumper_file_open(d, now, err, sizeof err) < 0) {
+        fputs("smtpscope: -w: ", stderr);
+        sc_safe_fputstr(stderr, err);     /* names the file */
+        fputs("; no more packets are written\n", stderr);
+    }
 }
 
 sc_dumper *sc_dumper_open(pcap_t *p, const char *pattern, uint64_t max_bytes,

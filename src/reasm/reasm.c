@@ -1664,11 +1664,18 @@ struct timeval sc_reasm_clock(sc_reasm *r, struct timeval ts)
     return sc_clock_feed(&r->clock, ts, r->cfg->idle_timeout ? r->cfg->idle_timeout : UINT_MAX);
 }
 
-bool sc_reasm_chain_long(const sc_packet *pkt)
+sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt)
 {
     seg s;
 
-    return pkt->ipver == 6 && seg_parse(pkt, &s) == SEG_V6_CHAIN_LONG;
+    if (!pkt->l3)
+        return SC_UNANALYSED_NONE;
+    switch (seg_parse(pkt, &s)) {
+    case SEG_V6_CHAIN_LONG: return SC_UNANALYSED_V6_CHAIN;
+    case SEG_V6_FRAGMENT:   return SC_UNANALYSED_V6_FRAGMENT;
+    case SEG_MALFORMED:     return SC_UNANALYSED_MALFORMED;
+    default:                return SC_UNANALYSED_NONE;
+    }
 }
 
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)

@@ -144,11 +144,21 @@ void sc_reasm_expire(sc_reasm *r, struct timeval now);
 /* Input ended: every open connection gets SC_FLOW_CLOSE(CAPTURE_END). */
 void sc_reasm_finish(sc_reasm *r, uint64_t last_frame, struct timeval ts);
 uint64_t sc_reasm_open_count(const sc_reasm *r);
-/* Whether pkt is an IPv6 packet whose extension header chain is longer
- * than SC_REASM_V6_MAX_EXT headers: not followed, so not analysed; the
- * totals count such packets (ipv6_chain_dropped). */
+/* Why an IP packet that may carry TCP is not analysed, for the totals
+ * (every such drop is counted: text totals and the JSON summary):
+ * an IPv6 extension header chain longer than SC_REASM_V6_MAX_EXT headers
+ * (ipv6_chain_dropped), an IPv6 fragment (not reassembled:
+ * ipv6_fragments_dropped), header lengths that do not fit the packet, IP
+ * or TCP (malformed_dropped). Other protocols and non-IP frames are not
+ * counted: they are not SMTP. */
 #define SC_REASM_V6_MAX_EXT 32
-bool sc_reasm_chain_long(const sc_packet *pkt);
+typedef enum sc_unanalysed {
+    SC_UNANALYSED_NONE,
+    SC_UNANALYSED_V6_CHAIN,
+    SC_UNANALYSED_V6_FRAGMENT,
+    SC_UNANALYSED_MALFORMED
+} sc_unanalysed;
+sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt);
 void sc_reasm_free(sc_reasm *r);
 
 #endif

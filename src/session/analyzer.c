@@ -33,6 +33,7 @@
 #include "capture/capture.h"
 #include "common/frame.h"
 #include "anyport.h"
+#include "common/safeprint.h"
 #include "session.h"
 #include "tls_bridge.h"
 
@@ -235,8 +236,11 @@ sc_analyzer *sc_analyzer_new(const sc_config *cfg, sc_sink **sinks, size_t nsink
         char err[512];
         a->fan.totals.keylog = true;
         a->keylog = sc_keylog_open(cfg->tls_keylogs, cfg->ntls_keylogs, err, sizeof err);
-        if (!a->keylog)
-            fprintf(stderr, "smtpscope: %s: TLS is not decrypted\n", err);
+        if (!a->keylog) {
+            fputs("smtpscope: ", stderr);
+            sc_safe_fputstr(stderr, err);   /* names the key log file */
+            fputs(": TLS is not decrypted\n", stderr);
+        }
     }
     return a;
 }
@@ -268,8 +272,12 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
 {
     a->fan.totals.packets++;
     a->fan.totals.bytes += pkt->caplen;
-    if (sc_reasm_chain_long(pkt))
-        a->fan.totals.chain_dropped++;
+    switch (sc_reasm_unanalysed(pkt)) {
+    case SC_UNANALYSED_V6_CHAIN:    a->fan.totals.chain_dropped++; break;
+    case SC_UNANALYSED_V6_FRAGMENT: a->fan.totals.v6frag_dropped++; break;
+    case SC_UNANALYSED_MALFORMED:   a->fan.totals.malformed_dropped++; break;
+    case SC_UNANALYSED_NONE:        break;
+    }
 }
 
 void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/safeprint.h"
 #include "tls_bridge.h"
 
 struct sc_tls_bridge {
@@ -46,8 +47,16 @@ static void br_dump(sc_tls_bridge *b, sc_dir dir, const uint8_t *p, size_t n)
         return;
     snprintf(path, sizeof path, "%s/%s.%s.tls", b->dump_dir, b->dump_name,
              dir == SC_DIR_C2S ? "c2s" : "s2c");
-    if (!(f = fopen(path, "ab")) || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
-        fprintf(stderr, "smtpscope: %s: %s\n", path, strerror(errno));
+    errno = 0;
+    f = fopen(path, "ab");
+    bool bad = !f || fwrite(p, 1, n, f) != n;
+    if (f && fclose(f) != 0)
+        bad = true;
+    if (bad) {
+        int e = errno ? errno : EIO;
+        fputs("smtpscope: ", stderr);
+        sc_safe_fputstr(stderr, path);
+        fprintf(stderr, ": %s\n", strerror(e));
         b->dump_failed = true;
     }
 }

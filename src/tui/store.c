@@ -6,7 +6,7 @@
  *     chunk header (magic, payload bytes, previous chunk of the same
  *                   session or TUI_NO_OFF, session id)
  *     records      (record header, then len text bytes), back to back
- * The file is private to the process (tmpfile(), already unlinked) and
+ * The file is private to the process (sc_tmpfile(): in TMPDIR, already unlinked) and
  * read with pread(), so the format is the host's.
  *
  * Diagnostics: see tui_store.h (spill_error, spill_msg).
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/grow.h"
+#include "common/wcheck.h"
 #include "tui_store.h"
 
 #define CHUNK_MAGIC 0x53434b31u   /* "SCK1" */
@@ -675,7 +676,7 @@ tui_store *tui_store_new(void)
 
     if (!st)
         return NULL;
-    st->spill = tmpfile();
+    st->spill = sc_tmpfile();          /* in TMPDIR, already unlinked */
     if (!st->spill) {
         free(st);
         return NULL;

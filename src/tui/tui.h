@@ -4,7 +4,7 @@
  *
  * The timeline is an sc_sink (record.h). It keeps a compact index of every
  * session in memory (about 150 bytes each) and spills transcript lines and
- * findings to an anonymous temporary file (tmpfile()); only the selected
+ * findings to an anonymous temporary file (sc_tmpfile(), in TMPDIR); only the selected
  * session's records are read back, so memory does not grow with the size
  * of the capture.
  *

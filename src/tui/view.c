@@ -424,7 +424,10 @@ static void view_draw_tl_title(tui_view *v)
         char file[80] = "";
         if (v->t->st->nfiles > 1) {
             const char *f = tui_store_file_name(v->t->st, s->file), *slash = strrchr(f, '/');
-            snprintf(file, sizeof file, " of %.60s", slash ? slash + 1 : f);
+            char esc[61];
+            f = slash ? slash + 1 : f;
+            sc_safe_snprint(esc, sizeof esc, (const uint8_t *)f, strlen(f));
+            snprintf(file, sizeof file, " of %s", esc);
         }
         snprintf(buf, sizeof buf, " session %llu%s [%zu/%zu]  %s -> %s  %s, %s time%s",
                  (unsigned long long)s->id, file, v->tl.n ? v->cur + 1 : 0, v->tl.n,
@@ -696,7 +699,7 @@ static size_t view_tl_at(tui_view *v, int y)
 static void view_draw_status(tui_view *v)
 {
     const char *msg = v->status;
-    char buf[256];
+    char buf[256], esc[1024];
 
     if (!msg[0] && v->t->st->spill_error)
         msg = v->t->st->spill_msg;
@@ -720,10 +723,13 @@ static void view_draw_status(tui_view *v)
     for (size_t i = 0; !msg[0] && i < sizeof bars / sizeof bars[0]; i++)
         if ((int)strlen(bars[i]) <= v->cols || i + 1 == sizeof bars / sizeof bars[0])
             msg = bars[i];
+    /* file names (evidence, spill file) and the search pattern may hold
+     * any byte */
+    sc_safe_snprint(esc, sizeof esc, (const uint8_t *)msg, strlen(msg));
     move(v->rows - 1, 0);
     clrtoeol();
     attron(A_BOLD);
-    view_put(v->rows - 1, 0, msg, v->cols);
+    view_put(v->rows - 1, 0, esc, v->cols);
     attroff(A_BOLD);
 }
 
@@ -1205,7 +1211,9 @@ int sc_tui_start(sc_sink *sink)
         return -1;
     }
     if (tui_screen_open(err, sizeof err) < 0) {
-        fprintf(stderr, "smtpscope: %s\n", err);
+        fputs("smtpscope: ", stderr);
+        sc_safe_fputstr(stderr, err);     /* names $TERM */
+        fputc('\n', stderr);
         return -1;
     }
     view_order_build(t->view);
