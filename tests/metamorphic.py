@@ -25,6 +25,9 @@ multiple of META_TSHARK_EVERY, default 12); META_TSHARK_EVERY=1 checks
 every pair. A transformed capture tshark does not confirm is left out and
 counted as such, never compared.
 
+META_TRANSFORMS=name,name,... runs only those transforms (to look at one
+family; the table then counts only them).
+
 Known differences, each a real analyser defect not fixed yet, are listed
 in tests/metamorphic.known (KNOWN lines, counted apart in the table).
 
@@ -569,6 +572,11 @@ def main():
     table = {name: {"same": 0, "different": 0, "known": 0, "n/a": 0, "unconfirmed": 0, "tshark": 0}
              for name, _t in TRANSFORMS}
     fails = 0
+    only = [t for t in os.environ.get("META_TRANSFORMS", "").split(",") if t]
+    for t in only:
+        if t not in table:
+            print("FAIL: metamorphic: META_TRANSFORMS: no transform %s" % t)
+            return 1
 
     # The 240/4 flow alone: its expected analysis (one clean session).
     alone = os.path.join(tmp, "smtp240.pcap")
@@ -612,6 +620,8 @@ def main():
             return ["SKIP: metamorphic: %s: %s" % (name, why)], res
         orig_follow = None
         for ti, (tname, t) in enumerate(TRANSFORMS):
+            if only and tname not in only:
+                continue
             out = os.path.join(work, tname)
             files = t(cap, out)
             if not files:
@@ -671,6 +681,8 @@ def main():
     print("%-22s %6s %9s %6s %5s %11s %7s" % ("transform", "same", "different", "known", "n/a",
                                              "unconfirmed", "tshark"))
     for name, _t in TRANSFORMS:
+        if only and name not in only:
+            continue
         r = table[name]
         print("%-22s %6d %9d %6d %5d %11d %7d" % (name, r["same"], r["different"], r["known"], r["n/a"],
                                                 r["unconfirmed"], r["tshark"]))

@@ -13,6 +13,8 @@
 # metamorphic.py; META_TSHARK_EVERY=1 checks all), then per session the
 # findings, transactions, close facts and byte counts must be the
 # original's. Ends with the table transform x same/different.
+# META_CAPTURES=REGEX keeps only the captures whose path matches (grep -E),
+# META_TRANSFORMS=a,b only those transforms: to look at one family.
 #
 # Needs python3, editcap, mergecap and tshark; SKIP without them.
 set -u
@@ -34,5 +36,6 @@ trap 'rm -rf "$tmp"' EXIT
     fi
 } 2>&1 >"$tmp/list" | cat
 # The rotated chain's pieces are one capture; the pieces alone are not.
-grep -v 'rotated-chain.pcap[0-9]' "$tmp/list" | LC_ALL=C sort >"$tmp/captures"
+grep -v 'rotated-chain.pcap[0-9]' "$tmp/list" | grep -E -- "${META_CAPTURES:-.}" |
+    LC_ALL=C sort >"$tmp/captures"
 xargs -d '\n' python3 tests/metamorphic.py "$BIN" "$tmp" <"$tmp/captures"

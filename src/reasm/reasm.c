@@ -58,7 +58,8 @@
  *    capture.
  *  - Lost segments: a hole is missing from the capture once the peer
  *    acknowledged it (the sender will not send it again) and either the
- *    sender went on from beyond it or REASM_ACK_SLACK packets of the
+ *    sender went on from beyond it and the next packet did not fill it (a
+ *    capture may swap two neighbours) or REASM_ACK_SLACK packets of the
  *    connection did not fill it (a capture reorders by a few packets);
  *    at RST, idle expiry and capture end, what is still missing up to the
  *    highest byte seen or acknowledged is too. A filler segment of zeros
@@ -79,32 +80,39 @@
  *    and the ACKs do: RFC 9293 §3.7.1 forbids a segment larger than the
  *    MSS the receiver announced in its SYN, and by §3.10.7.4 a receiver
  *    acknowledges RCV.NXT, the end of the bytes it took in order. So,
- *    with both SYNs captured with an MSS option
- *    and sequence numbers trusted, an in-order segment (no FIN, no RST)
- *    beyond the receiver's MSS is held as tentative: what the receiver
- *    acknowledges of it goes to libnids at that ACK (with the segment's
- *    own frame); a later segment of the same direction that brings other
- *    bytes for any of its sequence numbers cuts it there, and its bytes
- *    from there on are not taken: counted in conn->untaken (the session
- *    says so), never delivered (the segments of that direction held
- *    out of order when it comes are later copies too). A later copy
- *    with the same bytes within the MSS is a retransmission: what it
- *    covers from the tentative segment's start goes out at once, with
- *    the first copy's frame; the oversize packet itself captured again
- *    says nothing and its bytes are left out (only its ACK counts); what
- *    nobody
- *    acknowledged or contradicted goes out at
- *    flush (RST, idle expiry, capture end, hold limits) as the first copy,
- *    as before. Segments within the MSS, and every segment of a
- *    connection whose SYNs lack the option, are not touched; the large
- *    segments of an offload capture are acknowledged whole and go out
- *    whole, at their ACK.
+ *    with both SYNs captured with an MSS option and sequence numbers
+ *    trusted, an in-order segment (no FIN, no RST) beyond the receiver's
+ *    MSS is held as tentative (one held out of order becomes tentative
+ *    once it is in order). What the receiver acknowledges of it goes to
+ *    libnids, with the segment's own frame, once the capture showed every
+ *    byte that ACK covers beyond it, or REASM_ACK_SLACK packets later: an
+ *    ACK may be captured ahead of the later copies it acknowledges, or
+ *    ahead of the segment itself (the highest ACK seen counts then), so
+ *    where the capture shows the ACK does not change the cut. A later
+ *    segment of the same direction that brings other bytes for any of
+ *    its sequence numbers cuts it there, and its bytes from there on are
+ *    not taken: counted in conn->untaken (the session says so), never
+ *    delivered (the segments of that direction held out of order when it
+ *    comes are later copies too). A later copy with the same bytes
+ *    within the MSS is a retransmission: what it covers from the
+ *    tentative segment's start goes out at once, with the first copy's
+ *    frame; the oversize packet itself captured again says nothing and
+ *    its bytes are left out (only its ACK counts); what nobody
+ *    acknowledged or contradicted goes out at flush (RST, idle expiry,
+ *    capture end, hold limits) as the first copy, as before. Segments
+ *    within the MSS, and every segment of a connection whose SYNs lack
+ *    the option, are not touched; the large segments of an offload
+ *    capture are acknowledged whole and go out whole, at their ACK.
  *  - Sequence numbers rewritten (an anonymiser set them all to 0): the
  *    connection is followed in capture order (reasm_seq_untrusted) and
  *    says so (conn->seq_untrusted).
  *  - FIN/RST: libnids reports neither per side. FINs are followed here and
  *    reported once every byte before them was delivered, with the FIN's
- *    frame; RSTs that libnids accepts are reported with their sender.
+ *    frame, and before the other side's bytes that the FIN's ACK number
+ *    does not cover (its sender closed without having read them, even
+ *    when the capture shows them first: they acknowledge the FIN and were
+ *    held for it); RSTs that libnids accepts are reported with their
+ *    sender.
  *  - Memory: the delivered bytes are always discarded at once (no
  *    nids_discard call); libnids queues nothing out of order (see Order).
  *    Connection count: cfg->max_sessions (REASM_NIDS_STREAMS without one),
@@ -185,7 +193,13 @@ struct reasm_conn {
     bool                known[2];
     uint16_t            mss[2];                /* from each side's SYN; 0: none seen */
     reasm_held         *tent[2];               /* a segment held as tentative (Overlap) */
+    bool                tent_ackd[2];          /* the receiver acknowledged into it: */
+    uint32_t            tent_ack[2];           /* how far, not applied yet */
+    unsigned            tent_wait[2];          /* packets since */
+    bool                peer_ackd[2];
+    uint32_t            peer_ack[2];           /* highest ACK of the stream from its receiver */
     uint64_t            untaken_new[2];        /* not taken, not yet reported */
+    uint32_t            untaken_at[2];         /* ... where the later copy took over */
     uint32_t            tent_seq[2], tent_len[2], tent_sum[2];  /* the last one, as captured */
     uint32_t            next[2];               /* sequence number of the first data byte */
     uint64_t            delivered[2];          /* bytes out, gap filler included */
@@ -199,6 +213,8 @@ struct reasm_conn {
     uint64_t            gap_peer[2];           /* offset in the other stream of that ACK */
     unsigned            stall[2];              /* packets since, without progress */
     bool                gap_limit[2];          /* the filler out is a reassembly limit's */
+    uint64_t            beyond_frame[2];       /* the sender went on past the hole here */
+    struct timeval      beyond_ts[2];
     reasm_held         *held_head, *held_tail;
     uint64_t            frame_out;             /* latest frame of a byte out */
     size_t              held_bytes;
@@ -211,6 +227,7 @@ struct reasm_conn {
     uint32_t            fin_seq[2];
     uint64_t            fin_frame[2];
     uint32_t            fin_ack[2];            /* that FIN's acknowledgement number */
+    bool                fin_acks[2];           /* ... when it had the ACK flag */
     struct timeval      fin_ts[2];
     struct timeval      last_ts;
     bool                dead;
@@ -259,12 +276,23 @@ static struct nids_chksum_ctl reasm_no_chksum[1];
 
 /* ---- events ------------------------------------------------------------- */
 
+static uint32_t reasm_exp(const reasm_conn *c, int d)
+{
+    return c->next[d] + (uint32_t)c->delivered[d];
+}
+
+/* The bytes of a first copy not taken are told with the data that
+ * reaches the point where the later copy took over: the end of what was
+ * taken of the first copy, whether it went out before or after the later
+ * copy showed. */
 static void reasm_event_send(sc_reasm *r, reasm_conn *c, sc_flow_event *ev)
 {
     ev->end = c->end;
     if (ev->kind == SC_FLOW_DATA) {
-        ev->untaken = c->untaken_new[ev->dir];
-        c->untaken_new[ev->dir] = 0;
+        if (!seq_before(reasm_exp(c, ev->dir), c->untaken_at[ev->dir])) {
+            ev->untaken = c->untaken_new[ev->dir];
+            c->untaken_new[ev->dir] = 0;
+        }
     } else if (ev->kind == SC_FLOW_CLOSE) {
         ev->untaken = c->untaken_new[0] + c->untaken_new[1];
     }
@@ -288,11 +316,6 @@ static void reasm_event_emit(sc_reasm *r, reasm_conn *c, sc_flow_kind kind, sc_d
     ev.frame = frame;
     ev.ts = ts;
     reasm_event_send(r, c, &ev);
-}
-
-static uint32_t reasm_exp(const reasm_conn *c, int d)
-{
-    return c->next[d] + (uint32_t)c->delivered[d];
 }
 
 /* The filler bytes out of libnids so far, as one gap: a hole is filled in
@@ -334,6 +357,19 @@ static void reasm_bytes_deliver(sc_reasm *r, reasm_conn *c, int d, const uint8_t
     }
 }
 
+/* Whether d's FIN can be reported: everything its sender sent before it
+ * is out, and it was not reported yet. */
+static bool reasm_fin_ready(const reasm_conn *c, int d)
+{
+    return c->fin_seen[d] && !c->fin_done[d] && !seq_before(reasm_exp(c, d), c->fin_seq[d]);
+}
+
+static void reasm_fin_report(sc_reasm *r, reasm_conn *c, int d)
+{
+    c->fin_done[d] = true;
+    reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, c->fin_frame[d], c->fin_ts[d]);
+}
+
 /* A FIN is reported when everything its sender sent before it is out.
  * When both are ready at once, the one that acknowledges the other's came
  * after it, whatever the capture's order (an ACK captured ahead of what it
@@ -344,7 +380,7 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
     int first;
 
     for (int d = 0; d < 2; d++)
-        ready[d] = c->fin_seen[d] && !c->fin_done[d] && !seq_before(reasm_exp(c, d), c->fin_seq[d]);
+        ready[d] = reasm_fin_ready(c, d);
     for (int d = 0; d < 2; d++)
         acks[d] = ready[!d] && c->fin_ack[d] == c->fin_seq[!d] + 1;
     if (ready[0] && ready[1] && acks[0] != acks[1])
@@ -354,10 +390,8 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
     for (int k = 0; k < 2; k++) {
         int d = k ? !first : first;
 
-        if (ready[d]) {
-            c->fin_done[d] = true;
-            reasm_event_emit(r, c, SC_FLOW_FIN, (sc_dir)d, NULL, 0, c->fin_frame[d], c->fin_ts[d]);
-        }
+        if (ready[d])
+            reasm_fin_report(r, c, d);
     }
 }
 
@@ -761,8 +795,10 @@ static void reasm_held_unlink(sc_reasm *r, reasm_conn *c, reasm_held **pp, reasm
     *pp = h->next;
     if (c->held_tail == h)
         c->held_tail = prev;
-    if (c->tent[h->dir] == h)
+    if (c->tent[h->dir] == h) {
         c->tent[h->dir] = NULL;
+        c->tent_ackd[h->dir] = false;
+    }
     c->held_n--;
     c->held_bytes -= h->len + h->tcp_len;
     r->held_bytes -= h->len + h->tcp_len;
@@ -792,11 +828,32 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp
 
     if (!c->nids || c->dead)
         return;
+    if (len && reasm_fin_ready(c, !d) && c->fin_acks[!d] && seq_after(end, c->fin_ack[!d])) {
+        /* The other side's FIN is out of libnids and did not acknowledge
+         * these bytes: its sender closed before it read them, whatever
+         * order the capture shows (a segment held because it acknowledges
+         * that FIN is released by it). The FIN goes first; what it did
+         * acknowledge of this segment before it. */
+        if (seq_after(c->fin_ack[!d], seq)) {
+            uint32_t n = c->fin_ack[!d] - seq;
+
+            reasm_seg_feed(r, c, d, tcp, tcp_len, seq, ack,
+                           (uint8_t)(flags & ~(SEG_FIN | SEG_RST | SEG_PSH)), payload, n, frame, ts);
+            if (!c->nids || c->dead)
+                return;
+            seq += n;
+            len -= n;
+            if (payload)
+                payload += n;
+        }
+        reasm_fin_report(r, c, !d);
+    }
     if ((flags & SEG_FIN) && !c->fin_seen[d] && !seq_before(end, reasm_exp(c, d))) {
         c->fin_seen[d] = true;
         c->fin_seq[d] = end;
         c->fin_frame[d] = frame;
         c->fin_ts[d] = ts;
+        c->fin_acks[d] = (flags & SEG_ACK) != 0;
         c->fin_ack[d] = flags & SEG_ACK ? ack : seq;   /* seq: acknowledges no FIN */
     }
     rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
@@ -817,10 +874,15 @@ static void reasm_held_clock(sc_reasm *r, const reasm_conn *c, const reasm_held 
     }
 }
 
+static bool reasm_tent_wanted(const reasm_conn *c, int d, uint32_t len, uint8_t flags);
+static void reasm_tent_begin(sc_reasm *r, reasm_conn *c, int d, reasm_held *h);
+
 /* Hands libnids every held segment nothing holds any more, in capture
  * order (see reasm_held_clock for their frames; a FIN keeps its own).
- * force: the ACK no longer holds anything (the capture is over for this
- * connection). */
+ * A segment beyond the receiver's MSS that was held out of order becomes
+ * tentative now that it is in order, as if it had been captured in order
+ * (see Overlap). force: the ACK no longer holds anything (the capture is
+ * over for this connection). */
 static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
 {
     uint64_t frame = r->cur_frame;
@@ -835,6 +897,11 @@ static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
             reasm_block b = reasm_block_of(c, h->dir, h->seq, h->ack, h->flags, h->len);
             if (b == BLOCK_SEQ || ((b == BLOCK_ACK || h->tent) && !force))
                 continue;
+            if (!force && reasm_tent_wanted(c, h->dir, h->len, h->flags)) {
+                reasm_tent_begin(r, c, h->dir, h);
+                again = true;
+                break;
+            }
             reasm_held_unlink(r, c, pp, prev);
             reasm_held_clock(r, c, h);
             reasm_seg_feed(r, c, h->dir, h->bytes, h->tcp_len, h->seq, h->ack, h->flags,
@@ -871,10 +938,10 @@ static uint16_t reasm_syn_mss(const seg *s)
 
 /* A segment of d that the receiver's MSS says no receiver was sent as
  * one piece, in order, with both SYNs seen: held as tentative. */
-static bool reasm_tent_wanted(const reasm_conn *c, int d, const seg *s)
+static bool reasm_tent_wanted(const reasm_conn *c, int d, uint32_t len, uint8_t flags)
 {
-    return c->mss[0] && c->mss[1] && s->len > c->mss[!d] && !c->tent[d] &&
-           !c->pub.seq_untrusted && !(s->flags & (SEG_FIN | SEG_RST));
+    return c->mss[0] && c->mss[1] && len > c->mss[!d] && !c->tent[d] &&
+           !c->pub.seq_untrusted && !(flags & (SEG_FIN | SEG_RST));
 }
 
 static uint32_t reasm_tent_hash(const uint8_t *p, uint32_t n)
@@ -948,12 +1015,72 @@ static void reasm_tent_take(sc_reasm *r, reasm_conn *c, int o, uint32_t upto)
     reasm_tent_cut(r, c, o, t->len - n);
 }
 
-/* The receiver's ACK: what it acknowledges of the other direction's
- * tentative segment is what it took. */
-static void reasm_tent_ack(sc_reasm *r, reasm_conn *c, int d, const seg *s)
+/* The receiver's ACK (a packet of d) of the other direction: what it
+ * acknowledges of a tentative segment is what it took, from that copy up
+ * to where a later copy begins. Which later copies there are is known
+ * once the capture showed every byte the ACK covers beyond the first
+ * copy's part (an ACK may be captured ahead of the later copies it
+ * acknowledges, and two of them may be swapped), so the ACK is noted
+ * here and applied by reasm_tent_decide. The highest ACK is kept for a
+ * tentative segment captured after it. */
+static void reasm_tent_ack(reasm_conn *c, int d, const seg *s)
 {
-    if (s->flags & SEG_ACK)
-        reasm_tent_take(r, c, !d, s->ack);
+    int o = !d;
+    reasm_held *t = c->tent[o];
+
+    if (!(s->flags & SEG_ACK))
+        return;
+    if (!c->peer_ackd[o] || seq_after(s->ack, c->peer_ack[o])) {
+        c->peer_ackd[o] = true;
+        c->peer_ack[o] = s->ack;
+    }
+    if (t && seq_after(s->ack, t->seq) && (!c->tent_ackd[o] || seq_after(s->ack, c->tent_ack[o]))) {
+        if (!c->tent_ackd[o])
+            c->tent_wait[o] = 0;
+        c->tent_ackd[o] = true;
+        c->tent_ack[o] = s->ack;
+    }
+}
+
+/* Whether held segments of d other than its tentative one hold every
+ * byte from from to to. Bounded passes: beyond, the slack decides. */
+static bool reasm_held_cover(const reasm_conn *c, int d, uint32_t from, uint32_t to)
+{
+    for (int pass = 0; pass < 64 && seq_before(from, to); pass++) {
+        uint32_t was = from;
+
+        for (const reasm_held *h = c->held_head; h; h = h->next)
+            if (h->dir == d && h != c->tent[d] && h->len && !seq_after(h->seq, from) &&
+                seq_after(h->seq + h->len, from))
+                from = h->seq + h->len;
+        if (from == was)
+            break;
+    }
+    return !seq_before(from, to);
+}
+
+/* Applies the receiver's noted ACK to d's tentative segment once the
+ * capture showed every byte it covers beyond the tentative one (later
+ * copies cut it where they begin, reasm_tent_clash), or after
+ * REASM_ACK_SLACK packets (a capture reorders by a few packets). Called
+ * once a packet. */
+static void reasm_tent_decide(sc_reasm *r, reasm_conn *c, int d)
+{
+    reasm_held *t = c->tent[d];
+    uint32_t ack = c->tent_ack[d], end;
+
+    if (!c->tent_ackd[d] || !t) {
+        c->tent_ackd[d] = false;
+        return;
+    }
+    end = t->seq + t->len;
+    if (c->fin_known[d] && ack == c->fin_at[d] + 1)
+        ack = c->fin_at[d];                  /* the FIN takes a sequence number */
+    if (++c->tent_wait[d] <= REASM_ACK_SLACK &&
+        (seq_before(ack, end) || !reasm_held_cover(c, d, end, ack)))
+        return;
+    c->tent_ackd[d] = false;
+    reasm_tent_take(r, c, d, c->tent_ack[d]);
 }
 
 /* Another segment of d (seq, len bytes at p) that brings other bytes for
@@ -982,9 +1109,27 @@ static void reasm_tent_clash(sc_reasm *r, reasm_conn *c, int d, uint32_t seq,
     }
     c->pub.untaken[d] += t->seq + t->len - lo;
     c->untaken_new[d] += t->seq + t->len - lo;
+    c->untaken_at[d] = lo;
     if (c->hi_valid[d] && c->hi[d] == t->seq + t->len)
         c->hi[d] = lo;
     reasm_tent_cut(r, c, d, lo - t->seq);
+}
+
+/* h, held, in order and beyond the receiver's MSS, becomes d's tentative
+ * segment. Segments of d held before it over its sequence numbers are
+ * later copies; the receiver's highest ACK already seen counts as one
+ * that comes now. */
+static void reasm_tent_begin(sc_reasm *r, reasm_conn *c, int d, reasm_held *h)
+{
+    reasm_tent_start(c, d, h);
+    for (reasm_held *o = c->held_head; o && c->tent[d]; o = o->next)
+        if (o != h && o->dir == d)
+            reasm_tent_clash(r, c, d, o->seq, o->bytes + o->tcp_len, o->len);
+    if (c->tent[d] && c->peer_ackd[d] && seq_after(c->peer_ack[d], c->tent[d]->seq)) {
+        c->tent_ackd[d] = true;
+        c->tent_ack[d] = c->peer_ack[d];
+        c->tent_wait[d] = 0;
+    }
 }
 
 /* Where filling direction d from exp must stop: the first held byte of d
@@ -1327,9 +1472,10 @@ static void reasm_seqs_learn(reasm_conn *c, int d, const seg *s)
 
 /* What a packet of direction d tells about that stream: how far it
  * reaches (flushes fill up to there), where its FIN is. A hole the peer
- * acknowledged is missing once d sends from beyond it: d's own segments
- * are not reordered behind an ACK (REASM_ACK_SLACK covers the rest). */
-static void reasm_stream_note(reasm_conn *c, int d, const seg *s)
+ * acknowledged is missing once d sends from beyond it and the next packet
+ * does not fill it either: a sender does not go back behind an ACK, but a
+ * capture may swap two neighbours (REASM_ACK_SLACK covers the rest). */
+static void reasm_stream_note(sc_reasm *r, reasm_conn *c, int d, const seg *s)
 {
     uint32_t exp = reasm_exp(c, d);
     uint32_t end = s->seq + s->len;
@@ -1339,8 +1485,13 @@ static void reasm_stream_note(reasm_conn *c, int d, const seg *s)
         c->fin_at[d] = end;
     }
     if (c->gap_pending[d] && (s->len || (s->flags & SEG_FIN)) &&
-        !seq_before(s->seq, c->gap_target[d]) && seq_before(exp, c->gap_target[d]))
-        c->stall[d] = REASM_ACK_SLACK;
+        !seq_before(s->seq, c->gap_target[d]) && seq_before(exp, c->gap_target[d])) {
+        c->stall[d] = REASM_ACK_SLACK - 1;
+        if (!c->beyond_frame[d]) {
+            c->beyond_frame[d] = r->cur_frame;
+            c->beyond_ts[d] = r->cur_ts;
+        }
+    }
 
     if (s->len && (!c->hi_valid[d] || seq_after(end, c->hi[d])) && seq_after(end, exp)
         && end - exp <= REASM_GAP_LIMIT) {
@@ -1376,7 +1527,7 @@ static void reasm_ack_note(reasm_conn *c, int d, const seg *s)
  * (a one-sided capture: each missing reply before the next command). */
 static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g)
 {
-    uint64_t frame = r->cur_frame;
+    uint64_t frame = r->cur_frame, peer;
     struct timeval ts = r->cur_ts;
 
     while (c->nids && !c->dead) {
@@ -1389,8 +1540,16 @@ static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g)
                 break;
         if (!h || reasm_fin_like(c, g, t))
             break;
-        reasm_held_clock(r, c, h);
+        if (h->frame <= frame)               /* not one captured after the give-up's frame */
+            reasm_held_clock(r, c, h);
+        /* this hole was acknowledged by h: placed before h in its stream
+         * (gap_peer is that of the highest ACK, maybe a later one) */
+        peer = c->gap_peer[g];
+        c->gap_peer[g] = (uint64_t)(uint32_t)(h->seq - c->next[h->dir]);
+        if (c->gap_peer[g] > c->delivered[h->dir] + REASM_GAP_LIMIT)
+            c->gap_peer[g] = c->delivered[h->dir];
         reasm_gap_fill(r, c, g, t, false, false);
+        c->gap_peer[g] = peer;
         if (reasm_exp(c, g) == exp)
             break;
     }
@@ -1409,16 +1568,26 @@ static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g)
 static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
 {
     for (int g = 0; g < 2 && c->nids && !c->dead; g++) {
-        if (!c->gap_pending[g])
-            continue;
-        if (!seq_before(reasm_exp(c, g), reasm_gap_target(c, g))) {
+        if (!c->gap_pending[g] || !seq_before(reasm_exp(c, g), reasm_gap_target(c, g))) {
             c->gap_pending[g] = false;
+            c->beyond_frame[g] = 0;
             continue;
         }
-        if (reasm_exp(c, g) != before[g])
+        if (reasm_exp(c, g) != before[g]) {
             c->stall[g] = 0;
-        else if (++c->stall[g] > REASM_ACK_SLACK) {
+            c->beyond_frame[g] = 0;
+        } else if (++c->stall[g] > REASM_ACK_SLACK) {
+            uint64_t frame = r->cur_frame;
+            struct timeval ts = r->cur_ts;
+
+            if (c->beyond_frame[g]) {        /* missing since the sender went on */
+                r->cur_frame = c->beyond_frame[g];
+                r->cur_ts = c->beyond_ts[g];
+                c->beyond_frame[g] = 0;
+            }
             reasm_acked_give_up(r, c, g);
+            r->cur_frame = frame;
+            r->cur_ts = ts;
             c->gap_pending[g] = false;
         }
     }
@@ -1603,26 +1772,23 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
             reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
                            pkt->frame, pkt->ts);
     } else {
-        reasm_tent_ack(r, c, dir, &s);
+        reasm_tent_ack(c, dir, &s);
         if (reasm_tent_again(c, dir, &s))
             s.len = 0;                   /* only its ACK counts */
         reasm_tent_clash(r, c, dir, s.seq, s.payload, s.len);
-        reasm_stream_note(c, dir, &s);
+        reasm_stream_note(r, c, dir, &s);
         reasm_ack_note(c, dir, &s);
         if (reasm_block_of(c, dir, s.seq, s.ack, s.flags, s.len) != BLOCK_NONE)
             reasm_held_hold(r, c, pkt, dir, &s);
-        else if (reasm_tent_wanted(c, dir, &s)) {
+        else if (reasm_tent_wanted(c, dir, s.len, s.flags)) {
             reasm_held *h = reasm_held_hold(r, c, pkt, dir, &s);
-            if (h) {
-                reasm_tent_start(c, dir, h);
-                /* segments of dir held beyond it came earlier: later copies */
-                for (reasm_held *o = c->held_head; o && c->tent[dir]; o = o->next)
-                    if (o != h && o->dir == (int)dir)
-                        reasm_tent_clash(r, c, dir, o->seq, o->bytes + o->tcp_len, o->len);
-            }
+            if (h)
+                reasm_tent_begin(r, c, dir, h);
         } else
             reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
                            pkt->frame, pkt->ts);
+        for (int d = 0; d < 2 && c->nids && !c->dead; d++)
+            reasm_tent_decide(r, c, d);
         reasm_held_release(r, c, false);
         reasm_settle(r, c, before);
     }

@@ -524,12 +524,30 @@ static void test_gap(void)
     s2c(t, 5009, 1016, ACK, "250 ok\r\n", NULL);
     expect_log(t, "O1h D1:220 hi\r\n", "lost segment: the reply that acknowledges it waits");
     c2s(t, 1016, 5017, ACK, "QUIT\r\n", NULL);
-    expect_log(t, "O1h D1:220 hi\r\n G0:15 D1:250 ok\r\n D0:QUIT\r\n",
+    expect_log(t, "O1h D1:220 hi\r\n", "lost segment: the client sends from beyond it, "
+               "the next packet may still bring it (a capture swaps neighbours)");
+    s2c(t, 5017, 1022, ACK, "221 bye\r\n", NULL);
+    expect_log(t, "O1h D1:220 hi\r\n G0:15 D1:250 ok\r\n D0:QUIT\r\n D1:221 bye\r\n",
                "lost segment: gap reported before the reply that acknowledged it, "
-               "once the client sends from beyond it");
+               "once the client sent from beyond it and one more packet did not bring it");
     T_CHECK(t->peer_at[0] == 8, "the gap is placed before byte 8 of the server stream (%llu)",
             (unsigned long long)t->peer_at[0]);
     tb_end(t);
+    free(t);
+
+    /* The same with the lost segment in the next packet: two neighbours
+     * swapped by the capture, on top of an ACK captured ahead of its data
+     * (the reply comes first, then the client's next command, then the
+     * command the reply answers). Every byte is there: no gap. */
+    t = tb_new();
+    handshake(t);
+    s2c(t, 5001, 1001, ACK, "220 hi\r\n", NULL);
+    s2c(t, 5009, 1016, ACK, "250 ok\r\n", NULL);
+    c2s(t, 1016, 5017, ACK, "QUIT\r\n", NULL);
+    c2s(t, 1001, 5009, ACK, "MAIL FROM:<a>\r\n", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D1:220 hi\r\n D0:MAIL FROM:<a>\r\n D1:250 ok\r\n D0:QUIT\r\n C3",
+               "two client segments swapped after an ACK captured ahead: no gap");
     free(t);
 
     /* The same without anything from beyond the hole: the capture may be
@@ -723,6 +741,25 @@ static void test_ack_ahead(void)
     expect_log(t, "O1h D1:354 go\r\n D0:Subject: x\r\n\r\nhi\r\n.\r\n D1:250 queued\r\n F1@6 F0@10 C0",
                "cumulative ACK and reply ahead of three segments: every byte, in order");
     T_CHECK(t->gaps[0] == 0 && t->gaps[1] == 0, "no gap");
+    free(t);
+
+    /* The server refuses a command and closes; the client's next
+     * command, which acknowledges that FIN, was captured ahead of the
+     * reply and the FIN. The FIN did not acknowledge it: the server
+     * closed before it read it, so it comes after the FIN (as in
+     * capture order without the reordering). */
+    t = tb_new();
+    handshake(t);
+    c2s(t, 1001, 5001, ACK, "BDAT 1 X\r\n", NULL);
+    c2s(t, 1011, 5024, ACK, "MAIL FROM:<a>\r\n", NULL);
+    c2s(t, 1026, 5024, ACK | FIN, "", NULL);
+    s2c(t, 5001, 1011, ACK, "521 bad\r\n", NULL);
+    s2c(t, 5010, 1011, ACK, "421 closing\r\n", NULL);
+    s2c(t, 5023, 1011, ACK | FIN, "", NULL);
+    tb_end(t);
+    expect_log(t, "O1h D0:BDAT 1 X\r\n D1:521 bad\r\n421 closing\r\n F1@9 "
+               "D0:MAIL FROM:<a>\r\n F0@6 C0",
+               "bytes captured before a FIN that does not acknowledge them: after the FIN");
     free(t);
 }
 
@@ -934,6 +971,42 @@ static void later_copies(bool swapped)
     free(t);
 }
 
+/* The same decision whatever the capture's order: the receiver's ACK
+ * (into the first copy and the later one) captured ahead of the later
+ * copy, or ahead of the oversize segment itself; and the oversize segment
+ * captured before the segment ahead of it (held out of order, then
+ * tentative once in order). */
+static void later_copies_reordered(int how)
+{
+    static const char *const name[] = {
+        "ACK ahead of the later copy", "ACK ahead of the oversize segment",
+        "oversize segment captured before the one ahead of it"
+    };
+    static const char big[] = "0123456789XXXXXXXXXXXXXXXXXXXX";
+    uint32_t at = how == 2 ? 1011 : 1001;
+    tb *t = tb_new();
+
+    handshake_mss(t);
+    if (how == 1)
+        s2c(t, 5001, 1021, ACK, "", NULL);
+    c2s(t, at, 5001, ACK, big, NULL);
+    if (how == 0)
+        s2c(t, 5001, 1021, ACK, "", NULL);
+    if (how == 2)
+        c2s(t, 1001, 5001, ACK, "ABCDEFGHIJ", NULL);
+    c2s(t, at + 10, 5001, ACK, "abcdefghij", NULL);
+    c2s(t, at + 20, 5001, ACK, "klmnopqrst", NULL);
+    s2c(t, 5001, at + 30, ACK, "", NULL);
+    tb_end(t);
+    T_CHECK(strcmp(t->log, how == 2 ? "O1h D0:ABCDEFGHIJ0123456789abcdefghijklmnopqrst C3"
+                                    : "O1h D0:0123456789abcdefghijklmnopqrst C3") == 0,
+            "%s: the first copy cut where the later copy begins (got \"%s\")", name[how],
+            shown(t->log));
+    T_CHECK(t->untaken[0] == 20, "%s: the first copy's 20 bytes not taken (got %llu)", name[how],
+            (unsigned long long)t->untaken[0]);
+    free(t);
+}
+
 /* A segment beyond the receiver's MSS, acknowledged only in part, whose
  * unacknowledged part later segments cover with other bytes: the later
  * copy is what the receiver took (the shape of a crafted greeting). */
@@ -955,6 +1028,8 @@ static void test_overlap_later_copy(void)
 
     later_copies(false);
     later_copies(true);
+    for (int how = 0; how < 3; how++)
+        later_copies_reordered(how);
 }
 
 /* What the rule leaves alone: a segment beyond the MSS acknowledged whole,
