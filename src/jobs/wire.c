@@ -200,6 +200,16 @@ static const wire_field w_eos[] = {
     F_U64(wire_eos, chain_dropped),
     F_U64(wire_eos, failed),
     F_U64(wire_eos, not_smtp),
+    F_U64(wire_eos, frag.fragments),
+    F_U64(wire_eos, frag.datagrams),
+    F_U64(wire_eos, frag.duplicates),
+    F_U64(wire_eos, frag.overlap_v4),
+    F_U64(wire_eos, frag.dropped[SC_FRAG_TIMEOUT]),
+    F_U64(wire_eos, frag.dropped[SC_FRAG_INCOMPLETE]),
+    F_U64(wire_eos, frag.dropped[SC_FRAG_OVERLAP]),
+    F_U64(wire_eos, frag.dropped[SC_FRAG_LIMIT]),
+    F_U64(wire_eos, frag.dropped[SC_FRAG_TOO_BIG]),
+    F_U64(wire_eos, frag.dropped[SC_FRAG_MALFORMED]),
     F_CHARS(wire_eos, err),
     F_END
 };

@@ -41,6 +41,7 @@ typedef struct wire_eos {
     uint64_t chain_dropped;          /* sc_reasm_chain_long packets */
     uint64_t failed;                 /* the reading ended on an error: err */
     uint64_t not_smtp;               /* --any-port: its flows that were not SMTP */
+    sc_frag_counts frag;             /* IP fragments (every worker reads them all) */
     char     err[512];
 } wire_eos;
 

@@ -5,7 +5,7 @@
  * plain file: reading a GB through a 1 MB buffer costs about 0.12 s of
  * CPU), and keeps the frames of its share: sc_reasm_route, a symmetric
  * hash of the addresses and ports, so it sees whole connections, both
- * directions (IPv4 fragments go to every worker, see reasm.c). It checks
+ * directions (IP fragments go to every worker, see reasm.c). It checks
  * it opened the very file the parent did (device and inode).
  *
  * It runs the ordinary pipeline and analyser on its frames
@@ -267,10 +267,12 @@ _Noreturn void jobs_worker_main(const sc_config *cfg, const char *path, const sc
     sc_pipeline *p = sc_pipeline_new(&c, &w.h, &hooks, &stats, err, sizeof err);
     if (!p)
         _exit(3);
+    sc_pipeline_share(p, idx, n);
     worker_read(&w, p, &c, orig, path, idx, n, &eos);
     if (w.failed)
         _exit(3);
     sc_pipeline_end(p);
+    eos.frag = stats.frag;
     sc_pipeline_free(p);
     sc_totals tot;
     sc_analyzer_finish(an, &tot);
