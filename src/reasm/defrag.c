@@ -187,6 +187,8 @@ static void df_kill(sc_defrag *d, df_dgram *g, sc_frag_reason why, bool gone)
         df_remove(d, g);
 }
 
+/* Beyond the timeout either way: a first fragment stamped far ahead of
+ * the clock must not hold the datagrams behind it. */
 static bool df_expired(const df_dgram *g, struct timeval now)
 {
     return now.tv_sec - g->first.tv_sec > SC_FRAG_TIMEOUT_SECS ||
@@ -195,7 +197,7 @@ static bool df_expired(const df_dgram *g, struct timeval now)
 
 static void df_expire(sc_defrag *d, struct timeval now)
 {
-    while (d->oldest && now.tv_sec - d->oldest->first.tv_sec > SC_FRAG_TIMEOUT_SECS)
+    while (d->oldest && df_expired(d->oldest, now))
         df_kill(d, d->oldest, SC_FRAG_TIMEOUT, true);
 }
 
