@@ -454,6 +454,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
     if (prog->tui)
         sc_tui_stop(prog->tui);
     sc_analyzer_set_live(an, cfg->iface, stats->recv, stats->drop, stats->ifdrop);
+    sc_totals_add_frag(&sc_analyzer_fanout(an)->totals, &stats->frag);
     main_live_stats_print(stats, prog, true);
     return status;
 }
@@ -674,6 +675,8 @@ int main(int argc, char **argv)
                           : sc_pipeline_files(&cfg, cfg.files + i, nf, handler, &hooks,
                                               &stats, err, sizeof err);
             progress_clear(&prog);
+            if (!jobs)          /* -j: the workers' counts (jobs.c) */
+                sc_totals_add_frag(&sc_analyzer_fanout(an)->totals, &stats.frag);
             if (main_stop_signal) {
                 fputs("smtpscope: ", stderr);
                 sc_safe_fputs(stderr, (const uint8_t *)cfg.files[i], strlen(cfg.files[i]));

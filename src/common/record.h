@@ -187,14 +187,39 @@ typedef struct sc_delivery {
     uint64_t connects;        /* connections made */
 } sc_delivery;
 
+/* IP fragments of TCP (src/reasm/defrag.h): every fragment read is part
+ * of a datagram reassembled (datagrams counts those), an exact duplicate
+ * of a fragment kept, or dropped with its datagram for one reason. */
+#define SC_FRAG_TIMEOUT_SECS 60   /* RFC 8200 §4.5; IPv4 receivers use 30 to 60 */
+#define SC_FRAG_TIMEOUT_TEXT "60 s"
+
+typedef enum sc_frag_reason {
+    SC_FRAG_TIMEOUT,          /* incomplete after SC_FRAG_TIMEOUT_SECS */
+    SC_FRAG_INCOMPLETE,       /* incomplete at the end of the input */
+    SC_FRAG_OVERLAP,          /* IPv6 fragments that overlap (RFC 5722) */
+    SC_FRAG_LIMIT,            /* beyond the reassembler's bounds */
+    SC_FRAG_TOO_BIG,          /* a datagram beyond 65535 bytes */
+    SC_FRAG_MALFORMED,        /* lengths and offsets that contradict */
+    SC_FRAG_REASONS
+} sc_frag_reason;
+
+typedef struct sc_frag_counts {
+    uint64_t fragments;       /* fragments read */
+    uint64_t datagrams;       /* datagrams reassembled */
+    uint64_t duplicates;      /* fragments that repeated one kept */
+    uint64_t overlap_v4;      /* IPv4 fragments over bytes another brought
+                                 first (the first copy is kept) */
+    uint64_t dropped[SC_FRAG_REASONS];   /* fragments, by reason */
+} sc_frag_counts;
+
 /* Totals handed to sink->finish. */
 typedef struct sc_totals {
     uint64_t files, packets, bytes, sessions, dropped;
     uint64_t reasm_dropped;   /* stream bytes dropped by reassembly limits */
     uint64_t chain_dropped;   /* IPv6 packets not analysed: extension header
                                  chain longer than followed (reasm.h) */
-    uint64_t v6frag_dropped;  /* IPv6 fragments, not reassembled */
     uint64_t malformed_dropped; /* IP packets whose header lengths do not fit */
+    sc_frag_counts frag;      /* IP fragments of TCP */
     /* Live capture: the interface (NULL when reading files) and what
      * pcap_stats said: received by the filter, dropped by the kernel and
      * by the interface (dropped is the sum of the two). */
@@ -218,6 +243,17 @@ typedef struct sc_totals {
      * not SMTP (src/session/anyport.c), not analysed */
     uint64_t not_smtp;
 } sc_totals;
+
+/* A run's fragments into the totals. */
+static inline void sc_totals_add_frag(sc_totals *t, const sc_frag_counts *f)
+{
+    t->frag.fragments += f->fragments;
+    t->frag.datagrams += f->datagrams;
+    t->frag.duplicates += f->duplicates;
+    t->frag.overlap_v4 += f->overlap_v4;
+    for (int i = 0; i < SC_FRAG_REASONS; i++)
+        t->frag.dropped[i] += f->dropped[i];
+}
 
 /* A session's part of the TLS totals, at its end. */
 static inline void sc_totals_count_tls(sc_totals *t, const sc_session_info *si)

@@ -138,8 +138,8 @@ static int jobs_result(jobs_merge *m, int n, const sc_capture *cap, const char *
     fan->totals.packets += rd->packets;
     fan->totals.bytes += rd->bytes;
     fan->totals.chain_dropped += rd->chain_dropped;
-    fan->totals.v6frag_dropped += rd->v6frag_dropped;
     fan->totals.malformed_dropped += rd->malformed_dropped;
+    sc_totals_add_frag(&fan->totals, &rd->frag);   /* the same in every worker */
     if (hooks && hooks->progress) {
         uint64_t done, total;
 

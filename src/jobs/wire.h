@@ -39,9 +39,10 @@ typedef struct wire_mark {
 typedef struct wire_eos {
     uint64_t packets, bytes, last_frame;
     uint64_t chain_dropped;          /* sc_reasm_unanalysed packets, by reason */
-    uint64_t v6frag_dropped, malformed_dropped;
+    uint64_t malformed_dropped;
     uint64_t failed;                 /* the reading ended on an error: err */
     uint64_t not_smtp;               /* --any-port: its flows that were not SMTP */
+    sc_frag_counts frag;             /* IP fragments (every worker reads them all) */
     char     err[512];
 } wire_eos;
 

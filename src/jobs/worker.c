@@ -5,7 +5,7 @@
  * plain file: reading a GB through a 1 MB buffer costs about 0.12 s of
  * CPU), and keeps the frames of its share: sc_reasm_route, a symmetric
  * hash of the addresses and ports, so it sees whole connections, both
- * directions (IPv4 fragments go to every worker, see reasm.c). It checks
+ * directions (IP fragments go to every worker, see reasm.c). It checks
  * it opened the very file the parent did (device and inode).
  *
  * It runs the ordinary pipeline and analyser on its frames
@@ -215,7 +215,6 @@ static void worker_read(worker *w, sc_pipeline *p, const sc_config *cfg, const s
         if (to == SC_ROUTE_NONE) {
             switch (sc_reasm_unanalysed(&pkt)) {
             case SC_UNANALYSED_V6_CHAIN:    eos->chain_dropped++; break;
-            case SC_UNANALYSED_V6_FRAGMENT: eos->v6frag_dropped++; break;
             case SC_UNANALYSED_MALFORMED:   eos->malformed_dropped++; break;
             case SC_UNANALYSED_NONE:        break;
             }
@@ -273,10 +272,12 @@ _Noreturn void jobs_worker_main(const sc_config *cfg, const char *path, const sc
     sc_pipeline *p = sc_pipeline_new(&c, &w.h, &hooks, &stats, err, sizeof err);
     if (!p)
         _exit(3);
+    sc_pipeline_share(p, idx, n);
     worker_read(&w, p, &c, orig, path, idx, n, &eos);
     if (w.failed)
         _exit(3);
     sc_pipeline_end(p);
+    eos.frag = stats.frag;
     sc_pipeline_free(p);
     sc_totals tot;
     sc_analyzer_finish(an, &tot);

@@ -459,10 +459,21 @@ static void json_finish(sc_sink *s, const sc_totals *t)
         fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
     fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
+    if (t->frag.fragments) {    /* schema 2.1, optional */
+        static const char *const why[SC_FRAG_REASONS] = {
+            [SC_FRAG_TIMEOUT] = "timeout", [SC_FRAG_INCOMPLETE] = "incomplete",
+            [SC_FRAG_OVERLAP] = "overlap", [SC_FRAG_LIMIT] = "limit",
+            [SC_FRAG_TOO_BIG] = "too_big", [SC_FRAG_MALFORMED] = "malformed",
+        };
+        fprintf(o, ",\"fragments\":{\"read\":%" PRIu64 ",\"datagrams\":%" PRIu64
+                ",\"duplicates\":%" PRIu64 ",\"overlap_v4\":%" PRIu64 ",\"dropped\":{",
+                t->frag.fragments, t->frag.datagrams, t->frag.duplicates, t->frag.overlap_v4);
+        for (int i = 0; i < SC_FRAG_REASONS; i++)
+            fprintf(o, "%s\"%s\":%" PRIu64, i ? "," : "", why[i], t->frag.dropped[i]);
+        fputs("}}", o);
+    }
     if (t->chain_dropped)       /* schema 2.1 */
         fprintf(o, ",\"ipv6_chain_dropped\":%" PRIu64, t->chain_dropped);
-    if (t->v6frag_dropped)
-        fprintf(o, ",\"ipv6_fragments_dropped\":%" PRIu64, t->v6frag_dropped);
     if (t->malformed_dropped)
         fprintf(o, ",\"malformed_dropped\":%" PRIu64, t->malformed_dropped);
     if (j->cfg->any_port)       /* schema 2.1, optional: flows dropped as not SMTP */

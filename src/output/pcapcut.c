@@ -28,12 +28,12 @@
 #include <sys/socket.h>
 
 #include "capture/capture.h"
+#include "reasm/defrag.h"
 #include "reasm/reasm.h"
 #include "cutout.h"
 #include "pcapcut.h"
 
 #define PCAPCUT_OPEN_MAX 64      /* session files open at once */
-#define CUT_FRAGS 256            /* fragmented datagrams followed at once */
 #define CUT_NONE SIZE_MAX
 
 /* Per target: where its file stands, and where its streams are. */
@@ -45,16 +45,6 @@ typedef struct cut_state {
     uint64_t       last_off[2];
 } cut_state;
 
-/* The first fragment of a datagram was a target's: its later fragments
- * are matched by datagram id and addresses. */
-typedef struct cut_frag {
-    bool           used;
-    uint16_t       ipid;
-    uint8_t        src[4], dst[4];
-    uint8_t        dir;
-    size_t         target;
-} cut_frag;
-
 /* One pass over the capture for every target: targets are found by a
  * hash of their 4-tuple, at most PCAPCUT_OPEN_MAX files are open (the
  * least recently written is closed and opened again to append). */
@@ -65,8 +55,7 @@ typedef struct cut_run {
     size_t        *bucket;
     size_t         nbuckets;
     size_t         lru_head, lru_tail, nopen;
-    cut_frag       frags[CUT_FRAGS];
-    unsigned       frag_next;
+    sc_defrag     *defrag;         /* fragments put together as the analysis did */
     bool           nano;           /* the capture has nanosecond timestamps */
     uint8_t       *copy;           /* a packet being masked */
     size_t         copycap;
@@ -148,7 +137,7 @@ int sc_pcapcut_fix_checksums(uint8_t *l3, size_t len)
     uint32_t sum;
     uint8_t pseudo[40];
 
-    if (sc_reasm_segment(&pkt, &h) < 0 || h.frag || h.payload_off + h.payload_len > len)
+    if (sc_reasm_segment(&pkt, &h) < 0 || h.payload_off + h.payload_len > len)
         return -1;
     seglen = h.payload_off + h.payload_len - h.tcp_off;
     if (pkt.ipver == 4) {
@@ -298,7 +287,8 @@ static void cut_write(cut_run *r, size_t i, const sc_packet *pkt, const uint8_t 
     }
 }
 
-/* One packet of target i, direction dir: masked when redacting, written. */
+/* One packet of target i, direction dir: masked when redacting, written;
+ * h is NULL for a fragment. */
 static void cut_packet(cut_run *r, size_t i, int dir, const sc_packet *pkt,
                        const sc_tcpseg *h)
 {
@@ -308,7 +298,7 @@ static void cut_packet(cut_run *r, size_t i, int dir, const sc_packet *pkt,
         cut_write(r, i, pkt, pkt->data);
         return;
     }
-    if (h->frag) {
+    if (!h) {
         /* A fragment's payload cannot be masked with its checksum made
          * right (the TCP checksum covers the whole datagram): left out
          * rather than written unmasked. */
@@ -335,20 +325,11 @@ static void cut_packet(cut_run *r, size_t i, int dir, const sc_packet *pkt,
 }
 
 /* Every target a packet belongs to (the same file given twice in -r
- * makes two targets of one connection). */
-static void cut_dispatch(cut_run *r, const sc_packet *pkt, const sc_tcpseg *h)
+ * makes two targets of one connection): a whole packet (frags NULL), or
+ * a datagram put together from frags, each of which is written. */
+static void cut_dispatch(cut_run *r, const sc_packet *pkt, const sc_tcpseg *h,
+                         const sc_datagram *dg)
 {
-    if (h->frag_later) {
-        for (unsigned k = 0; k < CUT_FRAGS; k++) {
-            const cut_frag *f = &r->frags[k];
-            if (f->used && f->ipid == h->ipid && h->family == AF_INET &&
-                memcmp(f->src, h->src, 4) == 0 && memcmp(f->dst, h->dst, 4) == 0 &&
-                pkt->frame >= r->t[f->target].first_frame &&
-                pkt->frame <= r->t[f->target].last_frame)
-                cut_packet(r, f->target, f->dir, pkt, h);
-        }
-        return;
-    }
     for (size_t i = r->bucket[cut_hash(r, h->family, h->src, h->sport, h->dst, h->dport)];
          i != CUT_NONE; i = r->st[i].hnext) {
         const sc_cut_target *t = &r->t[i];
@@ -356,13 +337,11 @@ static void cut_dispatch(cut_run *r, const sc_packet *pkt, const sc_tcpseg *h)
         if (pkt->frame < t->first_frame || pkt->frame > t->last_frame ||
             (dir = cut_dir(t, h)) < 0)
             continue;
-        if (h->frag && h->family == AF_INET) {
-            cut_frag *f = &r->frags[r->frag_next++ % CUT_FRAGS];
-            *f = (cut_frag){ true, h->ipid, {0}, {0}, (uint8_t)dir, i };
-            memcpy(f->src, h->src, 4);
-            memcpy(f->dst, h->dst, 4);
-        }
-        cut_packet(r, i, dir, pkt, h);
+        if (!dg)
+            cut_packet(r, i, dir, pkt, h);
+        else
+            for (size_t k = 0; k < dg->nfrags; k++)
+                cut_packet(r, i, dir, dg->frags[k], NULL);
     }
 }
 
@@ -375,8 +354,10 @@ static int cut_run_init(cut_run *r, sc_cut_target *t, size_t n)
     for (r->nbuckets = 64; r->nbuckets < 2 * n; r->nbuckets *= 2)
         ;
     if (!(r->st = calloc(n ? n : 1, sizeof *r->st)) ||
-        !(r->bucket = malloc(r->nbuckets * sizeof *r->bucket))) {
+        !(r->bucket = malloc(r->nbuckets * sizeof *r->bucket)) ||
+        !(r->defrag = sc_defrag_new())) {
         free(r->st);
+        free(r->bucket);
         return -1;
     }
     for (size_t b = 0; b < r->nbuckets; b++)
@@ -401,6 +382,7 @@ int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_targe
     sc_tcpseg h;
     int rc, ret = 0;
     sc_capture *cap;
+    const sc_datagram *dg;
 
     if (n == 0)
         return 0;
@@ -433,8 +415,19 @@ int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_targe
             continue;
         if (pkt.frame > hi && ncaptures == 1)
             break;          /* several files: frames grow file by file, not in time */
-        if (pkt.frame >= lo && sc_reasm_segment(&pkt, &h) == 0)
-            cut_dispatch(&r, &pkt, &h);
+        /* every fragment from the start: the same datagrams as the analysis */
+        switch (sc_defrag_add(r.defrag, &pkt, &dg)) {
+        case SC_DEFRAG_NOT:
+            if (pkt.frame >= lo && sc_reasm_segment(&pkt, &h) == 0)
+                cut_dispatch(&r, &pkt, &h, NULL);
+            break;
+        case SC_DEFRAG_DONE:
+            if (dg->pkt.frame >= lo && sc_reasm_segment(&dg->pkt, &h) == 0)
+                cut_dispatch(&r, &dg->pkt, &h, dg);
+            break;
+        default:
+            break;
+        }
     }
     if (rc == -1) {
         snprintf(err, errlen, "%s", sc_capture_error(cap));
@@ -443,6 +436,7 @@ int sc_pcapcut_files(const char *const *captures, size_t ncaptures, sc_cut_targe
     for (size_t i = 0; i < n; i++)
         sc_cutout_close(r.st[i].out, &t[i]);   /* removes a file cut short */
     free(r.copy);
+    sc_defrag_free(r.defrag);
     free(r.st);
     free(r.bucket);
     sc_capture_close(cap);

@@ -17,13 +17,14 @@
  * those in a range (content, AUTH data), those outside what it read of
  * the stream, every client byte when the sequence numbers were rewritten;
  * the TCP checksum and IPv4 header checksum are recomputed. Offsets count
- * from the analysis's stream bases (sc_session_info.stream_base). IPv4
- * fragments of a session are copied too (later fragments matched by the
- * datagram id of the first); under redaction they are left out and
- * counted, since their payload cannot be masked with valid checksums.
- * A fragment that comes before its datagram's first fragment in the
- * capture (fragments sent in reverse order) is not recognised: the ports
- * are not known yet when it is read. IPv6 fragments are not followed.
+ * from the analysis's stream bases (sc_session_info.stream_base). IP
+ * fragments (IPv4 and IPv6) are put together from the start of the
+ * capture by the reassembler's own defragmenter (reasm/defrag.h), so the
+ * datagrams are those the analysis followed, whatever the order of their
+ * fragments; every fragment of a datagram of the session is copied, when
+ * the datagram is whole (after the session's packets captured between its
+ * fragments, if any). Under redaction they are left out and counted,
+ * since their payload cannot be masked with valid checksums.
  */
 #ifndef SC_PCAPCUT_H
 #define SC_PCAPCUT_H

@@ -252,6 +252,46 @@ static const char *text_brief_count(const text_sink *t)
     return buf;
 }
 
+/* IP fragments: what became of them, each drop by its reason. */
+static void text_totals_frag(FILE *o, const sc_frag_counts *f)
+{
+    static const char *const why[SC_FRAG_REASONS] = {
+        [SC_FRAG_TIMEOUT] = "incomplete after " SC_FRAG_TIMEOUT_TEXT,
+        [SC_FRAG_INCOMPLETE] = "incomplete at the end of the capture",
+        [SC_FRAG_OVERLAP] = "overlapping IPv6 fragments (RFC 5722)",
+        [SC_FRAG_LIMIT] = "beyond the fragment reassembly limits",
+        [SC_FRAG_TOO_BIG] = "datagram beyond 65535 bytes",
+        [SC_FRAG_MALFORMED] = "malformed or cut by the snap length",
+    };
+    uint64_t dropped = 0;
+    const char *sep = " (";
+
+    if (!f->fragments)
+        return;
+    fprintf(o, "fragments: %" PRIu64 " IP fragment%s of TCP, %" PRIu64 " datagram%s "
+            "reassembled", f->fragments, f->fragments == 1 ? "" : "s", f->datagrams,
+            f->datagrams == 1 ? "" : "s");
+    if (f->duplicates)
+        fprintf(o, ", %" PRIu64 " duplicate%s", f->duplicates, f->duplicates == 1 ? "" : "s");
+    if (f->overlap_v4)
+        fprintf(o, ", %" PRIu64 " IPv4 fragment%s overlapping (the first copy kept)",
+                f->overlap_v4, f->overlap_v4 == 1 ? "" : "s");
+    fputc('\n', o);
+    for (int i = 0; i < SC_FRAG_REASONS; i++)
+        dropped += f->dropped[i];
+    if (!dropped)
+        return;
+    fprintf(o, "dropped by reassembly: %" PRIu64 " IP fragment%s", dropped,
+            dropped == 1 ? "" : "s");
+    for (int i = 0; i < SC_FRAG_REASONS; i++) {
+        if (!f->dropped[i])
+            continue;
+        fprintf(o, "%s%" PRIu64 " %s", sep, f->dropped[i], why[i]);
+        sep = ", ";
+    }
+    fputs("; not missing from the capture)\n", o);
+}
+
 static void text_totals(text_sink *t, const sc_totals *tot)
 {
     FILE *o = t->out;
@@ -293,13 +333,11 @@ static void text_totals(text_sink *t, const sc_totals *tot)
     if (tot->reasm_dropped)
         fprintf(o, "dropped by reassembly: %" PRIu64 " stream bytes (out of order beyond its "
                 "limits; not missing from the capture)\n", tot->reasm_dropped);
+    text_totals_frag(o, &tot->frag);
     if (tot->chain_dropped)
         fprintf(o, "dropped: %" PRIu64 " IPv6 packet%s with more than %d extension headers "
                 "(not analysed)\n", tot->chain_dropped, tot->chain_dropped == 1 ? "" : "s",
                 SC_REASM_V6_MAX_EXT);
-    if (tot->v6frag_dropped)
-        fprintf(o, "dropped: %" PRIu64 " IPv6 fragment%s (not reassembled, not analysed)\n",
-                tot->v6frag_dropped, tot->v6frag_dropped == 1 ? "" : "s");
     if (tot->malformed_dropped)
         fprintf(o, "dropped: %" PRIu64 " malformed IP packet%s (header lengths that do not "
                 "fit the packet; not analysed)\n", tot->malformed_dropped,

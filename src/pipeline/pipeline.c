@@ -162,7 +162,13 @@ void sc_pipeline_end(sc_pipeline *run)
     if (run->hooks && run->hooks->input_end)
         run->hooks->input_end(run->hooks->ctx);
     sc_reasm_finish(run->reasm, run->last_frame, run->last_ts);
+    run->stats->frag = *sc_reasm_frag_counts(run->reasm);
     pipeline_progress(run);
+}
+
+void sc_pipeline_share(sc_pipeline *run, int idx, int n)
+{
+    sc_reasm_share(run->reasm, idx, n);
 }
 
 void sc_pipeline_free(sc_pipeline *run)
@@ -271,13 +277,12 @@ int sc_pipeline_files(const sc_config *cfg, const char *const *paths, size_t npa
 #define PIPELINE_TICK_MS     100
 #define PIPELINE_FILTER_MAX  (SC_PORTS_MAX * 24 + 256)
 
-/* IPv4 fragments of TCP: a later part carries no ports, so -w keeps them
- * all rather than lose part of an SMTP segment. */
+/* IP fragments of TCP: a later part carries no ports, so live -w keeps
+ * them all as they are read rather than lose part of an SMTP segment (the
+ * connection's packet hook then skips them: they are written already). */
 static bool pipeline_tcp_fragment(const sc_packet *pkt)
 {
-    if (pkt->ipver != 4 || !pkt->l3 || pkt->l3_len < 20 || pkt->l3[9] != 6)
-        return false;
-    return ((pkt->l3[6] << 8 | pkt->l3[7]) & 0x3fff) != 0;
+    return pkt->l3 && sc_reasm_is_fragment(pkt);
 }
 
 /* The flow handler seen by the reassembler in live mode: the analyser's,
@@ -304,7 +309,8 @@ static void pipeline_conn_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
 {
     pipeline_run *run = ctx;
 
-    if (run->dump && (!run->cfg->only_session || conn->id == run->cfg->only_session))
+    if (run->dump && (!run->cfg->only_session || conn->id == run->cfg->only_session) &&
+        !(run->cfg->iface && pipeline_tcp_fragment(pkt)))
         sc_dumper_write(run->dump, &pkt->ts, pkt->caplen, pkt->wirelen, pkt->data);
     if (run->hooks && run->hooks->conn_packet)
         run->hooks->conn_packet(run->hooks->ctx, conn, pkt);
@@ -336,7 +342,9 @@ static int pipeline_filter_install(const sc_config *cfg, sc_capture *cap, char *
         snprintf(err, errlen, "%s: too many ports for the capture filter", sc_capture_name(cap));
         return -1;
     }
-    snprintf(core + n, sizeof core - n, " or (ip[6:2] & 0x3fff != 0)");
+    /* IP fragments: IPv4 with MF or an offset, IPv6 with a fragment
+     * header right after the fixed one (the usual place) */
+    snprintf(core + n, sizeof core - n, " or (ip[6:2] & 0x3fff != 0) or (ip6[6] == 44)");
     if (sc_capture_linktype(cap) == DLT_EN10MB)
         snprintf(expr, exprlen, "%s or (vlan and (%s))", core, core);
     else
@@ -410,6 +418,7 @@ static void pipeline_stats_update(pipeline_run *run)
 
     sc_capture_stats(run->cap, &st->recv, &st->drop, &st->ifdrop);
     st->open = sc_reasm_open_count(run->reasm);
+    st->frag = *sc_reasm_frag_counts(run->reasm);
     if (run->dump) {
         st->written = sc_dumper_packets(run->dump);
         st->files_written = sc_dumper_files(run->dump);

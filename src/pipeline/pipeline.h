@@ -18,6 +18,7 @@ typedef struct sc_pipeline_stats {
     uint64_t open;           /* live: sessions open now */
     uint64_t written;        /* live: frames written to -w */
     unsigned files_written;  /* live: -w files opened (rotation) */
+    sc_frag_counts frag;     /* IP fragments (complete once the input ended) */
 } sc_pipeline_stats;
 
 typedef struct sc_pipeline_hooks {
@@ -89,6 +90,8 @@ struct timeval sc_pipeline_packet(sc_pipeline *p, const sc_packet *pkt);
 struct timeval sc_pipeline_clock(sc_pipeline *p, struct timeval ts);
 void sc_pipeline_elsewhere(sc_pipeline *p, uint64_t frame, uint64_t ip_frame,
                            struct timeval ts);
+/* -j: this process is idx of n (sc_reasm_share). */
+void sc_pipeline_share(sc_pipeline *p, int idx, int n);
 /* The input has ended: hooks->input_end, then the open connections close. */
 void sc_pipeline_end(sc_pipeline *p);
 void sc_pipeline_free(sc_pipeline *p);
@@ -98,8 +101,8 @@ void sc_pipeline_free(sc_pipeline *p);
  * a capture and fills stats. Sessions idle for cfg->idle_timeout seconds
  * of the clock are closed on the way. Without a BPF expression the kernel
  * is given a filter for TCP on the SMTP ports (any TCP with --any-port)
- * and IPv4 fragments, with or without one VLAN tag. -w (cfg->write_file)
- * gets the frames of SMTP connections only, and IPv4 fragments; -Z
+ * and IP fragments, with or without one VLAN tag. -w (cfg->write_file)
+ * gets the frames of SMTP connections only, and IP fragments of TCP; -Z
  * (cfg->drop_user) takes effect once the interface and -w are open.
  * Returns 0, or -1 with a one-line reason in err (the caller exits 2). */
 int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,

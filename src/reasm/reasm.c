@@ -15,12 +15,19 @@
  *    connections); sc_conn carries the real ones. Real IPv4 packets from
  *    or to 240.0.0.0/4 (reserved, but captures have them) get a synthetic
  *    pair too, never their own addresses, so no IPv4 flow can take an
- *    IPv6 connection's place in libnids' table. IPv6 fragments
- *    are not reassembled (TCP over IPv6 relies on path MTU discovery, so
- *    they do not occur in practice): they are counted and dropped, and
- *    their bytes come out as a gap once the peer acknowledges them.
- *    IPv4 fragments go to libnids as they are (it reassembles them); only
- *    their IP checksum is made right.
+ *    IPv6 connection's place in libnids' table.
+ *  - Fragments: libnids would put IPv4 fragments together itself, after
+ *    everything this wrapper does to a segment (a fragmented segment then
+ *    escaped the ordering, overlap and URG rules below, and fragmented
+ *    SYNs filled libnids' own tables). So fragments, IPv4 and IPv6, never
+ *    reach it: defrag.c puts each datagram together first (bounded,
+ *    timed out by capture time, every drop counted by reason:
+ *    sc_reasm_frag_counts) and the whole datagram takes the path of a
+ *    whole packet, from the segment parser on, with the frame of its last
+ *    fragment; the packet hook gets each fragment. libnids' ip_filter
+ *    refuses any fragment that would still reach it. With -j every
+ *    process reads every fragment and puts the datagrams together; the
+ *    one whose share the connection is follows it (sc_reasm_share).
  *  - Segment size: libnids takes a segment's length from the IPv4 total
  *    length, a 16-bit field. Captures on interfaces with segmentation
  *    offload (tcpdump -i lo on Linux: 64 KiB segments) carry segments of
@@ -146,6 +153,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "defrag.h"
 #include "reasm.h"
 #include "segment.h"
 
@@ -251,6 +259,8 @@ struct sc_reasm {
     sc_clock            clock;                 /* idle expiry's time (clock.c) */
     reasm_tomb         *tombs;                 /* REASM_TOMB_SLOTS, made at the first end */
     sc_flow_handler     h;
+    sc_defrag          *defrag;                /* IP fragments (defrag.c) */
+    int                 share_idx, share_n;    /* -j: this process's share */
     pcap_t             *dead_pcap;
     reasm_conn        **buckets;
     size_t              nbuckets, count;
@@ -1299,6 +1309,16 @@ static void reasm_nids_log(int type, int err, void *ip, void *data)
     (void)type; (void)err; (void)ip; (void)data;   /* counted nowhere: libnids is told little */
 }
 
+/* libnids never reassembles fragments itself: defrag.c did, and every
+ * packet handed over is built whole (segment.c). Should one slip through,
+ * libnids drops it rather than keep it in its own table. */
+static int reasm_nids_ip_filter(struct ip *ip, int len)
+{
+    const uint8_t *p = (const uint8_t *)ip;
+
+    return len >= 20 && ((p[6] << 8 | p[7]) & 0x3fff) == 0;
+}
+
 static void reasm_nids_nomem(char *where)
 {
     fprintf(stderr, "smtpscope: out of memory in libnids (%s)\n", where);
@@ -1634,7 +1654,8 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
     r->nbuckets = REASM_HASH_MIN;
     r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
     r->dead_pcap = pcap_open_dead(DLT_RAW, 65535);
-    if (!r->buckets || !r->dead_pcap) {
+    r->defrag = sc_defrag_new();
+    if (!r->buckets || !r->dead_pcap || !r->defrag) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -1648,6 +1669,7 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
     nids_params.scan_num_hosts = 0;
     nids_params.syslog = reasm_nids_log;
     nids_params.no_mem = reasm_nids_nomem;
+    nids_params.ip_filter = reasm_nids_ip_filter;
     nids_params.pcap_desc = r->dead_pcap;
     nids_params.pcap_filter = NULL;
     nids_params.device = NULL;
@@ -1669,32 +1691,17 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
 fail:
     if (r->dead_pcap)
         pcap_close(r->dead_pcap);
+    sc_defrag_free(r->defrag);
     free(r->buckets);
     free(r);
     return NULL;
 }
 
-static void reasm_v4_fragment(sc_reasm *r, const sc_packet *pkt)
-{
-    unsigned ihl = (unsigned)(pkt->l3[0] & 0x0f) * 4;
-    unsigned tot = (unsigned)(pkt->l3[2] << 8 | pkt->l3[3]);
-
-    /* libnids reassembles it; it only needs the IP checksum right. */
-    if (tot > pkt->l3_len || tot > sizeof r->buf || ihl < 20 || ihl > tot)
-        return;
-    memcpy(r->buf, pkt->l3, tot);
-    r->buf[10] = r->buf[11] = 0;
-    {
-        uint16_t ck = (uint16_t)~seg_cksum(r->buf, ihl);
-        r->buf[10] = (uint8_t)(ck >> 8);
-        r->buf[11] = (uint8_t)ck;
-    }
-    reasm_inject(r, tot);
-    reasm_dead_report(r);
-    reasm_nids_trim(r);
-}
-
-void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
+/* One whole packet, or a datagram defrag.c put together (frags: the
+ * packets it came in, one for a whole packet; the connection's packet
+ * hook gets each of them). */
+static void reasm_packet(sc_reasm *r, const sc_packet *pkt, const sc_packet *const *frags,
+                         size_t nfrags)
 {
     seg s;
     seg_kind kind = seg_parse(pkt, &s);
@@ -1704,11 +1711,10 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
 
     r->cur_frame = pkt->frame;
     r->cur_ts = pkt->ts;
-    if (kind == SEG_V4_FRAGMENT) {
-        reasm_v4_fragment(r, pkt);
-        return;
-    }
     if (kind != SEG_TCP || !reasm_seg_followed(r->cfg, &s))
+        return;
+    /* -j: every process put the datagram together; one follows it */
+    if (nfrags > 1 && r->share_n > 1 && reasm_seg_shard(&s, r->share_n) != r->share_idx)
         return;
 
     c = reasm_conn_find(r, &s, &dir);
@@ -1738,6 +1744,8 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         c = reasm_conn_new(r, &s, src_client, pkt);
         if (!c)
             return;
+        c->pub.first_frame = frags[0]->frame;      /* a datagram: its first fragment */
+        c->pub.first_ts = frags[0]->ts;
         dir = src_client ? SC_DIR_C2S : SC_DIR_S2C;
     }
     r->cur_dir = dir;
@@ -1746,7 +1754,8 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     reasm_lru_unlink(r, c);
     reasm_lru_append(r, c);
     if (r->h.packet)
-        r->h.packet(r->h.ctx, &c->pub, pkt);
+        for (size_t i = 0; i < nfrags; i++)
+            r->h.packet(r->h.ctx, &c->pub, frags[i]);
 
     if (reasm_seq_untrusted(c, dir, &s, pkt))
         return;          /* the same packet again, sequence numbers untrusted */
@@ -1798,24 +1807,59 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     reasm_nids_trim(r);
 }
 
+void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
+{
+    const sc_datagram *dg;
+
+    switch (sc_defrag_add(r->defrag, pkt, &dg)) {
+    case SC_DEFRAG_NOT:
+        reasm_packet(r, pkt, &pkt, 1);
+        break;
+    case SC_DEFRAG_DONE:
+        reasm_packet(r, &dg->pkt, dg->frags, dg->nfrags);
+        break;
+    default:
+        r->cur_frame = pkt->frame;
+        r->cur_ts = pkt->ts;
+        break;
+    }
+}
+
+void sc_reasm_share(sc_reasm *r, int idx, int n)
+{
+    r->share_idx = idx;
+    r->share_n = n;
+}
+
+const sc_frag_counts *sc_reasm_frag_counts(const sc_reasm *r)
+{
+    return sc_defrag_counts(r->defrag);
+}
+
+bool sc_reasm_is_fragment(const sc_packet *pkt)
+{
+    return sc_defrag_is_fragment(pkt);
+}
+
 /* Only what reasm_seg_shard needs is decoded; the decisions are those of
  * sc_reasm_packet (which packets it looks at, which it drops at once).
- * IPv4 fragments go to every process rather than to one: a later fragment
- * has no ports, so the connection it belongs to is known only once libnids
- * has put the datagram together, and libnids reassembles it only where it
- * has every fragment. Each process then rebuilds the datagram, and it
- * reaches a connection only in the one whose libnids has a stream for it.
+ * IP fragments go to every process rather than to one: a later fragment
+ * has no ports, so the connection it belongs to is known only once the
+ * datagram is whole. Each process puts every datagram together (defrag.c)
+ * and only the one whose share its connection is follows it
+ * (sc_reasm_share); the counts of fragments are the same in every one.
  * Hashing on the addresses alone would keep fragments together too, but
  * would send all the traffic between two hosts (a relay and its smart
  * host) to one process; fragmented TCP is rare, so sending fragments
  * everywhere costs little in practice, and a capture made of fragments is
- * analysed by each process at the speed of one, never wrongly. */
+ * put together by each process at the speed of one, never wrongly. */
 int sc_reasm_route(const sc_config *cfg, const sc_packet *pkt, int n)
 {
     seg s;
 
     switch (seg_parse(pkt, &s)) {
     case SEG_V4_FRAGMENT:
+    case SEG_V6_FRAGMENT:
         return SC_ROUTE_ALL;
     case SEG_TCP:
         break;
@@ -1838,7 +1882,6 @@ sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt)
         return SC_UNANALYSED_NONE;
     switch (seg_parse(pkt, &s)) {
     case SEG_V6_CHAIN_LONG: return SC_UNANALYSED_V6_CHAIN;
-    case SEG_V6_FRAGMENT:   return SC_UNANALYSED_V6_FRAGMENT;
     case SEG_MALFORMED:     return SC_UNANALYSED_MALFORMED;
     default:                return SC_UNANALYSED_NONE;
     }
@@ -1880,6 +1923,7 @@ void sc_reasm_expire(sc_reasm *r, struct timeval now)
 
 void sc_reasm_finish(sc_reasm *r, uint64_t last_frame, struct timeval ts)
 {
+    sc_defrag_finish(r->defrag);
     r->cur_frame = last_frame;
     r->cur_ts = ts;
     while (r->all_head) {
@@ -1912,6 +1956,7 @@ void sc_reasm_free(sc_reasm *r)
         reasm_held_drop_all(r, c);
         free(c);
     }
+    sc_defrag_free(r->defrag);
     nids_unregister_tcp(reasm_nids_tcp);
     nids_exit();
     reasm_live = NULL;

@@ -1,8 +1,9 @@
 /*
  * reasm.h - TCP reassembly: IP packets in, ordered byte streams out.
  *
- * A wrapper around libnids (IP defragmentation, TCP reassembly) that covers
- * its limits: IPv6 flows are mapped onto IPv4 for libnids and reported with
+ * IP fragments of TCP are put together first (defrag.h), IPv4 and IPv6,
+ * and the datagram goes the way of a whole packet. Then a wrapper around
+ * libnids (TCP reassembly) that covers its limits: IPv6 flows are mapped onto IPv4 for libnids and reported with
  * their real addresses; checksum verification is turned off (offloaded
  * captures); a connection whose handshake is not in the capture is still
  * followed (a handshake is synthesised for libnids and the connection is
@@ -24,6 +25,7 @@
 #include "common/sc_types.h"
 #include "capture/capture.h"
 #include "common/config.h"
+#include "common/record.h"
 
 typedef enum sc_flow_kind {
     SC_FLOW_DATA,    /* data, len: in-order stream bytes of dir */
@@ -108,23 +110,29 @@ typedef struct sc_tcpseg {
     uint8_t         flags;
     size_t          tcp_off, payload_off;
     size_t          payload_len;   /* payload bytes the capture holds */
-    bool            frag;          /* part of a fragmented IPv4 datagram */
-    bool            frag_later;    /* ... not its first part: no TCP header */
-    uint16_t        ipid;
 } sc_tcpseg;
 
-/* 0: a TCP segment, or (frag set) an IPv4 fragment of a TCP datagram,
- * whose first part carries the ports and the sequence number; -1: not
- * TCP, malformed, or a header chain the reassembler does not follow. */
+/* 0: a TCP segment; -1: not TCP, malformed, an IP fragment (put it
+ * together first: defrag.h), or a header chain the reassembler does not
+ * follow. */
 int sc_reasm_segment(const sc_packet *pkt, sc_tcpseg *out);
 
 sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h,
                        char *err, size_t errlen);
-/* Feeds one decoded packet (pkt->l3 set). */
+/* Feeds one decoded packet (pkt->l3 set). A fragment is kept until its
+ * datagram is whole; the connection's packet hook then gets every
+ * fragment, and its events carry the frame of the one that completed it. */
 void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt);
+/* The IP fragments read so far: reassembled, and dropped by reason. */
+const sc_frag_counts *sc_reasm_frag_counts(const sc_reasm *r);
+/* Whether pkt is an IPv4 or IPv6 fragment of TCP. */
+bool sc_reasm_is_fragment(const sc_packet *pkt);
+/* -j: this process is idx of n; of the datagrams put together from
+ * fragments (which every process reads), it follows only its share. */
+void sc_reasm_share(sc_reasm *r, int idx, int n);
 /* -j: which of n processes a packet goes to: 0 to n-1 (the one that
  * follows its connection: a symmetric hash of the addresses and ports),
- * SC_ROUTE_ALL (every one: IPv4 fragments of TCP) or SC_ROUTE_NONE (none:
+ * SC_ROUTE_ALL (every one: IP fragments of TCP) or SC_ROUTE_NONE (none:
  * sc_reasm_packet would ignore it). */
 #define SC_ROUTE_NONE (-1)
 #define SC_ROUTE_ALL  (-2)
@@ -147,15 +155,14 @@ uint64_t sc_reasm_open_count(const sc_reasm *r);
 /* Why an IP packet that may carry TCP is not analysed, for the totals
  * (every such drop is counted: text totals and the JSON summary):
  * an IPv6 extension header chain longer than SC_REASM_V6_MAX_EXT headers
- * (ipv6_chain_dropped), an IPv6 fragment (not reassembled:
- * ipv6_fragments_dropped), header lengths that do not fit the packet, IP
- * or TCP (malformed_dropped). Other protocols and non-IP frames are not
+ * (ipv6_chain_dropped), header lengths that do not fit the packet, IP
+ * or TCP (malformed_dropped). IP fragments are counted by the
+ * defragmenter (defrag.h). Other protocols and non-IP frames are not
  * counted: they are not SMTP. */
 #define SC_REASM_V6_MAX_EXT 32
 typedef enum sc_unanalysed {
     SC_UNANALYSED_NONE,
     SC_UNANALYSED_V6_CHAIN,
-    SC_UNANALYSED_V6_FRAGMENT,
     SC_UNANALYSED_MALFORMED
 } sc_unanalysed;
 sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt);

@@ -14,9 +14,11 @@
  * the hardware to fill in) and a total length equal to the captured length
  * modulo 2^16 (a 16-bit field that wrapped) both mean: the captured bytes
  * are the packet (seg_v4_len). Such segments can be larger than an IPv4
- * packet can be; reasm.c splits them for libnids.
+ * packet can be; reasm.c splits them for libnids. A fragment of TCP (MF or
+ * an offset) is SEG_V4_FRAGMENT, for defrag.c.
  * IPv6: hop-by-hop, routing, destination options and AH headers are
- * skipped; a fragment header makes the packet SEG_V6_FRAGMENT; ESP, "no
+ * skipped; a fragment header makes the packet SEG_V6_FRAGMENT (when its
+ * Next Header may lead to TCP; defrag.c puts it together); ESP, "no
  * next header" and anything else is SEG_NOT_TCP. Nothing is read beyond
  * pkt->l3_len. The chain is followed for at most SEG_V6_MAX_EXT headers:
  * RFC 8200 §4.1 allows each kind once (destination options twice), so a
@@ -104,15 +106,18 @@ static seg_kind seg_v4_parse(const sc_packet *pkt, seg *s)
     if (ip[9] != 6)
         return SEG_NOT_TCP;
     frag = seg_be16(ip + 6);
-    if (frag & 0x3fff)
+    if (frag & 0x3fff) {
+        s->ip_len = avail;
+        s->frag_hdr = ihl;
         return SEG_V4_FRAGMENT;
+    }
     return seg_tcp_parse(ip + ihl, avail - ihl, s);
 }
 
 static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
 {
     const uint8_t *ip = pkt->l3;
-    uint32_t avail, off = 40;
+    uint32_t avail, off = 40, nh_at = 6;
     unsigned plen;
     uint8_t nh;
 
@@ -132,6 +137,15 @@ static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
         case 6:
             return seg_tcp_parse(ip + off, avail - off, s);
         case 44:
+            /* its Next Header names the first header of the fragmentable
+             * part: TCP, or an extension header that may lead to it */
+            if (avail < off + 8)
+                return SEG_MALFORMED;
+            if (ip[off] != 6 && ip[off] != 60 && ip[off] != 43 && ip[off] != 51)
+                return SEG_NOT_TCP;
+            s->ip_len = avail;
+            s->frag_hdr = off;
+            s->frag_nh = nh_at;
             return SEG_V6_FRAGMENT;
         case 0: case 43: case 60: case 51:
             if (avail < off + 8)
@@ -140,6 +154,7 @@ static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
             if (avail < off + hlen)
                 return SEG_MALFORMED;
             nh = ip[off];
+            nh_at = off;
             off += hlen;
             break;
         default:
@@ -165,29 +180,11 @@ int sc_reasm_segment(const sc_packet *pkt, sc_tcpseg *t)
     const uint8_t *ip = pkt->l3;
 
     memset(t, 0, sizeof *t);
-    if (k != SEG_TCP && k != SEG_V4_FRAGMENT)
+    if (k != SEG_TCP)
         return -1;
     t->family = s.family;
     t->src = ip + (s.family == AF_INET ? 12 : 8);
     t->dst = ip + (s.family == AF_INET ? 16 : 24);
-    if (k == SEG_V4_FRAGMENT) {
-        unsigned ihl = (unsigned)(ip[0] & 0x0f) * 4;
-        uint16_t frag = seg_be16(ip + 6);
-        t->frag = true;
-        t->frag_later = (frag & 0x1fff) != 0;
-        t->ipid = seg_be16(ip + 4);
-        if (t->frag_later)
-            return 0;
-        /* The first part: its TCP header names the connection. */
-        if (pkt->l3_len < ihl + 20)
-            return -1;
-        t->sport = seg_be16(ip + ihl);
-        t->dport = seg_be16(ip + ihl + 2);
-        t->seq = seg_be32(ip + ihl + 4);
-        t->flags = ip[ihl + 13];
-        t->tcp_off = ihl;
-        return 0;
-    }
     t->sport = s.sport;
     t->dport = s.dport;
     t->seq = s.seq;

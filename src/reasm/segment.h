@@ -18,8 +18,8 @@ typedef enum seg_kind {
     SEG_TCP,            /* a complete TCP header; payload may be truncated */
     SEG_NOT_TCP,        /* another protocol, or IPv6 header chain we do not follow */
     SEG_MALFORMED,      /* header lengths that do not fit */
-    SEG_V4_FRAGMENT,    /* IPv4 fragment: libnids reassembles it */
-    SEG_V6_FRAGMENT,    /* IPv6 fragment: not reassembled (see reasm.c) */
+    SEG_V4_FRAGMENT,    /* IPv4 fragment of TCP: defrag.c reassembles it */
+    SEG_V6_FRAGMENT,    /* IPv6 fragment of TCP: the same */
     SEG_V6_CHAIN_LONG   /* IPv6 extension headers beyond those followed */
 } seg_kind;
 
@@ -33,6 +33,11 @@ typedef struct seg {
     unsigned        tcp_len;       /* its length, options included */
     const uint8_t  *payload;
     uint32_t        len;           /* payload bytes present in the capture */
+    /* fragments (SEG_V4_FRAGMENT, SEG_V6_FRAGMENT), offsets from pkt->l3: */
+    uint32_t        ip_len;        /* the IP packet's bytes in the capture */
+    uint32_t        frag_hdr;      /* IPv4: the header length; IPv6: the
+                                    * fragment header */
+    uint32_t        frag_nh;       /* IPv6: the Next Header field naming it */
 } seg;
 
 /* Parses pkt->l3. */

@@ -274,7 +274,6 @@ void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
     a->fan.totals.bytes += pkt->caplen;
     switch (sc_reasm_unanalysed(pkt)) {
     case SC_UNANALYSED_V6_CHAIN:    a->fan.totals.chain_dropped++; break;
-    case SC_UNANALYSED_V6_FRAGMENT: a->fan.totals.v6frag_dropped++; break;
     case SC_UNANALYSED_MALFORMED:   a->fan.totals.malformed_dropped++; break;
     case SC_UNANALYSED_NONE:        break;
     }
