@@ -82,6 +82,8 @@ static void client_line_add(sc_client *c, uint8_t b)
 
 static void client_line_deliver(sc_client *c, bool bare_lf)
 {
+    if (c->mode == SC_CM_COMMAND && c->ops->rewrite && c->buf)
+        c->ops->rewrite(c->ctx, c->buf, c->kept, c->len, c->start);
     sc_cline l = {
         .text = c->buf ? c->buf : client_empty, .kept = c->kept, .len = c->len,
         .wire_len = c->len + (bare_lf ? 1 : 2) + (c->stuffed ? 1 : 0),

@@ -49,6 +49,10 @@ typedef struct sc_cline {
 } sc_cline;
 
 typedef struct sc_client_ops {
+    /* A complete command line, before anything reads it: may rewrite its
+     * kept bytes in place, keeping their length (--redact=addresses);
+     * len is the full length, off the stream offset. NULL: none. */
+    void (*rewrite)(void *ctx, uint8_t *text, size_t kept, uint64_t len, uint64_t off);
     void (*command)(void *ctx, const sc_cline *l);
     void (*auth)(void *ctx, const sc_cline *l);
     /* First octet of content after the mode became CONTENT. */

@@ -119,6 +119,8 @@ static void server_line_done(sc_server *s, bool bare_lf)
         if (l.malformed)
             return;
     }
+    if (s->ops->rewrite && s->buf)
+        s->ops->rewrite(s->ctx, s->buf, l.kept, l.len, l.off, !s->in_reply && l.code >= 0);
     if (l.code < 0 && !s->in_reply) {
         /* Not a reply line and not inside one: reported, not a reply. */
         if (s->ops->line)
