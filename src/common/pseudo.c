@@ -308,7 +308,7 @@ void sc_pseudo_domain(uint8_t *p, size_t n)
         return;
     for (size_t i = 0; i < m; i++)
         low[i] = (uint8_t)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
-    bool plain = ps_plain_domain(p, n);
+    bool plain = ps_plain_domain(p, n) && memchr(p, '.', n);   /* a dotless name stays so */
     ps_scramble('D', low, m, p, n);
     if (plain && n >= 7) {
         /* "...x.test": the byte before the ".test" a letter, so that no

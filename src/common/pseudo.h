@@ -21,7 +21,7 @@
  *   - A name (domain, local part, word) keeps its length and its layout:
  *     letters become letters, digits digits, every other byte stays
  *     (dots, hyphens, '@', brackets). A domain that is a plain host name
- *     of 7 characters or more ends in ".test" (RFC 2606). Domains are
+ *     with a dot, of 7 characters or more, ends in ".test" (RFC 2606). Domains are
  *     taken case-insensitively (the pseudonym is lower case); local parts
  *     and words exactly.
  *

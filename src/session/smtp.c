@@ -42,6 +42,7 @@
 
 static const sc_client_ops smtp_client_ops = {
     .rewrite = smtp_pseudo_client,
+    .skipped = smtp_pseudo_skipped_c,
     .command = smtp_command_line,
     .auth = smtp_auth_line,
     .content_begin = smtp_content_begin,
@@ -54,6 +55,7 @@ static const sc_client_ops smtp_client_ops = {
 
 static const sc_server_ops smtp_server_ops = {
     .rewrite = smtp_pseudo_server,
+    .skipped = smtp_pseudo_skipped_s,
     .line = smtp_reply_line,
     .reply = smtp_reply,
 };

@@ -327,6 +327,9 @@ void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end);
 void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off);
 void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off,
                         bool first);
+void smtp_pseudo_skipped_c(void *ctx, uint64_t off, uint64_t end);
+void smtp_pseudo_skipped_s(void *ctx, uint64_t off, uint64_t end);
+void smtp_pseudo_text(sc_smtp *s, uint8_t *t, size_t n);
 void smtp_pseudo_tls(sc_smtp *s);
 void smtp_pseudo_free(sc_smtp *s);
 

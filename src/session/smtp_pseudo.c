@@ -31,8 +31,17 @@
  * that a line's replaced bytes are masked in the pcap instead (X) and
  * counted (sc_session_info.subst_masked).
  *
+ * Bytes the machines drop unread (the tail of a line lost in a gap) are
+ * masked in the pcap.
+ *
+ * A command a lenient server would read in message content (smuggling,
+ * smtp_smuggle.c) is shown rewritten too (smtp_pseudo_text); its bytes
+ * are content, masked in the pcap.
+ *
  * Interface (smtp_int.h): smtp_pseudo_client, smtp_pseudo_server,
- * smtp_pseudo_tls, smtp_pseudo_free. State: s->pseudo.
+ * smtp_pseudo_text,
+ * smtp_pseudo_skipped_c, smtp_pseudo_skipped_s, smtp_pseudo_tls,
+ * smtp_pseudo_free. State: s->pseudo.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -265,28 +274,23 @@ static void ps_keep(sc_smtp *s, sc_dir dir, const uint8_t *was, const uint8_t *t
     s->info.subst_bytes = st->bytes;
 }
 
-/* What every line gets: the rest scanned, the change kept, the bytes the
- * analysis does not keep masked in the pcap. */
+/* What every line gets: the change kept, the bytes the analysis does not
+ * keep masked in the pcap. */
 static void ps_finish(sc_smtp *s, sc_dir dir, const uint8_t *was, uint8_t *t, size_t kept,
-                      uint64_t len, uint64_t off, size_t from, bool paths)
+                      uint64_t len, uint64_t off)
 {
-    ps_scan(&s->pseudo, t, from, kept, paths);
     ps_keep(s, dir, was, t, kept, off);
     if (len > kept)
         smtp_redact(s, dir, off + kept, off + len);
 }
 
-void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off)
+/* A command line rewritten in place. */
+static void ps_command(sc_smtp *s, uint8_t *t, size_t kept)
 {
-    sc_smtp *s = ctx;
-    uint8_t was[SC_LINE_KEEP];
     size_t from = 0;
-
-    if (!s->cfg->redact_addresses || kept > sizeof was)
-        return;
-    memcpy(was, t, kept);
     sc_verb v = sc_cmd_parse(t, kept);
     size_t a = ps_word_end(t, 0, kept);
+
     while (a < kept && t[a] == ' ')
         a++;
     if (v == SC_V_HELO || v == SC_V_EHLO) {
@@ -304,8 +308,25 @@ void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64
         }
         from = kept;
     }
-    ps_finish(s, SC_DIR_C2S, was, t, kept, len, off, from,
-              v == SC_V_MAIL || v == SC_V_RCPT);
+    ps_scan(&s->pseudo, t, from, kept, v == SC_V_MAIL || v == SC_V_RCPT);
+}
+
+void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off)
+{
+    sc_smtp *s = ctx;
+    uint8_t was[SC_LINE_KEEP];
+
+    if (!s->cfg->redact_addresses || kept > sizeof was)
+        return;
+    memcpy(was, t, kept);
+    ps_command(s, t, kept);
+    ps_finish(s, SC_DIR_C2S, was, t, kept, len, off);
+}
+
+void smtp_pseudo_text(sc_smtp *s, uint8_t *t, size_t n)
+{
+    if (s->cfg->redact_addresses)
+        ps_command(s, t, n);
 }
 
 void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off,
@@ -328,7 +349,26 @@ void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64
             ps_name(&s->pseudo, t, 4, from);
         }
     }
-    ps_finish(s, SC_DIR_S2C, was, t, kept, len, off, from, false);
+    ps_scan(&s->pseudo, t, from, kept, false);
+    ps_finish(s, SC_DIR_S2C, was, t, kept, len, off);
+}
+
+/* Bytes the machines dropped unread: nothing shows them, but the pcap
+ * would carry their names. */
+void smtp_pseudo_skipped_c(void *ctx, uint64_t off, uint64_t end)
+{
+    sc_smtp *s = ctx;
+
+    if (s->cfg->redact_addresses)
+        smtp_redact(s, SC_DIR_C2S, off, end);
+}
+
+void smtp_pseudo_skipped_s(void *ctx, uint64_t off, uint64_t end)
+{
+    sc_smtp *s = ctx;
+
+    if (s->cfg->redact_addresses)
+        smtp_redact(s, SC_DIR_S2C, off, end);
 }
 
 void smtp_pseudo_tls(sc_smtp *s)
