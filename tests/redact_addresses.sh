@@ -2,7 +2,7 @@
 # tests/redact_addresses.sh - --redact=addresses on a capture whose names
 # all hold the marker "mrkr" and whose addresses are 203.0.113.77 (two
 # sessions), 192.0.2.44 and 198.51.100.9 (tests/redact/addrgen.py):
-#   - no marker and no real address (text, or the 4 raw bytes in a packet
+#   - no marker and no real address (TLS bytes too) (text, or the 4 raw bytes in a packet
 #     file) in the text report, ladder, JSON, --html, the evidence .txt,
 #     .html, index.html, .pcapng (raw bytes, tshark's dissection with the
 #     packet comments, capinfos' section header) and .pcap;
@@ -89,7 +89,7 @@ if command -v tshark >/dev/null; then
     check "the finding's packet comment quotes the pseudonymised line" \
         sh -c "tshark -r '$tmp/ev/session-1.pcapng' -Y frame.comment -T fields -e frame.comment 2>/dev/null | grep -q 'reply-lost'"
     # each session's payload bytes, each direction: as many as in the capture
-    for i in 1 2 3; do
+    for i in 1 2 3 4; do
         port=$((40000 + i))
         want=$(tshark -r "$cap" -Y "tcp.port==$port" -T fields -e tcp.srcport -e tcp.len 2>/dev/null |
                awk '{b[$1]+=$2} END {print b[25] "/" b['$port']}')
@@ -120,7 +120,9 @@ def say(ok, what):
     print(("PASS: " if ok else "FAIL: ") + what)
 rs = [o for o in red if o["type"] == "session"]
 ps = [o for o in plain if o["type"] == "session"]
-say(len(rs) == 3, "three sessions")
+say(len(rs) == 4, "four sessions")
+say("Hello othermrkr" not in text and text.count("Hello ") >= 2, "a dotless HELO name echoed in a reply is replaced")
+say(rs[3]["tls"], "the fourth session went TLS")
 say(rs[0]["src_ip"] == rs[1]["src_ip"], "one client address, one pseudonym in both sessions (%s)" % rs[0]["src_ip"])
 say(rs[0]["src_ip"] != rs[2]["src_ip"], "two client addresses, two pseudonyms")
 say(len({o["dest_ip"] for o in rs}) == 1, "one server, one pseudonym")
