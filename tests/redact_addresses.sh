@@ -106,6 +106,21 @@ if command -v tshark >/dev/null; then
     src=$(python3 -c 'import json,sys; print([o for o in map(json.loads, open(sys.argv[1])) if o["type"] == "session"][0]["src_ip"])' "$tmp/r.json")
     got=$(tshark -r "$tmp/ev/session-1.pcapng" -T fields -e ip.src -c 1 2>/dev/null)
     check "the packet file's client address is the JSON's ($src, $got)" test "$src" = "$got"
+    # IPv6 (tests/ipv6_ext/gen.py without extension headers)
+    python3 tests/ipv6_ext/gen.py "$tmp/v6.pcap" 0 >/dev/null
+    "$bin" -q "${key[@]}" --json --evidence "$tmp/ev6" -r "$tmp/v6.pcap" >"$tmp/v6.json" 2>/dev/null
+    v6=$(tshark -r "$tmp/ev6/session-1.pcapng" -o tcp.check_checksum:TRUE -T fields \
+             -e ipv6.src -e ipv6.dst -e tcp.checksum.status -c 1 2>/dev/null)
+    st6=$(tshark -r "$tmp/ev6/session-1.pcapng" -o tcp.check_checksum:TRUE -T fields \
+             -e tcp.checksum.status 2>/dev/null | sort -u | tr '\n' ' ')
+    check "IPv6: every TCP checksum valid ($st6)" test "$st6" = "1 "
+    jsrc=$(python3 -c 'import json,sys; print([o for o in map(json.loads, open(sys.argv[1])) if o["type"] == "session"][0]["src_ip"])' "$tmp/v6.json")
+    check "IPv6: the packet file's addresses are the pseudonyms in 2001:db8::/96 ($v6)" \
+        sh -c "echo '$v6' | grep -qE '^2001:db8::[0-9a-f:]+	2001:db8::[0-9a-f:]+	1\$' && ! echo '$v6' | grep -qE '2001:db8::(1|25)	'"
+    check "IPv6: the JSON's client address is the packet file's ($jsrc)" \
+        test "$jsrc" = "$(echo "$v6" | cut -f1)"
+    check "IPv6: no real name in the packet file" \
+        sh -c "! grep -aq 'example\.\(org\|com\)' '$tmp/ev6/session-1.pcapng'"
 else
     echo "SKIP: redact_addresses: the packet files through tshark (tshark missing)"
 fi

@@ -255,7 +255,7 @@ struct sc_smtp {
     smtp_mask_state    mask;
     smtp_capture_state cap;
     smtp_txn_state     txn;
-    smtp_pseudo_state  pseudo;
+    smtp_pseudo_state *pseudo;           /* allocated under --redact=addresses */
 };
 
 /* smtp_emit.c */

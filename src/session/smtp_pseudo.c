@@ -26,7 +26,9 @@
  * Once the session is TLS, its bytes from there on are masked in the pcap
  * (a ClientHello names the server, a certificate names hosts).
  *
- * Memory: the replaced bytes are kept for the evidence pcap, at most
+ * Memory: nothing without the option; with it, the state (names, about
+ * 300 bytes) is allocated at the session's first line, and the replaced
+ * bytes are kept for the evidence pcap, at most
  * SMTP_PSEUDO_SUBST lines and SMTP_PSEUDO_BYTES bytes a session; past
  * that a line's replaced bytes are masked in the pcap instead (X) and
  * counted (sc_session_info.subst_masked).
@@ -248,7 +250,7 @@ static int ps_room(smtp_pseudo_state *st, size_t len)
 static void ps_keep(sc_smtp *s, sc_dir dir, const uint8_t *was, const uint8_t *t, size_t n,
                     uint64_t off)
 {
-    smtp_pseudo_state *st = &s->pseudo;
+    smtp_pseudo_state *st = s->pseudo;
     size_t a = 0, b = n;
 
     while (a < n && was[a] == t[a])
@@ -284,8 +286,28 @@ static void ps_finish(sc_smtp *s, sc_dir dir, const uint8_t *was, uint8_t *t, si
         smtp_redact(s, dir, off + kept, off + len);
 }
 
+/* The session's state, allocated at its first line under the option:
+ * a session without it pays a pointer. NULL: out of memory. */
+static smtp_pseudo_state *ps_state(sc_smtp *s)
+{
+    if (!s->pseudo)
+        s->pseudo = calloc(1, sizeof *s->pseudo);
+    return s->pseudo;
+}
+
+/* Out of memory (or a line longer than the machines keep): no pseudonym
+ * can be kept, so nothing of the line is
+ * shown (its letters and digits X) and its bytes are masked in the pcap. */
+static void ps_blank(sc_smtp *s, sc_dir dir, uint8_t *t, size_t kept, uint64_t len, uint64_t off)
+{
+    for (size_t i = 0; i < kept; i++)
+        if (ps_alnum(t[i]))
+            t[i] = 'X';
+    smtp_redact(s, dir, off, off + len);
+}
+
 /* A command line rewritten in place. */
-static void ps_command(sc_smtp *s, uint8_t *t, size_t kept)
+static void ps_command(smtp_pseudo_state *st, uint8_t *t, size_t kept)
 {
     size_t from = 0;
     sc_verb v = sc_cmd_parse(t, kept);
@@ -295,20 +317,20 @@ static void ps_command(sc_smtp *s, uint8_t *t, size_t kept)
         a++;
     if (v == SC_V_HELO || v == SC_V_EHLO) {
         from = ps_word_end(t, a, kept);
-        ps_name(&s->pseudo, t, a, from);
+        ps_name(st, t, a, from);
     } else if (v == SC_V_VRFY || v == SC_V_EXPN) {
         /* a user's name, a list's: every word of it */
         for (size_t i = a; i < kept;) {
             size_t e = ps_word_end(t, i, kept);
             if (memchr(t + i, '<', e - i))
-                ps_scan(&s->pseudo, t, i, e, true);
+                ps_scan(st, t, i, e, true);
             else
                 ps_mailbox(t + i, e - i);
             i = e + 1;
         }
         from = kept;
     }
-    ps_scan(&s->pseudo, t, from, kept, v == SC_V_MAIL || v == SC_V_RCPT);
+    ps_scan(st, t, from, kept, v == SC_V_MAIL || v == SC_V_RCPT);
 }
 
 void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off)
@@ -316,17 +338,26 @@ void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64
     sc_smtp *s = ctx;
     uint8_t was[SC_LINE_KEEP];
 
-    if (!s->cfg->redact_addresses || kept > sizeof was)
+    if (!s->cfg->redact_addresses)
         return;
+    if (kept > sizeof was || !ps_state(s)) {
+        ps_blank(s, SC_DIR_C2S, t, kept, len, off);
+        return;
+    }
     memcpy(was, t, kept);
-    ps_command(s, t, kept);
+    ps_command(s->pseudo, t, kept);
     ps_finish(s, SC_DIR_C2S, was, t, kept, len, off);
 }
 
 void smtp_pseudo_text(sc_smtp *s, uint8_t *t, size_t n)
 {
-    if (s->cfg->redact_addresses)
-        ps_command(s, t, n);
+    if (!s->cfg->redact_addresses)
+        return;
+    if (ps_state(s))
+        ps_command(s->pseudo, t, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            t[i] = ps_alnum(t[i]) ? 'X' : t[i];
 }
 
 void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off,
@@ -336,8 +367,12 @@ void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64
     uint8_t was[SC_LINE_KEEP];
     size_t from = kept >= 4 ? 4 : kept;      /* the code is no name */
 
-    if (!s->cfg->redact_addresses || kept > sizeof was)
+    if (!s->cfg->redact_addresses)
         return;
+    if (kept > sizeof was || !ps_state(s)) {
+        ps_blank(s, SC_DIR_S2C, t, kept, len, off);
+        return;
+    }
     memcpy(was, t, kept);
     if (first && kept > 4) {
         /* the greeting's host, the EHLO reply's: the word after the code */
@@ -346,10 +381,10 @@ void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64
         bool ehlo = p && (p->verb == SC_V_EHLO || p->verb == SC_V_HELO) && t[0] == '2';
         if (greeting || ehlo) {
             from = ps_word_end(t, 4, kept);
-            ps_name(&s->pseudo, t, 4, from);
+            ps_name(s->pseudo, t, 4, from);
         }
     }
-    ps_scan(&s->pseudo, t, from, kept, false);
+    ps_scan(s->pseudo, t, from, kept, false);
     ps_finish(s, SC_DIR_S2C, was, t, kept, len, off);
 }
 
@@ -381,6 +416,10 @@ void smtp_pseudo_tls(sc_smtp *s)
 
 void smtp_pseudo_free(sc_smtp *s)
 {
-    free(s->pseudo.subst);
-    free(s->pseudo.bytes);
+    if (s->pseudo) {
+        free(s->pseudo->subst);
+        free(s->pseudo->bytes);
+        free(s->pseudo);
+        s->pseudo = NULL;
+    }
 }
