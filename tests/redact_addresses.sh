@@ -15,7 +15,8 @@
 #   - the findings (rule, frame) those of the run without it;
 #   - the JSON's Community ID is that of the pseudonymised flow;
 #   - --redact-key gives the same pseudonyms in two runs, a random key
-#     others; a short key file is refused; --redact-key alone is refused.
+#     others; a short key file is refused; --redact-key alone is refused,
+#     and so is --write-streams.
 set -u
 cd "$(dirname "$0")/.."
 bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
@@ -189,3 +190,7 @@ check "a key file of 8 bytes: said" grep -q 'redact-key' "$tmp/short.err"
 check "--redact-key without --redact=addresses: exit 2" test $? -eq 2
 "$bin" -q --redact=names -r "$cap" >/dev/null 2>&1
 check "--redact=names: exit 2" test $? -eq 2
+mkdir "$tmp/ws"
+"$bin" -q --redact=addresses --write-streams "$tmp/ws" -r "$cap" >/dev/null 2>&1
+check "--write-streams (the bytes as they are) with --redact=addresses: exit 2" test $? -eq 2
+check "... and no stream written" test -z "$(ls "$tmp/ws")"

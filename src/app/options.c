@@ -509,6 +509,8 @@ again:
         FAIL("--summary-interval applies to live capture (-i) only");
     if (cfg->redact && cfg->show_content)
         FAIL("--redact and --show-content cannot be used together");
+    if (cfg->redact && cfg->write_streams)
+        FAIL("--write-streams writes the streams as they are: not with --redact");
     if (cfg->redact_key && !cfg->redact_addresses)
         FAIL("--redact-key keys the pseudonyms of --redact=addresses: give that too");
     return 0;
