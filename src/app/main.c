@@ -61,6 +61,7 @@
 #include "tui/tui.h"
 #include "ondemand.h"
 #include "jobs/jobs.h"
+#include "common/pseudo.h"
 #include "common/wcheck.h"
 #include "common/explain.h"
 
@@ -522,6 +523,22 @@ static int main_end(sc_config *cfg, sc_sink **sinks, int nsinks, int status,
     return 0;
 }
 
+/* --redact=addresses: what the pseudonym table could not promise, said. */
+static void main_pseudo_end(void)
+{
+    if (sc_pseudo_unchecked())
+        fprintf(stderr, "smtpscope: --redact=addresses: %llu address%s beyond the table of "
+                "%d pseudonyms: not checked against the others for collisions\n",
+                (unsigned long long)sc_pseudo_unchecked(),
+                sc_pseudo_unchecked() == 1 ? "" : "es", SC_PSEUDO_TABLE_MAX);
+    if (sc_pseudo_unmatched())
+        fprintf(stderr, "smtpscope: --redact=addresses: %llu IPv6 address literal%s too short "
+                "for its pseudonym: hex digits scrambled instead\n",
+                (unsigned long long)sc_pseudo_unmatched(),
+                sc_pseudo_unmatched() == 1 ? "" : "s");
+    sc_pseudo_done();
+}
+
 int main(int argc, char **argv)
 {
     sc_config cfg;
@@ -559,6 +576,11 @@ int main(int argc, char **argv)
         break;
     }
 
+    /* The pseudonyms' key before anything is read or forked. */
+    if (cfg.redact_addresses && sc_pseudo_init(cfg.redact_key, err, sizeof err) < 0) {
+        say_err("", err);
+        return 2;
+    }
     if (cfg.output_file && main_output_open(cfg.output_file) < 0) {
         snprintf(err, sizeof err, "%s: %s", cfg.output_file, strerror(errno));
         say_err("--output ", err);
@@ -740,5 +762,6 @@ int main(int argc, char **argv)
     }
     status = main_end(&cfg, sinks, nsinks, status, &totals);
     sc_peers_free(peers);
+    main_pseudo_end();
     return status;
 }

@@ -35,7 +35,7 @@
 
 enum {
     OPT_JSON = 256, OPT_TUI, OPT_SESSION, OPT_ONLY_FINDINGS, OPT_MIN_SEV,
-    OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_PROFILE,
+    OPT_DISABLE, OPT_ENABLE, OPT_EVIDENCE, OPT_REDACT, OPT_REDACT_KEY, OPT_PROFILE,
     OPT_VERSION, OPT_HELP, OPT_RULES, OPT_MARKDOWN, OPT_FAIL_ON,
     OPT_SHOW_CONTENT, OPT_LADDER, OPT_WRITE_STREAMS, OPT_ANY_PORT, OPT_SEPARATE,
     OPT_COLOR, OPT_IDLE, OPT_MAX_SESSIONS, OPT_MAX_FINDINGS, OPT_TLS_KEYLOG, OPT_SENSOR,
@@ -62,7 +62,8 @@ static const struct option long_options[] = {
     { "syslog",        optional_argument, NULL, OPT_SYSLOG },
     { "syslog-queue",  required_argument, NULL, OPT_SYSLOG_QUEUE },
     { "summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL },
-    { "redact",        no_argument,       NULL, OPT_REDACT },
+    { "redact",        optional_argument, NULL, OPT_REDACT },
+    { "redact-key",    required_argument, NULL, OPT_REDACT_KEY },
     { "profile",       required_argument, NULL, OPT_PROFILE },
     { "show-content",  no_argument,       NULL, OPT_SHOW_CONTENT },
     { "ladder",        no_argument,       NULL, OPT_LADDER },
@@ -369,7 +370,14 @@ again:
                 FAIL("--summary-interval: '%s' is not a number of seconds", optarg);
             cfg->summary_interval = (unsigned)v;
             break;
-        case OPT_REDACT: cfg->redact = true; break;
+        case OPT_REDACT:
+            cfg->redact = true;
+            if (optarg && strcmp(optarg, "addresses") == 0)
+                cfg->redact_addresses = true;
+            else if (optarg)
+                FAIL("--redact=%s: the only choice is --redact=addresses", optarg);
+            break;
+        case OPT_REDACT_KEY: cfg->redact_key = optarg; break;
         case OPT_PROFILE:
             if (strcmp(optarg, "rfc5321") == 0)
                 cfg->profile = SC_PROFILE_RFC5321;
@@ -501,6 +509,10 @@ again:
         FAIL("--summary-interval applies to live capture (-i) only");
     if (cfg->redact && cfg->show_content)
         FAIL("--redact and --show-content cannot be used together");
+    if (cfg->redact && cfg->write_streams)
+        FAIL("--write-streams writes the streams as they are: not with --redact");
+    if (cfg->redact_key && !cfg->redact_addresses)
+        FAIL("--redact-key keys the pseudonyms of --redact=addresses: give that too");
     return 0;
 }
 
@@ -553,6 +565,8 @@ void sc_options_usage(FILE *fp)
 "                      rest counted (default 10; 0: all)\n"
 "  --show-content      print message content lines instead of a summary\n"
 "  --redact            mask message content and AUTH data everywhere\n"
+"  --redact=addresses  that, and addresses and names pseudonymised everywhere\n"
+"  --redact-key FILE   the key of those pseudonyms (default: random per run)\n"
 "  --evidence DIR      write session-ID.pcapng and session-ID.txt per session\n"
 "  --evidence-format F pcapng (default: findings as packet comments) or pcap\n"
 "  --html FILE         the run's HTML report (index and ladders) in one file\n"

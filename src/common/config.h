@@ -66,6 +66,8 @@ typedef struct sc_config {
     bool           show_content;   /* --show-content */
     bool           ladder;         /* --ladder */
     bool           redact;         /* --redact */
+    bool           redact_addresses; /* --redact=addresses (redact is set too) */
+    const char    *redact_key;     /* --redact-key FILE (NULL: a random key) */
     const char    *evidence_dir;   /* --evidence DIR */
     bool           evidence_pcap;  /* --evidence-format pcap (else pcapng) */
     const char    *html_file;      /* --html FILE */

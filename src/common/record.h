@@ -92,6 +92,16 @@ typedef struct sc_range {
     uint64_t start, end;     /* [start, end) */
 } sc_range;
 
+/* --redact=addresses: bytes of one direction's stream replaced by their
+ * pseudonyms (pseudo.h) in the evidence pcap, as the analysis replaced
+ * them in the lines it shows: len bytes at stream offset off, taken from
+ * sc_session_info.subst_bytes + at. */
+typedef struct sc_subst {
+    sc_dir   dir;
+    uint64_t off;
+    uint32_t len, at;
+} sc_subst;
+
 /* The longest peer name kept (a DNS name is at most 253 bytes). */
 #define SC_PEER_NAME_MAX 255
 
@@ -119,7 +129,10 @@ typedef enum sc_close_how { SC_HOW_CAPTURE_END, SC_HOW_FIN, SC_HOW_RST,
  * counts say how many there were), and valid during the sink call. */
 typedef struct sc_session_info {
     uint64_t        id;            /* 1-based, order of first packet */
-    sc_endpoint     client, server;
+    sc_endpoint     client, server;/* as every output shows them: under
+                                      --redact=addresses, pseudonyms */
+    sc_endpoint     wire_client, wire_server; /* the packets' own (the
+                                      evidence cutter finds them by these) */
     struct timeval  start, end;
     uint64_t        first_frame, last_frame, frames;
     uint64_t        bytes_c2s, bytes_s2c;
@@ -162,6 +175,11 @@ typedef struct sc_session_info {
     uint64_t        stream_end[2];
     size_t          nredact;       /* stream ranges to mask under --redact */
     const sc_range *redact;        /* (message content, AUTH exchanges) */
+    size_t          nsubst;        /* --redact=addresses: pseudonyms to */
+    const sc_subst *subst;         /* write into the evidence pcap's bytes */
+    const uint8_t  *subst_bytes;
+    uint64_t        subst_masked;  /* lines whose pseudonyms were masked
+                                      instead (past the session's bound) */
     uint64_t        findings[3];   /* findings by severity, those past
                                       --max-findings included */
     const char     *capture_file;  /* file the session came from */

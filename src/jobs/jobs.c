@@ -53,9 +53,11 @@ bool sc_jobs_usable(const sc_config *cfg)
     /* Several files read as one capture (cfg->merged) are one process:
      * the merge orders records by frame, and the frames of files that
      * overlap in time do not grow in the order they are read. */
-    /* -c and -w follow the packets in file order: one process too. */
+    /* -c and -w follow the packets in file order: one process too. So
+     * does --redact=addresses: its table of pseudonyms is one. */
     return cfg->jobs > 1 && !cfg->iface && cfg->nfiles > 0 && cfg->mode != SC_OUT_TUI &&
-           !cfg->write_streams && !cfg->merged && !cfg->max_packets && !cfg->write_file;
+           !cfg->write_streams && !cfg->merged && !cfg->max_packets && !cfg->write_file &&
+           !cfg->redact_addresses;
 }
 
 /* Forks worker i of n, which writes to the pipe whose read end goes into

@@ -130,6 +130,8 @@ typedef struct ev_live {
 typedef struct ev_cut {
     sc_cut_target t;
     sc_range     *ranges;
+    sc_subst     *subst;    /* --redact=addresses: the pseudonyms' places */
+    uint8_t      *sbytes;   /* ... and bytes */
     char         *file;
     char         *path;
     char         *txt;      /* the .txt, created empty at the session's end */
@@ -484,7 +486,9 @@ static void ev_txt_packets(evidence_sink *v, FILE *fp, const char *stem, const e
             "timestamps", stem, v->ext, lp->t.written, what);
     if (lp->t.pcapng)
         fprintf(fp, "; %" PRIu64 " with a finding as a comment", lp->t.commented);
-    fprintf(fp, "%s%s)\n", v->cfg->redact ? "; payload masked, checksums recomputed" : "",
+    fprintf(fp, "%s%s)\n", v->cfg->redact_addresses ? "; payload masked, addresses "
+            "pseudonymised, checksums recomputed" : v->cfg->redact ? "; payload masked, "
+            "checksums recomputed" : "",
             lp->t.frags_left_out ? "; IP fragments left out" : "");
     if (lp->counted > lp->t.written + lp->t.frags_left_out)
         fprintf(fp, "missing:       %" PRIu64 " of the %" PRIu64 " packets the analysis "
@@ -642,8 +646,10 @@ static void ev_txt_header(evidence_sink *v, FILE *fp, const sc_session_info *inf
     else
         ev_txt_source_file(v, fp, info, stem, lp);
     ev_txt_bundle(v, fp, stem, x, lp, html_sha);
-    fprintf(fp, "redacted:      %s\n", v->cfg->redact ?
-            "yes (message content and AUTH exchanges replaced by X)" : "no");
+    if (v->cfg->redact)
+        fprintf(fp, "redacted:      yes (%s)\n", sc_fmt_redacted(v->cfg->redact_addresses));
+    else
+        fprintf(fp, "redacted:      no\n");
     if (lp && lp->written && lp->t.secrets_len)
         fprintf(fp, "tls keys:      in %s.pcapng (a Decryption Secrets Block): Wireshark "
                 "shows the session decrypted, no key file needed\n", stem);
@@ -751,6 +757,8 @@ static bool ev_txt_write(evidence_sink *v, int fd, const char *path, const sc_se
 static void ev_cut_free(ev_cut *c, evidence_sink *v)
 {
     free(c->ranges);
+    free(c->subst);
+    free(c->sbytes);
     free(c->file);
     free(c->path);
     free(c->txt);
@@ -800,8 +808,8 @@ static void ev_shb_fill(evidence_sink *v, ev_cut *c, const sc_session_info *info
         ev_shb_add(c, "source SHA-256: %s", ev_hash(v, info->capture_file));
     }
     if (v->cfg->redact)
-        ev_shb_add(c, "redacted: message content and AUTH exchanges replaced by X, "
-                   "checksums recomputed");
+        ev_shb_add(c, "redacted: %s; checksums recomputed",
+                   sc_fmt_redacted(v->cfg->redact_addresses));
 }
 
 /* What a cut target needs for the pcapng: the section header, the
@@ -815,6 +823,25 @@ static void ev_target_ng(evidence_sink *v, sc_cut_target *t, ev_live *x, const c
     t->ng_nshb = nshb;
     t->notes = x->notes;
     t->nnotes = x->nnotes;
+}
+
+/* The pseudonyms of a deferred cut, copied (the session's go with it). */
+static int ev_subst_copy(ev_cut *c)
+{
+    size_t nb = 0;
+
+    for (size_t i = 0; i < c->t.nsubst; i++)
+        if (c->t.subst[i].at + (size_t)c->t.subst[i].len > nb)
+            nb = c->t.subst[i].at + (size_t)c->t.subst[i].len;
+    c->subst = malloc(c->t.nsubst * sizeof *c->subst);
+    c->sbytes = malloc(nb ? nb : 1);
+    if (!c->subst || !c->sbytes)
+        return -1;
+    memcpy(c->subst, c->t.subst, c->t.nsubst * sizeof *c->subst);
+    memcpy(c->sbytes, c->t.subst_bytes, nb);
+    c->t.subst = c->subst;
+    c->t.subst_bytes = c->sbytes;
+    return 0;
 }
 
 /* Keeps the session until its packets are cut at finish (its .txt then
@@ -850,6 +877,11 @@ static bool ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
         memcpy(c->ranges, info->redact, c->t.nredact * sizeof *c->ranges);
         c->t.redact = c->ranges;
     }
+    if (c->t.nsubst && ev_subst_copy(c) < 0) {
+        ev_cut_free(c, v);
+        ev_say(v, "%s.%s: out of memory", stem, v->ext);
+        return false;              /* never write the real names */
+    }
     /* A decrypted session's keys travel with its pcapng (a Decryption
      * Secrets Block: the vendor's Wireshark shows it decrypted); the
      * analysis hands none under --redact, where they would undo the
@@ -874,6 +906,8 @@ static bool ev_cut_add(evidence_sink *v, const sc_session_info *info, const char
     c->info.txn = NULL;
     c->info.ntxn_kept = 0;
     c->info.redact = NULL;
+    c->info.subst = NULL;
+    c->info.subst_bytes = NULL;
     c->info.close_after = NULL;
     c->info.tls_state = c->info.tls_version = c->info.tls_cipher = NULL;
     ev_shb_fill(v, c, info);
@@ -992,6 +1026,8 @@ static void ev_live_cut(evidence_sink *v, const sc_session_info *info, const cha
                path, lp->t.frags_left_out);
     lp->t.path = NULL;
     lp->t.redact = NULL;
+    lp->t.subst = NULL;
+    lp->t.subst_bytes = NULL;
     lp->t.ng_shb = NULL;
     lp->t.notes = NULL;
     lp->t.framemap = NULL;

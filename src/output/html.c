@@ -27,6 +27,7 @@
 #include "common/explain.h"
 #include "common/frame.h"
 #include "common/grow.h"
+#include "common/pseudo.h"
 #include "common/safeprint.h"
 #include "html.h"
 #include "html_int.h"
@@ -326,7 +327,7 @@ int sc_html_sess_write(sc_html *h, sc_html_sess *s, const sc_session_info *info,
     fprintf(out, "<section id=\"session-%" PRIu64 "\">\n<h1>smtpscope %s: session %" PRIu64
             "</h1>\n", info->id, SC_VERSION, info->id);
     if (redact)
-        fputs("<p>Redacted: message content and AUTH exchanges replaced by X.</p>\n", out);
+        fprintf(out, "<p>Redacted: %s.</p>\n", sc_fmt_redacted(sc_pseudo_on()));
     html_facts(out, info, pkt);
     html_findings(out, recs, map);
     fputs("<h2>Ladder</h2>\n<p>Client on the left, server on the right, time going down; "

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/pseudo.h"
 #include "outfmt.h"
 
 /* Writes v as exactly n decimal digits (zero padded) at p. */
@@ -130,10 +131,22 @@ void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len)
     else if (gethostname(buf, len) < 0)
         snprintf(buf, len, "unknown");
     buf[len - 1] = '\0';   /* a truncated host name */
+    if (!cfg->sensor && cfg->redact_addresses)   /* the machine's name is the network's */
+        sc_pseudo_domain((uint8_t *)buf, strlen(buf));
 }
 
 const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len)
 {
     return inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, buf,
                      (socklen_t)len);
+}
+
+const char *sc_fmt_redacted(bool addresses)
+{
+    return addresses ?
+        "message content and AUTH exchanges replaced by X; IP addresses, host names and "
+        "mailboxes replaced by pseudonyms of the same length, the same throughout the run "
+        "(IPv4 in 240.0.0.0/4 and 0.0.0.0/8, IPv6 in 2001:db8::/96, names of 7 characters "
+        "or more ending in .test), TLS bytes replaced by X" :
+        "message content and AUTH exchanges replaced by X";
 }

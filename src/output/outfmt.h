@@ -30,6 +30,9 @@ uint64_t sc_fmt_findings_total(const sc_session_info *info);
 const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len);
 
 /* The sensor's name: --sensor, or the host name ("unknown" without one). */
+/* What --redact did, in words, for the evidence and the HTML: with
+ * addresses true (--redact=addresses), the pseudonyms too. */
+const char *sc_fmt_redacted(bool addresses);
 void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len);
 
 #endif

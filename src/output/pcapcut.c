@@ -23,6 +23,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@
 #include "reasm/defrag.h"
 #include "reasm/reasm.h"
 #include "cutout.h"
+#include "common/pseudo.h"
 #include "pcapcut.h"
 
 #define PCAPCUT_OPEN_MAX 64      /* session files open at once */
@@ -195,10 +197,19 @@ static uint64_t cut_redact(const sc_cut_target *t, cut_state *st, int dir,
     if (len == 0)
         return 0;
     if (t->seq_untrusted)
-        return dir == SC_DIR_C2S ? cut_mask(p, 0, len) : 0;
+        return dir == SC_DIR_C2S || t->pseudo ? cut_mask(p, 0, len) : 0;
     off = sc_pcapcut_unwrap(seq - t->base[dir], st->last_off[dir]);
     if (off <= t->end[dir])
         st->last_off[dir] = off;   /* a byte before the base does not move it */
+    for (size_t r = 0; r < t->nsubst; r++) {
+        const sc_subst *su = &t->subst[r];
+        if ((int)su->dir != dir || su->off + su->len <= off || su->off >= off + len)
+            continue;
+        uint64_t a = su->off > off ? su->off : off;
+        uint64_t b = su->off + su->len < off + len ? su->off + su->len : off + len;
+        memcpy(p + (a - off), t->subst_bytes + su->at + (a - su->off), b - a);
+        n += b - a;
+    }
     if (off + len > t->end[dir])
         n += cut_mask(p, t->end[dir] > off ? t->end[dir] - off : 0, len);
     for (size_t r = 0; r < t->nredact; r++) {
@@ -214,13 +225,19 @@ static uint64_t cut_redact(const sc_cut_target *t, cut_state *st, int dir,
 void sc_pcapcut_target(sc_cut_target *t, const sc_session_info *info, bool redact)
 {
     t->id = info->id;
-    t->client = info->client;
-    t->server = info->server;
+    t->client = info->wire_client;
+    t->server = info->wire_server;
+    t->ps_client = info->client;
+    t->ps_server = info->server;
     t->first_frame = info->first_frame;
     t->last_frame = info->last_frame;
     t->redacting = redact;
     if (!redact)
         return;
+    t->pseudo = sc_pseudo_on();
+    t->subst = info->subst;
+    t->nsubst = info->subst ? info->nsubst : 0;
+    t->subst_bytes = info->subst_bytes;
     t->redact = info->redact;
     t->nredact = info->redact ? info->nredact : 0;
     t->seq_untrusted = info->seq_untrusted;
@@ -287,6 +304,26 @@ static void cut_write(cut_run *r, size_t i, const sc_packet *pkt, const uint8_t 
     }
 }
 
+/* --redact=addresses: the packet's IP addresses written as the session's
+ * pseudonyms, and its Ethernet addresses (which name the hardware of the
+ * network) as 02:00:00:00:00:01 for the client's side and ...:02 for the
+ * server's (locally administered, never a real card's). */
+static void cut_pseudo_addrs(const sc_cut_target *t, int dir, const sc_packet *pkt,
+                             uint8_t *frame, uint8_t *l3)
+{
+    const sc_endpoint *src = dir == SC_DIR_C2S ? &t->ps_client : &t->ps_server;
+    const sc_endpoint *dst = dir == SC_DIR_C2S ? &t->ps_server : &t->ps_client;
+    size_t alen = src->family == AF_INET6 ? 16 : 4, at = src->family == AF_INET6 ? 8 : 12;
+
+    memcpy(l3 + at, src->addr, alen);
+    memcpy(l3 + at + alen, dst->addr, alen);
+    if (pkt->linktype == DLT_EN10MB && l3 - frame >= 14) {
+        static const uint8_t mac[2][6] = { { 2, 0, 0, 0, 0, 1 }, { 2, 0, 0, 0, 0, 2 } };
+        memcpy(frame, mac[dir == SC_DIR_C2S], 6);       /* destination */
+        memcpy(frame + 6, mac[dir != SC_DIR_C2S], 6);   /* source */
+    }
+}
+
 /* One packet of target i, direction dir: masked when redacting, written;
  * h is NULL for a fragment. */
 static void cut_packet(cut_run *r, size_t i, int dir, const sc_packet *pkt,
@@ -317,6 +354,10 @@ static void cut_packet(cut_run *r, size_t i, int dir, const sc_packet *pkt,
     memcpy(r->copy, pkt->data, pkt->caplen);
     uint8_t *l3 = r->copy + (pkt->l3 - pkt->data);
     uint64_t m = cut_redact(t, &r->st[i], dir, h, l3);
+    if (t->pseudo) {
+        cut_pseudo_addrs(t, dir, pkt, r->copy, l3);
+        m += !m;                   /* the checksums cover the addresses */
+    }
     if (m) {
         sc_pcapcut_fix_checksums(l3, pkt->l3_len);
         t->masked += m;

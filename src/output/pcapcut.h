@@ -16,7 +16,10 @@
  * analysis did not read as protocol are replaced by 'X' (CR and LF kept):
  * those in a range (content, AUTH data), those outside what it read of
  * the stream, every client byte when the sequence numbers were rewritten;
- * the TCP checksum and IPv4 header checksum are recomputed. Offsets count
+ * the TCP checksum and IPv4 header checksum are recomputed. Under
+ * --redact=addresses the IP addresses become the session's pseudonyms
+ * and the stream bytes the analysis replaced by pseudonyms get the same
+ * replacement (sc_session_info.subst) before the masking. Offsets count
  * from the analysis's stream bases (sc_session_info.stream_base). IP
  * fragments (IPv4 and IPv6) are put together from the start of the
  * capture by the reassembler's own defragmenter (reasm/defrag.h), so the
@@ -45,7 +48,16 @@ typedef struct sc_cut_target {
     bool            redacting;      /* false: copy the packets as they are */
     const sc_range *redact;         /* ranges to mask */
     size_t          nredact;
-    bool            seq_untrusted;  /* offsets cannot be placed: mask client bytes */
+    bool            seq_untrusted;  /* offsets cannot be placed: mask client bytes
+                                       (every byte under pseudonyms) */
+    /* --redact=addresses: the packets' addresses written as the session's
+     * pseudonyms (client, server above are the packets' own), and the
+     * pseudonyms the analysis wrote into its lines put at their offsets */
+    bool            pseudo;
+    sc_endpoint     ps_client, ps_server;
+    const sc_subst *subst;
+    size_t          nsubst;
+    const uint8_t  *subst_bytes;
     uint32_t        base[2];        /* sequence number of offset 0 (stream_base) */
     uint64_t        end[2];         /* offsets read by the analysis (stream_end) */
     const char     *path;           /* pcap or pcapng file to create */

@@ -20,6 +20,8 @@
  *   smtp_emit.c      transcript lines and findings out (the one place),
  *                    report-once
  *   smtp_txn.c       transaction records, keyword bytes, --redact ranges
+ *   smtp_pseudo.c    --redact=addresses: names and addresses in each line
+ *                    replaced by their pseudonyms before anything reads it
  *
  * The state (smtp_int.h) is one sub-struct per concern, each written by
  * its file only; a file changes another's state through that file's
@@ -35,9 +37,12 @@
  */
 #include <stdlib.h>
 
+#include "common/pseudo.h"
 #include "smtp_int.h"
 
 static const sc_client_ops smtp_client_ops = {
+    .rewrite = smtp_pseudo_client,
+    .skipped = smtp_pseudo_skipped_c,
     .command = smtp_command_line,
     .auth = smtp_auth_line,
     .content_begin = smtp_content_begin,
@@ -49,6 +54,8 @@ static const sc_client_ops smtp_client_ops = {
 };
 
 static const sc_server_ops smtp_server_ops = {
+    .rewrite = smtp_pseudo_server,
+    .skipped = smtp_pseudo_skipped_s,
     .line = smtp_reply_line,
     .reply = smtp_reply,
 };
@@ -63,8 +70,10 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->cfg = cfg;
     s->out = out;
     s->info.id = conn->id;
-    s->info.client = conn->client;
-    s->info.server = conn->server;
+    s->info.wire_client = conn->client;
+    s->info.wire_server = conn->server;
+    sc_pseudo_endpoint(&s->info.client, &conn->client);   /* as is unless on */
+    sc_pseudo_endpoint(&s->info.server, &conn->server);
     s->info.start = conn->first_ts;
     s->info.end = conn->first_ts;
     s->info.first_frame = conn->first_frame;
@@ -94,6 +103,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     if (conn->server.port == 465) {
         /* Implicit TLS (RFC 8314): listed, not analysed. */
         s->info.tls = true;
+        smtp_pseudo_tls(s);
         sc_client_set_mode(&s->client, SC_CM_TLS);
         sc_server_set_tls(&s->server);
         smtp_capture_not_analysed(s);
@@ -178,6 +188,7 @@ void sc_smtp_free(sc_smtp *s)
     if (!s)
         return;
     sc_client_free(&s->client);
+    smtp_pseudo_free(s);
     sc_server_free(&s->server);
     sc_matcher_free(&s->m);
     free(s->smug.shadow);

@@ -92,6 +92,7 @@ bool smtp_capture_encrypted(sc_smtp *s, const sc_flow_event *ev)
         return false;
     smtp_content_unfinished(s, ev->frame);
     s->info.tls = true;
+    smtp_pseudo_tls(s);
     s->client.in_line = false;
     sc_client_set_mode(&s->client, SC_CM_TLS);
     sc_server_set_tls(&s->server);

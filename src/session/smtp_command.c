@@ -393,8 +393,12 @@ void smtp_command_partial(sc_smtp *s, uint64_t frame)
         return;
     if (smtp_auth_partial(s, frame, c->buf, c->kept, c->start, c->len))
         return;
-    smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, c->buf, c->kept);
-    smtp_pending_fill(&p, sc_cmd_parse(c->buf, c->kept), frame, c->buf, c->kept);
+    uint8_t line[SC_LINE_KEEP];
+    size_t kept = c->kept < sizeof line ? c->kept : sizeof line;
+    memcpy(line, c->buf, kept);
+    smtp_pseudo_client(s, line, kept, c->len, c->start);
+    smtp_line(s, SC_DIR_C2S, SC_LINE_COMMAND, frame, line, kept);
+    smtp_pending_fill(&p, sc_cmd_parse(line, kept), frame, line, kept);
     p.flags |= SC_PF_OPTIONAL;
     if (s->cap.blind)
         p.flags |= SC_PF_BLIND;

@@ -203,6 +203,24 @@ typedef struct smtp_mask_state {         /* smtp_mask.c */
     bool          unsure;                /* --redact: client lines may be content */
 } smtp_mask_state;
 
+#define SMTP_PSEUDO_NAMES 4      /* names given as such, remembered */
+#define SMTP_PSEUDO_SUBST 512    /* lines with pseudonyms kept for the pcap */
+#define SMTP_PSEUDO_BYTES 32768  /* ... and their bytes */
+
+typedef struct smtp_pname {
+    uint8_t       b[64];
+    uint8_t       len;
+} smtp_pname;
+
+typedef struct smtp_pseudo_state {       /* smtp_pseudo.c */
+    smtp_pname    seen[SMTP_PSEUDO_NAMES];
+    unsigned      nseen;
+    sc_subst     *subst;                 /* grown by doubling, bounded */
+    size_t        nsubst, capsubst;
+    uint8_t      *bytes;
+    size_t        nbytes, capbytes;
+} smtp_pseudo_state;
+
 typedef struct smtp_txn_state {          /* smtp_txn.c */
     smtp_store   *store;                 /* allocated at the first keyword or MAIL */
     int           cur;                   /* index in store->txn[] of the open one, or -1 */
@@ -237,6 +255,7 @@ struct sc_smtp {
     smtp_mask_state    mask;
     smtp_capture_state cap;
     smtp_txn_state     txn;
+    smtp_pseudo_state *pseudo;           /* allocated under --redact=addresses */
 };
 
 /* smtp_emit.c */
@@ -303,6 +322,16 @@ void smtp_txn_last_bytes(sc_smtp *s, uint64_t octets);
 void smtp_txn_free(sc_smtp *s);
 uint8_t *smtp_txn_kw_slot(sc_smtp *s, size_t i);
 void smtp_redact(sc_smtp *s, sc_dir dir, uint64_t start, uint64_t end);
+
+/* smtp_pseudo.c */
+void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off);
+void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off,
+                        bool first);
+void smtp_pseudo_skipped_c(void *ctx, uint64_t off, uint64_t end);
+void smtp_pseudo_skipped_s(void *ctx, uint64_t off, uint64_t end);
+void smtp_pseudo_text(sc_smtp *s, uint8_t *t, size_t n);
+void smtp_pseudo_tls(sc_smtp *s);
+void smtp_pseudo_free(sc_smtp *s);
 
 /* smtp_command.c */
 void smtp_command_line(void *ctx, const sc_cline *l);

@@ -80,6 +80,7 @@ static void smtp_smuggle_shadow(sc_smtp *s, sc_verb v, const sc_cline *l)
         smtp_pending_fill(p, v, l->frame, (const uint8_t *)".", 1);
     else
         smtp_pending_fill(p, v, l->frame, l->text, l->kept);
+    smtp_pseudo_text(s, p->text, p->tlen);     /* --redact=addresses */
     p->flags |= SC_PF_SMUGGLED;
     /* An empty line is a command to that server too (Sendmail, Postfix
      * answer it 500), but one a server may also pass over in silence. */

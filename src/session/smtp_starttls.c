@@ -42,6 +42,7 @@ void smtp_starttls_answer(sc_smtp *s, const sc_reply *r)
     if (r->code != 220)
         return;
     s->info.tls = true;
+    smtp_pseudo_tls(s);
     smtp_line_str(s, SC_DIR_S2C, SC_LINE_EVENT, r->frame,
                   "[TLS: the rest of the session is encrypted]");
     sc_client_set_mode(&s->client, SC_CM_TLS);

@@ -32,6 +32,7 @@ void sc_smtp_tls_implicit(sc_smtp *s, uint64_t frame)
     if (s->info.tls)
         return;
     s->info.tls = true;
+    smtp_pseudo_tls(s);
     sc_client_set_mode(&s->client, SC_CM_TLS);
     sc_server_set_tls(&s->server);
     smtp_capture_not_analysed(s);
@@ -43,6 +44,7 @@ void sc_smtp_tls_implicit(sc_smtp *s, uint64_t frame)
 static void smtp_tls_opaque(sc_smtp *s)
 {
     s->info.tls = true;
+    smtp_pseudo_tls(s);
     sc_client_set_mode(&s->client, SC_CM_TLS);
     sc_server_set_tls(&s->server);
     sc_matcher_clear(&s->m);

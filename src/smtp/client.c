@@ -22,6 +22,7 @@ void sc_client_init(sc_client *c, const sc_client_ops *ops, void *ctx)
     c->ops = ops;
     c->ctx = ctx;
     c->mode = SC_CM_COMMAND;
+    c->resync_off = UINT64_MAX;
 }
 
 void sc_client_free(sc_client *c)
@@ -82,6 +83,8 @@ static void client_line_add(sc_client *c, uint8_t b)
 
 static void client_line_deliver(sc_client *c, bool bare_lf)
 {
+    if (c->mode == SC_CM_COMMAND && c->ops->rewrite && c->buf)
+        c->ops->rewrite(c->ctx, c->buf, c->kept, c->len, c->start);
     sc_cline l = {
         .text = c->buf ? c->buf : client_empty, .kept = c->kept, .len = c->len,
         .wire_len = c->len + (bare_lf ? 1 : 2) + (c->stuffed ? 1 : 0),
@@ -226,8 +229,14 @@ static void client_line_octet(sc_client *c, uint8_t b)
         }
     }
     if (c->resync) {
-        if (b == '\n')
+        if (c->resync_off == UINT64_MAX)
+            c->resync_off = c->off;
+        if (b == '\n') {
             c->resync = false;
+            if (c->ops->skipped)
+                c->ops->skipped(c->ctx, c->resync_off, c->off + 1);
+            c->resync_off = UINT64_MAX;
+        }
         if (content)
             client_hist_push(c, b);
         c->off++;
@@ -359,9 +368,11 @@ void sc_client_gap(sc_client *c, uint64_t n)
      * Commands: the next line is delivered; a fragment of a lost line is
      * no known verb and the session, blind after a gap, ignores it. */
     c->resync = c->mode == SC_CM_CONTENT;
+    c->resync_off = UINT64_MAX;
 }
 
 void sc_client_resync(sc_client *c)
 {
     c->resync = true;
+    c->resync_off = UINT64_MAX;
 }

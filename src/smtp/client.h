@@ -49,6 +49,13 @@ typedef struct sc_cline {
 } sc_cline;
 
 typedef struct sc_client_ops {
+    /* A complete command line, before anything reads it: may rewrite its
+     * kept bytes in place, keeping their length (--redact=addresses);
+     * len is the full length, off the stream offset. NULL: none. */
+    void (*rewrite)(void *ctx, uint8_t *text, size_t kept, uint64_t len, uint64_t off);
+    /* Octets [off, end) dropped unread (resynchronising after a gap or
+     * mid-stream, up to a LF). NULL: none. */
+    void (*skipped)(void *ctx, uint64_t off, uint64_t end);
     void (*command)(void *ctx, const sc_cline *l);
     void (*auth)(void *ctx, const sc_cline *l);
     /* First octet of content after the mode became CONTENT. */
@@ -73,6 +80,7 @@ typedef struct sc_client {
     uint64_t       off;          /* offset of the next octet */
     uint64_t       frame;        /* frame being read */
     bool           resync;       /* after a gap: drop octets up to a LF */
+    uint64_t       resync_off;   /* the first octet dropped */
     /* the line being assembled */
     uint8_t       *buf;          /* SC_LINE_KEEP octets, allocated at the first
                                     octet kept, freed when a segment ends

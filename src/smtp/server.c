@@ -116,9 +116,14 @@ static void server_line_done(sc_server *s, bool bare_lf)
         /* The first line after a gap (or mid-stream) may be the tail of a
          * lost one: kept only when it reads as a well-formed reply line. */
         s->resync = false;
-        if (l.malformed)
+        if (l.malformed) {
+            if (s->ops->skipped)
+                s->ops->skipped(s->ctx, l.off, l.off + l.wire_len);
             return;
+        }
     }
+    if (s->ops->rewrite && s->buf)
+        s->ops->rewrite(s->ctx, s->buf, l.kept, l.len, l.off, !s->in_reply && l.code >= 0);
     if (l.code < 0 && !s->in_reply) {
         /* Not a reply line and not inside one: reported, not a reply. */
         if (s->ops->line)

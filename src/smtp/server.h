@@ -51,6 +51,14 @@ typedef struct sc_reply {
 } sc_reply;
 
 typedef struct sc_server_ops {
+    /* A complete line, before anything reads it or keeps it for evidence:
+     * may rewrite its kept bytes in place, keeping their length
+     * (--redact=addresses); first: it opens a reply. NULL: none. */
+    void (*rewrite)(void *ctx, uint8_t *text, size_t kept, uint64_t len, uint64_t off,
+                    bool first);
+    /* A line [off, end) dropped unread (the tail of a lost one after a gap
+     * or mid-stream). NULL: none. */
+    void (*skipped)(void *ctx, uint64_t off, uint64_t end);
     void (*line)(void *ctx, const sc_rline *l, const sc_reply *r);
     void (*reply)(void *ctx, const sc_reply *r);
 } sc_server_ops;

@@ -47,6 +47,8 @@ static inline void fx_session_init(fx_session *s, uint64_t id)
     s->info.server.family = AF_INET;
     inet_pton(AF_INET, "198.51.100.25", s->info.server.addr);
     s->info.server.port = 25;
+    s->info.wire_client = s->info.client;   /* no pseudonyms: the packets' own */
+    s->info.wire_server = s->info.server;
     s->info.start = fx_tv(1704164645 + (long)id, 0);
     s->info.end = fx_tv(1704164645 + (long)id + 1, 500000);
     s->info.first_frame = id * 100;
