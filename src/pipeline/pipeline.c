@@ -486,7 +486,9 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
     run.reasm = sc_reasm_new(cfg, &wrap, err, errlen);
     if (!run.reasm)
         goto fail;
-    pipeline_stopped = 0;
+    /* pipeline_stopped is not cleared here: a stop signal that came while
+     * the interface was being opened (the handler is installed before)
+     * ends the capture before its first packet instead of being lost. */
     pipeline_cap = run.cap;
     gettimeofday(&run.last_tick, NULL);
     while (!pipeline_stopped && !pipeline_count_reached(&run)) {
