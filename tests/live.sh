@@ -636,6 +636,7 @@ fi
 if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
     chmod 711 "$tmp"              # nobody must reach its directories
     mkdir -p "$tmp/cwd" "$tmp/tmpdir"
+    chown nobody "$tmp/tmpdir"    # a TMPDIR nobody may write (else -Z refuses)
     evz="$tmp/evz/sub"
     smtpd 127.77.0.7 2525 0 "220 ../../../../tmp/evil-smtpscope/greeting ESMTP"
     (cd "$tmp/cwd" && TMPDIR="$tmp/tmpdir" exec strace -f -qq -o "$tmp/z.strace" \
@@ -667,7 +668,7 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
     touched=$(grep -E 'O_WRONLY|O_RDWR|O_CREAT|O_TMPFILE|mkdir|rename|unlink|rmdir|link\(|symlink|truncate|chown|chmod' \
         "$tmp/z.strace" | grep -v ' = -1 ' | grep -o '"[^"]*"' | tr -d '"' | sort -u)
     outside=$(echo "$touched" | grep -v -e "^$tmp/evz" -e "^$tmp/z-w.pcap\$" -e '^/dev/null$' \
-        -e "^$tmp/tmpdir\$" -e '^/tmp$' -e "^$tmp\$" | grep .)
+        -e "^$tmp/tmpdir\$" -e "^$tmp/tmpdir/smtpscope-[A-Za-z0-9]*\$" -e '^/tmp$' -e "^$tmp\$" | grep .)
     if [ -n "$touched" ] && [ -z "$outside" ] && [ -z "$(ls -A "$tmp/cwd")" ] &&
        [ -z "$(ls -A "$tmp/tmpdir")" ]; then
         pass "no file written outside --evidence and -w ($(echo "$touched" | wc -l) paths, working directory and TMPDIR left empty)"
@@ -682,29 +683,35 @@ if id nobody >/dev/null 2>&1 && command -v strace >/dev/null; then
     else
         fail "evidence names: $names"
     fi
-    # refused OPTION: -Z nobody with OPTION on a directory only root may
-    # write must end with exit 2 and the reason before capturing.
+    # refused WHAT PATTERN ENV [OPTION DIR]: -Z nobody with a directory
+    # only root may write (an OPTION's DIR, or TMPDIR in ENV, a VAR=VALUE
+    # or "") must end with exit 2 and the reason (PATTERN) before capturing.
     refused() {
-        "$REL" -i lo -q -Z nobody "$1" "$tmp/evroot" "host 127.77.0.99" \
+        local what=$1 pattern=$2 envs=$3; shift 3
+        env $envs "$REL" -i lo -q -Z nobody "$@" "host 127.77.0.99" \
             >/dev/null 2>"$tmp/refused.err" &
         local rpid=$! r
         pids+=("$rpid")
         for _ in $(seq 50); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
         if kill -0 "$rpid" 2>/dev/null; then
             kill -TERM "$rpid"; wait "$rpid"
-            fail "-Z nobody with a root-only $1 DIR: the capture ran"
+            fail "-Z nobody with a root-only $what: the capture ran"
             return
         fi
         wait "$rpid"; r=$?
-        if [ $r = 2 ] && grep -q -- "$1 .*evroot.*Permission denied.*nobody" "$tmp/refused.err"; then
-            pass "-Z nobody, a $1 DIR nobody cannot write: exit 2 before any packet"
+        if [ $r = 2 ] && grep -q -- "$pattern" "$tmp/refused.err"; then
+            pass "-Z nobody, a $what nobody cannot write: exit 2 before any packet"
         else
-            fail "-Z nobody, unwritable $1 DIR: exit $r, $(cat "$tmp/refused.err")"
+            fail "-Z nobody, unwritable $what: exit $r, $(cat "$tmp/refused.err")"
         fi
     }
     mkdir -p "$tmp/evroot"; chmod 755 "$tmp/evroot"
-    refused --evidence
-    refused --write-streams
+    for o in --evidence --write-streams; do
+        refused "$o DIR" "$o .*evroot.*Permission denied.*nobody" "" "$o" "$tmp/evroot"
+    done
+    # TMPDIR: the temporary files of a long transcript would fail later
+    refused TMPDIR "-Z nobody: cannot make a temporary file in .*evroot as nobody" \
+        "TMPDIR=$tmp/evroot"
     chmod 700 "$tmp"
 else
     skip "-Z --evidence, files written: no user nobody or no strace"

@@ -35,6 +35,7 @@
 #include "dumper.h"
 #include "common/frame.h"
 #include "common/safeprint.h"
+#include "common/wcheck.h"
 #include "pipeline.h"
 
 #define PIPELINE_PROGRESS_EVERY 4096   /* packets between progress calls */
@@ -389,6 +390,18 @@ static int pipeline_privileges_drop(const char *user, char *err, size_t errlen)
         snprintf(err, errlen, "-Z %s: privileges were not dropped", user);
         return -1;
     }
+    /* The report's and the evidence's temporary files are made in TMPDIR
+     * as the run needs them, now as USER: one made and removed here tells
+     * before the first packet, rather than a long transcript later. */
+    FILE *t = sc_tmpfile();
+    if (!t) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(err, errlen, "-Z %s: cannot make a temporary file in %s as %s: %s "
+                 "(set TMPDIR to a directory %s may write)", user,
+                 dir && *dir ? dir : "/tmp", user, strerror(errno), user);
+        return -1;
+    }
+    fclose(t);
     return 0;
 }
 
