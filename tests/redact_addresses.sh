@@ -17,19 +17,9 @@
 #   - --redact-key gives the same pseudonyms in two runs, a random key
 #     others; a short key file is refused; --redact-key alone is refused,
 #     and so is --write-streams.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-ok() { echo "PASS: $*"; }
-ko() { echo "FAIL: $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else ko "$name"; fi; }
-
-[ -x "$bin" ] || { echo "SKIP: redact_addresses: $bin not built"; exit 0; }
-command -v python3 >/dev/null || { echo "SKIP: redact_addresses: python3 missing"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cd "$(dirname "$0")/.." && . tests/lib.sh redact_addresses python3
 cap=$tmp/a.pcap
-python3 tests/redact/addrgen.py "$cap" || { ko "generator"; exit 0; }
+python3 tests/redact/addrgen.py "$cap" || { bad "generator"; exit 0; }
 head -c 32 /dev/urandom >"$tmp/key"
 key=(--redact=addresses --redact-key "$tmp/key")
 
@@ -69,7 +59,7 @@ check "the sensor is not the host name" \
 
 # The raw address bytes in the packet files, and the whole files as
 # tshark dissects them (the packet comments included).
-python3 - "$tmp"/ev/*.pcapng "$tmp"/evp/*.pcap <<'EOF' && ok "no real address bytes in the packet files" || ko "real address bytes in a packet file"
+python3 - "$tmp"/ev/*.pcapng "$tmp"/evp/*.pcap <<'EOF' && ok "no real address bytes in the packet files" || bad "real address bytes in a packet file"
 import socket, sys
 bad = [socket.inet_aton(a) for a in ('203.0.113.77', '192.0.2.44', '198.51.100.9')]
 sys.exit(any(b in open(f, 'rb').read() for f in sys.argv[1:] for b in bad))

@@ -6,11 +6,5 @@
 # byte of which is in the capture, a first copy beyond the MSS).
 #
 # Needs python3; SKIP without it.
-set -u
-cd "$(dirname "$0")/.."
-BIN=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-[ -x "$BIN" ] || { echo "SKIP: reorder: $BIN not built"; exit 0; }
-command -v python3 >/dev/null 2>&1 || { echo "SKIP: reorder: python3 not installed"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-python3 tests/reorder.py "$BIN" "$tmp"
+cd "$(dirname "$0")/.." && . tests/lib.sh reorder python3
+python3 tests/reorder.py "$bin" "$tmp"
