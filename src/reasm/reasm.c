@@ -1700,11 +1700,9 @@ fail:
 /* One whole packet, or a datagram defrag.c put together (frags: the
  * packets it came in, one for a whole packet; the connection's packet
  * hook gets each of them). */
-static void reasm_packet(sc_reasm *r, const sc_packet *pkt, const sc_packet *const *frags,
-                         size_t nfrags)
+static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg s,
+                         const sc_packet *const *frags, size_t nfrags)
 {
-    seg s;
-    seg_kind kind = seg_parse(pkt, &s);
     sc_dir dir;
     reasm_conn *c;
     uint32_t before[2];
@@ -1810,13 +1808,20 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, const sc_packet *con
 void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
 {
     const sc_datagram *dg;
+    seg s;
+    seg_kind kind = seg_parse(pkt, &s);
 
+    /* parsed once: defrag.c reads only fragments (it parses them again) */
+    if (kind != SEG_V4_FRAGMENT && kind != SEG_V6_FRAGMENT) {
+        reasm_packet(r, pkt, kind, s, &pkt, 1);
+        return;
+    }
     switch (sc_defrag_add(r->defrag, pkt, &dg)) {
-    case SC_DEFRAG_NOT:
-        reasm_packet(r, pkt, &pkt, 1);
+    case SC_DEFRAG_NOT:                 /* not reached: a fragment */
         break;
     case SC_DEFRAG_DONE:
-        reasm_packet(r, &dg->pkt, dg->frags, dg->nfrags);
+        kind = seg_parse(&dg->pkt, &s);
+        reasm_packet(r, &dg->pkt, kind, s, dg->frags, dg->nfrags);
         break;
     default:
         r->cur_frame = pkt->frame;
