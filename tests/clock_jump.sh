@@ -6,14 +6,7 @@
 # the session left open before the jump as idle, and analyses the
 # sessions after it whole. -j 2 writes what one process writes.
 # Captures: tests/clock_jump/gen.py, in a temporary directory.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok() { echo "PASS: clock_jump: $1"; }
-bad() { echo "FAIL: clock_jump: $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+cd "$(dirname "$0")/.." && . tests/lib.sh clock_jump
 none() { ! grep -q "$@"; }
 
 python3 tests/clock_jump/gen.py "$tmp/stray.pcap" stray >/dev/null

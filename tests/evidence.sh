@@ -7,17 +7,7 @@
 # explained, several input files get distinct names (evidence and
 # --write-streams), and --json output parses. Uses a capture generated here (with
 # hostile bytes and a secret in the content) and samples/*.pcap when present.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-ok() { echo "PASS: $*"; }
-ko() { echo "FAIL: $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else ko "$name"; fi; }
-
-[ -x "$bin" ] || { echo "SKIP: evidence: $bin not built"; exit 0; }
-command -v python3 >/dev/null || { echo "SKIP: evidence: python3 missing"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cd "$(dirname "$0")/.." && . tests/lib.sh evidence python3
 
 # A capture: one SMTP session on loopback, content with a secret word, a
 # command line carrying every byte value that breaks terminals.

@@ -3,13 +3,7 @@
 # again (-r FIFO, -r <(cmd)): the analysis reads the whole capture, no
 # hash or pcap is attempted (that would reopen the pipe, eat the rest of
 # the capture, then wait forever), and each .txt says why.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok()  { echo "PASS: evidence_pipe: $1"; }
-bad() { echo "FAIL: evidence_pipe: $1"; }
+cd "$(dirname "$0")/.." && . tests/lib.sh evidence_pipe
 sample=samples/clean-multi-transaction.pcap
 want=$("$bin" -q --json -r "$sample" 2>/dev/null | grep -c '"type":"session"')
 

@@ -5,17 +5,9 @@
 # escaped, and a real browser (headless chromium, when installed) renders
 # the ladder with one arrow per transcript line and requests nothing
 # (its network log holds no request).
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-ok() { echo "PASS: html: $*"; }
-ko() { echo "FAIL: html: $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else ko "$name"; fi; }
-[ -x "$bin" ] || { echo "SKIP: html: $bin not built"; exit 0; }
+cd "$(dirname "$0")/.." && . tests/lib.sh html
 s=samples/seed000-frontbridge-pipelining.pcap
 [ -e "$s" ] || { echo "SKIP: html: $s missing (make samples)"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 "$bin" -q --evidence "$tmp/ev" -r "$s" >/dev/null 2>&1
 page=$tmp/ev/session-1.html

@@ -5,14 +5,7 @@
 # packets are not analysed and the totals say how many (text and JSON
 # summary, with and without -j), never dropped in silence.
 # Captures: tests/ipv6_ext/gen.py, in a temporary directory.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok() { echo "PASS: ipv6_ext: $1"; }
-bad() { echo "FAIL: ipv6_ext: $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+cd "$(dirname "$0")/.." && . tests/lib.sh ipv6_ext
 json_ok() { python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1])]' "$1"; }
 
 for n in 9 12 32; do

@@ -8,22 +8,12 @@
 # (text report, JSON, evidence .txt and packet file, pcapng as by default
 # and pcap) may hold it, and each evidence packet file must be written
 # (the masked packets are there) and read by tshark when it is installed.
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-ok() { echo "PASS: $*"; }
-ko() { echo "FAIL: $*"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else ko "$name"; fi; }
-
-[ -x "$bin" ] || { echo "SKIP: redact_leaks: $bin not built"; exit 0; }
-command -v python3 >/dev/null || { echo "SKIP: redact_leaks: python3 missing"; exit 0; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+cd "$(dirname "$0")/.." && . tests/lib.sh redact_leaks python3
 
 nomark() { ! grep -aqr LEAKMARK "$@"; }
 
 for c in tso0 tsowrap tsosmall v6tso0 evict midgap synack refused bdat untrusted; do
-    python3 tests/redact/genleak.py "$c" "$tmp/$c.pcap" || { ko "$c: generator"; continue; }
+    python3 tests/redact/genleak.py "$c" "$tmp/$c.pcap" || { bad "$c: generator"; continue; }
     check "$c: the capture holds the marker" grep -aq LEAKMARK "$tmp/$c.pcap"
     opts=()
     [ "$c" = evict ] && opts=(--max-sessions 4)

@@ -8,13 +8,7 @@
 #   - more concurrent connections than descriptors kept open (a capture
 #     from bench/gen.c, 300 at once): every session's two files, each
 #     client stream starting with its EHLO or HELO, no error
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok()  { echo "PASS: write_streams: $1"; }
-bad() { echo "FAIL: write_streams: $1"; }
+cd "$(dirname "$0")/.." && . tests/lib.sh write_streams
 sample=samples/clean-multi-transaction.pcap
 
 mkdir "$tmp/a"

@@ -14,13 +14,7 @@
 #     none left empty, and a second run into the same DIR is not blocked
 #   - evidence files are 0600 under umask 000
 #   - live -w on lo: the file 0600 under umask 000; -w /dev/full exit 3
-set -u
-cd "$(dirname "$0")/.."
-bin=${SMTPSCOPE:-$PWD/build/san/smtpscope}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok()  { echo "PASS: writes: $1"; }
-bad() { echo "FAIL: writes: $1"; }
+cd "$(dirname "$0")/.." && . tests/lib.sh writes
 # run NAME EXPECTED-STATUS STDERR-PATTERN -- command...: checks both
 run_expect() {
     local name=$1 want=$2 pat=$3; shift 4
