@@ -333,18 +333,30 @@ static void ps_command(smtp_pseudo_state *st, uint8_t *t, size_t kept)
     ps_scan(st, t, from, kept, v == SC_V_MAIL || v == SC_V_RCPT);
 }
 
+/* What both directions do first: nothing without --redact=addresses; a
+ * line too long to keep a copy of, or a session without pseudonym state,
+ * blanked whole (true: done); else the line as it was kept in was, for
+ * ps_finish to compare with. */
+static bool ps_begin(sc_smtp *s, sc_dir d, uint8_t was[SC_LINE_KEEP], uint8_t *t,
+                     size_t kept, uint64_t len, uint64_t off)
+{
+    if (!s->cfg->redact_addresses)
+        return false;
+    if (kept > SC_LINE_KEEP || !ps_state(s)) {
+        ps_blank(s, d, t, kept, len, off);
+        return false;
+    }
+    memcpy(was, t, kept);
+    return true;
+}
+
 void smtp_pseudo_client(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64_t off)
 {
     sc_smtp *s = ctx;
     uint8_t was[SC_LINE_KEEP];
 
-    if (!s->cfg->redact_addresses)
+    if (!ps_begin(s, SC_DIR_C2S, was, t, kept, len, off))
         return;
-    if (kept > sizeof was || !ps_state(s)) {
-        ps_blank(s, SC_DIR_C2S, t, kept, len, off);
-        return;
-    }
-    memcpy(was, t, kept);
     ps_command(s->pseudo, t, kept);
     ps_finish(s, SC_DIR_C2S, was, t, kept, len, off);
 }
@@ -367,13 +379,8 @@ void smtp_pseudo_server(void *ctx, uint8_t *t, size_t kept, uint64_t len, uint64
     uint8_t was[SC_LINE_KEEP];
     size_t from = kept >= 4 ? 4 : kept;      /* the code is no name */
 
-    if (!s->cfg->redact_addresses)
+    if (!ps_begin(s, SC_DIR_S2C, was, t, kept, len, off))
         return;
-    if (kept > sizeof was || !ps_state(s)) {
-        ps_blank(s, SC_DIR_S2C, t, kept, len, off);
-        return;
-    }
-    memcpy(was, t, kept);
     if (first && kept > 4) {
         /* the greeting's host, the EHLO reply's: the word after the code */
         const sc_pending *p = sc_matcher_firm(&s->m) ? sc_matcher_at(&s->m, 0) : NULL;
