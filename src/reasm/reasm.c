@@ -135,7 +135,9 @@
  *    above that, so libnids never evicts a stream by itself (it would take
  *    the oldest, not the least active, and the connection would come back
  *    as a new mid-stream one at its next packet). libnids preallocates
- *    that table, 288 bytes a stream (29 MB at the default 100 000).
+ *    that table, 288 bytes a stream (29 MB at the default 100 000),
+ *    and links it record by record: its pages are prepared in one go
+ *    first (reasm_nids_pool_prepare), not faulted in one by one.
  *  - libnids' receive buffers: add2buf() keeps one buffer per direction
  *    (4 KiB, more after large segments) for the life of the stream, 8 KiB
  *    for every idle session that once carried data. Everything libnids
@@ -153,12 +155,14 @@
  */
 #include <arpa/inet.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/tcp.h>
 #include <nids.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "clock.h"
@@ -398,6 +402,8 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
     bool ready[2], acks[2];
     int first;
 
+    if (!c->fin_seen[0] && !c->fin_seen[1])
+        return;                  /* after every packet: mostly none yet */
     for (int d = 0; d < 2; d++)
         ready[d] = reasm_fin_ready(c, d);
     for (int d = 0; d < 2; d++)
@@ -1694,12 +1700,68 @@ static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
     }
 }
 
+/* ---- libnids' table ----------------------------------------------------- */
+
+#define REASM_PAGE_HUGE    (2u << 20)
+#define REASM_MMAP_DEFAULT (128 * 1024)      /* glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD */
+#define REASM_MMAP_MAX     (32u << 20)       /* the largest M_MMAP_THRESHOLD glibc takes (64-bit) */
+
+/* libnids' tcp_init() mallocs a pool of stream records (3/4 of
+ * n_tcp_streams, 288 bytes each: 29 MB for the default cap) and links it
+ * record by record, touching every page: 7 000 page faults, each a trap
+ * into the kernel, about 0.1 s of CPU on a virtual machine, more than
+ * the rest of a short capture costs. So the memory it will get is
+ * prepared first, in one go and in huge pages where the kernel gives them
+ * on request (transparent huge pages in "madvise" mode): a block of the
+ * pool's size is taken from the heap (the mmap threshold raised above
+ * it), marked MADV_HUGEPAGE, touched, and freed into the top of the heap
+ * (the trim threshold raised, so it stays), where tcp_init's calloc and
+ * malloc find it. The thresholds are then set back to glibc's defaults.
+ * The pool's size, and so the memory bound and when anything is evicted,
+ * are libnids' own as before; only where its pages come from changes.
+ * When a step is refused (a pool beyond 30 MB, --max-sessions above
+ * about 105 000, which glibc maps whatever the threshold; an allocator
+ * other than glibc's), libnids faults its pages in itself, as before. */
+static bool reasm_nids_pool_prepare(size_t streams)
+{
+    size_t bytes = (streams * 3 / 4 + 1) * sizeof(struct tcp_stream) +
+                   streams * sizeof(struct tcp_stream *) + REASM_PAGE_HUGE;
+    uintptr_t lo, hi;
+    uint8_t *p;
+
+    if (bytes >= REASM_MMAP_MAX || !mallopt(M_MMAP_THRESHOLD, (int)REASM_MMAP_MAX))
+        return false;
+    if (!mallopt(M_TRIM_THRESHOLD, (int)(2 * REASM_MMAP_MAX)) || !(p = malloc(bytes))) {
+        (void)mallopt(M_MMAP_THRESHOLD, REASM_MMAP_DEFAULT);
+        return false;
+    }
+    lo = ((uintptr_t)p + REASM_PAGE_HUGE - 1) & ~(uintptr_t)(REASM_PAGE_HUGE - 1);
+    hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(REASM_PAGE_HUGE - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* a hint: refused, 4 KB pages */
+    memset(p, 0, bytes);
+    free(p);
+    return true;
+}
+
+/* glibc's default thresholds again (the dynamic adjustment stays off:
+ * it only decides where large blocks come from, not how much is held). */
+static void reasm_nids_pool_done(bool prepared)
+{
+    if (!prepared)
+        return;
+    (void)mallopt(M_TRIM_THRESHOLD, REASM_MMAP_DEFAULT);
+    (void)mallopt(M_MMAP_THRESHOLD, REASM_MMAP_DEFAULT);
+}
+
 /* ---- the interface ------------------------------------------------------ */
 
 sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err, size_t errlen)
 {
     sc_reasm *r;
     uint64_t cap = cfg->max_sessions ? cfg->max_sessions : REASM_NIDS_STREAMS;
+    bool prepared;
+    int ok;
 
     if (reasm_live) {
         snprintf(err, errlen, "reassembly already running");
@@ -1738,7 +1800,10 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
     nids_params.tcp_workarounds = 0;
     nids_params.multiproc = 0;
     nids_params.one_loop_less = 0;
-    if (!nids_init()) {
+    prepared = reasm_nids_pool_prepare((size_t)nids_params.n_tcp_streams);
+    ok = nids_init();
+    reasm_nids_pool_done(prepared);
+    if (!ok) {
         snprintf(err, errlen, "libnids: %s", nids_errbuf);
         goto fail;
     }
@@ -1815,8 +1880,10 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
     r->cur_dir = dir;
     c->last_ts = reasm_idle_ts(r, pkt);
     c->pub.last_frame = pkt->frame;
-    reasm_lru_unlink(r, c);
-    reasm_lru_append(r, c);
+    if (r->lru_tail != c) {
+        reasm_lru_unlink(r, c);
+        reasm_lru_append(r, c);
+    }
     if (r->h.packet)
         for (size_t i = 0; i < nfrags; i++)
             r->h.packet(r->h.ctx, &c->pub, frags[i]);
