@@ -34,6 +34,7 @@
 #include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -98,6 +99,8 @@ static int capture_gz_close(void *cookie)
  * memory the stream keeps stdio's default buffer (slower, still right). */
 static void capture_buffer_set(sc_reader *cap, FILE *fp)
 {
+    /* only libpcap reads it, from this thread: no lock per fread */
+    (void)__fsetlocking(fp, FSETLOCKING_BYCALLER);
     cap->iobuf = malloc(CAPTURE_FILE_BUFFER);
     if (cap->iobuf && setvbuf(fp, cap->iobuf, _IOFBF, CAPTURE_FILE_BUFFER) != 0) {
         free(cap->iobuf);

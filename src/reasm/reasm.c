@@ -37,7 +37,15 @@
  *    looks like a capture gap.
  *  - Checksums: libnids always checks IP header checksums (the rebuilt
  *    header is correct) and TCP checksums unless told otherwise
- *    (nids_register_chksum_ctl for 0.0.0.0/0: offloaded captures).
+ *    (nids_register_chksum_ctl for 0.0.0.0/0: offloaded captures; with
+ *    it libnids' my_tcp_check returns at once, about 26 instructions a
+ *    packet under callgrind, and no sum is computed).
+ *  - Cost per packet: libnids spends about 1 000 instructions on each
+ *    packet it is given (two hash computations for a packet from the
+ *    server, its IP checks, its queue). A bare ACK of an established
+ *    stream that sent no FIN changes nothing in it (reasm_nids_ack_only
+ *    says why) and is not handed over: about one packet in five on
+ *    gateway traffic.
  *  - No SYN, no connection: libnids never sees the real handshake. For
  *    every connection a SYN, SYN/ACK and ACK are synthesised once both
  *    initial sequence numbers are known (from the real SYN/SYN-ACK, or
@@ -127,7 +135,9 @@
  *    above that, so libnids never evicts a stream by itself (it would take
  *    the oldest, not the least active, and the connection would come back
  *    as a new mid-stream one at its next packet). libnids preallocates
- *    that table, 288 bytes a stream (29 MB at the default 100 000).
+ *    that table, 288 bytes a stream (29 MB at the default 100 000),
+ *    and links it record by record: its pages are prepared in one go
+ *    first (reasm_nids_pool_prepare), not faulted in one by one.
  *  - libnids' receive buffers: add2buf() keeps one buffer per direction
  *    (4 KiB, more after large segments) for the life of the stream, 8 KiB
  *    for every idle session that once carried data. Everything libnids
@@ -145,11 +155,14 @@
  */
 #include <arpa/inet.h>
 #include <limits.h>
+#include <malloc.h>
+#include <netinet/tcp.h>
 #include <nids.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "clock.h"
@@ -389,6 +402,8 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
     bool ready[2], acks[2];
     int first;
 
+    if (!c->fin_seen[0] && !c->fin_seen[1])
+        return;                  /* after every packet: mostly none yet */
     for (int d = 0; d < 2; d++)
         ready[d] = reasm_fin_ready(c, d);
     for (int d = 0; d < 2; d++)
@@ -480,11 +495,31 @@ static uint32_t reasm_ep_hash(const uint8_t *a, int family, uint16_t port)
     return h;
 }
 
+/* One endpoint's part of a bucket number, a word at a time: the lookup
+ * is on every packet (reasm_ep_hash, octet by octet, stays for the
+ * routing of -j and the tombs, whose slots must not move). */
+static uint32_t reasm_ep_mix(const uint8_t *a, int family, uint16_t port)
+{
+    uint32_t h = port, w;
+    size_t n = family == AF_INET6 ? 16 : 4;
+
+    for (size_t i = 0; i < n; i += 4) {
+        memcpy(&w, a + i, 4);
+        h = (h ^ w) * 0x9e3779b1u;
+        h ^= h >> 15;
+    }
+    return h;
+}
+
 /* Symmetric: both directions of a connection land in the same bucket. */
 static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint16_t pa,
                            const uint8_t *b, uint16_t pb)
 {
-    return (reasm_ep_hash(a, family, pa) ^ reasm_ep_hash(b, family, pb)) & (r->nbuckets - 1);
+    uint32_t h = reasm_ep_mix(a, family, pa) ^ reasm_ep_mix(b, family, pb);
+
+    h *= 0x45d9f3bu;
+    h ^= h >> 16;
+    return h & (r->nbuckets - 1);
 }
 
 /* A TCP segment is followed when one of its ports is an SMTP port
@@ -509,10 +544,20 @@ static int reasm_seg_shard(const seg *s, int n)
     return (int)(h % (uint32_t)n);
 }
 
+/* Whether ep is address a, port port: on every packet, so the IPv4
+ * address (the common case) is compared as one word rather than by a
+ * call to memcmp. */
 static bool reasm_ep_is(const sc_endpoint *ep, int family, const uint8_t *a, uint16_t port)
 {
-    return ep->family == family && ep->port == port &&
-           memcmp(ep->addr, a, family == AF_INET6 ? 16 : 4) == 0;
+    uint32_t x, y;
+
+    if (ep->family != family || ep->port != port)
+        return false;
+    if (family == AF_INET6)
+        return memcmp(ep->addr, a, 16) == 0;
+    memcpy(&x, ep->addr, 4);
+    memcpy(&y, a, 4);
+    return x == y;
 }
 
 static reasm_conn *reasm_conn_find(sc_reasm *r, const seg *s, sc_dir *dir)
@@ -823,6 +868,26 @@ static void reasm_held_drop_all(sc_reasm *r, reasm_conn *c)
     }
 }
 
+/* Whether libnids can be spared a bare ACK (no byte, no SYN, FIN or
+ * RST): it changes nothing there while both sides are established (no
+ * FIN sent: an ACK then confirms it and may close the stream), the
+ * stream has its listener, and the receiver's queue is under libnids'
+ * prune threshold (it always is: nothing is queued, see Order). All
+ * process_tcp() does with such an ACK then is raise the sender's ack_seq,
+ * which it reads only when that side receives, and reasm_seg_feed sets
+ * it before every such segment; and record the window, 0xffff in every
+ * packet built here. About one packet in five on a busy gateway is one. */
+static bool reasm_nids_ack_only(const reasm_conn *c, int d, uint8_t flags, uint32_t len)
+{
+    const struct tcp_stream *a = c->nids;
+    const struct half_stream *rcv = d == SC_DIR_C2S ? &a->server : &a->client;
+
+    return !len && (flags & (SEG_SYN | SEG_FIN | SEG_RST | SEG_ACK)) == SEG_ACK &&
+           a->nids_state == NIDS_DATA && a->listeners &&
+           a->client.state == TCP_ESTABLISHED && a->server.state == TCP_ESTABLISHED &&
+           rcv->rmem_alloc <= 65535;
+}
+
 /* One segment of direction d to libnids, as of now. libnids drops a
  * segment that ends before the receiver's last ACK and one beyond that ACK
  * plus the window: the receiver's ACK it knows is always the point
@@ -866,6 +931,8 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp
         c->fin_acks[d] = (flags & SEG_ACK) != 0;
         c->fin_ack[d] = flags & SEG_ACK ? ack : seq;   /* seq: acknowledges no FIN */
     }
+    if (reasm_nids_ack_only(c, d, flags, len))
+        return;
     rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
     rcv->ack_seq = reasm_exp(c, d);
     reasm_inject_seg(r, c, d, tcp, tcp_len, seq, ack, flags, payload, len);
@@ -1633,12 +1700,68 @@ static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
     }
 }
 
+/* ---- libnids' table ----------------------------------------------------- */
+
+#define REASM_PAGE_HUGE    (2u << 20)
+#define REASM_MMAP_DEFAULT (128 * 1024)      /* glibc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD */
+#define REASM_MMAP_MAX     (32u << 20)       /* the largest M_MMAP_THRESHOLD glibc takes (64-bit) */
+
+/* libnids' tcp_init() mallocs a pool of stream records (3/4 of
+ * n_tcp_streams, 288 bytes each: 29 MB for the default cap) and links it
+ * record by record, touching every page: 7 000 page faults, each a trap
+ * into the kernel, about 0.1 s of CPU on a virtual machine, more than
+ * the rest of a short capture costs. So the memory it will get is
+ * prepared first, in one go and in huge pages where the kernel gives them
+ * on request (transparent huge pages in "madvise" mode): a block of the
+ * pool's size is taken from the heap (the mmap threshold raised above
+ * it), marked MADV_HUGEPAGE, touched, and freed into the top of the heap
+ * (the trim threshold raised, so it stays), where tcp_init's calloc and
+ * malloc find it. The thresholds are then set back to glibc's defaults.
+ * The pool's size, and so the memory bound and when anything is evicted,
+ * are libnids' own as before; only where its pages come from changes.
+ * When a step is refused (a pool beyond 30 MB, --max-sessions above
+ * about 105 000, which glibc maps whatever the threshold; an allocator
+ * other than glibc's), libnids faults its pages in itself, as before. */
+static bool reasm_nids_pool_prepare(size_t streams)
+{
+    size_t bytes = (streams * 3 / 4 + 1) * sizeof(struct tcp_stream) +
+                   streams * sizeof(struct tcp_stream *) + REASM_PAGE_HUGE;
+    uintptr_t lo, hi;
+    uint8_t *p;
+
+    if (bytes >= REASM_MMAP_MAX || !mallopt(M_MMAP_THRESHOLD, (int)REASM_MMAP_MAX))
+        return false;
+    if (!mallopt(M_TRIM_THRESHOLD, (int)(2 * REASM_MMAP_MAX)) || !(p = malloc(bytes))) {
+        (void)mallopt(M_MMAP_THRESHOLD, REASM_MMAP_DEFAULT);
+        return false;
+    }
+    lo = ((uintptr_t)p + REASM_PAGE_HUGE - 1) & ~(uintptr_t)(REASM_PAGE_HUGE - 1);
+    hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(REASM_PAGE_HUGE - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* a hint: refused, 4 KB pages */
+    memset(p, 0, bytes);
+    free(p);
+    return true;
+}
+
+/* glibc's default thresholds again (the dynamic adjustment stays off:
+ * it only decides where large blocks come from, not how much is held). */
+static void reasm_nids_pool_done(bool prepared)
+{
+    if (!prepared)
+        return;
+    (void)mallopt(M_TRIM_THRESHOLD, REASM_MMAP_DEFAULT);
+    (void)mallopt(M_MMAP_THRESHOLD, REASM_MMAP_DEFAULT);
+}
+
 /* ---- the interface ------------------------------------------------------ */
 
 sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err, size_t errlen)
 {
     sc_reasm *r;
     uint64_t cap = cfg->max_sessions ? cfg->max_sessions : REASM_NIDS_STREAMS;
+    bool prepared;
+    int ok;
 
     if (reasm_live) {
         snprintf(err, errlen, "reassembly already running");
@@ -1677,7 +1800,10 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
     nids_params.tcp_workarounds = 0;
     nids_params.multiproc = 0;
     nids_params.one_loop_less = 0;
-    if (!nids_init()) {
+    prepared = reasm_nids_pool_prepare((size_t)nids_params.n_tcp_streams);
+    ok = nids_init();
+    reasm_nids_pool_done(prepared);
+    if (!ok) {
         snprintf(err, errlen, "libnids: %s", nids_errbuf);
         goto fail;
     }
@@ -1700,7 +1826,7 @@ fail:
 /* One whole packet, or a datagram defrag.c put together (frags: the
  * packets it came in, one for a whole packet; the connection's packet
  * hook gets each of them). */
-static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg s,
+static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *s,
                          const sc_packet *const *frags, size_t nfrags)
 {
     sc_dir dir;
@@ -1709,15 +1835,20 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg s
 
     r->cur_frame = pkt->frame;
     r->cur_ts = pkt->ts;
-    if (kind != SEG_TCP || !reasm_seg_followed(r->cfg, &s))
+    if (kind != SEG_TCP)
         return;
     /* -j: every process put the datagram together; one follows it */
-    if (nfrags > 1 && r->share_n > 1 && reasm_seg_shard(&s, r->share_n) != r->share_idx)
+    if (nfrags > 1 && r->share_n > 1 &&
+        (!reasm_seg_followed(r->cfg, s) || reasm_seg_shard(s, r->share_n) != r->share_idx))
         return;
 
-    c = reasm_conn_find(r, &s, &dir);
-    if (c && c->est && (s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
-        s.seq + 1 != c->next[0]) {
+    /* a connection is made only for a followed segment, whose ports the
+     * packets of either direction have: the port test is for the others */
+    c = reasm_conn_find(r, s, &dir);
+    if (!c && !reasm_seg_followed(r->cfg, s))
+        return;
+    if (c && c->est && (s->flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
+        s->seq + 1 != c->next[0]) {
         /* A new SYN on a live 4-tuple: the port was reused, the old
          * connection died unseen. */
         reasm_flush(r, c);
@@ -1727,19 +1858,19 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg s
     if (!c) {
         bool src_client;
 
-        if (s.flags & SEG_RST)
+        if (s->flags & SEG_RST)
             return;
-        if (!(s.flags & SEG_SYN) && reasm_tomb_repeat(r, &s, pkt->ts.tv_sec))
+        if (!(s->flags & SEG_SYN) && reasm_tomb_repeat(r, s, pkt->ts.tv_sec))
             return;          /* a late retransmission of a connection that ended */
-        if ((s.flags & (SEG_SYN | SEG_ACK)) == SEG_SYN)
+        if ((s->flags & (SEG_SYN | SEG_ACK)) == SEG_SYN)
             src_client = true;
-        else if (s.flags & SEG_SYN)
+        else if (s->flags & SEG_SYN)
             src_client = false;
-        else if (s.len == 0)
+        else if (s->len == 0)
             return;          /* a bare ACK/FIN of a connection we never saw carry data */
         else
-            src_client = reasm_src_is_client(r, &s);
-        c = reasm_conn_new(r, &s, src_client, pkt);
+            src_client = reasm_src_is_client(r, s);
+        c = reasm_conn_new(r, s, src_client, pkt);
         if (!c)
             return;
         c->pub.first_frame = frags[0]->frame;      /* a datagram: its first fragment */
@@ -1749,23 +1880,25 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg s
     r->cur_dir = dir;
     c->last_ts = reasm_idle_ts(r, pkt);
     c->pub.last_frame = pkt->frame;
-    reasm_lru_unlink(r, c);
-    reasm_lru_append(r, c);
+    if (r->lru_tail != c) {
+        reasm_lru_unlink(r, c);
+        reasm_lru_append(r, c);
+    }
     if (r->h.packet)
         for (size_t i = 0; i < nfrags; i++)
             r->h.packet(r->h.ctx, &c->pub, frags[i]);
 
-    if (reasm_seq_untrusted(c, dir, &s, pkt))
+    if (reasm_seq_untrusted(c, dir, s, pkt))
         return;          /* the same packet again, sequence numbers untrusted */
-    reasm_seqs_learn(c, dir, &s);
+    reasm_seqs_learn(c, dir, s);
     if (!c->est && c->known[0] && c->known[1])
         reasm_handshake_inject(r, c);
-    if (s.flags & SEG_SYN) {
+    if (s->flags & SEG_SYN) {
         reasm_dead_report(r);
         return;
     }
     if (!c->est || !c->nids) {
-        if (s.flags & SEG_RST) {        /* refused, or reset before we could follow it */
+        if (s->flags & SEG_RST) {        /* refused, or reset before we could follow it */
             reasm_event_emit(r, c, SC_FLOW_RST, dir, NULL, 0, pkt->frame, pkt->ts);
             reasm_conn_end(r, c, SC_END_RESET, pkt->frame, pkt->ts);
         }
@@ -1773,26 +1906,26 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg s
     }
     before[0] = reasm_exp(c, 0);
     before[1] = reasm_exp(c, 1);
-    if (s.flags & SEG_RST) {
+    if (s->flags & SEG_RST) {
         reasm_flush(r, c);
         if (c->nids)
-            reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
+            reasm_seg_feed(r, c, dir, s->tcp, s->tcp_len, s->seq, s->ack, s->flags, s->payload, s->len,
                            pkt->frame, pkt->ts);
     } else {
-        reasm_tent_ack(c, dir, &s);
-        if (reasm_tent_again(c, dir, &s))
-            s.len = 0;                   /* only its ACK counts */
-        reasm_tent_clash(r, c, dir, s.seq, s.payload, s.len);
-        reasm_stream_note(r, c, dir, &s);
-        reasm_ack_note(c, dir, &s);
-        if (reasm_block_of(c, dir, s.seq, s.ack, s.flags, s.len) != BLOCK_NONE)
-            reasm_held_hold(r, c, pkt, dir, &s);
-        else if (reasm_tent_wanted(c, dir, s.len, s.flags)) {
-            reasm_held *h = reasm_held_hold(r, c, pkt, dir, &s);
+        reasm_tent_ack(c, dir, s);
+        if (reasm_tent_again(c, dir, s))
+            s->len = 0;                   /* only its ACK counts */
+        reasm_tent_clash(r, c, dir, s->seq, s->payload, s->len);
+        reasm_stream_note(r, c, dir, s);
+        reasm_ack_note(c, dir, s);
+        if (reasm_block_of(c, dir, s->seq, s->ack, s->flags, s->len) != BLOCK_NONE)
+            reasm_held_hold(r, c, pkt, dir, s);
+        else if (reasm_tent_wanted(c, dir, s->len, s->flags)) {
+            reasm_held *h = reasm_held_hold(r, c, pkt, dir, s);
             if (h)
                 reasm_tent_begin(r, c, dir, h);
         } else
-            reasm_seg_feed(r, c, dir, s.tcp, s.tcp_len, s.seq, s.ack, s.flags, s.payload, s.len,
+            reasm_seg_feed(r, c, dir, s->tcp, s->tcp_len, s->seq, s->ack, s->flags, s->payload, s->len,
                            pkt->frame, pkt->ts);
         for (int d = 0; d < 2 && c->nids && !c->dead; d++)
             reasm_tent_decide(r, c, d);
@@ -1813,7 +1946,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
 
     /* parsed once: defrag.c reads only fragments (it parses them again) */
     if (kind != SEG_V4_FRAGMENT && kind != SEG_V6_FRAGMENT) {
-        reasm_packet(r, pkt, kind, s, &pkt, 1);
+        reasm_packet(r, pkt, kind, &s, &pkt, 1);
         return;
     }
     switch (sc_defrag_add(r->defrag, pkt, &dg)) {
@@ -1821,7 +1954,7 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
         break;
     case SC_DEFRAG_DONE:
         kind = seg_parse(&dg->pkt, &s);
-        reasm_packet(r, &dg->pkt, kind, s, dg->frags, dg->nfrags);
+        reasm_packet(r, &dg->pkt, kind, &s, dg->frags, dg->nfrags);
         break;
     default:
         r->cur_frame = pkt->frame;

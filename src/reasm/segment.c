@@ -164,9 +164,15 @@ static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
     return SEG_V6_CHAIN_LONG;
 }
 
+/* Every packet is parsed (twice: for the totals, then for reassembly),
+ * so the record is not cleared whole: a field is set by every path that
+ * returns a kind under which it is read (the addresses beyond the
+ * family's length are never read). */
 seg_kind seg_parse(const sc_packet *pkt, seg *s)
 {
-    memset(s, 0, sizeof *s);
+    s->family = 0;
+    s->len = 0;
+    s->ip_len = s->frag_hdr = s->frag_nh = 0;
     if (!pkt->l3)
         return SEG_NOT_TCP;
     return pkt->ipver == 4 ? seg_v4_parse(pkt, s)
@@ -208,6 +214,20 @@ uint16_t seg_cksum(const uint8_t *p, size_t len)
     return (uint16_t)sum;
 }
 
+/* The IPv4 header checksum of the header seg_build_v4 writes: the sum
+ * of its 16-bit words (RFC 1071) has only the length and the addresses
+ * that vary; the rest is 0x4500 (version, IHL), 0x4006 (TTL 64, TCP). */
+static uint16_t seg_v4_hdr_sum(const uint8_t *buf, size_t total)
+{
+    uint32_t sum = 0x4500u + 0x4006u + (uint32_t)total +
+                   seg_be16(buf + 12) + seg_be16(buf + 14) +
+                   seg_be16(buf + 16) + seg_be16(buf + 18);
+
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
 size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
                     uint16_t sport, uint16_t dport,
                     const uint8_t *tcp, unsigned tcp_len,
@@ -226,19 +246,19 @@ size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
         len -= (uint32_t)(total - 65535);
         total = 65535;
     }
-    memset(buf, 0, 20);
     buf[0] = 0x45;
+    buf[1] = 0;
     seg_put16(buf + 2, (uint16_t)total);
+    memset(buf + 4, 0, 4);            /* identification, no fragment */
     buf[8] = 64;
     buf[9] = 6;
     memcpy(buf + 12, &saddr, 4);
     memcpy(buf + 16, &daddr, 4);
-    seg_put16(buf + 10, (uint16_t)~seg_cksum(buf, 20));
+    seg_put16(buf + 10, (uint16_t)~seg_v4_hdr_sum(buf, total));
 
-    if (tcp && tcp_len > 20)
-        memcpy(t, tcp, tcp_len);
-    else
-        memset(t, 0, 20);
+    /* the first 20 octets are all written below: only options are copied */
+    if (tcp_len > 20)
+        memcpy(t + 20, tcp + 20, tcp_len - 20);
     seg_put16(t, sport);
     seg_put16(t + 2, dport);
     seg_put32(t + 4, seq);
