@@ -23,9 +23,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SC_LINE_KEEP 1024
 #define SC_PLAIN_LINE_MAX 1000   /* RFC 5321 §4.5.3.1.6, CRLF included */
+
+/* The length of the run of octets from p that holds no CR and no LF: the
+ * machines copy or count such a run at once rather than an octet at a time
+ * (only a CR or a LF can end a line or change what follows). */
+static inline size_t sc_plain_run(const uint8_t *p, size_t n)
+{
+    const uint8_t *lf = memchr(p, '\n', n);
+    size_t end = lf ? (size_t)(lf - p) : n;
+    const uint8_t *cr = memchr(p, '\r', end);
+
+    return cr ? (size_t)(cr - p) : end;
+}
 
 typedef enum sc_client_mode {
     SC_CM_COMMAND,   /* lines are commands */
