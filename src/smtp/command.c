@@ -7,9 +7,6 @@
  * command are listed once (sc_any_codes). The table is data: adding a verb
  * is one line.
  */
-#include <string.h>
-#include <strings.h>
-
 #include "command.h"
 
 /* RFC 5321 §4.3.2 does not list these per command, but they may answer
@@ -83,11 +80,9 @@ sc_verb sc_cmd_parse(const uint8_t *line, size_t len)
 
     while (n < len && line[n] != ' ' && line[n] != '\t')
         n++;
-    for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++) {
-        const char *name = sc_cmd_table[v].name;
-        if (strlen(name) == n && strncasecmp((const char *)line, name, n) == 0)
+    for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++)
+        if (sc_word_is(line, n, sc_cmd_table[v].name))
             return (sc_verb)v;
-    }
     return SC_V_UNKNOWN;
 }
 
@@ -152,8 +147,7 @@ unsigned sc_ext_keyword(const uint8_t *kw, size_t len)
     while (n < len && kw[n] != ' ' && kw[n] != '=')
         n++;
     for (size_t i = 0; i < sizeof sc_ext_names / sizeof sc_ext_names[0]; i++)
-        if (strlen(sc_ext_names[i].kw) == n &&
-            strncasecmp((const char *)kw, sc_ext_names[i].kw, n) == 0)
+        if (sc_word_is(kw, n, sc_ext_names[i].kw))
             return sc_ext_names[i].bit;
     return 0;
 }
