@@ -189,15 +189,11 @@ static size_t client_plain_lines(const uint8_t *p, size_t n, uint64_t *lines)
     *lines = 0;
     while (k < n && p[k] != '.') {
         size_t w = n - k < SC_PLAIN_LINE_MAX ? n - k : SC_PLAIN_LINE_MAX;
-        const uint8_t *lf = memchr(p + k, '\n', w);
-        size_t len;
+        size_t cr = sc_plain_run(p + k, w);   /* the first CR or LF */
 
-        if (!lf)
-            break;                       /* incomplete, or too long */
-        len = (size_t)(lf - (p + k));    /* up to the LF, CR included */
-        if (len == 0 || lf[-1] != '\r' || (len > 1 && memchr(p + k, '\r', len - 1)))
-            break;                       /* bare LF or bare CR */
-        k += len + 1;
+        if (cr + 1 >= w || p[k + cr] != '\r' || p[k + cr + 1] != '\n')
+            break;                       /* incomplete, too long, bare LF or CR */
+        k += cr + 2;
         ++*lines;
     }
     return k;
