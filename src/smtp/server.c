@@ -191,7 +191,7 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
         }
         if (!s->cr) {
             /* The text of a line in bulk, up to its CR or LF: a reply
-             * line costs two scans, not a pass of tests per octet. */
+             * line costs one scan, not a pass of tests per octet. */
             size_t run = sc_plain_run(p + i, n - i);
             if (run > 0) {
                 server_line_add(s, p + i, run);
