@@ -35,7 +35,9 @@
  * each event. Diagnostics: none of its own; transcript lines are streamed
  * to the sink, never kept.
  */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/pseudo.h"
 #include "smtp_int.h"
@@ -63,10 +65,11 @@ static const sc_server_ops smtp_server_ops = {
 sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
                      const char *capture_file)
 {
-    sc_smtp *s = calloc(1, sizeof *s);
+    sc_smtp *s = malloc(sizeof *s);
 
     if (!s)
         return NULL;
+    memset(s, 0, offsetof(sc_smtp, names));   /* the names are read up to their length */
     s->cfg = cfg;
     s->out = out;
     s->info.id = conn->id;

@@ -262,7 +262,7 @@ void smtp_close_event(sc_smtp *s, const sc_flow_event *ev)
         else
             smtp_content_partial(s);
     }
-    smtp_line_str(s, d, SC_LINE_EVENT, ev->frame, rst ? "[RST]" : "[FIN]");
+    smtp_line_lit(s, d, SC_LINE_EVENT, ev->frame, rst ? "[RST]" : "[FIN]");
     if (s->close.first < 0) {
         s->close.first = d;
         s->close.first_rst = rst;
@@ -347,7 +347,7 @@ void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
                           "[TLS: %llu bytes not analysed]", (unsigned long long)n);
     }
     if (ev->end == SC_END_CAPTURE_END && open)
-        smtp_line_str(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame, "[capture ends]");
+        smtp_line_lit(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame, "[capture ends]");
     s->info.close_after = smtp_close_after(s);
     if (s->close.first >= 0) {
         s->info.close_by = s->close.first == SC_DIR_C2S ? SC_CLOSE_CLIENT : SC_CLOSE_SERVER;

@@ -206,10 +206,10 @@ static void smtp_cmd_helo_name(sc_smtp *s, const smtp_cmd_ctx *c)
         return;
     sc_arg_after(c->l->text, c->l->kept, "", &a, &an);
     an = sc_arg_word(a, an);
-    if (an > sizeof s->cmd.helo_name)
-        an = sizeof s->cmd.helo_name;
-    memcpy(s->cmd.helo_name, a, an);
-    s->info.helo_name = (sc_bytes){ s->cmd.helo_name, an };
+    if (an > sizeof s->names.helo)
+        an = sizeof s->names.helo;
+    memcpy(s->names.helo, a, an);
+    s->info.helo_name = (sc_bytes){ s->names.helo, an };
 }
 
 static bool smtp_cmd_helo(sc_smtp *s, const smtp_cmd_ctx *c)

@@ -228,7 +228,7 @@ void smtp_content_bdat(sc_smtp *s, const sc_cline *l, sc_pending *p)
     if (n > 0)
         sc_client_chunk(&s->client, n);
     else
-        smtp_line_str(s, SC_DIR_C2S, SC_LINE_BDAT, l->frame, "[BDAT chunk: 0 octets]");
+        smtp_line_lit(s, SC_DIR_C2S, SC_LINE_BDAT, l->frame, "[BDAT chunk: 0 octets]");
 }
 
 /* A line after DATA was refused before any content: content the server

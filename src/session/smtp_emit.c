@@ -56,6 +56,12 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
     smtp_line(s, dir, kind, frame, (const uint8_t *)buf, (size_t)n);
 }
 
+void smtp_line_lit(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
+                   const char *text)
+{
+    smtp_line(s, dir, kind, frame, (const uint8_t *)text, strlen(text));
+}
+
 static smtp_capped *smtp_capped_slot(sc_smtp *s, sc_rule_id id, sc_side side)
 {
     for (size_t i = 0; i < s->emit.ncapped; i++)

@@ -156,10 +156,10 @@ static void smtp_reply_greeting_name(sc_smtp *s, const sc_reply *r)
         n--;
     }
     n = sc_arg_word(p, n);
-    if (n > sizeof s->reply.greeting_name)
-        n = sizeof s->reply.greeting_name;
-    memcpy(s->reply.greeting_name, p, n);
-    s->info.greeting_name = (sc_bytes){ s->reply.greeting_name, n };
+    if (n > sizeof s->names.greeting)
+        n = sizeof s->names.greeting;
+    memcpy(s->names.greeting, p, n);
+    s->info.greeting_name = (sc_bytes){ s->names.greeting, n };
 }
 
 /* The first reply: the greeting (RFC 5321 §4.3.1). Returns true when the

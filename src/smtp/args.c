@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "args.h"
 #include "command.h"
@@ -13,37 +12,63 @@
 void sc_arg_after(const uint8_t *t, size_t n, const char *prefix,
                   const uint8_t **ap, size_t *an)
 {
-    size_t i = 0, pl = strlen(prefix);
+    size_t i = 0;
 
     while (i < n && t[i] != ' ')
         i++;
     while (i < n && t[i] == ' ')
         i++;
-    if (pl && n - i >= pl && strncasecmp((const char *)t + i, prefix, pl) == 0)
-        i += pl;
+    i += sc_word_prefix(t + i, n - i, prefix);
     while (i < n && t[i] == ' ')
         i++;
     *ap = t + i;
     *an = n - i;
 }
 
-const uint8_t *sc_arg_param(const uint8_t *t, size_t n, const char *name, size_t *vlen)
+/* The parameters of a MAIL or RCPT line are the words after its address
+ * (after its first '>'; without one, none): where they start. */
+static size_t arg_params_start(const uint8_t *t, size_t n)
 {
-    size_t i, nl = strlen(name);
     const uint8_t *gt = memchr(t, '>', n);
 
-    i = gt ? (size_t)(gt - t) + 1 : n;
+    return gt ? (size_t)(gt - t) + 1 : n;
+}
+
+/* From *i: where the next word starts; *i goes past its end. */
+static size_t arg_next_word(const uint8_t *t, size_t n, size_t *i)
+{
+    size_t st;
+
+    while (*i < n && t[*i] == ' ')
+        ++*i;
+    st = *i;
+    while (*i < n && t[*i] != ' ')
+        ++*i;
+    return st;
+}
+
+/* The value of the parameter `name` when the word w is it: "SIZE=" takes
+ * a value, "SMTPUTF8" is the whole word. */
+static const uint8_t *arg_param_value(const uint8_t *w, size_t wl, const char *name,
+                                      size_t *vlen)
+{
+    size_t nl = sc_word_prefix(w, wl, name);
+
+    if (!nl || (name[nl - 1] != '=' && wl != nl))
+        return NULL;
+    *vlen = wl - nl;
+    return w + nl;
+}
+
+const uint8_t *sc_arg_param(const uint8_t *t, size_t n, const char *name, size_t *vlen)
+{
+    size_t i = arg_params_start(t, n);
+
     while (i < n) {
-        while (i < n && t[i] == ' ')
-            i++;
-        size_t st = i;
-        while (i < n && t[i] != ' ')
-            i++;
-        if (i - st >= nl && strncasecmp((const char *)t + st, name, nl) == 0 &&
-            (name[nl - 1] == '=' || i - st == nl)) {
-            *vlen = i - st - nl;
-            return t + st + nl;
-        }
+        size_t st = arg_next_word(t, n, &i);
+        const uint8_t *v = arg_param_value(t + st, i - st, name, vlen);
+        if (v)
+            return v;
     }
     return NULL;
 }
@@ -80,7 +105,7 @@ sc_bdat_syntax sc_arg_bdat(const uint8_t *t, size_t n, uint64_t *size, bool *las
         return SC_BDAT_BAD_SIZE;
     while (i < an && a[i] == ' ')
         i++;
-    if (an - i >= 4 && strncasecmp((const char *)a + i, "LAST", 4) == 0) {
+    if (sc_word_prefix(a + i, an - i, "LAST")) {
         *last = true;
         i += 4;
         while (i < an && a[i] == ' ')
@@ -100,25 +125,39 @@ static const struct { const char *param; unsigned ext; } sc_arg_params[] = {
     { "ORCPT=", SC_EXT_DSN },
 };
 
+#define SC_ARG_NPARAMS (sizeof sc_arg_params / sizeof sc_arg_params[0])
+
 size_t sc_arg_unadvertised(const uint8_t *t, size_t n, unsigned ext, char *out, size_t cap)
 {
-    size_t ml = 0, vl;
-    const uint8_t *val;
+    /* The first value of each parameter of the table, then of BODY=: the
+     * line's words are read once, not once per parameter. */
+    const uint8_t *val[SC_ARG_NPARAMS + 1] = { NULL };
+    size_t vl[SC_ARG_NPARAMS + 1] = { 0 };
+    size_t ml = 0, i = arg_params_start(t, n);
 
+    while (i < n) {
+        size_t st = arg_next_word(t, n, &i);
+        for (size_t k = 0; k <= SC_ARG_NPARAMS; k++)
+            if (!val[k])
+                val[k] = arg_param_value(t + st, i - st,
+                                         k < SC_ARG_NPARAMS ? sc_arg_params[k].param : "BODY=",
+                                         &vl[k]);
+    }
     if (cap)
         out[0] = '\0';
-    for (size_t i = 0; i < sizeof sc_arg_params / sizeof sc_arg_params[0]; i++)
-        if (ml < cap && sc_arg_param(t, n, sc_arg_params[i].param, &vl) &&
-            !(ext & sc_arg_params[i].ext))
+    for (size_t k = 0; k < SC_ARG_NPARAMS; k++)
+        if (ml < cap && val[k] && !(ext & sc_arg_params[k].ext))
             ml += (size_t)snprintf(out + ml, cap - ml, "%s%s", ml ? ", " : "",
-                                   sc_arg_params[i].param);
+                                   sc_arg_params[k].param);
     /* BODY= needs the keyword of the body type it names (RFC 6152, RFC 3030). */
-    if ((val = sc_arg_param(t, n, "BODY=", &vl))) {
-        unsigned want = (vl == 10 && strncasecmp((const char *)val, "BINARYMIME", 10) == 0)
-                        ? SC_EXT_BINARYMIME : SC_EXT_8BITMIME;
+    if (val[SC_ARG_NPARAMS]) {
+        const uint8_t *body = val[SC_ARG_NPARAMS];
+        size_t bl = vl[SC_ARG_NPARAMS];
+        unsigned want = sc_word_is(body, bl, "BINARYMIME") ? SC_EXT_BINARYMIME
+                                                           : SC_EXT_8BITMIME;
         if (!(ext & want) && ml < cap)
             ml += (size_t)snprintf(out + ml, cap - ml, "%sBODY=%.*s", ml ? ", " : "",
-                                   (int)(vl < 16 ? vl : 16), (const char *)val);
+                                   (int)(bl < 16 ? bl : 16), (const char *)body);
     }
     return ml < cap ? ml : (cap ? cap - 1 : 0);
 }
@@ -146,8 +185,7 @@ unsigned sc_arg_auth(const uint8_t *t, size_t n, const uint8_t **mech, size_t *m
     *mlen = i;
     *resp = (size_t)(a - t) + i;
     for (size_t k = 0; k < sizeof sc_arg_mechs / sizeof sc_arg_mechs[0]; k++)
-        if (strlen(sc_arg_mechs[k].name) == i &&
-            strncasecmp((const char *)a, sc_arg_mechs[k].name, i) == 0)
+        if (sc_word_is(a, i, sc_arg_mechs[k].name))
             return sc_arg_mechs[k].bits;
     return 0;
 }

@@ -1,12 +1,13 @@
 /*
  * client.c - the passive client machine (see client.h).
  *
- * Octets are read one at a time in line modes (so that a mode change made
- * by a callback applies to the very next octet) and in bulk in BDAT and
- * TLS modes. End of data is <CRLF>.<CRLF> exactly (RFC 5321 §4.1.1.4);
- * the content start counts as preceded by CRLF (the DATA line's). The
- * sequences a lenient server may take for end of data (SMTP smuggling)
- * are reported where they start.
+ * In line modes, the text of a line is taken in runs up to its CR or LF
+ * and the octets that can end a line or change the mode are read one at
+ * a time (so that a mode change made by a callback applies to the very
+ * next octet); BDAT and TLS octets are counted in bulk. End of data is
+ * <CRLF>.<CRLF> exactly (RFC 5321 §4.1.1.4); the content start counts as
+ * preceded by CRLF (the DATA line's). The sequences a lenient server may
+ * take for end of data (SMTP smuggling) are reported where they start.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -141,21 +142,11 @@ static void client_hist_take(sc_client *c, const uint8_t *p, size_t n)
             client_hist_push(c, p[k]);
 }
 
-/* End of the run of octets from p that holds no CR and no LF. */
-static size_t client_plain_run(const uint8_t *p, size_t n)
-{
-    const uint8_t *lf = memchr(p, '\n', n);
-    size_t end = lf ? (size_t)(lf - p) : n;
-    const uint8_t *cr = memchr(p, '\r', end);
-
-    return cr ? (size_t)(cr - p) : end;
-}
-
-/* Content octets with no CR and no LF, none of them a transparency dot
- * (the caller checks the first): what client_line_octet would do to each,
- * done to the run at once. None can end the data or start an ambiguous
- * sequence, as those need a CR or a LF. */
-static void client_content_run(sc_client *c, const uint8_t *p, size_t n)
+/* Octets of a line with no CR and no LF: what client_line_octet would do
+ * to each, done to the run at once (see client_run_ok). None can end the
+ * line, the data or start an ambiguous sequence, as those need a CR or a
+ * LF. */
+static void client_line_run(sc_client *c, const uint8_t *p, size_t n)
 {
     size_t room = c->kept < SC_LINE_KEEP ? client_room(c) : 0;
 
@@ -170,7 +161,21 @@ static void client_content_run(sc_client *c, const uint8_t *p, size_t n)
     c->kept += room;
     c->len += n;
     c->off += n;
-    client_hist_take(c, p, n);
+    if (c->mode == SC_CM_CONTENT)
+        client_hist_take(c, p, n);
+}
+
+/* Whether the octets from b up to the next CR or LF may be read as one run
+ * (client_line_run) rather than one at a time: not while dropping octets
+ * up to a LF after a gap, not after a CR (which the next octet makes bare
+ * or not), not at the first octet of content (content_begin may change
+ * the mode) and not at a dot that starts a content line (transparency). */
+static bool client_run_ok(const sc_client *c, uint8_t b)
+{
+    if (c->resync || c->cr)
+        return false;
+    return c->mode != SC_CM_CONTENT ||
+           (c->content_started && (c->len > 0 || c->stuffed || b != '.'));
 }
 
 /* From the start of a content line: how many octets of p are complete
@@ -184,15 +189,11 @@ static size_t client_plain_lines(const uint8_t *p, size_t n, uint64_t *lines)
     *lines = 0;
     while (k < n && p[k] != '.') {
         size_t w = n - k < SC_PLAIN_LINE_MAX ? n - k : SC_PLAIN_LINE_MAX;
-        const uint8_t *lf = memchr(p + k, '\n', w);
-        size_t len;
+        size_t cr = sc_plain_run(p + k, w);   /* the first CR or LF */
 
-        if (!lf)
-            break;                       /* incomplete, or too long */
-        len = (size_t)(lf - (p + k));    /* up to the LF, CR included */
-        if (len == 0 || lf[-1] != '\r' || (len > 1 && memchr(p + k, '\r', len - 1)))
-            break;                       /* bare LF or bare CR */
-        k += len + 1;
+        if (cr + 1 >= w || p[k + cr] != '\r' || p[k + cr + 1] != '\n')
+            break;                       /* incomplete, too long, bare LF or CR */
+        k += cr + 2;
         ++*lines;
     }
     return k;
@@ -313,31 +314,15 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
                 continue;
             }
         }
-        if (c->mode == SC_CM_CONTENT && c->content_started && !c->resync && !c->cr &&
-            (c->len > 0 || c->stuffed || p[i] != '.')) {
-            /* Content in bulk up to the next CR or LF: message bodies are
-             * most of the bytes, and an octet at a time costs 20 times more. */
-            size_t run = client_plain_run(p + i, n - i);
+        if (client_run_ok(c, p[i])) {
+            /* Line text in bulk up to the next CR or LF: message bodies are
+             * most of the bytes, command lines most of the lines, and an
+             * octet at a time costs 20 times more. A line longer than its
+             * kept prefix costs a scan, not a call per octet. */
+            size_t run = sc_plain_run(p + i, n - i);
             if (run > 0) {
-                client_content_run(c, p + i, run);
+                client_line_run(c, p + i, run);
                 i += run;
-                continue;
-            }
-        }
-        if (c->in_line && c->kept == SC_LINE_KEEP && !c->cr && !c->resync) {
-            /* The kept prefix is full: only the length counts until the
-             * next CR or LF, so skip the run in bulk (a 1 GB line costs a
-             * scan, not a call per octet). */
-            size_t j = i;
-            while (j < n && p[j] != '\n' && p[j] != '\r')
-                j++;
-            if (j > i) {
-                if (c->mode == SC_CM_CONTENT)
-                    for (size_t k = (j - i > 4 ? j - 4 : i); k < j; k++)
-                        client_hist_push(c, p[k]);
-                c->len += j - i;
-                c->off += j - i;
-                i = j;
                 continue;
             }
         }

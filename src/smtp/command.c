@@ -7,9 +7,6 @@
  * command are listed once (sc_any_codes). The table is data: adding a verb
  * is one line.
  */
-#include <string.h>
-#include <strings.h>
-
 #include "command.h"
 
 /* RFC 5321 §4.3.2 does not list these per command, but they may answer
@@ -83,11 +80,9 @@ sc_verb sc_cmd_parse(const uint8_t *line, size_t len)
 
     while (n < len && line[n] != ' ' && line[n] != '\t')
         n++;
-    for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++) {
-        const char *name = sc_cmd_table[v].name;
-        if (strlen(name) == n && strncasecmp((const char *)line, name, n) == 0)
+    for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++)
+        if (sc_word_is(line, n, sc_cmd_table[v].name))
             return (sc_verb)v;
-    }
     return SC_V_UNKNOWN;
 }
 
@@ -134,14 +129,18 @@ bool sc_code_resyncs(int code, sc_verb v)
     return false;
 }
 
-static const struct { const char *kw; unsigned bit; } sc_ext_names[] = {
-    { "PIPELINING", SC_EXT_PIPELINING }, { "SIZE", SC_EXT_SIZE },
-    { "CHUNKING", SC_EXT_CHUNKING },     { "BINARYMIME", SC_EXT_BINARYMIME },
-    { "STARTTLS", SC_EXT_STARTTLS },     { "AUTH", SC_EXT_AUTH },
-    { "ETRN", SC_EXT_ETRN },             { "8BITMIME", SC_EXT_8BITMIME },
-    { "SMTPUTF8", SC_EXT_SMTPUTF8 },     { "DSN", SC_EXT_DSN },
-    { "ENHANCEDSTATUSCODES", SC_EXT_ENHANCED },
-    { "EXPN", SC_EXT_EXPN }, { "HELP", SC_EXT_HELP }, { "VRFY", SC_EXT_VRFY },
+/* With each keyword its length: an EHLO reply's keyword is compared only
+ * with those of its length (a reply has ten lines, a session one reply). */
+#define SC_EXT_NAME(kw, bit) { kw, sizeof kw - 1, bit }
+static const struct { const char *kw; size_t len; unsigned bit; } sc_ext_names[] = {
+    SC_EXT_NAME("PIPELINING", SC_EXT_PIPELINING), SC_EXT_NAME("SIZE", SC_EXT_SIZE),
+    SC_EXT_NAME("CHUNKING", SC_EXT_CHUNKING),     SC_EXT_NAME("BINARYMIME", SC_EXT_BINARYMIME),
+    SC_EXT_NAME("STARTTLS", SC_EXT_STARTTLS),     SC_EXT_NAME("AUTH", SC_EXT_AUTH),
+    SC_EXT_NAME("ETRN", SC_EXT_ETRN),             SC_EXT_NAME("8BITMIME", SC_EXT_8BITMIME),
+    SC_EXT_NAME("SMTPUTF8", SC_EXT_SMTPUTF8),     SC_EXT_NAME("DSN", SC_EXT_DSN),
+    SC_EXT_NAME("ENHANCEDSTATUSCODES", SC_EXT_ENHANCED),
+    SC_EXT_NAME("EXPN", SC_EXT_EXPN), SC_EXT_NAME("HELP", SC_EXT_HELP),
+    SC_EXT_NAME("VRFY", SC_EXT_VRFY),
 };
 
 unsigned sc_ext_keyword(const uint8_t *kw, size_t len)
@@ -152,8 +151,7 @@ unsigned sc_ext_keyword(const uint8_t *kw, size_t len)
     while (n < len && kw[n] != ' ' && kw[n] != '=')
         n++;
     for (size_t i = 0; i < sizeof sc_ext_names / sizeof sc_ext_names[0]; i++)
-        if (strlen(sc_ext_names[i].kw) == n &&
-            strncasecmp((const char *)kw, sc_ext_names[i].kw, n) == 0)
+        if (sc_ext_names[i].len == n && sc_word_is(kw, n, sc_ext_names[i].kw))
             return sc_ext_names[i].bit;
     return 0;
 }

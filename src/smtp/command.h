@@ -70,6 +70,35 @@ typedef struct sc_cmd {
     uint16_t     codes[SC_CMD_MAXCODES];   /* allowed replies, 0-terminated */
 } sc_cmd;
 
+/* The length of the table word w when the n octets at t start with it,
+ * else 0. The tables spell their words (verbs, keywords, parameter
+ * names) in upper case; the wire may use any case (RFC 5321 §2.4), and
+ * only ASCII letters fold, whatever the locale. Cheaper than strlen and
+ * strncasecmp: most compares stop at the first octet. */
+static inline size_t sc_word_prefix(const uint8_t *t, size_t n, const char *w)
+{
+    size_t k;
+
+    for (k = 0; w[k]; k++) {
+        uint8_t c;
+
+        if (k == n)
+            return 0;
+        c = t[k];
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - ('a' - 'A'));
+        if (c != (uint8_t)w[k])
+            return 0;
+    }
+    return k;
+}
+
+/* True when the n octets at t are the table word w, case aside. */
+static inline bool sc_word_is(const uint8_t *t, size_t n, const char *w)
+{
+    return n > 0 && sc_word_prefix(t, n, w) == n;
+}
+
 /* The table entry of a verb. */
 const sc_cmd *sc_cmd_get(sc_verb v);
 

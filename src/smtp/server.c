@@ -156,41 +156,64 @@ static void server_line_done(sc_server *s, bool bare_lf)
         s->ops->reply(s->ctx, r);
 }
 
+/* n octets of a line that hold no CR and no LF: the prefix that fits is
+ * kept, all are counted. */
+static void server_line_add(sc_server *s, const uint8_t *p, size_t n)
+{
+    size_t room = s->cap - s->kept;
+
+    if (room > n)
+        room = n;
+    if (room)
+        memcpy(s->buf + s->kept, p, room);
+    s->kept += room;
+    s->len += n;
+}
+
 void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
 {
+    size_t i = 0;
+
     s->frame = frame;
     if (!s->mem && !s->tls && n)
         server_mem_get(s);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t b = p[i];
+    while (i < n) {
+        uint8_t b;
 
-        if (s->tls) {
+        if (s->tls) {               /* a callback may have set it mid-segment */
             s->tls_octets += n - i;
             s->off += n - i;
             break;
         }
-        s->off++;
         if (!s->in_line) {
             s->in_line = true;
-            s->start = s->off - 1;
+            s->start = s->off;
         }
+        if (!s->cr) {
+            /* The text of a line in bulk, up to its CR or LF: a reply
+             * line costs one scan, not a pass of tests per octet. */
+            size_t run = sc_plain_run(p + i, n - i);
+            if (run > 0) {
+                server_line_add(s, p + i, run);
+                s->off += run;
+                i += run;
+                continue;
+            }
+        }
+        b = p[i++];
+        s->off++;
         if (b == '\n') {
             server_line_done(s, !s->cr);
             continue;
         }
-        if (s->cr) {
-            if (s->kept < s->cap)
-                s->buf[s->kept++] = '\r';
-            s->len++;
+        if (s->cr) {                /* the CR before b was bare */
+            server_line_add(s, (const uint8_t *)"\r", 1);
             s->cr = false;
         }
-        if (b == '\r') {
+        if (b == '\r')
             s->cr = true;
-            continue;
-        }
-        if (s->kept < s->cap)
-            s->buf[s->kept++] = b;
-        s->len++;
+        else
+            server_line_add(s, &b, 1);
     }
     /* Neither a line nor a reply open: the buffers go back until the next
      * segment (idle sessions hold none). */
