@@ -233,23 +233,52 @@ static size_t safeprint_json_unit(const uint8_t *p, size_t n, char *out, size_t 
     return 6 * nunits;
 }
 
+/* Plain bytes go through in runs, copied at once; the rest unit by unit,
+ * straight into out while a whole unit (at most 12 bytes) surely fits. */
+size_t sc_json_escape(char *out, size_t room, const uint8_t *p, size_t n, size_t *used)
+{
+    size_t i = 0, w = 0, u, k;
+    char unit[SC_JSON_UNIT_MAX];
+
+    while (i < n) {
+        size_t run = 0, most = n - i < room - w ? n - i : room - w;
+        while (run < most && p[i + run] >= 0x20 && p[i + run] < 0x7F && p[i + run] != '"' &&
+               p[i + run] != '\\')
+            run++;
+        memcpy(out + w, p + i, run);
+        i += run;
+        w += run;
+        if (i == n || w == room)
+            break;
+        if (room - w >= SC_JSON_UNIT_MAX) {
+            w += safeprint_json_unit(p + i, n - i, out + w, &u);
+        } else {
+            k = safeprint_json_unit(p + i, n - i, unit, &u);
+            if (k > room - w)
+                break;      /* never split an escape or a code point */
+            memcpy(out + w, unit, k);
+            w += k;
+        }
+        i += u;
+    }
+    *used = i;
+    return w;
+}
+
 void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n)
 {
     char buf[SAFEPRINT_CHUNK];      /* as sc_safe_fputs: one fwrite a chunk */
-    size_t used, w = 0;
+    size_t used, w = 1;
 
-    buf[w++] = '"';
-    for (size_t i = 0; i < n; i += used) {
-        if (w > sizeof buf - 16) {
-            fwrite(buf, 1, w, fp);
-            w = 0;
-        }
-        if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' && p[i] != '\\') {
-            buf[w++] = (char)p[i];
-            used = 1;
-            continue;
-        }
-        w += safeprint_json_unit(p + i, n - i, buf + w, &used);
+    buf[0] = '"';
+    for (;;) {
+        w += sc_json_escape(buf + w, sizeof buf - 1 - w, p, n, &used);
+        p += used;
+        n -= used;
+        if (n == 0)
+            break;
+        fwrite(buf, 1, w, fp);
+        w = 0;
     }
     buf[w++] = '"';
     fwrite(buf, 1, w, fp);
