@@ -50,6 +50,25 @@
 #define SC_VERSION "0.0.0"
 #endif
 
+/* A session's flow as each of its lines names it (json_origin): the two
+ * addresses as text and the Community ID. A session's findings and its
+ * session line all carry them, so they are made once per session and
+ * kept here, in the sink, rather than in sc_session_info: the -j replay
+ * builds its infos from wire records, and no other output needs them. A
+ * slot is chosen by session id but matched by the endpoints, from which
+ * everything in it follows, so a slot another session took is only made
+ * again, never wrong. Findings come while their session is open, between
+ * the lines of the other open sessions: JSON_FLOWS slots hold a gateway's
+ * concurrent sessions (a few hundred), in a fixed 45 KB. */
+#define JSON_FLOWS 256
+
+typedef struct json_flow {
+    sc_endpoint client, server;
+    bool        made, src_ok, dest_ok;
+    char        src[INET6_ADDRSTRLEN], dest[INET6_ADDRSTRLEN];
+    char        cid[SC_COMMUNITY_ID_LEN];   /* "" when there is none: null */
+} json_flow;
+
 typedef struct json_sink {
     sc_sink          sink;
     const sc_config *cfg;
@@ -61,6 +80,8 @@ typedef struct json_sink {
     sc_peers        *peers;    /* per-peer summaries, or NULL */
     char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
     char             run[17];  /* 64 random bits, hex: this run in every uid */
+    sc_cid          *cid;      /* the Community ID's hasher (NULL: ids are null) */
+    json_flow        flows[JSON_FLOWS];
 } json_sink;
 
 /* A finding's severity as syslog's (RFC 5424: err, warning, info). */
@@ -147,13 +168,35 @@ static unsigned json_file_number(const json_sink *j, const char *file)
     return 0;
 }
 
+static bool json_endpoint_same(const sc_endpoint *a, const sc_endpoint *b)
+{
+    return a->family == b->family && a->port == b->port &&
+           memcmp(a->addr, b->addr, sizeof a->addr) == 0;
+}
+
+static const json_flow *json_flow_of(json_sink *j, const sc_session_info *info)
+{
+    json_flow *f = &j->flows[info->id % JSON_FLOWS];
+
+    if (f->made && json_endpoint_same(&f->client, &info->client) &&
+        json_endpoint_same(&f->server, &info->server))
+        return f;
+    f->client = info->client;
+    f->server = info->server;
+    f->src_ok = sc_fmt_addr(&info->client, f->src, sizeof f->src) != NULL;
+    f->dest_ok = sc_fmt_addr(&info->server, f->dest, sizeof f->dest) != NULL;
+    sc_cid_format(j->cid, &info->client, &info->server, f->cid);
+    f->made = true;
+    return f;
+}
+
 /* What makes a session's or finding's line stand alone: its uid, the
  * sensor and capture source, and the flow under the names Suricata's
  * eve.json gives them (client = src, server = dest). */
 static void json_origin(json_sink *j, const sc_session_info *info)
 {
     sc_jbuf *o = &j->out;
-    char cid[SC_COMMUNITY_ID_LEN];
+    const json_flow *f = json_flow_of(j, info);
 
     sc_jb_puts(o, ",\"uid\":\"");
     sc_jb_puts(o, j->run);
@@ -167,13 +210,13 @@ static void json_origin(json_sink *j, const sc_session_info *info)
     sc_jb_key(o, "interface");
     sc_jb_cstr(o, j->cfg->iface);
     sc_jb_key(o, "src_ip");
-    json_addr(o, &info->client);
+    sc_jb_cstr(o, f->src_ok ? f->src : NULL);
     json_u64(o, ",\"src_port\":", info->client.port);
     sc_jb_key(o, "dest_ip");
-    json_addr(o, &info->server);
+    sc_jb_cstr(o, f->dest_ok ? f->dest : NULL);
     json_u64(o, ",\"dest_port\":", info->server.port);
     sc_jb_key(o, "community_id");
-    sc_jb_cstr(o, sc_community_id(&info->client, &info->server, cid) == 0 ? cid : NULL);
+    sc_jb_cstr(o, f->cid[0] ? f->cid : NULL);
 }
 
 /* The object is complete: out to the destination with its newline and
@@ -493,6 +536,7 @@ static void json_destroy(sc_sink *s)
     json_sink *j = s->priv;
 
     sc_jb_free(&j->out);
+    sc_cid_free(j->cid);
     free(j);
 }
 
@@ -520,6 +564,7 @@ sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out, sc_json_tee tee, void
         free(j);
         return NULL;
     }
+    j->cid = sc_cid_new();     /* NULL: every community_id null, as before */
     sc_fmt_sensor(cfg, j->sensor, sizeof j->sensor);
     j->cfg = cfg;
     j->dest = out;
