@@ -4,7 +4,9 @@
  * (plain, escapes, valid and hidden UTF-8, invalid bytes) against
  * sc_json_fputs, started at every offset of a filling buffer so that each
  * growth point cuts through plain runs and escapes; the escaper given any
- * room, however small, never splits a unit and gives the same bytes;
+ * room, however small, never splits a unit and gives the same bytes; its
+ * word-at-a-time scan finds every byte value, alone or in pairs, at
+ * every place of a word, as the byte escaped alone does;
  * numbers against printf; the room one huge line took is given back; a
  * lost line takes no more bytes.
  */
@@ -100,6 +102,55 @@ static void check_small_rooms(void)
     T_CHECK(bad == 0, "sc_json_escape: any room gives the same bytes, no unit split");
 }
 
+/* The bytes of in escaped one at a time (n = 1 never takes the word
+ * scan): what the whole must be when no two bytes form a UTF-8 code
+ * point, as here (a lone byte of 0x80 and above, or two with plain bytes
+ * between or no valid pair). */
+static size_t bytewise(char *out, const uint8_t *in, size_t n)
+{
+    size_t w = 0, used;
+
+    for (size_t i = 0; i < n; i++)
+        w += sc_json_escape(out + w, SC_JSON_UNIT_MAX, in + i, 1, &used);
+    return w;
+}
+
+static void check_words(void)
+{
+    static const int places[][2] = { { 0, 7 }, { 3, 4 }, { 6, 7 }, { 1, 13 }, { 8, 15 } };
+    uint8_t in[19];
+    char got[6 * sizeof in], want[6 * sizeof in];
+    unsigned bad = 0, n = 0;
+
+    for (int pos = 0; pos < 16; pos++)
+        for (int v = 0; v < 256; v++, n++) {
+            size_t used, g, w;
+            memset(in, 'a' + pos, sizeof in);
+            in[pos] = (uint8_t)v;
+            g = sc_json_escape(got, sizeof got, in, sizeof in, &used);
+            w = bytewise(want, in, sizeof in);
+            bad += used != sizeof in || g != w || memcmp(got, want, g) != 0;
+        }
+    for (size_t k = 0; k < sizeof places / sizeof places[0]; k++)
+        for (int v1 = 0; v1 < 256; v1++)
+            for (int v2 = 0; v2 < 256; v2++) {
+                size_t used, g, w;
+                if (v1 >= 0x80 && v2 >= 0x80 && places[k][1] == places[k][0] + 1)
+                    continue;       /* may be a code point: not bytewise */
+                memset(in, ' ' + (v1 + v2) % 95, sizeof in);
+                if (in[0] == '"' || in[0] == '\\')
+                    memset(in, 'z', sizeof in);
+                in[places[k][0]] = (uint8_t)v1;
+                in[places[k][1]] = (uint8_t)v2;
+                g = sc_json_escape(got, sizeof got, in, sizeof in, &used);
+                w = bytewise(want, in, sizeof in);
+                bad += used != sizeof in || g != w || memcmp(got, want, g) != 0;
+                n++;
+            }
+    T_CHECK(bad == 0, "sc_json_escape: %u words with one or two bytes of every value at "
+            "every place, as each byte escaped alone (%u differ)", n, bad);
+}
+
 static void check_pieces(void)
 {
     static const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u,
@@ -154,6 +205,7 @@ int main(void)
 {
     check_strings();
     check_small_rooms();
+    check_words();
     check_pieces();
     check_bounds();
     T_DONE();
