@@ -81,6 +81,9 @@ typedef struct json_sink {
     char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
     char             run[17];  /* 64 random bits, hex: this run in every uid */
     sc_cid          *cid;      /* the Community ID's hasher (NULL: ids are null) */
+    sc_jbuf          where;    /* ,"sensor":..,"file":..,"interface":.. */
+    const char      *where_file;   /* the capture file it was made for */
+    bool             where_made;
     json_flow        flows[JSON_FLOWS];
 } json_sink;
 
@@ -203,12 +206,25 @@ static void json_origin(json_sink *j, const sc_session_info *info)
     json_u64(o, "-", json_file_number(j, info->capture_file));
     json_u64(o, "-", info->id);
     sc_jb_char(o, '"');
-    sc_jb_key(o, "sensor");
-    sc_jb_cstr(o, j->sensor);
-    sc_jb_key(o, "file");
-    sc_jb_cstr(o, info->capture_file);
-    sc_jb_key(o, "interface");
-    sc_jb_cstr(o, j->cfg->iface);
+    /* Where it was seen is the same for every line of a capture file:
+     * escaped once per file. The file names are the configuration's
+     * strings, which live through the run, so the pointer tells them
+     * apart (two files of the same name too). */
+    if (!j->where_made || j->where_file != info->capture_file) {
+        sc_jb_reset(&j->where);
+        sc_jb_key(&j->where, "sensor");
+        sc_jb_cstr(&j->where, j->sensor);
+        sc_jb_key(&j->where, "file");
+        sc_jb_cstr(&j->where, info->capture_file);
+        sc_jb_key(&j->where, "interface");
+        sc_jb_cstr(&j->where, j->cfg->iface);
+        j->where_file = info->capture_file;
+        j->where_made = !j->where.lost;
+    }
+    if (j->where_made)
+        sc_jb_raw(o, j->where.p, j->where.len);
+    else
+        o->lost = true;         /* said when the line ends */
     sc_jb_key(o, "src_ip");
     sc_jb_cstr(o, f->src_ok ? f->src : NULL);
     json_u64(o, ",\"src_port\":", info->client.port);
@@ -536,6 +552,7 @@ static void json_destroy(sc_sink *s)
     json_sink *j = s->priv;
 
     sc_jb_free(&j->out);
+    sc_jb_free(&j->where);
     sc_cid_free(j->cid);
     free(j);
 }

@@ -57,7 +57,8 @@ static const char checker[] =
 /* The sink makes a session's addresses and Community ID once and keeps
  * them in a slot chosen by id: lines of sessions that share a slot (ids
  * 256 apart, interleaved), and an id that comes again with other
- * endpoints, still each name their own flow. */
+ * endpoints, still each name their own flow; and the capture file, kept
+ * escaped while it is the same, changes as the lines' files change. */
 static void check_flow_slots(const sc_config *cfg)
 {
     static const struct { uint64_t id; const char *client; } seq[] = {
@@ -79,9 +80,12 @@ static void check_flow_slots(const sc_config *cfg)
         fx_session_init(&s, seq[i].id);
         s.info.client.family = strchr(seq[i].client, ':') ? AF_INET6 : AF_INET;
         inet_pton(s.info.client.family, seq[i].client, s.info.client.addr);
+        s.info.capture_file = i % 3 == 2 ? NULL : cfg->files[i % 3];
         bool has_cid = sc_community_id(&s.info.client, &s.info.server, cid) == 0;
-        snprintf(want[i], sizeof want[i], "\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\","
-                 "\"dest_port\":25,\"community_id\":%s%s%s", sc_fmt_addr(&s.info.client, a, sizeof a),
+        snprintf(want[i], sizeof want[i], "\"file\":%s%s%s,\"interface\":null,\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\","
+                 "\"dest_port\":25,\"community_id\":%s%s%s", s.info.capture_file ? "\"" : "",
+                 s.info.capture_file ? s.info.capture_file : "null", s.info.capture_file ? "\"" : "",
+                 sc_fmt_addr(&s.info.client, a, sizeof a),
                  s.info.client.port, sc_fmt_addr(&s.info.server, b, sizeof b), has_cid ? "\"" : "",
                  has_cid ? cid : "null", has_cid ? "\"" : "");
         if (i % 2)
