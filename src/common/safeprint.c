@@ -233,23 +233,71 @@ static size_t safeprint_json_unit(const uint8_t *p, size_t n, char *out, size_t 
     return 6 * nunits;
 }
 
+/* Whether the 8 bytes of x all pass a JSON string unchanged (0x20-0x7E,
+ * neither quote nor backslash), tested a word at a time: with no high bit
+ * set, a byte below 0x20 borrows into its high bit when 0x20 is taken
+ * from each byte, 0x7F carries into it when 1 is added, and a byte equal
+ * to c becomes 0 in x ^ c and borrows when 1 is taken. The lowest such
+ * byte always shows, so the test is exact. */
+static int safeprint_json_word_plain(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t t = x | (x - ones * 0x20) | (x + ones) | ((x ^ ones * '"') - ones) |
+                 ((x ^ ones * '\\') - ones);
+
+    return (t & ones * 0x80) == 0;
+}
+
+/* Plain bytes go through in runs, found 8 at a time and copied at once
+ * (the run scan was most of the JSON writer's string cost); the rest unit
+ * by unit, straight into out while a whole unit surely fits. */
+size_t sc_json_escape(char *out, size_t room, const uint8_t *p, size_t n, size_t *used)
+{
+    size_t i = 0, w = 0, u, k;
+    char unit[SC_JSON_UNIT_MAX];
+
+    while (i < n) {
+        size_t run = 0, most = n - i < room - w ? n - i : room - w;
+        uint64_t x;
+        while (run + 8 <= most && (memcpy(&x, p + i + run, 8), safeprint_json_word_plain(x)))
+            run += 8;
+        while (run < most && p[i + run] >= 0x20 && p[i + run] < 0x7F && p[i + run] != '"' &&
+               p[i + run] != '\\')
+            run++;
+        memcpy(out + w, p + i, run);
+        i += run;
+        w += run;
+        if (i == n || w == room)
+            break;
+        if (room - w >= SC_JSON_UNIT_MAX) {
+            w += safeprint_json_unit(p + i, n - i, out + w, &u);
+        } else {
+            k = safeprint_json_unit(p + i, n - i, unit, &u);
+            if (k > room - w)
+                break;      /* never split an escape or a code point */
+            memcpy(out + w, unit, k);
+            w += k;
+        }
+        i += u;
+    }
+    *used = i;
+    return w;
+}
+
 void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n)
 {
     char buf[SAFEPRINT_CHUNK];      /* as sc_safe_fputs: one fwrite a chunk */
-    size_t used, w = 0;
+    size_t used, w = 1;
 
-    buf[w++] = '"';
-    for (size_t i = 0; i < n; i += used) {
-        if (w > sizeof buf - 16) {
-            fwrite(buf, 1, w, fp);
-            w = 0;
-        }
-        if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' && p[i] != '\\') {
-            buf[w++] = (char)p[i];
-            used = 1;
-            continue;
-        }
-        w += safeprint_json_unit(p + i, n - i, buf + w, &used);
+    buf[0] = '"';
+    for (;;) {
+        w += sc_json_escape(buf + w, sizeof buf - 1 - w, p, n, &used);
+        p += used;
+        n -= used;
+        if (n == 0)
+            break;
+        fwrite(buf, 1, w, fp);
+        w = 0;
     }
     buf[w++] = '"';
     fwrite(buf, 1, w, fp);

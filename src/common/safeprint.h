@@ -28,6 +28,15 @@ size_t sc_safe_snprint(char *buf, size_t buflen, const uint8_t *p, size_t n);
 /* Display width (code points) of n bytes of already escaped text. */
 size_t sc_safe_width(const char *s, size_t n);
 
+/* The JSON escaper itself: the string body of p (no quotes) into out,
+ * which has room bytes, up to the first unit that would not fit (an
+ * escape or a code point is never split; room >= SC_JSON_UNIT_MAX always
+ * takes at least one). Returns the bytes written; *used is the input
+ * consumed. The JSON writer's buffer (src/output/jsonbuf.c) grows and
+ * calls again until used reaches n. */
+#define SC_JSON_UNIT_MAX 12
+size_t sc_json_escape(char *out, size_t room, const uint8_t *p, size_t n, size_t *used);
+
 /* Writes p as a JSON string, quotes included. */
 void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n);
 

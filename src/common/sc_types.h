@@ -44,8 +44,14 @@ typedef enum sc_side {
     SC_SIDE_CAPTURE = 3
 } sc_side;
 
-/* Formats "ip:port" ("[v6]:port" for IPv6) into buf; returns buf. */
+/* Formats "ip:port" ("[v6]:port" for IPv6) into buf, cut as snprintf
+ * cuts; returns buf. */
 const char *sc_endpoint_str(const sc_endpoint *ep, char *buf, size_t len);
+
+/* The address alone, as inet_ntop writes it ("192.0.2.1", "2001:db8::1";
+ * a family other than AF_INET6 is taken as IPv4); NULL when it does not
+ * fit in len. */
+const char *sc_addr_str(const sc_endpoint *ep, char *buf, size_t len);
 
 const char *sc_severity_name(sc_severity s);   /* "info", "warning", "error" */
 const char *sc_side_name(sc_side s);           /* "client", ... "capture" */

@@ -14,11 +14,11 @@
  * capture file or interface) and carries a uid unique across runs: the
  * run's 64 random bits from the kernel, the capture file's place on the
  * command line and the session id (docs/json-schema.md).
- * Each object is made in memory and then written whole, to the output
- * and, with --syslog, to the tee (one message per object, the same
- * bytes without the newline).
- * Strings go through sc_json_fputs, so every line is valid JSON whatever
- * bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
+ * Each object is made in a buffer of its own (jsonbuf.h) and then written
+ * whole, to the output and, with --syslog, to the tee (one message per
+ * object, the same bytes without the newline).
+ * Strings go through the one JSON escaper (sc_json_escape), so every line
+ * is valid JSON whatever bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
  * with microseconds. When the output is not a regular file, each line is
  * flushed as it is written.
  *
@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "communityid.h"
+#include "jsonbuf.h"
 #include "peers.h"
 #include "common/frame.h"
 #include "outfmt.h"
@@ -49,12 +50,29 @@
 #define SC_VERSION "0.0.0"
 #endif
 
+/* A session's flow as each of its lines names it (json_origin): the two
+ * addresses as text and the Community ID. A session's findings and its
+ * session line all carry them, so they are made once per session and
+ * kept here, in the sink, rather than in sc_session_info: the -j replay
+ * builds its infos from wire records, and no other output needs them. A
+ * slot is chosen by session id but matched by the endpoints, from which
+ * everything in it follows, so a slot another session took is only made
+ * again, never wrong. Findings come while their session is open, between
+ * the lines of the other open sessions: JSON_FLOWS slots hold a gateway's
+ * concurrent sessions (a few hundred), in a fixed 45 KB. */
+#define JSON_FLOWS 256
+
+typedef struct json_flow {
+    sc_endpoint client, server;
+    bool        made, src_ok, dest_ok;
+    char        src[INET6_ADDRSTRLEN], dest[INET6_ADDRSTRLEN];
+    char        cid[SC_COMMUNITY_ID_LEN];   /* "" when there is none: null */
+} json_flow;
+
 typedef struct json_sink {
     sc_sink          sink;
     const sc_config *cfg;
-    FILE            *out;      /* the line being made (a memory stream) */
-    char            *line;     /* its bytes, after fflush */
-    size_t           len;
+    sc_jbuf          out;      /* the line being made */
     FILE            *dest;     /* where lines go (NULL: only to the tee) */
     sc_json_tee      tee;      /* --syslog */
     void            *tee_ctx;
@@ -62,6 +80,11 @@ typedef struct json_sink {
     sc_peers        *peers;    /* per-peer summaries, or NULL */
     char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
     char             run[17];  /* 64 random bits, hex: this run in every uid */
+    sc_cid          *cid;      /* the Community ID's hasher (NULL: ids are null) */
+    sc_jbuf          where;    /* ,"sensor":..,"file":..,"interface":.. */
+    const char      *where_file;   /* the capture file it was made for */
+    bool             where_made;
+    json_flow        flows[JSON_FLOWS];
 } json_sink;
 
 /* A finding's severity as syslog's (RFC 5424: err, warning, info). */
@@ -71,90 +94,68 @@ static const int json_syslog_severity[3] = {
 
 static const char *const json_dir[2] = { [SC_DIR_C2S] = "C", [SC_DIR_S2C] = "S" };
 
-/* Keys and numbers are written by hand rather than by fprintf: on
- * captures of many short sessions fprintf's format parsing was the JSON
- * writer's largest cost after the strings (perf). Same bytes. */
-static void json_key(FILE *o, const char *k)
-{
-    char b[64];
-    size_t n = strlen(k);
-
-    if (n > sizeof b - 4) {
-        fprintf(o, ",\"%s\":", k);
-        return;
-    }
-    b[0] = ',';
-    b[1] = '"';
-    memcpy(b + 2, k, n);
-    b[n + 2] = '"';
-    b[n + 3] = ':';
-    fwrite(b, 1, n + 4, o);
-}
-
-/* text, then v in decimal (as "%" PRIu64) */
-static void json_u64(FILE *o, const char *text, uint64_t v)
-{
-    char b[24];
-    size_t k = sizeof b;
-
-    do b[--k] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    fputs(text, o);
-    fwrite(b + k, 1, sizeof b - k, o);
-}
-
-static void json_bool(FILE *o, const char *text, bool v)
-{
-    fputs(text, o);
-    fputs(v ? "true" : "false", o);
-}
-
 /* A frame: its number while the capture is one file, else its name
  * ("c2.pcap#17", interface.md) as a string. key NULL: the first member of
  * an object ("frame"). */
-static void json_frame(FILE *o, const char *key, uint64_t frame)
+static void json_frame(sc_jbuf *o, const char *key, uint64_t frame)
 {
     if (key)
-        json_key(o, key);
+        sc_jb_key(o, key);
     else
-        fputs("\"frame\":", o);
+        sc_jb_puts(o, "\"frame\":");
     if (sc_frame_named())
-        sc_json_fputstr(o, sc_frame_name(frame));
+        sc_jb_cstr(o, sc_frame_name(frame));
     else
-        json_u64(o, "", frame);
+        sc_jb_u64(o, frame);
 }
 
-static void json_bytes(FILE *o, sc_bytes b)
+/* text, then v in decimal */
+static void json_u64(sc_jbuf *o, const char *text, uint64_t v)
+{
+    sc_jb_puts(o, text);
+    sc_jb_u64(o, v);
+}
+
+static void json_bool(sc_jbuf *o, const char *text, bool v)
+{
+    sc_jb_puts(o, text);
+    sc_jb_bool(o, v);
+}
+
+static void json_bytes(sc_jbuf *o, sc_bytes b)
 {
     if (!b.p)
-        fputs("null", o);
+        sc_jb_raw(o, "null", 4);
     else
-        sc_json_fputs(o, b.p, b.len);
+        sc_jb_str(o, b.p, b.len);
 }
 
-static void json_time(FILE *o, const struct timeval *tv)
+/* The time as a string, formatted in place. */
+static void json_time(sc_jbuf *o, const struct timeval *tv)
 {
-    char t[40];
+    char *t = sc_jb_room(o, 40);
 
-    size_t n = strlen(sc_fmt_rfc3339(tv, t + 1, sizeof t - 2));
-
+    if (!t)
+        return;
+    size_t n = strlen(sc_fmt_rfc3339(tv, t + 1, 38));
     t[0] = '"';
     t[n + 1] = '"';
-    fwrite(t, 1, n + 2, o);
+    o->len += n + 2;
 }
 
-static void json_endpoint(FILE *o, const sc_endpoint *ep)
+static void json_endpoint(sc_jbuf *o, const sc_endpoint *ep)
 {
     char a[64];
 
-    sc_json_fputstr(o, sc_endpoint_str(ep, a, sizeof a));
+    sc_jb_cstr(o, sc_endpoint_str(ep, a, sizeof a));
 }
 
 /* The address of an endpoint without its port. */
-static void json_addr(FILE *o, const sc_endpoint *ep)
+static void json_addr(sc_jbuf *o, const sc_endpoint *ep)
 {
     char a[INET6_ADDRSTRLEN];
 
-    sc_json_fputstr(o, sc_fmt_addr(ep, a, sizeof a));
+    sc_jb_cstr(o, sc_fmt_addr(ep, a, sizeof a));
 }
 
 /* Where the capture file is on the command line, from 1; 0 live. Files
@@ -170,55 +171,90 @@ static unsigned json_file_number(const json_sink *j, const char *file)
     return 0;
 }
 
+static bool json_endpoint_same(const sc_endpoint *a, const sc_endpoint *b)
+{
+    return a->family == b->family && a->port == b->port &&
+           memcmp(a->addr, b->addr, sizeof a->addr) == 0;
+}
+
+static const json_flow *json_flow_of(json_sink *j, const sc_session_info *info)
+{
+    json_flow *f = &j->flows[info->id % JSON_FLOWS];
+
+    if (f->made && json_endpoint_same(&f->client, &info->client) &&
+        json_endpoint_same(&f->server, &info->server))
+        return f;
+    f->client = info->client;
+    f->server = info->server;
+    f->src_ok = sc_fmt_addr(&info->client, f->src, sizeof f->src) != NULL;
+    f->dest_ok = sc_fmt_addr(&info->server, f->dest, sizeof f->dest) != NULL;
+    sc_cid_format(j->cid, &info->client, &info->server, f->cid);
+    f->made = true;
+    return f;
+}
+
 /* What makes a session's or finding's line stand alone: its uid, the
  * sensor and capture source, and the flow under the names Suricata's
  * eve.json gives them (client = src, server = dest). */
 static void json_origin(json_sink *j, const sc_session_info *info)
 {
-    FILE *o = j->out;
-    char cid[SC_COMMUNITY_ID_LEN];
+    sc_jbuf *o = &j->out;
+    const json_flow *f = json_flow_of(j, info);
 
-    fputs(",\"uid\":\"", o);
-    fputs(j->run, o);
+    sc_jb_puts(o, ",\"uid\":\"");
+    sc_jb_puts(o, j->run);
     json_u64(o, "-", json_file_number(j, info->capture_file));
     json_u64(o, "-", info->id);
-    putc('"', o);
-    json_key(o, "sensor");
-    sc_json_fputstr(o, j->sensor);
-    json_key(o, "file");
-    sc_json_fputstr(o, info->capture_file);
-    json_key(o, "interface");
-    sc_json_fputstr(o, j->cfg->iface);
-    json_key(o, "src_ip");
-    json_addr(o, &info->client);
+    sc_jb_char(o, '"');
+    /* Where it was seen is the same for every line of a capture file:
+     * escaped once per file. The file names are the configuration's
+     * strings, which live through the run, so the pointer tells them
+     * apart (two files of the same name too). */
+    if (!j->where_made || j->where_file != info->capture_file) {
+        sc_jb_reset(&j->where);
+        sc_jb_key(&j->where, "sensor");
+        sc_jb_cstr(&j->where, j->sensor);
+        sc_jb_key(&j->where, "file");
+        sc_jb_cstr(&j->where, info->capture_file);
+        sc_jb_key(&j->where, "interface");
+        sc_jb_cstr(&j->where, j->cfg->iface);
+        j->where_file = info->capture_file;
+        j->where_made = !j->where.lost;
+    }
+    if (j->where_made)
+        sc_jb_raw(o, j->where.p, j->where.len);
+    else
+        o->lost = true;         /* said when the line ends */
+    sc_jb_key(o, "src_ip");
+    sc_jb_cstr(o, f->src_ok ? f->src : NULL);
     json_u64(o, ",\"src_port\":", info->client.port);
-    json_key(o, "dest_ip");
-    json_addr(o, &info->server);
+    sc_jb_key(o, "dest_ip");
+    sc_jb_cstr(o, f->dest_ok ? f->dest : NULL);
     json_u64(o, ",\"dest_port\":", info->server.port);
-    json_key(o, "community_id");
-    sc_json_fputstr(o, sc_community_id(&info->client, &info->server, cid) == 0 ? cid : NULL);
+    sc_jb_key(o, "community_id");
+    sc_jb_cstr(o, f->cid[0] ? f->cid : NULL);
 }
 
-/* The object is complete: out to the destination and to the tee, each
- * as one whole line; the memory stream is rewound for the next. type and
- * severity (syslog's 0-7) are for the tee. */
+/* The object is complete: out to the destination with its newline and
+ * to the tee without, each as one whole line; the buffer is emptied for
+ * the next. type and severity (syslog's 0-7) are for the tee. */
 static void json_line_end(json_sink *j, const char *type, int severity)
 {
-    putc('}', j->out);
-    if (fflush(j->out) != 0 || ferror(j->out)) {
+    sc_jbuf *o = &j->out;
+
+    sc_jb_raw(o, "}\n", 2);
+    if (o->lost) {
         sc_write_lost("JSON", ENOMEM, "an object is missing");
-        clearerr(j->out);
     } else {
         if (j->dest) {
-            fwrite(j->line, 1, j->len, j->dest);
-            putc('\n', j->dest);
+            fwrite(o->p, 1, o->len, j->dest);   /* checked: ferror, below and at the end */
             if (j->flush)
                 sc_write_check(j->dest, "standard output", "the report is incomplete");
         }
         if (j->tee)
-            j->tee(j->tee_ctx, type, severity, j->line, j->len);
+            j->tee(j->tee_ctx, type, severity, o->p, o->len - 1);
     }
-    fseeko(j->out, 0, SEEK_SET);
+    sc_jb_reset(o);
 }
 
 static bool json_session_wanted(const json_sink *j, const sc_session_info *info)
@@ -229,92 +265,92 @@ static bool json_session_wanted(const json_sink *j, const sc_session_info *info)
 static void json_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
 {
     json_sink *j = s->priv;
-    FILE *o = j->out;
+    sc_jbuf *o = &j->out;
 
     if (!json_session_wanted(j, info))
         return;
     json_u64(o, "{\"type\":\"finding\",\"session\":", info->id);
     json_origin(j, info);
-    json_key(o, "rule");
-    sc_json_fputstr(o, f->rule ? f->rule->name : "unknown");
-    json_key(o, "side");
-    sc_json_fputstr(o, sc_side_name(f->side));
-    json_key(o, "severity");
-    sc_json_fputstr(o, sc_severity_name(f->severity));
+    sc_jb_key(o, "rule");
+    sc_jb_cstr(o, f->rule ? f->rule->name : "unknown");
+    sc_jb_key(o, "side");
+    sc_jb_cstr(o, sc_side_name(f->side));
+    sc_jb_key(o, "severity");
+    sc_jb_cstr(o, sc_severity_name(f->severity));
     json_frame(o, "frame", f->frame);
-    json_key(o, "time");
+    sc_jb_key(o, "time");
     json_time(o, &f->ts);
-    json_key(o, "rfc");
-    sc_json_fputstr(o, f->rule ? f->rule->cite : NULL);
-    json_key(o, "message");
-    sc_json_fputs(o, (const uint8_t *)f->message, strnlen(f->message, sizeof f->message));
-    json_key(o, "evidence");
-    putc('[', o);
+    sc_jb_key(o, "rfc");
+    sc_jb_cstr(o, f->rule ? f->rule->cite : NULL);
+    sc_jb_key(o, "message");
+    sc_jb_str(o, (const uint8_t *)f->message, strnlen(f->message, sizeof f->message));
+    sc_jb_key(o, "evidence");
+    sc_jb_char(o, '[');
     for (size_t i = 0; i < f->nevidence && i < SC_EVIDENCE_MAX; i++) {
         const sc_evidence *ev = &f->evidence[i];
-        fputs(i ? ",{" : "{", o);
+        sc_jb_puts(o, i ? ",{" : "{");
         json_frame(o, NULL, ev->frame);
-        fputs(",\"dir\":\"", o);
-        fputs(json_dir[ev->dir == SC_DIR_S2C], o);
-        fputs("\",\"line\":", o);
+        sc_jb_puts(o, ",\"dir\":\"");
+        sc_jb_puts(o, json_dir[ev->dir == SC_DIR_S2C]);
+        sc_jb_puts(o, "\",\"line\":");
         json_bytes(o, (sc_bytes){ ev->text, ev->len });
-        putc('}', o);
+        sc_jb_char(o, '}');
     }
-    putc(']', o);
+    sc_jb_char(o, ']');
     if (f->suppressed) {
-        fprintf(o, ",\"suppressed\":{\"count\":%" PRIu64, f->suppressed);
+        sc_jb_printf(o, ",\"suppressed\":{\"count\":%" PRIu64, f->suppressed);
         json_frame(o, "first_frame", f->suppressed_first);
         json_frame(o, "last_frame", f->frame);
-        putc('}', o);
+        sc_jb_char(o, '}');
     }
     json_line_end(j, "finding", json_syslog_severity[f->severity % 3]);
 }
 
-static void json_transactions(FILE *o, const sc_session_info *info)
+static void json_transactions(sc_jbuf *o, const sc_session_info *info)
 {
-    json_key(o, "transactions");
-    putc('[', o);
+    sc_jb_key(o, "transactions");
+    sc_jb_char(o, '[');
     for (size_t i = 0; info->txn && i < info->ntxn_kept; i++) {
         const sc_txn *x = &info->txn[i];
-        fputs(i ? ",{\"mail_from\":" : "{\"mail_from\":", o);
+        sc_jb_puts(o, i ? ",{\"mail_from\":" : "{\"mail_from\":");
         json_bytes(o, sc_fmt_path_arg(x->mail_from));
-        json_key(o, "rcpt_to");
-        putc('[', o);
+        sc_jb_key(o, "rcpt_to");
+        sc_jb_char(o, '[');
         for (size_t r = 0; x->rcpt_to && r < x->nrcpt_kept; r++) {
             if (r)
-                putc(',', o);
+                sc_jb_char(o, ',');
             json_bytes(o, sc_fmt_path_arg(x->rcpt_to[r]));
         }
-        putc(']', o);
+        sc_jb_char(o, ']');
         json_u64(o, ",\"rcpt_total\":", x->nrcpt);
-        json_key(o, "result");
-        sc_json_fputstr(o, sc_fmt_txn_result(x->result));
-        json_key(o, "reply");
+        sc_jb_key(o, "result");
+        sc_jb_cstr(o, sc_fmt_txn_result(x->result));
+        sc_jb_key(o, "reply");
         json_bytes(o, x->reply);
         json_u64(o, ",\"content_bytes\":", x->content_bytes);
-        putc('}', o);
+        sc_jb_char(o, '}');
     }
-    putc(']', o);
+    sc_jb_char(o, ']');
     json_u64(o, ",\"transactions_total\":", info->ntxn);
 }
 
 static void json_session_end(sc_sink *s, const sc_session_info *info)
 {
     json_sink *j = s->priv;
-    FILE *o = j->out;
+    sc_jbuf *o = &j->out;
     uint64_t nf = sc_fmt_findings_total(info);
 
     if (!json_session_wanted(j, info) || (j->cfg->only_findings && nf == 0))
         return;
     json_u64(o, "{\"type\":\"session\",\"id\":", info->id);
     json_origin(j, info);
-    json_key(o, "client");
+    sc_jb_key(o, "client");
     json_endpoint(o, &info->client);
-    json_key(o, "server");
+    sc_jb_key(o, "server");
     json_endpoint(o, &info->server);
-    json_key(o, "start");
+    sc_jb_key(o, "start");
     json_time(o, &info->start);
-    json_key(o, "end");
+    sc_jb_key(o, "end");
     json_time(o, &info->end);
     json_frame(o, "first_frame", info->first_frame);
     json_frame(o, "last_frame", info->last_frame);
@@ -324,45 +360,45 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     json_bool(o, "},\"handshake\":", info->handshake_seen);
     json_bool(o, ",\"tls\":", info->tls || info->tls_state);
     if (info->tls_state) {      /* --tls-keylog */
-        fputs(",\"tls_decryption\":{\"state\":", o);
-        sc_json_fputstr(o, info->tls_state);
+        sc_jb_puts(o, ",\"tls_decryption\":{\"state\":");
+        sc_jb_cstr(o, info->tls_state);
         if (info->tls_version) {
-            fputs(",\"version\":", o);
-            sc_json_fputstr(o, info->tls_version);
+            sc_jb_puts(o, ",\"version\":");
+            sc_jb_cstr(o, info->tls_version);
         }
         if (info->tls_cipher) {
-            fputs(",\"cipher\":", o);
-            sc_json_fputstr(o, info->tls_cipher);
+            sc_jb_puts(o, ",\"cipher\":");
+            sc_jb_cstr(o, info->tls_cipher);
         }
-        fprintf(o, ",\"notes\":%" PRIu64 "}", info->tls_notes);
+        sc_jb_printf(o, ",\"notes\":%" PRIu64 "}", info->tls_notes);
     }
     json_bool(o, ",\"seq_untrusted\":", info->seq_untrusted);
     json_u64(o, ",\"reasm_dropped\":", info->reasm_dropped);
     if (info->reasm_untaken)       /* rare: only when there is one */
         json_u64(o, ",\"reasm_untaken\":", info->reasm_untaken);
-    json_key(o, "extensions");
-    putc('[', o);
+    sc_jb_key(o, "extensions");
+    sc_jb_char(o, '[');
     for (size_t i = 0; info->extensions && i < info->next; i++) {
         if (i)
-            putc(',', o);
+            sc_jb_char(o, ',');
         json_bytes(o, info->extensions[i]);
     }
-    putc(']', o);
-    fputs(",\"close\":{\"by\":", o);
-    sc_json_fputstr(o, sc_fmt_close_by(info->close_by));
-    json_key(o, "how");
-    sc_json_fputstr(o, sc_fmt_close_how(info->close_how));
-    json_key(o, "after");
-    sc_json_fputstr(o, info->close_after);
+    sc_jb_char(o, ']');
+    sc_jb_puts(o, ",\"close\":{\"by\":");
+    sc_jb_cstr(o, sc_fmt_close_by(info->close_by));
+    sc_jb_key(o, "how");
+    sc_jb_cstr(o, sc_fmt_close_how(info->close_how));
+    sc_jb_key(o, "after");
+    sc_jb_cstr(o, info->close_after);
     if (info->c2s_after_server_fin)   /* half-close-while-sending */
-        fprintf(o, ",\"client_bytes_after_fin\":%" PRIu64, info->c2s_after_server_fin);
-    putc('}', o);
+        sc_jb_printf(o, ",\"client_bytes_after_fin\":%" PRIu64, info->c2s_after_server_fin);
+    sc_jb_char(o, '}');
     json_transactions(o, info);
     json_u64(o, ",\"findings\":", nf);
     json_u64(o, ",\"findings_by_severity\":{\"error\":", info->findings[SC_SEV_ERROR]);
     json_u64(o, ",\"warning\":", info->findings[SC_SEV_WARNING]);
     json_u64(o, ",\"info\":", info->findings[SC_SEV_INFO]);
-    putc('}', o);
+    sc_jb_char(o, '}');
     json_line_end(j, "session", SC_SYSLOG_INFO);
 }
 
@@ -371,31 +407,31 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
  * findings. */
 static void json_peer(json_sink *j, const sc_peer *p, bool final)
 {
-    FILE *o = j->out;
+    sc_jbuf *o = &j->out;
     bool first = true;
 
-    fputs("{\"type\":\"peer\",\"role\":", o);
-    sc_json_fputstr(o, sc_peer_role_name(p->role));
-    json_key(o, "ip");
+    sc_jb_puts(o, "{\"type\":\"peer\",\"role\":");
+    sc_jb_cstr(o, sc_peer_role_name(p->role));
+    sc_jb_key(o, "ip");
     json_addr(o, &p->addr);
-    json_key(o, "name");
+    sc_jb_key(o, "name");
     json_bytes(o, (sc_bytes){ p->name_len ? p->name : NULL, p->name_len });
-    fprintf(o, ",\"other_names\":%" PRIu64, p->other_names);
-    json_key(o, "sensor");
-    sc_json_fputstr(o, j->sensor);
-    fprintf(o, ",\"run\":\"%s\",\"final\":%s,\"sessions\":%" PRIu64 ",\"rules\":[", j->run,
+    sc_jb_printf(o, ",\"other_names\":%" PRIu64, p->other_names);
+    sc_jb_key(o, "sensor");
+    sc_jb_cstr(o, j->sensor);
+    sc_jb_printf(o, ",\"run\":\"%s\",\"final\":%s,\"sessions\":%" PRIu64 ",\"rules\":[", j->run,
             final ? "true" : "false", p->sessions);
     for (unsigned i = 0; i < SC_RULE_COUNT; i++) {
         if (!p->findings[i] && !p->with_rule[i])
             continue;
-        fputs(first ? "{\"rule\":" : ",{\"rule\":", o);
-        sc_json_fputstr(o, sc_rules[i].name);
-        fprintf(o, ",\"sessions\":%" PRIu64 ",\"share\":%.4f,\"findings\":%" PRIu64 "}",
+        sc_jb_puts(o, first ? "{\"rule\":" : ",{\"rule\":");
+        sc_jb_cstr(o, sc_rules[i].name);
+        sc_jb_printf(o, ",\"sessions\":%" PRIu64 ",\"share\":%.4f,\"findings\":%" PRIu64 "}",
                 p->with_rule[i], p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0,
                 p->findings[i]);
         first = false;
     }
-    putc(']', o);
+    sc_jb_char(o, ']');
     json_line_end(j, "peer", SC_SYSLOG_INFO);
 }
 
@@ -432,77 +468,77 @@ void sc_json_write_peers(sc_sink *s)
 static void json_finish(sc_sink *s, const sc_totals *t)
 {
     json_sink *j = s->priv;
-    FILE *o = j->out;
+    sc_jbuf *o = &j->out;
     bool first = true;
 
     if (j->peers)               /* the per-peer summaries, then the summary */
         json_peers(j, true);
-    fprintf(o, "{\"type\":\"summary\",\"schema\":\"%s\",\"version\":", SC_JSON_SCHEMA);
-    sc_json_fputstr(o, SC_VERSION);
-    json_key(o, "sensor");
-    sc_json_fputstr(o, j->sensor);
-    fprintf(o, ",\"run\":\"%s\"", j->run);
-    fprintf(o, ",\"files\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+    sc_jb_printf(o, "{\"type\":\"summary\",\"schema\":\"%s\",\"version\":", SC_JSON_SCHEMA);
+    sc_jb_cstr(o, SC_VERSION);
+    sc_jb_key(o, "sensor");
+    sc_jb_cstr(o, j->sensor);
+    sc_jb_printf(o, ",\"run\":\"%s\"", j->run);
+    sc_jb_printf(o, ",\"files\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
             ",\"sessions\":%" PRIu64 ",\"findings\":{", t->files, t->packets, t->bytes,
             t->sessions);
     for (unsigned i = 0; i < SC_RULE_COUNT; i++)
         if (t->by_rule[i]) {
-            fprintf(o, "%s", first ? "" : ",");
-            sc_json_fputstr(o, sc_rules[i].name);
-            fprintf(o, ":%" PRIu64, t->by_rule[i]);
+            sc_jb_printf(o, "%s", first ? "" : ",");
+            sc_jb_cstr(o, sc_rules[i].name);
+            sc_jb_printf(o, ":%" PRIu64, t->by_rule[i]);
             first = false;
         }
-    fprintf(o, "},\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
+    sc_jb_printf(o, "},\"findings_by_severity\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64
             ",\"info\":%" PRIu64 "},\"dropped\":%" PRIu64, t->by_severity[SC_SEV_ERROR],
             t->by_severity[SC_SEV_WARNING], t->by_severity[SC_SEV_INFO], t->dropped);
     if (t->keylog)              /* --tls-keylog */
-        fprintf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
+        sc_jb_printf(o, ",\"tls\":{\"encrypted\":%" PRIu64 ",\"decrypted\":%" PRIu64
                 ",\"no_key\":%" PRIu64 "}", t->tls_encrypted, t->tls_decrypted, t->tls_no_key);
-    fprintf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
+    sc_jb_printf(o, ",\"reasm_dropped\":%" PRIu64, t->reasm_dropped);
     if (t->frag.fragments) {    /* schema 2.1, optional */
         static const char *const why[SC_FRAG_REASONS] = {
             [SC_FRAG_TIMEOUT] = "timeout", [SC_FRAG_INCOMPLETE] = "incomplete",
             [SC_FRAG_OVERLAP] = "overlap", [SC_FRAG_LIMIT] = "limit",
             [SC_FRAG_TOO_BIG] = "too_big", [SC_FRAG_MALFORMED] = "malformed",
         };
-        fprintf(o, ",\"fragments\":{\"read\":%" PRIu64 ",\"datagrams\":%" PRIu64
+        sc_jb_printf(o, ",\"fragments\":{\"read\":%" PRIu64 ",\"datagrams\":%" PRIu64
                 ",\"duplicates\":%" PRIu64 ",\"overlap_v4\":%" PRIu64 ",\"dropped\":{",
                 t->frag.fragments, t->frag.datagrams, t->frag.duplicates, t->frag.overlap_v4);
         for (int i = 0; i < SC_FRAG_REASONS; i++)
-            fprintf(o, "%s\"%s\":%" PRIu64, i ? "," : "", why[i], t->frag.dropped[i]);
-        fputs("}}", o);
+            sc_jb_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", why[i], t->frag.dropped[i]);
+        sc_jb_puts(o, "}}");
     }
     if (t->chain_dropped)       /* schema 2.1 */
-        fprintf(o, ",\"ipv6_chain_dropped\":%" PRIu64, t->chain_dropped);
+        sc_jb_printf(o, ",\"ipv6_chain_dropped\":%" PRIu64, t->chain_dropped);
     if (t->malformed_dropped)
-        fprintf(o, ",\"malformed_dropped\":%" PRIu64, t->malformed_dropped);
+        sc_jb_printf(o, ",\"malformed_dropped\":%" PRIu64, t->malformed_dropped);
     if (j->cfg->any_port)       /* schema 2.1, optional: flows dropped as not SMTP */
-        fprintf(o, ",\"not_smtp\":%" PRIu64, t->not_smtp);
+        sc_jb_printf(o, ",\"not_smtp\":%" PRIu64, t->not_smtp);
     if (j->peers)               /* schema 2.1 */
-        fprintf(o, ",\"peers\":{\"server\":%zu,\"client\":%zu,\"beyond\":{\"server\":%"
+        sc_jb_printf(o, ",\"peers\":{\"server\":%zu,\"client\":%zu,\"beyond\":{\"server\":%"
                 PRIu64 ",\"client\":%" PRIu64 "}}", json_peer_count(j, SC_PEER_SERVER),
                 json_peer_count(j, SC_PEER_CLIENT), sc_peers_beyond(j->peers, SC_PEER_SERVER),
                 sc_peers_beyond(j->peers, SC_PEER_CLIENT));
     if (t->syslog) {            /* --syslog (schema 2.1) */
         const sc_delivery *d = t->syslog;
-        json_key(o, "syslog");
-        fputs("{\"dest\":", o);
-        sc_json_fputstr(o, d->dest);
-        fprintf(o, ",\"sent\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"dropped\":%" PRIu64
+        sc_jb_key(o, "syslog");
+        sc_jb_puts(o, "{\"dest\":");
+        sc_jb_cstr(o, d->dest);
+        sc_jb_printf(o, ",\"sent\":%" PRIu64 ",\"queued\":%" PRIu64 ",\"dropped\":%" PRIu64
                 ",\"lost\":%" PRIu64 ",\"queue_peak\":%" PRIu64 ",\"queue_cap\":%" PRIu64
                 ",\"connects\":%" PRIu64 "}", d->sent, d->queued, d->dropped, d->lost,
                 d->queue_peak, d->queue_cap, d->connects);
     }
     if (t->damaged) {           /* schema 2.1: the analysis ended early */
-        fprintf(o, ",\"incomplete\":{\"inputs\":%" PRIu64 ",\"reason\":", t->damaged);
-        sc_json_fputstr(o, t->damage);
-        fputc('}', o);
+        sc_jb_printf(o, ",\"incomplete\":{\"inputs\":%" PRIu64 ",\"reason\":", t->damaged);
+        sc_jb_cstr(o, t->damage);
+        sc_jb_char(o, '}');
     }
     if (t->iface) {             /* live: where, and pcap_stats (schema 1.1) */
-        json_key(o, "live");
-        fputs("{\"interface\":", o);
-        sc_json_fputstr(o, t->iface);
-        fprintf(o, ",\"received\":%" PRIu64 ",\"dropped_kernel\":%" PRIu64
+        sc_jb_key(o, "live");
+        sc_jb_puts(o, "{\"interface\":");
+        sc_jb_cstr(o, t->iface);
+        sc_jb_printf(o, ",\"received\":%" PRIu64 ",\"dropped_kernel\":%" PRIu64
                 ",\"dropped_interface\":%" PRIu64 "}", t->received, t->dropped_kernel,
                 t->dropped_iface);
     }
@@ -515,8 +551,9 @@ static void json_destroy(sc_sink *s)
 {
     json_sink *j = s->priv;
 
-    fclose(j->out);
-    free(j->line);
+    sc_jb_free(&j->out);
+    sc_jb_free(&j->where);
+    sc_cid_free(j->cid);
     free(j);
 }
 
@@ -540,10 +577,11 @@ sc_sink *sc_json_sink_new(const sc_config *cfg, FILE *out, sc_json_tee tee, void
 
     if (!j)
         return NULL;
-    if (json_run_id(j->run) < 0 || !(j->out = open_memstream(&j->line, &j->len))) {
+    if (json_run_id(j->run) < 0) {
         free(j);
         return NULL;
     }
+    j->cid = sc_cid_new();     /* NULL: every community_id null, as before */
     sc_fmt_sensor(cfg, j->sensor, sizeof j->sensor);
     j->cfg = cfg;
     j->dest = out;

@@ -137,8 +137,7 @@ void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len)
 
 const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len)
 {
-    return inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, buf,
-                     (socklen_t)len);
+    return sc_addr_str(ep, buf, len);
 }
 
 const char *sc_fmt_redacted(bool addresses)

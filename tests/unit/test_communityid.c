@@ -2,7 +2,9 @@
  * test_communityid.c - the Community ID v1 of TCP flows against the
  * vectors published with the specification (corelight/community-id-spec,
  * baseline/baseline_deflt.json, seed 0): IPv4 and IPv6, each flow in both
- * directions; and the refusals (mixed or unknown families).
+ * directions, each once with a fresh hasher (sc_community_id) and once
+ * with one hasher reused for every flow (sc_cid_format, as the JSON
+ * writer does); and the refusals (mixed or unknown families, no hasher).
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -35,6 +37,9 @@ static const struct {
 int main(void)
 {
     char buf[SC_COMMUNITY_ID_LEN];
+    sc_cid *h = sc_cid_new();
+
+    T_CHECK(h != NULL, "community id: SHA-1 from libcrypto");
 
     for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
         sc_endpoint s = ep(vec[i].saddr, vec[i].sport), d = ep(vec[i].daddr, vec[i].dport);
@@ -46,6 +51,12 @@ int main(void)
         T_CHECK(rc == 0 && strcmp(buf, vec[i].id) == 0,
                 "community id reversed %s:%u -> %s:%u = %s (got %s)", vec[i].daddr,
                 vec[i].dport, vec[i].saddr, vec[i].sport, vec[i].id, buf);
+        for (int k = 0; k < 3; k++) {   /* the hasher reused, both ways */
+            rc = sc_cid_format(h, k & 1 ? &d : &s, k & 1 ? &s : &d, buf);
+            T_CHECK(rc == 0 && strcmp(buf, vec[i].id) == 0,
+                    "community id, reused hasher (%d) %s:%u = %s (got %s)", k, vec[i].saddr,
+                    vec[i].sport, vec[i].id, buf);
+        }
     }
     /* equal addresses: the ports decide the order, both directions agree */
     {
@@ -61,6 +72,17 @@ int main(void)
                 "community id: mixed families refused");
         T_CHECK(sc_community_id(&z, &z, buf) < 0 && buf[0] == '\0',
                 "community id: unknown family refused");
+        T_CHECK(sc_cid_format(h, &a, &b, buf) < 0 && buf[0] == '\0',
+                "community id, reused hasher: mixed families refused");
+        T_CHECK(sc_cid_format(NULL, &a, &a, buf) < 0 && buf[0] == '\0',
+                "community id: no hasher, no id");
     }
+    /* after refusals the hasher still gives the spec's id */
+    {
+        sc_endpoint s = ep(vec[0].saddr, vec[0].sport), d = ep(vec[0].daddr, vec[0].dport);
+        T_CHECK(sc_cid_format(h, &s, &d, buf) == 0 && strcmp(buf, vec[0].id) == 0,
+                "community id, reused hasher after refusals (got %s)", buf);
+    }
+    sc_cid_free(h);
     T_DONE();
 }

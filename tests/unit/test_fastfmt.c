@@ -3,9 +3,12 @@
  * print: the transcript line's frame and time (against snprintf's "%-6s
  * %-8s " and "%+.4f", ties and negative times included), RFC 3339 times
  * (against gmtime_r), the safe printers past their chunk size (against
- * the same bytes printed one at a time), and report blocks parked in RAM
- * or on disk (read back byte for byte, beyond the RAM budget).
+ * the same bytes printed one at a time), report blocks parked in RAM
+ * or on disk (read back byte for byte, beyond the RAM budget), and
+ * addresses (IPv4 written by hand, against inet_ntop and the endpoint's
+ * former snprintf, buffers too small included).
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
@@ -129,6 +132,81 @@ static void check_chunks(void)
     }
 }
 
+/* What the address writers printed before their fast path. */
+static const char *ref_addr(const sc_endpoint *ep, char *buf, size_t len)
+{
+    return inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, ep->addr, buf,
+                     (socklen_t)len);
+}
+
+static void ref_endpoint(const sc_endpoint *ep, char *buf, size_t len)
+{
+    char a[INET6_ADDRSTRLEN];
+
+    if (!ref_addr(ep, a, sizeof a))
+        snprintf(a, sizeof a, "?");
+    if (ep->family == AF_INET6)
+        snprintf(buf, len, "[%s]:%u", a, (unsigned)ep->port);
+    else
+        snprintf(buf, len, "%s:%u", a, (unsigned)ep->port);
+}
+
+/* One address through both writers, at its full size and cut short; 1
+ * when anything differs. */
+static int addr_differs(const sc_endpoint *ep)
+{
+    char got[64], want[64];
+    int bad = 0;
+
+    for (size_t len = 0; len <= sizeof got; len += len < 24 ? 1 : 40) {
+        memset(got, 'x', sizeof got);
+        memset(want, 'x', sizeof want);
+        const char *g = sc_addr_str(ep, got, len), *w = ref_addr(ep, want, len);
+        bad |= (g == NULL) != (w == NULL) || memcmp(got, want, sizeof got) != 0;
+        memset(got, 'x', sizeof got);
+        memset(want, 'x', sizeof want);
+        sc_endpoint_str(ep, got, len);
+        ref_endpoint(ep, want, len);
+        bad |= memcmp(got, want, sizeof got) != 0;
+    }
+    if (bad) {
+        ref_endpoint(ep, want, sizeof want);
+        printf("# differs: %s\n", want);
+    }
+    return bad;
+}
+
+static void check_addresses(void)
+{
+    static const int families[] = { AF_INET, AF_INET6, 0 };
+    sc_endpoint ep = { 0 };
+    unsigned bad = 0, n = 0;
+
+    ep.family = AF_INET;
+    for (int pos = 0; pos < 4; pos++)       /* every byte value in every place */
+        for (int v = 0; v < 256; v++, n++) {
+            memset(ep.addr, pos % 2 ? 0 : 255, 4);
+            ep.addr[pos] = (uint8_t)v;
+            ep.port = (uint16_t)(v * 257);
+            bad += (unsigned)addr_differs(&ep);
+        }
+    srand(5);
+    for (long i = 0; i < 1000000; i++, n++) {
+        ep.family = families[i % 3];        /* 0: not IPv6, written as IPv4 */
+        for (size_t k = 0; k < sizeof ep.addr; k++)   /* runs of zeros for IPv6 */
+            ep.addr[k] = ep.family == AF_INET6 && rand() % 3 ? 0 : (uint8_t)rand();
+        ep.port = (uint16_t)rand();
+        if (i % 50 == 0)
+            bad += (unsigned)addr_differs(&ep);
+        else {
+            char got[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
+            bad += strcmp(sc_addr_str(&ep, got, sizeof got), ref_addr(&ep, want, sizeof want)) != 0;
+        }
+    }
+    T_CHECK(bad == 0, "addresses: %u IPv4 and IPv6, alone and with port, at every buffer "
+            "size, as inet_ntop and snprintf (%u differ)", n, bad);
+}
+
 /* More parked blocks than the RAM budget holds: every one reads back. */
 static void check_spool(void)
 {
@@ -174,5 +252,6 @@ int main(void)
     check_rfc3339();
     check_chunks();
     check_spool();
+    check_addresses();
     T_DONE();
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "outfix.h"
+#include "output/communityid.h"
+#include "output/outfmt.h"
 #include "tap.h"
 
 static const char checker[] =
@@ -51,6 +53,61 @@ static const char checker[] =
     "ok((s['src_ip'], s['src_port'], s['dest_ip'], s['dest_port']) == ('192.0.2.7', 40007, '198.51.100.25', 25), 'flow fields')\n"
     "ok(s['sensor'] == 'gw1.example.net' and s['file'] == 'b.pcap' and s['interface'] is None, 'sensor and source')\n"
     "ok(s['community_id'] == cid('192.0.2.7', 40007, '198.51.100.25', 25), 'community id as python computes it')\n";
+
+/* The sink makes a session's addresses and Community ID once and keeps
+ * them in a slot chosen by id: lines of sessions that share a slot (ids
+ * 256 apart, interleaved), and an id that comes again with other
+ * endpoints, still each name their own flow; and the capture file, kept
+ * escaped while it is the same, changes as the lines' files change. */
+static void check_flow_slots(const sc_config *cfg)
+{
+    static const struct { uint64_t id; const char *client; } seq[] = {
+        { 5, "192.0.2.50" }, { 261, "192.0.2.51" }, { 5, "192.0.2.50" },
+        { 261, "192.0.2.51" }, { 5, "2001:db8::5" }, { 517, "192.0.2.50" },
+        { 5, "192.0.2.52" }, { 5, "192.0.2.50" },
+    };
+    FILE *out = tmpfile();
+    sc_sink *k = sc_json_sink_new(cfg, out, NULL, NULL);
+    char want[sizeof seq / sizeof seq[0]][256];
+    sc_finding f;
+    fx_session s;
+    int good = 0;
+
+    memset(&f, 0, sizeof f);
+    f.rule = sc_rule_by_name("reply-lost");
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        char a[64], b[64], cid[SC_COMMUNITY_ID_LEN];
+        fx_session_init(&s, seq[i].id);
+        s.info.client.family = strchr(seq[i].client, ':') ? AF_INET6 : AF_INET;
+        inet_pton(s.info.client.family, seq[i].client, s.info.client.addr);
+        s.info.capture_file = i % 3 == 2 ? NULL : cfg->files[i % 3];
+        bool has_cid = sc_community_id(&s.info.client, &s.info.server, cid) == 0;
+        snprintf(want[i], sizeof want[i], "\"file\":%s%s%s,\"interface\":null,\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\","
+                 "\"dest_port\":25,\"community_id\":%s%s%s", s.info.capture_file ? "\"" : "",
+                 s.info.capture_file ? s.info.capture_file : "null", s.info.capture_file ? "\"" : "",
+                 sc_fmt_addr(&s.info.client, a, sizeof a),
+                 s.info.client.port, sc_fmt_addr(&s.info.server, b, sizeof b), has_cid ? "\"" : "",
+                 has_cid ? cid : "null", has_cid ? "\"" : "");
+        if (i % 2)
+            k->session_end(k, &s.info);
+        else
+            k->finding(k, &s.info, &f);
+    }
+    k->destroy(k);
+    char *txt = fx_slurp(out, NULL), *line = txt;
+    for (size_t i = 0; line && i < sizeof seq / sizeof seq[0]; i++) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        good += strstr(line, want[i]) != NULL;
+        line = nl ? nl + 1 : NULL;
+    }
+    T_CHECK(good == (int)(sizeof seq / sizeof seq[0]),
+            "flows kept per session: sessions sharing a slot name their own (%d of %zu)", good,
+            sizeof seq / sizeof seq[0]);
+    free(txt);
+    fclose(out);
+}
 
 int main(void)
 {
@@ -170,5 +227,7 @@ int main(void)
     free(txt);
     fclose(out);
     unlink(path);
+    cfg.only_findings = false;
+    check_flow_slots(&cfg);
     T_DONE();
 }

@@ -1,0 +1,177 @@
+/*
+ * jsonbuf.c - the JSON writer's line buffer and its appenders
+ * (src/output/jsonbuf.h).
+ *
+ * Each piece is copied straight into the buffer: on captures of many
+ * short sessions, writing them through stdio into a memory stream
+ * (fwrite, fputs and putc per key, number and string, then one more copy
+ * of the line out of the stream) was most of the JSON writer's cost
+ * (callgrind). The room check is one comparison; the buffer grows by
+ * doubling, so a line is copied about once more as it grows.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/safeprint.h"
+#include "jsonbuf.h"
+
+/* The first room: a finding or a session line of a short session. */
+#define JB_FIRST 1024
+
+static char *jb_grow(sc_jbuf *b, size_t n)
+{
+    size_t cap = b->cap ? b->cap : JB_FIRST;
+    char *p;
+
+    if (b->lost)
+        return NULL;
+    while (cap - b->len < n) {
+        if (cap > SIZE_MAX / 2 || n > SIZE_MAX / 2) {
+            b->lost = true;
+            return NULL;
+        }
+        cap *= 2;
+    }
+    if (!(p = realloc(b->p, cap))) {
+        b->lost = true;
+        return NULL;
+    }
+    b->p = p;
+    b->cap = cap;
+    return b->p + b->len;
+}
+
+char *sc_jb_room(sc_jbuf *b, size_t n)
+{
+    if (b->cap - b->len >= n && !b->lost)
+        return b->p + b->len;
+    return jb_grow(b, n);
+}
+
+void sc_jb_raw(sc_jbuf *b, const char *s, size_t n)
+{
+    char *o = sc_jb_room(b, n);
+
+    if (o) {
+        memcpy(o, s, n);
+        b->len += n;
+    }
+}
+
+void sc_jb_puts(sc_jbuf *b, const char *s)
+{
+    sc_jb_raw(b, s, strlen(s));
+}
+
+void sc_jb_char(sc_jbuf *b, char c)
+{
+    char *o = sc_jb_room(b, 1);
+
+    if (o) {
+        *o = c;
+        b->len++;
+    }
+}
+
+void sc_jb_key(sc_jbuf *b, const char *k)
+{
+    size_t n = strlen(k);
+    char *o = sc_jb_room(b, n + 4);
+
+    if (!o)
+        return;
+    o[0] = ',';
+    o[1] = '"';
+    memcpy(o + 2, k, n);
+    o[n + 2] = '"';
+    o[n + 3] = ':';
+    b->len += n + 4;
+}
+
+void sc_jb_u64(sc_jbuf *b, uint64_t v)
+{
+    char d[20];
+    size_t k = sizeof d;
+
+    do d[--k] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    sc_jb_raw(b, d + k, sizeof d - k);
+}
+
+void sc_jb_bool(sc_jbuf *b, bool v)
+{
+    if (v)
+        sc_jb_raw(b, "true", 4);
+    else
+        sc_jb_raw(b, "false", 5);
+}
+
+/* Room for the string as it is, the common case (plain ASCII), then more
+ * as the escapes need it: the escaper stops where the room ends. */
+void sc_jb_str(sc_jbuf *b, const uint8_t *p, size_t n)
+{
+    size_t used;
+
+    if (!sc_jb_room(b, n + 2))
+        return;
+    b->p[b->len++] = '"';
+    for (;;) {
+        b->len += sc_json_escape(b->p + b->len, b->cap - b->len - 1, p, n, &used);
+        p += used;
+        n -= used;
+        if (n == 0)
+            break;
+        if (!sc_jb_room(b, n + SC_JSON_UNIT_MAX + 1))
+            return;
+    }
+    b->p[b->len++] = '"';      /* the 1 kept by every room above */
+}
+
+void sc_jb_cstr(sc_jbuf *b, const char *s)
+{
+    if (s)
+        sc_jb_str(b, (const uint8_t *)s, strlen(s));
+    else
+        sc_jb_raw(b, "null", 4);
+}
+
+void sc_jb_printf(sc_jbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    char *o;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->lost = true;
+        return;
+    }
+    if (!(o = sc_jb_room(b, (size_t)n + 1)))   /* vsnprintf writes a NUL */
+        return;
+    va_start(ap, fmt);
+    vsnprintf(o, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void sc_jb_reset(sc_jbuf *b)
+{
+    b->len = 0;
+    b->lost = false;
+    if (b->cap > SC_JB_KEEP) {
+        char *p = realloc(b->p, SC_JB_KEEP);
+        if (p) {               /* else keep the larger block: still correct */
+            b->p = p;
+            b->cap = SC_JB_KEEP;
+        }
+    }
+}
+
+void sc_jb_free(sc_jbuf *b)
+{
+    free(b->p);
+    *b = (sc_jbuf){ 0 };
+}

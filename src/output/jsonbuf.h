@@ -1,0 +1,60 @@
+/*
+ * jsonbuf.h - the line the JSON writer is making: a growable byte buffer
+ * and the appenders for the pieces of a JSON object (src/output/jsonbuf.c).
+ *
+ * The JSON Lines writer (json.c) builds each object here and then hands
+ * the whole line to its destination and tee. Strings go through the one
+ * JSON escaper (common/safeprint.h, sc_json_escape), so every line is
+ * valid JSON whatever bytes the wire carried.
+ *
+ * Memory: the buffer holds one line, so it is bounded by what the line's
+ * session holds (its strings escaped: at most 6 bytes per byte); it
+ * doubles as the line grows, and sc_jb_reset gives back what one large
+ * line took beyond SC_JB_KEEP.
+ *
+ * Diagnostics: an allocation that fails marks the line lost (lost);
+ * later appends to it do nothing, and the caller, which checks lost when
+ * the line is done, says that an object is missing.
+ */
+#ifndef SC_JSONBUF_H
+#define SC_JSONBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the buffer keeps between lines: a session line with its
+ * transactions is a few KB; a larger one is given back when it is out. */
+#define SC_JB_KEEP (64 * 1024)
+
+typedef struct sc_jbuf {
+    char  *p;
+    size_t len, cap;
+    bool   lost;        /* out of memory: this line is incomplete */
+} sc_jbuf;
+
+/* Room for n more bytes at p + len; NULL (and lost) when there is none. */
+char *sc_jb_room(sc_jbuf *b, size_t n);
+
+void sc_jb_raw(sc_jbuf *b, const char *s, size_t n);
+void sc_jb_puts(sc_jbuf *b, const char *s);
+void sc_jb_char(sc_jbuf *b, char c);
+/* ,"k":  (a member after the first) */
+void sc_jb_key(sc_jbuf *b, const char *k);
+/* v in decimal, as "%" PRIu64 */
+void sc_jb_u64(sc_jbuf *b, uint64_t v);
+void sc_jb_bool(sc_jbuf *b, bool v);
+/* p as a JSON string, quotes included (sc_json_escape) */
+void sc_jb_str(sc_jbuf *b, const uint8_t *p, size_t n);
+/* s as a JSON string, or null when s is NULL */
+void sc_jb_cstr(sc_jbuf *b, const char *s);
+/* printf's format, for what is written once a run (the summary) */
+void sc_jb_printf(sc_jbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Empties the buffer for the next line (lost cleared), giving back the
+ * room beyond SC_JB_KEEP. */
+void sc_jb_reset(sc_jbuf *b);
+void sc_jb_free(sc_jbuf *b);
+
+#endif
