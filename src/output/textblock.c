@@ -35,6 +35,8 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
+#define TB_HOLD_FIRST    256       /* held lines: first buffer, doubling */
+#define TB_HOLD_MAX      4096      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
 #define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
@@ -81,7 +83,23 @@ struct sc_tb_block {
     uint64_t       rep_count, rep_first, rep_last;
     char          *rep_render;    /* the last repeat, shown when it is alone */
     size_t         rep_rlen;
+    /* Lines held raw (sc_tb_block_defer) until the block is known to be
+     * shown in full: tb_held records, each followed by its bytes. */
+    bool           holding;
+    uint8_t       *held;
+    size_t         held_len, held_cap;
 };
+
+/* A line held raw: what sc_tb_format_line and the run detection read of
+ * it. Only the bytes shown are kept (TB_TEXT_MAX), with the true length
+ * for the count of the rest. */
+typedef struct tb_held {
+    uint64_t       frame;
+    struct timeval ts;
+    size_t         len;           /* the line's length */
+    uint32_t       kept;          /* bytes that follow the record */
+    uint8_t        dir, kind, has_text;
+} tb_held;
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
 {
@@ -361,8 +379,85 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
     b->rep_count = 0;
 }
 
+/* Keeps l raw at the end of the held lines; false when it does not fit
+ * within TB_HOLD_MAX (the caller renders what is held, then l). */
+static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
+{
+    size_t kept = l->text ? (l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX) : 0;
+    size_t need = sizeof(tb_held) + kept;
+    tb_held h = { l->frame, l->ts, l->len, (uint32_t)kept, (uint8_t)l->dir,
+                  (uint8_t)l->kind, l->text != NULL };
+
+    if (b->held_len + need > TB_HOLD_MAX)
+        return false;
+    if (b->held_len + need > b->held_cap) {
+        size_t cap = b->held_cap ? b->held_cap : TB_HOLD_FIRST;
+        while (cap < b->held_len + need)
+            cap *= 2;
+        uint8_t *nb = realloc(b->held, cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX);
+        if (!nb)
+            return false;
+        b->held = nb;
+        b->held_cap = cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX;
+    }
+    memcpy(b->held + b->held_len, &h, sizeof h);
+    if (kept)
+        memcpy(b->held + b->held_len + sizeof h, l->text, kept);
+    b->held_len += need;
+    return true;
+}
+
+/* Drops the held lines unrendered and holds no more. */
+static void tb_hold_drop(sc_tb_block *b)
+{
+    free(b->held);
+    b->held = NULL;
+    b->held_len = b->held_cap = 0;
+    b->holding = false;
+}
+
+/* Renders the held lines, in order, as they would have been; from then on
+ * lines are rendered as they come. */
+static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
+{
+    uint8_t *p = b->held;
+    size_t len = b->held_len;
+
+    b->holding = false;
+    b->held = NULL;
+    for (size_t at = 0; at < len; ) {
+        tb_held h;
+        memcpy(&h, p + at, sizeof h);
+        at += sizeof h;
+        sc_line l = { .frame = h.frame, .ts = h.ts, .dir = (sc_dir)h.dir,
+                      .kind = (sc_line_kind)h.kind, .text = h.has_text ? p + at : NULL,
+                      .len = h.len };
+        at += h.kept;
+        sc_tb_block_line(e, b, &l);
+    }
+    free(p);
+    b->held_len = b->held_cap = 0;
+}
+
+void sc_tb_block_defer(sc_tb_engine *e, sc_tb_block *b)
+{
+    (void)e;
+    b->holding = true;
+}
+
+void sc_tb_block_undefer(sc_tb_engine *e, sc_tb_block *b)
+{
+    if (b->holding)
+        tb_hold_release(e, b);
+}
+
 void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
 {
+    if (b->holding) {
+        if (tb_hold_line(b, l))
+            return;
+        tb_hold_release(e, b);      /* past the bound: rendered from now on */
+    }
     size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
 
     if (tb_rep_same(b, l)) {
@@ -456,8 +551,10 @@ static void tb_block_emit_wrapped(sc_tb_engine *e, sc_tb_block *b, const char *s
 
 void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
 {
-    size_t n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
+    size_t n;
 
+    sc_tb_block_undefer(e, b);          /* a block with a finding is shown */
+    n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
     b->nfindings++;
     tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);          /* the lines before a finding are kept */
@@ -625,6 +722,7 @@ static void tb_block_summary(sc_tb_engine *e, sc_tb_block *b, const sc_session_i
 
 void sc_tb_block_end(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
 {
+    sc_tb_block_undefer(e, b);
     tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);
     tb_block_header(e, b, info);
@@ -637,6 +735,7 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
     char c[64], s[64], t[40];
     size_t n = info->ntxn;
 
+    tb_hold_drop(b);
     sc_chain_release(e->sp, &b->body);
     sc_chain_init(&b->body);
     if (note)
@@ -652,6 +751,7 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
 
 void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
 {
+    sc_tb_block_undefer(e, b);
     sc_chain_park(e->sp, &b->head);
     sc_chain_park(e->sp, &b->body);
     sc_chain_park(e->sp, &b->tail);
@@ -686,5 +786,6 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
     }
     free(b->rep_text);
     free(b->rep_render);
+    free(b->held);
     free(b);
 }

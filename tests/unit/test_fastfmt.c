@@ -168,8 +168,94 @@ static void check_spool(void)
     sc_spool_free(sp);
 }
 
+/* A block's text through f (memstream). */
+static char *block_text(sc_tb_engine *e, sc_tb_block *b, size_t *n)
+{
+    char *out;
+    FILE *o = open_memstream(&out, n);
+
+    sc_tb_block_write(e, b, o);
+    fclose(o);
+    return out;
+}
+
+/* Blocks whose lines were held raw (sc_tb_block_defer) read as blocks
+ * rendered line by line: runs of the same line, lines past the held
+ * bound, past TB_TEXT_MAX, without text, findings between them, the head
+ * and tail cut, every line style; a held block cut short to one line
+ * drops them. */
+static void check_defer(void)
+{
+    static const char *const pool[] = {
+        "EHLO client.example", "250-PIPELINING", "500 5.5.1 unknown command",
+        "RCPT TO:<a@example.com>", "", "\x1b[2J \u202e odd \xff bytes", "QUIT",
+    };
+    static const sc_tb_opts opts[] = {
+        { 0 }, { .ladder = true }, { .color = true }, { .show_content = true, .redact = true },
+        { .head_lines = 30, .tail_lines = 4 }, { .ladder = true, .color = true, .head_lines = 7,
+                                                   .tail_lines = 3 },
+    };
+    static char big[5000];
+    unsigned bad = 0, runs = 0;
+
+    memset(big, 'y', sizeof big);
+    big[100] = '\033';
+    srand(13);
+    for (int r = 0; r < 600; r++) {
+        const sc_tb_opts *o = &opts[r % (sizeof opts / sizeof opts[0])];
+        sc_tb_engine *e = sc_tb_engine_new(o);
+        fx_session s;
+        sc_tb_block *a, *b;
+        int nlines = rand() % (r % 3 == 0 ? 400 : 40), brief = r % 7 == 3;
+
+        fx_session_init(&s, (uint64_t)r + 1);
+        a = sc_tb_block_new(e, &s.info);
+        b = sc_tb_block_new(e, &s.info);
+        sc_tb_block_defer(e, b);
+        for (int i = 0; i < nlines; i++) {
+            int k = rand() % 40;
+            const void *text = k == 0 ? big : k == 1 ? NULL : pool[k % 7];
+            size_t len = k == 0 ? sizeof big - (size_t)(rand() % 4000) : k == 1 ? 5
+                       : strlen(pool[k % 7]);
+            sc_line l = fx_line(&s, (uint64_t)(100 + i), i * 1234L, k & 2 ? SC_DIR_S2C : SC_DIR_C2S,
+                                k % 5 == 0 ? SC_LINE_CONTENT : SC_LINE_COMMAND, text, len);
+            if (rand() % 4 == 0)        /* runs of the same line */
+                l.text = (const uint8_t *)pool[2], l.len = strlen(pool[2]), l.dir = SC_DIR_S2C,
+                l.kind = SC_LINE_REPLY;
+            sc_tb_block_line(e, a, &l);
+            sc_tb_block_line(e, b, &l);
+            if (!brief && rand() % 97 == 0) {
+                sc_finding f = fx_finding(&s, "reply-lost", SC_SEV_ERROR, l.frame);
+                snprintf(f.message, sizeof f.message, "finding after line %d", i);
+                sc_tb_block_finding(e, a, &f);
+                sc_tb_block_finding(e, b, &f);
+            }
+        }
+        if (brief) {
+            sc_tb_block_end_brief(e, a, &s.info, NULL);
+            sc_tb_block_end_brief(e, b, &s.info, NULL);
+        } else {
+            sc_tb_block_end(e, a, &s.info);
+            sc_tb_block_end(e, b, &s.info);
+        }
+        size_t na, nb;
+        char *ta = block_text(e, a, &na), *tb = block_text(e, b, &nb);
+        if ((na != nb || memcmp(ta, tb, na) != 0) && bad++ < 3)
+            printf("# block %d (%d lines): %zu bytes rendered as they came, %zu held\n", r,
+                   nlines, na, nb);
+        runs++;
+        free(ta);
+        free(tb);
+        sc_tb_block_free(e, a);
+        sc_tb_block_free(e, b);
+        sc_tb_engine_free(e);
+    }
+    T_CHECK(bad == 0, "%u blocks with held lines as rendered line by line (%u differ)", runs, bad);
+}
+
 int main(void)
 {
+    check_defer();
     check_lines();
     check_rfc3339();
     check_chunks();
