@@ -3,9 +3,14 @@
  * print: the transcript line's frame and time (against snprintf's "%-6s
  * %-8s " and "%+.4f", ties and negative times included), RFC 3339 times
  * (against gmtime_r), the safe printers past their chunk size (against
- * the same bytes printed one at a time), and report blocks parked in RAM
- * or on disk (read back byte for byte, beyond the RAM budget).
+ * the same bytes printed one at a time), report blocks parked in RAM
+ * or on disk (read back byte for byte, beyond the RAM budget), blocks
+ * whose lines were held raw (against the same rendered line by line),
+ * and the block's text written by direct appends (one-line sessions,
+ * findings, summaries, header fields, runs and cuts, frames named by
+ * file: against printf's formats).
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
@@ -253,8 +258,285 @@ static void check_defer(void)
     T_CHECK(bad == 0, "%u blocks with held lines as rendered line by line (%u differ)", runs, bad);
 }
 
+/* The one-line form as printf wrote it. */
+static void ref_brief(const sc_session_info *info, char *buf, size_t len)
+{
+    char c[64], s[64], t[40];
+
+    sc_endpoint_str(&info->client, c, sizeof c);
+    sc_endpoint_str(&info->server, s, sizeof s);
+    sc_fmt_rfc3339(&info->start, t, sizeof t);
+    snprintf(buf, len, "session %" PRIu64 "  %s -> %s  start %s  %.4f s  %" PRIu64 " frames  "
+             "no finding, %zu transaction%s\n", info->id, c, s, t,
+             sc_fmt_elapsed(&info->start, &info->end), info->frames, info->ntxn,
+             info->ntxn == 1 ? "" : "s");
+}
+
+/* The transaction summary as printf wrote it. */
+static void ref_summary(const sc_session_info *info, FILE *o)
+{
+    char esc[2000 * 4 + 1];
+
+    if (info->ntxn == 0 || !info->txn) {
+        fprintf(o, "  transactions: none\n\n");
+        return;
+    }
+    fprintf(o, "  transactions: %zu", info->ntxn);
+    if (info->ntxn_kept < info->ntxn)
+        fprintf(o, " (%zu shown)", info->ntxn_kept);
+    fprintf(o, "\n");
+    for (size_t i = 0; i < info->ntxn_kept; i++) {
+        const sc_txn *x = &info->txn[i];
+        sc_bytes a = sc_fmt_path_arg(x->mail_from);
+        size_t shown = x->rcpt_to ? x->nrcpt_kept : 0;
+        sc_safe_snprint(esc, sizeof esc, a.p, a.p ? (a.len < 2000 ? a.len : 2000) : 0);
+        fprintf(o, "    %zu. MAIL FROM:%s\n", i + 1, esc);
+        for (size_t r = 0; r < shown && r < 16; r++) {
+            sc_bytes ra = sc_fmt_path_arg(x->rcpt_to[r]);
+            sc_safe_snprint(esc, sizeof esc, ra.p, ra.p ? (ra.len < 2000 ? ra.len : 2000) : 0);
+            fprintf(o, "       RCPT TO:%s\n", esc);
+        }
+        if (x->nrcpt > shown || shown > 16)
+            fprintf(o, "       (%zu recipients, %zu shown)\n", x->nrcpt, shown < 16 ? shown : 16);
+        sc_safe_snprint(esc, sizeof esc, x->reply.p,
+                        x->reply.p ? (x->reply.len < 2000 ? x->reply.len : 2000) : 0);
+        fprintf(o, "       -> %s, %" PRIu64 " content bytes%s%s\n",
+                sc_fmt_txn_result(x->result), x->content_bytes, esc[0] ? ": " : "", esc);
+    }
+    fprintf(o, "\n");
+}
+
+/* A finding as printf wrote it. */
+static void ref_finding(const sc_tb_opts *o, const sc_finding *f, char *buf, size_t len)
+{
+    static const char *const color[3] = { "\033[36m", "\033[33m", "\033[1;31m" };
+    char msg[SC_MESSAGE_MAX * 4 + 1];
+    unsigned sev = (unsigned)f->severity < 3 ? (unsigned)f->severity : SC_SEV_ERROR;
+
+    sc_safe_snprint(msg, sizeof msg, (const uint8_t *)f->message,
+                    strnlen(f->message, sizeof f->message));
+    snprintf(buf, len, "       %s!! %s%s %s (%s): %s%s%s%s", o->color ? color[sev] : "",
+             sc_severity_name(f->severity), o->color ? "\033[0m" : "",
+             f->rule ? f->rule->name : "?", sc_side_name(f->side), msg,
+             f->suppressed ? "" : " [", f->suppressed || !f->rule ? "" : f->rule->cite,
+             f->suppressed ? "" : "]");
+}
+
+/* A duration in microseconds: ties in the fifth decimal, negative ones,
+ * days, around zero. */
+static long rand_usec(int i)
+{
+    switch (i % 5) {
+    case 0: return rand() % 100000000;
+    case 1: return (rand() % 2000000) * 100 + 50;
+    case 2: return -(rand() % 5000000);
+    case 3: return (long)rand() * 1000 + rand() % 1000;
+    default: return rand() % 1000;
+    }
+}
+
+static void set_after(struct timeval *tv, const struct timeval *from, long usec)
+{
+    tv->tv_sec = from->tv_sec + usec / 1000000;
+    tv->tv_usec = from->tv_usec + usec % 1000000;
+    if (tv->tv_usec < 0) {
+        tv->tv_usec += 1000000;
+        tv->tv_sec--;
+    }
+}
+
+static bool has(const char *text, size_t n, const char *want)
+{
+    return memmem(text, n, want, strlen(want)) != NULL;
+}
+
+static void check_block_text(void)
+{
+    static uint8_t longarg[3000];
+    sc_tb_opts plain = { 0 };
+    sc_tb_engine *e = sc_tb_engine_new(&plain);
+    unsigned bad_brief = 0, bad_sum = 0, bad_head = 0, n = 0;
+
+    memset(longarg, 'a', sizeof longarg);
+    longarg[7] = '\\';
+    longarg[2500] = 0x1b;
+    srand(17);
+    for (int i = 0; i < 20000; i++) {
+        fx_session s;
+        sc_txn txn[3];
+        sc_bytes rcpt[20];
+        char want[1024], ref[128], *got, *sum;
+        size_t ng, nsum;
+        FILE *o;
+
+        fx_session_init(&s, (uint64_t)rand() * (uint64_t)rand() + 1);
+        s.info.start.tv_usec = rand() % 1000000;
+        set_after(&s.info.end, &s.info.start, rand_usec(i));
+        s.info.frames = (uint64_t)rand() * (i % 3 ? 1 : 100000);
+        s.info.first_frame = (uint64_t)rand();
+        s.info.last_frame = s.info.first_frame + (uint64_t)(rand() % 1000);
+        s.info.findings[i % 3] = (uint64_t)(rand() % 3);
+        s.info.reasm_dropped = i % 4 == 0 ? (uint64_t)rand() : 0;
+        s.info.reasm_untaken = i % 5 == 0 ? (uint64_t)rand() : 0;
+        /* transactions: none, one, or several with some not kept */
+        s.info.ntxn = (size_t)(i % 4);
+        s.info.ntxn_kept = s.info.ntxn > 2 ? 2 : s.info.ntxn;
+        s.info.txn = s.info.ntxn ? txn : NULL;
+        for (int r = 0; r < 20; r++)
+            rcpt[r] = r % 5 == 4 ? (sc_bytes){ longarg, sizeof longarg } : fx_b("TO:<r@example.com>");
+        for (size_t t = 0; t < 3; t++) {
+            memset(&txn[t], 0, sizeof txn[t]);
+            txn[t].mail_from = t == 1 ? (sc_bytes){ longarg, sizeof longarg - t } : fx_b("FROM:<>");
+            txn[t].nrcpt = (size_t)(rand() % 25);
+            txn[t].nrcpt_kept = txn[t].nrcpt < 20 ? txn[t].nrcpt : 20;
+            txn[t].rcpt_to = i % 7 == 0 ? NULL : rcpt;
+            txn[t].result = (sc_txn_result)(rand() % 4);
+            txn[t].content_bytes = (uint64_t)rand() * (uint64_t)rand();
+            txn[t].reply = i % 3 == 0 ? (sc_bytes){ NULL, 0 } : fx_b("250 ok \x01");
+        }
+
+        sc_tb_block *b = sc_tb_block_new(e, &s.info);
+        sc_tb_block_end_brief(e, b, &s.info, NULL);
+        got = block_text(e, b, &ng);
+        ref_brief(&s.info, want, sizeof want);
+        if ((ng != strlen(want) || memcmp(got, want, ng) != 0) && bad_brief++ < 3)
+            printf("# brief: [%.*s] printf: [%s]\n", (int)ng, got, want);
+        free(got);
+        sc_tb_block_free(e, b);
+
+        b = sc_tb_block_new(e, &s.info);
+        sc_tb_block_end(e, b, &s.info);
+        got = block_text(e, b, &ng);
+        o = open_memstream(&sum, &nsum);
+        ref_summary(&s.info, o);
+        fclose(o);
+        if ((ng < nsum || memcmp(got + ng - nsum, sum, nsum) != 0) && bad_sum++ < 3)
+            printf("# summary of block %d differs from printf's\n", i);
+        snprintf(ref, sizeof ref, "duration %.4f s", sc_fmt_elapsed(&s.info.start, &s.info.end));
+        snprintf(want, sizeof want, "frames %" PRIu64 " (%s-%s)", s.info.frames,
+                 sc_frame_name(s.info.first_frame), sc_frame_name(s.info.last_frame));
+        bool ok = has(got, ng, ref) && has(got, ng, want);
+        snprintf(want, sizeof want, "findings: %" PRIu64 " error, %" PRIu64 " warning, %"
+                 PRIu64 " info", s.info.findings[SC_SEV_ERROR], s.info.findings[SC_SEV_WARNING],
+                 s.info.findings[SC_SEV_INFO]);
+        ok = ok && has(got, ng, want);
+        snprintf(want, sizeof want, "dropped by reassembly: %" PRIu64 " bytes", s.info.reasm_dropped);
+        ok = ok && has(got, ng, want) == (s.info.reasm_dropped != 0);
+        snprintf(want, sizeof want, "not taken (a later copy replaced them): %" PRIu64 " bytes",
+                 s.info.reasm_untaken);
+        ok = ok && has(got, ng, want) == (s.info.reasm_untaken != 0);
+        if (!ok && bad_head++ < 3)
+            printf("# header of block %d: [%.*s] lacks printf's fields (%s)\n", i,
+                   (int)(ng < 400 ? ng : 400), got, ref);
+        free(sum);
+        free(got);
+        sc_tb_block_free(e, b);
+        n++;
+    }
+    sc_tb_engine_free(e);
+    T_CHECK(bad_brief == 0, "one-line sessions as printf's on %u sessions (%u differ)", n, bad_brief);
+    T_CHECK(bad_sum == 0, "transaction summaries as printf's on %u sessions (%u differ)", n, bad_sum);
+    T_CHECK(bad_head == 0, "header fields (duration, frames, counts) as printf's on %u sessions "
+            "(%u differ)", n, bad_head);
+}
+
+static void check_findings(void)
+{
+    unsigned bad = 0, n = 0;
+
+    srand(19);
+    for (int i = 0; i < 20000; i++) {
+        sc_tb_opts o = { .color = i % 2 == 1 };
+        fx_session s;
+        char got[4096], want[4096];
+        size_t len = i % 5 == 0 ? (size_t)(1 + rand() % 120) : sizeof got;
+
+        fx_session_init(&s, 1);
+        sc_finding f = fx_finding(&s, sc_rules[(unsigned)i % SC_RULE_COUNT].name,
+                                  (sc_severity)(i % 4), 7);
+        f.side = (sc_side)(i % 5);
+        f.suppressed = i % 3 == 0;
+        if (i % 11 == 0)
+            f.rule = NULL;
+        for (size_t k = 0; k < sizeof f.message - 1; k++)
+            f.message[k] = (char)(i % 13 == 0 ? 1 + rand() % 255 : ' ' + rand() % 95);
+        f.message[i % 4 == 0 ? sizeof f.message - 1 : (size_t)(rand() % 80)] = '\0';
+        size_t k = sc_tb_format_finding(&o, &f, got, len);
+        ref_finding(&o, &f, want, len);
+        n++;
+        if ((k != strlen(want) || strcmp(got, want) != 0) && bad++ < 3)
+            printf("# finding: [%s] printf: [%s]\n", got, want);
+    }
+    T_CHECK(bad == 0, "findings as printf's on %u findings, colour, cut short (%u differ)", n, bad);
+}
+
+/* Frames named by file: the line prefix, the count of a run and of the
+ * lines left out. */
+static void check_named(void)
+{
+    static const char *const paths[] = { "/tmp/x/first.pcap", "second-capture-file.pcap" };
+    sc_tb_opts o = { .head_lines = 3, .tail_lines = 2 };
+    sc_tb_engine *e = sc_tb_engine_new(&o);
+    unsigned bad = 0, n = 0;
+
+    sc_frame_names_set(paths, 2);
+    srand(23);
+    for (int i = 0; i < 2000; i++) {
+        fx_session s;
+        char got[16384], want[1024], tm[32];
+        uint64_t fr = ((uint64_t)(i % 3) << SC_FRAME_FILE_SHIFT) | (uint64_t)rand();
+        int nrep = 2 + i % 5, nmore = i % 4;
+
+        fx_session_init(&s, 1);
+        sc_line l = fx_line(&s, fr, 0, SC_DIR_C2S, SC_LINE_COMMAND, "x", 1);
+        set_after(&l.ts, &s.info.start, rand_usec(i));
+        sc_tb_format_line(&o, &s.info.start, &l, got, sizeof got);
+        snprintf(tm, sizeof tm, "%+.4f", sc_fmt_elapsed(&s.info.start, &l.ts));
+        snprintf(want, sizeof want, "%-6s %-8s C> x", sc_frame_name(fr), tm);
+        bool ok = strcmp(got, want) == 0;
+
+        /* a run: the line, then nrep - 1 repeats; then nmore lines more
+         * than the head holds, left out and counted */
+        sc_tb_block *b = sc_tb_block_new(e, &s.info);
+        for (int r = 0; r < nrep; r++) {
+            l.frame = fr + (uint64_t)r;
+            sc_tb_block_line(e, b, &l);
+        }
+        for (int m = 0; m < 3 + nmore; m++) {
+            sc_line x = fx_line(&s, fr + 100 + (uint64_t)m, 5, SC_DIR_S2C, SC_LINE_REPLY,
+                                m % 2 ? "250 a" : "250 b", 5);
+            sc_tb_block_line(e, b, &x);
+        }
+        sc_tb_block_end(e, b, &s.info);
+        size_t ng;
+        char *text = block_text(e, b, &ng);
+        if (nrep > 2) {         /* (one repeat is shown as it is) */
+            snprintf(want, sizeof want, "       ... the same line %d more times (%s-%s)\n",
+                     nrep - 1, sc_frame_name(fr + 1), sc_frame_name(fr + (uint64_t)nrep - 1));
+            ok = ok && has(text, ng, want);
+        }
+        if (nmore > 0) {
+            /* head 3: the line, its run, one more; the tail keeps 2 */
+            snprintf(want, sizeof want, "       ... %d lines not shown ...\n", 3 + nmore - 1 - 2);
+            ok = ok && has(text, ng, want);
+        }
+        sc_tb_block_free(e, b);
+        n++;
+        if (!ok && bad++ < 3)
+            printf("# named frames, case %d: [%s] [%s] in [%.*s]\n", i, got, want, (int)ng, text);
+        free(text);
+    }
+    sc_frame_names_set(NULL, 0);
+    sc_tb_engine_free(e);
+    T_CHECK(bad == 0, "frames named by file (prefix, runs, lines left out) as printf's on %u "
+            "cases (%u differ)", n, bad);
+}
+
 int main(void)
 {
+    check_block_text();
+    check_findings();
+    check_named();
     check_defer();
     check_lines();
     check_rfc3339();
