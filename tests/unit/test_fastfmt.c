@@ -532,8 +532,62 @@ static void check_named(void)
             "cases (%u differ)", n, bad);
 }
 
+/* sc_safe_snprint, which copies runs of plain bytes at once, against
+ * sc_safe_fputs: the same text, and cut to any buffer size, the longest
+ * prefix that ends between two units (input of ASCII, controls,
+ * backslashes, a valid two-byte character and invalid bytes, whose units
+ * show in the output of the input's prefixes). */
+static void check_snprint(void)
+{
+    static const uint8_t alphabet[] = { 'a', 'Z', ' ', '~', '\\', 0x01, 0x1b, 0x7f, 0xff,
+                                        0xc3, 0xa9 };
+    unsigned bad = 0, n = 0;
+
+    srand(29);
+    for (int r = 0; r < 300; r++) {
+        uint8_t in[200];
+        size_t len = (size_t)(rand() % (int)sizeof in), nfull, bounds[201 * 4], nb = 0;
+        char *full, got[1024];
+
+        for (size_t i = 0; i < len; i++) {
+            if (i + 1 < len && rand() % 6 == 0) {       /* U+00E9 whole */
+                in[i++] = 0xc3;
+                in[i] = 0xa9;
+            } else {
+                in[i] = alphabet[rand() % (int)(sizeof alphabet)];
+            }
+        }
+        FILE *o = open_memstream(&full, &nfull);
+        sc_safe_fputs(o, in, len);
+        fclose(o);
+        for (size_t i = 0; i <= len; i++) {     /* where a unit ends */
+            char *pre;
+            size_t npre;
+            o = open_memstream(&pre, &npre);
+            sc_safe_fputs(o, in, i);
+            fclose(o);
+            if (npre <= nfull && memcmp(pre, full, npre) == 0)
+                bounds[nb++] = npre;
+            free(pre);
+        }
+        for (size_t size = 1; size <= nfull + 2; size++) {
+            size_t k = sc_safe_snprint(got, size, in, len), want = 0;
+            for (size_t b = 0; b < nb; b++)
+                if (bounds[b] < size && bounds[b] > want)
+                    want = bounds[b];
+            n++;
+            if ((k != want || strlen(got) != k || memcmp(got, full, k) != 0) && bad++ < 3)
+                printf("# snprint of %zu bytes into %zu: %zu bytes, want %zu\n", len, size, k, want);
+        }
+        free(full);
+    }
+    T_CHECK(bad == 0, "sc_safe_snprint as sc_safe_fputs, cut to every size, on %u cases "
+            "(%u differ)", n, bad);
+}
+
 int main(void)
 {
+    check_snprint();
     check_block_text();
     check_findings();
     check_named();
