@@ -34,7 +34,7 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    256       /* held lines: first buffer, doubling */
+#define TB_HOLD_FIRST    128       /* held lines: first buffer, doubling */
 #define TB_HOLD_MAX      4096      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
@@ -89,16 +89,44 @@ struct sc_tb_block {
     size_t         held_len, held_cap;
 };
 
-/* A line held raw: what sc_tb_format_line and the run detection read of
- * it. Only the bytes shown are kept (TB_TEXT_MAX), with the true length
- * for the count of the rest. */
-typedef struct tb_held {
-    uint64_t       frame;
-    struct timeval ts;
-    size_t         len;           /* the line's length */
-    uint32_t       kept;          /* bytes that follow the record */
-    uint8_t        dir, kind, has_text;
-} tb_held;
+/* A line held raw is a record of varints: frame, seconds after the
+ * block's start (zigzag), microseconds (zigzag), length, then a byte of
+ * direction, kind and whether it has text, then the bytes shown (at most
+ * TB_TEXT_MAX; the length counts the rest). A few bytes a line: held
+ * lines take less memory than the text they become. */
+#define TB_HELD_HDR_MAX  (4 * 10 + 1)
+
+static uint8_t *tb_varint_put(uint8_t *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        *w++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *w++ = (uint8_t)v;
+    return w;
+}
+
+static const uint8_t *tb_varint_get(const uint8_t *p, uint64_t *v)
+{
+    unsigned shift = 0;
+
+    *v = 0;
+    do {
+        *v |= (uint64_t)(*p & 0x7f) << shift;
+        shift += 7;
+    } while (*p++ & 0x80);
+    return p;
+}
+
+static uint64_t tb_zigzag(int64_t v)
+{
+    return v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
+}
+
+static int64_t tb_unzigzag(uint64_t v)
+{
+    return v & 1 ? (int64_t)~(v >> 1) : (int64_t)(v >> 1);
+}
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
 {
@@ -431,11 +459,15 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
 static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
 {
     size_t kept = l->text ? (l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX) : 0;
-    size_t need = sizeof(tb_held) + kept;
-    tb_held h = { l->frame, l->ts, l->len, (uint32_t)kept, (uint8_t)l->dir,
-                  (uint8_t)l->kind, l->text != NULL };
+    uint8_t hdr[TB_HELD_HDR_MAX], *h = hdr;
 
-    if (b->held_len + need > TB_HOLD_MAX)
+    h = tb_varint_put(h, l->frame);
+    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec));
+    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_usec));
+    h = tb_varint_put(h, (uint64_t)l->len);
+    *h++ = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
+    size_t nh = (size_t)(h - hdr), need = nh + kept;
+    if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || b->held_len + need > TB_HOLD_MAX)
         return false;
     if (b->held_len + need > b->held_cap) {
         size_t cap = b->held_cap ? b->held_cap : TB_HOLD_FIRST;
@@ -447,9 +479,9 @@ static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
         b->held = nb;
         b->held_cap = cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX;
     }
-    memcpy(b->held + b->held_len, &h, sizeof h);
+    memcpy(b->held + b->held_len, hdr, nh);
     if (kept)
-        memcpy(b->held + b->held_len + sizeof h, l->text, kept);
+        memcpy(b->held + b->held_len + nh, l->text, kept);
     b->held_len += need;
     return true;
 }
@@ -467,22 +499,27 @@ static void tb_hold_drop(sc_tb_block *b)
  * lines are rendered as they come. */
 static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
 {
-    uint8_t *p = b->held;
-    size_t len = b->held_len;
+    const uint8_t *p = b->held, *end = p + b->held_len;
+    uint8_t *held = b->held;
 
     b->holding = false;
     b->held = NULL;
-    for (size_t at = 0; at < len; ) {
-        tb_held h;
-        memcpy(&h, p + at, sizeof h);
-        at += sizeof h;
-        sc_line l = { .frame = h.frame, .ts = h.ts, .dir = (sc_dir)h.dir,
-                      .kind = (sc_line_kind)h.kind, .text = h.has_text ? p + at : NULL,
-                      .len = h.len };
-        at += h.kept;
+    while (p && p < end) {
+        uint64_t frame, sec, usec, len;
+        p = tb_varint_get(p, &frame);
+        p = tb_varint_get(p, &sec);
+        p = tb_varint_get(p, &usec);
+        p = tb_varint_get(p, &len);
+        unsigned bits = *p++;
+        sc_line l = { .frame = frame, .dir = bits & 1 ? SC_DIR_S2C : SC_DIR_C2S,
+                      .kind = (sc_line_kind)(bits >> 2), .len = (size_t)len,
+                      .text = bits & 2 ? p : NULL };
+        l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + tb_unzigzag(sec));
+        l.ts.tv_usec = (suseconds_t)tb_unzigzag(usec);
+        p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
         sc_tb_block_line(e, b, &l);
     }
-    free(p);
+    free(held);
     b->held_len = b->held_cap = 0;
 }
 

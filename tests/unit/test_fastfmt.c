@@ -224,6 +224,10 @@ static void check_defer(void)
                        : strlen(pool[k % 7]);
             sc_line l = fx_line(&s, (uint64_t)(100 + i), i * 1234L, k & 2 ? SC_DIR_S2C : SC_DIR_C2S,
                                 k % 5 == 0 ? SC_LINE_CONTENT : SC_LINE_COMMAND, text, len);
+            if (k == 3)                 /* before the start, a frame of a later file */
+                l.ts.tv_sec -= 5 + rand() % 100000, l.frame |= (uint64_t)(rand() % 3) << 40;
+            if (k == 4)                 /* long after the start */
+                l.ts.tv_sec += (long)rand() * 1000, l.ts.tv_usec = 999999;
             if (rand() % 4 == 0)        /* runs of the same line */
                 l.text = (const uint8_t *)pool[2], l.len = strlen(pool[2]), l.dir = SC_DIR_S2C,
                 l.kind = SC_LINE_REPLY;
