@@ -125,10 +125,17 @@ static size_t safeprint_text_unit(const uint8_t *p, size_t n, char *out, size_t 
  * in one fwrite per SAFEPRINT_CHUNK bytes: one fwrite per unit was the
  * largest single cost of the JSON and text writers on captures of many
  * short sessions (perf: _IO_fwrite 16 % of the run). Printable ASCII that
- * needs no escape, nearly every byte, is copied without the unit call.
+ * needs no escape, nearly every byte, is copied without the unit call
+ * (by sc_safe_snprint a run at a time).
  * A unit is at most 16 bytes (a hidden 4-byte code point as text), so a
  * buffer with 16 left always has room. */
 #define SAFEPRINT_CHUNK 512
+
+/* A byte that passes as it is: printable ASCII but the backslash. */
+static inline int safeprint_plain(uint8_t c)
+{
+    return (uint8_t)(c - 0x20) < 0x5F && c != '\\';
+}
 
 void sc_safe_fputs(FILE *fp, const uint8_t *p, size_t n)
 {
@@ -140,7 +147,7 @@ void sc_safe_fputs(FILE *fp, const uint8_t *p, size_t n)
             fwrite(buf, 1, w, fp);
             w = 0;
         }
-        if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '\\') {
+        if (safeprint_plain(p[i])) {
             buf[w++] = (char)p[i];
             used = 1;
             continue;
@@ -159,11 +166,19 @@ size_t sc_safe_snprint(char *buf, size_t buflen, const uint8_t *p, size_t n)
     if (buflen == 0)
         return 0;
     for (size_t i = 0; i < n; i += used) {
-        if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '\\') {
-            if (w + 1 >= buflen)     /* plain byte: no unit call (hot) */
+        if (safeprint_plain(p[i])) {
+            /* a run of plain bytes: found, then copied at once (hot) */
+            size_t j = i + 1;
+            while (j < n && safeprint_plain(p[j]))
+                j++;
+            used = j - i;
+            if (w + used >= buflen) {
+                memcpy(buf + w, p + i, buflen - 1 - w);
+                w = buflen - 1;
                 break;
-            buf[w++] = (char)p[i];
-            used = 1;
+            }
+            memcpy(buf + w, p + i, used);
+            w += used;
             continue;
         }
         size_t k = safeprint_text_unit(p + i, n - i, unit, &used);

@@ -6,7 +6,6 @@
  * previous chunk's next field, so a chain costs O(1) memory at any size.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -162,31 +161,6 @@ void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n)
         if (c->len == SC_SPOOL_BUF)
             spool_chain_spill(sp, c);
     }
-}
-
-void sc_chain_printf(sc_spool *sp, sc_chain *c, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof tmp) {
-        sc_chain_write(sp, c, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sc_chain_write(sp, c, big, (size_t)n);
-    free(big);
 }
 
 void sc_chain_park(sc_spool *sp, sc_chain *c)

@@ -36,8 +36,6 @@ void sc_spool_free(sc_spool *sp);
 
 void sc_chain_init(sc_chain *c);
 void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n);
-void sc_chain_printf(sc_spool *sp, sc_chain *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* A block that must wait: keeps its RAM part while the spool's budget
  * for parked chains allows, else moves it to disk and frees it. */
 void sc_chain_park(sc_spool *sp, sc_chain *c);

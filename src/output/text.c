@@ -117,6 +117,19 @@ static void text_queue_drain(text_sink *t)
         sc_write_check(t->out, "standard output", "the report is incomplete");
 }
 
+/* One line for this session if it has no finding? (TEXT_FULL_SESSIONS) */
+static bool text_may_brief(const text_sink *t, const text_entry *x)
+{
+    return x->nth > TEXT_FULL_SESSIONS && !t->cfg->verbose && !t->cfg->only_session;
+}
+
+/* One line for this session? */
+static bool text_brief(const text_sink *t, const text_entry *x, const sc_session_info *info)
+{
+    return text_may_brief(t, x) && info->findings[SC_SEV_ERROR] +
+           info->findings[SC_SEV_WARNING] + info->findings[SC_SEV_INFO] == 0;
+}
+
 static void text_session_begin(sc_sink *s, const sc_session_info *info)
 {
     text_sink *t = s->priv;
@@ -139,6 +152,12 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
     else
         t->qhead = x;
     t->qtail = x;
+    /* Most sessions of a large report end as one line, and --only-findings
+     * leaves out those without a finding: their lines are held raw and
+     * rendered only if the block is shown in full (rendering every line of
+     * every session was most of the report's cost on gateway traffic). */
+    if (t->cfg->only_findings || text_may_brief(t, x))
+        sc_tb_block_defer(t->e, x->b);
 }
 
 /* Live: the block goes out now, and leaves the queue wherever it is. */
@@ -178,14 +197,6 @@ static void text_finding(sc_sink *s, const sc_session_info *info, const sc_findi
 
     if (x)
         sc_tb_block_finding(t->e, x->b, f);
-}
-
-/* One line for this session? (TEXT_FULL_SESSIONS above) */
-static bool text_brief(const text_sink *t, const text_entry *x, const sc_session_info *info)
-{
-    return x->nth > TEXT_FULL_SESSIONS && !t->cfg->verbose && !t->cfg->only_session &&
-           info->findings[SC_SEV_ERROR] + info->findings[SC_SEV_WARNING] +
-           info->findings[SC_SEV_INFO] == 0;
 }
 
 static void text_session_end(sc_sink *s, const sc_session_info *info)
@@ -418,6 +429,7 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
         if (!x->done) {
             sc_idmap_del(t->live, x->id);
             x->done = x->show = true;
+            sc_tb_block_undefer(t->e, x->b);
         }
     text_queue_drain(t);
     text_totals(t, tot);

@@ -19,8 +19,6 @@
  * indented by TB_FIND_INDENT (the transcript keeps one line a finding,
  * for grep).
  */
-#include <inttypes.h>
-#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +29,13 @@
 #include "textblock.h"
 
 #define TB_TEXT_MAX      2000      /* raw bytes of one line shown */
-#define TB_RENDER_MAX    (TB_TEXT_MAX * 4 + 512)
+#define TB_RENDER_MAX    (TB_TEXT_MAX * 4 + 512)   /* the longest line, escaped, with
+                                             its prefix, colours and arrows */
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
+#define TB_HOLD_FIRST    128       /* held lines: first buffer, doubling */
+#define TB_HOLD_MAX      4096      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
 #define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
@@ -80,8 +81,52 @@ struct sc_tb_block {
     sc_line_kind   rep_kind;
     uint64_t       rep_count, rep_first, rep_last;
     char          *rep_render;    /* the last repeat, shown when it is alone */
-    size_t         rep_rlen;
+    size_t         rep_rlen, rep_rcap;
+    /* Lines held raw (sc_tb_block_defer) until the block is known to be
+     * shown in full: tb_held records, each followed by its bytes. */
+    bool           holding;
+    uint8_t       *held;
+    size_t         held_len, held_cap;
 };
+
+/* A line held raw is a record of varints: frame, seconds after the
+ * block's start (zigzag), microseconds (zigzag), length, then a byte of
+ * direction, kind and whether it has text, then the bytes shown (at most
+ * TB_TEXT_MAX; the length counts the rest). A few bytes a line: held
+ * lines take less memory than the text they become. */
+#define TB_HELD_HDR_MAX  (4 * 10 + 1)
+
+static uint8_t *tb_varint_put(uint8_t *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        *w++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *w++ = (uint8_t)v;
+    return w;
+}
+
+static const uint8_t *tb_varint_get(const uint8_t *p, uint64_t *v)
+{
+    unsigned shift = 0;
+
+    *v = 0;
+    do {
+        *v |= (uint64_t)(*p & 0x7f) << shift;
+        shift += 7;
+    } while (*p++ & 0x80);
+    return p;
+}
+
+static uint64_t tb_zigzag(int64_t v)
+{
+    return v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
+}
+
+static int64_t tb_unzigzag(uint64_t v)
+{
+    return v & 1 ? (int64_t)~(v >> 1) : (int64_t)(v >> 1);
+}
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
 {
@@ -126,79 +171,113 @@ sc_tb_block *sc_tb_block_new(sc_tb_engine *e, const sc_session_info *info)
     return b;
 }
 
-/* Appends s (NUL-terminated) at buf+w within len; returns the new w. */
-static size_t tb_put(char *buf, size_t len, size_t w, const char *s)
+/* Direct appends for the block's text: what printf would write, without
+ * its parsing (printf's format walk and floating point were most of the
+ * cost of a block's header, summary, findings and one-line form). Each
+ * writes at w and returns the new end; the callers' buffers are sized for
+ * the longest text they append. */
+static char *tb_cat(char *w, const char *s)
 {
-    while (*s && w + 1 < len)
-        buf[w++] = *s++;
-    buf[w] = '\0';
+    size_t n = strlen(s);
+
+    memcpy(w, s, n);
+    return w + n;
+}
+
+static char *tb_u64(char *w, uint64_t v)              /* "%" PRIu64 */
+{
+    char num[20];
+    size_t k = 0;
+
+    do num[k++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (k)
+        *w++ = num[--k];
     return w;
 }
 
-static size_t tb_pad(char *buf, size_t len, size_t w, size_t n)
+static char *tb_frame(char *w, uint64_t frame)         /* sc_frame_name() */
 {
-    while (n-- > 0 && w + 1 < len)
-        buf[w++] = ' ';
-    buf[w] = '\0';
-    return w;
+    if (sc_frame_named())
+        return tb_cat(w, sc_frame_name(frame));
+    *w++ = '#';
+    return tb_u64(w, SC_FRAME_NUMBER(frame));
 }
 
-/* Writes into pre what snprintf(pre, n, "%-6s %-8s ", sc_frame_name(frame),
- * tm) writes, tm being the time since the start as "%+.4f" (n at least 64).
- * printf's floating point and padding were a quarter of the cost of a
- * transcript line; this does the common case, a frame of one file and a
- * time that is not a tie in the fifth decimal, with integers, and leaves
- * every other case to snprintf, so the text is the same byte for byte. */
-static void tb_line_prefix(const struct timeval *start, const struct timeval *ts,
-                           uint64_t frame, char *pre, size_t n)
+#define TB_FIXED_MAX 32     /* tb_fixed4's longest text, with its NUL */
+
+/* d as printf's "%.4f" ("%+.4f" when plus), cut to TB_FIXED_MAX - 1
+ * bytes as snprintf into a buffer of TB_FIXED_MAX would. The common case
+ * with integers; a value that is a tie in the fifth decimal, or past
+ * 10^11, goes to snprintf itself, so the text is printf's byte for byte. */
+static char *tb_fixed4(char *w, double d, bool plus)
 {
-    double d = sc_fmt_elapsed(start, ts), a = d < 0 ? -d : d, x = a * 10000.0;
+    double a = d < 0 ? -d : d, x = a * 10000.0;
     double fl = x < 1e15 ? (double)(uint64_t)x : 0, frac = x - fl;
-    char tm[32], num[24];
-    size_t w = 0, k = 0;
 
-    if (sc_frame_named() || x >= 1e15 || (frac > 0.499 && frac < 0.501)) {
-        snprintf(tm, sizeof tm, "%+.4f", d);
-        snprintf(pre, n, "%-6s %-8s ", sc_frame_name(frame), tm);
-        return;
+    if (!(x < 1e15) || (frac > 0.499 && frac < 0.501)) {
+        int n = snprintf(w, TB_FIXED_MAX, plus ? "%+.4f" : "%.4f", d);
+        return w + (n < 0 ? 0 : n < TB_FIXED_MAX ? n : TB_FIXED_MAX - 1);
     }
-    uint64_t q = (uint64_t)fl + (frac > 0.5), ip = q / 10000, fp = q % 10000;
-    pre[w++] = '#';
-    uint64_t f = SC_FRAME_NUMBER(frame);
-    do num[k++] = (char)('0' + f % 10); while ((f /= 10) != 0);
-    while (k)
-        pre[w++] = num[--k];
-    while (w < 6)
-        pre[w++] = ' ';
-    pre[w++] = ' ';
-    size_t t0 = w;
-    pre[w++] = signbit(d) ? '-' : '+';
-    do num[k++] = (char)('0' + ip % 10); while ((ip /= 10) != 0);
-    while (k)
-        pre[w++] = num[--k];
-    pre[w++] = '.';
-    pre[w++] = (char)('0' + fp / 1000);
-    pre[w++] = (char)('0' + fp / 100 % 10);
-    pre[w++] = (char)('0' + fp / 10 % 10);
-    pre[w++] = (char)('0' + fp % 10);
-    while (w - t0 < 8)
-        pre[w++] = ' ';
-    pre[w++] = ' ';
-    pre[w] = '\0';
+    uint64_t q = (uint64_t)fl + (frac > 0.5), fp = q % 10000;
+    if (signbit(d))
+        *w++ = '-';
+    else if (plus)
+        *w++ = '+';
+    w = tb_u64(w, q / 10000);
+    *w++ = '.';
+    *w++ = (char)('0' + fp / 1000);
+    *w++ = (char)('0' + fp / 100 % 10);
+    *w++ = (char)('0' + fp / 10 % 10);
+    *w++ = (char)('0' + fp % 10);
+    return w;
 }
 
+static char *tb_spaces(char *w, char *from, size_t width)   /* "%-*s" padding */
+{
+    while ((size_t)(w - from) < width)
+        *w++ = ' ';
+    return w;
+}
+
+/* Writes at w what sprintf(w, "%-6s %-8s ", sc_frame_name(frame), tm)
+ * writes, tm being the time since the start as "%+.4f" (with the frame
+ * between marks instead for the evidence .txt); returns the end.
+ * printf's floating point and padding were a quarter of the cost of a
+ * transcript line. */
+static char *tb_line_prefix(const sc_tb_opts *o, const struct timeval *start,
+                            const sc_line *l, char *w)
+{
+    char *from = w;
+
+    if (o->frame_marks) {       /* HTML: the frame between marks */
+        *w++ = SC_TB_MARK_OPEN;
+        w = tb_u64(w, l->frame);
+        *w++ = SC_TB_MARK_CLOSE;
+    } else {
+        w = tb_spaces(tb_frame(w, l->frame), from, 6);
+    }
+    *w++ = ' ';
+    from = w;
+    w = tb_spaces(tb_fixed4(w, sc_fmt_elapsed(start, &l->ts), true), from, 8);
+    *w++ = ' ';
+    return w;
+}
+
+/* The line is written straight into buf when buf holds the longest line
+ * (the blocks' render buffer), else into a local one and cut to len. */
 size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
                          const sc_line *l, char *buf, size_t len)
 {
-    char pre[FRAME_NAME_MAX + 48], esc[TB_TEXT_MAX * 4 + 1], more[64];
+    static const char arrow_right[] = " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500>";
+    static const char arrow_left[] = " <\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500";
+    char local[TB_RENDER_MAX], *out = len >= TB_RENDER_MAX ? buf : local, *w = out, *esc;
     uint8_t masked[TB_TEXT_MAX];
     const uint8_t *text = l->text;
-    size_t n = l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX, w = 0, ne;
+    size_t n = l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX, ne, nmore;
     unsigned d = l->dir == SC_DIR_S2C ? SC_DIR_S2C : SC_DIR_C2S;
 
     if (len == 0)
         return 0;
-    buf[0] = '\0';
     /* With --show-content the content lines are real message lines: under
      * --redact they are masked here too, whatever the session layer did. */
     if (o->redact && o->show_content && l->kind == SC_LINE_CONTENT && text) {
@@ -206,77 +285,90 @@ size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
             masked[i] = text[i] == '\r' || text[i] == '\n' ? text[i] : 'X';
         text = masked;
     }
-    ne = text ? sc_safe_snprint(esc, sizeof esc, text, n) : (esc[0] = '\0', 0);
-    more[0] = '\0';
+    if (o->color)
+        w = tb_cat(w, "\033[2m");
+    w = tb_line_prefix(o, start, l, w);
+    if (o->color)
+        w = tb_cat(w, TB_ESC_RESET);
+    if (o->ladder && d == SC_DIR_S2C) {
+        w = tb_spaces(w, w, TB_LADDER_COL);
+        if (o->color)
+            w = tb_cat(w, tb_dir_color[d]);
+        w = tb_cat(w, arrow_left);
+        if (o->color)
+            w = tb_cat(w, TB_ESC_RESET);
+        w = tb_cat(w, "  ");
+    } else if (!o->ladder) {
+        if (o->color)
+            w = tb_cat(w, tb_dir_color[d]);
+        w = tb_cat(w, tb_dir_mark[d]);
+        if (o->color)
+            w = tb_cat(w, TB_ESC_RESET);
+        *w++ = ' ';
+    }
+    /* the text, escaped (at most 4 bytes a byte: never cut here), and
+     * the count of the bytes past TB_TEXT_MAX */
+    esc = w;
+    ne = text ? sc_safe_snprint(w, TB_TEXT_MAX * 4 + 1, text, n) : 0;
+    w += ne;
     if (l->len > n)
-        snprintf(more, sizeof more, " [... %zu more bytes]", l->len - n);
-
-    if (o->frame_marks) {       /* HTML: the frame between marks */
-        char tm[32];
-        snprintf(tm, sizeof tm, "%+.4f", sc_fmt_elapsed(start, &l->ts));
-        snprintf(pre, sizeof pre, "%c%" PRIu64 "%c %-8s ", SC_TB_MARK_OPEN, l->frame,
-                 SC_TB_MARK_CLOSE, tm);
-    } else {
-        tb_line_prefix(start, &l->ts, l->frame, pre, sizeof pre);
+        w = tb_cat(tb_u64(tb_cat(w, " [... "), (uint64_t)(l->len - n)), " more bytes]");
+    nmore = (size_t)(w - esc) - ne;
+    if (o->ladder && d == SC_DIR_C2S) {
+        size_t width = sc_safe_width(esc, ne) + nmore;
+        w = tb_spaces(w, w, width < TB_LADDER_COL ? TB_LADDER_COL - width : 0);
+        if (o->color)
+            w = tb_cat(w, tb_dir_color[d]);
+        w = tb_cat(w, arrow_right);
+        if (o->color)
+            w = tb_cat(w, TB_ESC_RESET);
     }
-    if (o->color)
-        w = tb_put(buf, len, w, "\033[2m");
-    w = tb_put(buf, len, w, pre);
-    if (o->color)
-        w = tb_put(buf, len, w, TB_ESC_RESET);
-
-    if (!o->ladder) {
-        if (o->color)
-            w = tb_put(buf, len, w, tb_dir_color[d]);
-        w = tb_put(buf, len, w, tb_dir_mark[d]);
-        if (o->color)
-            w = tb_put(buf, len, w, TB_ESC_RESET);
-        w = tb_put(buf, len, w, " ");
-        w = tb_put(buf, len, w, esc);
-        w = tb_put(buf, len, w, more);
-    } else if (d == SC_DIR_C2S) {
-        size_t width = sc_safe_width(esc, ne) + strlen(more);
-        w = tb_put(buf, len, w, esc);
-        w = tb_put(buf, len, w, more);
-        w = tb_pad(buf, len, w, width < TB_LADDER_COL ? TB_LADDER_COL - width : 0);
-        if (o->color)
-            w = tb_put(buf, len, w, tb_dir_color[d]);
-        w = tb_put(buf, len, w, " \u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500>");
-        if (o->color)
-            w = tb_put(buf, len, w, TB_ESC_RESET);
-    } else {
-        w = tb_pad(buf, len, w, TB_LADDER_COL);
-        if (o->color)
-            w = tb_put(buf, len, w, tb_dir_color[d]);
-        w = tb_put(buf, len, w, " <\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500");
-        if (o->color)
-            w = tb_put(buf, len, w, TB_ESC_RESET);
-        w = tb_put(buf, len, w, "  ");
-        w = tb_put(buf, len, w, esc);
-        w = tb_put(buf, len, w, more);
+    size_t k = (size_t)(w - out);
+    if (out != buf) {
+        k = k < len ? k : len - 1;
+        memcpy(buf, out, k);
     }
-    return w;
+    buf[k] = '\0';
+    return k;
 }
 
 size_t sc_tb_format_finding(const sc_tb_opts *o, const sc_finding *f, char *buf, size_t len)
 {
-    char msg[SC_MESSAGE_MAX * 4 + 1];
-    size_t mlen = strnlen(f->message, sizeof f->message);
+    char msg[SC_MESSAGE_MAX * 4 + 1], line[SC_MESSAGE_MAX * 4 + 1024], *w = line;
+    size_t mlen = strnlen(f->message, sizeof f->message), n;
     unsigned sev = (unsigned)f->severity < 3 ? (unsigned)f->severity : SC_SEV_ERROR;
-    int n;
 
-    sc_safe_snprint(msg, sizeof msg, (const uint8_t *)f->message, mlen);
-    /* The count of findings past --max-findings cites nothing: the rule's
-     * citation is on the findings shown above it. */
-    n = snprintf(buf, len, "       %s!! %s%s %s (%s): %s%s%s%s",
-                 o->color ? tb_sev_color[sev] : "", sc_severity_name(f->severity),
-                 o->color ? TB_ESC_RESET : "",
-                 f->rule ? f->rule->name : "?", sc_side_name(f->side), msg,
-                 f->suppressed ? "" : " [", f->suppressed || !f->rule ? "" : f->rule->cite,
-                 f->suppressed ? "" : "]");
-    if (n < 0)
+    if (len == 0)
         return 0;
-    return (size_t)n < len ? (size_t)n : len - 1;
+    sc_safe_snprint(msg, sizeof msg, (const uint8_t *)f->message, mlen);
+    /* "       !! SEVERITY RULE (SIDE): MESSAGE [CITE]"; the count of
+     * findings past --max-findings cites nothing: the rule's citation is
+     * on the findings shown above it. (line holds the longest: the
+     * message escaped, and a rule's name and citation, short strings of
+     * the catalogue.) */
+    w = tb_cat(w, "       ");
+    if (o->color)
+        w = tb_cat(w, tb_sev_color[sev]);
+    w = tb_cat(w, "!! ");
+    w = tb_cat(w, sc_severity_name(f->severity));
+    if (o->color)
+        w = tb_cat(w, TB_ESC_RESET);
+    *w++ = ' ';
+    w = tb_cat(w, f->rule ? f->rule->name : "?");
+    w = tb_cat(w, " (");
+    w = tb_cat(w, sc_side_name(f->side));
+    w = tb_cat(w, "): ");
+    w = tb_cat(w, msg);
+    if (!f->suppressed) {
+        w = tb_cat(w, " [");
+        if (f->rule)
+            w = tb_cat(w, f->rule->cite);
+        *w++ = ']';
+    }
+    n = (size_t)(w - line) < len ? (size_t)(w - line) : len - 1;
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    return n;
 }
 
 static void tb_block_emit(sc_tb_engine *e, sc_tb_block *b, const char *s, size_t n)
@@ -289,8 +381,9 @@ static void tb_block_emit(sc_tb_engine *e, sc_tb_block *b, const char *s, size_t
 static void tb_block_flush_ring(sc_tb_engine *e, sc_tb_block *b)
 {
     if (b->elided) {
-        sc_chain_printf(e->sp, &b->body, "       ... %" PRIu64 " lines not shown ...\n",
-                        b->elided);
+        char buf[64], *w = tb_u64(tb_cat(buf, "       ... "), b->elided);
+        w = tb_cat(w, " lines not shown ...\n");
+        sc_chain_write(e->sp, &b->body, buf, (size_t)(w - buf));
         b->elided = 0;
     }
     for (; b->rcount > 0; b->rcount--) {
@@ -351,29 +444,123 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
     if (b->rep_count == 1 && b->rep_render) {
         tb_block_put(e, b, b->rep_render, b->rep_rlen);
     } else if (b->rep_count > 1) {
-        int n = snprintf(buf, sizeof buf, "       ... the same line %" PRIu64 " more times "
-                         "(%s", b->rep_count, sc_frame_name(b->rep_first));
+        char *w = tb_u64(tb_cat(buf, "       ... the same line "), b->rep_count);
+        w = tb_frame(tb_cat(w, " more times ("), b->rep_first);
         if (b->rep_last != b->rep_first)
-            n += snprintf(buf + n, sizeof buf - (size_t)n, "-%s", sc_frame_name(b->rep_last));
-        snprintf(buf + n, sizeof buf - (size_t)n, ")");
-        tb_block_put(e, b, buf, strlen(buf));
+            w = tb_frame(tb_cat(w, "-"), b->rep_last);
+        *w++ = ')';
+        tb_block_put(e, b, buf, (size_t)(w - buf));
     }
     b->rep_count = 0;
 }
 
+/* Keeps l raw at the end of the held lines; false when it does not fit
+ * within TB_HOLD_MAX (the caller renders what is held, then l). */
+static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
+{
+    size_t kept = l->text ? (l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX) : 0;
+    uint8_t hdr[TB_HELD_HDR_MAX], *h = hdr;
+
+    h = tb_varint_put(h, l->frame);
+    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec));
+    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_usec));
+    h = tb_varint_put(h, (uint64_t)l->len);
+    *h++ = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
+    size_t nh = (size_t)(h - hdr), need = nh + kept;
+    if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || b->held_len + need > TB_HOLD_MAX)
+        return false;
+    if (b->held_len + need > b->held_cap) {
+        size_t cap = b->held_cap ? b->held_cap : TB_HOLD_FIRST;
+        while (cap < b->held_len + need)
+            cap *= 2;
+        uint8_t *nb = realloc(b->held, cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX);
+        if (!nb)
+            return false;
+        b->held = nb;
+        b->held_cap = cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX;
+    }
+    memcpy(b->held + b->held_len, hdr, nh);
+    if (kept)
+        memcpy(b->held + b->held_len + nh, l->text, kept);
+    b->held_len += need;
+    return true;
+}
+
+/* Drops the held lines unrendered and holds no more. */
+static void tb_hold_drop(sc_tb_block *b)
+{
+    free(b->held);
+    b->held = NULL;
+    b->held_len = b->held_cap = 0;
+    b->holding = false;
+}
+
+/* Renders the held lines, in order, as they would have been; from then on
+ * lines are rendered as they come. */
+static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
+{
+    const uint8_t *p = b->held, *end = p + b->held_len;
+    uint8_t *held = b->held;
+
+    b->holding = false;
+    b->held = NULL;
+    while (p && p < end) {
+        uint64_t frame, sec, usec, len;
+        p = tb_varint_get(p, &frame);
+        p = tb_varint_get(p, &sec);
+        p = tb_varint_get(p, &usec);
+        p = tb_varint_get(p, &len);
+        unsigned bits = *p++;
+        sc_line l = { .frame = frame, .dir = bits & 1 ? SC_DIR_S2C : SC_DIR_C2S,
+                      .kind = (sc_line_kind)(bits >> 2), .len = (size_t)len,
+                      .text = bits & 2 ? p : NULL };
+        l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + tb_unzigzag(sec));
+        l.ts.tv_usec = (suseconds_t)tb_unzigzag(usec);
+        p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
+        sc_tb_block_line(e, b, &l);
+    }
+    free(held);
+    b->held_len = b->held_cap = 0;
+}
+
+void sc_tb_block_defer(sc_tb_engine *e, sc_tb_block *b)
+{
+    (void)e;
+    b->holding = true;
+}
+
+void sc_tb_block_undefer(sc_tb_engine *e, sc_tb_block *b)
+{
+    if (b->holding)
+        tb_hold_release(e, b);
+}
+
 void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
 {
+    if (b->holding) {
+        if (tb_hold_line(b, l))
+            return;
+        tb_hold_release(e, b);      /* past the bound: rendered from now on */
+    }
     size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
 
     if (tb_rep_same(b, l)) {
         if (b->rep_count++ == 0)
             b->rep_first = l->frame;
         b->rep_last = l->frame;
-        free(b->rep_render);
-        if ((b->rep_render = malloc(n + 1)) != NULL) {
-            memcpy(b->rep_render, e->render, n + 1);
-            b->rep_rlen = n;
+        if (n + 1 > b->rep_rcap) {      /* the buffer is kept from run to run */
+            char *r = realloc(b->rep_render, n + 1);
+            if (!r) {
+                free(b->rep_render);
+                b->rep_render = NULL;
+                b->rep_rcap = 0;
+                return;
+            }
+            b->rep_render = r;
+            b->rep_rcap = n + 1;
         }
+        memcpy(b->rep_render, e->render, n + 1);
+        b->rep_rlen = n;
         return;
     }
     tb_rep_flush(e, b);
@@ -456,8 +643,10 @@ static void tb_block_emit_wrapped(sc_tb_engine *e, sc_tb_block *b, const char *s
 
 void sc_tb_block_finding(sc_tb_engine *e, sc_tb_block *b, const sc_finding *f)
 {
-    size_t n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
+    size_t n;
 
+    sc_tb_block_undefer(e, b);          /* a block with a finding is shown */
+    n = sc_tb_format_finding(&e->o, f, e->render, sizeof e->render);
     b->nfindings++;
     tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);          /* the lines before a finding are kept */
@@ -494,20 +683,6 @@ static void tb_fold_put(tb_fold *f, const char *sep, const char *text)
     f->fresh = false;
 }
 
-/* A field made with printf: "  " between fields on one line. */
-static void tb_fold_add(tb_fold *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void tb_fold_add(tb_fold *f, const char *fmt, ...)
-{
-    char buf[1200];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    tb_fold_put(f, "  ", buf);
-}
-
 /* The fields after this start a new line. */
 static void tb_fold_break(tb_fold *f)
 {
@@ -518,113 +693,158 @@ static void tb_fold_break(tb_fold *f)
     }
 }
 
+/* One field of the header: "  " between fields on one line. */
+static void tb_fold_field(tb_fold *f, const char *field, char *end)
+{
+    *end = '\0';
+    tb_fold_put(f, "  ", field);
+}
+
 static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
 {
-    char c[64], s[64], t[40], esc[1024], tls[256] = "";
+    /* buf holds the longest field: "closed: ... after " and an escaped
+     * command (esc), or an escaped extension keyword */
+    char c[64], s[64], t[40], esc[1024], tls[256] = "", buf[1200], *w;
     tb_fold f = { e->sp, &b->head, 0, true };
 
     sc_endpoint_str(&info->client, c, sizeof c);
     sc_endpoint_str(&info->server, s, sizeof s);
     sc_fmt_rfc3339(&info->start, t, sizeof t);
     /* the first line in bold: the session and its peers */
-    tb_fold_add(&f, "%ssession %" PRIu64, e->o.color ? "\033[1m" : "", info->id);
-    tb_fold_add(&f, "%s -> %s%s", c, s, e->o.color ? TB_ESC_RESET : "");
+    w = tb_cat(buf, e->o.color ? "\033[1msession " : "session ");
+    tb_fold_field(&f, buf, tb_u64(w, info->id));
+    w = tb_cat(tb_cat(tb_cat(buf, c), " -> "), s);
+    tb_fold_field(&f, buf, e->o.color ? tb_cat(w, TB_ESC_RESET) : w);
     tb_fold_break(&f);
-    tb_fold_add(&f, "start %s", t);
-    tb_fold_add(&f, "duration %.4f s", sc_fmt_elapsed(&info->start, &info->end));
-    tb_fold_add(&f, "frames %" PRIu64 " (%s-%s)", info->frames,
-                sc_frame_name(info->first_frame), sc_frame_name(info->last_frame));
+    tb_fold_field(&f, buf, tb_cat(tb_cat(buf, "start "), t));
+    w = tb_fixed4(tb_cat(buf, "duration "), sc_fmt_elapsed(&info->start, &info->end), false);
+    tb_fold_field(&f, buf, tb_cat(w, " s"));
+    w = tb_u64(tb_cat(buf, "frames "), info->frames);
+    w = tb_frame(tb_cat(w, " ("), info->first_frame);
+    w = tb_frame(tb_cat(w, "-"), info->last_frame);
+    tb_fold_field(&f, buf, tb_cat(w, ")"));
     esc[0] = '\0';
     if (info->close_after)
         sc_safe_snprint(esc, sizeof esc, (const uint8_t *)info->close_after,
                         strlen(info->close_after));
-    if (info->close_by == SC_CLOSE_NONE && info->close_how == SC_HOW_CAPTURE_END)
-        tb_fold_add(&f, "closed: open at capture end%s%s", esc[0] ? " after " : "", esc);
-    else
-        tb_fold_add(&f, "closed: %s %s%s%s", sc_fmt_close_by(info->close_by),
-                    sc_fmt_close_how(info->close_how), esc[0] ? " after " : "", esc);
+    if (info->close_by == SC_CLOSE_NONE && info->close_how == SC_HOW_CAPTURE_END) {
+        w = tb_cat(buf, "closed: open at capture end");
+    } else {
+        w = tb_cat(tb_cat(buf, "closed: "), sc_fmt_close_by(info->close_by));
+        w = tb_cat(tb_cat(w, " "), sc_fmt_close_how(info->close_how));
+    }
+    if (esc[0])
+        w = tb_cat(tb_cat(w, " after "), esc);
+    tb_fold_field(&f, buf, w);
     if (info->tls_state)        /* --tls-keylog */
         snprintf(tls, sizeof tls, " (%s%s%s%s%s)", info->tls_state,
                  info->tls_version ? ", " : "", info->tls_version ? info->tls_version : "",
                  info->tls_cipher ? " " : "", info->tls_cipher ? info->tls_cipher : "");
-    tb_fold_add(&f, "tls: %s%s", info->tls || info->tls_state ? "yes" : "no", tls);
+    w = tb_cat(buf, info->tls || info->tls_state ? "tls: yes" : "tls: no");
+    tb_fold_field(&f, buf, tb_cat(w, tls));
     if (!info->handshake_seen)
-        tb_fold_add(&f, "mid-stream");
+        tb_fold_put(&f, "  ", "mid-stream");
     if (info->seq_untrusted)
-        tb_fold_add(&f, "sequence numbers rewritten: capture order");
-    if (info->reasm_dropped)
-        tb_fold_add(&f, "dropped by reassembly: %" PRIu64 " bytes", info->reasm_dropped);
-    if (info->reasm_untaken)
-        tb_fold_add(&f, "not taken (a later copy replaced them): %" PRIu64 " bytes",
-                    info->reasm_untaken);
-    tb_fold_add(&f, "findings: %" PRIu64 " error, %" PRIu64 " warning, %" PRIu64 " info",
-                info->findings[SC_SEV_ERROR], info->findings[SC_SEV_WARNING],
-                info->findings[SC_SEV_INFO]);
+        tb_fold_put(&f, "  ", "sequence numbers rewritten: capture order");
+    if (info->reasm_dropped) {
+        w = tb_u64(tb_cat(buf, "dropped by reassembly: "), info->reasm_dropped);
+        tb_fold_field(&f, buf, tb_cat(w, " bytes"));
+    }
+    if (info->reasm_untaken) {
+        w = tb_cat(buf, "not taken (a later copy replaced them): ");
+        tb_fold_field(&f, buf, tb_cat(tb_u64(w, info->reasm_untaken), " bytes"));
+    }
+    w = tb_u64(tb_cat(buf, "findings: "), info->findings[SC_SEV_ERROR]);
+    w = tb_u64(tb_cat(w, " error, "), info->findings[SC_SEV_WARNING]);
+    w = tb_u64(tb_cat(w, " warning, "), info->findings[SC_SEV_INFO]);
+    tb_fold_field(&f, buf, tb_cat(w, " info"));
     tb_fold_break(&f);
     if (info->next == 0 || !info->extensions)
-        tb_fold_add(&f, "extensions: none");
+        tb_fold_put(&f, "  ", "extensions: none");
     for (size_t i = 0; info->extensions && i < info->next && i < TB_EXT_SHOWN; i++) {
-        char item[1100];
         bool last = i + 1 == info->next || i + 1 == TB_EXT_SHOWN;
         sc_safe_snprint(esc, sizeof esc, info->extensions[i].p, info->extensions[i].len);
-        snprintf(item, sizeof item, "%s%s%s", i ? "" : "extensions: ", esc, last ? "" : ",");
-        tb_fold_put(&f, i ? " " : "  ", item);
+        w = tb_cat(tb_cat(buf, i ? "" : "extensions: "), esc);
+        *tb_cat(w, last ? "" : ",") = '\0';
+        tb_fold_put(&f, i ? " " : "  ", buf);
     }
     if (info->next > TB_EXT_SHOWN) {
-        char more[40];
-        snprintf(more, sizeof more, "(+%zu more)", info->next - TB_EXT_SHOWN);
-        tb_fold_put(&f, " ", more);
+        w = tb_u64(tb_cat(buf, "(+"), (uint64_t)(info->next - TB_EXT_SHOWN));
+        *tb_cat(w, " more)") = '\0';
+        tb_fold_put(&f, " ", buf);
     }
     sc_chain_write(e->sp, &b->head, "\n", 1);
-    if (e->o.ladder) {
-        char col[TB_LADDER_COL + 64];
-        snprintf(col, sizeof col, "CLIENT %s", c);
-        sc_chain_printf(e->sp, &b->head, "%-15s %-*s             SERVER %s\n", "",
-                        TB_LADDER_COL, col, s);
+    if (e->o.ladder) {          /* "%-15s %-44s             SERVER %s" */
+        w = tb_spaces(buf, buf, 16);
+        char *col = w;
+        w = tb_spaces(tb_cat(tb_cat(w, "CLIENT "), c), col, TB_LADDER_COL);
+        w = tb_cat(tb_cat(tb_spaces(w, w, 13), "SERVER "), s);
+        *w++ = '\n';
+        sc_chain_write(e->sp, &b->head, buf, (size_t)(w - buf));
     }
+}
+
+/* An escaped argument of the summary: at most TB_TEXT_MAX raw bytes. */
+static char *tb_summary_arg(char *w, sc_bytes a)
+{
+    return w + sc_safe_snprint(w, TB_TEXT_MAX * 4 + 1, a.p,
+                               a.p ? (a.len < TB_TEXT_MAX ? a.len : TB_TEXT_MAX) : 0);
 }
 
 static void tb_block_summary(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
 {
-    char esc[TB_TEXT_MAX * 4 + 1];
+    /* the longest line: an escaped argument and the words around it */
+    char buf[TB_TEXT_MAX * 4 + 128], *w;
     sc_spool *sp = e->sp;
     sc_chain *t = &b->tail;
 
     if (info->ntxn == 0 || !info->txn) {
-        sc_chain_printf(sp, t, "  transactions: none\n\n");
+        static const char none[] = "  transactions: none\n\n";
+        sc_chain_write(sp, t, none, sizeof none - 1);
         return;
     }
-    sc_chain_printf(sp, t, "  transactions: %zu", info->ntxn);
+    w = tb_u64(tb_cat(buf, "  transactions: "), (uint64_t)info->ntxn);
     if (info->ntxn_kept < info->ntxn)
-        sc_chain_printf(sp, t, " (%zu shown)", info->ntxn_kept);
-    sc_chain_printf(sp, t, "\n");
+        w = tb_cat(tb_u64(tb_cat(w, " ("), (uint64_t)info->ntxn_kept), " shown)");
+    *w++ = '\n';
+    sc_chain_write(sp, t, buf, (size_t)(w - buf));
     for (size_t i = 0; i < info->ntxn_kept; i++) {
         const sc_txn *x = &info->txn[i];
-        sc_bytes a = sc_fmt_path_arg(x->mail_from);
         size_t shown = x->rcpt_to ? x->nrcpt_kept : 0;
 
-        sc_safe_snprint(esc, sizeof esc, a.p, a.p ? (a.len < TB_TEXT_MAX ? a.len : TB_TEXT_MAX) : 0);
-        sc_chain_printf(sp, t, "    %zu. MAIL FROM:%s\n", i + 1, esc);
+        w = tb_cat(tb_u64(tb_cat(buf, "    "), (uint64_t)i + 1), ". MAIL FROM:");
+        w = tb_summary_arg(w, sc_fmt_path_arg(x->mail_from));
+        *w++ = '\n';
+        sc_chain_write(sp, t, buf, (size_t)(w - buf));
         for (size_t r = 0; r < shown && r < TB_RCPT_SHOWN; r++) {
-            sc_bytes ra = sc_fmt_path_arg(x->rcpt_to[r]);
-            sc_safe_snprint(esc, sizeof esc, ra.p,
-                            ra.p ? (ra.len < TB_TEXT_MAX ? ra.len : TB_TEXT_MAX) : 0);
-            sc_chain_printf(sp, t, "       RCPT TO:%s\n", esc);
+            w = tb_summary_arg(tb_cat(buf, "       RCPT TO:"), sc_fmt_path_arg(x->rcpt_to[r]));
+            *w++ = '\n';
+            sc_chain_write(sp, t, buf, (size_t)(w - buf));
         }
-        if (x->nrcpt > shown || shown > TB_RCPT_SHOWN)
-            sc_chain_printf(sp, t, "       (%zu recipients, %zu shown)\n", x->nrcpt,
-                            shown < TB_RCPT_SHOWN ? shown : (size_t)TB_RCPT_SHOWN);
-        sc_safe_snprint(esc, sizeof esc, x->reply.p,
-                        x->reply.p ? (x->reply.len < TB_TEXT_MAX ? x->reply.len : TB_TEXT_MAX) : 0);
-        sc_chain_printf(sp, t, "       -> %s, %" PRIu64 " content bytes%s%s\n",
-                        sc_fmt_txn_result(x->result), x->content_bytes,
-                        esc[0] ? ": " : "", esc);
+        if (x->nrcpt > shown || shown > TB_RCPT_SHOWN) {
+            w = tb_u64(tb_cat(buf, "       ("), (uint64_t)x->nrcpt);
+            w = tb_u64(tb_cat(w, " recipients, "),
+                       (uint64_t)(shown < TB_RCPT_SHOWN ? shown : TB_RCPT_SHOWN));
+            w = tb_cat(w, " shown)\n");
+            sc_chain_write(sp, t, buf, (size_t)(w - buf));
+        }
+        w = tb_cat(tb_cat(buf, "       -> "), sc_fmt_txn_result(x->result));
+        w = tb_cat(tb_u64(tb_cat(w, ", "), x->content_bytes), " content bytes");
+        char *arg = w + 2, *end = tb_summary_arg(arg, x->reply);
+        if (end > arg) {
+            w[0] = ':';
+            w[1] = ' ';
+            w = end;
+        }
+        *w++ = '\n';
+        sc_chain_write(sp, t, buf, (size_t)(w - buf));
     }
-    sc_chain_printf(sp, t, "\n");
+    sc_chain_write(sp, t, "\n", 1);
 }
 
 void sc_tb_block_end(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info)
 {
+    sc_tb_block_undefer(e, b);
     tb_rep_flush(e, b);
     tb_block_flush_ring(e, b);
     tb_block_header(e, b, info);
@@ -634,24 +854,34 @@ void sc_tb_block_end(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *inf
 void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_info *info,
                            const char *note)
 {
-    char c[64], s[64], t[40];
+    char c[64], s[64], buf[512], *w;
     size_t n = info->ntxn;
 
+    tb_hold_drop(b);
     sc_chain_release(e->sp, &b->body);
     sc_chain_init(&b->body);
-    if (note)
-        sc_chain_printf(e->sp, &b->head, "%s\n", note);
+    if (note) {
+        sc_chain_write(e->sp, &b->head, note, strlen(note));
+        sc_chain_write(e->sp, &b->head, "\n", 1);
+    }
     sc_endpoint_str(&info->client, c, sizeof c);
     sc_endpoint_str(&info->server, s, sizeof s);
-    sc_fmt_rfc3339(&info->start, t, sizeof t);
-    sc_chain_printf(e->sp, &b->head, "session %" PRIu64 "  %s -> %s  start %s  %.4f s  "
-                    "%" PRIu64 " frames  no finding, %zu transaction%s\n", info->id, c, s, t,
-                    sc_fmt_elapsed(&info->start, &info->end), info->frames, n,
-                    n == 1 ? "" : "s");
+    /* "session ID  CLIENT -> SERVER  start TIME  DURATION s  N frames  no
+     * finding, N transactions" */
+    w = tb_cat(tb_u64(tb_cat(buf, "session "), info->id), "  ");
+    w = tb_cat(tb_cat(tb_cat(w, c), " -> "), s);
+    w = tb_cat(w, "  start ");
+    sc_fmt_rfc3339(&info->start, w, 40);
+    w += strlen(w);
+    w = tb_fixed4(tb_cat(w, "  "), sc_fmt_elapsed(&info->start, &info->end), false);
+    w = tb_cat(tb_u64(tb_cat(w, " s  "), info->frames), " frames  no finding, ");
+    w = tb_cat(tb_u64(w, (uint64_t)n), n == 1 ? " transaction\n" : " transactions\n");
+    sc_chain_write(e->sp, &b->head, buf, (size_t)(w - buf));
 }
 
 void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
 {
+    sc_tb_block_undefer(e, b);
     sc_chain_park(e->sp, &b->head);
     sc_chain_park(e->sp, &b->body);
     sc_chain_park(e->sp, &b->tail);
@@ -686,5 +916,6 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
     }
     free(b->rep_text);
     free(b->rep_render);
+    free(b->held);
     free(b);
 }
