@@ -181,6 +181,24 @@ else
     echo "SKIP: writes: evidence temporary files: no strace"
 fi
 
+# A report into a file leaves in large writes; into a pipe it is still
+# flushed block by block, for a reader who follows it (strace counts the
+# write(2) calls on standard output of a 238 KB report).
+big=samples/large-segments.pcap.gz
+if command -v strace >/dev/null && [ -e "$big" ]; then
+    strace -qq -e trace=write -e signal=none -o "$tmp/wf.strace" \
+        "$bin" -q --show-content -r "$big" >"$tmp/wf.out" 2>/dev/null
+    strace -qq -e trace=write -e signal=none -o "$tmp/wp.strace" \
+        "$bin" -q --show-content -r "$big" 2>/dev/null | cat >"$tmp/wp.out"
+    nf=$(grep -c '^write(1,' "$tmp/wf.strace") np=$(grep -c '^write(1,' "$tmp/wp.strace")
+    check "report into a file: at most 2 writes for 238 KB (got $nf)" \
+        test "$(stat -c %s "$tmp/wf.out")" -gt 200000 -a "$nf" -le 2
+    check "report into a pipe: flushed as it goes ($np writes), the same bytes" \
+        sh -c "[ $np -ge 10 ] && cmp -s '$tmp/wf.out' '$tmp/wp.out'"
+else
+    echo "SKIP: writes: write sizes: no strace or $big"
+fi
+
 # Evidence holds mail and AUTH data: private whatever the umask.
 mkdir "$tmp/ev0"
 (umask 000; "$bin" -q --fail-on info --evidence "$tmp/ev0" -r samples/auth-plain-plaintext.pcap >/dev/null 2>&1)
