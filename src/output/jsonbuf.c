@@ -45,7 +45,7 @@ static char *jb_grow(sc_jbuf *b, size_t n)
 
 char *sc_jb_room(sc_jbuf *b, size_t n)
 {
-    if (b->cap - b->len >= n && !b->lost)
+    if (b->p && b->cap - b->len >= n && !b->lost)   /* b->p: none yet, even for n 0 */
         return b->p + b->len;
     return jb_grow(b, n);
 }

@@ -499,8 +499,8 @@ static void tb_hold_drop(sc_tb_block *b)
  * lines are rendered as they come. */
 static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
 {
-    const uint8_t *p = b->held, *end = p + b->held_len;
     uint8_t *held = b->held;
+    const uint8_t *p = held, *end = held ? held + b->held_len : NULL;   /* none held yet */
 
     b->holding = false;
     b->held = NULL;

@@ -295,6 +295,11 @@ static void check_defer(void)
         a = sc_tb_block_new(e, &s.info);
         b = sc_tb_block_new(e, &s.info);
         sc_tb_block_defer(e, b);
+        if (!brief && r % 11 == 5) {    /* a finding before any line: nothing held */
+            sc_finding f = fx_finding(&s, "reply-lost", SC_SEV_ERROR, 1);
+            sc_tb_block_finding(e, a, &f);
+            sc_tb_block_finding(e, b, &f);
+        }
         for (int i = 0; i < nlines; i++) {
             int k = rand() % 40;
             const void *text = k == 0 ? big : k == 1 ? NULL : pool[k % 7];
