@@ -290,10 +290,19 @@ t0=$(date +%s.%N)
     --syslog="$BH" --syslog-queue 256 >"$tmp/bh.json" 2>"$tmp/bh.err"
 t1=$(date +%s.%N)
 /usr/bin/time -f '%M' -o "$tmp/plain.rss" "$REL" -q -r "$tmp/f3000.pcap" --json >/dev/null
+# Peak RSS varies by up to one huge page (2 MB) from run to run: libnids'
+# table is given transparent huge pages where the kernel has them
+# (src/reasm/reasm.c). The least of three runs of each is compared.
+for _ in 1 2; do
+    /usr/bin/time -f '%M' -a -o "$tmp/bh.rss" "$REL" -q -r "$tmp/f3000.pcap" --json \
+        --syslog="$BH" --syslog-queue 256 >/dev/null 2>&1
+    /usr/bin/time -f '%M' -a -o "$tmp/plain.rss" "$REL" -q -r "$tmp/f3000.pcap" --json >/dev/null
+done
 secs=$(python3 -c "print(round($t1 - $t0, 1))")
 j=$(lines "$tmp/bh.json"); s=$(counter "$tmp/bh.err" sent); d=$(counter "$tmp/bh.err" dropped)
 l=$(counter "$tmp/bh.err" lost)
-rss=$(tail -n 1 "$tmp/bh.rss"); prss=$(tail -n 1 "$tmp/plain.rss")
+rss=$(grep -E '^[0-9]+$' "$tmp/bh.rss" | sort -n | head -n 1)
+prss=$(grep -E '^[0-9]+$' "$tmp/plain.rss" | sort -n | head -n 1)
 if [ -n "$s" ] && [ "$d" -gt 0 ] && [ $((s + d + l)) = "$j" ] &&
    python3 -c "import sys; sys.exit(0 if $secs < 15 else 1)"; then
     pass "blackhole collector: run ends in $secs s, $j objects: $s sent, $d dropped"
