@@ -44,6 +44,12 @@ typedef enum sc_side {
     SC_SIDE_CAPTURE = 3
 } sc_side;
 
+/* Writes v in decimal (as "%" PRIu64, at most SC_U64_DIGITS bytes, no
+ * NUL) at p; returns the end. The one hand-written number formatter of
+ * the outputs: addresses, JSON and the text report's hot paths. */
+#define SC_U64_DIGITS 20
+char *sc_u64_put(char *p, uint64_t v);
+
 /* Formats "ip:port" ("[v6]:port" for IPv6) into buf, cut as snprintf
  * cuts; returns buf. */
 const char *sc_endpoint_str(const sc_endpoint *ep, char *buf, size_t len);

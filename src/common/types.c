@@ -17,10 +17,9 @@
 
 #include "sc_types.h"
 
-/* Writes v in decimal at p; returns the end. */
-static char *types_decimal(char *p, unsigned v)
+char *sc_u64_put(char *p, uint64_t v)
 {
-    char d[10];
+    char d[SC_U64_DIGITS];
     size_t k = sizeof d;
 
     do d[--k] = (char)('0' + v % 10); while ((v /= 10) != 0);
@@ -35,7 +34,7 @@ const char *sc_addr_str(const sc_endpoint *ep, char *buf, size_t len)
     if (ep->family == AF_INET6)
         return inet_ntop(AF_INET6, ep->addr, buf, (socklen_t)len);
     for (int i = 0; i < 4; i++) {
-        p = types_decimal(p, ep->addr[i]);
+        p = sc_u64_put(p, ep->addr[i]);
         *p++ = i < 3 ? '.' : '\0';
     }
     if ((size_t)(p - a) > len)
@@ -57,7 +56,7 @@ const char *sc_endpoint_str(const sc_endpoint *ep, char *buf, size_t len)
     if (v6)
         *p++ = ']';
     *p++ = ':';
-    p = types_decimal(p, ep->port);
+    p = sc_u64_put(p, ep->port);
     *p = '\0';
     if ((size_t)(p - a) < len)
         memcpy(buf, a, (size_t)(p - a) + 1);

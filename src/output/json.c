@@ -155,7 +155,7 @@ static void json_addr(sc_jbuf *o, const sc_endpoint *ep)
 {
     char a[INET6_ADDRSTRLEN];
 
-    sc_jb_cstr(o, sc_fmt_addr(ep, a, sizeof a));
+    sc_jb_cstr(o, sc_addr_str(ep, a, sizeof a));
 }
 
 /* Where the capture file is on the command line, from 1; 0 live. Files
@@ -186,8 +186,8 @@ static const json_flow *json_flow_of(json_sink *j, const sc_session_info *info)
         return f;
     f->client = info->client;
     f->server = info->server;
-    f->src_ok = sc_fmt_addr(&info->client, f->src, sizeof f->src) != NULL;
-    f->dest_ok = sc_fmt_addr(&info->server, f->dest, sizeof f->dest) != NULL;
+    f->src_ok = sc_addr_str(&info->client, f->src, sizeof f->src) != NULL;
+    f->dest_ok = sc_addr_str(&info->server, f->dest, sizeof f->dest) != NULL;
     sc_cid_format(j->cid, &info->client, &info->server, f->cid);
     f->made = true;
     return f;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/safeprint.h"
+#include "common/sc_types.h"
 #include "jsonbuf.h"
 
 /* The first room: a finding or a session line of a short session. */
@@ -92,11 +93,9 @@ void sc_jb_key(sc_jbuf *b, const char *k)
 
 void sc_jb_u64(sc_jbuf *b, uint64_t v)
 {
-    char d[20];
-    size_t k = sizeof d;
+    char d[SC_U64_DIGITS];
 
-    do d[--k] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    sc_jb_raw(b, d + k, sizeof d - k);
+    sc_jb_raw(b, d, (size_t)(sc_u64_put(d, v) - d));
 }
 
 void sc_jb_bool(sc_jbuf *b, bool v)

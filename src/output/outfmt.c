@@ -135,11 +135,6 @@ void sc_fmt_sensor(const sc_config *cfg, char *buf, size_t len)
         sc_pseudo_domain((uint8_t *)buf, strlen(buf));
 }
 
-const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len)
-{
-    return sc_addr_str(ep, buf, len);
-}
-
 const char *sc_fmt_redacted(bool addresses)
 {
     return addresses ?

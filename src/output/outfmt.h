@@ -25,10 +25,6 @@ sc_bytes sc_fmt_path_arg(sc_bytes arg);
 /* Findings of the session at or above every severity (sum of findings[]). */
 uint64_t sc_fmt_findings_total(const sc_session_info *info);
 
-/* An address without its port ("192.0.2.1", "2001:db8::1"); NULL when it
- * cannot be written. */
-const char *sc_fmt_addr(const sc_endpoint *ep, char *buf, size_t len);
-
 /* The sensor's name: --sensor, or the host name ("unknown" without one). */
 /* What --redact did, in words, for the evidence and the HTML: with
  * addresses true (--redact=addresses), the pseudonyms too. */

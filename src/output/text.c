@@ -383,7 +383,7 @@ static void text_peers(text_sink *t)
         for (size_t i = 0; i < n; i++) {
             const sc_peer *p = v[i];
             char a[64];
-            fprintf(o, "  %s ", sc_fmt_addr(&p->addr, a, sizeof a) ? a : "?");
+            fprintf(o, "  %s ", sc_addr_str(&p->addr, a, sizeof a) ? a : "?");
             if (p->name_len)
                 sc_safe_fputs(o, p->name, p->name_len);
             else

@@ -184,23 +184,12 @@ static char *tb_cat(char *w, const char *s)
     return w + n;
 }
 
-static char *tb_u64(char *w, uint64_t v)              /* "%" PRIu64 */
-{
-    char num[20];
-    size_t k = 0;
-
-    do num[k++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-    while (k)
-        *w++ = num[--k];
-    return w;
-}
-
 static char *tb_frame(char *w, uint64_t frame)         /* sc_frame_name() */
 {
     if (sc_frame_named())
         return tb_cat(w, sc_frame_name(frame));
     *w++ = '#';
-    return tb_u64(w, SC_FRAME_NUMBER(frame));
+    return sc_u64_put(w, SC_FRAME_NUMBER(frame));
 }
 
 #define TB_FIXED_MAX 32     /* tb_fixed4's longest text, with its NUL */
@@ -223,7 +212,7 @@ static char *tb_fixed4(char *w, double d, bool plus)
         *w++ = '-';
     else if (plus)
         *w++ = '+';
-    w = tb_u64(w, q / 10000);
+    w = sc_u64_put(w, q / 10000);
     *w++ = '.';
     *w++ = (char)('0' + fp / 1000);
     *w++ = (char)('0' + fp / 100 % 10);
@@ -251,7 +240,7 @@ static char *tb_line_prefix(const sc_tb_opts *o, const struct timeval *start,
 
     if (o->frame_marks) {       /* HTML: the frame between marks */
         *w++ = SC_TB_MARK_OPEN;
-        w = tb_u64(w, l->frame);
+        w = sc_u64_put(w, l->frame);
         *w++ = SC_TB_MARK_CLOSE;
     } else {
         w = tb_spaces(tb_frame(w, l->frame), from, 6);
@@ -312,7 +301,7 @@ size_t sc_tb_format_line(const sc_tb_opts *o, const struct timeval *start,
     ne = text ? sc_safe_snprint(w, TB_TEXT_MAX * 4 + 1, text, n) : 0;
     w += ne;
     if (l->len > n)
-        w = tb_cat(tb_u64(tb_cat(w, " [... "), (uint64_t)(l->len - n)), " more bytes]");
+        w = tb_cat(sc_u64_put(tb_cat(w, " [... "), (uint64_t)(l->len - n)), " more bytes]");
     nmore = (size_t)(w - esc) - ne;
     if (o->ladder && d == SC_DIR_C2S) {
         size_t width = sc_safe_width(esc, ne) + nmore;
@@ -381,7 +370,7 @@ static void tb_block_emit(sc_tb_engine *e, sc_tb_block *b, const char *s, size_t
 static void tb_block_flush_ring(sc_tb_engine *e, sc_tb_block *b)
 {
     if (b->elided) {
-        char buf[64], *w = tb_u64(tb_cat(buf, "       ... "), b->elided);
+        char buf[64], *w = sc_u64_put(tb_cat(buf, "       ... "), b->elided);
         w = tb_cat(w, " lines not shown ...\n");
         sc_chain_write(e->sp, &b->body, buf, (size_t)(w - buf));
         b->elided = 0;
@@ -444,7 +433,7 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
     if (b->rep_count == 1 && b->rep_render) {
         tb_block_put(e, b, b->rep_render, b->rep_rlen);
     } else if (b->rep_count > 1) {
-        char *w = tb_u64(tb_cat(buf, "       ... the same line "), b->rep_count);
+        char *w = sc_u64_put(tb_cat(buf, "       ... the same line "), b->rep_count);
         w = tb_frame(tb_cat(w, " more times ("), b->rep_first);
         if (b->rep_last != b->rep_first)
             w = tb_frame(tb_cat(w, "-"), b->rep_last);
@@ -712,14 +701,14 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
     sc_fmt_rfc3339(&info->start, t, sizeof t);
     /* the first line in bold: the session and its peers */
     w = tb_cat(buf, e->o.color ? "\033[1msession " : "session ");
-    tb_fold_field(&f, buf, tb_u64(w, info->id));
+    tb_fold_field(&f, buf, sc_u64_put(w, info->id));
     w = tb_cat(tb_cat(tb_cat(buf, c), " -> "), s);
     tb_fold_field(&f, buf, e->o.color ? tb_cat(w, TB_ESC_RESET) : w);
     tb_fold_break(&f);
     tb_fold_field(&f, buf, tb_cat(tb_cat(buf, "start "), t));
     w = tb_fixed4(tb_cat(buf, "duration "), sc_fmt_elapsed(&info->start, &info->end), false);
     tb_fold_field(&f, buf, tb_cat(w, " s"));
-    w = tb_u64(tb_cat(buf, "frames "), info->frames);
+    w = sc_u64_put(tb_cat(buf, "frames "), info->frames);
     w = tb_frame(tb_cat(w, " ("), info->first_frame);
     w = tb_frame(tb_cat(w, "-"), info->last_frame);
     tb_fold_field(&f, buf, tb_cat(w, ")"));
@@ -747,16 +736,16 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
     if (info->seq_untrusted)
         tb_fold_put(&f, "  ", "sequence numbers rewritten: capture order");
     if (info->reasm_dropped) {
-        w = tb_u64(tb_cat(buf, "dropped by reassembly: "), info->reasm_dropped);
+        w = sc_u64_put(tb_cat(buf, "dropped by reassembly: "), info->reasm_dropped);
         tb_fold_field(&f, buf, tb_cat(w, " bytes"));
     }
     if (info->reasm_untaken) {
         w = tb_cat(buf, "not taken (a later copy replaced them): ");
-        tb_fold_field(&f, buf, tb_cat(tb_u64(w, info->reasm_untaken), " bytes"));
+        tb_fold_field(&f, buf, tb_cat(sc_u64_put(w, info->reasm_untaken), " bytes"));
     }
-    w = tb_u64(tb_cat(buf, "findings: "), info->findings[SC_SEV_ERROR]);
-    w = tb_u64(tb_cat(w, " error, "), info->findings[SC_SEV_WARNING]);
-    w = tb_u64(tb_cat(w, " warning, "), info->findings[SC_SEV_INFO]);
+    w = sc_u64_put(tb_cat(buf, "findings: "), info->findings[SC_SEV_ERROR]);
+    w = sc_u64_put(tb_cat(w, " error, "), info->findings[SC_SEV_WARNING]);
+    w = sc_u64_put(tb_cat(w, " warning, "), info->findings[SC_SEV_INFO]);
     tb_fold_field(&f, buf, tb_cat(w, " info"));
     tb_fold_break(&f);
     if (info->next == 0 || !info->extensions)
@@ -769,7 +758,7 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
         tb_fold_put(&f, i ? " " : "  ", buf);
     }
     if (info->next > TB_EXT_SHOWN) {
-        w = tb_u64(tb_cat(buf, "(+"), (uint64_t)(info->next - TB_EXT_SHOWN));
+        w = sc_u64_put(tb_cat(buf, "(+"), (uint64_t)(info->next - TB_EXT_SHOWN));
         *tb_cat(w, " more)") = '\0';
         tb_fold_put(&f, " ", buf);
     }
@@ -803,16 +792,16 @@ static void tb_block_summary(sc_tb_engine *e, sc_tb_block *b, const sc_session_i
         sc_chain_write(sp, t, none, sizeof none - 1);
         return;
     }
-    w = tb_u64(tb_cat(buf, "  transactions: "), (uint64_t)info->ntxn);
+    w = sc_u64_put(tb_cat(buf, "  transactions: "), (uint64_t)info->ntxn);
     if (info->ntxn_kept < info->ntxn)
-        w = tb_cat(tb_u64(tb_cat(w, " ("), (uint64_t)info->ntxn_kept), " shown)");
+        w = tb_cat(sc_u64_put(tb_cat(w, " ("), (uint64_t)info->ntxn_kept), " shown)");
     *w++ = '\n';
     sc_chain_write(sp, t, buf, (size_t)(w - buf));
     for (size_t i = 0; i < info->ntxn_kept; i++) {
         const sc_txn *x = &info->txn[i];
         size_t shown = x->rcpt_to ? x->nrcpt_kept : 0;
 
-        w = tb_cat(tb_u64(tb_cat(buf, "    "), (uint64_t)i + 1), ". MAIL FROM:");
+        w = tb_cat(sc_u64_put(tb_cat(buf, "    "), (uint64_t)i + 1), ". MAIL FROM:");
         w = tb_summary_arg(w, sc_fmt_path_arg(x->mail_from));
         *w++ = '\n';
         sc_chain_write(sp, t, buf, (size_t)(w - buf));
@@ -822,14 +811,14 @@ static void tb_block_summary(sc_tb_engine *e, sc_tb_block *b, const sc_session_i
             sc_chain_write(sp, t, buf, (size_t)(w - buf));
         }
         if (x->nrcpt > shown || shown > TB_RCPT_SHOWN) {
-            w = tb_u64(tb_cat(buf, "       ("), (uint64_t)x->nrcpt);
-            w = tb_u64(tb_cat(w, " recipients, "),
+            w = sc_u64_put(tb_cat(buf, "       ("), (uint64_t)x->nrcpt);
+            w = sc_u64_put(tb_cat(w, " recipients, "),
                        (uint64_t)(shown < TB_RCPT_SHOWN ? shown : TB_RCPT_SHOWN));
             w = tb_cat(w, " shown)\n");
             sc_chain_write(sp, t, buf, (size_t)(w - buf));
         }
         w = tb_cat(tb_cat(buf, "       -> "), sc_fmt_txn_result(x->result));
-        w = tb_cat(tb_u64(tb_cat(w, ", "), x->content_bytes), " content bytes");
+        w = tb_cat(sc_u64_put(tb_cat(w, ", "), x->content_bytes), " content bytes");
         char *arg = w + 2, *end = tb_summary_arg(arg, x->reply);
         if (end > arg) {
             w[0] = ':';
@@ -868,14 +857,14 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
     sc_endpoint_str(&info->server, s, sizeof s);
     /* "session ID  CLIENT -> SERVER  start TIME  DURATION s  N frames  no
      * finding, N transactions" */
-    w = tb_cat(tb_u64(tb_cat(buf, "session "), info->id), "  ");
+    w = tb_cat(sc_u64_put(tb_cat(buf, "session "), info->id), "  ");
     w = tb_cat(tb_cat(tb_cat(w, c), " -> "), s);
     w = tb_cat(w, "  start ");
     sc_fmt_rfc3339(&info->start, w, 40);
     w += strlen(w);
     w = tb_fixed4(tb_cat(w, "  "), sc_fmt_elapsed(&info->start, &info->end), false);
-    w = tb_cat(tb_u64(tb_cat(w, " s  "), info->frames), " frames  no finding, ");
-    w = tb_cat(tb_u64(w, (uint64_t)n), n == 1 ? " transaction\n" : " transactions\n");
+    w = tb_cat(sc_u64_put(tb_cat(w, " s  "), info->frames), " frames  no finding, ");
+    w = tb_cat(sc_u64_put(w, (uint64_t)n), n == 1 ? " transaction\n" : " transactions\n");
     sc_chain_write(e->sp, &b->head, buf, (size_t)(w - buf));
 }
 

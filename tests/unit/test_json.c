@@ -85,8 +85,8 @@ static void check_flow_slots(const sc_config *cfg)
         snprintf(want[i], sizeof want[i], "\"file\":%s%s%s,\"interface\":null,\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\","
                  "\"dest_port\":25,\"community_id\":%s%s%s", s.info.capture_file ? "\"" : "",
                  s.info.capture_file ? s.info.capture_file : "null", s.info.capture_file ? "\"" : "",
-                 sc_fmt_addr(&s.info.client, a, sizeof a),
-                 s.info.client.port, sc_fmt_addr(&s.info.server, b, sizeof b), has_cid ? "\"" : "",
+                 sc_addr_str(&s.info.client, a, sizeof a),
+                 s.info.client.port, sc_addr_str(&s.info.server, b, sizeof b), has_cid ? "\"" : "",
                  has_cid ? cid : "null", has_cid ? "\"" : "");
         if (i % 2)
             k->session_end(k, &s.info);
