@@ -10,6 +10,25 @@
 
 #include "grow.h"
 
+void *sc_grow_bytes(void *buf, size_t *cap, size_t need, size_t first, size_t max)
+{
+    size_t ncap = *cap ? *cap : first;
+    void *p;
+
+    if (need <= *cap)
+        return buf;
+    if (need > max || ncap == 0)
+        return NULL;
+    while (ncap < need)
+        ncap = ncap > SIZE_MAX / 2 ? SIZE_MAX : ncap * 2;
+    if (ncap > max)
+        ncap = max;
+    if (!(p = realloc(buf, ncap)))
+        return NULL;
+    *cap = ncap;
+    return p;
+}
+
 void *sc_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first)
 {
     size_t ncap;

@@ -13,4 +13,10 @@
  * or the size would overflow: arr and *cap are then unchanged. */
 void *sc_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
 
+/* A byte buffer of room *cap made to hold need bytes: its room doubled
+ * (from first when empty) until need fits, but never past max. Returns the
+ * buffer, reallocated if it had to grow; NULL when need exceeds max, the
+ * size would overflow or memory is out: buf and *cap are then unchanged. */
+void *sc_grow_bytes(void *buf, size_t *cap, size_t need, size_t first, size_t max);
+
 #endif

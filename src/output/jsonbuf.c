@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/safeprint.h"
 #include "common/sc_types.h"
 #include "jsonbuf.h"
@@ -23,24 +24,15 @@
 
 static char *jb_grow(sc_jbuf *b, size_t n)
 {
-    size_t cap = b->cap ? b->cap : JB_FIRST;
     char *p;
 
-    if (b->lost)
-        return NULL;
-    while (cap - b->len < n) {
-        if (cap > SIZE_MAX / 2 || n > SIZE_MAX / 2) {
-            b->lost = true;
-            return NULL;
-        }
-        cap *= 2;
-    }
-    if (!(p = realloc(b->p, cap))) {
+    /* at least one byte: the caller gets a place to write, even for n 0 */
+    if (b->lost || n >= SIZE_MAX - b->len ||
+        !(p = sc_grow_bytes(b->p, &b->cap, b->len + (n ? n : 1), JB_FIRST, SIZE_MAX))) {
         b->lost = true;
         return NULL;
     }
     b->p = p;
-    b->cap = cap;
     return b->p + b->len;
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "common/frame.h"
+#include "common/grow.h"
 #include "outfmt.h"
 #include "common/safeprint.h"
 #include "textblock.h"
@@ -458,16 +459,11 @@ static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
     size_t nh = (size_t)(h - hdr), need = nh + kept;
     if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || b->held_len + need > TB_HOLD_MAX)
         return false;
-    if (b->held_len + need > b->held_cap) {
-        size_t cap = b->held_cap ? b->held_cap : TB_HOLD_FIRST;
-        while (cap < b->held_len + need)
-            cap *= 2;
-        uint8_t *nb = realloc(b->held, cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX);
-        if (!nb)
-            return false;
-        b->held = nb;
-        b->held_cap = cap < TB_HOLD_MAX ? cap : TB_HOLD_MAX;
-    }
+    uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, b->held_len + need, TB_HOLD_FIRST,
+                                TB_HOLD_MAX);
+    if (!nb)
+        return false;
+    b->held = nb;
     memcpy(b->held + b->held_len, hdr, nh);
     if (kept)
         memcpy(b->held + b->held_len + nh, l->text, kept);
