@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "plainrun.h"
 
 /* What a line's text points to before any octet was kept. */
 static const uint8_t client_empty[1];

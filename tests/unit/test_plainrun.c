@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "smtp/client.h"
+#include "smtp/plainrun.h"
 #include "smtp/command.h"
 #include "tap.h"
 
