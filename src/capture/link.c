@@ -127,8 +127,9 @@ void sc_link_decode(int linktype, sc_packet *pkt)
     case LINK_NEXT_ETHERTYPE: {
         uint16_t type = link_be16(pkt->data + row->type_off);
         /* Skip stacked tags; each iteration consumes 4 bytes, so the
-         * loop ends with the frame. */
-        while (link_is_vlan(type)) {
+         * loop ends with the frame. IP itself (nearly every frame) is
+         * not looked up among the tag types. */
+        while (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6 && link_is_vlan(type)) {
             if (caplen < off + 4)
                 return;
             type = link_be16(pkt->data + off + 2);

@@ -2014,11 +2014,9 @@ struct timeval sc_reasm_clock(sc_reasm *r, struct timeval ts)
 
 sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt)
 {
-    seg s;
-
     if (!pkt->l3)
         return SC_UNANALYSED_NONE;
-    switch (seg_parse(pkt, &s)) {
+    switch (seg_kind_of(pkt)) {
     case SEG_V6_CHAIN_LONG: return SC_UNANALYSED_V6_CHAIN;
     case SEG_MALFORMED:     return SC_UNANALYSED_MALFORMED;
     default:                return SC_UNANALYSED_NONE;

@@ -31,7 +31,9 @@
  * IPv4 header (options dropped, checksum correct, so libnids' mandatory IP
  * checksum test passes), the TCP header with the window forced open and
  * URG cleared (libnids would pull the "urgent" byte out of the stream,
- * Wireshark does not), and the payload.
+ * Wireshark does not), its options only in a SYN (the only segment whose
+ * options libnids reads: the synthetic SYNs carry no timestamps, so it
+ * never looks for them later), and the payload.
  *
  * Diagnostics: none; the kind returned says what the packet was.
  */
@@ -49,20 +51,24 @@ static uint32_t seg_be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static void seg_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void seg_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
 
-static seg_kind seg_tcp_parse(const uint8_t *p, uint32_t avail, seg *s)
+/* The length of the TCP header at p, avail bytes captured from p on;
+ * 0 when it does not fit. */
+static unsigned seg_tcp_hdr_len(const uint8_t *p, uint32_t avail)
 {
     unsigned off;
 
     if (avail < 20)
-        return SEG_MALFORMED;
+        return 0;
     off = (unsigned)(p[12] >> 4) * 4;
-    if (off < 20 || off > avail)
+    return off < 20 || off > avail ? 0 : off;
+}
+
+static seg_kind seg_tcp_parse(const uint8_t *p, uint32_t avail, seg *s)
+{
+    unsigned off = seg_tcp_hdr_len(p, avail);
+
+    if (!off)
         return SEG_MALFORMED;
     s->sport = seg_be16(p);
     s->dport = seg_be16(p + 2);
@@ -87,30 +93,42 @@ static uint32_t seg_v4_len(unsigned tot, uint32_t l3_len)
     return tot < l3_len ? tot : l3_len;         /* padding, or cut by the snap length */
 }
 
-static seg_kind seg_v4_parse(const sc_packet *pkt, seg *s)
+/* The IPv4 header's checks: SEG_MALFORMED, SEG_NOT_TCP, SEG_V4_FRAGMENT,
+ * or SEG_TCP (the TCP header not looked at yet) with *ihl and *avail, the
+ * header's length and the packet's bytes in the capture. */
+static seg_kind seg_v4_check(const sc_packet *pkt, unsigned *ihl, uint32_t *avail)
 {
     const uint8_t *ip = pkt->l3;
-    unsigned ihl;
-    uint32_t avail;
-    uint16_t frag;
 
     if (pkt->l3_len < 20 || (ip[0] >> 4) != 4)
         return SEG_MALFORMED;
-    ihl = (unsigned)(ip[0] & 0x0f) * 4;
-    avail = seg_v4_len(seg_be16(ip + 2), pkt->l3_len);
-    if (ihl < 20 || ihl > avail)
+    *ihl = (unsigned)(ip[0] & 0x0f) * 4;
+    *avail = seg_v4_len(seg_be16(ip + 2), pkt->l3_len);
+    if (*ihl < 20 || *ihl > *avail)
         return SEG_MALFORMED;
+    if (ip[9] != 6)
+        return SEG_NOT_TCP;
+    return seg_be16(ip + 6) & 0x3fff ? SEG_V4_FRAGMENT : SEG_TCP;
+}
+
+static seg_kind seg_v4_parse(const sc_packet *pkt, seg *s)
+{
+    const uint8_t *ip = pkt->l3;
+    unsigned ihl = 0;
+    uint32_t avail = 0;
+    seg_kind k = seg_v4_check(pkt, &ihl, &avail);
+
+    if (k == SEG_MALFORMED)
+        return k;
     s->family = AF_INET;
     memcpy(s->src, ip + 12, 4);
     memcpy(s->dst, ip + 16, 4);
-    if (ip[9] != 6)
-        return SEG_NOT_TCP;
-    frag = seg_be16(ip + 6);
-    if (frag & 0x3fff) {
+    if (k == SEG_V4_FRAGMENT) {
         s->ip_len = avail;
         s->frag_hdr = ihl;
-        return SEG_V4_FRAGMENT;
     }
+    if (k != SEG_TCP)
+        return k;
     return seg_tcp_parse(ip + ihl, avail - ihl, s);
 }
 
@@ -179,6 +197,25 @@ seg_kind seg_parse(const sc_packet *pkt, seg *s)
          : pkt->ipver == 6 ? seg_v6_parse(pkt, s) : SEG_NOT_TCP;
 }
 
+/* The kind alone: the totals ask it of every packet before the
+ * reassembler parses it, so an IPv4 packet is only checked, not read
+ * into a record. */
+seg_kind seg_kind_of(const sc_packet *pkt)
+{
+    seg s;
+
+    if (pkt->l3 && pkt->ipver == 4) {
+        unsigned ihl = 0;
+        uint32_t avail = 0;
+        seg_kind k = seg_v4_check(pkt, &ihl, &avail);
+
+        if (k == SEG_TCP && !seg_tcp_hdr_len(pkt->l3 + ihl, avail - ihl))
+            return SEG_MALFORMED;
+        return k;
+    }
+    return seg_parse(pkt, &s);
+}
+
 int sc_reasm_segment(const sc_packet *pkt, sc_tcpseg *t)
 {
     seg s;
@@ -214,30 +251,43 @@ uint16_t seg_cksum(const uint8_t *p, size_t len)
     return (uint16_t)sum;
 }
 
+/* Stores v in network order at p, whatever p's alignment. */
+static void seg_store16(uint8_t *p, uint16_t v) { v = htons(v); memcpy(p, &v, 2); }
+static void seg_store32(uint8_t *p, uint32_t v) { v = htonl(v); memcpy(p, &v, 4); }
+
 /* The IPv4 header checksum of the header seg_build_v4 writes: the sum
  * of its 16-bit words (RFC 1071) has only the length and the addresses
- * that vary; the rest is 0x4500 (version, IHL), 0x4006 (TTL 64, TCP). */
-static uint16_t seg_v4_hdr_sum(const uint8_t *buf, size_t total)
+ * that vary; the rest is 0x4500 (version, IHL), 0x4006 (TTL 64, TCP).
+ * saddr and daddr are in network order. */
+static uint16_t seg_v4_hdr_sum(uint32_t saddr, uint32_t daddr, size_t total)
 {
+    uint32_t s = ntohl(saddr), d = ntohl(daddr);
     uint32_t sum = 0x4500u + 0x4006u + (uint32_t)total +
-                   seg_be16(buf + 12) + seg_be16(buf + 14) +
-                   seg_be16(buf + 16) + seg_be16(buf + 18);
+                   (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff);
 
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
     return (uint16_t)sum;
 }
 
+/* Every packet handed to libnids is built here, so the headers are
+ * written a word at a time from a template rather than octet by octet,
+ * and a segment other than a SYN goes without its TCP options. */
 size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
                     uint16_t sport, uint16_t dport,
                     const uint8_t *tcp, unsigned tcp_len,
                     uint32_t seq, uint32_t ack, uint8_t flags,
                     const uint8_t *payload, uint32_t len)
 {
+    /* version and IHL, no TOS, length, no identification or fragment,
+     * TTL 64, TCP, checksum, addresses: the zeros are filled in below */
+    static const uint8_t ip_hdr[12] = { 0x45, 0, 0, 0, 0, 0, 0, 0, 64, 6, 0, 0 };
     uint8_t *t = buf + 20;
     size_t total;
 
-    if (!tcp || tcp_len < 20 || tcp_len > 60)
+    /* libnids reads TCP options only in a SYN (window scale, timestamps:
+     * a stream whose SYNs had none never looks at them again) */
+    if (!tcp || tcp_len < 20 || tcp_len > 60 || !(flags & SEG_SYN))
         tcp_len = 20;
     if (len > SEG_MAX_PAYLOAD)
         len = SEG_MAX_PAYLOAD;
@@ -246,28 +296,23 @@ size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
         len -= (uint32_t)(total - 65535);
         total = 65535;
     }
-    buf[0] = 0x45;
-    buf[1] = 0;
-    seg_put16(buf + 2, (uint16_t)total);
-    memset(buf + 4, 0, 4);            /* identification, no fragment */
-    buf[8] = 64;
-    buf[9] = 6;
+    memcpy(buf, ip_hdr, sizeof ip_hdr);
+    seg_store16(buf + 2, (uint16_t)total);
+    seg_store16(buf + 10, (uint16_t)~seg_v4_hdr_sum(saddr, daddr, total));
     memcpy(buf + 12, &saddr, 4);
     memcpy(buf + 16, &daddr, 4);
-    seg_put16(buf + 10, (uint16_t)~seg_v4_hdr_sum(buf, total));
 
     /* the first 20 octets are all written below: only options are copied */
     if (tcp_len > 20)
         memcpy(t + 20, tcp + 20, tcp_len - 20);
-    seg_put16(t, sport);
-    seg_put16(t + 2, dport);
-    seg_put32(t + 4, seq);
-    seg_put32(t + 8, ack);
-    t[12] = (uint8_t)((tcp_len / 4) << 4);
-    t[13] = (uint8_t)(flags & ~SEG_URG);
-    seg_put16(t + 14, 0xffff);        /* window: libnids drops segments beyond it */
-    seg_put16(t + 16, 0);             /* checksum: libnids is told not to verify */
-    seg_put16(t + 18, 0);             /* urgent pointer */
+    seg_store32(t, (uint32_t)sport << 16 | dport);
+    seg_store32(t + 4, seq);
+    seg_store32(t + 8, ack);
+    /* data offset, flags (URG cleared), window 0xffff: libnids drops
+     * segments beyond the window */
+    seg_store32(t + 12, (uint32_t)(tcp_len / 4) << 28 | (uint32_t)(flags & ~SEG_URG) << 16 | 0xffffu);
+    /* checksum (libnids is told not to verify) and urgent pointer: 0 */
+    memset(t + 16, 0, 4);
     if (payload)
         memcpy(t + tcp_len, payload, len);
     else

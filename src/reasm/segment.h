@@ -42,6 +42,8 @@ typedef struct seg {
 
 /* Parses pkt->l3. */
 seg_kind seg_parse(const sc_packet *pkt, seg *s);
+/* What seg_parse would return, without the record. */
+seg_kind seg_kind_of(const sc_packet *pkt);
 
 /* Sequence arithmetic modulo 2^32. */
 static inline bool seq_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
@@ -56,8 +58,9 @@ uint16_t seg_cksum(const uint8_t *p, size_t len);
 #define SEG_MAX_PAYLOAD (65535u - 20u - 60u)
 
 /* Writes into buf an IPv4 packet from saddr to daddr (network order)
- * carrying a copy of the TCP header tcp (tcp_len bytes, or a fresh 20-byte
- * header when tcp is NULL) with seq, ack, flags and window replaced, and
+ * carrying a 20-byte TCP header with ports, seq, ack, flags and an open
+ * window, plus, in a SYN, the options of the TCP header tcp (tcp_len
+ * bytes; none when tcp is NULL), and
  * len payload bytes (zeros when payload is NULL). Returns its length.
  * len must not exceed SEG_MAX_PAYLOAD: the caller splits (what is beyond
  * would be cut off). */
