@@ -16,6 +16,11 @@
  * that is not gzip through unchanged, behind a stream made with
  * fopencookie() that has the same large buffer (gzstream.c: what decodes
  * before damage in a gzip file is analysed, the damage is a read error).
+ * Once libpcap has read the file header of a regular file opened by name,
+ * the records of a plain pcap file are read by pcapfile.c from a buffer
+ * of its own (libpcap still reads every record it must check or cut,
+ * and pcapng); a break (sc_reader_break) ends such a file as it ends one
+ * libpcap reads.
  *
  * A BPF filter on a file is not installed with pcap_setfilter(): every
  * frame is read and numbered, and the filter is applied here with
@@ -42,8 +47,9 @@
 
 #include "gzstream.h"
 #include "ifsplit.h"
-#include "reader.h"
 #include "link.h"
+#include "pcapfile.h"
+#include "reader.h"
 
 /* Live: snap length that holds any frame, kernel buffer for bursts, and a
  * read timeout: the longest a packet waits in the kernel before it is
@@ -78,7 +84,9 @@ struct sc_reader {
     uint64_t             frame;
     int                  linktype;
     sc_ifsplit          *split;          /* one link type of a pcapng, or NULL */
+    sc_pcapfile         *pf;             /* a plain pcap file read past libpcap, or NULL */
     volatile sig_atomic_t broken;
+    volatile sig_atomic_t halted;        /* files: sc_reader_break() ends the input */
     char                 err[PCAP_ERRBUF_SIZE + 300];
 };
 
@@ -253,6 +261,9 @@ sc_reader *sc_reader_open_file(const char *path, const char *bpf, int split,
         sc_reader_close(cap);
         return NULL;
     }
+    /* a plain pcap file is read past libpcap's stdio reads (pcapfile.c) */
+    if (cap->rereadable)
+        cap->pf = sc_pcapfile_new(cap->pcap, fp);
     return cap;
 }
 
@@ -319,7 +330,10 @@ int sc_reader_next(sc_reader *cap, sc_packet *pkt)
             cap->broken = 0;
             return -2;
         }
-        rc = pcap_next_ex(cap->pcap, &hdr, &data);
+        if (cap->pf && cap->halted)
+            return 0;                        /* as libpcap ends after a break */
+        rc = cap->pf ? sc_pcapfile_next(cap->pf, &hdr, &data)
+                     : pcap_next_ex(cap->pcap, &hdr, &data);
         if (rc == 0)
             return -2;                       /* live read timeout */
         if (rc == PCAP_ERROR_BREAK)
@@ -363,7 +377,8 @@ void *sc_reader_pcap(sc_reader *cap) { return cap->pcap; }
 void sc_reader_progress(const sc_reader *cap, uint64_t *done, uint64_t *total)
 {
     /* gzip: the compressed bytes read, as total counts them */
-    off_t off = cap->gz ? (off_t)sc_gzstream_offset(cap->gz) : cap->fp ? ftello(cap->fp) : -1;
+    off_t off = cap->gz ? (off_t)sc_gzstream_offset(cap->gz)
+              : cap->pf ? sc_pcapfile_offset(cap->pf) : cap->fp ? ftello(cap->fp) : -1;
 
     *done = off > 0 ? (uint64_t)off : 0;
     *total = cap->total;
@@ -386,6 +401,7 @@ int sc_reader_stats(sc_reader *cap, uint64_t *recv, uint64_t *drop, uint64_t *if
 void sc_reader_break(sc_reader *cap)
 {
     cap->broken = 1;
+    cap->halted = 1;
     pcap_breakloop(cap->pcap);
 }
 
@@ -405,6 +421,7 @@ void sc_reader_close(sc_reader *cap)
         return;
     if (cap->have_filter)
         pcap_freecode(&cap->filter);
+    sc_pcapfile_free(cap->pf);
     if (cap->pcap)
         pcap_close(cap->pcap);     /* closes the stream (and the gzFile) */
     free(cap->iobuf);
