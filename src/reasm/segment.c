@@ -54,7 +54,7 @@ static uint32_t seg_be32(const uint8_t *p)
 
 /* The length of the TCP header at p, avail bytes captured from p on;
  * 0 when it does not fit. */
-static unsigned seg_tcp_hdr_len(const uint8_t *p, uint32_t avail)
+static inline unsigned seg_tcp_hdr_len(const uint8_t *p, uint32_t avail)
 {
     unsigned off;
 
@@ -96,7 +96,7 @@ static uint32_t seg_v4_len(unsigned tot, uint32_t l3_len)
 /* The IPv4 header's checks: SEG_MALFORMED, SEG_NOT_TCP, SEG_V4_FRAGMENT,
  * or SEG_TCP (the TCP header not looked at yet) with *ihl and *avail, the
  * header's length and the packet's bytes in the capture. */
-static seg_kind seg_v4_check(const sc_packet *pkt, unsigned *ihl, uint32_t *avail)
+static inline seg_kind seg_v4_check(const sc_packet *pkt, unsigned *ihl, uint32_t *avail)
 {
     const uint8_t *ip = pkt->l3;
 
