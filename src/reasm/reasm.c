@@ -397,13 +397,11 @@ static void reasm_fin_report(sc_reasm *r, reasm_conn *c, int d)
  * When both are ready at once, the one that acknowledges the other's came
  * after it, whatever the capture's order (an ACK captured ahead of what it
  * acknowledges); otherwise the first captured goes first. */
-static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
+static void reasm_fins_order(sc_reasm *r, reasm_conn *c)
 {
     bool ready[2], acks[2];
     int first;
 
-    if (!c->fin_seen[0] && !c->fin_seen[1])
-        return;                  /* after every packet: mostly none yet */
     for (int d = 0; d < 2; d++)
         ready[d] = reasm_fin_ready(c, d);
     for (int d = 0; d < 2; d++)
@@ -418,6 +416,13 @@ static void reasm_fins_check(sc_reasm *r, reasm_conn *c)
         if (ready[d])
             reasm_fin_report(r, c, d);
     }
+}
+
+/* After every packet: mostly no FIN yet, and then no call. */
+static inline void reasm_fins_check(sc_reasm *r, reasm_conn *c)
+{
+    if (c->fin_seen[0] || c->fin_seen[1])
+        reasm_fins_order(r, c);
 }
 
 /* ---- libnids' receive buffers ------------------------------------------ */
@@ -960,7 +965,7 @@ static void reasm_tent_begin(sc_reasm *r, reasm_conn *c, int d, reasm_held *h);
  * tentative now that it is in order, as if it had been captured in order
  * (see Overlap). force: the ACK no longer holds anything (the capture is
  * over for this connection). */
-static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
+static void reasm_held_let_go(sc_reasm *r, reasm_conn *c, bool force)
 {
     uint64_t frame = r->cur_frame;
     struct timeval ts = r->cur_ts;
@@ -990,6 +995,13 @@ static void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
     }
     r->cur_frame = frame;
     r->cur_ts = ts;
+}
+
+/* After every packet: mostly nothing held, and then no call. */
+static inline void reasm_held_release(sc_reasm *r, reasm_conn *c, bool force)
+{
+    if (c->held_head)
+        reasm_held_let_go(r, c, force);
 }
 
 /* ---- overlapping copies (see Overlap in the header comment) ----------- */
@@ -1171,7 +1183,7 @@ static void reasm_tent_clash(sc_reasm *r, reasm_conn *c, int d, uint32_t seq,
     uint32_t lo, hi;
 
     if (!t || t->len == 0 || !len)
-        return;
+        return;                  /* every packet: mostly no tentative segment */
     lo = seq_after(seq, t->seq) ? seq : t->seq;
     hi = seq_before(seq + len, t->seq + t->len) ? seq + len : t->seq + t->len;
     if (!seq_before(lo, hi))
@@ -1915,7 +1927,8 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
         reasm_tent_ack(c, dir, s);
         if (reasm_tent_again(c, dir, s))
             s->len = 0;                   /* only its ACK counts */
-        reasm_tent_clash(r, c, dir, s->seq, s->payload, s->len);
+        if (c->tent[dir])             /* mostly none: no call */
+            reasm_tent_clash(r, c, dir, s->seq, s->payload, s->len);
         reasm_stream_note(r, c, dir, s);
         reasm_ack_note(c, dir, s);
         if (reasm_block_of(c, dir, s->seq, s->ack, s->flags, s->len) != BLOCK_NONE)
