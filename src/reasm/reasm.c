@@ -503,7 +503,7 @@ static uint32_t reasm_ep_hash(const uint8_t *a, int family, uint16_t port)
 /* One endpoint's part of a bucket number, a word at a time: the lookup
  * is on every packet (reasm_ep_hash, octet by octet, stays for the
  * routing of -j and the tombs, whose slots must not move). */
-static uint32_t reasm_ep_mix(const uint8_t *a, int family, uint16_t port)
+static inline uint32_t reasm_ep_mix(const uint8_t *a, int family, uint16_t port)
 {
     uint32_t h = port, w;
     size_t n = family == AF_INET6 ? 16 : 4;
@@ -517,7 +517,7 @@ static uint32_t reasm_ep_mix(const uint8_t *a, int family, uint16_t port)
 }
 
 /* Symmetric: both directions of a connection land in the same bucket. */
-static size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint16_t pa,
+static inline size_t reasm_bucket(const sc_reasm *r, int family, const uint8_t *a, uint16_t pa,
                            const uint8_t *b, uint16_t pb)
 {
     uint32_t h = reasm_ep_mix(a, family, pa) ^ reasm_ep_mix(b, family, pb);
@@ -809,7 +809,7 @@ typedef enum reasm_block { BLOCK_NONE, BLOCK_SEQ, BLOCK_ACK } reasm_block;
  * direction before it not yet delivered, or bytes of the other direction
  * that it acknowledges not yet delivered. A segment carrying nothing is
  * never held (only its ACK matters, and reasm_ack_note has it). */
-static reasm_block reasm_block_of(const reasm_conn *c, int d, uint32_t seq, uint32_t ack,
+static inline reasm_block reasm_block_of(const reasm_conn *c, int d, uint32_t seq, uint32_t ack,
                                   uint8_t flags, uint32_t len)
 {
     if (!len && !(flags & SEG_FIN))
