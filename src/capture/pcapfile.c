@@ -41,7 +41,7 @@
 
 #include "pcapfile.h"
 
-#define PCAPFILE_BLOCK    (1024 * 1024)  /* at least a record header and the largest snapshot */
+#define PCAPFILE_BLOCK    (512 * 1024)   /* twice the largest snapshot libpcap allows */
 #define PCAPFILE_HANDOFF  64             /* records for libpcap before it reads the rest */
 #define PCAPFILE_MAGIC_US 0xa1b2c3d4u
 #define PCAPFILE_MAGIC_NS 0xa1b23c4du
