@@ -22,7 +22,7 @@
 /* The first room: a finding or a session line of a short session. */
 #define JB_FIRST 1024
 
-static char *jb_grow(sc_jbuf *b, size_t n)
+char *sc_jb_grow(sc_jbuf *b, size_t n)
 {
     char *p;
 
@@ -36,36 +36,9 @@ static char *jb_grow(sc_jbuf *b, size_t n)
     return b->p + b->len;
 }
 
-char *sc_jb_room(sc_jbuf *b, size_t n)
-{
-    if (b->p && b->cap - b->len >= n && !b->lost)   /* b->p: none yet, even for n 0 */
-        return b->p + b->len;
-    return jb_grow(b, n);
-}
-
-void sc_jb_raw(sc_jbuf *b, const char *s, size_t n)
-{
-    char *o = sc_jb_room(b, n);
-
-    if (o) {
-        memcpy(o, s, n);
-        b->len += n;
-    }
-}
-
 void sc_jb_puts(sc_jbuf *b, const char *s)
 {
     sc_jb_raw(b, s, strlen(s));
-}
-
-void sc_jb_char(sc_jbuf *b, char c)
-{
-    char *o = sc_jb_room(b, 1);
-
-    if (o) {
-        *o = c;
-        b->len++;
-    }
 }
 
 void sc_jb_key(sc_jbuf *b, const char *k)
@@ -81,13 +54,6 @@ void sc_jb_key(sc_jbuf *b, const char *k)
     o[n + 2] = '"';
     o[n + 3] = ':';
     b->len += n + 4;
-}
-
-void sc_jb_u64(sc_jbuf *b, uint64_t v)
-{
-    char d[SC_U64_DIGITS];
-
-    sc_jb_raw(b, d, (size_t)(sc_u64_put(d, v) - d));
 }
 
 void sc_jb_bool(sc_jbuf *b, bool v)
@@ -125,6 +91,18 @@ void sc_jb_cstr(sc_jbuf *b, const char *s)
         sc_jb_str(b, (const uint8_t *)s, strlen(s));
     else
         sc_jb_raw(b, "null", 4);
+}
+
+void sc_jb_plain(sc_jbuf *b, const char *s, size_t n)
+{
+    char *o = sc_jb_room(b, n + 2);
+
+    if (o) {
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        b->len += n + 2;
+    }
 }
 
 void sc_jb_printf(sc_jbuf *b, const char *fmt, ...)

@@ -170,10 +170,13 @@ static void check_pieces(void)
     sc_jb_cstr(&b, NULL);
     sc_jb_cstr(&b, "q\"");
     sc_jb_printf(&b, "%s%.4f", ",", 0.5);
-    w += snprintf(want + w, sizeof want - (size_t)w, ",\"%s\":truefalsenull\"q\\\"\",0.5000",
+    SC_JB_LIT(&b, ",\"k\":");
+    sc_jb_plain(&b, "1:ab+/=", 7);
+    w += snprintf(want + w, sizeof want - (size_t)w, ",\"%s\":truefalsenull\"q\\\"\",0.5000"
+                  ",\"k\":\"1:ab+/=\"",
                   "a_rather_long_key_name_past_sixty_four_bytes_of_the_old_stack_buf");
     T_CHECK(!b.lost && b.len == (size_t)w && memcmp(b.p, want, b.len) == 0,
-            "jsonbuf: numbers, keys, booleans, null, printf (%.*s)", (int)b.len, b.p);
+            "jsonbuf: numbers, keys, literals, booleans, null, plain, printf (%.*s)", (int)b.len, b.p);
     sc_jb_free(&b);
 }
 
