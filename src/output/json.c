@@ -104,8 +104,8 @@ static void json_frame(sc_jbuf *o, uint64_t frame)
         sc_jb_u64(o, frame);
 }
 
-/* One of the program's own names (rules, severities, sides, close and
- * result names): tests/unit/test_json.c checks that the escaper leaves
+/* One of the program's own names (rules, severities, sides, close,
+ * result and peer role names): tests/unit/test_json.c checks that the escaper leaves
  * every one as it is. */
 static void json_name(sc_jbuf *o, const char *s)
 {
@@ -164,7 +164,10 @@ static void json_addr(sc_jbuf *o, const sc_endpoint *ep)
 {
     char a[INET6_ADDRSTRLEN];
 
-    sc_jb_cstr(o, sc_addr_str(ep, a, sizeof a));
+    if (sc_addr_str(ep, a, sizeof a))
+        sc_jb_plain(o, a, strlen(a));
+    else
+        SC_JB_LIT(o, "null");
 }
 
 /* Where the capture file is on the command line, from 1; 0 live. Files
@@ -476,25 +479,46 @@ static void json_peer(json_sink *j, const sc_peer *p, bool final)
     sc_jbuf *o = &j->out;
     bool first = true;
 
-    sc_jb_puts(o, "{\"type\":\"peer\",\"role\":");
-    sc_jb_cstr(o, sc_peer_role_name(p->role));
-    sc_jb_key(o, "ip");
+    SC_JB_LIT(o, "{\"type\":\"peer\",\"role\":");
+    json_name(o, sc_peer_role_name(p->role));
+    SC_JB_LIT(o, ",\"ip\":");
     json_addr(o, &p->addr);
-    sc_jb_key(o, "name");
+    SC_JB_LIT(o, ",\"name\":");
     json_bytes(o, (sc_bytes){ p->name_len ? p->name : NULL, p->name_len });
-    sc_jb_printf(o, ",\"other_names\":%" PRIu64, p->other_names);
-    sc_jb_key(o, "sensor");
+    SC_JB_LIT(o, ",\"other_names\":");
+    sc_jb_u64(o, p->other_names);
+    SC_JB_LIT(o, ",\"sensor\":");
     sc_jb_cstr(o, j->sensor);
-    sc_jb_printf(o, ",\"run\":\"%s\",\"final\":%s,\"sessions\":%" PRIu64 ",\"rules\":[", j->run,
-            final ? "true" : "false", p->sessions);
+    SC_JB_LIT(o, ",\"run\":");
+    sc_jb_plain(o, j->run, sizeof j->run - 1);
+    if (final)
+        SC_JB_LIT(o, ",\"final\":true,\"sessions\":");
+    else
+        SC_JB_LIT(o, ",\"final\":false,\"sessions\":");
+    sc_jb_u64(o, p->sessions);
+    SC_JB_LIT(o, ",\"rules\":[");
     for (unsigned i = 0; i < SC_RULE_COUNT; i++) {
+        char share[32];
+        int n;
         if (!p->findings[i] && !p->with_rule[i])
             continue;
-        sc_jb_puts(o, first ? "{\"rule\":" : ",{\"rule\":");
-        sc_jb_cstr(o, sc_rules[i].name);
-        sc_jb_printf(o, ",\"sessions\":%" PRIu64 ",\"share\":%.4f,\"findings\":%" PRIu64 "}",
-                p->with_rule[i], p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0,
-                p->findings[i]);
+        if (!first)
+            sc_jb_char(o, ',');
+        SC_JB_LIT(o, "{\"rule\":");
+        json_name(o, sc_rules[i].name);
+        SC_JB_LIT(o, ",\"sessions\":");
+        sc_jb_u64(o, p->with_rule[i]);
+        SC_JB_LIT(o, ",\"share\":");
+        /* printf's rounding of the double, to the digit */
+        n = snprintf(share, sizeof share, "%.4f",
+                     p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0);
+        if (n > 0 && (size_t)n < sizeof share)
+            sc_jb_raw(o, share, (size_t)n);
+        else
+            o->lost = true;
+        SC_JB_LIT(o, ",\"findings\":");
+        sc_jb_u64(o, p->findings[i]);
+        sc_jb_char(o, '}');
         first = false;
     }
     sc_jb_char(o, ']');

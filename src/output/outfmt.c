@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,12 @@ static char *fmt_digits(char *p, unsigned long v, int n)
     return p + n;
 }
 
+/* The date of the last time formatted: times come about in capture
+ * order, so most fall on the same day as the one before, and the
+ * calendar arithmetic was half of what a time cost. */
+static long fmt_day = -1;
+static char fmt_date[11];          /* "YYYY-MM-DDT" */
+
 /* The time of day and the civil date from days since 1970-01-01 (the
  * proleptic Gregorian calendar, as gmtime), without gmtime_r and snprintf:
  * JSON writes three times a session, the text report one. Years 1970-9999;
@@ -27,19 +34,26 @@ static bool fmt_rfc3339_fast(const struct timeval *tv, char *buf, size_t len)
     if (tv->tv_sec < 0 || tv->tv_sec > 253402300799 || len < 28)
         return false;
     long days = (long)(tv->tv_sec / 86400), sod = (long)(tv->tv_sec % 86400);
-    long z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    long y = yoe + era * 400 + (m <= 2);
     char *p = buf;
 
-    p = fmt_digits(p, (unsigned long)y, 4);
-    *p++ = '-';
-    p = fmt_digits(p, (unsigned long)m, 2);
-    *p++ = '-';
-    p = fmt_digits(p, (unsigned long)d, 2);
-    *p++ = 'T';
+    if (days != fmt_day) {
+        long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+        long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        long y = yoe + era * 400 + (m <= 2);
+        char *q = fmt_date;
+
+        q = fmt_digits(q, (unsigned long)y, 4);
+        *q++ = '-';
+        q = fmt_digits(q, (unsigned long)m, 2);
+        *q++ = '-';
+        q = fmt_digits(q, (unsigned long)d, 2);
+        *q = 'T';
+        fmt_day = days;
+    }
+    memcpy(p, fmt_date, sizeof fmt_date);
+    p += sizeof fmt_date;
     p = fmt_digits(p, (unsigned long)(sod / 3600), 2);
     *p++ = ':';
     p = fmt_digits(p, (unsigned long)(sod / 60 % 60), 2);

@@ -15,6 +15,7 @@
 #include "common/safeprint.h"
 #include "output/communityid.h"
 #include "output/outfmt.h"
+#include "output/peers.h"
 #include "tap.h"
 
 static const char checker[] =
@@ -58,8 +59,8 @@ static const char checker[] =
     "ok(s['community_id'] == cid('192.0.2.7', 40007, '198.51.100.25', 25), 'community id as python computes it')\n";
 
 /* The names the writer copies without escaping (json_name): every rule's
- * name and citation, severities, sides, close and result names, in range
- * and out, are what the escaper would write. */
+ * name and citation, severities, sides, close and result names in range
+ * and out, peer roles, are what the escaper would write. */
 static bool plain(const char *s)
 {
     char out[6 * 256];
@@ -81,8 +82,9 @@ static void check_names_plain(void)
         bad += !plain(sc_severity_name((sc_severity)v)) + !plain(sc_side_name((sc_side)v)) +
                !plain(sc_fmt_close_by((sc_close_by)v)) + !plain(sc_fmt_close_how((sc_close_how)v)) +
                !plain(sc_fmt_txn_result((sc_txn_result)v));
-    bad += !plain("unknown");
-    T_CHECK(bad == 0, "the writer's own names need no escaping (%d of %d do)", bad, n + 1);
+    bad += !plain("unknown") + !plain(sc_peer_role_name(SC_PEER_SERVER)) +
+           !plain(sc_peer_role_name(SC_PEER_CLIENT));
+    T_CHECK(bad == 0, "the writer's own names need no escaping (%d of %d do)", bad, n + 3);
 }
 
 /* The sink makes a session's addresses and Community ID once and keeps
