@@ -117,12 +117,13 @@ static size_t bytewise(char *out, const uint8_t *in, size_t n)
 
 static void check_words(void)
 {
-    static const int places[][2] = { { 0, 7 }, { 3, 4 }, { 6, 7 }, { 1, 13 }, { 8, 15 } };
+    static const int places[][2] = { { 0, 7 }, { 3, 4 }, { 6, 7 }, { 1, 13 }, { 8, 15 },
+                                     { 12, 18 } };
     uint8_t in[19];
     char got[6 * sizeof in], want[6 * sizeof in];
     unsigned bad = 0, n = 0;
 
-    for (int pos = 0; pos < 16; pos++)
+    for (int pos = 0; pos < (int)sizeof in; pos++)     /* the last 3: the word that ends there */
         for (int v = 0; v < 256; v++, n++) {
             size_t used, g, w;
             memset(in, 'a' + pos, sizeof in);
