@@ -154,7 +154,7 @@ static void check_words(void)
 
 static void check_pieces(void)
 {
-    static const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u,
+    static const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 101, 110, 999, 1000, 4294967295u, 4294967296u,
                                      10000000000000000000u, UINT64_MAX };
     sc_jbuf b = { 0 };
     char want[512];
