@@ -268,7 +268,7 @@ static int safeprint_json_word_plain(uint64_t x)
  * word that ends there (its first bytes are known plain already), so
  * only a string shorter than a word or a run that stops is looked at a
  * byte at a time. */
-static size_t safeprint_json_plain_run(const uint8_t *p, size_t n)
+size_t sc_json_plain_len(const uint8_t *p, size_t n)
 {
     size_t run = 0;
     uint64_t x;
@@ -292,7 +292,7 @@ size_t sc_json_escape(char *out, size_t room, const uint8_t *p, size_t n, size_t
     char unit[SC_JSON_UNIT_MAX];
 
     while (i < n) {
-        size_t run = safeprint_json_plain_run(p + i, n - i < room - w ? n - i : room - w);
+        size_t run = sc_json_plain_len(p + i, n - i < room - w ? n - i : room - w);
         memcpy(out + w, p + i, run);
         i += run;
         w += run;
