@@ -84,10 +84,11 @@ static void check_rfc3339(void)
         char got[64], want[64];
         if (i < (long)(sizeof edge / sizeof edge[0]))
             tv.tv_sec = edge[i];
-        else if (i % 2)         /* a random day, or an hour after the last time: the same day kept */
+        else if (i % 2)         /* a random day, or soon after the last time: its minute or day kept */
             tv.tv_sec = (time_t)(((unsigned long)rand() << 8) % 253402300800ul);
         else
-            tv.tv_sec = (time_t)(((unsigned long)last + (unsigned long)(rand() % 7200)) % 253402300800ul);
+            tv.tv_sec = (time_t)(((unsigned long)last + (unsigned long)(rand() % (i % 4 ? 7200 : 90))) %
+                                 253402300800ul);
         last = tv.tv_sec;
         sc_fmt_rfc3339(&tv, got, sizeof got);
         if (!gmtime_r(&tv.tv_sec, &tm))
