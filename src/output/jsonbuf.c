@@ -56,14 +56,6 @@ void sc_jb_key(sc_jbuf *b, const char *k)
     b->len += n + 4;
 }
 
-void sc_jb_bool(sc_jbuf *b, bool v)
-{
-    if (v)
-        sc_jb_raw(b, "true", 4);
-    else
-        sc_jb_raw(b, "false", 5);
-}
-
 /* Room for the string as it is, the common case (plain ASCII, copied
  * whole), then more as the escapes need it: the escaper stops where the
  * room ends. */
@@ -95,18 +87,6 @@ void sc_jb_cstr(sc_jbuf *b, const char *s)
         sc_jb_str(b, (const uint8_t *)s, strlen(s));
     else
         sc_jb_raw(b, "null", 4);
-}
-
-void sc_jb_plain(sc_jbuf *b, const char *s, size_t n)
-{
-    char *o = sc_jb_room(b, n + 2);
-
-    if (o) {
-        o[0] = '"';
-        memcpy(o + 1, s, n);
-        o[n + 1] = '"';
-        b->len += n + 2;
-    }
 }
 
 void sc_jb_printf(sc_jbuf *b, const char *fmt, ...)

@@ -10,7 +10,7 @@
  * tables, addresses, times) is copied as it is (SC_JB_LIT, sc_jb_plain).
  *
  * The appenders a line calls many times (room, raw bytes, literals,
- * characters, numbers) are inline: a session line has about a hundred
+ * characters, numbers, booleans, plain strings) are inline: a session line has about a hundred
  * pieces, and a call, a strlen and a memcpy of unknown length for each
  * cost more than the copies themselves (callgrind).
  *
@@ -93,18 +93,36 @@ static inline void sc_jb_u64(sc_jbuf *b, uint64_t v)
     }
 }
 
+static inline void sc_jb_bool(sc_jbuf *b, bool v)
+{
+    if (v)
+        SC_JB_LIT(b, "true");
+    else
+        SC_JB_LIT(b, "false");
+}
+
+/* The n bytes of s between quotes, unescaped: only for what the program
+ * made and knows to need none (printable ASCII without '"' and '\\',
+ * or text a test shows the escaper leaves as it is). */
+static inline void sc_jb_plain(sc_jbuf *b, const char *s, size_t n)
+{
+    char *o = sc_jb_room(b, n + 2);
+
+    if (o) {
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        b->len += n + 2;
+    }
+}
+
 void sc_jb_puts(sc_jbuf *b, const char *s);
 /* ,"k":  (a member after the first) */
 void sc_jb_key(sc_jbuf *b, const char *k);
-void sc_jb_bool(sc_jbuf *b, bool v);
 /* p as a JSON string, quotes included (sc_json_escape) */
 void sc_jb_str(sc_jbuf *b, const uint8_t *p, size_t n);
 /* s as a JSON string, or null when s is NULL */
 void sc_jb_cstr(sc_jbuf *b, const char *s);
-/* The n bytes of s between quotes, unescaped: only for what the program
- * made and knows to need none (printable ASCII without '"' and '\\',
- * or text a test shows the escaper leaves as it is). */
-void sc_jb_plain(sc_jbuf *b, const char *s, size_t n);
 /* printf's format, for what is written once a run (the summary) */
 void sc_jb_printf(sc_jbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -135,7 +135,9 @@ sc_bytes sc_fmt_path_arg(sc_bytes arg)
         size_t k = 0;
         while (prefixes[i][k])
             k++;
-        if (arg.len >= k && strncasecmp((const char *)arg.p, prefixes[i], k) == 0) {
+        /* the first letter first: strncasecmp is a call through the locale */
+        if (arg.len >= k && (arg.p[0] | 0x20) == (prefixes[i][0] | 0x20) &&
+            strncasecmp((const char *)arg.p, prefixes[i], k) == 0) {
             arg.p += k; arg.len -= k;
             while (arg.len > 0 && arg.p[0] == ' ') {
                 arg.p++; arg.len--;
