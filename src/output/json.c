@@ -18,8 +18,10 @@
  * whole, to the output and, with --syslog, to the tee (one message per
  * object, the same bytes without the newline).
  * Strings go through the one JSON escaper (sc_json_escape), so every line
- * is valid JSON whatever bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
- * with microseconds. When the output is not a regular file, each line is
+ * is valid JSON whatever bytes the wire carried; only the program's own
+ * names (rules, severities, ...: test_json checks them), addresses, the
+ * Community ID and times are copied as they are. Numbers are unsigned
+ * integers; times RFC 3339 UTC with microseconds. When the output is not a regular file, each line is
  * flushed as it is written.
  *
  * Diagnostics: sc_json_sink_new returns NULL when the kernel gives no
@@ -105,8 +107,8 @@ static void json_frame(sc_jbuf *o, uint64_t frame)
 }
 
 /* One of the program's own names (rules, severities, sides, close,
- * result and peer role names): tests/unit/test_json.c checks that the escaper leaves
- * every one as it is. */
+ * result and peer role names): tests/unit/test_json.c checks that the
+ * escaper leaves every one as it is. */
 static void json_name(sc_jbuf *o, const char *s)
 {
     sc_jb_plain(o, s, strlen(s));
