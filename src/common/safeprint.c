@@ -263,6 +263,26 @@ static int safeprint_json_word_plain(uint64_t x)
     return (t & ones * 0x80) == 0;
 }
 
+/* How many bytes of p, from the first, pass a JSON string unchanged:
+ * 8 at a time, and the last few of a run that reaches the end as the
+ * word that ends there (its first bytes are known plain already), so
+ * only a string shorter than a word or a run that stops is looked at a
+ * byte at a time. */
+size_t sc_json_plain_len(const uint8_t *p, size_t n)
+{
+    size_t run = 0;
+    uint64_t x;
+
+    while (run + 8 <= n && (memcpy(&x, p + run, 8), safeprint_json_word_plain(x)))
+        run += 8;
+    if (run < n && run + 8 > n && n >= 8 &&
+        (memcpy(&x, p + n - 8, 8), safeprint_json_word_plain(x)))
+        return n;
+    while (run < n && p[run] >= 0x20 && p[run] < 0x7F && p[run] != '"' && p[run] != '\\')
+        run++;
+    return run;
+}
+
 /* Plain bytes go through in runs, found 8 at a time and copied at once
  * (the run scan was most of the JSON writer's string cost); the rest unit
  * by unit, straight into out while a whole unit surely fits. */
@@ -272,13 +292,7 @@ size_t sc_json_escape(char *out, size_t room, const uint8_t *p, size_t n, size_t
     char unit[SC_JSON_UNIT_MAX];
 
     while (i < n) {
-        size_t run = 0, most = n - i < room - w ? n - i : room - w;
-        uint64_t x;
-        while (run + 8 <= most && (memcpy(&x, p + i + run, 8), safeprint_json_word_plain(x)))
-            run += 8;
-        while (run < most && p[i + run] >= 0x20 && p[i + run] < 0x7F && p[i + run] != '"' &&
-               p[i + run] != '\\')
-            run++;
+        size_t run = sc_json_plain_len(p + i, n - i < room - w ? n - i : room - w);
         memcpy(out + w, p + i, run);
         i += run;
         w += run;

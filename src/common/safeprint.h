@@ -37,6 +37,11 @@ size_t sc_safe_width(const char *s, size_t n);
 #define SC_JSON_UNIT_MAX 12
 size_t sc_json_escape(char *out, size_t room, const uint8_t *p, size_t n, size_t *used);
 
+/* How many of the n bytes of p, from the first, a JSON string body holds
+ * as they are (printable ASCII but '"' and '\\'): a whole string that is
+ * plain is copied without the escaper. */
+size_t sc_json_plain_len(const uint8_t *p, size_t n);
+
 /* Writes p as a JSON string, quotes included. */
 void sc_json_fputs(FILE *fp, const uint8_t *p, size_t n);
 

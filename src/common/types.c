@@ -22,6 +22,15 @@ char *sc_u64_put(char *p, uint64_t v)
     char d[SC_U64_DIGITS];
     size_t k = sizeof d;
 
+    if (v < 1000) {     /* address bytes and most counts: no loop, no copy */
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        return p;
+    }
+
     do d[--k] = (char)('0' + v % 10); while ((v /= 10) != 0);
     memcpy(p, d + k, sizeof d - k);
     return p + (sizeof d - k);

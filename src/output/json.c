@@ -18,8 +18,10 @@
  * whole, to the output and, with --syslog, to the tee (one message per
  * object, the same bytes without the newline).
  * Strings go through the one JSON escaper (sc_json_escape), so every line
- * is valid JSON whatever bytes the wire carried; numbers are unsigned integers; times RFC 3339 UTC
- * with microseconds. When the output is not a regular file, each line is
+ * is valid JSON whatever bytes the wire carried; only the program's own
+ * names (rules, severities, ...: test_json checks them), addresses, the
+ * Community ID and times are copied as they are. Numbers are unsigned
+ * integers; times RFC 3339 UTC with microseconds. When the output is not a regular file, each line is
  * flushed as it is written.
  *
  * Diagnostics: sc_json_sink_new returns NULL when the kernel gives no
@@ -64,7 +66,8 @@
 
 typedef struct json_flow {
     sc_endpoint client, server;
-    bool        made, src_ok, dest_ok;
+    bool        made;
+    uint8_t     src_len, dest_len;          /* 0: no address (null) */
     char        src[INET6_ADDRSTRLEN], dest[INET6_ADDRSTRLEN];
     char        cid[SC_COMMUNITY_ID_LEN];   /* "" when there is none: null */
 } json_flow;
@@ -81,7 +84,8 @@ typedef struct json_sink {
     char             sensor[SC_SENSOR_MAX + 1];  /* --sensor, or the host name */
     char             run[17];  /* 64 random bits, hex: this run in every uid */
     sc_cid          *cid;      /* the Community ID's hasher (NULL: ids are null) */
-    sc_jbuf          where;    /* ,"sensor":..,"file":..,"interface":.. */
+    sc_jbuf          where;    /* ,"uid":"<run>-<file>- | ","sensor":..,"interface":.. */
+    size_t           where_mid;    /* where the session id goes in it */
     const char      *where_file;   /* the capture file it was made for */
     bool             where_made;
     json_flow        flows[JSON_FLOWS];
@@ -92,34 +96,22 @@ static const int json_syslog_severity[3] = {
     [SC_SEV_INFO] = SC_SYSLOG_INFO, [SC_SEV_WARNING] = 4, [SC_SEV_ERROR] = 3
 };
 
-static const char *const json_dir[2] = { [SC_DIR_C2S] = "C", [SC_DIR_S2C] = "S" };
-
-/* A frame: its number while the capture is one file, else its name
- * ("c2.pcap#17", interface.md) as a string. key NULL: the first member of
- * an object ("frame"). */
-static void json_frame(sc_jbuf *o, const char *key, uint64_t frame)
+/* A frame, after its key: its number while the capture is one file,
+ * else its name ("c2.pcap#17", interface.md) as a string. */
+static void json_frame(sc_jbuf *o, uint64_t frame)
 {
-    if (key)
-        sc_jb_key(o, key);
-    else
-        sc_jb_puts(o, "\"frame\":");
     if (sc_frame_named())
         sc_jb_cstr(o, sc_frame_name(frame));
     else
         sc_jb_u64(o, frame);
 }
 
-/* text, then v in decimal */
-static void json_u64(sc_jbuf *o, const char *text, uint64_t v)
+/* One of the program's own names (rules, severities, sides, close,
+ * result and peer role names): tests/unit/test_json.c checks that the
+ * escaper leaves every one as it is. */
+static void json_name(sc_jbuf *o, const char *s)
 {
-    sc_jb_puts(o, text);
-    sc_jb_u64(o, v);
-}
-
-static void json_bool(sc_jbuf *o, const char *text, bool v)
-{
-    sc_jb_puts(o, text);
-    sc_jb_bool(o, v);
+    sc_jb_plain(o, s, strlen(s));
 }
 
 static void json_bytes(sc_jbuf *o, sc_bytes b)
@@ -143,11 +135,30 @@ static void json_time(sc_jbuf *o, const struct timeval *tv)
     o->len += n + 2;
 }
 
-static void json_endpoint(sc_jbuf *o, const sc_endpoint *ep)
+/* "ip:port" ("[v6]:port"), as sc_endpoint_str writes it, from the
+ * address the flow made ("?" when there is none). */
+static void json_endpoint(sc_jbuf *o, const sc_endpoint *ep, const char *addr, size_t len)
 {
-    char a[64];
+    char *t = sc_jb_room(o, 2 + 1 + INET6_ADDRSTRLEN + 2 + SC_U64_DIGITS), *p = t;
+    bool v6 = ep->family == AF_INET6;
 
-    sc_jb_cstr(o, sc_endpoint_str(ep, a, sizeof a));
+    if (!t)
+        return;
+    *p++ = '"';
+    if (v6)
+        *p++ = '[';
+    if (len) {
+        memcpy(p, addr, len);
+        p += len;
+    } else {
+        *p++ = '?';
+    }
+    if (v6)
+        *p++ = ']';
+    *p++ = ':';
+    p = sc_u64_put(p, ep->port);
+    *p++ = '"';
+    o->len += (size_t)(p - t);
 }
 
 /* The address of an endpoint without its port. */
@@ -155,7 +166,10 @@ static void json_addr(sc_jbuf *o, const sc_endpoint *ep)
 {
     char a[INET6_ADDRSTRLEN];
 
-    sc_jb_cstr(o, sc_addr_str(ep, a, sizeof a));
+    if (sc_addr_str(ep, a, sizeof a))
+        sc_jb_plain(o, a, strlen(a));
+    else
+        SC_JB_LIT(o, "null");
 }
 
 /* Where the capture file is on the command line, from 1; 0 live. Files
@@ -186,53 +200,80 @@ static const json_flow *json_flow_of(json_sink *j, const sc_session_info *info)
         return f;
     f->client = info->client;
     f->server = info->server;
-    f->src_ok = sc_addr_str(&info->client, f->src, sizeof f->src) != NULL;
-    f->dest_ok = sc_addr_str(&info->server, f->dest, sizeof f->dest) != NULL;
+    f->src_len = sc_addr_str(&info->client, f->src, sizeof f->src) ? (uint8_t)strlen(f->src) : 0;
+    f->dest_len = sc_addr_str(&info->server, f->dest, sizeof f->dest) ? (uint8_t)strlen(f->dest) : 0;
     sc_cid_format(j->cid, &info->client, &info->server, f->cid);
     f->made = true;
     return f;
 }
 
+/* The parts of every line that are the same for a capture file: the
+ * uid up to the session id (the run and the file's place) and, after it,
+ * where the line was seen, escaped once per file. The file names are the
+ * configuration's strings, which live through the run, so the pointer
+ * tells them apart (two files of the same name too). */
+static void json_where(json_sink *j, const char *file)
+{
+    sc_jbuf *w = &j->where;
+
+    sc_jb_reset(w);
+    SC_JB_LIT(w, ",\"uid\":\"");
+    sc_jb_raw(w, j->run, sizeof j->run - 1);
+    sc_jb_char(w, '-');
+    sc_jb_u64(w, json_file_number(j, file));
+    sc_jb_char(w, '-');
+    j->where_mid = w->len;
+    SC_JB_LIT(w, "\",\"sensor\":");
+    sc_jb_cstr(w, j->sensor);
+    SC_JB_LIT(w, ",\"file\":");
+    sc_jb_cstr(w, file);
+    SC_JB_LIT(w, ",\"interface\":");
+    sc_jb_cstr(w, j->cfg->iface);
+    j->where_file = file;
+    j->where_made = !w->lost;
+}
+
+/* An address of the flow, or null. */
+static void json_flow_addr(sc_jbuf *o, const char *addr, size_t len)
+{
+    if (len)
+        sc_jb_plain(o, addr, len);
+    else
+        SC_JB_LIT(o, "null");
+}
+
 /* What makes a session's or finding's line stand alone: its uid, the
  * sensor and capture source, and the flow under the names Suricata's
- * eve.json gives them (client = src, server = dest). */
-static void json_origin(json_sink *j, const sc_session_info *info)
+ * eve.json gives them (client = src, server = dest). The flow, which
+ * the line may want again (session: client, server). */
+static const json_flow *json_origin(json_sink *j, const sc_session_info *info)
 {
     sc_jbuf *o = &j->out;
     const json_flow *f = json_flow_of(j, info);
 
-    sc_jb_puts(o, ",\"uid\":\"");
-    sc_jb_puts(o, j->run);
-    json_u64(o, "-", json_file_number(j, info->capture_file));
-    json_u64(o, "-", info->id);
-    sc_jb_char(o, '"');
-    /* Where it was seen is the same for every line of a capture file:
-     * escaped once per file. The file names are the configuration's
-     * strings, which live through the run, so the pointer tells them
-     * apart (two files of the same name too). */
-    if (!j->where_made || j->where_file != info->capture_file) {
-        sc_jb_reset(&j->where);
-        sc_jb_key(&j->where, "sensor");
-        sc_jb_cstr(&j->where, j->sensor);
-        sc_jb_key(&j->where, "file");
-        sc_jb_cstr(&j->where, info->capture_file);
-        sc_jb_key(&j->where, "interface");
-        sc_jb_cstr(&j->where, j->cfg->iface);
-        j->where_file = info->capture_file;
-        j->where_made = !j->where.lost;
-    }
-    if (j->where_made)
-        sc_jb_raw(o, j->where.p, j->where.len);
-    else
+    if (!j->where_made || j->where_file != info->capture_file)
+        json_where(j, info->capture_file);
+    if (!j->where_made) {
         o->lost = true;         /* said when the line ends */
-    sc_jb_key(o, "src_ip");
-    sc_jb_cstr(o, f->src_ok ? f->src : NULL);
-    json_u64(o, ",\"src_port\":", info->client.port);
-    sc_jb_key(o, "dest_ip");
-    sc_jb_cstr(o, f->dest_ok ? f->dest : NULL);
-    json_u64(o, ",\"dest_port\":", info->server.port);
-    sc_jb_key(o, "community_id");
-    sc_jb_cstr(o, f->cid[0] ? f->cid : NULL);
+        return f;
+    }
+    sc_jb_raw(o, j->where.p, j->where_mid);
+    sc_jb_u64(o, info->id);
+    sc_jb_raw(o, j->where.p + j->where_mid, j->where.len - j->where_mid);
+    SC_JB_LIT(o, ",\"src_ip\":");
+    json_flow_addr(o, f->src, f->src_len);
+    SC_JB_LIT(o, ",\"src_port\":");
+    sc_jb_u64(o, info->client.port);
+    SC_JB_LIT(o, ",\"dest_ip\":");
+    json_flow_addr(o, f->dest, f->dest_len);
+    SC_JB_LIT(o, ",\"dest_port\":");
+    sc_jb_u64(o, info->server.port);
+    SC_JB_LIT(o, ",\"community_id\":");
+    if (f->cid[0])
+        sc_jb_plain(o, f->cid, SC_COMMUNITY_ID_LEN - 1);
+    else
+        SC_JB_LIT(o, "null");
+    return f;
 }
 
 /* The object is complete: out to the destination with its newline and
@@ -269,38 +310,48 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
 
     if (!json_session_wanted(j, info))
         return;
-    json_u64(o, "{\"type\":\"finding\",\"session\":", info->id);
+    SC_JB_LIT(o, "{\"type\":\"finding\",\"session\":");
+    sc_jb_u64(o, info->id);
     json_origin(j, info);
-    sc_jb_key(o, "rule");
-    sc_jb_cstr(o, f->rule ? f->rule->name : "unknown");
-    sc_jb_key(o, "side");
-    sc_jb_cstr(o, sc_side_name(f->side));
-    sc_jb_key(o, "severity");
-    sc_jb_cstr(o, sc_severity_name(f->severity));
-    json_frame(o, "frame", f->frame);
-    sc_jb_key(o, "time");
+    SC_JB_LIT(o, ",\"rule\":");
+    json_name(o, f->rule ? f->rule->name : "unknown");
+    SC_JB_LIT(o, ",\"side\":");
+    json_name(o, sc_side_name(f->side));
+    SC_JB_LIT(o, ",\"severity\":");
+    json_name(o, sc_severity_name(f->severity));
+    SC_JB_LIT(o, ",\"frame\":");
+    json_frame(o, f->frame);
+    SC_JB_LIT(o, ",\"time\":");
     json_time(o, &f->ts);
-    sc_jb_key(o, "rfc");
-    sc_jb_cstr(o, f->rule ? f->rule->cite : NULL);
-    sc_jb_key(o, "message");
+    SC_JB_LIT(o, ",\"rfc\":");
+    if (f->rule)
+        json_name(o, f->rule->cite);
+    else
+        SC_JB_LIT(o, "null");
+    SC_JB_LIT(o, ",\"message\":");
     sc_jb_str(o, (const uint8_t *)f->message, strnlen(f->message, sizeof f->message));
-    sc_jb_key(o, "evidence");
-    sc_jb_char(o, '[');
+    SC_JB_LIT(o, ",\"evidence\":[");
     for (size_t i = 0; i < f->nevidence && i < SC_EVIDENCE_MAX; i++) {
         const sc_evidence *ev = &f->evidence[i];
-        sc_jb_puts(o, i ? ",{" : "{");
-        json_frame(o, NULL, ev->frame);
-        sc_jb_puts(o, ",\"dir\":\"");
-        sc_jb_puts(o, json_dir[ev->dir == SC_DIR_S2C]);
-        sc_jb_puts(o, "\",\"line\":");
+        if (i)
+            sc_jb_char(o, ',');
+        SC_JB_LIT(o, "{\"frame\":");
+        json_frame(o, ev->frame);
+        if (ev->dir == SC_DIR_S2C)
+            SC_JB_LIT(o, ",\"dir\":\"S\",\"line\":");
+        else
+            SC_JB_LIT(o, ",\"dir\":\"C\",\"line\":");
         json_bytes(o, (sc_bytes){ ev->text, ev->len });
         sc_jb_char(o, '}');
     }
     sc_jb_char(o, ']');
     if (f->suppressed) {
-        sc_jb_printf(o, ",\"suppressed\":{\"count\":%" PRIu64, f->suppressed);
-        json_frame(o, "first_frame", f->suppressed_first);
-        json_frame(o, "last_frame", f->frame);
+        SC_JB_LIT(o, ",\"suppressed\":{\"count\":");
+        sc_jb_u64(o, f->suppressed);
+        SC_JB_LIT(o, ",\"first_frame\":");
+        json_frame(o, f->suppressed_first);
+        SC_JB_LIT(o, ",\"last_frame\":");
+        json_frame(o, f->frame);
         sc_jb_char(o, '}');
     }
     json_line_end(j, "finding", json_syslog_severity[f->severity % 3]);
@@ -308,30 +359,31 @@ static void json_finding(sc_sink *s, const sc_session_info *info, const sc_findi
 
 static void json_transactions(sc_jbuf *o, const sc_session_info *info)
 {
-    sc_jb_key(o, "transactions");
-    sc_jb_char(o, '[');
+    SC_JB_LIT(o, ",\"transactions\":[");
     for (size_t i = 0; info->txn && i < info->ntxn_kept; i++) {
         const sc_txn *x = &info->txn[i];
-        sc_jb_puts(o, i ? ",{\"mail_from\":" : "{\"mail_from\":");
+        if (i)
+            sc_jb_char(o, ',');
+        SC_JB_LIT(o, "{\"mail_from\":");
         json_bytes(o, sc_fmt_path_arg(x->mail_from));
-        sc_jb_key(o, "rcpt_to");
-        sc_jb_char(o, '[');
+        SC_JB_LIT(o, ",\"rcpt_to\":[");
         for (size_t r = 0; x->rcpt_to && r < x->nrcpt_kept; r++) {
             if (r)
                 sc_jb_char(o, ',');
             json_bytes(o, sc_fmt_path_arg(x->rcpt_to[r]));
         }
-        sc_jb_char(o, ']');
-        json_u64(o, ",\"rcpt_total\":", x->nrcpt);
-        sc_jb_key(o, "result");
-        sc_jb_cstr(o, sc_fmt_txn_result(x->result));
-        sc_jb_key(o, "reply");
+        SC_JB_LIT(o, "],\"rcpt_total\":");
+        sc_jb_u64(o, x->nrcpt);
+        SC_JB_LIT(o, ",\"result\":");
+        json_name(o, sc_fmt_txn_result(x->result));
+        SC_JB_LIT(o, ",\"reply\":");
         json_bytes(o, x->reply);
-        json_u64(o, ",\"content_bytes\":", x->content_bytes);
+        SC_JB_LIT(o, ",\"content_bytes\":");
+        sc_jb_u64(o, x->content_bytes);
         sc_jb_char(o, '}');
     }
-    sc_jb_char(o, ']');
-    json_u64(o, ",\"transactions_total\":", info->ntxn);
+    SC_JB_LIT(o, "],\"transactions_total\":");
+    sc_jb_u64(o, info->ntxn);
 }
 
 static void json_session_end(sc_sink *s, const sc_session_info *info)
@@ -339,65 +391,84 @@ static void json_session_end(sc_sink *s, const sc_session_info *info)
     json_sink *j = s->priv;
     sc_jbuf *o = &j->out;
     uint64_t nf = sc_fmt_findings_total(info);
+    const json_flow *f;
 
     if (!json_session_wanted(j, info) || (j->cfg->only_findings && nf == 0))
         return;
-    json_u64(o, "{\"type\":\"session\",\"id\":", info->id);
-    json_origin(j, info);
-    sc_jb_key(o, "client");
-    json_endpoint(o, &info->client);
-    sc_jb_key(o, "server");
-    json_endpoint(o, &info->server);
-    sc_jb_key(o, "start");
+    SC_JB_LIT(o, "{\"type\":\"session\",\"id\":");
+    sc_jb_u64(o, info->id);
+    f = json_origin(j, info);
+    SC_JB_LIT(o, ",\"client\":");
+    json_endpoint(o, &info->client, f->src, f->src_len);
+    SC_JB_LIT(o, ",\"server\":");
+    json_endpoint(o, &info->server, f->dest, f->dest_len);
+    SC_JB_LIT(o, ",\"start\":");
     json_time(o, &info->start);
-    sc_jb_key(o, "end");
+    SC_JB_LIT(o, ",\"end\":");
     json_time(o, &info->end);
-    json_frame(o, "first_frame", info->first_frame);
-    json_frame(o, "last_frame", info->last_frame);
-    json_u64(o, ",\"frames\":", info->frames);
-    json_u64(o, ",\"bytes\":{\"c2s\":", info->bytes_c2s);
-    json_u64(o, ",\"s2c\":", info->bytes_s2c);
-    json_bool(o, "},\"handshake\":", info->handshake_seen);
-    json_bool(o, ",\"tls\":", info->tls || info->tls_state);
+    SC_JB_LIT(o, ",\"first_frame\":");
+    json_frame(o, info->first_frame);
+    SC_JB_LIT(o, ",\"last_frame\":");
+    json_frame(o, info->last_frame);
+    SC_JB_LIT(o, ",\"frames\":");
+    sc_jb_u64(o, info->frames);
+    SC_JB_LIT(o, ",\"bytes\":{\"c2s\":");
+    sc_jb_u64(o, info->bytes_c2s);
+    SC_JB_LIT(o, ",\"s2c\":");
+    sc_jb_u64(o, info->bytes_s2c);
+    SC_JB_LIT(o, "},\"handshake\":");
+    sc_jb_bool(o, info->handshake_seen);
+    SC_JB_LIT(o, ",\"tls\":");
+    sc_jb_bool(o, info->tls || info->tls_state);
     if (info->tls_state) {      /* --tls-keylog */
-        sc_jb_puts(o, ",\"tls_decryption\":{\"state\":");
+        SC_JB_LIT(o, ",\"tls_decryption\":{\"state\":");
         sc_jb_cstr(o, info->tls_state);
         if (info->tls_version) {
-            sc_jb_puts(o, ",\"version\":");
+            SC_JB_LIT(o, ",\"version\":");
             sc_jb_cstr(o, info->tls_version);
         }
         if (info->tls_cipher) {
-            sc_jb_puts(o, ",\"cipher\":");
+            SC_JB_LIT(o, ",\"cipher\":");
             sc_jb_cstr(o, info->tls_cipher);
         }
-        sc_jb_printf(o, ",\"notes\":%" PRIu64 "}", info->tls_notes);
+        SC_JB_LIT(o, ",\"notes\":");
+        sc_jb_u64(o, info->tls_notes);
+        sc_jb_char(o, '}');
     }
-    json_bool(o, ",\"seq_untrusted\":", info->seq_untrusted);
-    json_u64(o, ",\"reasm_dropped\":", info->reasm_dropped);
-    if (info->reasm_untaken)       /* rare: only when there is one */
-        json_u64(o, ",\"reasm_untaken\":", info->reasm_untaken);
-    sc_jb_key(o, "extensions");
-    sc_jb_char(o, '[');
+    SC_JB_LIT(o, ",\"seq_untrusted\":");
+    sc_jb_bool(o, info->seq_untrusted);
+    SC_JB_LIT(o, ",\"reasm_dropped\":");
+    sc_jb_u64(o, info->reasm_dropped);
+    if (info->reasm_untaken) {     /* rare: only when there is one */
+        SC_JB_LIT(o, ",\"reasm_untaken\":");
+        sc_jb_u64(o, info->reasm_untaken);
+    }
+    SC_JB_LIT(o, ",\"extensions\":[");
     for (size_t i = 0; info->extensions && i < info->next; i++) {
         if (i)
             sc_jb_char(o, ',');
         json_bytes(o, info->extensions[i]);
     }
-    sc_jb_char(o, ']');
-    sc_jb_puts(o, ",\"close\":{\"by\":");
-    sc_jb_cstr(o, sc_fmt_close_by(info->close_by));
-    sc_jb_key(o, "how");
-    sc_jb_cstr(o, sc_fmt_close_how(info->close_how));
-    sc_jb_key(o, "after");
+    SC_JB_LIT(o, "],\"close\":{\"by\":");
+    json_name(o, sc_fmt_close_by(info->close_by));
+    SC_JB_LIT(o, ",\"how\":");
+    json_name(o, sc_fmt_close_how(info->close_how));
+    SC_JB_LIT(o, ",\"after\":");
     sc_jb_cstr(o, info->close_after);
-    if (info->c2s_after_server_fin)   /* half-close-while-sending */
-        sc_jb_printf(o, ",\"client_bytes_after_fin\":%" PRIu64, info->c2s_after_server_fin);
+    if (info->c2s_after_server_fin) {  /* half-close-while-sending */
+        SC_JB_LIT(o, ",\"client_bytes_after_fin\":");
+        sc_jb_u64(o, info->c2s_after_server_fin);
+    }
     sc_jb_char(o, '}');
     json_transactions(o, info);
-    json_u64(o, ",\"findings\":", nf);
-    json_u64(o, ",\"findings_by_severity\":{\"error\":", info->findings[SC_SEV_ERROR]);
-    json_u64(o, ",\"warning\":", info->findings[SC_SEV_WARNING]);
-    json_u64(o, ",\"info\":", info->findings[SC_SEV_INFO]);
+    SC_JB_LIT(o, ",\"findings\":");
+    sc_jb_u64(o, nf);
+    SC_JB_LIT(o, ",\"findings_by_severity\":{\"error\":");
+    sc_jb_u64(o, info->findings[SC_SEV_ERROR]);
+    SC_JB_LIT(o, ",\"warning\":");
+    sc_jb_u64(o, info->findings[SC_SEV_WARNING]);
+    SC_JB_LIT(o, ",\"info\":");
+    sc_jb_u64(o, info->findings[SC_SEV_INFO]);
     sc_jb_char(o, '}');
     json_line_end(j, "session", SC_SYSLOG_INFO);
 }
@@ -410,25 +481,46 @@ static void json_peer(json_sink *j, const sc_peer *p, bool final)
     sc_jbuf *o = &j->out;
     bool first = true;
 
-    sc_jb_puts(o, "{\"type\":\"peer\",\"role\":");
-    sc_jb_cstr(o, sc_peer_role_name(p->role));
-    sc_jb_key(o, "ip");
+    SC_JB_LIT(o, "{\"type\":\"peer\",\"role\":");
+    json_name(o, sc_peer_role_name(p->role));
+    SC_JB_LIT(o, ",\"ip\":");
     json_addr(o, &p->addr);
-    sc_jb_key(o, "name");
+    SC_JB_LIT(o, ",\"name\":");
     json_bytes(o, (sc_bytes){ p->name_len ? p->name : NULL, p->name_len });
-    sc_jb_printf(o, ",\"other_names\":%" PRIu64, p->other_names);
-    sc_jb_key(o, "sensor");
+    SC_JB_LIT(o, ",\"other_names\":");
+    sc_jb_u64(o, p->other_names);
+    SC_JB_LIT(o, ",\"sensor\":");
     sc_jb_cstr(o, j->sensor);
-    sc_jb_printf(o, ",\"run\":\"%s\",\"final\":%s,\"sessions\":%" PRIu64 ",\"rules\":[", j->run,
-            final ? "true" : "false", p->sessions);
+    SC_JB_LIT(o, ",\"run\":");
+    sc_jb_plain(o, j->run, sizeof j->run - 1);
+    if (final)
+        SC_JB_LIT(o, ",\"final\":true,\"sessions\":");
+    else
+        SC_JB_LIT(o, ",\"final\":false,\"sessions\":");
+    sc_jb_u64(o, p->sessions);
+    SC_JB_LIT(o, ",\"rules\":[");
     for (unsigned i = 0; i < SC_RULE_COUNT; i++) {
+        char share[32];
+        int n;
         if (!p->findings[i] && !p->with_rule[i])
             continue;
-        sc_jb_puts(o, first ? "{\"rule\":" : ",{\"rule\":");
-        sc_jb_cstr(o, sc_rules[i].name);
-        sc_jb_printf(o, ",\"sessions\":%" PRIu64 ",\"share\":%.4f,\"findings\":%" PRIu64 "}",
-                p->with_rule[i], p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0,
-                p->findings[i]);
+        if (!first)
+            sc_jb_char(o, ',');
+        SC_JB_LIT(o, "{\"rule\":");
+        json_name(o, sc_rules[i].name);
+        SC_JB_LIT(o, ",\"sessions\":");
+        sc_jb_u64(o, p->with_rule[i]);
+        SC_JB_LIT(o, ",\"share\":");
+        /* printf's rounding of the double, to the digit */
+        n = snprintf(share, sizeof share, "%.4f",
+                     p->sessions ? (double)p->with_rule[i] / (double)p->sessions : 0.0);
+        if (n > 0 && (size_t)n < sizeof share)
+            sc_jb_raw(o, share, (size_t)n);
+        else
+            o->lost = true;
+        SC_JB_LIT(o, ",\"findings\":");
+        sc_jb_u64(o, p->findings[i]);
+        sc_jb_char(o, '}');
         first = false;
     }
     sc_jb_char(o, ']');

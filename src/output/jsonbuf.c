@@ -22,7 +22,7 @@
 /* The first room: a finding or a session line of a short session. */
 #define JB_FIRST 1024
 
-static char *jb_grow(sc_jbuf *b, size_t n)
+char *sc_jb_grow(sc_jbuf *b, size_t n)
 {
     char *p;
 
@@ -36,36 +36,9 @@ static char *jb_grow(sc_jbuf *b, size_t n)
     return b->p + b->len;
 }
 
-char *sc_jb_room(sc_jbuf *b, size_t n)
-{
-    if (b->p && b->cap - b->len >= n && !b->lost)   /* b->p: none yet, even for n 0 */
-        return b->p + b->len;
-    return jb_grow(b, n);
-}
-
-void sc_jb_raw(sc_jbuf *b, const char *s, size_t n)
-{
-    char *o = sc_jb_room(b, n);
-
-    if (o) {
-        memcpy(o, s, n);
-        b->len += n;
-    }
-}
-
 void sc_jb_puts(sc_jbuf *b, const char *s)
 {
     sc_jb_raw(b, s, strlen(s));
-}
-
-void sc_jb_char(sc_jbuf *b, char c)
-{
-    char *o = sc_jb_room(b, 1);
-
-    if (o) {
-        *o = c;
-        b->len++;
-    }
 }
 
 void sc_jb_key(sc_jbuf *b, const char *k)
@@ -83,38 +56,27 @@ void sc_jb_key(sc_jbuf *b, const char *k)
     b->len += n + 4;
 }
 
-void sc_jb_u64(sc_jbuf *b, uint64_t v)
-{
-    char d[SC_U64_DIGITS];
-
-    sc_jb_raw(b, d, (size_t)(sc_u64_put(d, v) - d));
-}
-
-void sc_jb_bool(sc_jbuf *b, bool v)
-{
-    if (v)
-        sc_jb_raw(b, "true", 4);
-    else
-        sc_jb_raw(b, "false", 5);
-}
-
-/* Room for the string as it is, the common case (plain ASCII), then more
- * as the escapes need it: the escaper stops where the room ends. */
+/* Room for the string as it is, the common case (plain ASCII, copied
+ * whole), then more as the escapes need it: the escaper stops where the
+ * room ends. */
 void sc_jb_str(sc_jbuf *b, const uint8_t *p, size_t n)
 {
-    size_t used;
+    size_t used, run;
 
     if (!sc_jb_room(b, n + 2))
         return;
     b->p[b->len++] = '"';
-    for (;;) {
+    run = sc_json_plain_len(p, n);
+    memcpy(b->p + b->len, p, run);
+    b->len += run;
+    p += run;
+    n -= run;
+    while (n > 0) {
+        if (!sc_jb_room(b, n + SC_JSON_UNIT_MAX + 1))
+            return;
         b->len += sc_json_escape(b->p + b->len, b->cap - b->len - 1, p, n, &used);
         p += used;
         n -= used;
-        if (n == 0)
-            break;
-        if (!sc_jb_room(b, n + SC_JSON_UNIT_MAX + 1))
-            return;
     }
     b->p[b->len++] = '"';      /* the 1 kept by every room above */
 }

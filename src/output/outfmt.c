@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,20 @@ static char *fmt_digits(char *p, unsigned long v, int n)
     return p + n;
 }
 
+/* Writes v (below 100) as two digits at p. */
+static char *fmt_pair(char *p, unsigned long v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* The date and minute of the last time formatted: times come about in
+ * capture order, so most fall in the same minute as the one before, and
+ * the calendar arithmetic was most of what a time cost. */
+static long fmt_minute = -1;
+static char fmt_head[17];          /* "YYYY-MM-DDTHH:MM:" */
+
 /* The time of day and the civil date from days since 1970-01-01 (the
  * proleptic Gregorian calendar, as gmtime), without gmtime_r and snprintf:
  * JSON writes three times a session, the text report one. Years 1970-9999;
@@ -26,27 +41,39 @@ static bool fmt_rfc3339_fast(const struct timeval *tv, char *buf, size_t len)
 {
     if (tv->tv_sec < 0 || tv->tv_sec > 253402300799 || len < 28)
         return false;
-    long days = (long)(tv->tv_sec / 86400), sod = (long)(tv->tv_sec % 86400);
-    long z = days + 719468, era = z / 146097, doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-    long y = yoe + era * 400 + (m <= 2);
+    long minute = (long)(tv->tv_sec / 60);
     char *p = buf;
 
-    p = fmt_digits(p, (unsigned long)y, 4);
-    *p++ = '-';
-    p = fmt_digits(p, (unsigned long)m, 2);
-    *p++ = '-';
-    p = fmt_digits(p, (unsigned long)d, 2);
-    *p++ = 'T';
-    p = fmt_digits(p, (unsigned long)(sod / 3600), 2);
-    *p++ = ':';
-    p = fmt_digits(p, (unsigned long)(sod / 60 % 60), 2);
-    *p++ = ':';
-    p = fmt_digits(p, (unsigned long)(sod % 60), 2);
+    if (minute != fmt_minute) {
+        long days = minute / 1440, mod = minute % 1440;
+        long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+        long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        long y = yoe + era * 400 + (m <= 2);
+        char *q = fmt_head;
+
+        q = fmt_digits(q, (unsigned long)y, 4);
+        *q++ = '-';
+        q = fmt_digits(q, (unsigned long)m, 2);
+        *q++ = '-';
+        q = fmt_digits(q, (unsigned long)d, 2);
+        *q++ = 'T';
+        q = fmt_digits(q, (unsigned long)(mod / 60), 2);
+        *q++ = ':';
+        q = fmt_digits(q, (unsigned long)(mod % 60), 2);
+        *q = ':';
+        fmt_minute = minute;
+    }
+    unsigned long us = tv->tv_usec >= 0 && tv->tv_usec < 1000000 ? (unsigned long)tv->tv_usec : 0;
+
+    memcpy(p, fmt_head, sizeof fmt_head);
+    p += sizeof fmt_head;
+    p = fmt_pair(p, (unsigned long)(tv->tv_sec % 60));
     *p++ = '.';
-    p = fmt_digits(p, (unsigned long)(tv->tv_usec >= 0 && tv->tv_usec < 1000000 ? tv->tv_usec : 0), 6);
+    p = fmt_pair(p, us / 10000);     /* in pairs: no loop of six divisions */
+    p = fmt_pair(p, us / 100 % 100);
+    p = fmt_pair(p, us % 100);
     *p++ = 'Z';
     *p = '\0';
     return true;
@@ -108,7 +135,9 @@ sc_bytes sc_fmt_path_arg(sc_bytes arg)
         size_t k = 0;
         while (prefixes[i][k])
             k++;
-        if (arg.len >= k && strncasecmp((const char *)arg.p, prefixes[i], k) == 0) {
+        /* the first letter first: strncasecmp is a call through the locale */
+        if (arg.len >= k && (arg.p[0] | 0x20) == (prefixes[i][0] | 0x20) &&
+            strncasecmp((const char *)arg.p, prefixes[i], k) == 0) {
             arg.p += k; arg.len -= k;
             while (arg.len > 0 && arg.p[0] == ' ') {
                 arg.p++; arg.len--;

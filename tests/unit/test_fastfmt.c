@@ -75,16 +75,21 @@ static void check_rfc3339(void)
     static const time_t edge[] = { 0, 59, 86399, 86400, 951782400, 951868800, 4107542400,
                                    253402300799, 253402300800, -1, -86401 };
     unsigned bad = 0, n = 0;
+    time_t last = 0;
 
     srand(11);
-    for (long i = 0; i < 100000 + (long)(sizeof edge / sizeof edge[0]); i++) {
+    for (long i = 0; i < 200000 + (long)(sizeof edge / sizeof edge[0]); i++) {
         struct timeval tv = { 0, rand() % 1000000 };
         struct tm tm;
         char got[64], want[64];
         if (i < (long)(sizeof edge / sizeof edge[0]))
             tv.tv_sec = edge[i];
-        else
+        else if (i % 2)         /* a random day, or soon after the last time: its minute or day kept */
             tv.tv_sec = (time_t)(((unsigned long)rand() << 8) % 253402300800ul);
+        else
+            tv.tv_sec = (time_t)(((unsigned long)last + (unsigned long)(rand() % (i % 4 ? 7200 : 90))) %
+                                 253402300800ul);
+        last = tv.tv_sec;
         sc_fmt_rfc3339(&tv, got, sizeof got);
         if (!gmtime_r(&tv.tv_sec, &tm))
             continue;

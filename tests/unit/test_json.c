@@ -6,12 +6,16 @@
  * The fields that make a line stand alone (schema 2): uid, --sensor,
  * file, addresses and ports, and the Community ID, which python computes
  * again from the specification's text with its own SHA-1 and base64.
+ * The names the writer copies unescaped need no escaping.
  */
 #include <unistd.h>
 
 #include "outfix.h"
+#include "common/rules.h"
+#include "common/safeprint.h"
 #include "output/communityid.h"
 #include "output/outfmt.h"
+#include "output/peers.h"
 #include "tap.h"
 
 static const char checker[] =
@@ -54,6 +58,35 @@ static const char checker[] =
     "ok(s['sensor'] == 'gw1.example.net' and s['file'] == 'b.pcap' and s['interface'] is None, 'sensor and source')\n"
     "ok(s['community_id'] == cid('192.0.2.7', 40007, '198.51.100.25', 25), 'community id as python computes it')\n";
 
+/* The names the writer copies without escaping (json_name): every rule's
+ * name and citation, severities, sides, close and result names in range
+ * and out, peer roles, are what the escaper would write. */
+static bool plain(const char *s)
+{
+    char out[6 * 256];
+    size_t used, n = strlen(s), w;
+
+    if (n > 256)
+        return false;
+    w = sc_json_escape(out, sizeof out, (const uint8_t *)s, n, &used);
+    return used == n && w == n && memcmp(out, s, n) == 0;
+}
+
+static void check_names_plain(void)
+{
+    int bad = 0, n = 0;
+
+    for (unsigned i = 0; i < SC_RULE_COUNT; i++, n += 2)
+        bad += !plain(sc_rules[i].name) + !plain(sc_rules[i].cite);
+    for (int v = 0; v <= 5; v++, n += 5)
+        bad += !plain(sc_severity_name((sc_severity)v)) + !plain(sc_side_name((sc_side)v)) +
+               !plain(sc_fmt_close_by((sc_close_by)v)) + !plain(sc_fmt_close_how((sc_close_how)v)) +
+               !plain(sc_fmt_txn_result((sc_txn_result)v));
+    bad += !plain("unknown") + !plain(sc_peer_role_name(SC_PEER_SERVER)) +
+           !plain(sc_peer_role_name(SC_PEER_CLIENT));
+    T_CHECK(bad == 0, "the writer's own names need no escaping (%d of %d do)", bad, n + 3);
+}
+
 /* The sink makes a session's addresses and Community ID once and keeps
  * them in a slot chosen by id: lines of sessions that share a slot (ids
  * 256 apart, interleaved), and an id that comes again with other
@@ -64,11 +97,11 @@ static void check_flow_slots(const sc_config *cfg)
     static const struct { uint64_t id; const char *client; } seq[] = {
         { 5, "192.0.2.50" }, { 261, "192.0.2.51" }, { 5, "192.0.2.50" },
         { 261, "192.0.2.51" }, { 5, "2001:db8::5" }, { 517, "192.0.2.50" },
-        { 5, "192.0.2.52" }, { 5, "192.0.2.50" },
+        { 5, "192.0.2.52" }, { 5, "192.0.2.50" }, { 9, "2001:db8::9" }, { 9, "2001:db8::9" },
     };
     FILE *out = tmpfile();
     sc_sink *k = sc_json_sink_new(cfg, out, NULL, NULL);
-    char want[sizeof seq / sizeof seq[0]][256];
+    char want[sizeof seq / sizeof seq[0]][512];
     sc_finding f;
     fx_session s;
     int good = 0;
@@ -88,6 +121,12 @@ static void check_flow_slots(const sc_config *cfg)
                  sc_addr_str(&s.info.client, a, sizeof a),
                  s.info.client.port, sc_addr_str(&s.info.server, b, sizeof b), has_cid ? "\"" : "",
                  has_cid ? cid : "null", has_cid ? "\"" : "");
+        if (i % 2) {            /* a session line: its endpoints follow */
+            size_t w = strlen(want[i]);
+            snprintf(want[i] + w, sizeof want[i] - w, ",\"client\":\"%s\",\"server\":\"%s\"",
+                     sc_endpoint_str(&s.info.client, a, sizeof a),
+                     sc_endpoint_str(&s.info.server, b, sizeof b));
+        }
         if (i % 2)
             k->session_end(k, &s.info);
         else
@@ -229,5 +268,6 @@ int main(void)
     unlink(path);
     cfg.only_findings = false;
     check_flow_slots(&cfg);
+    check_names_plain();
     T_DONE();
 }

@@ -117,12 +117,13 @@ static size_t bytewise(char *out, const uint8_t *in, size_t n)
 
 static void check_words(void)
 {
-    static const int places[][2] = { { 0, 7 }, { 3, 4 }, { 6, 7 }, { 1, 13 }, { 8, 15 } };
+    static const int places[][2] = { { 0, 7 }, { 3, 4 }, { 6, 7 }, { 1, 13 }, { 8, 15 },
+                                     { 12, 18 } };
     uint8_t in[19];
     char got[6 * sizeof in], want[6 * sizeof in];
     unsigned bad = 0, n = 0;
 
-    for (int pos = 0; pos < 16; pos++)
+    for (int pos = 0; pos < (int)sizeof in; pos++)     /* the last 3: the word that ends there */
         for (int v = 0; v < 256; v++, n++) {
             size_t used, g, w;
             memset(in, 'a' + pos, sizeof in);
@@ -153,7 +154,7 @@ static void check_words(void)
 
 static void check_pieces(void)
 {
-    static const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u,
+    static const uint64_t nums[] = { 0, 1, 9, 10, 99, 100, 101, 110, 999, 1000, 4294967295u, 4294967296u,
                                      10000000000000000000u, UINT64_MAX };
     sc_jbuf b = { 0 };
     char want[512];
@@ -170,10 +171,13 @@ static void check_pieces(void)
     sc_jb_cstr(&b, NULL);
     sc_jb_cstr(&b, "q\"");
     sc_jb_printf(&b, "%s%.4f", ",", 0.5);
-    w += snprintf(want + w, sizeof want - (size_t)w, ",\"%s\":truefalsenull\"q\\\"\",0.5000",
+    SC_JB_LIT(&b, ",\"k\":");
+    sc_jb_plain(&b, "1:ab+/=", 7);
+    w += snprintf(want + w, sizeof want - (size_t)w, ",\"%s\":truefalsenull\"q\\\"\",0.5000"
+                  ",\"k\":\"1:ab+/=\"",
                   "a_rather_long_key_name_past_sixty_four_bytes_of_the_old_stack_buf");
     T_CHECK(!b.lost && b.len == (size_t)w && memcmp(b.p, want, b.len) == 0,
-            "jsonbuf: numbers, keys, booleans, null, printf (%.*s)", (int)b.len, b.p);
+            "jsonbuf: numbers, keys, literals, booleans, null, plain, printf (%.*s)", (int)b.len, b.p);
     sc_jb_free(&b);
 }
 
