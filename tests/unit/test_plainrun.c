@@ -1,11 +1,13 @@
 /*
  * test_plainrun.c - the scanners the SMTP machines use on every line
  * against the plain definitions they replace: sc_plain_run
- * (src/smtp/client.h; 16 octets at a time with SSE2) against an octet
+ * (src/smtp/plainrun.h; 16 octets at a time with SSE2) against an octet
  * loop, on random buffers at every alignment and length around the
- * 16-octet steps; sc_word_prefix and sc_word_is (src/smtp/command.h)
- * against strlen and strncasecmp in the C locale, on the words of the
- * tables in every case and with one octet changed.
+ * 16-octet steps; the client machine's count of plain content lines
+ * (count_only) against the same content delivered line by line, on random
+ * messages cut into random segments; sc_word_prefix and sc_word_is
+ * (src/smtp/command.h) against strlen and strncasecmp in the C locale, on
+ * the words of the tables in every case and with one octet changed.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +34,101 @@ static size_t naive_prefix(const uint8_t *t, size_t n, const char *w)
     size_t wl = strlen(w);
 
     return wl && n >= wl && strncasecmp((const char *)t, w, wl) == 0 ? wl : 0;
+}
+
+/* What a client machine reports of message content: lines and octets,
+ * wherever they were counted, the lines that are not plain (they must be
+ * delivered one by one: too long, dot-stuffed, a bare CR or LF) and a
+ * digest of the end-of-data and ambiguous sequences with their offsets. */
+typedef struct content_rec {
+    uint64_t lines, octets, unplain, events;
+} content_rec;
+
+static void rec_event(content_rec *r, uint64_t what, uint64_t off)
+{
+    r->events = r->events * 1000003u + what * 7919u + off;
+}
+
+static void rec_content(void *ctx, const sc_cline *l)
+{
+    content_rec *r = ctx;
+
+    r->lines++;
+    r->octets += l->wire_len;
+    if (l->wire_len > SC_PLAIN_LINE_MAX || l->stuffed || l->bare_lf || l->bare_cr)
+        r->unplain++;
+}
+
+static void rec_lines(void *ctx, uint64_t lines, uint64_t octets, uint64_t frame)
+{
+    content_rec *r = ctx;
+
+    (void)frame;
+    r->lines += lines;
+    r->octets += octets;
+}
+
+static void rec_eod(void *ctx, const sc_cline *dot)
+{
+    rec_event(ctx, 1, dot->off);
+}
+
+static void rec_ambiguous(void *ctx, const char *what, uint64_t off, uint64_t frame)
+{
+    (void)frame;
+    rec_event(ctx, (uint64_t)(unsigned char)what[1] * 31u + strlen(what), off);
+}
+
+/* A message of random lines: short and long ones (past SC_PLAIN_LINE_MAX),
+ * some starting with a dot, some with a bare CR or LF, ending in the
+ * end-of-data line and a command. Its length. */
+static size_t random_message(uint8_t *m, size_t cap)
+{
+    size_t n = 0;
+
+    while (n + 1200 < cap && rand() % 200) {
+        int kind = rand() % 40;
+        size_t len = kind == 0 ? 990 + (size_t)(rand() % 20) : (size_t)(rand() % 90);
+        if (kind == 1)
+            m[n++] = '.';
+        for (size_t i = 0; i < len; i++)
+            m[n++] = (uint8_t)('a' + rand() % 26);
+        if (kind == 2)
+            m[n++] = '\n';
+        else if (kind == 3)
+            m[n++] = '\r';
+        else {
+            m[n++] = '\r';
+            m[n++] = '\n';
+        }
+    }
+    memcpy(m + n, "\r\n.\r\nQUIT\r\n", 11);
+    return n + 11;
+}
+
+static content_rec feed_content(const uint8_t *m, size_t n, const size_t *cuts, bool count_only)
+{
+    static const sc_client_ops ops_lines = {
+        .content = rec_content, .content_lines = rec_lines,
+        .eod = rec_eod, .ambiguous = rec_ambiguous,
+    };
+    static const sc_client_ops ops_each = {
+        .content = rec_content, .eod = rec_eod, .ambiguous = rec_ambiguous,
+    };
+    content_rec r = { 0, 0, 0, 0 };
+    sc_client c;
+    size_t at = 0;
+
+    sc_client_init(&c, count_only ? &ops_lines : &ops_each, &r);
+    c.count_only = count_only;
+    sc_client_set_mode(&c, SC_CM_CONTENT);
+    for (size_t k = 0; at < n; k++) {
+        size_t seg = cuts[k] < n - at ? cuts[k] : n - at;
+        sc_client_feed(&c, m + at, seg, k);
+        at += seg;
+    }
+    sc_client_free(&c);
+    return r;
 }
 
 static const char *const words[] = {
@@ -79,6 +176,29 @@ int main(void)
                     bad++;
             }
     T_CHECK(bad == 0, "sc_plain_run: %lu of %lu lengths and places differ", bad, cases);
+
+    /* Content counted in bulk reads as the same content line by line. */
+    bad = cases = 0;
+    uint64_t unplain = 0;
+    for (int round = 0; round < 400; round++) {
+        static uint8_t msg[200000];
+        static size_t cuts[200000];
+        size_t n = random_message(msg, sizeof msg);
+        int small = round % 3;
+
+        for (size_t k = 0; k < n; k++)
+            cuts[k] = small == 0 ? 1 + (size_t)(rand() % 7)
+                    : small == 1 ? 1 + (size_t)(rand() % 1500) : 1 + (size_t)(rand() % 70000);
+        content_rec a = feed_content(msg, n, cuts, true);
+        content_rec b = feed_content(msg, n, cuts, false);
+        cases++;
+        if (a.lines != b.lines || a.octets != b.octets || a.unplain != b.unplain ||
+            a.events != b.events || !b.events)
+            bad++;
+        unplain += b.unplain;
+    }
+    T_CHECK(bad == 0 && unplain > 0, "content lines: %lu of %lu messages counted in bulk differ "
+            "from line by line (%llu lines not plain)", bad, cases, (unsigned long long)unplain);
 
     /* Table words in every case, cut short, longer, one octet off. */
     bad = cases = 0;
