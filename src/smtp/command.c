@@ -80,8 +80,11 @@ sc_verb sc_cmd_parse(const uint8_t *line, size_t len)
 
     while (n < len && line[n] != ' ' && line[n] != '\t')
         n++;
+    if (n == 0)
+        return SC_V_UNKNOWN;
     for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++)
-        if (sc_word_is(line, n, sc_cmd_table[v].name))
+        if (sc_word_first_may(line[0], sc_cmd_table[v].name) &&
+            sc_word_is(line, n, sc_cmd_table[v].name))
             return (sc_verb)v;
     return SC_V_UNKNOWN;
 }
