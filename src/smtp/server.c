@@ -146,11 +146,14 @@ static void server_line_done(sc_server *s, bool bare_lf)
     r->nlines++;
     r->frame = l.frame;
     r->malformed |= l.malformed;
-    server_keep(r->last, &r->last_len, l.text, l.kept);
+    /* Only the reply callback reads the last line: it is kept once, from
+     * the line that ends the reply, not copied over at every line. */
+    bool ends = !l.more && l.code >= 0;    /* a non-reply line does not end it */
+    if (ends)
+        server_keep(r->last, &r->last_len, l.text, l.kept);
     if (s->ops->line)
         s->ops->line(s->ctx, &l, r);
-    /* A non-reply line inside a multi-line reply does not end it. */
-    if (l.more || l.code < 0)
+    if (!ends)
         return;
     s->in_reply = false;
     if (s->ops->reply)

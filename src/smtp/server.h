@@ -46,7 +46,9 @@ typedef struct sc_reply {
     uint64_t  first_frame, frame;
     uint8_t  *first;         /* first line, for evidence (SC_REPLY_KEEP) */
     size_t    first_len;
-    uint8_t  *last;          /* last line, for evidence (SC_REPLY_KEEP) */
+    uint8_t  *last;          /* last line, for evidence (SC_REPLY_KEEP): set
+                                from the line that completes the reply, for
+                                ops->reply (ops->line must not read it) */
     size_t    last_len;
 } sc_reply;
 
