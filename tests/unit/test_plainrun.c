@@ -5,10 +5,11 @@
  * loop, on random buffers at every alignment and length around the
  * 16-octet steps; the client machine's count of plain content lines
  * (count_only) against the same content delivered line by line, on random
- * messages cut into random segments; sc_word_prefix, sc_word_is and
- * sc_word_first_may (src/smtp/command.h) against strlen and strncasecmp
- * in the C locale, on the words of the tables in every case and with one
- * octet changed.
+ * messages cut into random segments; command lines handed over from the
+ * segment (in_place) against the same lines copied, likewise;
+ * sc_word_prefix, sc_word_is and sc_word_first_may (src/smtp/command.h)
+ * against strlen and strncasecmp in the C locale, on the words of the
+ * tables in every case and with one octet changed.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -132,6 +133,57 @@ static content_rec feed_content(const uint8_t *m, size_t n, const size_t *cuts, 
     return r;
 }
 
+/* A digest of every command line a client machine hands over. */
+static void rec_command(void *ctx, const sc_cline *l)
+{
+    uint64_t *h = ctx;
+
+    for (size_t i = 0; i < l->kept; i++)
+        *h = *h * 131u + l->text[i];
+    *h = *h * 1000003u + l->kept * 7u + l->len * 11u + l->wire_len * 13u + l->off * 17u +
+         l->frame * 19u + l->bare_lf * 23u + l->bare_cr * 29u;
+}
+
+/* Command lines, one in seven too long to keep or with a bare CR or LF. */
+static size_t random_commands(uint8_t *m, size_t cap)
+{
+    size_t n = 0;
+
+    while (n + 1400 < cap && rand() % 300) {
+        int kind = rand() % 7;
+        size_t len = kind == 0 ? 1000 + (size_t)(rand() % 60) : (size_t)(rand() % 40);
+        for (size_t i = 0; i < len; i++)
+            m[n++] = (uint8_t)(' ' + rand() % 90);
+        if (kind == 1)
+            m[n++] = '\r';
+        if (kind == 2)
+            m[n++] = '\n';
+        else {
+            m[n++] = '\r';
+            m[n++] = '\n';
+        }
+    }
+    return n;
+}
+
+static uint64_t feed_commands(const uint8_t *m, size_t n, const size_t *cuts, bool in_place)
+{
+    static const sc_client_ops ops = { .command = rec_command };
+    uint64_t h = 0;
+    sc_client c;
+    size_t at = 0;
+
+    sc_client_init(&c, &ops, &h);
+    c.in_place = in_place;
+    for (size_t k = 0; at < n; k++) {
+        size_t seg = cuts[k] < n - at ? cuts[k] : n - at;
+        sc_client_feed(&c, m + at, seg, k);
+        at += seg;
+    }
+    sc_client_free(&c);
+    return h;
+}
+
 static const char *const words[] = {
     "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "STARTTLS", "AUTH", "FROM:", "TO:",
     "SIZE=", "SMTPUTF8", "BODY=", "BINARYMIME", "8BITMIME", "ENHANCEDSTATUSCODES", "LAST",
@@ -200,6 +252,25 @@ int main(void)
     }
     T_CHECK(bad == 0 && unplain > 0, "content lines: %lu of %lu messages counted in bulk differ "
             "from line by line (%llu lines not plain)", bad, cases, (unsigned long long)unplain);
+
+    /* Command lines handed over from the segment (in_place) read as the
+     * same lines copied into the line buffer. */
+    bad = cases = 0;
+    for (int round = 0; round < 300; round++) {
+        static uint8_t cmds[200000];
+        static size_t cuts[200000];
+        size_t n = random_commands(cmds, sizeof cmds);
+        int small = round % 3;
+
+        for (size_t k = 0; k < n; k++)
+            cuts[k] = small == 0 ? 1 + (size_t)(rand() % 7)
+                    : small == 1 ? 1 + (size_t)(rand() % 300) : 1 + (size_t)(rand() % 70000);
+        cases++;
+        if (feed_commands(cmds, n, cuts, true) != feed_commands(cmds, n, cuts, false))
+            bad++;
+    }
+    T_CHECK(bad == 0, "command lines: %lu of %lu streams handed over in place differ from "
+            "copied", bad, cases);
 
     /* Table words in every case, cut short, longer, one octet off. */
     bad = cases = 0;
