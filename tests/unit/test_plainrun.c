@@ -38,6 +38,29 @@ static size_t naive_prefix(const uint8_t *t, size_t n, const char *w)
     return wl && n >= wl && strncasecmp((const char *)t, w, wl) == 0 ? wl : 0;
 }
 
+/* Segment lengths for n octets: tiny, packet-sized or large, by round. */
+static void random_cuts(size_t *cuts, size_t n, int round)
+{
+    int kind = round % 3;
+
+    for (size_t k = 0; k < n; k++)
+        cuts[k] = kind == 0 ? 1 + (size_t)(rand() % 7)
+                : kind == 1 ? 1 + (size_t)(rand() % 1500) : 1 + (size_t)(rand() % 70000);
+}
+
+/* The n octets at m, fed in the segments cuts gives; the machine freed. */
+static void feed_segments(sc_client *c, const uint8_t *m, size_t n, const size_t *cuts)
+{
+    size_t at = 0;
+
+    for (size_t k = 0; at < n; k++) {
+        size_t seg = cuts[k] < n - at ? cuts[k] : n - at;
+        sc_client_feed(c, m + at, seg, k);
+        at += seg;
+    }
+    sc_client_free(c);
+}
+
 /* What a client machine reports of message content: lines and octets,
  * wherever they were counted, the lines that are not plain (they must be
  * delivered one by one: too long, dot-stuffed, a bare CR or LF) and a
@@ -119,17 +142,11 @@ static content_rec feed_content(const uint8_t *m, size_t n, const size_t *cuts, 
     };
     content_rec r = { 0, 0, 0, 0 };
     sc_client c;
-    size_t at = 0;
 
     sc_client_init(&c, count_only ? &ops_lines : &ops_each, &r);
     c.count_only = count_only;
     sc_client_set_mode(&c, SC_CM_CONTENT);
-    for (size_t k = 0; at < n; k++) {
-        size_t seg = cuts[k] < n - at ? cuts[k] : n - at;
-        sc_client_feed(&c, m + at, seg, k);
-        at += seg;
-    }
-    sc_client_free(&c);
+    feed_segments(&c, m, n, cuts);
     return r;
 }
 
@@ -171,16 +188,10 @@ static uint64_t feed_commands(const uint8_t *m, size_t n, const size_t *cuts, bo
     static const sc_client_ops ops = { .command = rec_command };
     uint64_t h = 0;
     sc_client c;
-    size_t at = 0;
 
     sc_client_init(&c, &ops, &h);
     c.in_place = in_place;
-    for (size_t k = 0; at < n; k++) {
-        size_t seg = cuts[k] < n - at ? cuts[k] : n - at;
-        sc_client_feed(&c, m + at, seg, k);
-        at += seg;
-    }
-    sc_client_free(&c);
+    feed_segments(&c, m, n, cuts);
     return h;
 }
 
@@ -237,11 +248,8 @@ int main(void)
         static uint8_t msg[200000];
         static size_t cuts[200000];
         size_t n = random_message(msg, sizeof msg);
-        int small = round % 3;
 
-        for (size_t k = 0; k < n; k++)
-            cuts[k] = small == 0 ? 1 + (size_t)(rand() % 7)
-                    : small == 1 ? 1 + (size_t)(rand() % 1500) : 1 + (size_t)(rand() % 70000);
+        random_cuts(cuts, n, round);
         content_rec a = feed_content(msg, n, cuts, true);
         content_rec b = feed_content(msg, n, cuts, false);
         cases++;
@@ -260,11 +268,8 @@ int main(void)
         static uint8_t cmds[200000];
         static size_t cuts[200000];
         size_t n = random_commands(cmds, sizeof cmds);
-        int small = round % 3;
 
-        for (size_t k = 0; k < n; k++)
-            cuts[k] = small == 0 ? 1 + (size_t)(rand() % 7)
-                    : small == 1 ? 1 + (size_t)(rand() % 300) : 1 + (size_t)(rand() % 70000);
+        random_cuts(cuts, n, round);
         cases++;
         if (feed_commands(cmds, n, cuts, true) != feed_commands(cmds, n, cuts, false))
             bad++;
