@@ -6,18 +6,21 @@
  * 16-octet steps; the client machine's count of plain content lines
  * (count_only) against the same content delivered line by line, on random
  * messages cut into random segments; command lines handed over from the
- * segment (in_place) against the same lines copied, likewise;
+ * segment (in_place) against the same lines copied, likewise, and so
+ * reply lines and replies (src/smtp/server.h);
  * sc_word_prefix, sc_word_is and sc_word_first_may (src/smtp/command.h)
  * against strlen and strncasecmp in the C locale, on the words of the
  * tables in every case and with one octet changed.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "smtp/client.h"
+#include "smtp/server.h"
 #include "smtp/plainrun.h"
 #include "smtp/command.h"
 #include "tap.h"
@@ -161,19 +164,24 @@ static void rec_command(void *ctx, const sc_cline *l)
          l->frame * 19u + l->bare_lf * 23u + l->bare_cr * 29u;
 }
 
-/* Command lines, one in seven too long to keep or with a bare CR or LF. */
-static size_t random_commands(uint8_t *m, size_t cap)
+/* Lines for either machine: some too long to keep (past 512 and 1024
+ * octets), some with a bare CR or ending in a bare LF; with codes, most
+ * start as reply lines ("NNN-" or "NNN "), some do not. */
+static size_t random_lines(uint8_t *m, size_t cap, bool codes)
 {
     size_t n = 0;
 
     while (n + 1400 < cap && rand() % 300) {
-        int kind = rand() % 7;
-        size_t len = kind == 0 ? 1000 + (size_t)(rand() % 60) : (size_t)(rand() % 40);
+        int kind = rand() % 9;
+        size_t len = kind == 0 ? 500 + (size_t)(rand() % 600) : (size_t)(rand() % 60);
+        if (codes && kind != 1)
+            n += (size_t)sprintf((char *)m + n, "%d%c", 200 + rand() % 400,
+                                 rand() % 3 ? '-' : ' ');
         for (size_t i = 0; i < len; i++)
             m[n++] = (uint8_t)(' ' + rand() % 90);
-        if (kind == 1)
-            m[n++] = '\r';
         if (kind == 2)
+            m[n++] = '\r';
+        if (kind == 3)
             m[n++] = '\n';
         else {
             m[n++] = '\r';
@@ -192,6 +200,55 @@ static uint64_t feed_commands(const uint8_t *m, size_t n, const size_t *cuts, bo
     sc_client_init(&c, &ops, &h);
     c.in_place = in_place;
     feed_segments(&c, m, n, cuts);
+    return h;
+}
+
+/* A digest of every reply line and reply a server machine hands over. */
+static void rec_bytes(uint64_t *h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        *h = *h * 131u + p[i];
+    *h = *h * 1000003u + n;
+}
+
+static void rec_rline(void *ctx, const sc_rline *l, const sc_reply *r)
+{
+    uint64_t *h = ctx;
+
+    rec_bytes(h, l->text, l->kept);
+    *h = *h * 1000003u + l->len * 7u + l->wire_len * 11u + l->off * 13u + l->frame * 17u +
+         (uint64_t)(l->code + 1) * 19u + l->more * 23u + l->malformed * 29u + (r != NULL);
+}
+
+static void rec_reply(void *ctx, const sc_reply *r)
+{
+    uint64_t *h = ctx;
+
+    rec_bytes(h, r->first, r->first_len);
+    rec_bytes(h, r->last, r->last_len);
+    *h = *h * 1000003u + (uint64_t)r->code * 7u + r->nlines * 11u + r->mixed * 13u +
+         r->malformed * 17u + r->first_frame * 19u + r->frame * 23u;
+}
+
+static uint64_t feed_replies(const uint8_t *m, size_t n, const size_t *cuts, bool in_place)
+{
+    static const sc_server_ops ops = { .line = rec_rline, .reply = rec_reply };
+    uint64_t h = 0;
+    sc_server s;
+    size_t at = 0;
+
+    sc_server_init(&s, &ops, &h);
+    s.in_place = in_place;
+    for (size_t k = 0; at < n; k++) {
+        /* each segment in a buffer overwritten after it, as reassembly's */
+        static uint8_t segbuf[70000];
+        size_t seg = cuts[k] < n - at ? cuts[k] : n - at;
+        memcpy(segbuf, m + at, seg);
+        sc_server_feed(&s, segbuf, seg, k);
+        memset(segbuf, 'Z', seg);
+        at += seg;
+    }
+    sc_server_free(&s);
     return h;
 }
 
@@ -261,20 +318,24 @@ int main(void)
     T_CHECK(bad == 0 && unplain > 0, "content lines: %lu of %lu messages counted in bulk differ "
             "from line by line (%llu lines not plain)", bad, cases, (unsigned long long)unplain);
 
-    /* Command lines handed over from the segment (in_place) read as the
-     * same lines copied into the line buffer. */
+    /* Lines read from the segment (in_place) read as the same lines
+     * copied into the line buffer: command lines, and reply lines and
+     * replies (a reply's first line held when the reply goes on in the
+     * next segment), in turn. */
     bad = cases = 0;
-    for (int round = 0; round < 300; round++) {
-        static uint8_t cmds[200000];
+    for (int round = 0; round < 600; round++) {
+        static uint8_t lines[200000];
         static size_t cuts[200000];
-        size_t n = random_commands(cmds, sizeof cmds);
+        bool replies = round % 2;
+        size_t n = random_lines(lines, sizeof lines, replies);
 
-        random_cuts(cuts, n, round);
+        random_cuts(cuts, n, round / 2);
         cases++;
-        if (feed_commands(cmds, n, cuts, true) != feed_commands(cmds, n, cuts, false))
+        if (replies ? feed_replies(lines, n, cuts, true) != feed_replies(lines, n, cuts, false)
+                    : feed_commands(lines, n, cuts, true) != feed_commands(lines, n, cuts, false))
             bad++;
     }
-    T_CHECK(bad == 0, "command lines: %lu of %lu streams handed over in place differ from "
+    T_CHECK(bad == 0, "command and reply lines: %lu of %lu streams read in place differ from "
             "copied", bad, cases);
 
     /* Table words in every case, cut short, longer, one octet off. */
