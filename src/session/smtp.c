@@ -96,6 +96,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     s->ts = conn->first_ts;
     sc_client_init(&s->client, &smtp_client_ops, s);
     sc_server_init(&s->server, &smtp_server_ops, s);
+    s->client.in_place = s->server.in_place = !cfg->redact_addresses;   /* smtp_pseudo_* rewrite nothing */
     sc_matcher_init(&s->m);
     if (!conn->handshake_seen) {
         s->cap.midstream = true;

@@ -131,20 +131,26 @@ size_t sc_arg_unadvertised(const uint8_t *t, size_t n, unsigned ext, char *out, 
 {
     /* The first value of each parameter of the table, then of BODY=: the
      * line's words are read once, not once per parameter. */
+    size_t ml = 0, i = arg_params_start(t, n);
+
+    if (cap)
+        out[0] = '\0';
+    while (i < n && t[i] == ' ')
+        i++;
+    if (i == n)             /* no parameter: most RCPT lines, many MAIL lines */
+        return 0;
+
     const uint8_t *val[SC_ARG_NPARAMS + 1] = { NULL };
     size_t vl[SC_ARG_NPARAMS + 1] = { 0 };
-    size_t ml = 0, i = arg_params_start(t, n);
 
     while (i < n) {
         size_t st = arg_next_word(t, n, &i);
-        for (size_t k = 0; k <= SC_ARG_NPARAMS; k++)
-            if (!val[k])
-                val[k] = arg_param_value(t + st, i - st,
-                                         k < SC_ARG_NPARAMS ? sc_arg_params[k].param : "BODY=",
-                                         &vl[k]);
+        for (size_t k = 0; k <= SC_ARG_NPARAMS && st < i; k++) {
+            const char *name = k < SC_ARG_NPARAMS ? sc_arg_params[k].param : "BODY=";
+            if (!val[k] && sc_word_first_may(t[st], name))
+                val[k] = arg_param_value(t + st, i - st, name, &vl[k]);
+        }
     }
-    if (cap)
-        out[0] = '\0';
     for (size_t k = 0; k < SC_ARG_NPARAMS; k++)
         if (ml < cap && val[k] && !(ext & sc_arg_params[k].ext))
             ml += (size_t)snprintf(out + ml, cap - ml, "%s%s", ml ? ", " : "",

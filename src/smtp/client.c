@@ -104,6 +104,24 @@ static void client_line_deliver(sc_client *c, bool bare_lf)
         c->ops->content(c->ctx, &l);
 }
 
+/* A command or AUTH line of n octets at p (n > 0) whose CRLF follows in
+ * the same segment, read from the start of a line: handed over from the
+ * segment's bytes (in_place), as client_line_run and client_line_deliver
+ * would hand it over after copying it. */
+static void client_line_whole(sc_client *c, const uint8_t *p, size_t n)
+{
+    sc_cline l = {
+        .text = p, .kept = n < SC_LINE_KEEP ? n : SC_LINE_KEEP, .len = n,
+        .wire_len = n + 2, .off = c->off, .frame = c->frame,
+    };
+
+    c->off += n + 2;
+    if (c->mode == SC_CM_COMMAND && c->ops->command)
+        c->ops->command(c->ctx, &l);
+    else if (c->mode == SC_CM_AUTH && c->ops->auth)
+        c->ops->auth(c->ctx, &l);
+}
+
 /* Content: end of data and the ambiguous sequences, judged on the octet b
  * and the four before it. Returns true when b completed <CRLF>.<CRLF>. */
 static bool client_content_scan(sc_client *c, uint8_t b)
@@ -321,6 +339,13 @@ void sc_client_feed(sc_client *c, const uint8_t *p, size_t n, uint64_t frame)
              * octet at a time costs 20 times more. A line longer than its
              * kept prefix costs a scan, not a call per octet. */
             size_t run = sc_plain_run(p + i, n - i);
+            if (run > 0 && c->in_place && !c->in_line && c->mode != SC_CM_CONTENT &&
+                n - i - run >= 2 && p[i + run] == '\r' && p[i + run + 1] == '\n') {
+                /* Most command lines come whole in one segment. */
+                client_line_whole(c, p + i, run);
+                i += run + 2;
+                continue;
+            }
             if (run > 0) {
                 client_line_run(c, p + i, run);
                 i += run;

@@ -95,6 +95,11 @@ typedef struct sc_client {
     bool           content_started;
     bool           count_only;   /* set by the session: plain content lines
                                     need not be delivered one by one */
+    bool           in_place;     /* set by the session when ops->rewrite does
+                                    nothing: a command or AUTH line whole in
+                                    one segment is handed over from the
+                                    segment's bytes, not copied (and then
+                                    not rewritten) */
     /* BDAT */
     uint64_t       chunk_size, chunk_left, chunk_off;
     /* TLS */

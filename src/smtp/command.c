@@ -7,6 +7,8 @@
  * command are listed once (sc_any_codes). The table is data: adding a verb
  * is one line.
  */
+#include <string.h>
+
 #include "command.h"
 
 /* RFC 5321 §4.3.2 does not list these per command, but they may answer
@@ -80,8 +82,11 @@ sc_verb sc_cmd_parse(const uint8_t *line, size_t len)
 
     while (n < len && line[n] != ' ' && line[n] != '\t')
         n++;
+    if (n == 0)
+        return SC_V_UNKNOWN;
     for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++)
-        if (sc_word_is(line, n, sc_cmd_table[v].name))
+        if (sc_word_first_may(line[0], sc_cmd_table[v].name) &&
+            sc_word_is(line, n, sc_cmd_table[v].name))
             return (sc_verb)v;
     return SC_V_UNKNOWN;
 }
@@ -143,15 +148,25 @@ static const struct { const char *kw; size_t len; unsigned bit; } sc_ext_names[]
     SC_EXT_NAME("VRFY", SC_EXT_VRFY),
 };
 
+/* Longer than any keyword of sc_ext_names. */
+#define SC_EXT_KW_MAX 20
+
 unsigned sc_ext_keyword(const uint8_t *kw, size_t len)
 {
+    char up[SC_EXT_KW_MAX];   /* the keyword in upper case, as the table spells it */
     size_t n = 0;
 
-    /* "AUTH=LOGIN" is the pre-RFC 2554 form some servers still send. */
-    while (n < len && kw[n] != ' ' && kw[n] != '=')
-        n++;
+    /* "AUTH=LOGIN" is the pre-RFC 2554 form some servers still send. The
+     * keyword is folded once, as it is measured, rather than once per
+     * table word of its length. */
+    for (; n < len && kw[n] != ' ' && kw[n] != '='; n++) {
+        if (n == sizeof up)
+            return 0;
+        up[n] = (char)(kw[n] >= 'a' && kw[n] <= 'z' ? kw[n] - ('a' - 'A') : kw[n]);
+    }
     for (size_t i = 0; i < sizeof sc_ext_names / sizeof sc_ext_names[0]; i++)
-        if (sc_ext_names[i].len == n && sc_word_is(kw, n, sc_ext_names[i].kw))
+        if (sc_ext_names[i].len == n && sc_ext_names[i].kw[0] == up[0] &&
+            memcmp(up, sc_ext_names[i].kw, n) == 0)
             return sc_ext_names[i].bit;
     return 0;
 }

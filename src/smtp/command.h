@@ -93,6 +93,15 @@ static inline size_t sc_word_prefix(const uint8_t *t, size_t n, const char *w)
     return k;
 }
 
+/* Whether an octet c may start the table word w, case aside: one test
+ * that spares comparing the rest of a word with the table words that
+ * start otherwise (folding 0x20 in lets a few non-letters pass, which the
+ * full compare then refuses). */
+static inline bool sc_word_first_may(uint8_t c, const char *w)
+{
+    return (c | 0x20) == ((uint8_t)w[0] | 0x20);
+}
+
 /* True when the n octets at t are the table word w, case aside. */
 static inline bool sc_word_is(const uint8_t *t, size_t n, const char *w)
 {

@@ -28,20 +28,36 @@ void sc_server_init(sc_server *s, const sc_server_ops *ops, void *ctx)
 void sc_server_free(sc_server *s)
 {
     free(s->mem);
-    s->mem = s->buf = s->cur.first = s->cur.last = NULL;
+    s->mem = s->buf = NULL;
+    s->cur.first = s->cur.last = NULL;
     s->cap = 0;
 }
 
-/* The buffers, on the first octet read. Without memory nothing is kept
- * (lengths still count), as for a line beyond SC_RLINE_KEEP. */
+/* The buffers, when a line or a reply outlives its segment's bytes (or a
+ * line is read where the rewrite callback needs its own copy). Without
+ * memory nothing is kept (lengths still count), as for a line beyond
+ * SC_RLINE_KEEP. */
 static void server_mem_get(sc_server *s)
 {
-    if (s->mem || !(s->mem = malloc(SC_RLINE_KEEP + 2 * SC_REPLY_KEEP)))
+    if (s->mem || !(s->mem = malloc(SC_RLINE_KEEP + SC_REPLY_KEEP)))
         return;
     s->buf = s->mem;
     s->cap = SC_RLINE_KEEP;
-    s->cur.first = s->mem + SC_RLINE_KEEP;
-    s->cur.last = s->cur.first + SC_REPLY_KEEP;
+}
+
+/* The reply's first line into the machine's memory (it was a view of the
+ * line: of the segment, or of the line buffer the next line reuses). */
+static void server_first_hold(sc_server *s)
+{
+    sc_reply *r = &s->cur;
+
+    server_mem_get(s);
+    if (!s->mem)
+        r->first_len = 0;
+    else if (r->first_len)
+        memmove(s->mem + SC_RLINE_KEEP, r->first, r->first_len);
+    r->first = s->mem ? s->mem + SC_RLINE_KEEP : server_empty;
+    s->first_held = true;
 }
 
 void sc_server_set_tls(sc_server *s)
@@ -92,18 +108,14 @@ void sc_rline_parse(sc_rline *l)
     l->textlen = l->kept - 3;
 }
 
-static void server_keep(uint8_t *dst, size_t *dlen, const uint8_t *p, size_t n)
-{
-    *dlen = !dst ? 0 : n < SC_REPLY_KEEP ? n : SC_REPLY_KEEP;
-    if (*dlen)
-        memcpy(dst, p, *dlen);
-}
-
-static void server_line_done(sc_server *s, bool bare_lf)
+/* A complete line: its kept text (the line buffer, or the segment's
+ * bytes when it came whole in one segment), its full length. */
+static void server_line_done(sc_server *s, const uint8_t *text, size_t kept, uint64_t len,
+                             bool bare_lf)
 {
     sc_rline l = {
-        .text = s->buf ? s->buf : server_empty, .kept = s->kept, .len = s->len,
-        .wire_len = s->len + (bare_lf ? 1 : 2), .off = s->start,
+        .text = text, .kept = kept, .len = len,
+        .wire_len = len + (bare_lf ? 1 : 2), .off = s->start,
         .frame = s->frame, .bare_lf = bare_lf,
     };
     sc_reply *r = &s->cur;
@@ -123,7 +135,7 @@ static void server_line_done(sc_server *s, bool bare_lf)
             return;
         }
     }
-    if (s->ops->rewrite && s->buf)
+    if (s->ops->rewrite && s->buf && text == s->buf)
         s->ops->rewrite(s->ctx, s->buf, l.kept, l.len, l.off, !s->in_reply && l.code >= 0);
     if (l.code < 0 && !s->in_reply) {
         /* Not a reply line and not inside one: reported, not a reply. */
@@ -132,25 +144,33 @@ static void server_line_done(sc_server *s, bool bare_lf)
         return;
     }
     if (!s->in_reply) {
-        uint8_t *first = r->first, *last = r->last;
         memset(r, 0, sizeof *r);
-        r->first = first;
-        r->last = last;
         s->in_reply = true;
         r->code = l.code;
         r->first_frame = l.frame;
-        server_keep(r->first, &r->first_len, l.text, l.kept);
+        /* A view of the line; held in memory only when it would not last
+         * as long as the reply (server_first_hold). */
+        r->first = l.text;
+        r->first_len = l.kept < SC_REPLY_KEEP ? l.kept : SC_REPLY_KEEP;
+        s->first_held = text == server_empty;
+        if (text == s->buf)
+            server_first_hold(s);
     } else if (l.code != r->code) {
         r->mixed = true;
     }
     r->nlines++;
     r->frame = l.frame;
     r->malformed |= l.malformed;
-    server_keep(r->last, &r->last_len, l.text, l.kept);
+    /* Only the reply callback reads the last line: it is kept once, from
+     * the line that ends the reply, not copied over at every line. */
+    bool ends = !l.more && l.code >= 0;    /* a non-reply line does not end it */
+    if (ends) {
+        r->last = l.text;
+        r->last_len = l.kept < SC_REPLY_KEEP ? l.kept : SC_REPLY_KEEP;
+    }
     if (s->ops->line)
         s->ops->line(s->ctx, &l, r);
-    /* A non-reply line inside a multi-line reply does not end it. */
-    if (l.more || l.code < 0)
+    if (!ends)
         return;
     s->in_reply = false;
     if (s->ops->reply)
@@ -161,7 +181,11 @@ static void server_line_done(sc_server *s, bool bare_lf)
  * kept, all are counted. */
 static void server_line_add(sc_server *s, const uint8_t *p, size_t n)
 {
-    size_t room = s->cap - s->kept;
+    size_t room;
+
+    if (!s->mem)
+        server_mem_get(s);
+    room = s->cap - s->kept;
 
     if (room > n)
         room = n;
@@ -176,8 +200,6 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
     size_t i = 0;
 
     s->frame = frame;
-    if (!s->mem && !s->tls && n)
-        server_mem_get(s);
     while (i < n) {
         uint8_t b;
 
@@ -194,6 +216,15 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
             /* The text of a line in bulk, up to its CR or LF: a reply
              * line costs one scan, not a pass of tests per octet. */
             size_t run = sc_plain_run(p + i, n - i);
+            if (run > 0 && s->in_place && s->len == 0 && n - i - run >= 2 &&
+                p[i + run] == '\r' && p[i + run + 1] == '\n') {
+                /* Most reply lines come whole in one segment: read from
+                 * its bytes, not copied. */
+                s->off += run + 2;
+                i += run + 2;
+                server_line_done(s, p + i - run - 2, run < SC_RLINE_KEEP ? run : SC_RLINE_KEEP, run, false);
+                continue;
+            }
             if (run > 0) {
                 server_line_add(s, p + i, run);
                 s->off += run;
@@ -204,7 +235,7 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
         b = p[i++];
         s->off++;
         if (b == '\n') {
-            server_line_done(s, !s->cr);
+            server_line_done(s, s->buf ? s->buf : server_empty, s->kept, s->len, !s->cr);
             continue;
         }
         if (s->cr) {                /* the CR before b was bare */
@@ -216,6 +247,9 @@ void sc_server_feed(sc_server *s, const uint8_t *p, size_t n, uint64_t frame)
         else
             server_line_add(s, &b, 1);
     }
+    /* A reply goes on in the next segment: its first line is held. */
+    if (s->in_reply && !s->first_held)
+        server_first_hold(s);
     /* Neither a line nor a reply open: the buffers go back until the next
      * segment (idle sessions hold none). */
     if (!s->in_line && !s->in_reply)

@@ -44,9 +44,12 @@ typedef struct sc_reply {
     bool      mixed;         /* lines carry different codes */
     bool      malformed;     /* some line was malformed */
     uint64_t  first_frame, frame;
-    uint8_t  *first;         /* first line, for evidence (SC_REPLY_KEEP) */
+    const uint8_t *first;    /* first line, for evidence (SC_REPLY_KEEP),
+                                valid while the reply is open */
     size_t    first_len;
-    uint8_t  *last;          /* last line, for evidence (SC_REPLY_KEEP) */
+    const uint8_t *last;     /* last line, for evidence (SC_REPLY_KEEP): set
+                                from the line that completes the reply, for
+                                ops->reply (ops->line must not read it) */
     size_t    last_len;
 } sc_reply;
 
@@ -69,10 +72,18 @@ typedef struct sc_server {
     bool      tls;
     bool      resync;
     uint64_t  off, frame, tls_octets;
-    uint8_t  *mem;           /* buf, cur.first and cur.last, allocated at the
-                                first octet of a segment, freed at its end
-                                when no line or reply is open */
+    uint8_t  *mem;           /* buf and the held cur.first, allocated when a
+                                line must be copied (it spans segments, or
+                                in_place is off) or a reply spans segments,
+                                freed at a segment's end when no line or
+                                reply is open */
     uint8_t  *buf;           /* SC_RLINE_KEEP octets */
+    bool      in_place;      /* set by the session when ops->rewrite does
+                                nothing: a line whole in one segment is
+                                read from the segment's bytes, not copied
+                                (and then not rewritten) */
+    bool      first_held;    /* cur.first is in mem (or empty), not a view
+                                of a line's bytes */
     size_t    cap;           /* SC_RLINE_KEEP, 0 while mem is not allocated */
     size_t    kept;
     uint64_t  len, start;
