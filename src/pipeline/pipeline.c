@@ -158,12 +158,21 @@ void sc_pipeline_elsewhere(sc_pipeline *run, uint64_t frame, uint64_t ip_frame,
     pipeline_expire(run, run->clock);     /* sc_pipeline_clock's */
 }
 
+/* The reassembler's counts into the stats. */
+static void pipeline_counts(pipeline_run *run)
+{
+    run->stats->frag = *sc_reasm_frag_counts(run->reasm);
+    run->stats->chain_dropped = sc_reasm_unanalysed_count(run->reasm, SC_UNANALYSED_V6_CHAIN);
+    run->stats->malformed_dropped = sc_reasm_unanalysed_count(run->reasm,
+                                                              SC_UNANALYSED_MALFORMED);
+}
+
 void sc_pipeline_end(sc_pipeline *run)
 {
     if (run->hooks && run->hooks->input_end)
         run->hooks->input_end(run->hooks->ctx);
     sc_reasm_finish(run->reasm, run->last_frame, run->last_ts);
-    run->stats->frag = *sc_reasm_frag_counts(run->reasm);
+    pipeline_counts(run);
     pipeline_progress(run);
 }
 
@@ -431,7 +440,7 @@ static void pipeline_stats_update(pipeline_run *run)
 
     sc_capture_stats(run->cap, &st->recv, &st->drop, &st->ifdrop);
     st->open = sc_reasm_open_count(run->reasm);
-    st->frag = *sc_reasm_frag_counts(run->reasm);
+    pipeline_counts(run);
     if (run->dump) {
         st->written = sc_dumper_packets(run->dump);
         st->files_written = sc_dumper_files(run->dump);
