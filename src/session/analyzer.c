@@ -81,6 +81,7 @@ static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
     if (!ac->s)
         return;
+    sc_smtp_lines_to(ac->s, sc_fanout_lines(&a->fan));
     for (uint64_t i = 0; i < ac->npkt; i++)
         sc_smtp_packet(ac->s, i == 0 ? &ac->first : &ac->last);
 }
@@ -266,17 +267,6 @@ void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file)
     a->file = capture_file;
     a->fan.totals.files++;
     (void)sc_capture_pcapng_secrets(capture_file, SC_SECRETS_TLS_KEYLOG, an_secrets, a);
-}
-
-void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
-{
-    a->fan.totals.packets++;
-    a->fan.totals.bytes += pkt->caplen;
-    switch (sc_reasm_unanalysed(pkt)) {
-    case SC_UNANALYSED_V6_CHAIN:    a->fan.totals.chain_dropped++; break;
-    case SC_UNANALYSED_MALFORMED:   a->fan.totals.malformed_dropped++; break;
-    case SC_UNANALYSED_NONE:        break;
-    }
 }
 
 void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,

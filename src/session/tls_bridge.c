@@ -140,6 +140,10 @@ bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
         b->dump_dir = dump_dir;
         b->dump_name = dump_name;
     }
+    /* Without a key log only the client's first bytes matter (a
+     * ClientHello): once either side has sent, there is nothing to do. */
+    if (!kl && (b->c2s_seen || b->s2c_seen))
+        return false;
     if (ev->kind == SC_FLOW_DATA && ev->len) {
         if (ev->dir == SC_DIR_C2S && !b->c2s_seen && !b->s2c_seen &&
             !sc_smtp_tls_started(s) && sc_tls_is_client_hello(ev->data, ev->len))
