@@ -55,6 +55,8 @@ typedef struct text_sink {
     bool           color, flush;
     sc_tb_engine  *e;
     sc_idmap      *live;          /* id -> text_entry, until session_end */
+    text_entry    *last;          /* the entry looked up last: a session's
+                                   * lines come in runs */
     text_entry    *qhead, *qtail; /* order of session start */
     uint64_t       shown;
     sc_peers      *peers;         /* per-peer summaries, or NULL */
@@ -137,6 +139,7 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
 
     if (t->cfg->only_session && info->id != t->cfg->only_session)
         return;
+    t->last = NULL;
     if (!(x = calloc(1, sizeof *x)))
         return;
     x->id = info->id;
@@ -181,10 +184,18 @@ static void text_entry_write_now(text_sink *t, text_entry *x)
     free(x);
 }
 
+/* The live entry of a session, or NULL. */
+static text_entry *text_live(text_sink *t, uint64_t id)
+{
+    if (!t->last || t->last->id != id)
+        t->last = sc_idmap_get(t->live, id);
+    return t->last;
+}
+
 static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
 {
     text_sink *t = s->priv;
-    text_entry *x = sc_idmap_get(t->live, info->id);
+    text_entry *x = text_live(t, info->id);
 
     if (x)
         sc_tb_block_line(t->e, x->b, l);
@@ -193,7 +204,7 @@ static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
 static void text_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
 {
     text_sink *t = s->priv;
-    text_entry *x = sc_idmap_get(t->live, info->id);
+    text_entry *x = text_live(t, info->id);
 
     if (x)
         sc_tb_block_finding(t->e, x->b, f);
@@ -204,6 +215,7 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
     text_sink *t = s->priv;
     text_entry *x = sc_idmap_del(t->live, info->id);
 
+    t->last = NULL;
     if (!x)
         return;
     x->done = true;
@@ -428,6 +440,7 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
     for (text_entry *x = t->qhead; x; x = x->next)
         if (!x->done) {
             sc_idmap_del(t->live, x->id);
+            t->last = NULL;
             x->done = x->show = true;
             sc_tb_block_undefer(t->e, x->b);
         }

@@ -35,7 +35,8 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    128       /* held lines: first buffer, doubling */
+#define TB_HOLD_FIRST    1024      /* held lines: first buffer (most sessions
+                                    * hold less: one allocation), doubling */
 #define TB_HOLD_MAX      4096      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
@@ -444,30 +445,31 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
     b->rep_count = 0;
 }
 
-/* Keeps l raw at the end of the held lines; false when it does not fit
- * within TB_HOLD_MAX (the caller renders what is held, then l). */
+/* Keeps l raw at the end of the held lines; false when it might not fit
+ * within TB_HOLD_MAX (its longest header and its bytes: the caller
+ * renders what is held, then l). The record is written in place. */
 static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
 {
     size_t kept = l->text ? (l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX) : 0;
-    uint8_t hdr[TB_HELD_HDR_MAX], *h = hdr;
+    size_t worst = b->held_len + TB_HELD_HDR_MAX + kept;
 
-    h = tb_varint_put(h, l->frame);
-    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec));
-    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_usec));
-    h = tb_varint_put(h, (uint64_t)l->len);
-    *h++ = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
-    size_t nh = (size_t)(h - hdr), need = nh + kept;
-    if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || b->held_len + need > TB_HOLD_MAX)
+    if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || worst > TB_HOLD_MAX)
         return false;
-    uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, b->held_len + need, TB_HOLD_FIRST,
-                                TB_HOLD_MAX);
-    if (!nb)
-        return false;
-    b->held = nb;
-    memcpy(b->held + b->held_len, hdr, nh);
+    if (worst > b->held_cap) {
+        uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, worst, TB_HOLD_FIRST, TB_HOLD_MAX);
+        if (!nb)
+            return false;
+        b->held = nb;
+    }
+    uint8_t *w = b->held + b->held_len;
+    w = tb_varint_put(w, l->frame);
+    w = tb_varint_put(w, tb_zigzag((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec));
+    w = tb_varint_put(w, tb_zigzag((int64_t)l->ts.tv_usec));
+    w = tb_varint_put(w, (uint64_t)l->len);
+    *w++ = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
     if (kept)
-        memcpy(b->held + b->held_len + nh, l->text, kept);
-    b->held_len += need;
+        memcpy(w, l->text, kept);
+    b->held_len = (size_t)(w - b->held) + kept;
     return true;
 }
 
