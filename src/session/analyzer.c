@@ -17,9 +17,11 @@
  *   (pregreeting) is seen on any port. One that is not SMTP is dropped
  *   with what was held, never printed, and counted in the totals
  *   (not_smtp) when it carried bytes.
- * - TLS: every event goes through the connection's TLS bridge
- *   (src/session/tls_bridge.c) before the session: with --tls-keylog the records
- *   after STARTTLS (or of implicit TLS) become plaintext events. The key
+ * - TLS: with a key log every event goes through the connection's TLS
+ *   bridge (src/session/tls_bridge.c) before the session: the records
+ *   after STARTTLS (or of implicit TLS) become plaintext events. Without
+ *   one only the first bytes are looked at (a ClientHello: implicit TLS)
+ *   and no bridge is made. The key
  *   log is read once here; --write-streams DIR also receives the
  *   plaintext (session-ID.c2s.tls, .s2c.tls). A pcapng capture file that
  *   carries TLS key log lines in Decryption Secrets Blocks adds them to
@@ -58,7 +60,8 @@ typedef struct an_conn {
                                 * event and freed when the session starts:
                                 * 350 bytes most connections never use */
     sc_anyport    *ap;         /* --any-port, until the verdict */
-    sc_tls_bridge *tls;        /* at the first event of the session */
+    sc_tls_bridge *tls;        /* with a key log, at the first event of the session */
+    bool           spoke;      /* without: bytes were seen (sc_tls_bridge_first) */
     char           name[48];   /* --write-streams name, for the plaintext */
 } an_conn;
 
@@ -109,6 +112,11 @@ static void an_open(void *ctx, sc_conn *conn)
  * the event (see src/tls/tls.h). */
 static bool an_tls(sc_analyzer *a, const sc_conn *conn, an_conn *ac, const sc_flow_event *ev)
 {
+    if (!a->keylog) {           /* only a ClientHello as the first bytes matters */
+        if (!ac->spoke)
+            ac->spoke = sc_tls_bridge_first(ac->s, ev);
+        return false;
+    }
     if (!ac->tls && a->cfg->write_streams) {
         if (a->cfg->nfiles > 1)
             snprintf(ac->name, sizeof ac->name, "%llu-session-%llu",
