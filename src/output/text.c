@@ -379,12 +379,60 @@ static void text_totals(text_sink *t, const sc_totals *tot)
                     sc_side_name(sc_rules[i].side), tot->by_rule[i], sc_rules[i].cite);
 }
 
+/* Direct appends for the per-peer table: what its printf formats wrote,
+ * without printf (its "%5.1f" was most of the table's cost). Each writes
+ * at w and returns the new end. */
+static char *text_cat(char *w, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(w, s, n);
+    return w + n;
+}
+
+/* The text from..w right-aligned in width columns ("%*s"). */
+static char *text_right(char *from, char *w, size_t width)
+{
+    size_t n = (size_t)(w - from);
+
+    if (n >= width)
+        return w;
+    memmove(from + (width - n), from, n);
+    memset(from, ' ', width - n);
+    return from + width;
+}
+
+/* "    %-26s %6" PRIu64 " session%s %5.1f%%  %" PRIu64 " finding%s\n" */
+static char *text_peer_rule(char *w, const sc_peer *p, unsigned k)
+{
+    const char *name = sc_rules[k].name;
+    char *from;
+
+    w = text_cat(w, "    ");
+    from = w;
+    w = text_cat(w, name);
+    while (w - from < 26)
+        *w++ = ' ';
+    *w++ = ' ';
+    from = w;
+    w = text_right(from, sc_u64_put(w, p->with_rule[k]), 6);
+    w = text_cat(w, p->with_rule[k] == 1 ? " session  " : " sessions ");
+    from = w;
+    w = sc_fmt_fixed(w, p->sessions ? 100.0 * (double)p->with_rule[k] / (double)p->sessions
+                                    : 0.0, 1, false);
+    w = text_cat(text_right(from, w, 5), "%  ");
+    w = sc_u64_put(w, p->findings[k]);
+    return text_cat(w, p->findings[k] == 1 ? " finding\n" : " findings\n");
+}
+
 /* The per-peer table: each server, then each client, most sessions
  * first, with the name it gave and, per rule, the sessions that had it,
  * their share and the findings. Names are wire bytes: printed safely. */
 static void text_peers(text_sink *t)
 {
     FILE *o = t->out;
+    /* the longest line: a rule's row (its name, three numbers, words) */
+    char buf[256 + 3 * 24 + SC_FMT_FIXED_MAX], *w;
 
     for (int r = SC_PEER_SERVER; r <= SC_PEER_CLIENT; r++) {
         const sc_peer *const *v;
@@ -395,20 +443,24 @@ static void text_peers(text_sink *t)
         for (size_t i = 0; i < n; i++) {
             const sc_peer *p = v[i];
             char a[64];
-            fprintf(o, "  %s ", sc_addr_str(&p->addr, a, sizeof a) ? a : "?");
+            w = text_cat(text_cat(buf, "  "), sc_addr_str(&p->addr, a, sizeof a) ? a : "?");
+            *w++ = ' ';
+            fwrite(buf, 1, (size_t)(w - buf), o);
             if (p->name_len)
                 sc_safe_fputs(o, p->name, p->name_len);
             else
                 fputs("(no name)", o);
+            w = buf;
             if (p->other_names)
-                fprintf(o, " (another name in %" PRIu64 ")", p->other_names);
-            fprintf(o, ": %" PRIu64 " session%s\n", p->sessions, p->sessions == 1 ? "" : "s");
+                w = text_cat(sc_u64_put(text_cat(w, " (another name in "), p->other_names), ")");
+            w = sc_u64_put(text_cat(w, ": "), p->sessions);
+            w = text_cat(w, p->sessions == 1 ? " session\n" : " sessions\n");
+            fwrite(buf, 1, (size_t)(w - buf), o);
             for (unsigned k = 0; k < SC_RULE_COUNT; k++)
-                if (p->findings[k] || p->with_rule[k])
-                    fprintf(o, "    %-26s %6" PRIu64 " session%s %5.1f%%  %" PRIu64 " finding%s\n",
-                            sc_rules[k].name, p->with_rule[k], p->with_rule[k] == 1 ? " " : "s",
-                            p->sessions ? 100.0 * (double)p->with_rule[k] / (double)p->sessions : 0.0,
-                            p->findings[k], p->findings[k] == 1 ? "" : "s");
+                if (p->findings[k] || p->with_rule[k]) {
+                    w = text_peer_rule(buf, p, k);
+                    fwrite(buf, 1, (size_t)(w - buf), o);
+                }
         }
         if (beyond)
             fprintf(o, "  %" PRIu64 " session%s of %ss beyond the first %d not counted by %s\n",

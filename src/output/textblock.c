@@ -19,7 +19,6 @@
  * indented by TB_FIND_INDENT (the transcript keeps one line a finding,
  * for grep).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,35 +193,6 @@ static char *tb_frame(char *w, uint64_t frame)         /* sc_frame_name() */
     return sc_u64_put(w, SC_FRAME_NUMBER(frame));
 }
 
-#define TB_FIXED_MAX 32     /* tb_fixed4's longest text, with its NUL */
-
-/* d as printf's "%.4f" ("%+.4f" when plus), cut to TB_FIXED_MAX - 1
- * bytes as snprintf into a buffer of TB_FIXED_MAX would. The common case
- * with integers; a value that is a tie in the fifth decimal, or past
- * 10^11, goes to snprintf itself, so the text is printf's byte for byte. */
-static char *tb_fixed4(char *w, double d, bool plus)
-{
-    double a = d < 0 ? -d : d, x = a * 10000.0;
-    double fl = x < 1e15 ? (double)(uint64_t)x : 0, frac = x - fl;
-
-    if (!(x < 1e15) || (frac > 0.499 && frac < 0.501)) {
-        int n = snprintf(w, TB_FIXED_MAX, plus ? "%+.4f" : "%.4f", d);
-        return w + (n < 0 ? 0 : n < TB_FIXED_MAX ? n : TB_FIXED_MAX - 1);
-    }
-    uint64_t q = (uint64_t)fl + (frac > 0.5), fp = q % 10000;
-    if (signbit(d))
-        *w++ = '-';
-    else if (plus)
-        *w++ = '+';
-    w = sc_u64_put(w, q / 10000);
-    *w++ = '.';
-    *w++ = (char)('0' + fp / 1000);
-    *w++ = (char)('0' + fp / 100 % 10);
-    *w++ = (char)('0' + fp / 10 % 10);
-    *w++ = (char)('0' + fp % 10);
-    return w;
-}
-
 static char *tb_spaces(char *w, char *from, size_t width)   /* "%-*s" padding */
 {
     while ((size_t)(w - from) < width)
@@ -249,7 +219,7 @@ static char *tb_line_prefix(const sc_tb_opts *o, const struct timeval *start,
     }
     *w++ = ' ';
     from = w;
-    w = tb_spaces(tb_fixed4(w, sc_fmt_elapsed(start, &l->ts), true), from, 8);
+    w = tb_spaces(sc_fmt_fixed(w, sc_fmt_elapsed(start, &l->ts), 4, true), from, 8);
     *w++ = ' ';
     return w;
 }
@@ -704,7 +674,7 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
     tb_fold_field(&f, buf, e->o.color ? tb_cat(w, TB_ESC_RESET) : w);
     tb_fold_break(&f);
     tb_fold_field(&f, buf, tb_cat(tb_cat(buf, "start "), t));
-    w = tb_fixed4(tb_cat(buf, "duration "), sc_fmt_elapsed(&info->start, &info->end), false);
+    w = sc_fmt_fixed(tb_cat(buf, "duration "), sc_fmt_elapsed(&info->start, &info->end), 4, false);
     tb_fold_field(&f, buf, tb_cat(w, " s"));
     w = sc_u64_put(tb_cat(buf, "frames "), info->frames);
     w = tb_frame(tb_cat(w, " ("), info->first_frame);
@@ -860,7 +830,7 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
     w = tb_cat(w, "  start ");
     sc_fmt_rfc3339(&info->start, w, 40);
     w += strlen(w);
-    w = tb_fixed4(tb_cat(w, "  "), sc_fmt_elapsed(&info->start, &info->end), false);
+    w = sc_fmt_fixed(tb_cat(w, "  "), sc_fmt_elapsed(&info->start, &info->end), 4, false);
     w = tb_cat(sc_u64_put(tb_cat(w, " s  "), info->frames), " frames  no finding, ");
     w = tb_cat(sc_u64_put(w, (uint64_t)n), n == 1 ? " transaction\n" : " transactions\n");
     sc_chain_write(e->sp, &b->head, buf, (size_t)(w - buf));
