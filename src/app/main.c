@@ -464,6 +464,7 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
         if (prog->tui)
             sc_tui_stop(prog->tui);
         sc_analyzer_set_live(an, cfg->iface, 0, 0, 0);
+        sc_pipeline_stats_add(&sc_analyzer_fanout(an)->totals, stats);   /* read so far */
         say_err("", err);
         return 2;
     }

@@ -165,8 +165,9 @@ char *sc_fmt_fixed(char *w, double d, unsigned decimals, bool plus)
     w = sc_u64_put(w, q / unit);
     if (k) {
         *w++ = '.';
-        for (uint64_t u = unit / 10; u; u /= 10)
-            *w++ = (char)('0' + fp / u % 10);
+        for (unsigned i = k; i-- > 0; fp /= 10)     /* the last digit first */
+            w[i] = (char)('0' + fp % 10);
+        w += k;
     }
     return w;
 }

@@ -39,6 +39,7 @@
 #include "textblock.h"
 
 #define TEXT_FULL_SESSIONS 50
+#define TEXT_RECENT        64
 
 typedef struct text_entry {
     uint64_t           id;
@@ -55,8 +56,10 @@ typedef struct text_sink {
     bool           color, flush;
     sc_tb_engine  *e;
     sc_idmap      *live;          /* id -> text_entry, until session_end */
-    text_entry    *last;          /* the entry looked up last: a session's
-                                   * lines come in runs */
+    /* the live entries by id modulo TEXT_RECENT: a session's lines find
+     * its block without the map (sessions open at once are mostly
+     * numbered close together) */
+    text_entry    *recent[TEXT_RECENT];
     text_entry    *qhead, *qtail; /* order of session start */
     uint64_t       shown;
     sc_peers      *peers;         /* per-peer summaries, or NULL */
@@ -139,7 +142,6 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
 
     if (t->cfg->only_session && info->id != t->cfg->only_session)
         return;
-    t->last = NULL;
     if (!(x = calloc(1, sizeof *x)))
         return;
     x->id = info->id;
@@ -149,6 +151,7 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
         free(x);
         return;
     }
+    t->recent[info->id % TEXT_RECENT] = x;
     x->prev = t->qtail;
     if (t->qtail)
         t->qtail->next = x;
@@ -187,9 +190,13 @@ static void text_entry_write_now(text_sink *t, text_entry *x)
 /* The live entry of a session, or NULL. */
 static text_entry *text_live(text_sink *t, uint64_t id)
 {
-    if (!t->last || t->last->id != id)
-        t->last = sc_idmap_get(t->live, id);
-    return t->last;
+    text_entry *x = t->recent[id % TEXT_RECENT];
+
+    if (x && x->id == id)
+        return x;
+    if ((x = sc_idmap_get(t->live, id)))
+        t->recent[id % TEXT_RECENT] = x;
+    return x;
 }
 
 static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
@@ -215,9 +222,10 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
     text_sink *t = s->priv;
     text_entry *x = sc_idmap_del(t->live, info->id);
 
-    t->last = NULL;
     if (!x)
         return;
+    if (t->recent[x->id % TEXT_RECENT] == x)
+        t->recent[x->id % TEXT_RECENT] = NULL;
     x->done = true;
     x->show = !t->cfg->only_findings || sc_tb_block_findings(x->b) > 0;
     if (!x->show)       /* a block never shown needs no header or summary */
@@ -492,7 +500,7 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
     for (text_entry *x = t->qhead; x; x = x->next)
         if (!x->done) {
             sc_idmap_del(t->live, x->id);
-            t->last = NULL;
+            t->recent[x->id % TEXT_RECENT] = NULL;
             x->done = x->show = true;
             sc_tb_block_undefer(t->e, x->b);
         }
