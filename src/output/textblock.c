@@ -36,7 +36,7 @@
 #define TB_TAIL_DEFAULT  10
 #define TB_HOLD_FIRST    1024      /* held lines: first buffer (most sessions
                                     * hold less: one allocation), doubling */
-#define TB_HOLD_MAX      4096      /* past this a held block is rendered */
+#define TB_HOLD_MAX      6144      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
 #define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
@@ -90,43 +90,22 @@ struct sc_tb_block {
     size_t         held_len, held_cap;
 };
 
-/* A line held raw is a record of varints: frame, seconds after the
- * block's start (zigzag), microseconds (zigzag), length, then a byte of
- * direction, kind and whether it has text, then the bytes shown (at most
- * TB_TEXT_MAX; the length counts the rest). A few bytes a line: held
- * lines take less memory than the text they become. */
-#define TB_HELD_HDR_MAX  (4 * 10 + 1)
+/* A line held raw is a record of fixed fields, then the bytes shown (at
+ * most TB_TEXT_MAX; the length counts the rest): the frame (8 bytes), the
+ * seconds after the block's start and the microseconds (4 each, signed),
+ * the length (4) and a byte of direction, kind and whether it has text.
+ * Written and read with fixed-size copies (a line that is held and never
+ * shown, most lines under --only-findings, costs little more than its
+ * bytes); a line whose fields do not fit is rendered instead. */
+#define TB_HELD_HDR  21
 
-static uint8_t *tb_varint_put(uint8_t *w, uint64_t v)
+static bool tb_held_fits(const sc_tb_block *b, const sc_line *l)
 {
-    while (v >= 0x80) {
-        *w++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *w++ = (uint8_t)v;
-    return w;
-}
+    int64_t dsec = (int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec;
 
-static const uint8_t *tb_varint_get(const uint8_t *p, uint64_t *v)
-{
-    unsigned shift = 0;
-
-    *v = 0;
-    do {
-        *v |= (uint64_t)(*p & 0x7f) << shift;
-        shift += 7;
-    } while (*p++ & 0x80);
-    return p;
-}
-
-static uint64_t tb_zigzag(int64_t v)
-{
-    return v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
-}
-
-static int64_t tb_unzigzag(uint64_t v)
-{
-    return v & 1 ? (int64_t)~(v >> 1) : (int64_t)(v >> 1);
+    return (unsigned)l->kind <= 63 && (unsigned)l->dir <= 1 && dsec >= INT32_MIN &&
+           dsec <= INT32_MAX && (int64_t)l->ts.tv_usec >= INT32_MIN &&
+           (int64_t)l->ts.tv_usec <= INT32_MAX && (uint64_t)l->len <= UINT32_MAX;
 }
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
@@ -415,31 +394,35 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
     b->rep_count = 0;
 }
 
-/* Keeps l raw at the end of the held lines; false when it might not fit
- * within TB_HOLD_MAX (its longest header and its bytes: the caller
- * renders what is held, then l). The record is written in place. */
+/* Keeps l raw at the end of the held lines; false when it does not fit
+ * within TB_HOLD_MAX or its fields do not fit the record (the caller
+ * renders what is held, then l). */
 static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
 {
     size_t kept = l->text ? (l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX) : 0;
-    size_t worst = b->held_len + TB_HELD_HDR_MAX + kept;
+    size_t need = b->held_len + TB_HELD_HDR + kept;
 
-    if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || worst > TB_HOLD_MAX)
+    if (need > TB_HOLD_MAX || !tb_held_fits(b, l))
         return false;
-    if (worst > b->held_cap) {
-        uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, worst, TB_HOLD_FIRST, TB_HOLD_MAX);
+    if (need > b->held_cap) {
+        uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, need, TB_HOLD_FIRST, TB_HOLD_MAX);
         if (!nb)
             return false;
         b->held = nb;
     }
     uint8_t *w = b->held + b->held_len;
-    w = tb_varint_put(w, l->frame);
-    w = tb_varint_put(w, tb_zigzag((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec));
-    w = tb_varint_put(w, tb_zigzag((int64_t)l->ts.tv_usec));
-    w = tb_varint_put(w, (uint64_t)l->len);
-    *w++ = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
+    uint64_t frame = l->frame;
+    int32_t sec = (int32_t)((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec);
+    int32_t usec = (int32_t)l->ts.tv_usec;
+    uint32_t len = (uint32_t)l->len;
+    memcpy(w, &frame, 8);
+    memcpy(w + 8, &sec, 4);
+    memcpy(w + 12, &usec, 4);
+    memcpy(w + 16, &len, 4);
+    w[20] = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
     if (kept)
-        memcpy(w, l->text, kept);
-    b->held_len = (size_t)(w - b->held) + kept;
+        memcpy(w + TB_HELD_HDR, l->text, kept);
+    b->held_len = need;
     return true;
 }
 
@@ -462,17 +445,20 @@ static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
     b->holding = false;
     b->held = NULL;
     while (p && p < end) {
-        uint64_t frame, sec, usec, len;
-        p = tb_varint_get(p, &frame);
-        p = tb_varint_get(p, &sec);
-        p = tb_varint_get(p, &usec);
-        p = tb_varint_get(p, &len);
-        unsigned bits = *p++;
+        uint64_t frame;
+        int32_t sec, usec;
+        uint32_t len;
+        memcpy(&frame, p, 8);
+        memcpy(&sec, p + 8, 4);
+        memcpy(&usec, p + 12, 4);
+        memcpy(&len, p + 16, 4);
+        unsigned bits = p[20];
+        p += TB_HELD_HDR;
         sc_line l = { .frame = frame, .dir = bits & 1 ? SC_DIR_S2C : SC_DIR_C2S,
                       .kind = (sc_line_kind)(bits >> 2), .len = (size_t)len,
                       .text = bits & 2 ? p : NULL };
-        l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + tb_unzigzag(sec));
-        l.ts.tv_usec = (suseconds_t)tb_unzigzag(usec);
+        l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + sec);
+        l.ts.tv_usec = (suseconds_t)usec;
         p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
         sc_tb_block_line(e, b, &l);
     }
