@@ -34,7 +34,7 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    1024      /* held lines: first buffer (most sessions
+#define TB_HOLD_FIRST    256       /* held lines: first buffer (most sessions
                                     * hold less: one allocation), doubling */
 #define TB_HOLD_MAX      6144      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
