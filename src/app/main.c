@@ -242,13 +242,13 @@ static void main_stdout_buffer(void)
         (void)setvbuf(stdout, buf, _IOFBF, sizeof buf);
 }
 
-/* What the packet hook needs: the analyser's packet counter; and, from a
- * file, SIGUSR1's line. */
+/* What the packet hook needs: the syslog queue pumped now and then; and,
+ * from a file, SIGUSR1's line. (Packets and bytes are counted by the
+ * pipeline, sc_pipeline_stats_add.) */
 static void main_on_packet(void *ctx, const sc_packet *pkt)
 {
     progress *p = ctx;
 
-    sc_analyzer_count_packet(p->an, pkt);
     if (p->syslog && (++p->packets & 255) == 0)   /* reconnect, send */
         sc_syslog_pump(p->syslog);
     if (main_stats_wanted && !p->tui) {
@@ -464,12 +464,14 @@ static int main_live(const sc_config *cfg, sc_analyzer *an, const sc_flow_handle
         if (prog->tui)
             sc_tui_stop(prog->tui);
         sc_analyzer_set_live(an, cfg->iface, 0, 0, 0);
+        sc_pipeline_stats_add(&sc_analyzer_fanout(an)->totals, stats);   /* read so far */
         say_err("", err);
         return 2;
     }
     if (prog->tui)
         sc_tui_stop(prog->tui);
     sc_analyzer_set_live(an, cfg->iface, stats->recv, stats->drop, stats->ifdrop);
+    sc_pipeline_stats_add(&sc_analyzer_fanout(an)->totals, stats);
     sc_totals_add_frag(&sc_analyzer_fanout(an)->totals, &stats->frag);
     main_live_stats_print(stats, prog, true);
     return status;
@@ -713,8 +715,10 @@ int main(int argc, char **argv)
                           : sc_pipeline_files(&cfg, cfg.files + i, nf, handler, &hooks,
                                               &stats, err, sizeof err);
             progress_clear(&prog);
-            if (!jobs)          /* -j: the workers' counts (jobs.c) */
+            if (!jobs) {        /* -j: the workers' counts (jobs.c) */
+                sc_pipeline_stats_add(&sc_analyzer_fanout(an)->totals, &stats);
                 sc_totals_add_frag(&sc_analyzer_fanout(an)->totals, &stats.frag);
+            }
             if (main_stop_signal) {
                 fputs("smtpscope: ", stderr);
                 sc_safe_fputs(stderr, (const uint8_t *)cfg.files[i], strlen(cfg.files[i]));

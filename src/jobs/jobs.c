@@ -167,9 +167,10 @@ int sc_jobs_file(const sc_config *cfg, const char *path, sc_fanout *fan,
     if (!cap)
         return -1;
     if (!sc_capture_rereadable(cap)) {
-        sc_pipeline_stats stats;
+        sc_pipeline_stats stats = { 0 };
 
         rc = sc_pipeline_capture(cfg, cap, h, hooks, &stats, err, errlen);
+        sc_pipeline_stats_add(&fan->totals, &stats);
         sc_capture_close(cap);
         return rc;
     }

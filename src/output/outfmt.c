@@ -2,6 +2,7 @@
  * outfmt.c - names and time formats shared by the outputs (outfmt.h).
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -172,4 +173,30 @@ const char *sc_fmt_redacted(bool addresses)
         "(IPv4 in 240.0.0.0/4 and 0.0.0.0/8, IPv6 in 2001:db8::/96, names of 7 characters "
         "or more ending in .test), TLS bytes replaced by X" :
         "message content and AUTH exchanges replaced by X";
+}
+
+char *sc_fmt_fixed(char *w, double d, unsigned decimals, bool plus)
+{
+    static const double scale[] = { 1, 10, 100, 1000, 10000 };
+    unsigned k = decimals < 4 ? decimals : 4;
+    double a = d < 0 ? -d : d, x = a * scale[k];
+    double fl = x < 1e15 ? (double)(uint64_t)x : 0, frac = x - fl;
+
+    if (!(x < 1e15) || (frac > 0.499 && frac < 0.501)) {
+        int n = snprintf(w, SC_FMT_FIXED_MAX, plus ? "%+.*f" : "%.*f", (int)k, d);
+        return w + (n < 0 ? 0 : n < SC_FMT_FIXED_MAX ? n : SC_FMT_FIXED_MAX - 1);
+    }
+    uint64_t q = (uint64_t)fl + (frac > 0.5), unit = (uint64_t)scale[k], fp = q % unit;
+    if (signbit(d))
+        *w++ = '-';
+    else if (plus)
+        *w++ = '+';
+    w = sc_u64_put(w, q / unit);
+    if (k) {
+        *w++ = '.';
+        for (unsigned i = k; i-- > 0; fp /= 10)     /* the last digit first */
+            w[i] = (char)('0' + fp % 10);
+        w += k;
+    }
+    return w;
 }

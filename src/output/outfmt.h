@@ -13,6 +13,16 @@ const char *sc_fmt_rfc3339(const struct timeval *tv, char *buf, size_t len);
 /* Seconds from a to b (negative when b is earlier). */
 double sc_fmt_elapsed(const struct timeval *a, const struct timeval *b);
 
+/* Writes at w d as printf's "%.Nf" (N = decimals, at most 4; "%+.Nf"
+ * when plus) and returns the end; at most SC_FMT_FIXED_MAX - 1 bytes, cut
+ * there as snprintf into a buffer of SC_FMT_FIXED_MAX would. The common
+ * case with integers; a value that is a tie one place past the last
+ * decimal, or past 10^11, goes to snprintf itself, so the text is
+ * printf's byte for byte (printf's floating point was a quarter of the
+ * cost of a transcript line). */
+#define SC_FMT_FIXED_MAX 32
+char *sc_fmt_fixed(char *w, double d, unsigned decimals, bool plus);
+
 const char *sc_fmt_close_by(sc_close_by by);      /* "client", "server", "none" */
 const char *sc_fmt_close_how(sc_close_how how);   /* "fin", "rst", "capture-end", ... */
 const char *sc_fmt_txn_result(sc_txn_result r);   /* "accepted", ... "unknown" */

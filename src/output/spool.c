@@ -144,7 +144,7 @@ static int spool_chain_grow(sc_chain *c)
     return 0;
 }
 
-void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n)
+void sc_chain_append(sc_spool *sp, sc_chain *c, const char *p, size_t n)
 {
     while (n > 0) {
         if (c->len == c->cap && spool_chain_grow(c) < 0) {

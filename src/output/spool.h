@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define SC_SPOOL_BUF 4096
 
@@ -35,7 +36,19 @@ sc_spool *sc_spool_new(void);
 void sc_spool_free(sc_spool *sp);
 
 void sc_chain_init(sc_chain *c);
-void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n);
+/* Appends n bytes to the chain (sc_chain_write); the bytes that fit in the
+ * RAM buffer are copied inline (most writes are a line of a block), the
+ * rest goes through sc_chain_append, which grows or spills it. */
+void sc_chain_append(sc_spool *sp, sc_chain *c, const char *p, size_t n);
+static inline void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size_t n)
+{
+    if (n < c->cap - c->len) {      /* room left after: nothing to spill */
+        memcpy(c->buf + c->len, p, n);
+        c->len += n;
+        return;
+    }
+    sc_chain_append(sp, c, p, n);
+}
 /* A block that must wait: keeps its RAM part while the spool's budget
  * for parked chains allows, else moves it to disk and frees it. */
 void sc_chain_park(sc_spool *sp, sc_chain *c);

@@ -39,6 +39,7 @@
 #include "textblock.h"
 
 #define TEXT_FULL_SESSIONS 50
+#define TEXT_RECENT        64
 
 typedef struct text_entry {
     uint64_t           id;
@@ -55,6 +56,10 @@ typedef struct text_sink {
     bool           color, flush;
     sc_tb_engine  *e;
     sc_idmap      *live;          /* id -> text_entry, until session_end */
+    /* the live entries by id modulo TEXT_RECENT: a session's lines find
+     * its block without the map (sessions open at once are mostly
+     * numbered close together) */
+    text_entry    *recent[TEXT_RECENT];
     text_entry    *qhead, *qtail; /* order of session start */
     uint64_t       shown;
     sc_peers      *peers;         /* per-peer summaries, or NULL */
@@ -146,6 +151,7 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
         free(x);
         return;
     }
+    t->recent[info->id % TEXT_RECENT] = x;
     x->prev = t->qtail;
     if (t->qtail)
         t->qtail->next = x;
@@ -181,10 +187,22 @@ static void text_entry_write_now(text_sink *t, text_entry *x)
     free(x);
 }
 
+/* The live entry of a session, or NULL. */
+static text_entry *text_live(text_sink *t, uint64_t id)
+{
+    text_entry *x = t->recent[id % TEXT_RECENT];
+
+    if (x && x->id == id)
+        return x;
+    if ((x = sc_idmap_get(t->live, id)))
+        t->recent[id % TEXT_RECENT] = x;
+    return x;
+}
+
 static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
 {
     text_sink *t = s->priv;
-    text_entry *x = sc_idmap_get(t->live, info->id);
+    text_entry *x = text_live(t, info->id);
 
     if (x)
         sc_tb_block_line(t->e, x->b, l);
@@ -193,7 +211,7 @@ static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
 static void text_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
 {
     text_sink *t = s->priv;
-    text_entry *x = sc_idmap_get(t->live, info->id);
+    text_entry *x = text_live(t, info->id);
 
     if (x)
         sc_tb_block_finding(t->e, x->b, f);
@@ -206,6 +224,8 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
 
     if (!x)
         return;
+    if (t->recent[x->id % TEXT_RECENT] == x)
+        t->recent[x->id % TEXT_RECENT] = NULL;
     x->done = true;
     x->show = !t->cfg->only_findings || sc_tb_block_findings(x->b) > 0;
     if (!x->show)       /* a block never shown needs no header or summary */
@@ -367,12 +387,60 @@ static void text_totals(text_sink *t, const sc_totals *tot)
                     sc_side_name(sc_rules[i].side), tot->by_rule[i], sc_rules[i].cite);
 }
 
+/* Direct appends for the per-peer table: what its printf formats wrote,
+ * without printf (its "%5.1f" was most of the table's cost). Each writes
+ * at w and returns the new end. */
+static char *text_cat(char *w, const char *s)
+{
+    size_t n = strlen(s);
+
+    memcpy(w, s, n);
+    return w + n;
+}
+
+/* The text from..w right-aligned in width columns ("%*s"). */
+static char *text_right(char *from, char *w, size_t width)
+{
+    size_t n = (size_t)(w - from);
+
+    if (n >= width)
+        return w;
+    memmove(from + (width - n), from, n);
+    memset(from, ' ', width - n);
+    return from + width;
+}
+
+/* "    %-26s %6" PRIu64 " session%s %5.1f%%  %" PRIu64 " finding%s\n" */
+static char *text_peer_rule(char *w, const sc_peer *p, unsigned k)
+{
+    const char *name = sc_rules[k].name;
+    char *from;
+
+    w = text_cat(w, "    ");
+    from = w;
+    w = text_cat(w, name);
+    while (w - from < 26)
+        *w++ = ' ';
+    *w++ = ' ';
+    from = w;
+    w = text_right(from, sc_u64_put(w, p->with_rule[k]), 6);
+    w = text_cat(w, p->with_rule[k] == 1 ? " session  " : " sessions ");
+    from = w;
+    w = sc_fmt_fixed(w, p->sessions ? 100.0 * (double)p->with_rule[k] / (double)p->sessions
+                                    : 0.0, 1, false);
+    w = text_cat(text_right(from, w, 5), "%  ");
+    w = sc_u64_put(w, p->findings[k]);
+    return text_cat(w, p->findings[k] == 1 ? " finding\n" : " findings\n");
+}
+
 /* The per-peer table: each server, then each client, most sessions
  * first, with the name it gave and, per rule, the sessions that had it,
  * their share and the findings. Names are wire bytes: printed safely. */
 static void text_peers(text_sink *t)
 {
     FILE *o = t->out;
+    /* the longest line: a rule's row (its name, three numbers, words) */
+    char buf[256 + 3 * 24 + SC_FMT_FIXED_MAX], *w;
 
     for (int r = SC_PEER_SERVER; r <= SC_PEER_CLIENT; r++) {
         const sc_peer *const *v;
@@ -383,20 +451,24 @@ static void text_peers(text_sink *t)
         for (size_t i = 0; i < n; i++) {
             const sc_peer *p = v[i];
             char a[64];
-            fprintf(o, "  %s ", sc_addr_str(&p->addr, a, sizeof a) ? a : "?");
+            w = text_cat(text_cat(buf, "  "), sc_addr_str(&p->addr, a, sizeof a) ? a : "?");
+            *w++ = ' ';
+            fwrite(buf, 1, (size_t)(w - buf), o);
             if (p->name_len)
                 sc_safe_fputs(o, p->name, p->name_len);
             else
                 fputs("(no name)", o);
+            w = buf;
             if (p->other_names)
-                fprintf(o, " (another name in %" PRIu64 ")", p->other_names);
-            fprintf(o, ": %" PRIu64 " session%s\n", p->sessions, p->sessions == 1 ? "" : "s");
+                w = text_cat(sc_u64_put(text_cat(w, " (another name in "), p->other_names), ")");
+            w = sc_u64_put(text_cat(w, ": "), p->sessions);
+            w = text_cat(w, p->sessions == 1 ? " session\n" : " sessions\n");
+            fwrite(buf, 1, (size_t)(w - buf), o);
             for (unsigned k = 0; k < SC_RULE_COUNT; k++)
-                if (p->findings[k] || p->with_rule[k])
-                    fprintf(o, "    %-26s %6" PRIu64 " session%s %5.1f%%  %" PRIu64 " finding%s\n",
-                            sc_rules[k].name, p->with_rule[k], p->with_rule[k] == 1 ? " " : "s",
-                            p->sessions ? 100.0 * (double)p->with_rule[k] / (double)p->sessions : 0.0,
-                            p->findings[k], p->findings[k] == 1 ? "" : "s");
+                if (p->findings[k] || p->with_rule[k]) {
+                    w = text_peer_rule(buf, p, k);
+                    fwrite(buf, 1, (size_t)(w - buf), o);
+                }
         }
         if (beyond)
             fprintf(o, "  %" PRIu64 " session%s of %ss beyond the first %d not counted by %s\n",
@@ -428,6 +500,7 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
     for (text_entry *x = t->qhead; x; x = x->next)
         if (!x->done) {
             sc_idmap_del(t->live, x->id);
+            t->recent[x->id % TEXT_RECENT] = NULL;
             x->done = x->show = true;
             sc_tb_block_undefer(t->e, x->b);
         }

@@ -19,7 +19,6 @@
  * indented by TB_FIND_INDENT (the transcript keeps one line a finding,
  * for grep).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,8 +34,9 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    128       /* held lines: first buffer, doubling */
-#define TB_HOLD_MAX      4096      /* past this a held block is rendered */
+#define TB_HOLD_FIRST    256       /* held lines: first buffer (most sessions
+                                    * hold less: one allocation), doubling */
+#define TB_HOLD_MAX      6144      /* past this a held block is rendered */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
 #define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
@@ -90,43 +90,22 @@ struct sc_tb_block {
     size_t         held_len, held_cap;
 };
 
-/* A line held raw is a record of varints: frame, seconds after the
- * block's start (zigzag), microseconds (zigzag), length, then a byte of
- * direction, kind and whether it has text, then the bytes shown (at most
- * TB_TEXT_MAX; the length counts the rest). A few bytes a line: held
- * lines take less memory than the text they become. */
-#define TB_HELD_HDR_MAX  (4 * 10 + 1)
+/* A line held raw is a record of fixed fields, then the bytes shown (at
+ * most TB_TEXT_MAX; the length counts the rest): the frame (8 bytes), the
+ * seconds after the block's start and the microseconds (4 each, signed),
+ * the length (4) and a byte of direction, kind and whether it has text.
+ * Written and read with fixed-size copies (a line that is held and never
+ * shown, most lines under --only-findings, costs little more than its
+ * bytes); a line whose fields do not fit is rendered instead. */
+#define TB_HELD_HDR  21
 
-static uint8_t *tb_varint_put(uint8_t *w, uint64_t v)
+static bool tb_held_fits(const sc_tb_block *b, const sc_line *l)
 {
-    while (v >= 0x80) {
-        *w++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *w++ = (uint8_t)v;
-    return w;
-}
+    int64_t dsec = (int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec;
 
-static const uint8_t *tb_varint_get(const uint8_t *p, uint64_t *v)
-{
-    unsigned shift = 0;
-
-    *v = 0;
-    do {
-        *v |= (uint64_t)(*p & 0x7f) << shift;
-        shift += 7;
-    } while (*p++ & 0x80);
-    return p;
-}
-
-static uint64_t tb_zigzag(int64_t v)
-{
-    return v < 0 ? ~((uint64_t)v << 1) : (uint64_t)v << 1;
-}
-
-static int64_t tb_unzigzag(uint64_t v)
-{
-    return v & 1 ? (int64_t)~(v >> 1) : (int64_t)(v >> 1);
+    return (unsigned)l->kind <= 63 && (unsigned)l->dir <= 1 && dsec >= INT32_MIN &&
+           dsec <= INT32_MAX && (int64_t)l->ts.tv_usec >= INT32_MIN &&
+           (int64_t)l->ts.tv_usec <= INT32_MAX && (uint64_t)l->len <= UINT32_MAX;
 }
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
@@ -193,35 +172,6 @@ static char *tb_frame(char *w, uint64_t frame)         /* sc_frame_name() */
     return sc_u64_put(w, SC_FRAME_NUMBER(frame));
 }
 
-#define TB_FIXED_MAX 32     /* tb_fixed4's longest text, with its NUL */
-
-/* d as printf's "%.4f" ("%+.4f" when plus), cut to TB_FIXED_MAX - 1
- * bytes as snprintf into a buffer of TB_FIXED_MAX would. The common case
- * with integers; a value that is a tie in the fifth decimal, or past
- * 10^11, goes to snprintf itself, so the text is printf's byte for byte. */
-static char *tb_fixed4(char *w, double d, bool plus)
-{
-    double a = d < 0 ? -d : d, x = a * 10000.0;
-    double fl = x < 1e15 ? (double)(uint64_t)x : 0, frac = x - fl;
-
-    if (!(x < 1e15) || (frac > 0.499 && frac < 0.501)) {
-        int n = snprintf(w, TB_FIXED_MAX, plus ? "%+.4f" : "%.4f", d);
-        return w + (n < 0 ? 0 : n < TB_FIXED_MAX ? n : TB_FIXED_MAX - 1);
-    }
-    uint64_t q = (uint64_t)fl + (frac > 0.5), fp = q % 10000;
-    if (signbit(d))
-        *w++ = '-';
-    else if (plus)
-        *w++ = '+';
-    w = sc_u64_put(w, q / 10000);
-    *w++ = '.';
-    *w++ = (char)('0' + fp / 1000);
-    *w++ = (char)('0' + fp / 100 % 10);
-    *w++ = (char)('0' + fp / 10 % 10);
-    *w++ = (char)('0' + fp % 10);
-    return w;
-}
-
 static char *tb_spaces(char *w, char *from, size_t width)   /* "%-*s" padding */
 {
     while ((size_t)(w - from) < width)
@@ -248,7 +198,7 @@ static char *tb_line_prefix(const sc_tb_opts *o, const struct timeval *start,
     }
     *w++ = ' ';
     from = w;
-    w = tb_spaces(tb_fixed4(w, sc_fmt_elapsed(start, &l->ts), true), from, 8);
+    w = tb_spaces(sc_fmt_fixed(w, sc_fmt_elapsed(start, &l->ts), 4, true), from, 8);
     *w++ = ' ';
     return w;
 }
@@ -445,29 +395,34 @@ static void tb_rep_flush(sc_tb_engine *e, sc_tb_block *b)
 }
 
 /* Keeps l raw at the end of the held lines; false when it does not fit
- * within TB_HOLD_MAX (the caller renders what is held, then l). */
+ * within TB_HOLD_MAX or its fields do not fit the record (the caller
+ * renders what is held, then l). */
 static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
 {
     size_t kept = l->text ? (l->len < TB_TEXT_MAX ? l->len : TB_TEXT_MAX) : 0;
-    uint8_t hdr[TB_HELD_HDR_MAX], *h = hdr;
+    size_t need = b->held_len + TB_HELD_HDR + kept;
 
-    h = tb_varint_put(h, l->frame);
-    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec));
-    h = tb_varint_put(h, tb_zigzag((int64_t)l->ts.tv_usec));
-    h = tb_varint_put(h, (uint64_t)l->len);
-    *h++ = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
-    size_t nh = (size_t)(h - hdr), need = nh + kept;
-    if ((unsigned)l->kind > 63 || (unsigned)l->dir > 1 || b->held_len + need > TB_HOLD_MAX)
+    if (need > TB_HOLD_MAX || !tb_held_fits(b, l))
         return false;
-    uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, b->held_len + need, TB_HOLD_FIRST,
-                                TB_HOLD_MAX);
-    if (!nb)
-        return false;
-    b->held = nb;
-    memcpy(b->held + b->held_len, hdr, nh);
+    if (need > b->held_cap) {
+        uint8_t *nb = sc_grow_bytes(b->held, &b->held_cap, need, TB_HOLD_FIRST, TB_HOLD_MAX);
+        if (!nb)
+            return false;
+        b->held = nb;
+    }
+    uint8_t *w = b->held + b->held_len;
+    uint64_t frame = l->frame;
+    int32_t sec = (int32_t)((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec);
+    int32_t usec = (int32_t)l->ts.tv_usec;
+    uint32_t len = (uint32_t)l->len;
+    memcpy(w, &frame, 8);
+    memcpy(w + 8, &sec, 4);
+    memcpy(w + 12, &usec, 4);
+    memcpy(w + 16, &len, 4);
+    w[20] = (uint8_t)((l->dir == SC_DIR_S2C) | (l->text != NULL) << 1 | (unsigned)l->kind << 2);
     if (kept)
-        memcpy(b->held + b->held_len + nh, l->text, kept);
-    b->held_len += need;
+        memcpy(w + TB_HELD_HDR, l->text, kept);
+    b->held_len = need;
     return true;
 }
 
@@ -490,17 +445,20 @@ static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
     b->holding = false;
     b->held = NULL;
     while (p && p < end) {
-        uint64_t frame, sec, usec, len;
-        p = tb_varint_get(p, &frame);
-        p = tb_varint_get(p, &sec);
-        p = tb_varint_get(p, &usec);
-        p = tb_varint_get(p, &len);
-        unsigned bits = *p++;
+        uint64_t frame;
+        int32_t sec, usec;
+        uint32_t len;
+        memcpy(&frame, p, 8);
+        memcpy(&sec, p + 8, 4);
+        memcpy(&usec, p + 12, 4);
+        memcpy(&len, p + 16, 4);
+        unsigned bits = p[20];
+        p += TB_HELD_HDR;
         sc_line l = { .frame = frame, .dir = bits & 1 ? SC_DIR_S2C : SC_DIR_C2S,
                       .kind = (sc_line_kind)(bits >> 2), .len = (size_t)len,
                       .text = bits & 2 ? p : NULL };
-        l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + tb_unzigzag(sec));
-        l.ts.tv_usec = (suseconds_t)tb_unzigzag(usec);
+        l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + sec);
+        l.ts.tv_usec = (suseconds_t)usec;
         p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
         sc_tb_block_line(e, b, &l);
     }
@@ -702,7 +660,7 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
     tb_fold_field(&f, buf, e->o.color ? tb_cat(w, TB_ESC_RESET) : w);
     tb_fold_break(&f);
     tb_fold_field(&f, buf, tb_cat(tb_cat(buf, "start "), t));
-    w = tb_fixed4(tb_cat(buf, "duration "), sc_fmt_elapsed(&info->start, &info->end), false);
+    w = sc_fmt_fixed(tb_cat(buf, "duration "), sc_fmt_elapsed(&info->start, &info->end), 4, false);
     tb_fold_field(&f, buf, tb_cat(w, " s"));
     w = sc_u64_put(tb_cat(buf, "frames "), info->frames);
     w = tb_frame(tb_cat(w, " ("), info->first_frame);
@@ -858,7 +816,7 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
     w = tb_cat(w, "  start ");
     sc_fmt_rfc3339(&info->start, w, 40);
     w += strlen(w);
-    w = tb_fixed4(tb_cat(w, "  "), sc_fmt_elapsed(&info->start, &info->end), false);
+    w = sc_fmt_fixed(tb_cat(w, "  "), sc_fmt_elapsed(&info->start, &info->end), 4, false);
     w = tb_cat(sc_u64_put(tb_cat(w, " s  "), info->frames), " frames  no finding, ");
     w = tb_cat(sc_u64_put(w, (uint64_t)n), n == 1 ? " transaction\n" : " transactions\n");
     sc_chain_write(e->sp, &b->head, buf, (size_t)(w - buf));

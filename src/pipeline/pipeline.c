@@ -55,6 +55,10 @@ void sc_pipeline_stop(void)
 typedef struct sc_pipeline {
     const sc_config          *cfg;
     const sc_pipeline_hooks  *hooks;
+    /* hooks->packet, packet_done and ctx, read once: called per packet */
+    void                    (*on_packet)(void *ctx, const sc_packet *pkt);
+    void                    (*on_packet_done)(void *ctx, const sc_packet *pkt);
+    void                     *hook_ctx;
     sc_pipeline_stats        *stats;
     sc_reasm                 *reasm;
     sc_capture               *cap;
@@ -101,12 +105,12 @@ static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
     run->last_frame = pkt->frame;
     run->last_ts = pkt->ts;
     run->clock = sc_reasm_clock(run->reasm, pkt->ts);
-    if (run->hooks && run->hooks->packet)
-        run->hooks->packet(run->hooks->ctx, pkt);
+    if (run->on_packet)
+        run->on_packet(run->hook_ctx, pkt);
     if (pkt->l3)
         sc_reasm_packet(run->reasm, pkt);
-    if (run->hooks && run->hooks->packet_done)
-        run->hooks->packet_done(run->hooks->ctx, pkt);
+    if (run->on_packet_done)
+        run->on_packet_done(run->hook_ctx, pkt);
     if (run->stats->packets % PIPELINE_PROGRESS_EVERY == 0)
         pipeline_progress(run);
 }
@@ -123,6 +127,11 @@ sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
     }
     run->cfg = cfg;
     run->hooks = hooks;
+    if (hooks) {
+        run->on_packet = hooks->packet;
+        run->on_packet_done = hooks->packet_done;
+        run->hook_ctx = hooks->ctx;
+    }
     run->stats = stats;
     memset(stats, 0, sizeof *stats);
     run->inner = *h;
@@ -158,12 +167,21 @@ void sc_pipeline_elsewhere(sc_pipeline *run, uint64_t frame, uint64_t ip_frame,
     pipeline_expire(run, run->clock);     /* sc_pipeline_clock's */
 }
 
+/* The reassembler's counts into the stats. */
+static void pipeline_counts(pipeline_run *run)
+{
+    run->stats->frag = *sc_reasm_frag_counts(run->reasm);
+    run->stats->chain_dropped = sc_reasm_unanalysed_count(run->reasm, SC_UNANALYSED_V6_CHAIN);
+    run->stats->malformed_dropped = sc_reasm_unanalysed_count(run->reasm,
+                                                              SC_UNANALYSED_MALFORMED);
+}
+
 void sc_pipeline_end(sc_pipeline *run)
 {
     if (run->hooks && run->hooks->input_end)
         run->hooks->input_end(run->hooks->ctx);
     sc_reasm_finish(run->reasm, run->last_frame, run->last_ts);
-    run->stats->frag = *sc_reasm_frag_counts(run->reasm);
+    pipeline_counts(run);
     pipeline_progress(run);
 }
 
@@ -431,7 +449,7 @@ static void pipeline_stats_update(pipeline_run *run)
 
     sc_capture_stats(run->cap, &st->recv, &st->drop, &st->ifdrop);
     st->open = sc_reasm_open_count(run->reasm);
-    st->frag = *sc_reasm_frag_counts(run->reasm);
+    pipeline_counts(run);
     if (run->dump) {
         st->written = sc_dumper_packets(run->dump);
         st->files_written = sc_dumper_files(run->dump);
@@ -456,6 +474,12 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
                      char *err, size_t errlen)
 {
     pipeline_run run = { .cfg = cfg, .hooks = hooks, .stats = stats, .inner = *h };
+
+    if (hooks) {
+        run.on_packet = hooks->packet;
+        run.on_packet_done = hooks->packet_done;
+        run.hook_ctx = hooks->ctx;
+    }
     sc_flow_handler wrap = { .open = pipeline_conn_open, .event = pipeline_conn_event,
                              .packet = pipeline_conn_packet, .ctx = &run };
     sc_packet pkt;

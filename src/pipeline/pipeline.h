@@ -19,7 +19,19 @@ typedef struct sc_pipeline_stats {
     uint64_t written;        /* live: frames written to -w */
     unsigned files_written;  /* live: -w files opened (rotation) */
     sc_frag_counts frag;     /* IP fragments (complete once the input ended) */
+    uint64_t chain_dropped;  /* not analysed (sc_reasm_unanalysed), as frag */
+    uint64_t malformed_dropped;
 } sc_pipeline_stats;
+
+/* What a run read, into the run's totals: packets, bytes and the packets
+ * not analysed (the fragments' counts are added by the caller). */
+static inline void sc_pipeline_stats_add(sc_totals *t, const sc_pipeline_stats *st)
+{
+    t->packets += st->packets;
+    t->bytes += st->bytes;
+    t->chain_dropped += st->chain_dropped;
+    t->malformed_dropped += st->malformed_dropped;
+}
 
 typedef struct sc_pipeline_hooks {
     /* Called for every packet read (may be NULL). */

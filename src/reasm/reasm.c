@@ -274,6 +274,7 @@ struct sc_reasm {
     sc_flow_handler     h;
     sc_defrag          *defrag;                /* IP fragments (defrag.c) */
     int                 share_idx, share_n;    /* -j: this process's share */
+    uint64_t            unanalysed[3];         /* by sc_unanalysed, as read */
     pcap_t             *dead_pcap;
     reasm_conn        **buckets;
     size_t              nbuckets, count;
@@ -1957,6 +1958,10 @@ void sc_reasm_packet(sc_reasm *r, const sc_packet *pkt)
     seg s;
     seg_kind kind = seg_parse(pkt, &s);
 
+    if (kind == SEG_V6_CHAIN_LONG)          /* sc_reasm_unanalysed, counted here */
+        r->unanalysed[SC_UNANALYSED_V6_CHAIN]++;
+    else if (kind == SEG_MALFORMED)
+        r->unanalysed[SC_UNANALYSED_MALFORMED]++;
     /* parsed once: defrag.c reads only fragments (it parses them again) */
     if (kind != SEG_V4_FRAGMENT && kind != SEG_V6_FRAGMENT) {
         reasm_packet(r, pkt, kind, &s, &pkt, 1);
@@ -2034,6 +2039,11 @@ sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt)
     case SEG_MALFORMED:     return SC_UNANALYSED_MALFORMED;
     default:                return SC_UNANALYSED_NONE;
     }
+}
+
+uint64_t sc_reasm_unanalysed_count(const sc_reasm *r, sc_unanalysed why)
+{
+    return (unsigned)why < 3 ? r->unanalysed[why] : 0;
 }
 
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)

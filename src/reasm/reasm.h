@@ -166,6 +166,9 @@ typedef enum sc_unanalysed {
     SC_UNANALYSED_MALFORMED
 } sc_unanalysed;
 sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt);
+/* The packets given to sc_reasm_packet so far that sc_reasm_unanalysed
+ * would class as why. */
+uint64_t sc_reasm_unanalysed_count(const sc_reasm *r, sc_unanalysed why);
 void sc_reasm_free(sc_reasm *r);
 
 #endif

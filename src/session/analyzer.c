@@ -17,9 +17,11 @@
  *   (pregreeting) is seen on any port. One that is not SMTP is dropped
  *   with what was held, never printed, and counted in the totals
  *   (not_smtp) when it carried bytes.
- * - TLS: every event goes through the connection's TLS bridge
- *   (src/session/tls_bridge.c) before the session: with --tls-keylog the records
- *   after STARTTLS (or of implicit TLS) become plaintext events. The key
+ * - TLS: with a key log every event goes through the connection's TLS
+ *   bridge (src/session/tls_bridge.c) before the session: the records
+ *   after STARTTLS (or of implicit TLS) become plaintext events. Without
+ *   one only the first bytes are looked at (a ClientHello: implicit TLS)
+ *   and no bridge is made. The key
  *   log is read once here; --write-streams DIR also receives the
  *   plaintext (session-ID.c2s.tls, .s2c.tls). A pcapng capture file that
  *   carries TLS key log lines in Decryption Secrets Blocks adds them to
@@ -58,7 +60,8 @@ typedef struct an_conn {
                                 * event and freed when the session starts:
                                 * 350 bytes most connections never use */
     sc_anyport    *ap;         /* --any-port, until the verdict */
-    sc_tls_bridge *tls;        /* at the first event of the session */
+    sc_tls_bridge *tls;        /* with a key log, at the first event of the session */
+    bool           spoke;      /* without: bytes were seen (sc_tls_bridge_first) */
     char           name[48];   /* --write-streams name, for the plaintext */
 } an_conn;
 
@@ -81,6 +84,7 @@ static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
     if (!ac->s)
         return;
+    sc_smtp_lines_to(ac->s, sc_fanout_lines(&a->fan));
     for (uint64_t i = 0; i < ac->npkt; i++)
         sc_smtp_packet(ac->s, i == 0 ? &ac->first : &ac->last);
 }
@@ -108,6 +112,11 @@ static void an_open(void *ctx, sc_conn *conn)
  * the event (see src/tls/tls.h). */
 static bool an_tls(sc_analyzer *a, const sc_conn *conn, an_conn *ac, const sc_flow_event *ev)
 {
+    if (!a->keylog) {           /* only a ClientHello as the first bytes matters */
+        if (!ac->spoke)
+            ac->spoke = sc_tls_bridge_first(ac->s, ev);
+        return false;
+    }
     if (!ac->tls && a->cfg->write_streams) {
         if (a->cfg->nfiles > 1)
             snprintf(ac->name, sizeof ac->name, "%llu-session-%llu",
@@ -266,17 +275,6 @@ void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file)
     a->file = capture_file;
     a->fan.totals.files++;
     (void)sc_capture_pcapng_secrets(capture_file, SC_SECRETS_TLS_KEYLOG, an_secrets, a);
-}
-
-void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt)
-{
-    a->fan.totals.packets++;
-    a->fan.totals.bytes += pkt->caplen;
-    switch (sc_reasm_unanalysed(pkt)) {
-    case SC_UNANALYSED_V6_CHAIN:    a->fan.totals.chain_dropped++; break;
-    case SC_UNANALYSED_MALFORMED:   a->fan.totals.malformed_dropped++; break;
-    case SC_UNANALYSED_NONE:        break;
-    }
 }
 
 void sc_analyzer_set_live(sc_analyzer *a, const char *iface, uint64_t received,

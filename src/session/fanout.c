@@ -8,6 +8,12 @@
  * many as they stand for (sc_finding_count: a record of findings past
  * --max-findings counts its whole number), so the totals match what was
  * found whatever the report shows one by one.
+ *
+ * Transcript lines are most of the records and most outputs do not want
+ * them (the JSON report, the counters): the sinks that do are listed once
+ * here, and sc_fanout_lines gives a session the one to send its lines to
+ * (none, the one output that wants them, or the fan-out when several do),
+ * so that a line nobody reads costs no call.
  */
 #include <string.h>
 
@@ -27,9 +33,8 @@ static void fan_line(sc_sink *k, const sc_session_info *si, const sc_line *l)
 {
     sc_fanout *f = k->priv;
 
-    for (size_t i = 0; i < f->nsinks; i++)
-        if (f->sinks[i]->line)
-            f->sinks[i]->line(f->sinks[i], si, l);
+    for (size_t i = 0; i < f->nline; i++)
+        f->line[i]->line(f->line[i], si, l);
 }
 
 static void fan_finding(sc_sink *k, const sc_session_info *si, const sc_finding *fd)
@@ -59,8 +64,16 @@ void sc_fanout_init(sc_fanout *f, sc_sink **sinks, size_t nsinks)
     memset(f, 0, sizeof *f);
     f->sinks = sinks;
     f->nsinks = nsinks;
+    for (size_t i = 0; i < nsinks; i++)
+        if (sinks[i]->line && f->nline < SC_FANOUT_LINE_MAX)
+            f->line[f->nline++] = sinks[i];
     f->sink = (sc_sink){ .session_begin = fan_begin, .line = fan_line,
                          .finding = fan_finding, .session_end = fan_end, .priv = f };
+}
+
+sc_sink *sc_fanout_lines(sc_fanout *f)
+{
+    return f->nline == 0 ? NULL : f->nline == 1 ? f->line[0] : &f->sink;
 }
 
 void sc_fanout_finish(sc_fanout *f)

@@ -21,6 +21,9 @@ typedef struct sc_smtp sc_smtp;
 
 sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
                      const char *capture_file);
+/* Transcript lines go to lines rather than out (NULL: to no one); out
+ * still gets every other record. */
+void sc_smtp_lines_to(sc_smtp *s, sc_sink *lines);
 void sc_smtp_packet(sc_smtp *s, const sc_packet *pkt);   /* frame accounting */
 void sc_smtp_event(sc_smtp *s, const sc_flow_event *ev);
 /* True once the session has emitted session_end. */
@@ -33,14 +36,20 @@ void sc_smtp_free(sc_smtp *s);
  * sc_fanout_finish calls finish on every output with the totals; the
  * counts the records do not carry (files, packets, bytes, live
  * statistics) are added to totals directly by their owner. */
+#define SC_FANOUT_LINE_MAX 8
 typedef struct sc_fanout {
     sc_sink    sink;
     sc_sink  **sinks;
     size_t     nsinks;
+    sc_sink   *line[SC_FANOUT_LINE_MAX];   /* the sinks that take lines */
+    size_t     nline;
     sc_totals  totals;
 } sc_fanout;
 
 void sc_fanout_init(sc_fanout *f, sc_sink **sinks, size_t nsinks);
+/* Where a session sends its transcript lines: NULL when no output takes
+ * them, the one output that does, or &f->sink when several do. */
+sc_sink *sc_fanout_lines(sc_fanout *f);
 void sc_fanout_finish(sc_fanout *f);
 
 /* TLS decryption (src/session/tls_bridge.c drives these; smtp_tls.c). */
@@ -66,7 +75,6 @@ const sc_flow_handler *sc_analyzer_handler(sc_analyzer *a);
 void sc_analyzer_set_file(sc_analyzer *a, const char *capture_file);
 /* The analyser's outputs and totals, for records made elsewhere (-j). */
 sc_fanout *sc_analyzer_fanout(sc_analyzer *a);
-void sc_analyzer_count_packet(sc_analyzer *a, const sc_packet *pkt);
 /* Live capture: the interface and its pcap_stats counters for the
  * totals (frames received by the filter, dropped by the kernel and by the
  * interface; "dropped" is the sum of the last two). iface must outlive the

@@ -72,6 +72,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     memset(s, 0, offsetof(sc_smtp, names));   /* the names are read up to their length */
     s->cfg = cfg;
     s->out = out;
+    s->line_out = out && out->line ? out : NULL;
     s->info.id = conn->id;
     s->info.wire_client = conn->client;
     s->info.wire_server = conn->server;
@@ -115,6 +116,11 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     if (out && out->session_begin)
         out->session_begin(out, &s->info);
     return s;
+}
+
+void sc_smtp_lines_to(sc_smtp *s, sc_sink *lines)
+{
+    s->line_out = lines && lines->line ? lines : NULL;
 }
 
 void sc_smtp_packet(sc_smtp *s, const sc_packet *pkt)

@@ -21,6 +21,7 @@
  * server's FIN.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "smtp_int.h"
 
@@ -342,9 +343,14 @@ void smtp_close_session(sc_smtp *s, const sc_flow_event *ev)
     smtp_capture_midstream(s, ev->frame, "nothing (no complete line was seen)");
     for (int d = 0; d < 2; d++) {
         uint64_t n = d == SC_DIR_C2S ? s->client.tls_octets : s->server.tls_octets;
-        if (n)
-            smtp_line_str(s, (sc_dir)d, SC_LINE_TLS, ev->frame,
-                          "[TLS: %llu bytes not analysed]", (unsigned long long)n);
+        char line[48], *w = line;       /* "[TLS: %llu bytes not analysed]" */
+        if (!n)
+            continue;
+        memcpy(w, "[TLS: ", 6);
+        w = sc_u64_put(w + 6, n);
+        memcpy(w, " bytes not analysed]", 20);
+        smtp_line(s, (sc_dir)d, SC_LINE_TLS, ev->frame, (const uint8_t *)line,
+                  (size_t)(w + 20 - line));
     }
     if (ev->end == SC_END_CAPTURE_END && open)
         smtp_line_lit(s, SC_DIR_C2S, SC_LINE_EVENT, ev->frame, "[capture ends]");

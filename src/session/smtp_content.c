@@ -23,6 +23,8 @@
  * (and, with --show-content, the lines themselves); "[BDAT chunk: N
  * octets]".
  */
+#include <string.h>
+
 #include "smtp_int.h"
 #include "smtp/args.h"
 
@@ -97,12 +99,24 @@ static void smtp_content_summary(sc_smtp *s, uint64_t frame, bool eod)
         frame = s->content.last_frame;
         s->ts = s->content.last_ts;
     }
-    if (!s->content.split)
-        smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
-                      "[message content: %llu lines, %llu bytes%s]",
-                      (unsigned long long)s->content.lines, (unsigned long long)s->content.bytes,
-                      eod ? "" : ", no end of data");
-    else if (!more)
+    if (!s->content.split) {
+        /* "[message content: %llu lines, %llu bytes%s]", the line of most
+         * messages, written without vsnprintf */
+        char line[96], *w = line;
+        memcpy(w, "[message content: ", 18);
+        w = sc_u64_put(w + 18, s->content.lines);
+        memcpy(w, " lines, ", 8);
+        w = sc_u64_put(w + 8, s->content.bytes);
+        memcpy(w, " bytes", 6);
+        w += 6;
+        if (!eod) {
+            memcpy(w, ", no end of data", 16);
+            w += 16;
+        }
+        *w++ = ']';
+        smtp_line(s, SC_DIR_C2S, SC_LINE_CONTENT, frame, (const uint8_t *)line,
+                  (size_t)(w - line));
+    } else if (!more)
         smtp_line_str(s, SC_DIR_C2S, SC_LINE_CONTENT, frame,
                       "[message content: nothing more, %s (%llu lines, %llu bytes in all)]",
                       end, (unsigned long long)s->content.lines,

@@ -30,13 +30,15 @@
 void smtp_line(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
                const uint8_t *text, size_t len)
 {
-    sc_line l = {
-        .frame = frame, .ts = s->ts, .dir = dir, .kind = kind,
-        .text = text, .len = len, .seq = s->emit.nlines++,
-    };
+    uint64_t seq = s->emit.nlines++;    /* counted whether or not one reads it */
 
-    if (s->out && s->out->line)
-        s->out->line(s->out, &s->info, &l);
+    if (s->line_out) {
+        sc_line l = {
+            .frame = frame, .ts = s->ts, .dir = dir, .kind = kind,
+            .text = text, .len = len, .seq = seq,
+        };
+        s->line_out->line(s->line_out, &s->info, &l);
+    }
 }
 
 void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
@@ -46,6 +48,10 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
     va_list ap;
     int n;
 
+    if (!s->line_out) {                  /* no one reads it: not formatted */
+        s->emit.nlines++;
+        return;
+    }
     va_start(ap, fmt);
     n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
@@ -59,6 +65,10 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
 void smtp_line_lit(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
                    const char *text)
 {
+    if (!s->line_out) {
+        s->emit.nlines++;
+        return;
+    }
     smtp_line(s, dir, kind, frame, (const uint8_t *)text, strlen(text));
 }
 

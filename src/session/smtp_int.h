@@ -240,6 +240,7 @@ typedef struct smtp_names {
 struct sc_smtp {
     const sc_config *cfg;
     sc_sink         *out;
+    sc_sink         *line_out;       /* transcript lines: out, or NULL */
     sc_session_info  info;
     sc_client        client;
     sc_server        server;

@@ -32,7 +32,7 @@ struct sc_tls_bridge {
     sc_tls     *t;
     sc_keylog  *kl;
     sc_smtp    *s;
-    bool        c2s_seen, s2c_seen;
+    bool        spoke;      /* either side has sent bytes */
     bool        live;       /* the session reads the plaintext */
     const char *dump_dir, *dump_name;
     bool        dump_failed;
@@ -127,6 +127,16 @@ static void br_note(void *ctx, sc_dir dir, uint64_t frame, struct timeval ts, co
 
 static const sc_tls_ops br_ops = { br_data, br_gap, br_state, br_note };
 
+bool sc_tls_bridge_first(sc_smtp *s, const sc_flow_event *ev)
+{
+    if (ev->kind != SC_FLOW_DATA || !ev->len)
+        return false;
+    if (ev->dir == SC_DIR_C2S && !sc_smtp_tls_started(s) &&
+        sc_tls_is_client_hello(ev->data, ev->len))
+        sc_smtp_tls_implicit(s, ev->frame);
+    return true;
+}
+
 bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
                          const sc_flow_event *ev, const char *dump_dir,
                          const char *dump_name)
@@ -140,15 +150,8 @@ bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
         b->dump_dir = dump_dir;
         b->dump_name = dump_name;
     }
-    if (ev->kind == SC_FLOW_DATA && ev->len) {
-        if (ev->dir == SC_DIR_C2S && !b->c2s_seen && !b->s2c_seen &&
-            !sc_smtp_tls_started(s) && sc_tls_is_client_hello(ev->data, ev->len))
-            sc_smtp_tls_implicit(s, ev->frame);
-        if (ev->dir == SC_DIR_C2S)
-            b->c2s_seen = true;
-        else
-            b->s2c_seen = true;
-    }
+    if (!b->spoke)
+        b->spoke = sc_tls_bridge_first(s, ev);
     if (!kl || !sc_smtp_tls_started(s))
         return false;
     if (!b->t) {

@@ -31,6 +31,12 @@ typedef struct sc_tls_bridge sc_tls_bridge;
 bool sc_tls_bridge_event(sc_tls_bridge **bp, sc_keylog *kl, sc_smtp *s,
                          const sc_flow_event *ev, const char *dump_dir,
                          const char *dump_name);
+/* The connection's events before either side has sent bytes, when no
+ * key log is given (no bridge is needed then): the client's first bytes,
+ * when they are a ClientHello, make the session implicit TLS. Returns
+ * true at the first event that carries bytes; the events after it need
+ * not be shown. */
+bool sc_tls_bridge_first(sc_smtp *s, const sc_flow_event *ev);
 void sc_tls_bridge_free(sc_tls_bridge *b);
 
 #endif

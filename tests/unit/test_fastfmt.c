@@ -3,7 +3,8 @@
  * print: the transcript line's frame and time (against snprintf's "%-6s
  * %-8s " and "%+.4f", ties and negative times included), RFC 3339 times
  * (against gmtime_r), the safe printers past their chunk size (against
- * the same bytes printed one at a time), report blocks parked in RAM
+ * the same bytes printed one at a time), numbers with a fixed count of
+ * decimals (against "%.Nf"), report blocks parked in RAM
  * or on disk (read back byte for byte, beyond the RAM budget), blocks
  * whose lines were held raw (against the same rendered line by line),
  * the block's text written by direct appends (one-line sessions,
@@ -68,6 +69,42 @@ static void check_lines(void)
             printf("# line: [%s] printf: [%s]\n", got, want);
     }
     T_CHECK(bad == 0, "transcript line prefix as printf's on %u times (%u differ)", n, bad);
+}
+
+/* sc_fmt_fixed against snprintf's "%.Nf": the per-peer table's shares
+ * (100 * w / s, every w <= s up to 400: ties like 12.25 included), and
+ * random values, negative, huge and not numbers, with 0 to 4 decimals. */
+static void check_fixed(void)
+{
+    unsigned bad = 0, n = 0;
+    char got[SC_FMT_FIXED_MAX + 1], want[64];
+
+    for (unsigned s = 1; s <= 400; s++)
+        for (unsigned w = 0; w <= s; w++) {
+            double d = 100.0 * (double)w / (double)s;
+            *sc_fmt_fixed(got, d, 1, false) = '\0';
+            snprintf(want, sizeof want, "%.1f", d);
+            n++;
+            if (strcmp(got, want) != 0 && bad++ < 5)
+                printf("# %u/%u: [%s] printf: [%s]\n", w, s, got, want);
+        }
+    srand(17);
+    for (unsigned i = 0; i < 200000; i++) {
+        static const double edge[] = { 0.0, -0.0, 0.05, 0.15, 0.25, 2.5, 99.95, 1e11, 1e16,
+                                       -1e16, 1e300, -0.00004, 0.00005 };
+        unsigned dec = i % 5;
+        bool plus = i & 1;
+        double d = i < sizeof edge / sizeof edge[0] ? edge[i]
+                 : ((double)rand() / RAND_MAX - 0.3) * pow(10, rand() % 14 - 4);
+        if (i == sizeof edge / sizeof edge[0])
+            d = NAN;
+        *sc_fmt_fixed(got, d, dec, plus) = '\0';
+        snprintf(want, SC_FMT_FIXED_MAX, plus ? "%+.*f" : "%.*f", (int)dec, d);
+        n++;
+        if (strcmp(got, want) != 0 && bad++ < 5)
+            printf("# %.17g .%u: [%s] printf: [%s]\n", d, dec, got, want);
+    }
+    T_CHECK(bad == 0, "fixed-point numbers as printf's on %u values (%u differ)", n, bad);
 }
 
 static void check_rfc3339(void)
@@ -686,6 +723,7 @@ int main(void)
     check_defer();
     check_lines();
     check_rfc3339();
+    check_fixed();
     check_chunks();
     check_spool();
     check_addresses();
