@@ -1727,9 +1727,12 @@ static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
  * prepared first, in one go and in huge pages where the kernel gives them
  * on request (transparent huge pages in "madvise" mode): a block of the
  * pool's size is taken from the heap (the mmap threshold raised above
- * it), marked MADV_HUGEPAGE, touched, and freed into the top of the heap
- * (the trim threshold raised, so it stays), where tcp_init's calloc and
- * malloc find it. The thresholds are then set back to glibc's defaults.
+ * it), marked MADV_HUGEPAGE and freed into the top of the heap (the
+ * trim threshold raised, so it stays), where tcp_init's calloc and malloc
+ * find it; its first writes then fault the pool in 2 MB at a time (the
+ * block is not written here: the kernel zeroes each page once whoever
+ * touches it first, and a store before free() is dead code a compiler
+ * removes). The thresholds are then set back to glibc's defaults.
  * The pool's size, and so the memory bound and when anything is evicted,
  * are libnids' own as before; only where its pages come from changes.
  * When a step is refused (a pool beyond 30 MB, --max-sessions above
@@ -1752,7 +1755,6 @@ static bool reasm_nids_pool_prepare(size_t streams)
     hi = ((uintptr_t)p + bytes) & ~(uintptr_t)(REASM_PAGE_HUGE - 1);
     if (hi > lo)
         (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* a hint: refused, 4 KB pages */
-    memset(p, 0, bytes);
     free(p);
     return true;
 }
