@@ -4,10 +4,11 @@
  *
  * Interface: src/reasm/reasm.h.
  *
- * libnids is fed through a DLT_RAW pcap_open_dead() descriptor and
- * nids_pcap_handler(): capture.c has already decoded the link layer (libnids
- * knows one VLAN tag and no SLL2). Every TCP segment is rebuilt as an IPv4
- * packet (segment.c) before libnids sees it. What each libnids limit is,
+ * libnids is set up on a DLT_RAW pcap_open_dead() descriptor and fed at
+ * its TCP layer, process_tcp() (reasm_inject): capture.c has already
+ * decoded the link layer (libnids knows one VLAN tag and no SLL2). Every
+ * TCP segment is rebuilt as an IPv4 packet (segment.c) before libnids
+ * sees it. What each libnids limit is,
  * and how it is covered here:
  *
  *  - IPv4 only: IPv6 flows get synthetic addresses from 240.0.0.0/4 (a
@@ -24,8 +25,9 @@
  *    timed out by capture time, every drop counted by reason:
  *    sc_reasm_frag_counts) and the whole datagram takes the path of a
  *    whole packet, from the segment parser on, with the frame of its last
- *    fragment; the packet hook gets each fragment. libnids' ip_filter
- *    refuses any fragment that would still reach it. With -j every
+ *    fragment; the packet hook gets each fragment. What libnids gets
+ *    is never a fragment: seg_build_v4 writes a whole packet, and it
+ *    goes in below libnids' defragmenter (reasm_inject). With -j every
  *    process reads every fragment and puts the datagrams together; the
  *    one whose share the connection is follows it (sc_reasm_share).
  *  - Segment size: libnids takes a segment's length from the IPv4 total
@@ -714,13 +716,32 @@ static void reasm_conn_end(sc_reasm *r, reasm_conn *c, sc_flow_end end,
 
 /* ---- talking to libnids ------------------------------------------------- */
 
+/* libnids' TCP layer, exported by libnids 1.26 but not declared in
+ * nids.h: nids_pcap_handler() ends in it for every TCP packet. */
+extern void process_tcp(u_char *data, int skblen);
+
+/* A packet seg_build_v4() wrote, straight to libnids' TCP layer. What
+ * nids_pcap_handler() would do first is all settled for these packets:
+ * the link header (none: DLT_RAW), the IPv4 header checks (a fresh
+ * 20-byte header with a correct checksum), the ip_filter (never a
+ * fragment), the defragmenter (nothing to put together) and the TCP
+ * timeouts (tcp_workarounds off); about 280 instructions a packet. What
+ * it leaves behind is done here: the capture header process_tcp reads
+ * its times from, and the buffer size it charges to a stream's queue,
+ * computed as gen_ip_frag_proc() does (so its 64 KiB queue limit falls
+ * where it did). */
 static void reasm_inject(sc_reasm *r, size_t len)
 {
     struct pcap_pkthdr hdr;
+    int skblen = (int)len + 16 + nids_params.dev_addon;
 
     hdr.ts = r->cur_ts;
     hdr.caplen = hdr.len = (bpf_u_int32)len;
-    nids_pcap_handler(NULL, &hdr, r->buf);
+    nids_last_pcap_header = &hdr;
+    nids_last_pcap_data = r->buf;
+    process_tcp(r->buf, ((skblen + 15) & ~15) + nids_params.sk_buff_size);
+    nids_last_pcap_header = NULL;
+    nids_last_pcap_data = NULL;
 }
 
 /* One segment of direction d to libnids. A segment larger than an IPv4
@@ -1389,16 +1410,6 @@ static void reasm_nids_log(int type, int err, void *ip, void *data)
     (void)type; (void)err; (void)ip; (void)data;   /* counted nowhere: libnids is told little */
 }
 
-/* libnids never reassembles fragments itself: defrag.c did, and every
- * packet handed over is built whole (segment.c). Should one slip through,
- * libnids drops it rather than keep it in its own table. */
-static int reasm_nids_ip_filter(struct ip *ip, int len)
-{
-    const uint8_t *p = (const uint8_t *)ip;
-
-    return len >= 20 && ((p[6] << 8 | p[7]) & 0x3fff) == 0;
-}
-
 static void reasm_nids_nomem(char *where)
 {
     fprintf(stderr, "smtpscope: out of memory in libnids (%s)\n", where);
@@ -1807,7 +1818,6 @@ sc_reasm *sc_reasm_new(const sc_config *cfg, const sc_flow_handler *h, char *err
     nids_params.scan_num_hosts = 0;
     nids_params.syslog = reasm_nids_log;
     nids_params.no_mem = reasm_nids_nomem;
-    nids_params.ip_filter = reasm_nids_ip_filter;
     nids_params.pcap_desc = r->dead_pcap;
     nids_params.pcap_filter = NULL;
     nids_params.device = NULL;
