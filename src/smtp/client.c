@@ -173,11 +173,7 @@ static void client_line_run(sc_client *c, const uint8_t *p, size_t n)
         c->in_line = true;
         c->start = c->off;
     }
-    if (room > n)
-        room = n;
-    if (room)
-        memcpy(c->buf + c->kept, p, room);
-    c->kept += room;
+    sc_plain_keep(c->buf, &c->kept, room, p, n);
     c->len += n;
     c->off += n;
     if (c->mode == SC_CM_CONTENT)

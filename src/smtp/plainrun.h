@@ -1,8 +1,10 @@
 /*
  * plainrun.h - the one scan both SMTP machines make over their bytes:
- * how many octets from p hold no CR and no LF (client.c, server.c).
+ * how many octets from p hold no CR and no LF (client.c, server.c), and
+ * what both then do with such a run: keep the prefix that fits.
  *
- * Interface: sc_plain_run (inline: called for every run of a segment).
+ * Interface: sc_plain_run, sc_plain_keep (inline: called for every run
+ * of a segment).
  * tests/unit/test_plainrun.c compares it with an octet loop.
  */
 #ifndef SC_SMTP_PLAINRUN_H
@@ -69,6 +71,19 @@ static inline size_t sc_plain_run(const uint8_t *p, size_t n)
 
     return cr ? (size_t)(cr - p) : end;
 #endif
+}
+
+/* A run of n octets at p added to a line kept in buf: the prefix that
+ * fits in room octets is copied after the *kept there are, *kept grows
+ * by it; the caller counts all n. */
+static inline void sc_plain_keep(uint8_t *buf, size_t *kept, size_t room,
+                                 const uint8_t *p, size_t n)
+{
+    if (room > n)
+        room = n;
+    if (room)
+        memcpy(buf + *kept, p, room);
+    *kept += room;
 }
 
 #endif

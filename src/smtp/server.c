@@ -181,17 +181,9 @@ static void server_line_done(sc_server *s, const uint8_t *text, size_t kept, uin
  * kept, all are counted. */
 static void server_line_add(sc_server *s, const uint8_t *p, size_t n)
 {
-    size_t room;
-
     if (!s->mem)
         server_mem_get(s);
-    room = s->cap - s->kept;
-
-    if (room > n)
-        room = n;
-    if (room)
-        memcpy(s->buf + s->kept, p, room);
-    s->kept += room;
+    sc_plain_keep(s->buf, &s->kept, s->cap - s->kept, p, n);
     s->len += n;
 }
 
