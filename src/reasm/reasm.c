@@ -37,14 +37,15 @@
  *    handed over as consecutive packets of at most SEG_MAX_PAYLOAD bytes
  *    (reasm_inject_seg), so every byte reaches libnids and no ACK of them
  *    looks like a capture gap.
- *  - Checksums: libnids always checks IP header checksums (the rebuilt
- *    header is correct) and TCP checksums unless told otherwise
+ *  - Checksums: libnids checks IP header checksums in the layer above
+ *    process_tcp, which is not used (the rebuilt header carries none),
+ *    and TCP checksums unless told otherwise
  *    (nids_register_chksum_ctl for 0.0.0.0/0: offloaded captures; with
  *    it libnids' my_tcp_check returns at once, about 26 instructions a
  *    packet under callgrind, and no sum is computed).
- *  - Cost per packet: libnids spends about 1 000 instructions on each
- *    packet it is given (two hash computations for a packet from the
- *    server, its IP checks, its queue). A bare ACK of an established
+ *  - Cost per packet: libnids spends about 700 instructions on each
+ *    packet it is given at its TCP layer (two hash computations for a
+ *    packet from the server, its queue). A bare ACK of an established
  *    stream that sent no FIN changes nothing in it (reasm_nids_ack_only
  *    says why) and is not handed over: about one packet in five on
  *    gateway traffic.
@@ -276,7 +277,7 @@ struct sc_reasm {
     sc_flow_handler     h;
     sc_defrag          *defrag;                /* IP fragments (defrag.c) */
     int                 share_idx, share_n;    /* -j: this process's share */
-    uint64_t            unanalysed[3];         /* by sc_unanalysed, as read */
+    uint64_t            unanalysed[SC_UNANALYSED_MALFORMED + 1]; /* by sc_unanalysed, as read */
     pcap_t             *dead_pcap;
     reasm_conn        **buckets;
     size_t              nbuckets, count;
@@ -723,7 +724,7 @@ extern void process_tcp(u_char *data, int skblen);
 /* A packet seg_build_v4() wrote, straight to libnids' TCP layer. What
  * nids_pcap_handler() would do first is all settled for these packets:
  * the link header (none: DLT_RAW), the IPv4 header checks (a fresh
- * 20-byte header with a correct checksum), the ip_filter (never a
+ * 20-byte header), the ip_filter (never a
  * fragment), the defragmenter (nothing to put together) and the TCP
  * timeouts (tcp_workarounds off); about 280 instructions a packet. What
  * it leaves behind is done here: the capture header process_tcp reads
@@ -1205,7 +1206,7 @@ static void reasm_tent_clash(sc_reasm *r, reasm_conn *c, int d, uint32_t seq,
     uint32_t lo, hi;
 
     if (!t || t->len == 0 || !len)
-        return;                  /* every packet: mostly no tentative segment */
+        return;
     lo = seq_after(seq, t->seq) ? seq : t->seq;
     hi = seq_before(seq + len, t->seq + t->len) ? seq + len : t->seq + t->len;
     if (!seq_before(lo, hi))
@@ -2055,7 +2056,7 @@ sc_unanalysed sc_reasm_unanalysed(const sc_packet *pkt)
 
 uint64_t sc_reasm_unanalysed_count(const sc_reasm *r, sc_unanalysed why)
 {
-    return (unsigned)why < 3 ? r->unanalysed[why] : 0;
+    return (size_t)why < sizeof r->unanalysed / sizeof r->unanalysed[0] ? r->unanalysed[why] : 0;
 }
 
 void sc_reasm_seen(sc_reasm *r, uint64_t ip_frame)

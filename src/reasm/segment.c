@@ -28,8 +28,8 @@
  * the totals count (sc_reasm_chain_long), never dropped in silence.
  *
  * seg_build_v4() writes the packets handed to libnids: a fresh 20-byte
- * IPv4 header (options dropped, checksum correct, so libnids' mandatory IP
- * checksum test passes), the TCP header with the window forced open and
+ * IPv4 header (options dropped, checksum 0: libnids is fed at its TCP
+ * layer, below the IP checks that would read it), the TCP header with the window forced open and
  * URG cleared (libnids would pull the "urgent" byte out of the stream,
  * Wireshark does not), its options only in a SYN (the only segment whose
  * options libnids reads: the synthetic SYNs carry no timestamps, so it
@@ -182,8 +182,7 @@ static seg_kind seg_v6_parse(const sc_packet *pkt, seg *s)
     return SEG_V6_CHAIN_LONG;
 }
 
-/* Every packet is parsed (twice: for the totals, then for reassembly),
- * so the record is not cleared whole: a field is set by every path that
+/* Every packet is parsed, so the record is not cleared whole: a field is set by every path that
  * returns a kind under which it is read (the addresses beyond the
  * family's length are never read). */
 seg_kind seg_parse(const sc_packet *pkt, seg *s)
@@ -197,9 +196,8 @@ seg_kind seg_parse(const sc_packet *pkt, seg *s)
          : pkt->ipver == 6 ? seg_v6_parse(pkt, s) : SEG_NOT_TCP;
 }
 
-/* The kind alone: the totals ask it of every packet before the
- * reassembler parses it, so an IPv4 packet is only checked, not read
- * into a record. */
+/* The kind alone: -j asks it of every packet no process follows, for the
+ * totals, so an IPv4 packet is only checked, not read into a record. */
 seg_kind seg_kind_of(const sc_packet *pkt)
 {
     seg s;
@@ -255,21 +253,6 @@ uint16_t seg_cksum(const uint8_t *p, size_t len)
 static void seg_store16(uint8_t *p, uint16_t v) { v = htons(v); memcpy(p, &v, 2); }
 static void seg_store32(uint8_t *p, uint32_t v) { v = htonl(v); memcpy(p, &v, 4); }
 
-/* The IPv4 header checksum of the header seg_build_v4 writes: the sum
- * of its 16-bit words (RFC 1071) has only the length and the addresses
- * that vary; the rest is 0x4500 (version, IHL), 0x4006 (TTL 64, TCP).
- * saddr and daddr are in network order. */
-static uint16_t seg_v4_hdr_sum(uint32_t saddr, uint32_t daddr, size_t total)
-{
-    uint32_t s = ntohl(saddr), d = ntohl(daddr);
-    uint32_t sum = 0x4500u + 0x4006u + (uint32_t)total +
-                   (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff);
-
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 /* Every packet handed to libnids is built here, so the headers are
  * written a word at a time from a template rather than octet by octet,
  * and a segment other than a SYN goes without its TCP options. */
@@ -280,7 +263,8 @@ size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
                     const uint8_t *payload, uint32_t len)
 {
     /* version and IHL, no TOS, length, no identification or fragment,
-     * TTL 64, TCP, checksum, addresses: the zeros are filled in below */
+     * TTL 64, TCP, checksum 0 (nothing reads it: libnids is fed below its
+     * IP layer), addresses: the length and addresses are filled in below */
     static const uint8_t ip_hdr[12] = { 0x45, 0, 0, 0, 0, 0, 0, 0, 64, 6, 0, 0 };
     uint8_t *t = buf + 20;
     size_t total;
@@ -298,7 +282,6 @@ size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
     }
     memcpy(buf, ip_hdr, sizeof ip_hdr);
     seg_store16(buf + 2, (uint16_t)total);
-    seg_store16(buf + 10, (uint16_t)~seg_v4_hdr_sum(saddr, daddr, total));
     memcpy(buf + 12, &saddr, 4);
     memcpy(buf + 16, &daddr, 4);
 
