@@ -56,27 +56,22 @@ void sc_jb_key(sc_jbuf *b, const char *k)
     b->len += n + 4;
 }
 
-/* Room for the string as it is, the common case (plain ASCII, copied
- * whole), then more as the escapes need it: the escaper stops where the
- * room ends. */
+/* Room for the string as it is, the common case (plain ASCII, which the
+ * escaper copies whole in one pass), then more as the escapes need it:
+ * the escaper stops where the room ends. */
 void sc_jb_str(sc_jbuf *b, const uint8_t *p, size_t n)
 {
-    size_t used, run;
+    size_t used;
 
     if (!sc_jb_room(b, n + 2))
         return;
     b->p[b->len++] = '"';
-    run = sc_json_plain_len(p, n);
-    memcpy(b->p + b->len, p, run);
-    b->len += run;
-    p += run;
-    n -= run;
     while (n > 0) {
-        if (!sc_jb_room(b, n + SC_JSON_UNIT_MAX + 1))
-            return;
         b->len += sc_json_escape(b->p + b->len, b->cap - b->len - 1, p, n, &used);
         p += used;
         n -= used;
+        if (n > 0 && !sc_jb_room(b, n + SC_JSON_UNIT_MAX + 1))
+            return;
     }
     b->p[b->len++] = '"';      /* the 1 kept by every room above */
 }

@@ -98,6 +98,17 @@ static void pipeline_expire(pipeline_run *run, struct timeval now)
     sc_reasm_expire(run->reasm, now);
 }
 
+/* The hooks, and the two called per packet read once (may be NULL). */
+static void pipeline_hooks_take(pipeline_run *run, const sc_pipeline_hooks *hooks)
+{
+    run->hooks = hooks;
+    if (hooks) {
+        run->on_packet = hooks->packet;
+        run->on_packet_done = hooks->packet_done;
+        run->hook_ctx = hooks->ctx;
+    }
+}
+
 static void pipeline_packet(pipeline_run *run, const sc_packet *pkt)
 {
     run->stats->packets++;
@@ -126,12 +137,7 @@ sc_pipeline *sc_pipeline_new(const sc_config *cfg, const sc_flow_handler *h,
         return NULL;
     }
     run->cfg = cfg;
-    run->hooks = hooks;
-    if (hooks) {
-        run->on_packet = hooks->packet;
-        run->on_packet_done = hooks->packet_done;
-        run->hook_ctx = hooks->ctx;
-    }
+    pipeline_hooks_take(run, hooks);
     run->stats = stats;
     memset(stats, 0, sizeof *stats);
     run->inner = *h;
@@ -473,13 +479,9 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
                      const sc_pipeline_hooks *hooks, sc_pipeline_stats *stats,
                      char *err, size_t errlen)
 {
-    pipeline_run run = { .cfg = cfg, .hooks = hooks, .stats = stats, .inner = *h };
+    pipeline_run run = { .cfg = cfg, .stats = stats, .inner = *h };
 
-    if (hooks) {
-        run.on_packet = hooks->packet;
-        run.on_packet_done = hooks->packet_done;
-        run.hook_ctx = hooks->ctx;
-    }
+    pipeline_hooks_take(&run, hooks);
     sc_flow_handler wrap = { .open = pipeline_conn_open, .event = pipeline_conn_event,
                              .packet = pipeline_conn_packet, .ctx = &run };
     sc_packet pkt;

@@ -72,7 +72,7 @@ sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
     memset(s, 0, offsetof(sc_smtp, names));   /* the names are read up to their length */
     s->cfg = cfg;
     s->out = out;
-    s->line_out = out && out->line ? out : NULL;
+    sc_smtp_lines_to(s, out);
     s->info.id = conn->id;
     s->info.wire_client = conn->client;
     s->info.wire_server = conn->server;

@@ -65,10 +65,6 @@ void smtp_line_str(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
 void smtp_line_lit(sc_smtp *s, sc_dir dir, sc_line_kind kind, uint64_t frame,
                    const char *text)
 {
-    if (!s->line_out) {
-        s->emit.nlines++;
-        return;
-    }
     smtp_line(s, dir, kind, frame, (const uint8_t *)text, strlen(text));
 }
 
