@@ -202,61 +202,86 @@ struct reasm_held {
 };
 
 typedef struct reasm_conn reasm_conn;
+
+/* Laid out for the per-packet path: with a few hundred connections
+ * interleaved, a connection's lines are mostly out of the cache when its
+ * next packet comes, so what every packet reads or writes is packed into
+ * the first six lines (the public part, whose endpoints the lookup
+ * compares, then the links and the stream state of an in-order segment),
+ * what libnids' deliveries add just after, and the rest, read when
+ * something is held, tentative, missing or closing, comes last. Allocated on a cache line (reasm_conn_new). */
 struct reasm_conn {
-    sc_conn             pub;
+    _Alignas(64) sc_conn pub;
+    /* every packet */
     reasm_conn         *hnext;                 /* hash chain */
     reasm_conn         *lru_prev, *lru_next;   /* by last activity, oldest first */
-    reasm_conn         *all_prev, *all_next;   /* by id */
-    reasm_conn         *dead_next;             /* libnids ended it during a call */
-    reasm_conn         *hot_prev, *hot_next;   /* holds libnids buffers, by delivery */
-    size_t              hot_bytes;             /* their size when last fed */
-    bool                hot;
-    uint32_t            v4[2];                 /* libnids addresses, client and server */
     struct tcp_stream  *nids;
-    bool                est;                   /* handshake given to libnids */
-    bool                known[2];
-    uint16_t            mss[2];                /* from each side's SYN; 0: none seen */
+    reasm_held         *held_head;
     reasm_held         *tent[2];               /* a segment held as tentative (Overlap) */
-    bool                tent_ackd[2];          /* the receiver acknowledged into it: */
-    uint32_t            tent_ack[2];           /* how far, not applied yet */
-    unsigned            tent_wait[2];          /* packets since */
-    bool                peer_ackd[2];
-    uint32_t            peer_ack[2];           /* highest ACK of the stream from its receiver */
-    uint64_t            untaken_new[2];        /* not taken, not yet reported */
-    uint32_t            untaken_at[2];         /* ... where the later copy took over */
-    uint32_t            tent_seq[2], tent_len[2], tent_sum[2];  /* the last one, as captured */
     uint32_t            next[2];               /* sequence number of the first data byte */
     uint64_t            delivered[2];          /* bytes out, gap filler included */
+    struct timeval      last_ts;
+    uint32_t            hi[2];                 /* end of the highest byte seen */
+    uint32_t            peer_ack[2];           /* highest ACK of the stream from its receiver */
+    uint32_t            v4[2];                 /* libnids addresses, client and server */
+    uint32_t            tent_len[2];           /* the last tentative one's, as captured */
+    bool                est;                   /* handshake given to libnids */
+    bool                dead;
+    bool                hot;
+    bool                known[2];
+    bool                fin_seen[2], fin_done[2];
+    bool                fin_known[2];          /* a FIN arrived, maybe held */
+    bool                gap_pending[2];
+    bool                hi_valid[2];
+    bool                peer_ackd[2];
+    bool                tent_ackd[2];          /* the receiver acknowledged into it: */
+    uint16_t            mss[2];                /* from each side's SYN; 0: none seen */
+    sc_flow_end         end;
+    uint32_t            untaken_at[2];         /* where the later copy took over */
+    uint64_t            frame_out;             /* latest frame of a byte out */
+    uint64_t            untaken_new[2];        /* not taken, not yet reported */
     uint64_t            filler[2];             /* filler bytes injected, not yet out */
     uint64_t            gap_out[2];            /* filler bytes out, not yet reported */
-    bool                hi_valid[2];
-    uint32_t            hi[2];                 /* end of the highest byte seen */
-    bool                gap_pending[2];
+    uint64_t            beyond_frame[2];       /* the sender went on past the hole here */
+    size_t              hot_bytes;             /* its libnids buffers' size when last fed */
+    /* every delivery */
+    reasm_conn         *hot_prev, *hot_next;   /* holds libnids buffers, by delivery */
+    /* the rest */
+    reasm_conn         *all_prev, *all_next;   /* by id */
+    reasm_conn         *dead_next;             /* libnids ended it during a call */
+    uint32_t            tent_ack[2];           /* how far tent_ackd, not applied yet */
+    unsigned            tent_wait[2];          /* packets since */
+    uint32_t            tent_seq[2], tent_sum[2];  /* the last tentative one, as captured */
     uint32_t            gap_target[2];         /* the peer acknowledged up to here */
     uint64_t            gap_frame[2];          /* frame of that ACK */
     uint64_t            gap_peer[2];           /* offset in the other stream of that ACK */
     unsigned            stall[2];              /* packets since, without progress */
     bool                gap_limit[2];          /* the filler out is a reassembly limit's */
-    uint64_t            beyond_frame[2];       /* the sender went on past the hole here */
     struct timeval      beyond_ts[2];
-    reasm_held         *held_head, *held_tail;
-    uint64_t            frame_out;             /* latest frame of a byte out */
+    reasm_held         *held_tail;
     size_t              held_bytes;
     unsigned            held_n;
-    bool                fin_seen[2], fin_done[2];
     uint32_t            cap_next[2];           /* seq_untrusted: next byte, capture order */
     uint64_t            cap_dup[2][2];         /* seq_untrusted: hashes of the last two data packets */
-    bool                fin_known[2];          /* a FIN arrived, maybe held */
     uint32_t            fin_at[2];             /* its sequence number */
     uint32_t            fin_seq[2];
     uint64_t            fin_frame[2];
     uint32_t            fin_ack[2];            /* that FIN's acknowledgement number */
     bool                fin_acks[2];           /* ... when it had the ACK flag */
     struct timeval      fin_ts[2];
-    struct timeval      last_ts;
-    bool                dead;
-    sc_flow_end         end;
     sc_dir              rst_dir;
+};
+
+/* Connections are taken from slabs of REASM_SLAB_CONNS, on cache lines,
+ * and a freed one is kept for the next (r->spare, most recently freed
+ * first: its lines are the likeliest in the cache). The slabs are never
+ * given back before sc_reasm_free, so they are as many as the most
+ * connections open at once needed. */
+#define REASM_SLAB_CONNS 64
+typedef struct reasm_slab reasm_slab;
+struct reasm_slab {
+    reasm_conn          conn[REASM_SLAB_CONNS];
+    reasm_slab         *next;
 };
 
 /* A connection that ended by FIN or RST, remembered for a while so that a
@@ -294,6 +319,9 @@ struct sc_reasm {
     uint64_t            cur_frame;
     struct timeval      cur_ts;
     sc_dir              cur_dir;
+    reasm_slab         *slabs;                 /* the newest first */
+    size_t              slab_used;             /* connections taken from the newest */
+    reasm_conn         *spare;                 /* freed ones, linked by hnext */
     uint8_t             buf[65536];
 };
 
@@ -632,6 +660,35 @@ static void reasm_lru_append(sc_reasm *r, reasm_conn *c)
 
 static void reasm_held_drop_all(sc_reasm *r, reasm_conn *c);
 
+/* A zeroed connection from the spares or the slabs; NULL without memory. */
+static reasm_conn *reasm_conn_get(sc_reasm *r)
+{
+    reasm_conn *c = r->spare;
+
+    if (c) {
+        r->spare = c->hnext;
+    } else {
+        if (!r->slabs || r->slab_used == REASM_SLAB_CONNS) {
+            reasm_slab *sl = aligned_alloc(_Alignof(reasm_slab), sizeof *sl);
+
+            if (!sl)
+                return NULL;
+            sl->next = r->slabs;
+            r->slabs = sl;
+            r->slab_used = 0;
+        }
+        c = &r->slabs->conn[r->slab_used++];
+    }
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+static void reasm_conn_put(sc_reasm *r, reasm_conn *c)
+{
+    c->hnext = r->spare;
+    r->spare = c;
+}
+
 /* Removes c everywhere, lets libnids forget it, frees it. Never called
  * from inside a libnids callback. */
 static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
@@ -652,7 +709,7 @@ static void reasm_conn_free(sc_reasm *r, reasm_conn *c)
         nids_free_tcp_stream(c->nids);
     }
     r->count--;
-    free(c);
+    reasm_conn_put(r, c);
 }
 
 static size_t reasm_tomb_slot(int family, const uint8_t *a, uint16_t pa,
@@ -1179,12 +1236,13 @@ static bool reasm_held_cover(const reasm_conn *c, int d, uint32_t from, uint32_t
 static void reasm_tent_decide(sc_reasm *r, reasm_conn *c, int d)
 {
     reasm_held *t = c->tent[d];
-    uint32_t ack = c->tent_ack[d], end;
+    uint32_t ack, end;
 
     if (!c->tent_ackd[d] || !t) {
         c->tent_ackd[d] = false;
         return;
     }
+    ack = c->tent_ack[d];
     end = t->seq + t->len;
     if (c->fin_known[d] && ack == c->fin_at[d] + 1)
         ack = c->fin_at[d];                  /* the FIN takes a sequence number */
@@ -1460,7 +1518,7 @@ static reasm_conn *reasm_conn_new(sc_reasm *r, const seg *s, bool src_client, co
 
     while (r->count >= r->max_conns && r->lru_head)
         reasm_conn_end(r, r->lru_head, SC_END_EVICTED, pkt->frame, pkt->ts);
-    c = calloc(1, sizeof *c);
+    c = reasm_conn_get(r);
     if (!c)
         return NULL;
     if (src_client) {
@@ -2126,7 +2184,11 @@ void sc_reasm_free(sc_reasm *r)
         if (c->nids)
             c->nids->user = NULL;
         reasm_held_drop_all(r, c);
-        free(c);
+    }
+    while (r->slabs) {
+        reasm_slab *sl = r->slabs;
+        r->slabs = sl->next;
+        free(sl);
     }
     sc_defrag_free(r->defrag);
     nids_unregister_tcp(reasm_nids_tcp);

@@ -298,7 +298,7 @@ size_t seg_build_v4(uint8_t *buf, uint32_t saddr, uint32_t daddr,
     memset(t + 16, 0, 4);
     if (payload)
         memcpy(t + tcp_len, payload, len);
-    else
+    else if (len)                /* a filler; not the handshake's bare segments */
         memset(t + tcp_len, 0, len);
     return total;
 }
