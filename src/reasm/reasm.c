@@ -1451,7 +1451,7 @@ static void reasm_nids_tcp(struct tcp_stream *a, void **param)
 }
 
 /* Connections libnids ended during the last packet. */
-static void reasm_dead_report(sc_reasm *r)
+static void reasm_dead_report_all(sc_reasm *r)
 {
     while (r->dead) {
         reasm_conn *c = r->dead;
@@ -1462,6 +1462,13 @@ static void reasm_dead_report(sc_reasm *r)
             reasm_event_emit(r, c, SC_FLOW_RST, c->rst_dir, NULL, 0, r->cur_frame, r->cur_ts);
         reasm_conn_end(r, c, c->end, r->cur_frame, r->cur_ts);
     }
+}
+
+/* After every packet: mostly none, and then no call. */
+static inline void reasm_dead_report(sc_reasm *r)
+{
+    if (r->dead)
+        reasm_dead_report_all(r);
 }
 
 static void reasm_nids_log(int type, int err, void *ip, void *data)
@@ -1737,7 +1744,10 @@ static void reasm_acked_give_up(sc_reasm *r, reasm_conn *c, int g)
  * dropped by reassembly. */
 static void reasm_settle(sc_reasm *r, reasm_conn *c, const uint32_t before[2])
 {
-    for (int g = 0; g < 2 && c->nids && !c->dead; g++) {
+    /* mostly no hole acknowledged: the loop would only clear what is clear */
+    bool holes = c->gap_pending[0] || c->gap_pending[1] || c->beyond_frame[0] || c->beyond_frame[1];
+
+    for (int g = 0; holes && g < 2 && c->nids && !c->dead; g++) {
         if (!c->gap_pending[g] || !seq_before(reasm_exp(c, g), reasm_gap_target(c, g))) {
             c->gap_pending[g] = false;
             c->beyond_frame[g] = 0;
@@ -1968,7 +1978,9 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
         reasm_lru_unlink(r, c);
         reasm_lru_append(r, c);
     }
-    if (r->h.packet)
+    if (r->h.packet && nfrags == 1)   /* a whole packet: no loop to keep registers for */
+        r->h.packet(r->h.ctx, &c->pub, frags[0]);
+    else if (r->h.packet)
         for (size_t i = 0; i < nfrags; i++)
             r->h.packet(r->h.ctx, &c->pub, frags[i]);
 
@@ -2012,8 +2024,10 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
         } else
             reasm_seg_feed(r, c, dir, s->tcp, s->tcp_len, s->seq, s->ack, s->flags, s->payload, s->len,
                            pkt->frame, pkt->ts);
-        for (int d = 0; d < 2 && c->nids && !c->dead; d++)
-            reasm_tent_decide(r, c, d);
+        /* mostly no tentative segment and no ACK noted for one: nothing to decide */
+        if (c->tent[0] || c->tent[1] || c->tent_ackd[0] || c->tent_ackd[1])
+            for (int d = 0; d < 2 && c->nids && !c->dead; d++)
+                reasm_tent_decide(r, c, d);
         reasm_held_release(r, c, false);
         reasm_settle(r, c, before);
     }
