@@ -31,7 +31,7 @@ static bool clock_near(struct timeval a, struct timeval b, unsigned jump)
     return d <= (long long)jump && d >= -(long long)jump;
 }
 
-struct timeval sc_clock_feed(sc_clock *k, struct timeval ts, unsigned jump)
+struct timeval sc_clock_feed_other(sc_clock *k, struct timeval ts, unsigned jump)
 {
     if (!k->set || clock_near(ts, k->now, jump) ||
         (k->has_cand && clock_near(ts, k->cand, jump))) {
