@@ -979,12 +979,12 @@ static bool reasm_nids_ack_only(const reasm_conn *c, int d, uint8_t flags, uint3
  * delivered, so that bytes captured after their ACK still go in (they are
  * in order: everything out of order is held here), and a direction never
  * acknowledged is not cut at the window (1 GiB with the synthetic scale). */
-static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp, unsigned tcp_len,
-                           uint32_t seq, uint32_t ack, uint8_t flags,
-                           const uint8_t *payload, uint32_t len, uint64_t frame, struct timeval ts)
+static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const seg *s, uint64_t frame,
+                           const struct timeval *ts)
 {
     struct half_stream *rcv;
-    uint32_t end = seq + len;
+    uint32_t seq = s->seq, len = s->len, end = seq + len;
+    const uint8_t *payload = s->payload;
 
     if (!c->nids || c->dead)
         return;
@@ -995,10 +995,12 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp
          * that FIN is released by it). The FIN goes first; what it did
          * acknowledge of this segment before it. */
         if (seq_after(c->fin_ack[!d], seq)) {
+            seg part = *s;
             uint32_t n = c->fin_ack[!d] - seq;
 
-            reasm_seg_feed(r, c, d, tcp, tcp_len, seq, ack,
-                           (uint8_t)(flags & ~(SEG_FIN | SEG_RST | SEG_PSH)), payload, n, frame, ts);
+            part.flags = (uint8_t)(s->flags & ~(SEG_FIN | SEG_RST | SEG_PSH));
+            part.len = n;
+            reasm_seg_feed(r, c, d, &part, frame, ts);
             if (!c->nids || c->dead)
                 return;
             seq += n;
@@ -1008,19 +1010,28 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp
         }
         reasm_fin_report(r, c, !d);
     }
-    if ((flags & SEG_FIN) && !c->fin_seen[d] && !seq_before(end, reasm_exp(c, d))) {
+    if ((s->flags & SEG_FIN) && !c->fin_seen[d] && !seq_before(end, reasm_exp(c, d))) {
         c->fin_seen[d] = true;
         c->fin_seq[d] = end;
         c->fin_frame[d] = frame;
-        c->fin_ts[d] = ts;
-        c->fin_acks[d] = (flags & SEG_ACK) != 0;
-        c->fin_ack[d] = flags & SEG_ACK ? ack : seq;   /* seq: acknowledges no FIN */
+        c->fin_ts[d] = *ts;
+        c->fin_acks[d] = (s->flags & SEG_ACK) != 0;
+        c->fin_ack[d] = s->flags & SEG_ACK ? s->ack : seq;   /* seq: acknowledges no FIN */
     }
-    if (reasm_nids_ack_only(c, d, flags, len))
+    if (reasm_nids_ack_only(c, d, s->flags, len))
         return;
     rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
     rcv->ack_seq = reasm_exp(c, d);
-    reasm_inject_seg(r, c, d, tcp, tcp_len, seq, ack, flags, payload, len);
+    reasm_inject_seg(r, c, d, s->tcp, s->tcp_len, seq, s->ack, s->flags, payload, len);
+}
+
+/* A held segment as reasm_seg_feed takes it: len of its bytes, flags. */
+static seg reasm_held_seg(const reasm_held *h, uint8_t flags, uint32_t len)
+{
+    seg s = { .tcp = h->bytes, .tcp_len = h->tcp_len, .seq = h->seq, .ack = h->ack,
+              .flags = flags, .payload = h->bytes + h->tcp_len, .len = len };
+
+    return s;
 }
 
 /* The frame and time a held segment's bytes come out with: its own, or
@@ -1066,8 +1077,9 @@ static void reasm_held_let_go(sc_reasm *r, reasm_conn *c, bool force)
             }
             reasm_held_unlink(r, c, pp, prev);
             reasm_held_clock(r, c, h);
-            reasm_seg_feed(r, c, h->dir, h->bytes, h->tcp_len, h->seq, h->ack, h->flags,
-                           h->bytes + h->tcp_len, h->len, h->frame, h->ts);
+            seg hs = reasm_held_seg(h, h->flags, h->len);
+
+            reasm_seg_feed(r, c, h->dir, &hs, h->frame, &h->ts);
             free(h);
             again = true;
             break;
@@ -1168,13 +1180,14 @@ static void reasm_tent_take(sc_reasm *r, reasm_conn *c, int o, uint32_t upto)
     uint64_t frame = r->cur_frame;
     struct timeval ts = r->cur_ts;
     uint32_t n;
+    seg ts_seg;
 
     if (!t || !seq_after(upto, t->seq))
         return;
     n = seq_before(upto, t->seq + t->len) ? upto - t->seq : t->len;
     reasm_held_clock(r, c, t);
-    reasm_seg_feed(r, c, o, t->bytes, t->tcp_len, t->seq, t->ack, t->flags & SEG_ACK,
-                   t->bytes + t->tcp_len, n, t->frame, t->ts);
+    ts_seg = reasm_held_seg(t, t->flags & SEG_ACK, n);
+    reasm_seg_feed(r, c, o, &ts_seg, t->frame, &t->ts);
     r->cur_frame = frame;
     r->cur_ts = ts;
     if (c->tent[o] != t)
@@ -1323,6 +1336,8 @@ static uint32_t reasm_fill_bound(const reasm_conn *c, int d, uint32_t exp, uint3
  * given up on because of a reassembly limit, not known to be missing. */
 static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target, bool limit, bool force)
 {
+    seg fill = { .tcp = NULL, .payload = NULL };   /* no header, no flags, zeros */
+
     c->gap_limit[d] = limit;
     while (c->nids && !c->dead) {
         uint32_t exp = reasm_exp(c, d);
@@ -1354,7 +1369,9 @@ static void reasm_gap_fill(sc_reasm *r, reasm_conn *c, int d, uint32_t target, b
         }
         len = end - exp;
         c->filler[d] += len;
-        reasm_seg_feed(r, c, d, NULL, 0, exp, 0, 0, NULL, len, r->cur_frame, r->cur_ts);
+        fill.seq = exp;
+        fill.len = len;
+        reasm_seg_feed(r, c, d, &fill, r->cur_frame, &r->cur_ts);
         if (reasm_exp(c, d) == exp) {       /* refused: give up, never loop */
             c->filler[d] = 0;
             break;
@@ -2005,8 +2022,7 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
     if (s->flags & SEG_RST) {
         reasm_flush(r, c);
         if (c->nids)
-            reasm_seg_feed(r, c, dir, s->tcp, s->tcp_len, s->seq, s->ack, s->flags, s->payload, s->len,
-                           pkt->frame, pkt->ts);
+            reasm_seg_feed(r, c, dir, s, pkt->frame, &pkt->ts);
     } else {
         reasm_tent_ack(c, dir, s);
         if (reasm_tent_again(c, dir, s))
@@ -2022,8 +2038,7 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
             if (h)
                 reasm_tent_begin(r, c, dir, h);
         } else
-            reasm_seg_feed(r, c, dir, s->tcp, s->tcp_len, s->seq, s->ack, s->flags, s->payload, s->len,
-                           pkt->frame, pkt->ts);
+            reasm_seg_feed(r, c, dir, s, pkt->frame, &pkt->ts);
         /* mostly no tentative segment and no ACK noted for one: nothing to decide */
         if (c->tent[0] || c->tent[1] || c->tent_ackd[0] || c->tent_ackd[1])
             for (int d = 0; d < 2 && c->nids && !c->dead; d++)
