@@ -807,19 +807,19 @@ static void reasm_inject(sc_reasm *r, size_t len)
  * packets of consecutive sequence ranges, in order, all with this frame
  * number; FIN, RST and PSH ride on the last one only, as they belong
  * after the last byte. */
-static void reasm_inject_seg(sc_reasm *r, reasm_conn *c, int d, const uint8_t *tcp, unsigned tcp_len,
-                             uint32_t seq, uint32_t ack, uint8_t flags,
-                             const uint8_t *payload, uint32_t len)
+static void reasm_inject_seg(sc_reasm *r, reasm_conn *c, int d, const seg *s)
 {
     uint16_t sp = d == SC_DIR_C2S ? c->pub.client.port : c->pub.server.port;
     uint16_t dp = d == SC_DIR_C2S ? c->pub.server.port : c->pub.client.port;
+    uint32_t seq = s->seq, len = s->len;
+    const uint8_t *payload = s->payload;
 
     for (;;) {
         uint32_t n = len > SEG_MAX_PAYLOAD ? SEG_MAX_PAYLOAD : len;
-        uint8_t f = n < len ? (uint8_t)(flags & ~(SEG_FIN | SEG_RST | SEG_PSH)) : flags;
+        uint8_t f = n < len ? (uint8_t)(s->flags & ~(SEG_FIN | SEG_RST | SEG_PSH)) : s->flags;
 
-        reasm_inject(r, seg_build_v4(r->buf, c->v4[d], c->v4[!d], sp, dp, tcp, tcp_len,
-                                     seq, ack, f, payload, n));
+        reasm_inject(r, seg_build_v4(r->buf, c->v4[d], c->v4[!d], sp, dp, s->tcp, s->tcp_len,
+                                     seq, s->ack, f, payload, n));
         len -= n;
         /* libnids may have ended the connection on the way. */
         if (!len || !c->nids || c->dead)
@@ -837,14 +837,19 @@ static void reasm_handshake_inject(sc_reasm *r, reasm_conn *c)
         [12] = 6 << 4, [20] = 1, [21] = 3, [22] = 3, [23] = 14  /* NOP, WSCALE 14 */
     };
     uint32_t cn = c->next[SC_DIR_C2S], sn = c->next[SC_DIR_S2C];
+    const seg hs[3] = {
+        { .tcp = syn_hdr, .tcp_len = 24, .seq = cn - 1, .ack = 0, .flags = SEG_SYN },
+        { .tcp = syn_hdr, .tcp_len = 24, .seq = sn - 1, .ack = cn, .flags = SEG_SYN | SEG_ACK },
+        { .tcp = NULL, .tcp_len = 0, .seq = cn, .ack = sn, .flags = SEG_ACK },
+    };
 
     c->est = true;
     c->pub.stream_base[SC_DIR_C2S] = cn;
     c->pub.stream_base[SC_DIR_S2C] = sn;
     r->est_conn = c;
-    reasm_inject_seg(r, c, SC_DIR_C2S, syn_hdr, 24, cn - 1, 0, SEG_SYN, NULL, 0);
-    reasm_inject_seg(r, c, SC_DIR_S2C, syn_hdr, 24, sn - 1, cn, SEG_SYN | SEG_ACK, NULL, 0);
-    reasm_inject_seg(r, c, SC_DIR_C2S, NULL, 0, cn, sn, SEG_ACK, NULL, 0);
+    reasm_inject_seg(r, c, SC_DIR_C2S, &hs[0]);
+    reasm_inject_seg(r, c, SC_DIR_S2C, &hs[1]);
+    reasm_inject_seg(r, c, SC_DIR_C2S, &hs[2]);
     r->est_conn = NULL;
 }
 
@@ -1022,7 +1027,16 @@ static void reasm_seg_feed(sc_reasm *r, reasm_conn *c, int d, const seg *s, uint
         return;
     rcv = d == SC_DIR_C2S ? &c->nids->server : &c->nids->client;
     rcv->ack_seq = reasm_exp(c, d);
-    reasm_inject_seg(r, c, d, s->tcp, s->tcp_len, seq, s->ack, s->flags, payload, len);
+    if (seq != s->seq) {                /* the part after the other side's FIN */
+        seg rest = *s;
+
+        rest.seq = seq;
+        rest.payload = payload;
+        rest.len = len;
+        reasm_inject_seg(r, c, d, &rest);
+    } else {
+        reasm_inject_seg(r, c, d, s);
+    }
 }
 
 /* A held segment as reasm_seg_feed takes it: len of its bytes, flags. */
@@ -1958,7 +1972,7 @@ static void reasm_packet(sc_reasm *r, const sc_packet *pkt, seg_kind kind, seg *
     c = reasm_conn_find(r, s, &dir);
     if (!c && !reasm_seg_followed(r->cfg, s))
         return;
-    if (c && c->est && (s->flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && dir == SC_DIR_C2S &&
+    if ((s->flags & (SEG_SYN | SEG_ACK)) == SEG_SYN && c && c->est && dir == SC_DIR_C2S &&
         s->seq + 1 != c->next[0]) {
         /* A new SYN on a live 4-tuple: the port was reused, the old
          * connection died unseen. */
