@@ -134,10 +134,12 @@
  *  - Memory: the delivered bytes are always discarded at once (no
  *    nids_discard call); libnids queues nothing out of order (see Order).
  *    Connection count: cfg->max_sessions (REASM_NIDS_STREAMS without one),
- *    the least recently active one is evicted; libnids' own table is sized
- *    above that, so libnids never evicts a stream by itself (it would take
- *    the oldest, not the least active, and the connection would come back
- *    as a new mid-stream one at its next packet). libnids preallocates
+ *    the least recently active one is evicted (the records of ended ones
+ *    are kept for the next, reasm_slab: as many as were open at once);
+ *    libnids' own table is sized above that, so libnids never evicts a
+ *    stream by itself (it would take the oldest, not the least active,
+ *    and the connection would come back as a new mid-stream one at its
+ *    next packet). libnids preallocates
  *    that table, 288 bytes a stream (29 MB at the default 100 000),
  *    and links it record by record: its pages are prepared in one go
  *    first (reasm_nids_pool_prepare), not faulted in one by one.
