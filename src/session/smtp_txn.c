@@ -83,10 +83,12 @@ void smtp_txn_free(sc_smtp *s)
 {
     if (!s->txn.store)
         return;
-    for (size_t i = 0; i < SC_TXN_KEEP; i++) {
-        if (s->txn.store->tb[i])
+    /* tb[i] is made by the i-th MAIL only: most sessions have one or none */
+    for (size_t i = 0; i < s->info.ntxn && i < SC_TXN_KEEP; i++) {
+        if (s->txn.store->tb[i]) {
             free(s->txn.store->tb[i]->rcpt_s);
-        free(s->txn.store->tb[i]);
+            free(s->txn.store->tb[i]);
+        }
     }
     free(s->txn.store->txn);
     free(s->txn.store);
