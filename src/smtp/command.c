@@ -76,18 +76,41 @@ const sc_cmd *sc_cmd_get(sc_verb v)
     return &sc_cmd_table[(unsigned)v < SC_V_COUNT ? v : SC_V_UNKNOWN];
 }
 
+/* The verbs by their first letter (A to Z), at most four, 0-terminated
+ * when fewer: a command line is compared with those only. */
+static const uint8_t sc_verbs_by_first[26][4] = {
+    ['A' - 'A'] = { SC_V_AUTH },
+    ['B' - 'A'] = { SC_V_BDAT },
+    ['D' - 'A'] = { SC_V_DATA },
+    ['E' - 'A'] = { SC_V_EHLO, SC_V_EXPN, SC_V_ETRN },
+    ['H' - 'A'] = { SC_V_HELO, SC_V_HELP },
+    ['M' - 'A'] = { SC_V_MAIL },
+    ['N' - 'A'] = { SC_V_NOOP },
+    ['Q' - 'A'] = { SC_V_QUIT },
+    ['R' - 'A'] = { SC_V_RCPT, SC_V_RSET },
+    ['S' - 'A'] = { SC_V_STARTTLS, SC_V_SEND, SC_V_SOML, SC_V_SAML },
+    ['T' - 'A'] = { SC_V_TURN },
+    ['V' - 'A'] = { SC_V_VRFY },
+};
+
+/* The verb ends at SP, at HT or at the end of the line: each candidate is
+ * compared up to its length and then must be followed by one of them, so
+ * the line is not measured first. */
 sc_verb sc_cmd_parse(const uint8_t *line, size_t len)
 {
-    size_t n = 0;
-
-    while (n < len && line[n] != ' ' && line[n] != '\t')
-        n++;
-    if (n == 0)
+    if (len == 0)
         return SC_V_UNKNOWN;
-    for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++)
-        if (sc_word_first_may(line[0], sc_cmd_table[v].name) &&
-            sc_word_is(line, n, sc_cmd_table[v].name))
-            return (sc_verb)v;
+    unsigned c = line[0] >= 'a' && line[0] <= 'z' ? line[0] - ('a' - 'A') : line[0];
+
+    if (c < 'A' || c > 'Z')
+        return SC_V_UNKNOWN;
+    for (unsigned i = 0; i < 4 && sc_verbs_by_first[c - 'A'][i]; i++) {
+        sc_verb v = (sc_verb)sc_verbs_by_first[c - 'A'][i];
+        size_t k = sc_word_prefix(line, len, sc_cmd_table[v].name);
+
+        if (k && (k == len || line[k] == ' ' || line[k] == '\t'))
+            return v;
+    }
     return SC_V_UNKNOWN;
 }
 
