@@ -207,7 +207,9 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
             ac->early = NULL;
         }
     }
-    if (ac->s && !an_tls(a, conn, ac, ev))
+    /* Without a key log, once the first bytes were looked at, TLS takes
+     * nothing: most events go straight to the session. */
+    if (ac->s && ((!a->keylog && ac->spoke) || !an_tls(a, conn, ac, ev)))
         sc_smtp_event(ac->s, ev);
     if (ev->kind == SC_FLOW_CLOSE)
         an_conn_free(conn, ac);
