@@ -40,13 +40,17 @@ const char *sc_peer_role_name(sc_peer_role role)
     return role == SC_PEER_SERVER ? "server" : "client";
 }
 
+/* The address as two words, multiplied and folded: its slot only, so any
+ * spread will do, and a session end looks up two addresses. */
 static size_t peers_hash(const sc_endpoint *a)
 {
-    uint64_t h = 1469598103934665603ull;     /* FNV-1a */
+    uint64_t w0, w1;
 
-    for (size_t i = 0; i < 16; i++)
-        h = (h ^ a->addr[i]) * 1099511628211ull;
-    return (size_t)(h ^ (uint64_t)a->family) % PEERS_SLOTS;
+    memcpy(&w0, a->addr, 8);
+    memcpy(&w1, a->addr + 8, 8);
+    uint64_t h = (w0 ^ (uint64_t)a->family) * 0x9e3779b97f4a7c15ull ^ w1 * 0xc2b2ae3d27d4eb4full;
+
+    return (size_t)((h ^ h >> 32) % PEERS_SLOTS);
 }
 
 /* The peer of address ep in table t, made when missing; NULL when the
@@ -120,9 +124,8 @@ static void peers_session_end(sc_sink *k, const sc_session_info *si)
         }
         p->sessions++;
         peers_name(p, r == SC_PEER_SERVER ? si->greeting_name : si->helo_name);
-        for (unsigned i = 0; i < SC_RULE_COUNT; i++)
-            if (bits & (1ull << i))
-                p->with_rule[i]++;
+        for (uint64_t b = bits & ~PEERS_MARK; b; b &= b - 1)   /* the rules it had */
+            p->with_rule[__builtin_ctzll(b)]++;
     }
 }
 

@@ -71,6 +71,7 @@ struct sc_analyzer {
     const char      *file;
     sc_flow_handler  h;
     sc_keylog       *keylog;       /* --tls-keylog */
+    sc_smtp         *spare;        /* the memory of the last session ended, for the next */
 };
 
 /* ---- the flow handler ---- */
@@ -80,7 +81,8 @@ static void an_session_start(sc_analyzer *a, sc_conn *conn, an_conn *ac)
     /* several files as one capture: the file of the session's first frame */
     const char *file = sc_frame_path(conn->first_frame);
 
-    ac->s = sc_smtp_new(a->cfg, conn, &a->fan.sink, file ? file : a->file);
+    ac->s = sc_smtp_new_in(a->spare, a->cfg, conn, &a->fan.sink, file ? file : a->file);
+    a->spare = NULL;
     ac->state = ac->s ? AN_ANALYSE : AN_SKIP;
     if (!ac->s)
         return;
@@ -168,10 +170,12 @@ static bool an_any_port(sc_analyzer *a, sc_conn *conn, an_conn *ac, const sc_flo
     return v == SC_ANYPORT_SMTP && !held && ac->s;
 }
 
-static void an_conn_free(sc_conn *conn, an_conn *ac)
+static void an_conn_free(sc_analyzer *a, sc_conn *conn, an_conn *ac)
 {
     sc_tls_bridge_free(ac->tls);
-    if (ac->s)
+    if (ac->s && !a->spare)
+        a->spare = sc_smtp_end(ac->s);
+    else if (ac->s)
         sc_smtp_free(ac->s);
     sc_anyport_free(ac->ap);
     free(ac->early);
@@ -188,7 +192,7 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
         return;
     if (ac->state == AN_WAIT_VERDICT && !an_any_port(a, conn, ac, ev)) {
         if (ev->kind == SC_FLOW_CLOSE)
-            an_conn_free(conn, ac);
+            an_conn_free(a, conn, ac);
         return;
     }
     if (ac->state == AN_ANALYSE && !ac->s) {
@@ -207,10 +211,12 @@ static void an_event(void *ctx, sc_conn *conn, const sc_flow_event *ev)
             ac->early = NULL;
         }
     }
-    if (ac->s && !an_tls(a, conn, ac, ev))
+    /* Without a key log, once the first bytes were looked at, TLS takes
+     * nothing: most events go straight to the session. */
+    if (ac->s && ((!a->keylog && ac->spoke) || !an_tls(a, conn, ac, ev)))
         sc_smtp_event(ac->s, ev);
     if (ev->kind == SC_FLOW_CLOSE)
-        an_conn_free(conn, ac);
+        an_conn_free(a, conn, ac);
 }
 
 static void an_packet(void *ctx, sc_conn *conn, const sc_packet *pkt)
@@ -309,7 +315,9 @@ void sc_analyzer_finish(sc_analyzer *a, sc_totals *out)
 
 void sc_analyzer_free(sc_analyzer *a)
 {
-    if (a)
+    if (a) {
         sc_keylog_free(a->keylog);
+        free(a->spare);
+    }
     free(a);
 }

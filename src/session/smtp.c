@@ -65,7 +65,13 @@ static const sc_server_ops smtp_server_ops = {
 sc_smtp *sc_smtp_new(const sc_config *cfg, const sc_conn *conn, sc_sink *out,
                      const char *capture_file)
 {
-    sc_smtp *s = malloc(sizeof *s);
+    return sc_smtp_new_in(NULL, cfg, conn, out, capture_file);
+}
+
+sc_smtp *sc_smtp_new_in(sc_smtp *spare, const sc_config *cfg, const sc_conn *conn,
+                        sc_sink *out, const char *capture_file)
+{
+    sc_smtp *s = spare ? spare : malloc(sizeof *s);
 
     if (!s)
         return NULL;
@@ -195,8 +201,12 @@ bool sc_smtp_done(const sc_smtp *s)
 
 void sc_smtp_free(sc_smtp *s)
 {
-    if (!s)
-        return;
+    if (s)
+        free(sc_smtp_end(s));
+}
+
+sc_smtp *sc_smtp_end(sc_smtp *s)
+{
     sc_client_free(&s->client);
     smtp_pseudo_free(s);
     sc_server_free(&s->server);
@@ -205,5 +215,5 @@ void sc_smtp_free(sc_smtp *s)
     free(s->tls.secrets);
     smtp_txn_free(s);
     free(s->emit.capped);
-    free(s);
+    return s;
 }

@@ -40,8 +40,10 @@ typedef struct smtp_shadow {
 typedef struct smtp_txn_bytes {
     sc_bytes         rcpt_b[SC_RCPT_KEEP];
     uint8_t          mail_s[SC_ADDR_KEEP];
-    /* recipients' bytes, grown 1, 2, 4, 8 addresses as they come (most
-     * transactions have one: 448 bytes a session less than a fixed array) */
+    /* recipients' bytes: the first here (most transactions have one), the
+     * others in rcpt_s, grown 1, 2, 4, 8 addresses as they come (448 bytes
+     * a session less than a fixed array) */
+    uint8_t          rcpt0_s[SC_ADDR_KEEP];
     uint8_t        (*rcpt_s)[SC_ADDR_KEEP];
     unsigned         rcpt_cap;
     uint8_t          reply_s[SC_ADDR_KEEP];
@@ -51,12 +53,16 @@ typedef struct smtp_txn_bytes {
  * memory, so allocated only once the session has some (smtp_txn.c); a
  * connection that never carries a reply or a MAIL costs none of it. The
  * transaction records themselves (txn, what the outputs read as an array)
- * grow by doubling up to SC_TXN_KEEP. */
+ * grow by doubling up to SC_TXN_KEEP. The first transaction (most
+ * sessions have one at most) has its record and bytes here: no more
+ * allocations than the store's. */
 typedef struct smtp_store {
     uint8_t          kw[SC_EXT_KEEP][SC_EXT_LEN];    /* reply being read */
-    sc_txn          *txn;
+    sc_txn          *txn;                /* txn0, or allocated once there are two */
     size_t           txn_cap;
-    smtp_txn_bytes  *tb[SC_TXN_KEEP];
+    smtp_txn_bytes  *tb[SC_TXN_KEEP];    /* tb[0] is tb0 */
+    sc_txn           txn0;
+    smtp_txn_bytes   tb0;
 } smtp_store;
 
 /* Findings of one rule and side past --max-findings: counted, reported as

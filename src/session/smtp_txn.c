@@ -38,12 +38,24 @@ static size_t txn_copy(uint8_t *dst, const uint8_t *p, size_t n)
  * is then counted, not kept). */
 static bool txn_room(smtp_store *st, size_t i)
 {
+    if (i == 0) {                        /* in the store */
+        st->txn = &st->txn0;
+        st->txn_cap = 1;
+        st->tb[0] = &st->tb0;
+        return true;
+    }
     if (i >= st->txn_cap) {
-        size_t cap = st->txn_cap ? st->txn_cap * 2 : 1;
+        size_t cap = st->txn_cap * 2;
         sc_txn *t;
         if (cap > SC_TXN_KEEP)
             cap = SC_TXN_KEEP;
-        if (!(t = realloc(st->txn, cap * sizeof *t)))
+        if (st->txn == &st->txn0) {
+            if ((t = malloc(cap * sizeof *t)))
+                *t = st->txn0;
+        } else {
+            t = realloc(st->txn, cap * sizeof *t);
+        }
+        if (!t)
             return false;
         st->txn = t;
         st->txn_cap = cap;
@@ -83,12 +95,18 @@ void smtp_txn_free(sc_smtp *s)
 {
     if (!s->txn.store)
         return;
-    for (size_t i = 0; i < SC_TXN_KEEP; i++) {
-        if (s->txn.store->tb[i])
-            free(s->txn.store->tb[i]->rcpt_s);
-        free(s->txn.store->tb[i]);
+    smtp_store *st = s->txn.store;
+
+    /* tb[i] is made by the i-th MAIL only: most sessions have one or none */
+    for (size_t i = 0; i < s->info.ntxn && i < SC_TXN_KEEP; i++) {
+        if (st->tb[i]) {
+            free(st->tb[i]->rcpt_s);
+            if (st->tb[i] != &st->tb0)
+                free(st->tb[i]);
+        }
     }
-    free(s->txn.store->txn);
+    if (st->txn != &st->txn0)
+        free(st->txn);
     free(s->txn.store);
     s->txn.store = NULL;
 }
@@ -102,7 +120,7 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
     if (t->nrcpt_kept < SC_RCPT_KEEP) {
         smtp_txn_bytes *tb = s->txn.store->tb[s->txn.cur];   /* since smtp_txn_begin */
         size_t k = t->nrcpt_kept;
-        if (k >= tb->rcpt_cap) {        /* grow; the kept ones move with it */
+        if (k > 0 && k - 1 >= tb->rcpt_cap) {   /* grow; the kept ones move with it */
             unsigned cap = tb->rcpt_cap ? tb->rcpt_cap * 2 : 1;
             uint8_t (*r)[SC_ADDR_KEEP] = realloc(tb->rcpt_s, cap * sizeof *r);
             if (!r) {                   /* without memory: counted, not kept */
@@ -111,12 +129,13 @@ void smtp_txn_rcpt(sc_smtp *s, const uint8_t *arg, size_t len)
             }
             tb->rcpt_s = r;
             tb->rcpt_cap = cap;
-            for (size_t j = 0; j < k; j++)
-                tb->rcpt_b[j].p = tb->rcpt_s[j];
+            for (size_t j = 1; j < k; j++)
+                tb->rcpt_b[j].p = tb->rcpt_s[j - 1];
         }
+        uint8_t *keep = k == 0 ? tb->rcpt0_s : tb->rcpt_s[k - 1];
         t->nrcpt_kept++;
-        tb->rcpt_b[k].p = tb->rcpt_s[k];
-        tb->rcpt_b[k].len = txn_copy(tb->rcpt_s[k], arg, len);
+        tb->rcpt_b[k].p = keep;
+        tb->rcpt_b[k].len = txn_copy(keep, arg, len);
     }
     t->nrcpt++;
 }

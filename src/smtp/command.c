@@ -76,18 +76,41 @@ const sc_cmd *sc_cmd_get(sc_verb v)
     return &sc_cmd_table[(unsigned)v < SC_V_COUNT ? v : SC_V_UNKNOWN];
 }
 
+/* The verbs by their first letter (A to Z), at most four, 0-terminated
+ * when fewer: a command line is compared with those only. */
+static const uint8_t sc_verbs_by_first[26][4] = {
+    ['A' - 'A'] = { SC_V_AUTH },
+    ['B' - 'A'] = { SC_V_BDAT },
+    ['D' - 'A'] = { SC_V_DATA },
+    ['E' - 'A'] = { SC_V_EHLO, SC_V_EXPN, SC_V_ETRN },
+    ['H' - 'A'] = { SC_V_HELO, SC_V_HELP },
+    ['M' - 'A'] = { SC_V_MAIL },
+    ['N' - 'A'] = { SC_V_NOOP },
+    ['Q' - 'A'] = { SC_V_QUIT },
+    ['R' - 'A'] = { SC_V_RCPT, SC_V_RSET },
+    ['S' - 'A'] = { SC_V_STARTTLS, SC_V_SEND, SC_V_SOML, SC_V_SAML },
+    ['T' - 'A'] = { SC_V_TURN },
+    ['V' - 'A'] = { SC_V_VRFY },
+};
+
+/* The verb ends at SP, at HT or at the end of the line: each candidate is
+ * compared up to its length and then must be followed by one of them, so
+ * the line is not measured first. */
 sc_verb sc_cmd_parse(const uint8_t *line, size_t len)
 {
-    size_t n = 0;
-
-    while (n < len && line[n] != ' ' && line[n] != '\t')
-        n++;
-    if (n == 0)
+    if (len == 0)
         return SC_V_UNKNOWN;
-    for (unsigned v = SC_V_HELO; v <= SC_V_SAML; v++)
-        if (sc_word_first_may(line[0], sc_cmd_table[v].name) &&
-            sc_word_is(line, n, sc_cmd_table[v].name))
-            return (sc_verb)v;
+    unsigned c = line[0] >= 'a' && line[0] <= 'z' ? line[0] - ('a' - 'A') : line[0];
+
+    if (c < 'A' || c > 'Z')
+        return SC_V_UNKNOWN;
+    for (unsigned i = 0; i < 4 && sc_verbs_by_first[c - 'A'][i]; i++) {
+        sc_verb v = (sc_verb)sc_verbs_by_first[c - 'A'][i];
+        size_t k = sc_word_prefix(line, len, sc_cmd_table[v].name);
+
+        if (k && (k == len || line[k] == ' ' || line[k] == '\t'))
+            return v;
+    }
     return SC_V_UNKNOWN;
 }
 
@@ -134,39 +157,61 @@ bool sc_code_resyncs(int code, sc_verb v)
     return false;
 }
 
-/* With each keyword its length: an EHLO reply's keyword is compared only
- * with those of its length (a reply has ten lines, a session one reply). */
-#define SC_EXT_NAME(kw, bit) { kw, sizeof kw - 1, bit }
-static const struct { const char *kw; size_t len; unsigned bit; } sc_ext_names[] = {
-    SC_EXT_NAME("PIPELINING", SC_EXT_PIPELINING), SC_EXT_NAME("SIZE", SC_EXT_SIZE),
-    SC_EXT_NAME("CHUNKING", SC_EXT_CHUNKING),     SC_EXT_NAME("BINARYMIME", SC_EXT_BINARYMIME),
-    SC_EXT_NAME("STARTTLS", SC_EXT_STARTTLS),     SC_EXT_NAME("AUTH", SC_EXT_AUTH),
-    SC_EXT_NAME("ETRN", SC_EXT_ETRN),             SC_EXT_NAME("8BITMIME", SC_EXT_8BITMIME),
-    SC_EXT_NAME("SMTPUTF8", SC_EXT_SMTPUTF8),     SC_EXT_NAME("DSN", SC_EXT_DSN),
-    SC_EXT_NAME("ENHANCEDSTATUSCODES", SC_EXT_ENHANCED),
-    SC_EXT_NAME("EXPN", SC_EXT_EXPN), SC_EXT_NAME("HELP", SC_EXT_HELP),
-    SC_EXT_NAME("VRFY", SC_EXT_VRFY),
+/* The keywords, those that start with the same octet together: an EHLO
+ * reply line's keyword is compared with those only (sc_ext_run). */
+static const struct { const char *kw; unsigned bit; } sc_ext_names[] = {
+    { "AUTH", SC_EXT_AUTH },                 /* 0 */
+    { "BINARYMIME", SC_EXT_BINARYMIME },     /* 1 */
+    { "CHUNKING", SC_EXT_CHUNKING },         /* 2 */
+    { "DSN", SC_EXT_DSN },                   /* 3 */
+    { "ETRN", SC_EXT_ETRN },                 /* 4 */
+    { "ENHANCEDSTATUSCODES", SC_EXT_ENHANCED },
+    { "EXPN", SC_EXT_EXPN },
+    { "HELP", SC_EXT_HELP },                 /* 7 */
+    { "PIPELINING", SC_EXT_PIPELINING },     /* 8 */
+    { "SIZE", SC_EXT_SIZE },                 /* 9 */
+    { "STARTTLS", SC_EXT_STARTTLS },
+    { "SMTPUTF8", SC_EXT_SMTPUTF8 },
+    { "VRFY", SC_EXT_VRFY },                 /* 12 */
+    { "8BITMIME", SC_EXT_8BITMIME },         /* 13 */
 };
 
-/* Longer than any keyword of sc_ext_names. */
-#define SC_EXT_KW_MAX 20
+/* The entries of sc_ext_names[] whose word may start with octet c: [*from,
+ * return). A table word is all upper case letters and digits, so a letter
+ * folds to its upper case first; anything else starts none. */
+static unsigned sc_ext_run(uint8_t c, unsigned *from)
+{
+    switch (c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c) {
+    case 'A': *from = 0;  return 1;
+    case 'B': *from = 1;  return 2;
+    case 'C': *from = 2;  return 3;
+    case 'D': *from = 3;  return 4;
+    case 'E': *from = 4;  return 7;
+    case 'H': *from = 7;  return 8;
+    case 'P': *from = 8;  return 9;
+    case 'S': *from = 9;  return 12;
+    case 'V': *from = 12; return 13;
+    case '8': *from = 13; return 14;
+    default:  *from = 0;  return 0;
+    }
+}
 
+/* The keyword ends at SP, at '=' ("AUTH=LOGIN", the pre-RFC 2554 form some
+ * servers still send) or at the end of the line. Each candidate is
+ * compared octet by octet, case aside, and most compares stop at the first
+ * octet that differs: the keyword is neither measured nor folded first
+ * (an EHLO reply has ten lines, each session one reply). */
 unsigned sc_ext_keyword(const uint8_t *kw, size_t len)
 {
-    char up[SC_EXT_KW_MAX];   /* the keyword in upper case, as the table spells it */
-    size_t n = 0;
+    unsigned i, end;
 
-    /* "AUTH=LOGIN" is the pre-RFC 2554 form some servers still send. The
-     * keyword is folded once, as it is measured, rather than once per
-     * table word of its length. */
-    for (; n < len && kw[n] != ' ' && kw[n] != '='; n++) {
-        if (n == sizeof up)
-            return 0;
-        up[n] = (char)(kw[n] >= 'a' && kw[n] <= 'z' ? kw[n] - ('a' - 'A') : kw[n]);
-    }
-    for (size_t i = 0; i < sizeof sc_ext_names / sizeof sc_ext_names[0]; i++)
-        if (sc_ext_names[i].len == n && sc_ext_names[i].kw[0] == up[0] &&
-            memcmp(up, sc_ext_names[i].kw, n) == 0)
+    if (len == 0)
+        return 0;
+    for (end = sc_ext_run(kw[0], &i); i < end; i++) {
+        size_t k = sc_word_prefix(kw, len, sc_ext_names[i].kw);
+
+        if (k && (k == len || kw[k] == ' ' || kw[k] == '='))
             return sc_ext_names[i].bit;
+    }
     return 0;
 }
