@@ -34,9 +34,12 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    256       /* held lines: first buffer (most sessions
-                                    * hold less: one allocation), doubling */
+#define TB_HOLD_FIRST    1024      /* held lines: first buffer (three sessions
+                                    * in four of gateway traffic hold less:
+                                    * one allocation), doubling */
 #define TB_HOLD_MAX      6144      /* past this a held block is rendered */
+#define TB_SPARE_MAX     32        /* freed blocks kept for the next sessions */
+#define TB_LINE          64        /* a cache line: a block's alignment */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
 #define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
@@ -52,10 +55,18 @@ static const char *const tb_sev_color[3] = {
 static const char *const tb_dir_mark[2] = { [SC_DIR_C2S] = "C>", [SC_DIR_S2C] = "S>" };
 static const char *const tb_dir_color[2] = { [SC_DIR_C2S] = "\033[32m", [SC_DIR_S2C] = "\033[34m" };
 
+/* A freed block is kept, with its held-line buffer and its line of the
+ * run, for the next session (up to TB_SPARE_MAX of them, so at most
+ * TB_SPARE_MAX * (sizeof (sc_tb_block) + TB_HOLD_MAX + TB_REP_MAX) bytes,
+ * about 270 KB, whatever the capture): on gateway traffic a session is a
+ * few dozen lines, and a block, its buffer grown by doubling and their
+ * frees were most of what the report's lines cost beyond copying them. */
 struct sc_tb_engine {
-    sc_tb_opts o;
-    sc_spool  *sp;
-    char       render[TB_RENDER_MAX];
+    sc_tb_opts   o;
+    sc_spool    *sp;
+    sc_tb_block *spare;         /* linked by spare_next */
+    unsigned     nspare;
+    char         render[TB_RENDER_MAX];
 };
 
 typedef struct tb_ring_entry {
@@ -64,8 +75,18 @@ typedef struct tb_ring_entry {
 } tb_ring_entry;
 
 struct sc_tb_block {
-    uint64_t       id;
+    /* Lines held raw (sc_tb_block_defer) until the block is known to be
+     * shown in full: tb_held records, each followed by its bytes. First,
+     * with the start their times count from: all that a held line reads
+     * of the block, in its first cache line (the block is allocated
+     * aligned to one; between two lines of a session the rest of the
+     * block has left the cache). held stays allocated, empty, once the
+     * block no longer holds, for the block's next session (spares). */
+    bool           holding;
+    uint8_t       *held;
+    size_t         held_len, held_cap;
     struct timeval start;
+    uint64_t       id;
     sc_endpoint    client, server;
     sc_chain       head, body, tail;
     uint64_t       nlines;
@@ -83,11 +104,7 @@ struct sc_tb_block {
     uint64_t       rep_count, rep_first, rep_last;
     char          *rep_render;    /* the last repeat, shown when it is alone */
     size_t         rep_rlen, rep_rcap;
-    /* Lines held raw (sc_tb_block_defer) until the block is known to be
-     * shown in full: tb_held records, each followed by its bytes. */
-    bool           holding;
-    uint8_t       *held;
-    size_t         held_len, held_cap;
+    sc_tb_block   *spare_next;    /* in the engine's spares */
 };
 
 /* A line held raw is a record of fixed fields, then the bytes shown (at
@@ -130,15 +147,45 @@ void sc_tb_engine_free(sc_tb_engine *e)
 {
     if (!e)
         return;
+    while (e->spare) {
+        sc_tb_block *b = e->spare;
+        e->spare = b->spare_next;
+        free(b->held);
+        free(b->rep_text);
+        free(b);
+    }
     sc_spool_free(e->sp);
     free(e);
 }
 
+/* A spare block emptied, its buffers kept, or a new one (zeroed, aligned
+ * to a cache line). */
+static sc_tb_block *tb_block_alloc(sc_tb_engine *e)
+{
+    sc_tb_block *b = e->spare;
+
+    if (!b) {
+        size_t size = (sizeof *b + TB_LINE - 1) / TB_LINE * TB_LINE;
+        if ((b = aligned_alloc(TB_LINE, size)))
+            memset(b, 0, sizeof *b);
+        return b;
+    }
+    e->spare = b->spare_next;
+    e->nspare--;
+    uint8_t *held = b->held, *rep = b->rep_text;
+    size_t held_cap = b->held_cap, rep_cap = b->rep_cap;
+    memset(b, 0, sizeof *b);
+    b->held = held;
+    b->held_cap = held_cap;
+    b->rep_text = rep;
+    b->rep_cap = rep_cap;
+    return b;
+}
+
 sc_tb_block *sc_tb_block_new(sc_tb_engine *e, const sc_session_info *info)
 {
-    sc_tb_block *b = calloc(1, sizeof *b);
+    sc_tb_block *b = tb_block_alloc(e);
 
-    (void)e;
     if (!b)
         return NULL;
     b->id = info->id;
@@ -426,12 +473,11 @@ static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
     return true;
 }
 
-/* Drops the held lines unrendered and holds no more. */
+/* Drops the held lines unrendered and holds no more (the buffer stays,
+ * empty, for the block's next session). */
 static void tb_hold_drop(sc_tb_block *b)
 {
-    free(b->held);
-    b->held = NULL;
-    b->held_len = b->held_cap = 0;
+    b->held_len = 0;
     b->holding = false;
 }
 
@@ -439,11 +485,9 @@ static void tb_hold_drop(sc_tb_block *b)
  * lines are rendered as they come. */
 static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
 {
-    uint8_t *held = b->held;
-    const uint8_t *p = held, *end = held ? held + b->held_len : NULL;   /* none held yet */
+    const uint8_t *p = b->held, *end = p ? p + b->held_len : NULL;   /* none held yet */
 
-    b->holding = false;
-    b->held = NULL;
+    b->holding = false;         /* the lines below are rendered, not held */
     while (p && p < end) {
         uint64_t frame;
         int32_t sec, usec;
@@ -462,8 +506,7 @@ static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
         p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
         sc_tb_block_line(e, b, &l);
     }
-    free(held);
-    b->held_len = b->held_cap = 0;
+    b->held_len = 0;
 }
 
 void sc_tb_block_defer(sc_tb_engine *e, sc_tb_block *b)
@@ -825,6 +868,17 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
 void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
 {
     sc_tb_block_undefer(e, b);
+    /* A parked block waits for its turn, in numbers the capture decides:
+     * it keeps no buffer it will not use again. */
+    free(b->held);
+    b->held = NULL;
+    b->held_cap = 0;
+    free(b->rep_text);
+    b->rep_text = NULL;
+    b->rep_cap = 0;
+    free(b->rep_render);
+    b->rep_render = NULL;
+    b->rep_rcap = 0;
     sc_chain_park(e->sp, &b->head);
     sc_chain_park(e->sp, &b->body);
     sc_chain_park(e->sp, &b->tail);
@@ -857,8 +911,14 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
             free(b->ring[i].text);
         free(b->ring);
     }
-    free(b->rep_text);
     free(b->rep_render);
+    if (e->nspare < TB_SPARE_MAX) {
+        b->spare_next = e->spare;
+        e->spare = b;
+        e->nspare++;
+        return;
+    }
+    free(b->rep_text);
     free(b->held);
     free(b);
 }
