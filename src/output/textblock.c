@@ -19,6 +19,7 @@
  * indented by TB_FIND_INDENT (the transcript keeps one line a finding,
  * for grep).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,12 +61,22 @@ static const char *const tb_dir_color[2] = { [SC_DIR_C2S] = "\033[32m", [SC_DIR_
  * TB_SPARE_MAX * (sizeof (sc_tb_block) + TB_HOLD_MAX + TB_REP_MAX) bytes,
  * about 270 KB, whatever the capture): on gateway traffic a session is a
  * few dozen lines, and a block, its buffer grown by doubling and their
- * frees were most of what the report's lines cost beyond copying them. */
+ * frees were most of what the report's lines cost beyond copying them.
+ * The held-line buffer of a parked block (the report's blocks wait behind
+ * a long session) is kept too, for a new block, up to TB_SPARE_MAX of
+ * them (at most TB_SPARE_MAX * TB_HOLD_MAX bytes, 192 KB). */
+typedef struct tb_buf {
+    uint8_t *p;
+    size_t   cap;
+} tb_buf;
+
 struct sc_tb_engine {
     sc_tb_opts   o;
     sc_spool    *sp;
     sc_tb_block *spare;         /* linked by spare_next */
     unsigned     nspare;
+    tb_buf       held[TB_SPARE_MAX];
+    unsigned     nheld;
     char         render[TB_RENDER_MAX];
 };
 
@@ -86,8 +97,6 @@ struct sc_tb_block {
     uint8_t       *held;
     size_t         held_len, held_cap;
     struct timeval start;
-    uint64_t       id;
-    sc_endpoint    client, server;
     sc_chain       head, body, tail;
     uint64_t       nlines;
     uint64_t       elided;        /* lines left out since the last marker */
@@ -105,6 +114,7 @@ struct sc_tb_block {
     char          *rep_render;    /* the last repeat, shown when it is alone */
     size_t         rep_rlen, rep_rcap;
     sc_tb_block   *spare_next;    /* in the engine's spares */
+    void          *mem;           /* what malloc gave, the block aligned in it */
 };
 
 /* A line held raw is a record of fixed fields, then the bytes shown (at
@@ -152,29 +162,41 @@ void sc_tb_engine_free(sc_tb_engine *e)
         e->spare = b->spare_next;
         free(b->held);
         free(b->rep_text);
-        free(b);
+        free(b->mem);
     }
+    while (e->nheld)
+        free(e->held[--e->nheld].p);
     sc_spool_free(e->sp);
     free(e);
 }
 
 /* A spare block emptied, its buffers kept, or a new one (zeroed, aligned
- * to a cache line). */
+ * to a cache line: by hand, aligned_alloc cost three times a malloc). */
 static sc_tb_block *tb_block_alloc(sc_tb_engine *e)
 {
     sc_tb_block *b = e->spare;
 
     if (!b) {
-        size_t size = (sizeof *b + TB_LINE - 1) / TB_LINE * TB_LINE;
-        if ((b = aligned_alloc(TB_LINE, size)))
-            memset(b, 0, sizeof *b);
+        void *mem = malloc(sizeof *b + TB_LINE - 1);
+        if (!mem)
+            return NULL;
+        b = (sc_tb_block *)(((uintptr_t)mem + TB_LINE - 1) & ~(uintptr_t)(TB_LINE - 1));
+        memset(b, 0, sizeof *b);
+        b->mem = mem;
+        if (e->nheld) {
+            tb_buf *h = &e->held[--e->nheld];
+            b->held = h->p;
+            b->held_cap = h->cap;
+        }
         return b;
     }
     e->spare = b->spare_next;
     e->nspare--;
     uint8_t *held = b->held, *rep = b->rep_text;
     size_t held_cap = b->held_cap, rep_cap = b->rep_cap;
+    void *mem = b->mem;
     memset(b, 0, sizeof *b);
+    b->mem = mem;
     b->held = held;
     b->held_cap = held_cap;
     b->rep_text = rep;
@@ -188,13 +210,7 @@ sc_tb_block *sc_tb_block_new(sc_tb_engine *e, const sc_session_info *info)
 
     if (!b)
         return NULL;
-    b->id = info->id;
-    b->start = info->start;
-    b->client = info->client;
-    b->server = info->server;
-    sc_chain_init(&b->head);
-    sc_chain_init(&b->body);
-    sc_chain_init(&b->tail);
+    b->start = info->start;     /* the rest comes zeroed: empty chains */
     return b;
 }
 
@@ -488,6 +504,9 @@ static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
     const uint8_t *p = b->held, *end = p ? p + b->held_len : NULL;   /* none held yet */
 
     b->holding = false;         /* the lines below are rendered, not held */
+    /* about as many bytes rendered as held: a line's prefix is as long as
+     * its record's fields */
+    sc_chain_reserve(&b->body, b->held_len + b->held_len / 8);
     while (p && p < end) {
         uint64_t frame;
         int32_t sec, usec;
@@ -693,6 +712,8 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
     char c[64], s[64], t[40], esc[1024], tls[256] = "", buf[1200], *w;
     tb_fold f = { e->sp, &b->head, 0, true };
 
+    sc_chain_reserve(&b->head, 6 * TB_WIDTH);      /* most headers: 4 or 5 lines */
+
     sc_endpoint_str(&info->client, c, sizeof c);
     sc_endpoint_str(&info->server, s, sizeof s);
     sc_fmt_rfc3339(&info->start, t, sizeof t);
@@ -869,8 +890,12 @@ void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
 {
     sc_tb_block_undefer(e, b);
     /* A parked block waits for its turn, in numbers the capture decides:
-     * it keeps no buffer it will not use again. */
-    free(b->held);
+     * it keeps no buffer it will not use again (its held-line buffer goes
+     * to the next new block, if there is room). */
+    if (b->held && e->nheld < TB_SPARE_MAX)
+        e->held[e->nheld++] = (tb_buf){ b->held, b->held_cap };
+    else
+        free(b->held);
     b->held = NULL;
     b->held_cap = 0;
     free(b->rep_text);
@@ -920,5 +945,5 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
     }
     free(b->rep_text);
     free(b->held);
-    free(b);
+    free(b->mem);
 }
