@@ -128,11 +128,13 @@ struct sc_tb_block {
 
 static bool tb_held_fits(const sc_tb_block *b, const sc_line *l)
 {
-    int64_t dsec = (int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec;
+    /* each range a single unsigned comparison (a line's cost, held) */
+    uint64_t dsec = (uint64_t)((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec);
+    uint64_t usec = (uint64_t)(int64_t)l->ts.tv_usec;
 
-    return (unsigned)l->kind <= 63 && (unsigned)l->dir <= 1 && dsec >= INT32_MIN &&
-           dsec <= INT32_MAX && (int64_t)l->ts.tv_usec >= INT32_MIN &&
-           (int64_t)l->ts.tv_usec <= INT32_MAX && (uint64_t)l->len <= UINT32_MAX;
+    return (unsigned)l->kind <= 63 && (unsigned)l->dir <= 1 &&
+           dsec + 0x80000000u <= UINT32_MAX && usec + 0x80000000u <= UINT32_MAX &&
+           (uint64_t)l->len <= UINT32_MAX;
 }
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
@@ -497,6 +499,8 @@ static void tb_hold_drop(sc_tb_block *b)
     b->holding = false;
 }
 
+static void tb_line_render(sc_tb_engine *e, sc_tb_block *b, const sc_line *l);
+
 /* Renders the held lines, in order, as they would have been; from then on
  * lines are rendered as they come. */
 static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
@@ -523,7 +527,7 @@ static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
         l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + sec);
         l.ts.tv_usec = (suseconds_t)usec;
         p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
-        sc_tb_block_line(e, b, &l);
+        tb_line_render(e, b, &l);
     }
     b->held_len = 0;
 }
@@ -540,13 +544,9 @@ void sc_tb_block_undefer(sc_tb_engine *e, sc_tb_block *b)
         tb_hold_release(e, b);
 }
 
-void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+/* A line of a block that does not hold (any more): rendered into it. */
+static void tb_line_render(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
 {
-    if (b->holding) {
-        if (tb_hold_line(b, l))
-            return;
-        tb_hold_release(e, b);      /* past the bound: rendered from now on */
-    }
     size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
 
     if (tb_rep_same(b, l)) {
@@ -598,6 +598,18 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
         b->rep_kind = l->kind;
     }
     tb_block_put(e, b, e->render, n);
+}
+
+/* Held, or rendered: the held path apart, so that a held line (most lines
+ * under --only-findings) costs no more than its copy. */
+void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+{
+    if (b->holding) {
+        if (tb_hold_line(b, l))
+            return;
+        tb_hold_release(e, b);      /* past the bound: rendered from now on */
+    }
+    tb_line_render(e, b, l);
 }
 
 /* The bytes of s (n bytes) that fit in width columns, cut after the last
