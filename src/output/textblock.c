@@ -35,11 +35,13 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    1024      /* held lines: first buffer (three sessions
-                                    * in four of gateway traffic hold less:
-                                    * one allocation), doubling */
+#define TB_HOLD_FIRST    256       /* held lines: first buffer, doubling */
 #define TB_HOLD_MAX      6144      /* past this a held block is rendered */
 #define TB_SPARE_MAX     32        /* freed blocks kept for the next sessions */
+#define TB_KEEP_HELD     1024      /* a held-line buffer kept for another block
+                                    * at most this large (three sessions in
+                                    * four of gateway traffic hold less) */
+#define TB_KEEP_REP      256       /* a line of the run kept likewise */
 #define TB_LINE          64        /* a cache line: a block's alignment */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
@@ -57,14 +59,16 @@ static const char *const tb_dir_mark[2] = { [SC_DIR_C2S] = "C>", [SC_DIR_S2C] = 
 static const char *const tb_dir_color[2] = { [SC_DIR_C2S] = "\033[32m", [SC_DIR_S2C] = "\033[34m" };
 
 /* A freed block is kept, with its held-line buffer and its line of the
- * run, for the next session (up to TB_SPARE_MAX of them, so at most
- * TB_SPARE_MAX * (sizeof (sc_tb_block) + TB_HOLD_MAX + TB_REP_MAX) bytes,
- * about 270 KB, whatever the capture): on gateway traffic a session is a
- * few dozen lines, and a block, its buffer grown by doubling and their
- * frees were most of what the report's lines cost beyond copying them.
- * The held-line buffer of a parked block (the report's blocks wait behind
- * a long session) is kept too, for a new block, up to TB_SPARE_MAX of
- * them (at most TB_SPARE_MAX * TB_HOLD_MAX bytes, 192 KB). */
+ * run when they are small, for the next session: up to TB_SPARE_MAX of
+ * them, so at most TB_SPARE_MAX * (sizeof (sc_tb_block) + TB_KEEP_HELD +
+ * TB_KEEP_REP) bytes, about 55 KB, whatever the capture. On gateway
+ * traffic a session is a few dozen lines, and a block, its buffer grown
+ * by doubling and their frees were most of what the report's lines cost
+ * beyond copying them. The held-line buffer of a parked block (the
+ * report's blocks wait behind a long session) is kept too, for a new
+ * block, up to TB_SPARE_MAX of them (at most 32 KB). Larger buffers are
+ * freed: a buffer passed from block to block would otherwise only grow,
+ * and a session that holds little would hold a large one. */
 typedef struct tb_buf {
     uint8_t *p;
     size_t   cap;
@@ -904,7 +908,7 @@ void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
     /* A parked block waits for its turn, in numbers the capture decides:
      * it keeps no buffer it will not use again (its held-line buffer goes
      * to the next new block, if there is room). */
-    if (b->held && e->nheld < TB_SPARE_MAX)
+    if (b->held && b->held_cap <= TB_KEEP_HELD && e->nheld < TB_SPARE_MAX)
         e->held[e->nheld++] = (tb_buf){ b->held, b->held_cap };
     else
         free(b->held);
@@ -949,6 +953,16 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
         free(b->ring);
     }
     free(b->rep_render);
+    if (b->held_cap > TB_KEEP_HELD) {
+        free(b->held);
+        b->held = NULL;
+        b->held_cap = 0;
+    }
+    if (b->rep_cap > TB_KEEP_REP) {
+        free(b->rep_text);
+        b->rep_text = NULL;
+        b->rep_cap = 0;
+    }
     if (e->nspare < TB_SPARE_MAX) {
         b->spare_next = e->spare;
         e->spare = b;
