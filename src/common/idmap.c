@@ -1,28 +1,32 @@
 /*
- * idmap.c - session id -> pointer, a chained hash that doubles its bucket
- * array when the load passes 1 (idmap.h).
+ * idmap.c - session id -> pointer, an open-addressed hash (linear probing)
+ * that doubles its slots when more than half are taken (idmap.h).
+ *
+ * A slot holds the id and the value: a session's begin and end are a put
+ * and a del with no allocation (a chained map's node was a malloc and a
+ * free per session, and a pointer more to follow on each look-up). A del
+ * moves the slots after it back into the hole, so no tombstones pile up.
  */
 #include <stdlib.h>
 
 #include "idmap.h"
 
-typedef struct idmap_node {
-    struct idmap_node *next;
+typedef struct idmap_slot {
     uint64_t id;
-    void *value;
-} idmap_node;
+    void    *value;              /* NULL: the slot is free */
+} idmap_slot;
 
 struct sc_idmap {
-    idmap_node **b;
-    size_t nb, n;
+    idmap_slot *s;
+    size_t      cap, n;          /* cap a power of two, n <= cap / 2 */
 };
 
-static size_t idmap_slot(uint64_t id, size_t nb)
+static size_t idmap_hash(uint64_t id, size_t cap)
 {
     id ^= id >> 33;
     id *= 0xff51afd7ed558ccdULL;
     id ^= id >> 33;
-    return (size_t)(id & (nb - 1));
+    return (size_t)(id & (cap - 1));
 }
 
 sc_idmap *sc_idmap_new(void)
@@ -31,9 +35,9 @@ sc_idmap *sc_idmap_new(void)
 
     if (!m)
         return NULL;
-    m->nb = 64;
-    m->b = calloc(m->nb, sizeof *m->b);
-    if (!m->b) {
+    m->cap = 64;
+    m->s = calloc(m->cap, sizeof *m->s);
+    if (!m->s) {
         free(m);
         return NULL;
     }
@@ -44,75 +48,90 @@ void sc_idmap_free(sc_idmap *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->nb; i++)
-        for (idmap_node *x = m->b[i], *nx; x; x = nx) {
-            nx = x->next;
-            free(x);
-        }
-    free(m->b);
+    free(m->s);
     free(m);
 }
 
-static void idmap_grow(sc_idmap *m)
+/* The slot of id, or the free slot where it would go. */
+static idmap_slot *idmap_find(const sc_idmap *m, uint64_t id)
 {
-    size_t nb = m->nb * 2;
-    idmap_node **b = calloc(nb, sizeof *b);
+    size_t i = idmap_hash(id, m->cap);
 
-    if (!b)
-        return;                 /* keep the longer chains */
-    for (size_t i = 0; i < m->nb; i++)
-        for (idmap_node *x = m->b[i], *nx; x; x = nx) {
-            nx = x->next;
-            size_t s = idmap_slot(x->id, nb);
-            x->next = b[s];
-            b[s] = x;
-        }
-    free(m->b);
-    m->b = b;
-    m->nb = nb;
+    while (m->s[i].value && m->s[i].id != id)
+        i = (i + 1) & (m->cap - 1);
+    return &m->s[i];
+}
+
+/* Twice the slots; false when out of memory (the map stays as it is). */
+static int idmap_grow(sc_idmap *m)
+{
+    idmap_slot *old = m->s;
+    size_t ocap = m->cap;
+
+    if (ocap > SIZE_MAX / 2 / sizeof *old)
+        return -1;
+    if (!(m->s = calloc(ocap * 2, sizeof *old))) {
+        m->s = old;
+        return -1;
+    }
+    m->cap = ocap * 2;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].value)
+            *idmap_find(m, old[i].id) = old[i];
+    free(old);
+    return 0;
 }
 
 int sc_idmap_put(sc_idmap *m, uint64_t id, void *value)
 {
-    size_t s = idmap_slot(id, m->nb);
+    idmap_slot *x;
 
-    for (idmap_node *x = m->b[s]; x; x = x->next)
-        if (x->id == id) {
-            x->value = value;
-            return 0;
-        }
-    idmap_node *x = malloc(sizeof *x);
-    if (!x)
-        return -1;
+    if (!value) {
+        sc_idmap_del(m, id);
+        return 0;
+    }
+    x = idmap_find(m, id);
+    if (x->value) {
+        x->value = value;
+        return 0;
+    }
+    if ((m->n + 1) * 2 > m->cap) {
+        /* without more room, fuller: one slot always stays free */
+        if (idmap_grow(m) < 0 && m->n + 2 > m->cap)
+            return -1;
+        x = idmap_find(m, id);
+    }
     x->id = id;
     x->value = value;
-    x->next = m->b[s];
-    m->b[s] = x;
-    if (++m->n > m->nb)
-        idmap_grow(m);
+    m->n++;
     return 0;
 }
 
 void *sc_idmap_get(const sc_idmap *m, uint64_t id)
 {
-    for (idmap_node *x = m->b[idmap_slot(id, m->nb)]; x; x = x->next)
-        if (x->id == id)
-            return x->value;
-    return NULL;
+    return idmap_find(m, id)->value;
 }
 
 void *sc_idmap_del(sc_idmap *m, uint64_t id)
 {
-    for (idmap_node **pp = &m->b[idmap_slot(id, m->nb)]; *pp; pp = &(*pp)->next)
-        if ((*pp)->id == id) {
-            idmap_node *x = *pp;
-            void *v = x->value;
-            *pp = x->next;
-            free(x);
-            m->n--;
-            return v;
+    size_t mask = m->cap - 1, hole = (size_t)(idmap_find(m, id) - m->s);
+    void *v = m->s[hole].value;
+
+    if (!v)
+        return NULL;
+    /* Backward shift: each slot after the hole, up to a free one, that
+     * may sit in the hole (its home is not between the hole and it) moves
+     * there, and its own slot becomes the hole. */
+    for (size_t i = (hole + 1) & mask; m->s[i].value; i = (i + 1) & mask) {
+        size_t home = idmap_hash(m->s[i].id, m->cap);
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            m->s[hole] = m->s[i];
+            hole = i;
         }
-    return NULL;
+    }
+    m->s[hole].value = NULL;
+    m->n--;
+    return v;
 }
 
 size_t sc_idmap_count(const sc_idmap *m)

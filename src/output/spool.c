@@ -144,6 +144,23 @@ static int spool_chain_grow(sc_chain *c)
     return 0;
 }
 
+void sc_chain_reserve(sc_chain *c, size_t n)
+{
+    size_t cap = c->cap ? c->cap : SPOOL_BUF_MIN;
+    char *nb;
+
+    if (c->len + n <= c->cap || c->cap >= SC_SPOOL_BUF)
+        return;
+    while (cap < c->len + n && cap < SC_SPOOL_BUF)
+        cap *= 2;
+    if (cap > SC_SPOOL_BUF)
+        cap = SC_SPOOL_BUF;
+    if (!(nb = realloc(c->buf, cap)))
+        return;                 /* the appends grow it, or spill */
+    c->buf = nb;
+    c->cap = cap;
+}
+
 void sc_chain_append(sc_spool *sp, sc_chain *c, const char *p, size_t n)
 {
     while (n > 0) {

@@ -49,6 +49,10 @@ static inline void sc_chain_write(sc_spool *sp, sc_chain *c, const char *p, size
     }
     sc_chain_append(sp, c, p, n);
 }
+/* Room for n more bytes in the RAM part at once (at most SC_SPOOL_BUF in
+ * all), for a caller that knows about how much it is to write: one
+ * allocation instead of a doubling from the first small one. */
+void sc_chain_reserve(sc_chain *c, size_t n);
 /* A block that must wait: keeps its RAM part while the spool's budget
  * for parked chains allows, else moves it to disk and frees it. */
 void sc_chain_park(sc_spool *sp, sc_chain *c);

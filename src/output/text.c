@@ -40,14 +40,23 @@
 
 #define TEXT_FULL_SESSIONS 50
 #define TEXT_RECENT        64
+#define TEXT_SPARE_MAX     32     /* drained entries kept for the next sessions */
 
 typedef struct text_entry {
     uint64_t           id;
     uint64_t           nth;          /* in order of start, from 1 */
     sc_tb_block       *b;
     bool               done, show;
-    struct text_entry *next, *prev;
+    struct text_entry *next, *prev;   /* the queue, or the spares (next) */
 } text_entry;
+
+/* A live session's block by its id, without its entry: all that a line
+ * reads (the entry is one more cache line, long cold between two lines of
+ * a session). */
+typedef struct text_recent {
+    uint64_t     id;
+    sc_tb_block *b;              /* NULL: the slot is free */
+} text_recent;
 
 typedef struct text_sink {
     sc_sink        sink;
@@ -56,10 +65,14 @@ typedef struct text_sink {
     bool           color, flush;
     sc_tb_engine  *e;
     sc_idmap      *live;          /* id -> text_entry, until session_end */
-    /* the live entries by id modulo TEXT_RECENT: a session's lines find
+    /* the live blocks by id modulo TEXT_RECENT: a session's lines find
      * its block without the map (sessions open at once are mostly
      * numbered close together) */
-    text_entry    *recent[TEXT_RECENT];
+    text_recent    recent[TEXT_RECENT];
+    /* Drained entries, for the next sessions instead of a calloc and a
+     * free each: at most TEXT_SPARE_MAX of them (linked by next). */
+    text_entry    *spare;
+    unsigned       nspare;
     text_entry    *qhead, *qtail; /* order of session start */
     uint64_t       shown;
     sc_peers      *peers;         /* per-peer summaries, or NULL */
@@ -98,6 +111,42 @@ bool sc_output_is_stream(FILE *out)
     return true;
 }
 
+/* A zeroed entry, a spare if there is one. */
+static text_entry *text_entry_alloc(text_sink *t)
+{
+    text_entry *x = t->spare;
+
+    if (!x)
+        return calloc(1, sizeof *x);
+    t->spare = x->next;
+    t->nspare--;
+    memset(x, 0, sizeof *x);
+    return x;
+}
+
+/* The entry and its block, gone from the queue: kept as spares while
+ * there is room. */
+static void text_entry_free(text_sink *t, text_entry *x)
+{
+    sc_tb_block_free(t->e, x->b);
+    if (t->nspare >= TEXT_SPARE_MAX) {
+        free(x);
+        return;
+    }
+    x->next = t->spare;
+    t->spare = x;
+    t->nspare++;
+}
+
+/* Forgets the recent slot of a session whose lines are over. */
+static void text_recent_drop(text_sink *t, uint64_t id)
+{
+    text_recent *r = &t->recent[id % TEXT_RECENT];
+
+    if (r->b && r->id == id)
+        r->b = NULL;
+}
+
 /* Writes every finished block at the head of the queue. */
 static void text_queue_drain(text_sink *t)
 {
@@ -115,8 +164,7 @@ static void text_queue_drain(text_sink *t)
             t->qhead->prev = NULL;
         else
             t->qtail = NULL;
-        sc_tb_block_free(t->e, x->b);
-        free(x);
+        text_entry_free(t, x);
     }
     if (wrote && t->flush)
         sc_write_check(t->out, "standard output", "the report is incomplete");
@@ -142,16 +190,15 @@ static void text_session_begin(sc_sink *s, const sc_session_info *info)
 
     if (t->cfg->only_session && info->id != t->cfg->only_session)
         return;
-    if (!(x = calloc(1, sizeof *x)))
+    if (!(x = text_entry_alloc(t)))
         return;
     x->id = info->id;
     x->nth = ++t->begun;
     if (!(x->b = sc_tb_block_new(t->e, info)) || sc_idmap_put(t->live, info->id, x) < 0) {
-        sc_tb_block_free(t->e, x->b);
-        free(x);
+        text_entry_free(t, x);
         return;
     }
-    t->recent[info->id % TEXT_RECENT] = x;
+    t->recent[info->id % TEXT_RECENT] = (text_recent){ info->id, x->b };
     x->prev = t->qtail;
     if (t->qtail)
         t->qtail->next = x;
@@ -183,38 +230,39 @@ static void text_entry_write_now(text_sink *t, text_entry *x)
         x->next->prev = x->prev;
     else
         t->qtail = x->prev;
-    sc_tb_block_free(t->e, x->b);
-    free(x);
+    text_entry_free(t, x);
 }
 
-/* The live entry of a session, or NULL. */
-static text_entry *text_live(text_sink *t, uint64_t id)
+/* The block of a live session, or NULL. */
+static sc_tb_block *text_live(text_sink *t, uint64_t id)
 {
-    text_entry *x = t->recent[id % TEXT_RECENT];
+    text_recent *r = &t->recent[id % TEXT_RECENT];
+    text_entry *x;
 
-    if (x && x->id == id)
-        return x;
-    if ((x = sc_idmap_get(t->live, id)))
-        t->recent[id % TEXT_RECENT] = x;
-    return x;
+    if (r->b && r->id == id)
+        return r->b;
+    if (!(x = sc_idmap_get(t->live, id)))
+        return NULL;
+    *r = (text_recent){ id, x->b };
+    return x->b;
 }
 
 static void text_line(sc_sink *s, const sc_session_info *info, const sc_line *l)
 {
     text_sink *t = s->priv;
-    text_entry *x = text_live(t, info->id);
+    sc_tb_block *b = text_live(t, info->id);
 
-    if (x)
-        sc_tb_block_line(t->e, x->b, l);
+    if (b)
+        sc_tb_block_line(t->e, b, l);
 }
 
 static void text_finding(sc_sink *s, const sc_session_info *info, const sc_finding *f)
 {
     text_sink *t = s->priv;
-    text_entry *x = text_live(t, info->id);
+    sc_tb_block *b = text_live(t, info->id);
 
-    if (x)
-        sc_tb_block_finding(t->e, x->b, f);
+    if (b)
+        sc_tb_block_finding(t->e, b, f);
 }
 
 static void text_session_end(sc_sink *s, const sc_session_info *info)
@@ -224,8 +272,7 @@ static void text_session_end(sc_sink *s, const sc_session_info *info)
 
     if (!x)
         return;
-    if (t->recent[x->id % TEXT_RECENT] == x)
-        t->recent[x->id % TEXT_RECENT] = NULL;
+    text_recent_drop(t, x->id);
     x->done = true;
     x->show = !t->cfg->only_findings || sc_tb_block_findings(x->b) > 0;
     if (!x->show)       /* a block never shown needs no header or summary */
@@ -500,7 +547,7 @@ static void text_finish(sc_sink *s, const sc_totals *tot)
     for (text_entry *x = t->qhead; x; x = x->next)
         if (!x->done) {
             sc_idmap_del(t->live, x->id);
-            t->recent[x->id % TEXT_RECENT] = NULL;
+            text_recent_drop(t, x->id);
             x->done = x->show = true;
             sc_tb_block_undefer(t->e, x->b);
         }
@@ -519,6 +566,11 @@ static void text_destroy(sc_sink *s)
         text_entry *x = t->qhead;
         t->qhead = x->next;
         sc_tb_block_free(t->e, x->b);
+        free(x);
+    }
+    while (t->spare) {
+        text_entry *x = t->spare;
+        t->spare = x->next;
         free(x);
     }
     sc_idmap_free(t->live);

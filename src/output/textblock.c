@@ -19,6 +19,7 @@
  * indented by TB_FIND_INDENT (the transcript keeps one line a finding,
  * for grep).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +35,14 @@
 #define TB_LADDER_COL    44
 #define TB_HEAD_DEFAULT  20000
 #define TB_TAIL_DEFAULT  10
-#define TB_HOLD_FIRST    256       /* held lines: first buffer (most sessions
-                                    * hold less: one allocation), doubling */
+#define TB_HOLD_FIRST    256       /* held lines: first buffer, doubling */
 #define TB_HOLD_MAX      6144      /* past this a held block is rendered */
+#define TB_SPARE_MAX     32        /* freed blocks kept for the next sessions */
+#define TB_KEEP_HELD     1024      /* a held-line buffer kept for another block
+                                    * at most this large (three sessions in
+                                    * four of gateway traffic hold less) */
+#define TB_KEEP_REP      256       /* a line of the run kept likewise */
+#define TB_LINE          64        /* a cache line: a block's alignment */
 #define TB_EXT_SHOWN     32
 #define TB_RCPT_SHOWN    16
 #define TB_REP_MAX       TB_TEXT_MAX /* a longer line is never folded */
@@ -52,10 +58,30 @@ static const char *const tb_sev_color[3] = {
 static const char *const tb_dir_mark[2] = { [SC_DIR_C2S] = "C>", [SC_DIR_S2C] = "S>" };
 static const char *const tb_dir_color[2] = { [SC_DIR_C2S] = "\033[32m", [SC_DIR_S2C] = "\033[34m" };
 
+/* A freed block is kept, with its held-line buffer and its line of the
+ * run when they are small, for the next session: up to TB_SPARE_MAX of
+ * them, so at most TB_SPARE_MAX * (sizeof (sc_tb_block) + TB_KEEP_HELD +
+ * TB_KEEP_REP) bytes, about 55 KB, whatever the capture. On gateway
+ * traffic a session is a few dozen lines, and a block, its buffer grown
+ * by doubling and their frees were most of what the report's lines cost
+ * beyond copying them. The held-line buffer of a parked block (the
+ * report's blocks wait behind a long session) is kept too, for a new
+ * block, up to TB_SPARE_MAX of them (at most 32 KB). Larger buffers are
+ * freed: a buffer passed from block to block would otherwise only grow,
+ * and a session that holds little would hold a large one. */
+typedef struct tb_buf {
+    uint8_t *p;
+    size_t   cap;
+} tb_buf;
+
 struct sc_tb_engine {
-    sc_tb_opts o;
-    sc_spool  *sp;
-    char       render[TB_RENDER_MAX];
+    sc_tb_opts   o;
+    sc_spool    *sp;
+    sc_tb_block *spare;         /* linked by spare_next */
+    unsigned     nspare;
+    tb_buf       held[TB_SPARE_MAX];
+    unsigned     nheld;
+    char         render[TB_RENDER_MAX];
 };
 
 typedef struct tb_ring_entry {
@@ -64,9 +90,17 @@ typedef struct tb_ring_entry {
 } tb_ring_entry;
 
 struct sc_tb_block {
-    uint64_t       id;
+    /* Lines held raw (sc_tb_block_defer) until the block is known to be
+     * shown in full: tb_held records, each followed by its bytes. First,
+     * with the start their times count from: all that a held line reads
+     * of the block, in its first cache line (the block is allocated
+     * aligned to one; between two lines of a session the rest of the
+     * block has left the cache). held stays allocated, empty, once the
+     * block no longer holds, for the block's next session (spares). */
+    bool           holding;
+    uint8_t       *held;
+    size_t         held_len, held_cap;
     struct timeval start;
-    sc_endpoint    client, server;
     sc_chain       head, body, tail;
     uint64_t       nlines;
     uint64_t       elided;        /* lines left out since the last marker */
@@ -83,11 +117,8 @@ struct sc_tb_block {
     uint64_t       rep_count, rep_first, rep_last;
     char          *rep_render;    /* the last repeat, shown when it is alone */
     size_t         rep_rlen, rep_rcap;
-    /* Lines held raw (sc_tb_block_defer) until the block is known to be
-     * shown in full: tb_held records, each followed by its bytes. */
-    bool           holding;
-    uint8_t       *held;
-    size_t         held_len, held_cap;
+    sc_tb_block   *spare_next;    /* in the engine's spares */
+    void          *mem;           /* what malloc gave, the block aligned in it */
 };
 
 /* A line held raw is a record of fixed fields, then the bytes shown (at
@@ -101,11 +132,13 @@ struct sc_tb_block {
 
 static bool tb_held_fits(const sc_tb_block *b, const sc_line *l)
 {
-    int64_t dsec = (int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec;
+    /* each range a single unsigned comparison (a line's cost, held) */
+    uint64_t dsec = (uint64_t)((int64_t)l->ts.tv_sec - (int64_t)b->start.tv_sec);
+    uint64_t usec = (uint64_t)(int64_t)l->ts.tv_usec;
 
-    return (unsigned)l->kind <= 63 && (unsigned)l->dir <= 1 && dsec >= INT32_MIN &&
-           dsec <= INT32_MAX && (int64_t)l->ts.tv_usec >= INT32_MIN &&
-           (int64_t)l->ts.tv_usec <= INT32_MAX && (uint64_t)l->len <= UINT32_MAX;
+    return (unsigned)l->kind <= 63 && (unsigned)l->dir <= 1 &&
+           dsec + 0x80000000u <= UINT32_MAX && usec + 0x80000000u <= UINT32_MAX &&
+           (uint64_t)l->len <= UINT32_MAX;
 }
 
 sc_tb_engine *sc_tb_engine_new(const sc_tb_opts *o)
@@ -130,24 +163,60 @@ void sc_tb_engine_free(sc_tb_engine *e)
 {
     if (!e)
         return;
+    while (e->spare) {
+        sc_tb_block *b = e->spare;
+        e->spare = b->spare_next;
+        free(b->held);
+        free(b->rep_text);
+        free(b->mem);
+    }
+    while (e->nheld)
+        free(e->held[--e->nheld].p);
     sc_spool_free(e->sp);
     free(e);
 }
 
+/* A spare block emptied, its buffers kept, or a new one (zeroed, aligned
+ * to a cache line: by hand, aligned_alloc cost three times a malloc). */
+static sc_tb_block *tb_block_alloc(sc_tb_engine *e)
+{
+    sc_tb_block *b = e->spare;
+
+    if (!b) {
+        void *mem = malloc(sizeof *b + TB_LINE - 1);
+        if (!mem)
+            return NULL;
+        b = (sc_tb_block *)(((uintptr_t)mem + TB_LINE - 1) & ~(uintptr_t)(TB_LINE - 1));
+        memset(b, 0, sizeof *b);
+        b->mem = mem;
+        if (e->nheld) {
+            tb_buf *h = &e->held[--e->nheld];
+            b->held = h->p;
+            b->held_cap = h->cap;
+        }
+        return b;
+    }
+    e->spare = b->spare_next;
+    e->nspare--;
+    uint8_t *held = b->held, *rep = b->rep_text;
+    size_t held_cap = b->held_cap, rep_cap = b->rep_cap;
+    void *mem = b->mem;
+    memset(b, 0, sizeof *b);
+    b->mem = mem;
+    b->held = held;
+    b->held_cap = held_cap;
+    b->rep_text = rep;
+    b->rep_cap = rep_cap;
+    return b;
+}
+
 sc_tb_block *sc_tb_block_new(sc_tb_engine *e, const sc_session_info *info)
 {
-    sc_tb_block *b = calloc(1, sizeof *b);
+    sc_tb_block *b = tb_block_alloc(e);
 
-    (void)e;
     if (!b)
         return NULL;
-    b->id = info->id;
-    b->start = info->start;
-    b->client = info->client;
-    b->server = info->server;
-    sc_chain_init(&b->head);
-    sc_chain_init(&b->body);
-    sc_chain_init(&b->tail);
+    b->start = info->start;     /* the rest comes zeroed: empty chains */
     return b;
 }
 
@@ -426,24 +495,26 @@ static bool tb_hold_line(sc_tb_block *b, const sc_line *l)
     return true;
 }
 
-/* Drops the held lines unrendered and holds no more. */
+/* Drops the held lines unrendered and holds no more (the buffer stays,
+ * empty, for the block's next session). */
 static void tb_hold_drop(sc_tb_block *b)
 {
-    free(b->held);
-    b->held = NULL;
-    b->held_len = b->held_cap = 0;
+    b->held_len = 0;
     b->holding = false;
 }
+
+static void tb_line_render(sc_tb_engine *e, sc_tb_block *b, const sc_line *l);
 
 /* Renders the held lines, in order, as they would have been; from then on
  * lines are rendered as they come. */
 static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
 {
-    uint8_t *held = b->held;
-    const uint8_t *p = held, *end = held ? held + b->held_len : NULL;   /* none held yet */
+    const uint8_t *p = b->held, *end = p ? p + b->held_len : NULL;   /* none held yet */
 
-    b->holding = false;
-    b->held = NULL;
+    b->holding = false;         /* the lines below are rendered, not held */
+    /* about as many bytes rendered as held: a line's prefix is as long as
+     * its record's fields */
+    sc_chain_reserve(&b->body, b->held_len + b->held_len / 8);
     while (p && p < end) {
         uint64_t frame;
         int32_t sec, usec;
@@ -460,10 +531,9 @@ static void tb_hold_release(sc_tb_engine *e, sc_tb_block *b)
         l.ts.tv_sec = (time_t)((int64_t)b->start.tv_sec + sec);
         l.ts.tv_usec = (suseconds_t)usec;
         p += bits & 2 ? (len < TB_TEXT_MAX ? len : TB_TEXT_MAX) : 0;
-        sc_tb_block_line(e, b, &l);
+        tb_line_render(e, b, &l);
     }
-    free(held);
-    b->held_len = b->held_cap = 0;
+    b->held_len = 0;
 }
 
 void sc_tb_block_defer(sc_tb_engine *e, sc_tb_block *b)
@@ -478,13 +548,9 @@ void sc_tb_block_undefer(sc_tb_engine *e, sc_tb_block *b)
         tb_hold_release(e, b);
 }
 
-void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+/* A line of a block that does not hold (any more): rendered into it. */
+static void tb_line_render(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
 {
-    if (b->holding) {
-        if (tb_hold_line(b, l))
-            return;
-        tb_hold_release(e, b);      /* past the bound: rendered from now on */
-    }
     size_t n = sc_tb_format_line(&e->o, &b->start, l, e->render, sizeof e->render);
 
     if (tb_rep_same(b, l)) {
@@ -536,6 +602,18 @@ void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
         b->rep_kind = l->kind;
     }
     tb_block_put(e, b, e->render, n);
+}
+
+/* Held, or rendered: the held path apart, so that a held line (most lines
+ * under --only-findings) costs no more than its copy. */
+void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l)
+{
+    if (b->holding) {
+        if (tb_hold_line(b, l))
+            return;
+        tb_hold_release(e, b);      /* past the bound: rendered from now on */
+    }
+    tb_line_render(e, b, l);
 }
 
 /* The bytes of s (n bytes) that fit in width columns, cut after the last
@@ -649,6 +727,8 @@ static void tb_block_header(sc_tb_engine *e, sc_tb_block *b, const sc_session_in
      * command (esc), or an escaped extension keyword */
     char c[64], s[64], t[40], esc[1024], tls[256] = "", buf[1200], *w;
     tb_fold f = { e->sp, &b->head, 0, true };
+
+    sc_chain_reserve(&b->head, 6 * TB_WIDTH);      /* most headers: 4 or 5 lines */
 
     sc_endpoint_str(&info->client, c, sizeof c);
     sc_endpoint_str(&info->server, s, sizeof s);
@@ -825,6 +905,21 @@ void sc_tb_block_end_brief(sc_tb_engine *e, sc_tb_block *b, const sc_session_inf
 void sc_tb_block_park(sc_tb_engine *e, sc_tb_block *b)
 {
     sc_tb_block_undefer(e, b);
+    /* A parked block waits for its turn, in numbers the capture decides:
+     * it keeps no buffer it will not use again (its held-line buffer goes
+     * to the next new block, if there is room). */
+    if (b->held && b->held_cap <= TB_KEEP_HELD && e->nheld < TB_SPARE_MAX)
+        e->held[e->nheld++] = (tb_buf){ b->held, b->held_cap };
+    else
+        free(b->held);
+    b->held = NULL;
+    b->held_cap = 0;
+    free(b->rep_text);
+    b->rep_text = NULL;
+    b->rep_cap = 0;
+    free(b->rep_render);
+    b->rep_render = NULL;
+    b->rep_rcap = 0;
     sc_chain_park(e->sp, &b->head);
     sc_chain_park(e->sp, &b->body);
     sc_chain_park(e->sp, &b->tail);
@@ -857,8 +952,24 @@ void sc_tb_block_free(sc_tb_engine *e, sc_tb_block *b)
             free(b->ring[i].text);
         free(b->ring);
     }
-    free(b->rep_text);
     free(b->rep_render);
+    if (b->held_cap > TB_KEEP_HELD) {
+        free(b->held);
+        b->held = NULL;
+        b->held_cap = 0;
+    }
+    if (b->rep_cap > TB_KEEP_REP) {
+        free(b->rep_text);
+        b->rep_text = NULL;
+        b->rep_cap = 0;
+    }
+    if (e->nspare < TB_SPARE_MAX) {
+        b->spare_next = e->spare;
+        e->spare = b;
+        e->nspare++;
+        return;
+    }
+    free(b->rep_text);
     free(b->held);
-    free(b);
+    free(b->mem);
 }

@@ -43,9 +43,9 @@ void sc_tb_engine_free(sc_tb_engine *e);
 sc_tb_block *sc_tb_block_new(sc_tb_engine *e, const sc_session_info *info);
 void sc_tb_block_line(sc_tb_engine *e, sc_tb_block *b, const sc_line *l);
 /* For a block that may never be shown in full (a one-line session, or one
- * that --only-findings leaves out): its lines are held raw, up to 4 KB,
+ * that --only-findings leaves out): its lines are held raw, up to 6 KB,
  * and rendered only when it turns out to be shown in full: at its first
- * finding, at sc_tb_block_end, at sc_tb_block_undefer, or past those 4 KB.
+ * finding, at sc_tb_block_end, at sc_tb_block_undefer, or past those 6 KB.
  * sc_tb_block_end_brief and sc_tb_block_free drop them unrendered. The
  * text is the same as without. */
 void sc_tb_block_defer(sc_tb_engine *e, sc_tb_block *b);
