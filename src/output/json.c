@@ -254,7 +254,7 @@ static const json_flow *json_origin(json_sink *j, const sc_session_info *info)
     if (!j->where_made || j->where_file != info->capture_file)
         json_where(j, info->capture_file);
     if (!j->where_made) {
-        o->lost = true;         /* said when the line ends */
+        sc_jb_lose(o);          /* said when the line ends */
         return f;
     }
     sc_jb_raw(o, j->where.p, j->where_mid);
@@ -517,7 +517,7 @@ static void json_peer(json_sink *j, const sc_peer *p, bool final)
         if (n > 0 && (size_t)n < sizeof share)
             sc_jb_raw(o, share, (size_t)n);
         else
-            o->lost = true;
+            sc_jb_lose(o);
         SC_JB_LIT(o, ",\"findings\":");
         sc_jb_u64(o, p->findings[i]);
         sc_jb_char(o, '}');

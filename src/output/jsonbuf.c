@@ -29,10 +29,11 @@ char *sc_jb_grow(sc_jbuf *b, size_t n)
     /* at least one byte: the caller gets a place to write, even for n 0 */
     if (b->lost || n >= SIZE_MAX - b->len ||
         !(p = sc_grow_bytes(b->p, &b->cap, b->len + (n ? n : 1), JB_FIRST, SIZE_MAX))) {
-        b->lost = true;
+        sc_jb_lose(b);
         return NULL;
     }
     b->p = p;
+    b->lim = b->cap;
     return b->p + b->len;
 }
 
@@ -94,7 +95,7 @@ void sc_jb_printf(sc_jbuf *b, const char *fmt, ...)
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0) {
-        b->lost = true;
+        sc_jb_lose(b);
         return;
     }
     if (!(o = sc_jb_room(b, (size_t)n + 1)))   /* vsnprintf writes a NUL */
@@ -116,6 +117,7 @@ void sc_jb_reset(sc_jbuf *b)
             b->cap = SC_JB_KEEP;
         }
     }
+    b->lim = b->cap;
 }
 
 void sc_jb_free(sc_jbuf *b)

@@ -19,8 +19,9 @@
  * doubles as the line grows, and sc_jb_reset gives back what one large
  * line took beyond SC_JB_KEEP.
  *
- * Diagnostics: an allocation that fails marks the line lost (lost);
- * later appends to it do nothing, and the caller, which checks lost when
+ * Diagnostics: an allocation that fails marks the line lost (lost; a
+ * writer that cannot make a piece marks it with sc_jb_lose); later
+ * appends to it do nothing, and the caller, which checks lost when
  * the line is done, says that an object is missing.
  */
 #ifndef SC_JSONBUF_H
@@ -40,18 +41,30 @@
 typedef struct sc_jbuf {
     char  *p;
     size_t len, cap;
+    size_t lim;         /* what appends may fill: cap, or len once lost (so
+                         * the room test is one comparison, see sc_jb_room) */
     bool   lost;        /* out of memory: this line is incomplete */
 } sc_jbuf;
 
 /* sc_jb_room when the buffer must grow first (or the line is lost). */
 char *sc_jb_grow(sc_jbuf *b, size_t n);
 
-/* Room for n more bytes at p + len; NULL (and lost) when there is none. */
+/* Room for n more bytes at p + len; NULL (and lost) when there is none.
+ * A lost line or one with no buffer yet has lim == len: no room for any
+ * byte, and n 0 (only known at run time) still needs a buffer. */
 static inline char *sc_jb_room(sc_jbuf *b, size_t n)
 {
-    if (b->cap - b->len >= n && b->p && !b->lost)   /* b->p: none yet, even for n 0 */
+    if (b->lim - b->len >= n && (n || b->p))
         return b->p + b->len;
     return sc_jb_grow(b, n);
+}
+
+/* The line is incomplete (said by its caller when it ends); appends to
+ * it do nothing until sc_jb_reset. */
+static inline void sc_jb_lose(sc_jbuf *b)
+{
+    b->lost = true;
+    b->lim = b->len;
 }
 
 static inline void sc_jb_raw(sc_jbuf *b, const char *s, size_t n)

@@ -4,11 +4,17 @@
  * baseline/baseline_deflt.json, seed 0): IPv4 and IPv6, each flow in both
  * directions, each once with a fresh hasher (sc_community_id) and once
  * with one hasher reused for every flow (sc_cid_format, as the JSON
- * writer does); and the refusals (mixed or unknown families, no hasher).
+ * writer does); random flows of both families, equal addresses among
+ * them, against the spec's bytes hashed by libcrypto's one-shot calls
+ * (EVP_Digest, EVP_EncodeBlock); and the refusals (mixed or unknown
+ * families, no hasher).
  */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <openssl/evp.h>
 
 #include "tap.h"
 #include "output/communityid.h"
@@ -33,6 +39,59 @@ static const struct {
     { "2001:470:e5bf:dead:4957:2174:e82c:4887", "2607:f8b0:400c:c03::1a", 63943, 25,
       "1:/qFaeAR+gFe1KYjMzVDsMv+wgU4=" },
 };
+
+/* The id as the spec builds it, with libcrypto's one-shot calls. */
+static void ref_id(const sc_endpoint *a, const sc_endpoint *b, char *out)
+{
+    size_t alen = a->family == AF_INET ? 4 : 16, n = 0;
+    int c = memcmp(a->addr, b->addr, alen);
+    uint8_t in[40], md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+
+    if (c > 0 || (c == 0 && a->port > b->port)) {
+        const sc_endpoint *t = a;
+        a = b;
+        b = t;
+    }
+    in[n++] = 0;
+    in[n++] = 0;
+    memcpy(in + n, a->addr, alen);
+    n += alen;
+    memcpy(in + n, b->addr, alen);
+    n += alen;
+    in[n++] = 6;
+    in[n++] = 0;
+    in[n++] = (uint8_t)(a->port >> 8);
+    in[n++] = (uint8_t)a->port;
+    in[n++] = (uint8_t)(b->port >> 8);
+    in[n++] = (uint8_t)b->port;
+    EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL);
+    memcpy(out, "1:", 2);
+    EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen);
+}
+
+static void check_random(sc_cid *h)
+{
+    char got[SC_COMMUNITY_ID_LEN], want[64];
+    unsigned bad = 0, n = 0;
+
+    srand(11);
+    for (int i = 0; i < 20000; i++, n++) {
+        sc_endpoint a = { 0 }, b = { 0 };
+        a.family = b.family = i & 1 ? AF_INET6 : AF_INET;
+        for (size_t k = 0; k < sizeof a.addr; k++) {
+            a.addr[k] = (uint8_t)rand();
+            b.addr[k] = i % 7 == 0 ? a.addr[k] : (uint8_t)rand();
+        }
+        a.port = (uint16_t)rand();
+        b.port = (uint16_t)rand();
+        ref_id(&a, &b, want);
+        if (sc_cid_format(h, &a, &b, got) != 0 || strcmp(got, want) != 0)
+            bad++;
+    }
+    T_CHECK(bad == 0, "community id: %u random flows as libcrypto's EVP_Digest and "
+            "EVP_EncodeBlock give them (%u differ)", n, bad);
+}
 
 int main(void)
 {
@@ -83,6 +142,7 @@ int main(void)
         T_CHECK(sc_cid_format(h, &s, &d, buf) == 0 && strcmp(buf, vec[0].id) == 0,
                 "community id, reused hasher after refusals (got %s)", buf);
     }
+    check_random(h);
     sc_cid_free(h);
     T_DONE();
 }

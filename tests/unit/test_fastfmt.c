@@ -9,9 +9,11 @@
  * whose lines were held raw (against the same rendered line by line),
  * the block's text written by direct appends (one-line sessions,
  * findings, summaries, header fields, runs and cuts, frames named by
- * file: against printf's formats), and addresses (IPv4 written by hand,
- * against inet_ntop and the endpoint's former snprintf, buffers too
- * small included).
+ * file: against printf's formats), numbers (sc_u64_put, two digits a
+ * step: every value below 2 000 000, each power of two and of ten and
+ * its neighbours, random values of every length, against "%" PRIu64),
+ * and addresses (IPv4 written by hand, against inet_ntop and the
+ * endpoint's former snprintf, buffers too small included).
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -714,8 +716,43 @@ static void check_snprint(void)
             "(%u differ)", n, bad);
 }
 
+/* One number against printf's; counts a difference in bad. */
+static void u64_one(uint64_t v, unsigned *bad)
+{
+    char got[SC_U64_DIGITS + 1], want[32];
+    char *e = sc_u64_put(got, v);
+
+    *e = '\0';
+    snprintf(want, sizeof want, "%" PRIu64, v);
+    if (strcmp(got, want) != 0)
+        (*bad)++;
+}
+
+static void check_u64(void)
+{
+    unsigned bad = 0, n = 0;
+    uint64_t p10 = 1;
+
+    for (uint64_t v = 0; v < 2000000; v++, n++)
+        u64_one(v, &bad);
+    for (int sh = 0; sh < 64; sh++)
+        for (int d = -3; d <= 3; d++, n++)
+            u64_one(((uint64_t)1 << sh) + (uint64_t)(int64_t)d, &bad);
+    for (int k = 0; k < 20; k++, p10 *= 10)
+        for (int d = -2; d <= 2; d++, n++)
+            u64_one(p10 + (uint64_t)(int64_t)d, &bad);
+    srand(5);
+    for (int i = 0; i < 1000000; i++, n++) {
+        uint64_t v = (uint64_t)rand() << 42 ^ (uint64_t)rand() << 21 ^ (uint64_t)rand();
+        u64_one(v >> (i % 64), &bad);
+    }
+    u64_one(UINT64_MAX, &bad);
+    T_CHECK(bad == 0, "sc_u64_put: %u numbers as printf writes them (%u differ)", n + 1, bad);
+}
+
 int main(void)
 {
+    check_u64();
     check_snprint();
     check_block_text();
     check_findings();

@@ -195,7 +195,7 @@ static void check_bounds(void)
             b.cap);
     sc_jb_puts(&b, "next");
     T_CHECK(b.len == 4 && memcmp(b.p, "next", 4) == 0, "jsonbuf: the next line after it");
-    b.lost = true;
+    sc_jb_lose(&b);
     sc_jb_str(&b, big, 100);
     sc_jb_u64(&b, 7);
     T_CHECK(b.len == 4, "jsonbuf: a lost line takes no more bytes");
