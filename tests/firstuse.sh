@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/firstuse.sh - what a new user trips over first (docs/interface.md):
 #  - tcpdump's habits: -n (no effect), -c COUNT, -F FILE, -D, -h, -w with
-#    -r; a mistyped second file named as such, never blaming the first;
+#    -r (one file or several, read back the same; frames of several link
+#    types refused, status 2); a mistyped second file named as such, never blaming the first;
 #    options after the files; --session N:ID; --session that names no
 #    session: a message and exit status 5;
 #  - the session header folded to 80 columns, no field cut;
@@ -73,6 +74,29 @@ check "-w --session 2: only that session's frames" \
     grep -q '^totals: 1 file, 13 packets, [0-9]* bytes, 1 session' "$tmp/out"
 run --separate -r "$s" "$s" -w "$tmp/w3.pcap"
 check "-w with --separate: refused" test "$(rc)" = 2
+# the written file, read back under the same name, gives the same report
+# (its time stamps as the input's: microseconds, said so by its header)
+cp "$s" "$tmp/same.pcap"; run -r "$tmp/same.pcap"; cp "$tmp/out" "$tmp/same.txt"
+run -r "$tmp/same.pcap" -w "$tmp/w5.pcap"; mv "$tmp/w5.pcap" "$tmp/same.pcap"
+run -r "$tmp/same.pcap"
+check "-w with -r: read back, the same report" cmp -s "$tmp/same.txt" "$tmp/out"
+# several files of one link type: one file, all their sessions' frames
+run -r "$s" samples/bdat.pcap -w "$tmp/w6.pcap"
+check "-w with two files: 30 packets said" grep -q "30 packets written to" "$tmp/err"
+run -r "$tmp/w6.pcap"
+check "-w with two files: the file holds both" \
+    grep -q '^totals: 1 file, 30 packets, [0-9]* bytes, 2 sessions' "$tmp/out"
+# frames of several link types: a pcap holds one; refused before reading
+run -r samples/two-link-types.pcapng -w "$tmp/w7.pcap"
+check "-w, a pcapng of two link types: status 2" test "$(rc)" = 2
+check "-w, a pcapng of two link types: one line naming the file and both" \
+    test "$(grep -c 'two-link-types.pcapng (EN10MB, LINUX_SLL)$' "$tmp/err")" = 1 \
+    -a "$(wc -l <"$tmp/err")" = 1
+check "-w, a pcapng of two link types: no report, no file" \
+    test ! -s "$tmp/out" -a ! -e "$tmp/w7.pcap"
+run -r "$s" samples/rawip.pcap -w "$tmp/w8.pcap"
+check "-w, files of two link types: status 2, both named" test "$(rc)" = 2 -a \
+    "$(grep -c "$s (EN10MB); samples/rawip.pcap (RAW)$" "$tmp/err")" = 1
 
 # the header folded to 80 columns
 for f in samples/seed000-frontbridge-pipelining.pcap samples/realmail-postfix.pcap samples/ipv6.pcap; do

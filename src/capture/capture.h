@@ -101,8 +101,16 @@ void sc_capture_progress(const sc_capture *cap, uint64_t *done, uint64_t *total)
 int  sc_capture_stats(sc_capture *cap, uint64_t *recv, uint64_t *drop, uint64_t *ifdrop);
 /* Makes a blocked sc_capture_next return -2 (signal-safe). */
 void sc_capture_break(sc_capture *cap);
-/* The pcap_t underneath (for writers that need its link type/snaplen). */
+/* The pcap_t underneath, for a live capture (its filter, its descriptor);
+ * for files it may be NULL (several files, a pcapng read by link type):
+ * writers take sc_capture_one_link. */
 void *sc_capture_pcap(sc_capture *cap);
+/* The one link type (DLT_*) of every frame of the capture, and the largest
+ * snap length of its files, for a writer of one link type (-w): 0; -1
+ * when its frames are of several (files, or a pcapng's interfaces), with
+ * a one-line reason in err naming each file and its link types. */
+int  sc_capture_one_link(const sc_capture *cap, int *linktype, int *snaplen,
+                         char *err, size_t errlen);
 /* True when the capture is a regular, uncompressed file opened by its
  * name (not standard input): another process can read it again as
  * cheaply, by opening the same name (-j's workers do). Same file: both

@@ -32,6 +32,10 @@
  * One file with one link type (the common case, and every live capture)
  * is passed straight through to its reader.
  *
+ * The link types of each file are kept from its opening, so a writer of
+ * one link type (-w) learns before the first packet whether the whole
+ * capture is of one (sc_capture_one_link), whatever files are open.
+ *
  * Diagnostics: a file that cannot be opened, or whose first packet cannot
  * be read, fails the open ("FILE: reason"). A read error later in a file
  * of several ends that file only: "smtpscope: FILE: reason (analysed up
@@ -64,6 +68,8 @@ typedef struct cap_file {
     struct timeval  first;
     int             types[SC_IFSPLIT_MAX];
     int             ntypes;           /* 0: the file is read whole */
+    int             dlt[SC_IFSPLIT_MAX]; /* its readers' link types (DLT_*) */
+    int             snaplen;          /* the largest of its readers' */
     cap_head        h[SC_IFSPLIT_MAX];
     int             nh;               /* readers open (0: closed) */
     int             cur;              /* head handed over last, or -1 */
@@ -181,6 +187,12 @@ static int merge_probe(sc_capture *cap, cap_file *f, char *err, size_t errlen)
         f->ntypes = 0;
     if (file_open(f, cap->bpf, err, errlen) < 0)
         return -1;
+    for (int i = 0; i < f->nh; i++) {
+        int snap = sc_reader_snaplen(f->h[i].rd);
+        f->dlt[i] = sc_reader_linktype(f->h[i].rd);
+        if (snap > f->snaplen)
+            f->snaplen = snap;
+    }
     rc = file_peek(f, &h, err, errlen);
     if (rc < 0) {
         file_close(f);
@@ -377,6 +389,63 @@ int sc_capture_snaplen(const sc_capture *cap)
 {
     sc_reader *rd = merge_first(cap);
     return rd ? sc_reader_snaplen(rd) : 0;
+}
+
+/* Appends "FILE (TYPE, ...)" to err at *n, for -w's refusal; cut short
+ * at errlen. */
+static void link_file_say(char *err, size_t errlen, size_t *n, const char *path,
+                          const int *dlt, int nt)
+{
+    for (int i = 0; i <= nt && *n < errlen; i++) {
+        const char *name = i < nt ? pcap_datalink_val_to_name(dlt[i]) : NULL;
+        int k;
+        if (i == nt)
+            k = snprintf(err + *n, errlen - *n, ")");
+        else if (name)
+            k = snprintf(err + *n, errlen - *n, "%s%s%s", i ? ", " : path, i ? "" : " (", name);
+        else
+            k = snprintf(err + *n, errlen - *n, "%s%s%d", i ? ", " : path, i ? "" : " (", dlt[i]);
+        *n += k > 0 ? (size_t)k : 0;
+    }
+}
+
+int sc_capture_one_link(const sc_capture *cap, int *linktype, int *snaplen,
+                        char *err, size_t errlen)
+{
+    bool mixed = false;
+    size_t n = 0;
+
+    if (cap->solo) {
+        *linktype = sc_reader_linktype(cap->solo);
+        *snaplen = sc_reader_snaplen(cap->solo);
+        return 0;
+    }
+    /* files in time order, those with no frame last: the first speaks */
+    *linktype = cap->f[0].dlt[0];
+    *snaplen = 0;
+    for (size_t i = 0; i < cap->n; i++) {
+        const cap_file *f = &cap->f[i];
+        if (f->empty && i)
+            continue;
+        for (int t = 0; t < (f->ntypes ? f->ntypes : 1); t++)
+            mixed |= f->dlt[t] != *linktype;
+        if (f->snaplen > *snaplen)
+            *snaplen = f->snaplen;
+    }
+    if (!mixed)
+        return 0;
+    n = (size_t)snprintf(err, errlen, "-w: a pcap file holds one link type and the frames "
+                         "of this capture are of several: ");
+    for (size_t i = 0; i < cap->n && n < errlen; i++) {
+        if (cap->f[i].empty && i)
+            continue;
+        if (i)
+            n += (size_t)snprintf(err + n, errlen - n, "; ");
+        if (n < errlen)
+            link_file_say(err, errlen, &n, cap->f[i].path, cap->f[i].dlt,
+                          cap->f[i].ntypes ? cap->f[i].ntypes : 1);
+    }
+    return -1;
 }
 
 void *sc_capture_pcap(sc_capture *cap)

@@ -1,5 +1,6 @@
 /*
- * dumper.c - the -w FILE writer of live mode (include: src/pipeline/dumper.h).
+ * dumper.c - the -w FILE writer, live or from files (include:
+ * src/pipeline/dumper.h).
  *
  * Rotation follows tcpdump, so scripts written for it keep working:
  *  - -C SIZE: before a frame is written, if the current file already holds
@@ -13,6 +14,13 @@
  * when no packet comes (sc_dumper_tick), so an idle link still rotates.
  * Files opened after -Z belong to the unprivileged user. Files are mode
  * 0600 whatever the umask (they hold mail and AUTH data).
+ *
+ * The files are written from a pcap_open_dead() descriptor of the link type
+ * and snap length the caller gives, never from the reader's: a capture of
+ * several files or of a pcapng split by link type has no one reader, and a
+ * file's reader reads nanoseconds while sc_dumper_write is given
+ * microseconds (struct timeval): a dead descriptor's precision is the
+ * microsecond, so the file's header says what its records hold.
  *
  * Diagnostics: sc_dumper_open fails with "FILE: reason"; a failure to
  * open a later file is written once to stderr and the writing stops. A
@@ -37,7 +45,7 @@
 #define DUMPER_NAME_MAX 4096
 
 struct sc_dumper {
-    pcap_t        *pcap;
+    pcap_t        *pcap;            /* dead: the link type and snap length */
     pcap_dumper_t *out;             /* NULL once writing failed */
     char           pattern[DUMPER_NAME_MAX];
     char           name[DUMPER_NAME_MAX];
@@ -150,26 +158,28 @@ static void dumper_rotate(sc_dumper *d, time_t now, bool new_interval)
     }
 }
 
-sc_dumper *sc_dumper_open(pcap_t *p, const char *pattern, uint64_t max_bytes,
+sc_dumper *sc_dumper_open(int linktype, int snaplen, const char *pattern, uint64_t max_bytes,
                           unsigned rotate_secs, char *err, size_t errlen)
 {
     sc_dumper *d = calloc(1, sizeof *d);
 
-    if (!d) {
+    if (!d || !(d->pcap = pcap_open_dead(linktype, snaplen))) {
+        free(d);
         snprintf(err, errlen, "%s: out of memory", pattern);
         return NULL;
     }
     if (strlen(pattern) >= sizeof d->pattern) {
         snprintf(err, errlen, "-w: file name too long");
+        pcap_close(d->pcap);
         free(d);
         return NULL;
     }
     snprintf(d->pattern, sizeof d->pattern, "%s", pattern);
-    d->pcap = p;
     d->max_bytes = max_bytes;
     d->rotate_secs = rotate_secs;
     d->opened = time(NULL);
     if (dumper_file_open(d, d->opened, err, errlen) < 0) {
+        pcap_close(d->pcap);
         free(d);
         return NULL;
     }
@@ -229,5 +239,6 @@ void sc_dumper_close(sc_dumper *d)
         return;
     if (d->out && dumper_flush(d) == 0)
         pcap_dump_close(d->out);
+    pcap_close(d->pcap);
     free(d);
 }

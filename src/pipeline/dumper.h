@@ -1,5 +1,5 @@
 /*
- * dumper.h - the -w FILE writer of live mode, with tcpdump's rotation:
+ * dumper.h - the -w FILE writer, with tcpdump's rotation:
  * -C SIZE (millions of bytes per file) and -G SECONDS (a new file every
  * SECONDS, FILE read as a strftime(3) pattern).
  *
@@ -13,10 +13,11 @@
 
 typedef struct sc_dumper sc_dumper;
 
-/* Opens the first file for the link type and snap length of p. max_bytes 0:
+/* Opens the first file, a pcap of link type linktype (DLT_*) and snap length
+ * snaplen, at microsecond precision. max_bytes 0:
  * no size limit; rotate_secs 0: no time rotation. NULL with a one-line
  * reason naming the file in err. */
-sc_dumper *sc_dumper_open(pcap_t *p, const char *pattern, uint64_t max_bytes,
+sc_dumper *sc_dumper_open(int linktype, int snaplen, const char *pattern, uint64_t max_bytes,
                           unsigned rotate_secs, char *err, size_t errlen);
 
 /* Writes one frame, rotating first when the size or the time says so.

@@ -213,12 +213,23 @@ static bool pipeline_count_reached(const pipeline_run *run)
 
 /* -w with a file: the reassembler has the caller's handler wrapped
  * (sc_pipeline_new), as live, so that every frame of a followed
- * connection is written (--session: of that session only). */
+ * connection is written (--session: of that session only).
+ * A capture whose frames are of several link types (files of different
+ * ones, a pcapng whose interfaces differ) is refused before any frame is
+ * read (exit status 2): -w writes a classic pcap, as tcpdump does, so that
+ * its chains are read back by any tool and by -r F1 F2 ..., and a pcap
+ * holds one link type; frames written under another's would be a corrupt
+ * file, and a pcapng for these inputs only would make -w's format depend
+ * on its input. */
 static int pipeline_file_dump(pipeline_run *run, const sc_config *cfg,
                               char *err, size_t errlen)
 {
-    run->dump = sc_dumper_open((pcap_t *)sc_capture_pcap(run->cap), cfg->write_file,
-                               cfg->write_max_bytes, cfg->write_rotate, err, errlen);
+    int linktype, snaplen;
+
+    if (sc_capture_one_link(run->cap, &linktype, &snaplen, err, errlen) < 0)
+        return -1;
+    run->dump = sc_dumper_open(linktype, snaplen, cfg->write_file, cfg->write_max_bytes,
+                               cfg->write_rotate, err, errlen);
     return run->dump ? 0 : -1;
 }
 
@@ -506,7 +517,9 @@ int sc_pipeline_live(const sc_config *cfg, const sc_flow_handler *h,
         run.fd = pcap_get_selectable_fd(p);
     }
     if (cfg->write_file) {
-        run.dump = sc_dumper_open((pcap_t *)sc_capture_pcap(run.cap), cfg->write_file,
+        pcap_t *p = sc_capture_pcap(run.cap);
+
+        run.dump = sc_dumper_open(pcap_datalink(p), pcap_snapshot(p), cfg->write_file,
                                   cfg->write_max_bytes, cfg->write_rotate, err, errlen);
         if (!run.dump)
             goto fail;
