@@ -21,7 +21,13 @@ cd "$(dirname "$0")/.."
 
 PKGS="gcc make libc6-dev pkg-config libpcap-dev libnids-dev libncurses-dev libssl-dev
       zlib1g-dev python3 python3-jsonschema tshark tcpdump tcpreplay tmux time rsyslog
-      clang libclang-rt-14-dev valgrind chromium swaks libidn12 linux-perf python3-pip"
+      clang libclang-rt-14-dev valgrind chromium swaks libidn12 linux-perf python3-pip
+      libnet-ssleay-perl libio-socket-ssl-perl logrotate"
+# swaks speaks TLS only with Net::SSLeay and IO::Socket::SSL, which it
+# merely recommends (and recommendations are not installed here): without
+# them the STARTTLS sessions of tests/realmail.sh and tests/tls_exim.sh
+# are never sent. logrotate is what tests/service.sh checks the shipped
+# rotation config with.
 
 missing=""
 for p in $PKGS; do

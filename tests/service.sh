@@ -55,9 +55,18 @@ else
     skip "rsyslogd not installed"
 fi
 if command -v logrotate >/dev/null; then
-    if logrotate -d -s "$tmp/lr.state" docs/service/smtpscope.logrotate >"$tmp/lr.out" 2>&1 &&
+    # The snippet creates the file for the user the unit runs as, which
+    # the unit's comment says to add (useradd smtpscope); logrotate
+    # refuses a user that does not exist, so on a machine without it the
+    # snippet is checked with root as the owner, everything else as shipped.
+    lr=docs/service/smtpscope.logrotate owner=smtpscope
+    if ! getent passwd smtpscope >/dev/null; then
+        sed 's/^\( *create [0-7]*\) smtpscope smtpscope$/\1 root root/' "$lr" >"$tmp/lr.conf"
+        lr=$tmp/lr.conf owner="root (no user smtpscope here)"
+    fi
+    if logrotate -d -s "$tmp/lr.state" "$lr" >"$tmp/lr.out" 2>&1 &&
        ! grep -qi 'error' "$tmp/lr.out"; then
-        pass "logrotate -d accepts the logrotate snippet"
+        pass "logrotate -d accepts the logrotate snippet (file owner $owner)"
     else
         fail "logrotate -d: $(grep -i error "$tmp/lr.out" | head -n 2)"
     fi
